@@ -1,0 +1,13 @@
+// The crypto primitives the device core needs, behind one small interface, so a platform
+// can plug in native implementations (node:crypto in the simulator, C in the MCU firmware,
+// Espruino's one-shot require("crypto").SHA256) in place of the pure constrained-TS ones.
+// Constrained TS: a plain record of functions; no exceptions, results by return value.
+
+export interface Primitives {
+  // SHA-256 of buf[off .. off+len) written to out[0..32). One call per chunk: a platform
+  // whose native hash is one-shot (Espruino) implements this directly.
+  sha256(buf: Uint8Array, off: number, len: number, out: Uint8Array): void;
+  // Ed25519 verification following formats/SPEC.md §6.1 exactly (strict, cofactorless).
+  // pk: 32 bytes, sig: 64 bytes, message msg[msgOff .. msgOff+msgLen).
+  ed25519Verify(pk: Uint8Array, sig: Uint8Array, msg: Uint8Array, msgOff: number, msgLen: number): boolean;
+}

@@ -1,0 +1,49 @@
+// CBOR map keys and COSE labels used by fwseal. Defined once; see formats/SPEC.md §3-§5.
+// Constrained TS.
+
+export const CoseTag = { SIGN1: 18, SIGN: 98 };
+
+export const HeaderLabel = {
+  ALG: 1,
+  CRIT: 2,
+  CONTENT_TYPE: 3,
+  KID: 4,
+  // Private-use label (RFC 9052 §16.x: < -65536): the signer's delegation certificate.
+  FWSEAL_CERT: -65537
+};
+
+// Manifest keys (formats/SPEC.md §4).
+export const ManifestKey = {
+  FORMAT_VERSION: 1,
+  VENDOR_ID: 2,
+  CLASS_ID: 3,
+  SEQUENCE: 4,
+  VERSION: 5,
+  IMAGE_SIZE: 6,
+  CHUNK_SIZE: 7,
+  CHUNK_COUNT: 8,
+  CHAIN_HEAD: 9,
+  PAYLOAD_ENCODING: 10,
+  ENCODING_PARAMS: 11,
+  PROVENANCE: 12,
+  SBOM_DIGEST: 13,
+  RELEASE_NOTES: 14,
+  KEY_EPOCH_FLOOR: 15,
+  CRIT: 16
+};
+
+// Provenance sub-map keys.
+export const ProvenanceKey = { SOURCE_REVISION: 1, BUILDER: 2, BUILD_TIME: 3 };
+
+export const PayloadEncoding = { RAW: 0, COMPRESSED: 1, ENCRYPTED: 2, DELTA: 3 };
+
+// Delegation certificate payload keys (formats/SPEC.md §5).
+export const CertKey = {
+  FORMAT_VERSION: 1,
+  PUBLIC_KEY: 2,
+  NOT_BEFORE: 3,
+  NOT_AFTER: 4,
+  EPOCH: 5,
+  VENDOR_ID: 6,
+  CLASS_IDS: 7
+};

@@ -1,0 +1,32 @@
+// Hard bounds of the format. A verifier allocates its buffers from these numbers once,
+// at creation; an input that exceeds any of them is rejected with Reason.TOO_LARGE
+// before anything is allocated or hashed. Constrained TS.
+
+export const Limits = {
+  FORMAT_VERSION: 1,
+  MAX_ENVELOPE: 8192, // bytes of the COSE envelope (headers, certificates, manifest, signatures)
+  MIN_CHUNK_SIZE: 256,
+  MAX_CHUNK_SIZE: 65536, // power of two between MIN and MAX
+  MAX_CHUNK_COUNT: 16777216, // 2^24
+  MAX_SIGNERS: 8, // COSE_Sign signatures
+  MAX_DEPTH: 8, // CBOR nesting depth
+  MAX_MAP_ENTRIES: 32,
+  MAX_ARRAY_ITEMS: 16,
+  MAX_VERSION_LEN: 64, // human version string, bytes
+  MAX_NOTES_LEN: 2048, // release notes, bytes
+  MAX_TEXT_LEN: 256, // other text fields (provenance)
+  MAX_CERT_CLASSES: 8,
+  MAX_ROOT_SLOTS: 4,
+  KEY_ID_LEN: 8,
+  UUID_LEN: 16,
+  HASH_LEN: 32,
+  // Chunk hash input = CHUNK_DOMAIN (16) || be32(index) || data || next-hash (32)
+  CHUNK_PREFIX_LEN: 20
+};
+
+// "fwseal/chunk/v1\0": domain separation for chunk hashes, as bytes.
+export const CHUNK_DOMAIN = [0x66, 0x77, 0x73, 0x65, 0x61, 0x6c, 0x2f, 0x63, 0x68, 0x75, 0x6e, 0x6b, 0x2f, 0x76, 0x31, 0x00];
+
+// COSE algorithm identifiers accepted for Ed25519. fwseal writes ALG_ED25519.
+export const ALG_EDDSA = -8;
+export const ALG_ED25519 = -19;
