@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Real engines (duk), real ptys and real crypto: some files take tens of seconds.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    pool: "forks",
+  },
+});
