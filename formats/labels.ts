@@ -47,3 +47,14 @@ export const CertKey = {
   VENDOR_ID: 6,
   CLASS_IDS: 7
 };
+
+// Root-retirement statement payload keys (formats/SPEC.md §11).
+export const RootStatementKey = {
+  FORMAT_VERSION: 1,
+  SLOT: 2, // root slot to retire
+  COUNTER: 3, // monotonic anti-replay counter
+  VENDOR_ID: 4,
+  CLASS_ID: 5, // optional: absent = every class of the vendor
+  RETIRED_KEY_ID: 6, // key ID of the root key in that slot
+  NOTE: 7 // optional human text, never interpreted
+};

@@ -30,3 +30,9 @@ export const CHUNK_DOMAIN = [0x66, 0x77, 0x73, 0x65, 0x61, 0x6c, 0x2f, 0x63, 0x6
 // COSE algorithm identifiers accepted for Ed25519. fwseal writes ALG_ED25519.
 export const ALG_EDDSA = -8;
 export const ALG_ED25519 = -19;
+
+// Root-retirement statements (formats/SPEC.md §11): size bound, and the external AAD of
+// their Sig_structure, "fwseal/root-retire/v1" as bytes. The AAD separates them from
+// delegation certificates (empty AAD), which the same root keys sign.
+export const MAX_ROOT_STATEMENT = 512;
+export const ROOT_RETIRE_AAD = [0x66, 0x77, 0x73, 0x65, 0x61, 0x6c, 0x2f, 0x72, 0x6f, 0x6f, 0x74, 0x2d, 0x72, 0x65, 0x74, 0x69, 0x72, 0x65, 0x2f, 0x76, 0x31];

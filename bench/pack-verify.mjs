@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+// npm run bench: pack and verify 16 MiB and 256 MiB random images with the fwseal host
+// library (dist/, build first) and compare throughput with `openssl dgst -sha256` on the
+// same file (the hashing floor). Each pack/verify runs in a child process that reports its
+// own elapsed time and peak RSS (process.resourceUsage().maxRSS), so RSS is per operation.
+// Best of RUNS runs (page cache warm for every contender). Not a test: nothing asserts.
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { randomFillSync } from "node:crypto";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const dist = path.resolve(here, "../dist/host");
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const SIZES_MIB = (process.env.BENCH_SIZES ?? "16,256").split(",").map(Number);
+
+async function child(op, args) {
+  const lib = await import(pathToFileURL(path.join(dist, "index.js")).href);
+  const t0 = process.hrtime.bigint();
+  if (op === "pack") {
+    const [image, output, keyFile] = args;
+    const key = await lib.loadPrivateKey(keyFile);
+    await lib.pack({ image, output, signers: [new lib.LocalSigner(key)], vendor: "acme.example", deviceClass: "bench", sequence: 1, version: "1.0.0", chunkSize: 4096 });
+  } else if (op === "verify") {
+    const [bundle, pubFile] = args;
+    const r = await lib.verifyFile(bundle, { roots: [await lib.loadPublicKey(pubFile)], vendor: "acme.example", deviceClass: "bench" });
+    if (!r.valid) throw new Error(`bench bundle rejected: ${r.reasonName}`);
+  }
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  process.stdout.write(JSON.stringify({ secs, maxRssKiB: process.resourceUsage().maxRSS }) + "\n");
+}
+
+function runChild(op, args) {
+  const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", op, ...args], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${op} child failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop());
+}
+
+function opensslSecs(file) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync("openssl", ["dgst", "-sha256", file], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error("openssl dgst failed");
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function best(n, fn) {
+  let b = null;
+  for (let i = 0; i < n; i++) {
+    const r = fn();
+    if (b === null || r.secs < b.secs) b = { ...r, maxRssKiB: Math.max(r.maxRssKiB ?? 0, b?.maxRssKiB ?? 0) };
+  }
+  return b;
+}
+
+async function main() {
+  const lib = await import(pathToFileURL(path.join(dist, "index.js")).href);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-bench-"));
+  try {
+    const kp = await lib.keygen({ out: path.join(dir, "root") });
+    const rows = [];
+    for (const mib of SIZES_MIB) {
+      const img = path.join(dir, `img-${mib}.bin`);
+      const bundle = path.join(dir, `img-${mib}.fwb`);
+      const fd = fs.openSync(img, "w");
+      const block = Buffer.allocUnsafe(1 << 20);
+      for (let i = 0; i < mib; i++) {
+        randomFillSync(block);
+        fs.writeSync(fd, block);
+      }
+      fs.closeSync(fd);
+      const bytes = mib * 1024 * 1024;
+      opensslSecs(img); // warm the page cache
+      const ossl = best(RUNS, () => ({ secs: opensslSecs(img) }));
+      const packR = best(RUNS, () => runChild("pack", [img, bundle, kp.keyPath]));
+      const osslB = best(RUNS, () => ({ secs: opensslSecs(bundle) }));
+      const verR = best(RUNS, () => runChild("verify", [bundle, kp.pubPath]));
+      const mbs = (b, s) => b / s / 1e6;
+      rows.push({
+        size: `${mib} MiB`,
+        "openssl MB/s": mbs(bytes, ossl.secs).toFixed(0),
+        "pack MB/s": mbs(bytes, packR.secs).toFixed(0),
+        "pack/openssl": (ossl.secs / packR.secs).toFixed(2),
+        "pack RSS MiB": (packR.maxRssKiB / 1024).toFixed(1),
+        "verify MB/s": mbs(bytes, verR.secs).toFixed(0),
+        "verify/openssl": (osslB.secs / verR.secs).toFixed(2),
+        "verify RSS MiB": (verR.maxRssKiB / 1024).toFixed(1)
+      });
+      fs.rmSync(img);
+      fs.rmSync(bundle);
+    }
+    console.log(`fwseal pack/verify vs openssl dgst -sha256 (best of ${RUNS}; verify compared with openssl on the bundle file; ${os.cpus().length} CPUs, node ${process.version})`);
+    console.table(rows);
+    if (rows.length >= 2) {
+      const r0 = parseFloat(rows[0]["pack RSS MiB"]), r1 = parseFloat(rows[rows.length - 1]["pack RSS MiB"]);
+      const v0 = parseFloat(rows[0]["verify RSS MiB"]), v1 = parseFloat(rows[rows.length - 1]["verify RSS MiB"]);
+      console.log(`peak RSS ${rows[rows.length - 1].size} / ${rows[0].size}: pack ${(r1 / r0).toFixed(2)}x, verify ${(v1 / v0).toFixed(2)}x (goal <= 1.2x)`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === "--child") {
+  child(process.argv[3], process.argv.slice(4)).catch((e) => {
+    process.stderr.write(String(e?.message ?? e) + "\n");
+    process.exit(1);
+  });
+} else {
+  main().catch((e) => {
+    process.stderr.write(String(e?.message ?? e) + "\n");
+    process.exit(1);
+  });
+}

@@ -1,0 +1,39 @@
+// The device core's single entry point. Two consumers:
+//  - Node / TypeScript (host, simulator, tests) import the named exports below.
+//  - scripts/build-core-es5.mjs bundles this file into ONE ES5 script, build/fwseal-core.js,
+//    that defines one global `fwsealCore` = the plain object below (for duk, Espruino, the
+//    MCU firmware's embedded Duktape, and Node via vm). The object is built by hand, as a
+//    plain record of values, so the bundle needs no ESM export getters.
+// Constrained TS (see /work/shared/CONSTRAINED-TS.md); checked by scripts/check-subset.mjs.
+// Never `import * as` here or in the core: namespace objects are emitted with getters.
+
+import { Reason, REASON_NAMES, reasonName } from "../../formats/reasons.js";
+import { Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 } from "../../formats/limits.js";
+import { sha256, Sha256 } from "./sha256.js";
+import { ed25519Verify } from "./ed25519.js";
+import { createPurePrimitives } from "./pure-primitives.js";
+import { VerifyEvent, createBundleVerifier } from "./bundle-verifier.js";
+
+export type { Primitives } from "./primitives.js";
+export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
+export { sha256, Sha256, ed25519Verify, createPurePrimitives };
+export type { VerifierConfig, BundleVerifier } from "./bundle-verifier.js";
+export { VerifyEvent, createBundleVerifier };
+
+export const fwsealCore = {
+  // --- format constants (formats/reasons.ts, formats/limits.ts) ---
+  Reason: Reason,
+  REASON_NAMES: REASON_NAMES,
+  reasonName: reasonName,
+  Limits: Limits,
+  CHUNK_DOMAIN: CHUNK_DOMAIN,
+  // --- crypto (CRYPTO) ---
+  sha256: sha256,
+  Sha256: Sha256,
+  ed25519Verify: ed25519Verify,
+  createPurePrimitives: createPurePrimitives,
+  // --- streaming and boot verifiers (FORMAT) ---
+  VerifyEvent: VerifyEvent,
+  createBundleVerifier: createBundleVerifier
+  // --- device application / protocol entry points (DEVICE): add them here ---
+};

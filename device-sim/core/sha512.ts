@@ -1,0 +1,180 @@
+// SHA-512 (FIPS 180-4) in constrained TS without BigInt: every 64-bit word is a pair of
+// 32-bit halves (hi, lo) in Int32Arrays. Incremental (init/update/final) because Ed25519
+// hashes R || A || M with M possibly large. No allocation after construction.
+
+// Round constants as hi/lo pairs.
+const K512 = new Int32Array([
+  0x428a2f98, 0xd728ae22, 0x71374491, 0x23ef65cd, 0xb5c0fbcf, 0xec4d3b2f, 0xe9b5dba5, 0x8189dbbc,
+  0x3956c25b, 0xf348b538, 0x59f111f1, 0xb605d019, 0x923f82a4, 0xaf194f9b, 0xab1c5ed5, 0xda6d8118,
+  0xd807aa98, 0xa3030242, 0x12835b01, 0x45706fbe, 0x243185be, 0x4ee4b28c, 0x550c7dc3, 0xd5ffb4e2,
+  0x72be5d74, 0xf27b896f, 0x80deb1fe, 0x3b1696b1, 0x9bdc06a7, 0x25c71235, 0xc19bf174, 0xcf692694,
+  0xe49b69c1, 0x9ef14ad2, 0xefbe4786, 0x384f25e3, 0x0fc19dc6, 0x8b8cd5b5, 0x240ca1cc, 0x77ac9c65,
+  0x2de92c6f, 0x592b0275, 0x4a7484aa, 0x6ea6e483, 0x5cb0a9dc, 0xbd41fbd4, 0x76f988da, 0x831153b5,
+  0x983e5152, 0xee66dfab, 0xa831c66d, 0x2db43210, 0xb00327c8, 0x98fb213f, 0xbf597fc7, 0xbeef0ee4,
+  0xc6e00bf3, 0x3da88fc2, 0xd5a79147, 0x930aa725, 0x06ca6351, 0xe003826f, 0x14292967, 0x0a0e6e70,
+  0x27b70a85, 0x46d22ffc, 0x2e1b2138, 0x5c26c926, 0x4d2c6dfc, 0x5ac42aed, 0x53380d13, 0x9d95b3df,
+  0x650a7354, 0x8baf63de, 0x766a0abb, 0x3c77b2a8, 0x81c2c92e, 0x47edaee6, 0x92722c85, 0x1482353b,
+  0xa2bfe8a1, 0x4cf10364, 0xa81a664b, 0xbc423001, 0xc24b8b70, 0xd0f89791, 0xc76c51a3, 0x0654be30,
+  0xd192e819, 0xd6ef5218, 0xd6990624, 0x5565a910, 0xf40e3585, 0x5771202a, 0x106aa070, 0x32bbd1b8,
+  0x19a4c116, 0xb8d2d0c8, 0x1e376c08, 0x5141ab53, 0x2748774c, 0xdf8eeb99, 0x34b0bcb5, 0xe19b48a8,
+  0x391c0cb3, 0xc5c95a63, 0x4ed8aa4a, 0xe3418acb, 0x5b9cca4f, 0x7763e373, 0x682e6ff3, 0xd6b2b8a3,
+  0x748f82ee, 0x5defb2fc, 0x78a5636f, 0x43172f60, 0x84c87814, 0xa1f0ab72, 0x8cc70208, 0x1a6439ec,
+  0x90befffa, 0x23631e28, 0xa4506ceb, 0xde82bde9, 0xbef9a3f7, 0xb2c67915, 0xc67178f2, 0xe372532b,
+  0xca273ece, 0xea26619c, 0xd186b8c7, 0x21c0c207, 0xeada7dd6, 0xcde0eb1e, 0xf57d4f7f, 0xee6ed178,
+  0x06f067aa, 0x72176fba, 0x0a637dc5, 0xa2c898a6, 0x113f9804, 0xbef90dae, 0x1b710b35, 0x131c471b,
+  0x28db77f5, 0x23047d84, 0x32caab7b, 0x40c72493, 0x3c9ebe0a, 0x15c9bebc, 0x431d67c4, 0x9c100d4c,
+  0x4cc5d4be, 0xcb3e42b6, 0x597f299c, 0xfc657e2a, 0x5fcb6fab, 0x3ad6faec, 0x6c44198c, 0x4a475817,
+]);
+
+const IV512 = new Int32Array([
+  0x6a09e667, 0xf3bcc908, 0xbb67ae85, 0x84caa73b, 0x3c6ef372, 0xfe94f82b, 0xa54ff53a, 0x5f1d36f1,
+  0x510e527f, 0xade682d1, 0x9b05688c, 0x2b3e6c1f, 0x1f83d9ab, 0xfb41bd6b, 0x5be0cd19, 0x137e2179,
+]);
+
+const TWO32 = 4294967296;
+
+// Compress nblocks 128-byte blocks of buf from pos into h (16 words: hi0, lo0, hi1, lo1, ...).
+// w: 160-word schedule scratch (hi/lo pairs).
+function compress512(h: Int32Array, w: Int32Array, buf: Uint8Array, pos: number, nblocks: number): void {
+  const k = K512;
+  while (nblocks > 0) {
+    let i = 0;
+    for (i = 0; i < 32; i++) {
+      w[i] = (buf[pos] << 24) | (buf[pos + 1] << 16) | (buf[pos + 2] << 8) | buf[pos + 3];
+      pos += 4;
+    }
+    for (i = 32; i < 160; i += 2) {
+      // s0 = rotr1(x) ^ rotr8(x) ^ shr7(x), x = w[t-15]
+      let xh = w[i - 30], xl = w[i - 29];
+      const s0h = ((xh >>> 1) | (xl << 31)) ^ ((xh >>> 8) | (xl << 24)) ^ (xh >>> 7);
+      const s0l = ((xl >>> 1) | (xh << 31)) ^ ((xl >>> 8) | (xh << 24)) ^ ((xl >>> 7) | (xh << 25));
+      // s1 = rotr19(x) ^ rotr61(x) ^ shr6(x), x = w[t-2]
+      xh = w[i - 4]; xl = w[i - 3];
+      const s1h = ((xh >>> 19) | (xl << 13)) ^ ((xl >>> 29) | (xh << 3)) ^ (xh >>> 6);
+      const s1l = ((xl >>> 19) | (xh << 13)) ^ ((xh >>> 29) | (xl << 3)) ^ ((xl >>> 6) | (xh << 26));
+      const lo = (s0l >>> 0) + (s1l >>> 0) + (w[i - 13] >>> 0) + (w[i - 31] >>> 0);
+      w[i] = (s0h + s1h + w[i - 14] + w[i - 32] + ((lo / TWO32) | 0)) | 0;
+      w[i + 1] = lo | 0;
+    }
+    let ah = h[0], al = h[1], bh = h[2], bl = h[3], ch = h[4], cl = h[5], dh = h[6], dl = h[7];
+    let eh = h[8], el = h[9], fh = h[10], fl = h[11], gh = h[12], gl = h[13], hh = h[14], hl = h[15];
+    for (i = 0; i < 160; i += 2) {
+      // S1(e) = rotr14 ^ rotr18 ^ rotr41
+      const S1h = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23));
+      const S1l = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23));
+      const chh = (eh & fh) ^ (~eh & gh);
+      const chl = (el & fl) ^ (~el & gl);
+      const t1l = (hl >>> 0) + (S1l >>> 0) + (chl >>> 0) + (k[i + 1] >>> 0) + (w[i + 1] >>> 0);
+      const t1h = (hh + S1h + chh + k[i] + w[i] + ((t1l / TWO32) | 0)) | 0;
+      // S0(a) = rotr28 ^ rotr34 ^ rotr39
+      const S0h = ((ah >>> 28) | (al << 4)) ^ ((al >>> 2) | (ah << 30)) ^ ((al >>> 7) | (ah << 25));
+      const S0l = ((al >>> 28) | (ah << 4)) ^ ((ah >>> 2) | (al << 30)) ^ ((ah >>> 7) | (al << 25));
+      const mjh = (ah & bh) ^ (ah & ch) ^ (bh & ch);
+      const mjl = (al & bl) ^ (al & cl) ^ (bl & cl);
+      const t2l = (S0l >>> 0) + (mjl >>> 0);
+      const t2h = S0h + mjh; // carry of t2l is taken below
+      hh = gh; hl = gl; gh = fh; gl = fl; fh = eh; fl = el;
+      let sl = (dl >>> 0) + (t1l % TWO32);
+      eh = (dh + t1h + ((sl / TWO32) | 0)) | 0; el = sl | 0;
+      dh = ch; dl = cl; ch = bh; cl = bl; bh = ah; bl = al;
+      sl = (t1l % TWO32) + t2l;
+      ah = (t1h + t2h + ((sl / TWO32) | 0)) | 0; al = sl | 0;
+    }
+    let s = (h[1] >>> 0) + (al >>> 0); h[0] = (h[0] + ah + ((s / TWO32) | 0)) | 0; h[1] = s | 0;
+    s = (h[3] >>> 0) + (bl >>> 0); h[2] = (h[2] + bh + ((s / TWO32) | 0)) | 0; h[3] = s | 0;
+    s = (h[5] >>> 0) + (cl >>> 0); h[4] = (h[4] + ch + ((s / TWO32) | 0)) | 0; h[5] = s | 0;
+    s = (h[7] >>> 0) + (dl >>> 0); h[6] = (h[6] + dh + ((s / TWO32) | 0)) | 0; h[7] = s | 0;
+    s = (h[9] >>> 0) + (el >>> 0); h[8] = (h[8] + eh + ((s / TWO32) | 0)) | 0; h[9] = s | 0;
+    s = (h[11] >>> 0) + (fl >>> 0); h[10] = (h[10] + fh + ((s / TWO32) | 0)) | 0; h[11] = s | 0;
+    s = (h[13] >>> 0) + (gl >>> 0); h[12] = (h[12] + gh + ((s / TWO32) | 0)) | 0; h[13] = s | 0;
+    s = (h[15] >>> 0) + (hl >>> 0); h[14] = (h[14] + hh + ((s / TWO32) | 0)) | 0; h[15] = s | 0;
+    nblocks--;
+  }
+}
+
+// Incremental SHA-512; buffers created once in the constructor.
+export class Sha512 {
+  h: Int32Array;
+  w: Int32Array;
+  block: Uint8Array;
+  blockLen: number;
+  lenLo: number; // total bytes mod 2^32
+  lenHi: number; // total bytes / 2^32
+
+  constructor() {
+    this.h = new Int32Array(16);
+    this.w = new Int32Array(160);
+    this.block = new Uint8Array(128);
+    this.blockLen = 0;
+    this.lenLo = 0;
+    this.lenHi = 0;
+    this.h.set(IV512, 0);
+  }
+
+  init(): Sha512 {
+    this.h.set(IV512, 0);
+    this.blockLen = 0;
+    this.lenLo = 0;
+    this.lenHi = 0;
+    return this;
+  }
+
+  update(buf: Uint8Array, off: number, len: number): Sha512 {
+    let lo = this.lenLo + len;
+    if (lo >= TWO32) {
+      const c = (lo / TWO32) | 0;
+      this.lenHi += c;
+      lo -= c * TWO32;
+    }
+    this.lenLo = lo;
+    const block = this.block;
+    let bl = this.blockLen;
+    if (bl > 0) {
+      let take = 128 - bl;
+      if (take > len) take = len;
+      block.set(buf.subarray(off, off + take), bl);
+      bl += take; off += take; len -= take;
+      if (bl < 128) { this.blockLen = bl; return this; }
+      compress512(this.h, this.w, block, 0, 1);
+      bl = 0;
+    }
+    const n = (len / 128) | 0;
+    if (n > 0) {
+      compress512(this.h, this.w, buf, off, n);
+      off += n * 128; len -= n * 128;
+    }
+    if (len > 0) block.set(buf.subarray(off, off + len), 0);
+    this.blockLen = len;
+    return this;
+  }
+
+  // Writes the 64-byte digest to out[outOff..outOff+64); init() before reuse.
+  final(out: Uint8Array, outOff: number): void {
+    const block = this.block;
+    let bl = this.blockLen;
+    block[bl++] = 0x80;
+    if (bl > 112) {
+      while (bl < 128) block[bl++] = 0;
+      compress512(this.h, this.w, block, 0, 1);
+      bl = 0;
+    }
+    while (bl < 120) block[bl++] = 0;
+    // 128-bit big-endian bit length; only the low 64 bits can be non-zero here.
+    const lo = this.lenLo;
+    const hiBits = this.lenHi * 8 + ((lo / 536870912) | 0);
+    const loBits = (lo * 8) % TWO32;
+    block[120] = (hiBits >>> 24) & 255; block[121] = (hiBits >>> 16) & 255;
+    block[122] = (hiBits >>> 8) & 255; block[123] = hiBits & 255;
+    block[124] = (loBits >>> 24) & 255; block[125] = (loBits >>> 16) & 255;
+    block[126] = (loBits >>> 8) & 255; block[127] = loBits & 255;
+    compress512(this.h, this.w, block, 0, 1);
+    const h = this.h;
+    for (let i = 0; i < 16; i++) {
+      const v = h[i];
+      out[outOff + 4 * i] = (v >>> 24) & 255;
+      out[outOff + 4 * i + 1] = (v >>> 16) & 255;
+      out[outOff + 4 * i + 2] = (v >>> 8) & 255;
+      out[outOff + 4 * i + 3] = v & 255;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// Runs a SimDevice on a serial line: a given port, or a fresh pseudo-terminal pair made by
+// socat (`pty,raw,echo=0` on both ends; the device opens one end, the host the other).
+import { spawn, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { SerialPort } from "serialport";
+import type { SimDevice } from "./sim-device.js";
+
+export interface PtyPair {
+  hostPath: string;
+  devicePath: string;
+  proc: ChildProcess;
+  close(): Promise<void>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Creates two linked ptys with socat; the links live in `dir`. */
+export async function createPtyPair(dir: string, hostName = "dev-host", deviceName = "dev-device"): Promise<PtyPair> {
+  fs.mkdirSync(dir, { recursive: true });
+  const hostPath = path.join(dir, hostName);
+  const devicePath = path.join(dir, deviceName);
+  for (const p of [hostPath, devicePath]) fs.rmSync(p, { force: true });
+  const proc = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${devicePath}`], { stdio: ["ignore", "ignore", "pipe"] });
+  let log = "";
+  proc.stderr?.on("data", (b: Buffer) => (log += b.toString()));
+  let spawnError: Error | null = null;
+  proc.on("error", (e) => (spawnError = e));
+  const t0 = Date.now();
+  while (!log.includes("starting data transfer loop")) {
+    if (spawnError) throw new Error(`cannot run socat (install the Debian package socat): ${(spawnError as Error).message}`);
+    if (proc.exitCode !== null) throw new Error(`socat exited: ${log.trim()}`);
+    if (Date.now() - t0 > 10000) throw new Error(`socat did not create the pty pair: ${log.trim()}`);
+    await sleep(10);
+  }
+  return {
+    hostPath,
+    devicePath,
+    proc,
+    close: async () => {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const done = new Promise((r) => proc.once("exit", r));
+        proc.kill("SIGTERM");
+        await done;
+      }
+    }
+  };
+}
+
+/** Opens `portPath` and connects it to the device's UART. Powers the device on. */
+export async function attachDevice(device: SimDevice, portPath: string, baudRate = 115200): Promise<SerialPort> {
+  const port = new SerialPort({ path: portPath, baudRate, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
+  device.setOutput((b) => {
+    if (port.isOpen) port.write(Buffer.from(b));
+  });
+  device.powerOn();
+  port.on("data", (b: Buffer) => device.receive(new Uint8Array(b.buffer, b.byteOffset, b.length)));
+  return port;
+}

@@ -1,0 +1,56 @@
+// CLI helpers shared by commands that take keys: --key/--cert pairing, --root lists.
+import * as fsp from "node:fs/promises";
+import { loadPrivateKey, loadPublicKey, LocalSigner, keyIdHex } from "./keys.js";
+import { checkCertificateBytes } from "./delegate.js";
+import { FwsealError, inputError } from "./errors.js";
+
+export function asList(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+export async function readInput(path: string): Promise<Uint8Array> {
+  try {
+    const st = await fsp.stat(path);
+    if (st.isDirectory()) throw Object.assign(new Error(), { code: "EISDIR" });
+    return new Uint8Array(await fsp.readFile(path));
+  } catch (e) {
+    throw inputError(path, e);
+  }
+}
+
+/**
+ * Signers from repeated --key and --cert: each certificate goes to the key that is its
+ * subject (so the order of flags does not matter); a key without one is root-signed.
+ */
+export async function loadSigners(keys: string[], certs: string[], passphraseFile?: string): Promise<LocalSigner[]> {
+  if (keys.length === 0) throw new FwsealError("USAGE", "--key is required");
+  const loaded = [];
+  for (const k of keys) loaded.push({ path: k, key: await loadPrivateKey(k, { passphraseFile }) });
+  const signers = loaded.map((l) => new LocalSigner(l.key));
+  const certFor = new Map<string, Uint8Array>();
+  for (const c of certs) {
+    const bytes = await readInput(c);
+    const parsed = checkCertificateBytes(bytes, c);
+    const subject = keyIdHex(parsed.body.publicKey);
+    const idx = signers.findIndex((s) => keyIdHex(s.publicKey) === subject);
+    if (idx < 0) throw new FwsealError("KEY_WRONG_TYPE", `${c}: certifies key ${subject}, which is not one of the --key keys`);
+    if (certFor.has(subject)) throw new FwsealError("USAGE", `two certificates for key ${subject}`);
+    certFor.set(subject, bytes);
+  }
+  return loaded.map((l, i) => new LocalSigner(l.key, certFor.get(keyIdHex(signers[i].publicKey))));
+}
+
+export async function loadRoots(roots: string[]): Promise<Uint8Array[]> {
+  if (roots.length === 0) throw new FwsealError("USAGE", "--root is required");
+  const out: Uint8Array[] = [];
+  for (const r of roots) out.push(await loadPublicKey(r));
+  return out;
+}
+
+export function parseUint(v: unknown, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = typeof v === "number" ? v : Number(String(v));
+  if (!Number.isSafeInteger(n) || n < 0) throw new FwsealError("USAGE", `${what} must be a non-negative integer`);
+  return n;
+}

@@ -1,0 +1,99 @@
+// The fwseal command line. Every command is a yargs CommandModule in host/commands/;
+// this file only wires them up and turns every failure into ONE line on stderr and an
+// exit code from host/exit-codes.ts. No stack traces reach the user.
+import yargs from "yargs";
+import { commands } from "./commands/index.js";
+import { ExitCode } from "./exit-codes.js";
+import { FwsealError } from "./errors.js";
+import { cleanupPendingSync } from "./atomic-write.js";
+import { cliState, defaultIO, err, outJson, type CliIO } from "./cli-support.js";
+
+const EPILOG = [
+  "Exit codes: 0 ok, 1 internal error, 2 usage, 3 input file, 4 key, 5 output,",
+  "10 bundle malformed/unsupported, 11 trust (signature, key, certificate),",
+  "12 policy (vendor, class, rollback), 13 payload integrity (chunks), 14 device/link.",
+  "Encrypted keys: passphrase from FWSEAL_PASSPHRASE, --passphrase-file, or a prompt."
+].join("\n");
+
+let signalsInstalled = false;
+function installSignalCleanup(): void {
+  if (signalsInstalled) return;
+  signalsInstalled = true;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      cleanupPendingSync(); // no partial output files
+      process.stderr.write(`\nfwseal: interrupted\n`);
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
+  // `fwseal inspect ... | head`: a closed pipe is not an error worth a trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(cliState.exitCode);
+  });
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message.split("\n")[0];
+  return String(e).split("\n")[0];
+}
+
+function isYargsError(e: unknown): boolean {
+  return e instanceof Error && e.name === "YError";
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
+  cliState.exitCode = ExitCode.OK;
+  cliState.io = io;
+  if (io === defaultIO) installSignalCleanup();
+  const wantsJson = argv.includes("--json");
+  let usageFailure: string | null = null;
+
+  const parser = yargs(argv)
+    .scriptName("fwseal")
+    .usage("$0 <command> [options]\n\nSign firmware updates on the host, verify them chunk by chunk on the device.")
+    .command(commands)
+    .option("json", { type: "boolean", description: "Machine-readable output on stdout", global: true })
+    .demandCommand(1, "no command given")
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias("h", "help")
+    .version()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .epilog(EPILOG)
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .fail((msg, e) => {
+      // Validation failures (unknown flag, missing argument...) arrive here with msg;
+      // errors thrown by handlers arrive with e: rethrow those to the catch below.
+      if (e && !isYargsError(e)) throw e;
+      usageFailure = msg ?? messageOf(e);
+      throw new FwsealError("USAGE", usageFailure);
+    });
+
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (usageFailure === null && isYargsError(e)) usageFailure = messageOf(e);
+    if (usageFailure === null) return reportError(e, wantsJson);
+  }
+  if (usageFailure !== null) {
+    const hint = / \(see fwseal --help\)$/.test(usageFailure) ? "" : " (see fwseal --help)";
+    return reportError(new FwsealError("USAGE", `${usageFailure}${hint}`), wantsJson);
+  }
+  return cliState.exitCode;
+}
+
+function reportError(e: unknown, json: boolean): number {
+  let fe: FwsealError;
+  if (e instanceof FwsealError) fe = e;
+  else fe = new FwsealError("INTERNAL", `internal error: ${messageOf(e)}`);
+  if (process.env.FWSEAL_DEBUG && e instanceof Error && e.stack) cliState.io.stderr(e.stack + "\n");
+  if (json) {
+    outJson({ ok: false, error: { code: fe.code, message: fe.message, exitCode: fe.exitCode, ...(fe.reason !== undefined ? { reason: fe.reason, chunk: fe.chunk } : {}) } });
+  }
+  err(`fwseal: error: ${fe.message}`);
+  cliState.exitCode = fe.exitCode;
+  return fe.exitCode;
+}

@@ -1,0 +1,84 @@
+// One error type for the host library and CLI. `code` is a stable string callers branch
+// on; `exitCode` is what the CLI exits with. Messages name files and problems, never
+// key material (no PEM text, no passphrases, no private bytes).
+import { ExitCode, type ExitCodeValue, exitCodeForReason } from "./exit-codes.js";
+import { reasonName } from "../formats/reasons.js";
+
+export type FwsealErrorCode =
+  | "USAGE"
+  | "INPUT_MISSING"
+  | "INPUT_UNREADABLE"
+  | "KEY_CORRUPT"
+  | "KEY_WRONG_TYPE"
+  | "KEY_PASSPHRASE"
+  | "KEY_PASSPHRASE_REQUIRED"
+  | "KEY_TOKEN"
+  | "OUTPUT_EXISTS"
+  | "OUTPUT_UNWRITABLE"
+  | "BUNDLE_REJECTED"
+  | "DEVICE"
+  | "INTERNAL";
+
+const DEFAULT_EXIT: Record<FwsealErrorCode, ExitCodeValue> = {
+  USAGE: ExitCode.USAGE,
+  INPUT_MISSING: ExitCode.INPUT,
+  INPUT_UNREADABLE: ExitCode.INPUT,
+  KEY_CORRUPT: ExitCode.KEY,
+  KEY_WRONG_TYPE: ExitCode.KEY,
+  KEY_PASSPHRASE: ExitCode.KEY,
+  KEY_PASSPHRASE_REQUIRED: ExitCode.KEY,
+  KEY_TOKEN: ExitCode.KEY,
+  OUTPUT_EXISTS: ExitCode.OUTPUT,
+  OUTPUT_UNWRITABLE: ExitCode.OUTPUT,
+  BUNDLE_REJECTED: ExitCode.BUNDLE_MALFORMED,
+  DEVICE: ExitCode.DEVICE,
+  INTERNAL: ExitCode.INTERNAL
+};
+
+export class FwsealError extends Error {
+  readonly code: FwsealErrorCode;
+  readonly exitCode: ExitCodeValue;
+  /** For BUNDLE_REJECTED: the Reason code and the chunk index (-1: envelope). */
+  readonly reason?: number;
+  readonly chunk?: number;
+
+  constructor(code: FwsealErrorCode, message: string, opts: { exitCode?: ExitCodeValue; reason?: number; chunk?: number; cause?: unknown } = {}) {
+    super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
+    this.name = "FwsealError";
+    this.code = code;
+    this.exitCode = opts.exitCode ?? DEFAULT_EXIT[code];
+    if (opts.reason !== undefined) this.reason = opts.reason;
+    if (opts.chunk !== undefined) this.chunk = opts.chunk;
+  }
+}
+
+/** A bundle rejection as an error (for extract and library callers that prefer throws). */
+export function rejectionError(reason: number, chunk: number, what = "rejected"): FwsealError {
+  const where = chunk >= 0 ? ` at chunk ${chunk}` : "";
+  return new FwsealError("BUNDLE_REJECTED", `${what}: ${reasonName(reason)}${where}`, {
+    exitCode: exitCodeForReason(reason),
+    reason,
+    chunk
+  });
+}
+
+/** Map a Node file-system error on an input path to a FwsealError (one clear line). */
+export function inputError(path: string, e: unknown): FwsealError {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "ENOENT") return new FwsealError("INPUT_MISSING", `${path}: no such file`, { cause: e });
+  if (code === "EACCES" || code === "EPERM") return new FwsealError("INPUT_UNREADABLE", `${path}: permission denied`, { cause: e });
+  if (code === "EISDIR") return new FwsealError("INPUT_UNREADABLE", `${path}: is a directory`, { cause: e });
+  return new FwsealError("INPUT_UNREADABLE", `${path}: cannot read (${code ?? "unknown error"})`, { cause: e });
+}
+
+/** Map a Node file-system error on an output path to a FwsealError. */
+export function outputError(path: string, e: unknown): FwsealError {
+  if (e instanceof FwsealError) return e;
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code === "EEXIST") return new FwsealError("OUTPUT_EXISTS", `${path}: already exists (use --force to overwrite)`, { cause: e });
+  if (code === "ENOENT") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: directory does not exist`, { cause: e });
+  if (code === "EACCES" || code === "EPERM" || code === "EROFS") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: permission denied`, { cause: e });
+  if (code === "EISDIR") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: is a directory`, { cause: e });
+  if (code === "ENOSPC") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: no space left on device`, { cause: e });
+  return new FwsealError("OUTPUT_UNWRITABLE", `${path}: cannot write (${code ?? "unknown error"})`, { cause: e });
+}

@@ -1,0 +1,55 @@
+// Process exit codes of the fwseal CLI (team contract; documented in README). A script
+// branches on the class of failure, not on message text.
+import { Reason } from "../formats/reasons.js";
+
+export const ExitCode = {
+  OK: 0,
+  INTERNAL: 1, // a bug: please report
+  USAGE: 2, // bad flags or arguments
+  INPUT: 3, // input file missing or unreadable
+  KEY: 4, // bad PEM, wrong key type, wrong passphrase, PIN, token
+  OUTPUT: 5, // output not writable (or exists without --force)
+  BUNDLE_MALFORMED: 10, // MALFORMED, UNSUPPORTED_*, NON_CANONICAL, TOO_LARGE
+  TRUST: 11, // BAD_SIGNATURE, UNKNOWN_KEY, REVOKED_*, EXPIRED_KEY, KEY_NOT_AUTHORIZED, THRESHOLD_NOT_MET, BAD_CERTIFICATE, STALE_STATEMENT
+  POLICY: 12, // WRONG_VENDOR, WRONG_CLASS, ROLLBACK
+  INTEGRITY: 13, // CHUNK_HASH_MISMATCH, TRUNCATED, TRAILING_DATA
+  DEVICE: 14 // device or serial link failure
+} as const;
+
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Exit code for a rejection reason (formats/reasons.ts). */
+export function exitCodeForReason(reason: number): ExitCodeValue {
+  switch (reason) {
+    case Reason.OK:
+      return ExitCode.OK;
+    case Reason.MALFORMED:
+    case Reason.UNSUPPORTED_VERSION:
+    case Reason.UNSUPPORTED_ALGORITHM:
+    case Reason.UNSUPPORTED_CRITICAL:
+    case Reason.UNSUPPORTED_ENCODING:
+    case Reason.NON_CANONICAL:
+    case Reason.TOO_LARGE:
+      return ExitCode.BUNDLE_MALFORMED;
+    case Reason.BAD_SIGNATURE:
+    case Reason.UNKNOWN_KEY:
+    case Reason.REVOKED_KEY:
+    case Reason.REVOKED_ROOT:
+    case Reason.EXPIRED_KEY:
+    case Reason.KEY_NOT_AUTHORIZED:
+    case Reason.THRESHOLD_NOT_MET:
+    case Reason.BAD_CERTIFICATE:
+    case Reason.STALE_STATEMENT:
+      return ExitCode.TRUST;
+    case Reason.WRONG_VENDOR:
+    case Reason.WRONG_CLASS:
+    case Reason.ROLLBACK:
+      return ExitCode.POLICY;
+    case Reason.CHUNK_HASH_MISMATCH:
+    case Reason.TRUNCATED:
+    case Reason.TRAILING_DATA:
+      return ExitCode.INTEGRITY;
+    default:
+      return ExitCode.INTERNAL; // BAD_STATE or an unknown code: a caller bug
+  }
+}

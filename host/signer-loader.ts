@@ -1,0 +1,122 @@
+// One entry point for "a signing key named on the command line": a PKCS#8 PEM file or a
+// `pkcs11:` URI (RFC 7512). Commands call loadSigner(spec) wherever they accept --key /
+// --root, so a token key works everywhere a key file does. Token signers hold a session:
+// call closeSigner(s) when done (process exit also releases it).
+import { loadPrivateKey, loadPublicKey, LocalSigner, keyIdHex } from "./keys.js";
+import { isPkcs11Uri, openPkcs11Signer, readPkcs11PublicKey, Pkcs11Signer } from "./pkcs11.js";
+import type { Signer } from "./signer.js";
+
+export interface LoadSignerOptions {
+  /** Passphrase file for an encrypted PEM key. */
+  passphraseFile?: string;
+  /** Delegation certificate to attach (not checked here: pack/verify do that). */
+  certificate?: Uint8Array;
+  /** Allow terminal prompts for a passphrase or PIN (default true). */
+  prompt?: boolean;
+}
+
+export type KeySource = "file" | "pkcs11";
+
+export interface LoadedSigner extends Signer {
+  readonly keyId: string;
+  readonly source: KeySource;
+  /** The spec as given (a file path or a URI: never secret). */
+  readonly spec: string;
+  close(): void;
+}
+
+class FileSigner implements LoadedSigner {
+  readonly source: KeySource = "file";
+  readonly publicKey: Uint8Array;
+  readonly certificate?: Uint8Array;
+  readonly spec: string;
+  private readonly inner: LocalSigner;
+
+  constructor(inner: LocalSigner, spec: string) {
+    this.inner = inner;
+    this.spec = spec;
+    this.publicKey = inner.publicKey;
+    if (inner.certificate !== undefined) this.certificate = inner.certificate;
+  }
+  get keyId(): string {
+    return keyIdHex(this.publicKey);
+  }
+  sign(message: Uint8Array): Promise<Uint8Array> {
+    return this.inner.sign(message);
+  }
+  close(): void {
+    /* nothing held */
+  }
+  toJSON(): object {
+    return { spec: this.spec, keyId: this.keyId };
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `FileSigner(${this.keyId})`;
+  }
+}
+
+class TokenSigner implements LoadedSigner {
+  readonly source: KeySource = "pkcs11";
+  readonly publicKey: Uint8Array;
+  readonly certificate?: Uint8Array;
+  readonly spec: string;
+  private readonly inner: Pkcs11Signer;
+
+  constructor(inner: Pkcs11Signer, spec: string) {
+    this.inner = inner;
+    this.spec = spec;
+    this.publicKey = inner.publicKey;
+    if (inner.certificate !== undefined) this.certificate = inner.certificate;
+  }
+  get keyId(): string {
+    return keyIdHex(this.publicKey);
+  }
+  sign(message: Uint8Array): Promise<Uint8Array> {
+    return this.inner.sign(message);
+  }
+  close(): void {
+    this.inner.close();
+  }
+  toJSON(): object {
+    return { spec: this.spec, keyId: this.keyId };
+  }
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `TokenSigner(${this.keyId})`;
+  }
+}
+
+/** A signer from a key file path or a `pkcs11:` URI. */
+export async function loadSigner(spec: string, opts: LoadSignerOptions = {}): Promise<LoadedSigner> {
+  if (isPkcs11Uri(spec)) {
+    const s = await openPkcs11Signer(spec, { certificate: opts.certificate, prompt: opts.prompt });
+    return new TokenSigner(s, spec);
+  }
+  const key = await loadPrivateKey(spec, { passphraseFile: opts.passphraseFile, prompt: opts.prompt });
+  return new FileSigner(new LocalSigner(key, opts.certificate), spec);
+}
+
+/** A public key from a .pub/.key file, 64 hex digits, or a `pkcs11:` URI (reads CKA_EC_POINT). */
+export async function loadPublicKeySpec(spec: string, opts: LoadSignerOptions = {}): Promise<Uint8Array> {
+  if (isPkcs11Uri(spec)) return readPkcs11PublicKey(spec, { prompt: opts.prompt });
+  return loadPublicKey(spec, { passphraseFile: opts.passphraseFile, prompt: opts.prompt });
+}
+
+/** Release token sessions (safe for any Signer). */
+export function closeSigners(signers: readonly Signer[]): void {
+  for (const s of signers) {
+    const c = (s as Partial<LoadedSigner>).close;
+    if (typeof c === "function") {
+      try {
+        c.call(s);
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+}
+
+/** "file" / "pkcs11" / mixed, for audit records. */
+export function keySourceOf(signers: readonly Signer[]): string {
+  const kinds = new Set(signers.map((s) => (s as Partial<LoadedSigner>).source ?? (s instanceof Pkcs11Signer ? "pkcs11" : "file")));
+  return [...kinds].sort().join("+");
+}

@@ -1,0 +1,177 @@
+// fwseal MCU glue (ES5, runs in the firmware's Duktape after build/fwseal-core.js).
+// Natives come from the C firmware as the global `mcu` (see main.c). The firmware calls
+// onBytes(buf, len) with the bytes the UART received and onIdle() when input runs dry.
+//
+// Modes, chosen by the semihosting command line word mode=<name>:
+//   app      (default) the device application over the serial protocol, when the core
+//            provides one; otherwise the console.
+//   console  line commands for the platform tests and the benchmark (see runCommand).
+var onBytes = null;
+var onIdle = null;
+var fwsealMcu = (function () {
+  var core = typeof fwsealCore === "undefined" ? null : fwsealCore;
+
+  function argValue(key) {
+    var words = mcu.args.split(" ");
+    for (var i = 0; i < words.length; i++) {
+      var w = words[i];
+      if (w.substring(0, key.length + 1) === key + "=") return w.substring(key.length + 1);
+    }
+    return null;
+  }
+
+  var HEX = "0123456789abcdef";
+  function toHex(b, off, len) {
+    var s = "";
+    for (var i = 0; i < len; i++) {
+      var v = b[off + i];
+      s += HEX.charAt(v >>> 4) + HEX.charAt(v & 15);
+    }
+    return s;
+  }
+  function fromHex(s) {
+    var n = s.length >>> 1;
+    var b = new Uint8Array(n);
+    for (var i = 0; i < n; i++) b[i] = parseInt(s.substring(2 * i, 2 * i + 2), 16);
+    return b;
+  }
+
+  // Checked native flash, in the shape of the core's FlashHal. A failure is a bug in the
+  // caller (range, alignment, writing unerased bytes): it throws so the firmware logs it.
+  function check(rc, what) {
+    if (rc !== 0) throw new Error("flash " + what + " failed: " + rc);
+  }
+  var hal = {
+    flashRead: function (addr, dst, off, len) { check(mcu.flashRead(addr, dst, off, len), "read"); },
+    flashErase: function (pageAddr) { check(mcu.flashErase(pageAddr, mcu.pageSize), "erase"); },
+    flashWrite: function (addr, src, off, len) { check(mcu.flashWrite(addr, src, off, len), "write"); },
+    pageSize: mcu.pageSize,
+    flashSize: mcu.flashSize,
+    uartWrite: function (buf, off, len) { mcu.uartWrite(buf, off, len); },
+    nowSeconds: function () { return mcu.nowSeconds(); },
+    reset: function () { mcu.reset(); }
+  };
+  var nativePrimitives = { sha256: mcu.sha256, ed25519Verify: null };
+
+  // ---- console: one command per line, one reply line each ----
+  var line = "";
+  function reply(s) { mcu.uartWrite(s + "\n"); }
+
+  function pattern(len, seed) {
+    var b = new Uint8Array(len);
+    var x = seed >>> 0;
+    for (var i = 0; i < len; i++) {
+      x = (x * 1103515245 + 12345) % 4294967296; // exact in doubles
+      b[i] = (x >>> 16) & 255;
+    }
+    return b;
+  }
+
+  function shaBoth(b, reps) {
+    var out = new Uint8Array(32);
+    var t0 = mcu.busyTicks();
+    for (var r = 0; r < reps; r++) mcu.sha256(b, 0, b.length, out);
+    var tn = mcu.busyTicks() - t0;
+    var nat = toHex(out, 0, 32);
+    var js = "none";
+    var tj = -1;
+    if (core && core.sha256) {
+      var out2 = new Uint8Array(32);
+      t0 = mcu.busyTicks();
+      for (r = 0; r < reps; r++) core.sha256(b, 0, b.length, out2);
+      tj = mcu.busyTicks() - t0;
+      js = toHex(out2, 0, 32);
+    }
+    return "native=" + nat + " js=" + js + " tn=" + tn + " tj=" + tj;
+  }
+
+  function edVerify() {
+    if (!core) return null;
+    if (core.ed25519Verify) return core.ed25519Verify;
+    if (core.createPurePrimitives) return core.createPurePrimitives().ed25519Verify;
+    return null;
+  }
+
+  function runCommand(cmd) {
+    var sp = cmd.indexOf(" ");
+    var op = sp < 0 ? cmd : cmd.substring(0, sp);
+    var a = sp < 0 ? [] : cmd.substring(sp + 1).split(" ");
+    if (op === "ping") return reply("pong");
+    if (op === "echo") return reply("echo " + (sp < 0 ? "" : cmd.substring(sp + 1)));
+    if (op === "sha") return reply("sha " + shaBoth(fromHex(a[0] || ""), 1));
+    if (op === "shagen") return reply("shagen " + shaBoth(pattern(+a[0], +a[1]), +(a[2] || 1)));
+    if (op === "ed") {
+      var v = edVerify();
+      if (!v) return reply("ed unavailable");
+      var pk = fromHex(a[0]), sig = fromHex(a[1]), msg = fromHex(a[2] || "");
+      var t0 = mcu.busyTicks();
+      var ok = v(pk, sig, msg, 0, msg.length);
+      return reply("ed ok=" + (ok ? 1 : 0) + " ticks=" + (mcu.busyTicks() - t0));
+    }
+    if (op === "fr") {
+      var rb = new Uint8Array(+a[1]);
+      var rc = mcu.flashRead(+a[0], rb, 0, rb.length);
+      return reply("fr rc=" + rc + " data=" + (rc === 0 ? toHex(rb, 0, rb.length) : ""));
+    }
+    if (op === "fe") return reply("fe rc=" + mcu.flashErase(+a[0], +a[1]));
+    if (op === "fw") {
+      var wb = fromHex(a[1]);
+      return reply("fw rc=" + mcu.flashWrite(+a[0], wb, 0, wb.length));
+    }
+    if (op === "info") {
+      return reply("info flashSize=" + mcu.flashSize + " pageSize=" + mcu.pageSize + " core=" + (core ? 1 : 0) +
+        " ed=" + (edVerify() ? 1 : 0) + " app=" + (appFactory() ? 1 : 0));
+    }
+    if (op === "stats") {
+      var s = mcu.stats();
+      return reply("stats heapPeak=" + s.heapPeak + " heapLive=" + s.heapLive + " heapArenaUsed=" + s.heapArenaUsed +
+        " stackPeak=" + s.stackPeak + " stackSize=" + s.stackSize + " rxOverruns=" + s.rxOverruns);
+    }
+    if (op === "peaks") { mcu.gc(); mcu.resetPeaks(); return reply("peaks reset"); }
+    if (op === "sink") { // the raw link: swallow N bytes, report the guest's busy ticks
+      var want = +a[0], got = 0, b0 = mcu.busyTicks(), w0 = mcu.ticks();
+      onBytes = function (buf, len) {
+        got += len;
+        if (got < want) return;
+        onBytes = consoleBytes;
+        reply("sink n=" + got + " busy=" + (mcu.busyTicks() - b0) + " ticks=" + (mcu.ticks() - w0));
+      };
+      return reply("sink ready");
+    }
+    if (op === "ticks") return reply("ticks " + mcu.ticks() + " busy=" + mcu.busyTicks());
+    if (op === "reset") { reply("reset"); mcu.reset(); }
+    if (op === "exit") { reply("exit"); mcu.exit(+(a[0] || 0)); }
+    return reply("error unknown command " + op);
+  }
+
+  function consoleBytes(buf, len) {
+    for (var i = 0; i < len; i++) {
+      var c = buf[i];
+      if (c === 10) {
+        var cmd = line;
+        line = "";
+        if (cmd.length > 0 && cmd.charCodeAt(cmd.length - 1) === 13) cmd = cmd.substring(0, cmd.length - 1);
+        if (cmd.length > 0) runCommand(cmd);
+      } else if (c !== 13 && line.length < 65536) {
+        line += String.fromCharCode(c);
+      }
+    }
+  }
+
+  // ---- the device application (DEVICE's core code), when present ----
+  function appFactory() { return core && core.createDeviceApp ? core.createDeviceApp : null; }
+
+  var mode = argValue("mode") || "app";
+  if (mode === "app" && appFactory()) {
+    // wired once DEVICE's entry point exists; see startApp below
+    mode = "app";
+  } else {
+    mode = "console";
+  }
+  mcu.log("fwseal-mcu: main.js mode=" + mode + " core=" + (core ? "yes" : "no"));
+  if (mode === "console") {
+    onBytes = consoleBytes;
+    reply("fwseal-mcu ready");
+  }
+  return { hal: hal, nativePrimitives: nativePrimitives, toHex: toHex, fromHex: fromHex };
+})();
