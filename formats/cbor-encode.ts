@@ -109,7 +109,8 @@ function writeInt(out: ByteSink, v: bigint): void {
 function writeItem(out: ByteSink, v: Cbor, depth: number): void {
   if (depth > 64) throw new RangeError("CBOR nesting too deep");
   if (typeof v === "number") {
-    if (!Number.isSafeInteger(v)) throw new RangeError(`CBOR: only safe integers are encodable, got ${v}`);
+    // Integers whose CBOR argument is exact in a double: -2^53 .. 2^53.
+    if (!Number.isInteger(v) || Math.abs(v) > 9007199254740992) throw new RangeError(`CBOR: only integers within ±2^53 are encodable as numbers, got ${v}`);
     writeInt(out, BigInt(v));
   } else if (typeof v === "bigint") {
     writeInt(out, v);

@@ -12,7 +12,9 @@
  *             CborTag(tag, value) | CborRaw(bytes = one pre-encoded item). encodeHead, concatBytes.
  *             decodeCanonical(bytes, {allowTags?}): Cbor   strict host decoder (throws
  *             CborDecodeError{reason}); it runs the device's CborReader (cbor-decode.ts).
- *             CborReader / CborItemScanner: the constrained, allocation-free device reader.
+ *             CborReader / CborItemScanner: the constrained, allocation-free device reader;
+ *             cborItemLength(buf, avail, maxLen): > 0 complete item length, 0 need more,
+ *             < 0 minus a Reason (host convenience over CborItemScanner).
  * UUIDs       vendorUuid(nameOrUuid), classUuid(vendor: bytes|string, nameOrUuid): 16 bytes
  *             (UUIDv5 per SPEC §4; a literal UUID string is taken as is), uuidV5, parseUuid,
  *             formatUuid, isUuidString, NAMESPACE_DNS.
@@ -47,6 +49,11 @@
  *             buildBundle(image, opts, signers): Promise<Uint8Array>  whole bundle in memory
  *             Offline: p = await prepareBundle(src, opts); u = prepareEnvelope(p, infos, envOpts);
  *               env = attachSignatures(u, sigs); await writeBundle(src, p, env, write).
+ *
+ * Device side (constrained TS, not re-exported here): device-sim/core/bundle-verifier.ts
+ * createBundleVerifier(cfg) (streaming, SPEC §8 order; `chunkData` is ONE fixed view into the
+ * chunk buffer: only chunkData[0 .. chunkLen) is the chunk) and device-sim/core/boot-verifier.ts
+ * createBootVerifier(cfg, shared?) (pass the install verifier to share its buffers).
  */
 export * from "./reasons.js";
 export * from "./limits.js";

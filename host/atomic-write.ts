@@ -14,6 +14,11 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** Replace an existing file. Without it an existing destination is OUTPUT_EXISTS. */
   overwrite?: boolean;
+  /**
+   * fsync before the rename (default true). Bulk outputs (bundles, images) turn it off:
+   * the rename is still atomic for readers, and the flush would cost more than the work.
+   */
+  fsync?: boolean;
 }
 
 const pending = new Set<string>();
@@ -42,14 +47,16 @@ export class AtomicFile {
   private handle: fsp.FileHandle | null;
   private readonly overwrite: boolean;
   private readonly mode: number;
+  private readonly fsync: boolean;
   private done = false;
 
-  private constructor(dest: string, tempPath: string, handle: fsp.FileHandle, overwrite: boolean, mode: number) {
+  private constructor(dest: string, tempPath: string, handle: fsp.FileHandle, overwrite: boolean, mode: number, fsync: boolean) {
     this.dest = dest;
     this.tempPath = tempPath;
     this.handle = handle;
     this.overwrite = overwrite;
     this.mode = mode;
+    this.fsync = fsync;
   }
 
   static async open(dest: string, opts: AtomicWriteOptions = {}): Promise<AtomicFile> {
@@ -68,7 +75,7 @@ export class AtomicFile {
       throw outputError(dest, e);
     }
     pending.add(tmp);
-    return new AtomicFile(dest, tmp, handle, overwrite, mode);
+    return new AtomicFile(dest, tmp, handle, overwrite, mode, opts.fsync ?? true);
   }
 
   /** Write all of `data` at `position` (or at the current end when omitted). */
@@ -90,7 +97,7 @@ export class AtomicFile {
     if (this.done || !this.handle) throw new FwsealError("INTERNAL", "commit twice");
     try {
       await this.handle.chmod(this.mode); // umask may have narrowed the mode at open
-      await this.handle.sync();
+      if (this.fsync) await this.handle.sync();
       await this.handle.close();
       this.handle = null;
       if (this.overwrite) {

@@ -396,3 +396,59 @@ export function formatAuditRecord(r: AuditRecord): string {
   if (r.artifact) parts.push(`${r.artifact.file} sha256:${r.artifact.sha256.slice(0, 16)}…`);
   return parts.join("  ");
 }
+
+// ---------------------------------------------------------------- CLI plumbing
+
+export interface AuditArgs {
+  audit?: string;
+  operator?: string;
+}
+
+/** Adds --audit and --operator to a signing command's options. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function auditOptions(y: any): any {
+  return y
+    .option("audit", { type: "string", description: `Append a record to this hash-chained audit log (default $${AUDIT_LOG_ENV})` })
+    .option("operator", { type: "string", description: "Operator name for the audit record (default $USER)" });
+}
+
+/** Record a signing operation if a log is configured; artifact digest computed from the file. */
+export async function auditSigning(
+  a: AuditArgs,
+  op: AuditOperation,
+  keyIds: string[],
+  keySource: string,
+  artifactPath: string | undefined,
+  summary: { [k: string]: AuditValue }
+): Promise<AuditRecord | undefined> {
+  const log = auditLogPath(a.audit);
+  if (log === undefined) return undefined;
+  const artifact = artifactPath !== undefined ? { file: artifactPath, ...(await sha256File(artifactPath)) } : undefined;
+  return appendAuditRecord(log, { op, keyIds, keySource, artifact, summary, operator: a.operator });
+}
+
+/**
+ * Before signing: check the configured log can take a record (writable, last record
+ * intact), so a signing operation does not produce an artifact and then fail to log it.
+ */
+export async function preflightAudit(a: AuditArgs): Promise<void> {
+  const log = auditLogPath(a.audit);
+  if (log === undefined) return;
+  const last = await lastLine(log);
+  if (last) {
+    let r: AuditRecord;
+    try {
+      r = parseRecord(last.line, -1);
+    } catch {
+      throw new FwsealError("OUTPUT_UNWRITABLE", `${log}: last audit record is damaged; run fwseal audit verify ${log}`);
+    }
+    if (recordHash(r) !== r.hash) throw new FwsealError("OUTPUT_UNWRITABLE", `${log}: last audit record was edited (hash mismatch); run fwseal audit verify ${log}`);
+  }
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(log, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);
+  } catch (e) {
+    throw outputError(log, e);
+  }
+  await fh.close();
+}

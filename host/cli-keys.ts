@@ -1,6 +1,7 @@
 // CLI helpers shared by commands that take keys: --key/--cert pairing, --root lists.
 import * as fsp from "node:fs/promises";
-import { loadPrivateKey, loadPublicKey, LocalSigner, keyIdHex } from "./keys.js";
+import { loadPublicKey, keyIdHex } from "./keys.js";
+import { loadSigner, closeSigners, withCertificate, type LoadedSigner } from "./signer-loader.js";
 import { checkCertificateBytes } from "./delegate.js";
 import { FwsealError, inputError } from "./errors.js";
 
@@ -23,11 +24,16 @@ export async function readInput(path: string): Promise<Uint8Array> {
  * Signers from repeated --key and --cert: each certificate goes to the key that is its
  * subject (so the order of flags does not matter); a key without one is root-signed.
  */
-export async function loadSigners(keys: string[], certs: string[], passphraseFile?: string): Promise<LocalSigner[]> {
+export async function loadSigners(keys: string[], certs: string[], passphraseFile?: string): Promise<LoadedSigner[]> {
   if (keys.length === 0) throw new FwsealError("USAGE", "--key is required");
-  const loaded = [];
-  for (const k of keys) loaded.push({ path: k, key: await loadPrivateKey(k, { passphraseFile }) });
-  const signers = loaded.map((l) => new LocalSigner(l.key));
+  // A --key is a key file or a pkcs11: URI (TRUST: host/signer-loader.ts).
+  const signers: LoadedSigner[] = [];
+  try {
+    for (const k of keys) signers.push(await loadSigner(k, { passphraseFile }));
+  } catch (e) {
+    closeSigners(signers);
+    throw e;
+  }
   const certFor = new Map<string, Uint8Array>();
   for (const c of certs) {
     const bytes = await readInput(c);
@@ -38,7 +44,7 @@ export async function loadSigners(keys: string[], certs: string[], passphraseFil
     if (certFor.has(subject)) throw new FwsealError("USAGE", `two certificates for key ${subject}`);
     certFor.set(subject, bytes);
   }
-  return loaded.map((l, i) => new LocalSigner(l.key, certFor.get(keyIdHex(signers[i].publicKey))));
+  return signers.map((s) => withCertificate(s, certFor.get(keyIdHex(s.publicKey))));
 }
 
 export async function loadRoots(roots: string[]): Promise<Uint8Array[]> {

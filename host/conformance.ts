@@ -12,7 +12,7 @@
 // done by hand, output goes through `print`.
 import { readFileSync, existsSync, mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { createPublicKey } from "node:crypto";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import vm from "node:vm";
@@ -49,6 +49,9 @@ export interface ConformanceOptions {
 }
 
 const RESULT_TAG = "@@fwseal ";
+// Printed after the last operation: engines that stay in an event loop after the script
+// (Espruino) are stopped when it appears.
+const END_TAG = "@@fwseal-end";
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 const MAX_SAFE = 9007199254740991;
 
@@ -290,11 +293,17 @@ export function driverCalls(ops: { id: number; op: Op }[]): string {
       );
     }
   }
+  lines.push(`print("${END_TAG}");`);
   return lines.join("\n") + "\n";
 }
 
+interface EngineRun {
+  lines: string[];
+  failure: string | null;
+}
+
 /** Run one engine over a complete script; returns its stdout lines. */
-function runEngine(engine: string, script: string, timeoutMs: number): { lines: string[]; failure: string | null } {
+async function runEngine(engine: string, script: string, timeoutMs: number): Promise<EngineRun> {
   if (engine === "node") {
     const lines: string[] = [];
     try {
@@ -309,19 +318,42 @@ function runEngine(engine: string, script: string, timeoutMs: number): { lines: 
   const file = path.join(dir, "run.js");
   try {
     writeFileSync(file, script);
-    const r = spawnSync(argv[0], [...argv.slice(1), file], {
-      encoding: "utf8",
-      maxBuffer: 256 * 1024 * 1024,
-      timeout: timeoutMs,
-      stdio: ["ignore", "pipe", "pipe"]
+    return await new Promise<EngineRun>((resolve) => {
+      const child = spawn(argv[0], [...argv.slice(1), file], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let errText = "";
+      let sawEnd = false;
+      let settled = false;
+      const finish = (failure: string | null) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ lines: out.split(/\r?\n/), failure });
+      };
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL");
+        finish(`${argv[0]}: timed out after ${timeoutMs} ms`);
+      }, timeoutMs);
+      child.stdout.setEncoding("utf8");
+      child.stderr.setEncoding("utf8");
+      child.stdout.on("data", (d: string) => {
+        out += d;
+        // An engine that keeps running after the script (Espruino's event loop) is stopped here.
+        if (!sawEnd && out.includes(END_TAG)) {
+          sawEnd = true;
+          child.kill("SIGTERM");
+        }
+      });
+      child.stderr.on("data", (d: string) => {
+        if (errText.length < 65536) errText += d;
+      });
+      child.on("error", (e) => finish(`${argv[0]}: ${e.message}`));
+      child.on("close", (code, signal) => {
+        if (sawEnd || code === 0) return finish(null);
+        const msg = (errText || out).trim().split("\n").pop() ?? "";
+        finish(`${argv[0]} exited with ${code ?? signal}: ${msg}`);
+      });
     });
-    const lines = (r.stdout ?? "").split(/\r?\n/);
-    if (r.error) return { lines, failure: `${argv[0]}: ${r.error.message}` };
-    if (r.status !== 0) {
-      const msg = (r.stderr || r.stdout || "").trim().split("\n").pop() ?? "";
-      return { lines, failure: `${argv[0]} exited with ${r.status ?? r.signal}: ${msg}` };
-    }
-    return { lines, failure: null };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -337,7 +369,7 @@ function jsonError(msg: string): string {
  * engine failures become `{"error": "..."}` lines; this function does not throw for them.
  * Throws only if the core file itself is missing.
  */
-export function runConformance(inputLines: string[], opts: ConformanceOptions = {}): string[] {
+export async function runConformance(inputLines: string[], opts: ConformanceOptions = {}): Promise<string[]> {
   const engine = opts.engine ?? "node";
   const coreFile = opts.coreFile ?? defaultCoreFile();
   if (!existsSync(coreFile)) throw new Error(`ES5 core ${coreFile} not found: run npm run build:core`);
@@ -364,7 +396,7 @@ export function runConformance(inputLines: string[], opts: ConformanceOptions = 
   while (todo.length > 0) {
     const prelude = engine === "node" || engine === "duk" ? "" : PRINT_FALLBACK;
     const script = prelude + core + "\n" + DRIVER_HEAD + driverCalls(todo);
-    const { lines, failure } = runEngine(engine, script, timeoutMs);
+    const { lines, failure } = await runEngine(engine, script, timeoutMs);
     for (const l of lines) {
       if (!l.startsWith(RESULT_TAG)) continue;
       const rest = l.slice(RESULT_TAG.length);

@@ -11,6 +11,8 @@ export interface ExtractOptions {
   output: string;
   policy: VerifyPolicy;
   overwrite?: boolean;
+  /** fsync the image before the rename (default false). */
+  fsync?: boolean;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -20,7 +22,7 @@ export interface ExtractResult extends VerifyResult {
 }
 
 export async function extract(opts: ExtractOptions): Promise<ExtractResult> {
-  const out = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true });
+  const out = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
   // Chunk data arrives as views into the verifier's buffer: copy into a staging block,
   // write whole blocks (double-buffered, so hashing continues while a block is written).
   const bufs = [Buffer.allocUnsafe(STAGE), Buffer.allocUnsafe(STAGE)];

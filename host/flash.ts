@@ -207,7 +207,8 @@ async function stream(
         if (sendOff < acked) sendOff = acked;
         o.progress(acked, "send");
       }
-      if (r.body.length >= 7 && (r.body[6] & AckFlag.COMPLETE) !== 0 && off === total) return;
+      if (r.body.length >= 7 && (r.body[6] & AckFlag.VERIFIED) !== 0 && off === total) break;
+      if (off === total && acked === total) break; // all bytes in, device wants more: END says why
       if (o.stopAfter !== undefined && acked >= o.stopAfter) throw new FwsealError("DEVICE", `${link.path}: transfer stopped at byte ${acked} (test)`);
     } else if (r.type === Msg.R_NAK) {
       // A gap at `off`: go back once per gap (later NAKs for the same gap are in-flight echoes).
@@ -217,6 +218,15 @@ async function stream(
         rewindMark = off;
       }
     }
+  }
+}
+
+/** END: the device commits a fully verified install, or reports why not (e.g. TRUNCATED). */
+async function endStream(link: DeviceLink, t: number, retries: number): Promise<void> {
+  const r = await link.request(Msg.END, new Uint8Array(0), t, retries);
+  if (r.type === Msg.R_ERROR) {
+    const e = parseError(r);
+    throw rejected(e.reason, e.chunk, "device rejected the bundle");
   }
 }
 
@@ -298,6 +308,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       progress(start, "send");
       try {
         await stream(link, bundle, start, parsed.envelopeSize, { frame, window, t, slow, retries, baud, stopAfter: opts.stopAfter, progress });
+        await endStream(link, t, retries);
       } catch (e) {
         if (e instanceof FwsealError && e.code === "BUNDLE_REJECTED") {
           result.outcome = "rejected";

@@ -14,6 +14,7 @@ import { buildUnsignedEnvelope, attachSignatures, type EnvelopeOptions } from ".
 import { vendorUuid, classUuid } from "../formats/uuid.js";
 import { AtomicFile } from "./atomic-write.js";
 import { FwsealError, inputError } from "./errors.js";
+import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "./signer.js";
 
 /** Bytes per positional read; a multiple of every chunk size. */
@@ -49,6 +50,8 @@ export interface PackOptions {
   onProgress?: (done: number, total: number) => void;
   /** Replace an existing output file (default true). */
   overwrite?: boolean;
+  /** fsync the bundle before the rename (default false: atomic, not crash-durable). */
+  fsync?: boolean;
 }
 
 export interface PackResult {
@@ -151,7 +154,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     }
     const envelopeSize = probe.length;
 
-    outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true });
+    outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
     const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress);
 
     manifest.chainHead = chainHead;
@@ -184,30 +187,44 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
 /**
  * The back-to-front pass: reads the image in PACK_BLOCK blocks from the end, computes
  * H_i = SHA-256(CHUNK_DOMAIN || be32(i) || data_i || next_i) for each chunk, and writes
- * data_i || next_i at envelopeSize + i * (cs + 32). The next read and the previous write
- * run (in libuv's thread pool) while this block is hashed. Returns H_0.
+ * data_i || next_i at envelopeSize + i * (cs + 32). Returns H_0.
+ *
+ * A block is read straight into an output buffer behind PAD bytes of headroom and spread
+ * in place, last chunk first: chunk j moves from PAD + j*cs to PAD + j*(cs+32) (never onto
+ * bytes not yet moved), next_j goes after it, and the 20-byte hash prefix is written just
+ * before it, over space that chunk j-1 fills afterwards, so each hash is ONE call over
+ * contiguous bytes. The next read and the previous write run in libuv's thread pool
+ * while this block is hashed.
  */
 async function writeChainBackToFront(
   img: fsp.FileHandle, out: AtomicFile, imageSize: number, cs: number, n: number, envelopeSize: number,
   onProgress?: (done: number, total: number) => void
 ): Promise<Uint8Array> {
+  const P = Limits.CHUNK_PREFIX_LEN;
+  const H = Limits.HASH_LEN;
+  const PAD = 32;
   const chunksPerBlock = Math.max(1, Math.floor(PACK_BLOCK / cs));
   const blockBytes = chunksPerBlock * cs;
-  const slot = cs + Limits.HASH_LEN;
-  const inBufs = [Buffer.allocUnsafe(blockBytes), Buffer.allocUnsafe(blockBytes)];
-  const outBufs = [Buffer.allocUnsafe(chunksPerBlock * slot), Buffer.allocUnsafe(chunksPerBlock * slot)];
-  const prefix = Buffer.alloc(Limits.CHUNK_PREFIX_LEN);
+  const slot = cs + H;
+  const bufs = [Buffer.allocUnsafe(PAD + chunksPerBlock * slot), Buffer.allocUnsafe(PAD + chunksPerBlock * slot)];
+  const prefix = Buffer.alloc(P);
   prefix.set(CHUNK_DOMAIN, 0);
-  let next: Buffer = Buffer.alloc(Limits.HASH_LEN); // next_{n-1} = 0^32
+  let next = ZERO_HASH_LATIN1; // next_{n-1} = 0^32
   const blockCount = Math.ceil(n / chunksPerBlock);
 
-  // Block b covers chunks [b*cpb, min(n, (b+1)*cpb)); processed from the last block down.
+  // Every in-flight promise gets a no-op catch so that an error elsewhere never turns it
+  // into an unhandled rejection; it is still awaited (and rethrows) on the normal path.
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    p.catch(() => undefined);
+    return p;
+  };
+  // Block b covers chunks [b*cpb, min(n, (b+1)*cpb)).
   const readBlock = async (b: number, buf: Buffer): Promise<number> => {
     const start = b * blockBytes;
     const len = Math.min(blockBytes, imageSize - start);
     let got = 0;
     while (got < len) {
-      const { bytesRead } = await img.read(buf, got, len - got, start + got);
+      const { bytesRead } = await img.read(buf, PAD + got, len - got, start + got);
       if (bytesRead === 0) throw new FwsealError("INPUT_UNREADABLE", "image file shrank while being packed");
       got += bytesRead;
     }
@@ -215,40 +232,34 @@ async function writeChainBackToFront(
   };
 
   let done = 0;
-  // Every in-flight promise gets a no-op catch so that an error elsewhere never turns it
-  // into an unhandled rejection; it is still awaited (and rethrows) on the normal path.
-  const track = <T>(p: Promise<T>): Promise<T> => {
-    p.catch(() => undefined);
-    return p;
-  };
-  let pendingRead = track(readBlock(blockCount - 1, inBufs[(blockCount - 1) & 1]));
-  const pendingWrites: (Promise<void> | null)[] = [null, null];
+  const writes: (Promise<void> | null)[] = [null, null];
+  let pendingRead = track(readBlock(blockCount - 1, bufs[(blockCount - 1) & 1]));
   for (let b = blockCount - 1; b >= 0; b--) {
     const len = await pendingRead;
-    const inBuf = inBufs[b & 1];
-    if (b > 0) pendingRead = track(readBlock(b - 1, inBufs[(b - 1) & 1]));
-    const w = pendingWrites[b & 1];
-    if (w) await w; // the output buffer we are about to fill must be written out first
-    const outBuf = outBufs[b & 1];
+    const buf = bufs[b & 1];
+    if (b > 0) {
+      const other = (b - 1) & 1;
+      const w = writes[other];
+      if (w) await w; // its previous contents must be on their way to disk before reuse
+      writes[other] = null;
+      pendingRead = track(readBlock(b - 1, bufs[other]));
+    }
     const first = b * chunksPerBlock;
     const count = Math.ceil(len / cs);
     for (let j = count - 1; j >= 0; j--) {
-      const i = first + j;
       const dLen = j === count - 1 ? len - j * cs : cs;
-      const o = j * slot;
-      inBuf.copy(outBuf, o, j * cs, j * cs + dLen);
-      next.copy(outBuf, o + dLen);
-      prefix.writeUInt32BE(i, 16);
-      next = createHash("sha256").update(prefix).update(outBuf.subarray(o, o + dLen + Limits.HASH_LEN)).digest();
-      // Chunks of a block are contiguous on the wire except after a short last chunk,
-      // which is always the final chunk of the image (and so the end of the last block).
+      const dst = PAD + j * slot;
+      if (j > 0) buf.copyWithin(dst, PAD + j * cs, PAD + j * cs + dLen);
+      buf.write(next, dst + dLen, H, "latin1");
+      prefix.writeUInt32BE(first + j, 16);
+      buf.set(prefix, dst - P);
+      next = sha256Latin1(buf.subarray(dst - P, dst + dLen + H));
     }
-    const outLen = len + count * Limits.HASH_LEN;
-    const outStart = envelopeSize + first * slot;
-    pendingWrites[b & 1] = track(out.write(outBuf.subarray(0, outLen), outStart));
+    const outLen = len + count * H;
+    writes[b & 1] = track(out.write(buf.subarray(PAD, PAD + outLen), envelopeSize + first * slot));
     done += len;
     onProgress?.(done, imageSize);
   }
-  await Promise.all(pendingWrites.filter((p): p is Promise<void> => p !== null));
-  return new Uint8Array(next);
+  for (const w of writes) if (w) await w;
+  return new Uint8Array(Buffer.from(next, "latin1"));
 }

@@ -120,3 +120,17 @@ export function keySourceOf(signers: readonly Signer[]): string {
   const kinds = new Set(signers.map((s) => (s as Partial<LoadedSigner>).source ?? (s instanceof Pkcs11Signer ? "pkcs11" : "file")));
   return [...kinds].sort().join("+");
 }
+
+/** The same key with a delegation certificate attached (the session is shared). */
+export function withCertificate(s: LoadedSigner, certificate: Uint8Array | undefined): LoadedSigner {
+  if (certificate === undefined) return s;
+  return {
+    source: s.source,
+    spec: s.spec,
+    publicKey: s.publicKey,
+    certificate,
+    keyId: s.keyId,
+    sign: (m: Uint8Array) => s.sign(m),
+    close: () => s.close()
+  };
+}

@@ -3,7 +3,8 @@
 // blocks, with node:crypto SHA-256. Memory is bounded by the verifier's chunk buffer and
 // the read blocks, never by the image size.
 import * as fsp from "node:fs/promises";
-import { Limits } from "../formats/limits.js";
+import { Limits, CHUNK_DOMAIN } from "../formats/limits.js";
+import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import { Reason, reasonName } from "../formats/reasons.js";
 import { vendorUuid, classUuid, parseUuid, formatUuid } from "../formats/uuid.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../device-sim/core/bundle-verifier.js";
@@ -36,6 +37,12 @@ export interface VerifyPolicy {
   maxChunkSize?: number;
   /** Crypto primitives for the core (default node:crypto SHA-256 + core Ed25519). */
   primitives?: Primitives;
+  /**
+   * "fast" (default): the core verifies the envelope, the chunk chain is then checked by
+   * FastChain below with one node:crypto call per chunk and no copies. "core": every byte
+   * goes through the core's push(). Both give the same verdict (test/host-verify.test.ts).
+   */
+  engine?: "fast" | "core";
 }
 
 export interface ManifestSummary {
@@ -143,16 +150,26 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
   return { cfg, signers: info ? info.signers : null, vendorFromPolicy: policy.vendor !== undefined, classFromPolicy: policy.deviceClass !== undefined };
 }
 
-/** A source of bundle bytes: successive blocks (any sizes). */
-export type ByteBlocks = AsyncIterable<Uint8Array>;
+/**
+ * A block of bundle bytes: data is buf[off .. off+len). Bytes buf[0 .. off) are scratch the
+ * verifier may overwrite (headroom, or bytes of this block it has already consumed).
+ */
+export interface Block {
+  buf: Buffer;
+  off: number;
+  len: number;
+}
+
+/** Headroom in front of every block: room for a chunk-hash prefix. */
+const HEADROOM = 64;
 
 /** Blocks of a file, read ahead one block (the next read runs while this one is verified). */
-async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerator<Uint8Array> {
-  const bufs = [Buffer.allocUnsafe(blockSize), Buffer.allocUnsafe(blockSize)];
+async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerator<Block> {
+  const bufs = [Buffer.allocUnsafe(HEADROOM + blockSize), Buffer.allocUnsafe(HEADROOM + blockSize)];
   let pos = 0;
   let k = 0;
   const read = (b: Buffer, at: number) => {
-    const p = fh.read(b, 0, b.length, at).then((r) => r.bytesRead);
+    const p = fh.read(b, HEADROOM, blockSize, at).then((r) => r.bytesRead);
     p.catch(() => undefined);
     return p;
   };
@@ -164,18 +181,130 @@ async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerato
     pos += n;
     k ^= 1;
     pending = read(bufs[k], pos);
-    yield cur.subarray(0, n);
+    yield { buf: cur, off: HEADROOM, len: n };
+  }
+}
+
+/** Blocks from any byte source, copied behind headroom (the source is never modified). */
+async function* copiedBlocks(src: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
+  let stage = Buffer.allocUnsafe(HEADROOM + VERIFY_BLOCK);
+  for await (const b of src) {
+    for (let o = 0; o < b.length; ) {
+      const n = Math.min(VERIFY_BLOCK, b.length - o);
+      if (stage.length < HEADROOM + n) stage = Buffer.allocUnsafe(HEADROOM + n);
+      stage.set(b.subarray(o, o + n), HEADROOM);
+      yield { buf: stage, off: HEADROOM, len: n };
+      o += n;
+    }
   }
 }
 
 /**
- * Verify a bundle delivered as blocks of bytes. The first block(s) up to MAX_ENVELOPE bytes
- * are held back until the envelope can be described (vendor/class defaults, signer list).
+ * SPEC §7 streaming chunk check after the core has accepted the envelope, for speed on the
+ * host: each chunk is hashed where it lies in the read buffer (the 20-byte prefix is
+ * written over the previous chunk's already-consumed next-hash, or headroom), with one
+ * crypto.hash call. Decisions mirror BundleVerifier.finishChunk/push/end exactly:
+ *   hash != expected -> CHUNK_HASH_MISMATCH at i; last chunk with non-zero next ->
+ *   CHUNK_HASH_MISMATCH at i; byte after the last chunk -> TRAILING_DATA at chunkCount;
+ *   end before the last chunk completes -> TRUNCATED at the incomplete chunk.
  */
-export async function verifyBlocks(blocks: ByteBlocks, policy: VerifyPolicy, hooks: VerifyHooks = {}, totalSize = -1): Promise<VerifyResult> {
+class FastChain {
+  reason: number = Reason.OK;
+  rejectChunk = -1;
+  done = false;
+  private i = 0;
+  private expected: string;
+  private readonly carry: Buffer;
+  private have = 0;
+  private need: number;
+  private readonly prefix: Buffer;
+
+  constructor(
+    private readonly chunkCount: number,
+    private readonly chunkSize: number,
+    private readonly imageSize: number,
+    chainHead: Uint8Array,
+    private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>
+  ) {
+    this.expected = Buffer.from(chainHead).toString("latin1");
+    this.carry = Buffer.allocUnsafe(Limits.CHUNK_PREFIX_LEN + chunkSize + Limits.HASH_LEN);
+    this.prefix = Buffer.alloc(Limits.CHUNK_PREFIX_LEN);
+    this.prefix.set(CHUNK_DOMAIN, 0);
+    this.need = this.dataLen(0) + Limits.HASH_LEN;
+  }
+
+  private dataLen(i: number): number {
+    return i === this.chunkCount - 1 ? this.imageSize - (this.chunkCount - 1) * this.chunkSize : this.chunkSize;
+  }
+
+  private reject(reason: number, chunk: number): boolean {
+    this.reason = reason;
+    this.rejectChunk = chunk;
+    return true;
+  }
+
+  /** Check the chunk at buf[s .. s+need); buf[s-20 .. s) is writable. Returns true on reject. */
+  private async check(buf: Buffer, s: number): Promise<boolean> {
+    const P = Limits.CHUNK_PREFIX_LEN;
+    const dl = this.need - Limits.HASH_LEN;
+    const i = this.i;
+    this.prefix.writeUInt32BE(i, 16);
+    buf.set(this.prefix, s - P);
+    const h = sha256Latin1(buf.subarray(s - P, s + this.need));
+    if (h !== this.expected) return this.reject(Reason.CHUNK_HASH_MISMATCH, i);
+    const next = buf.toString("latin1", s + dl, s + dl + Limits.HASH_LEN);
+    const last = i === this.chunkCount - 1;
+    if (last && next !== ZERO_HASH_LATIN1) return this.reject(Reason.CHUNK_HASH_MISMATCH, i);
+    if (this.onChunk) await this.onChunk(i, buf.subarray(s, s + dl));
+    this.expected = next;
+    if (last) {
+      this.done = true;
+      this.i = this.chunkCount;
+    } else {
+      this.i = i + 1;
+      this.need = this.dataLen(i + 1) + Limits.HASH_LEN;
+    }
+    this.have = 0;
+    return false;
+  }
+
+  /** Feed buf[off .. off+len) (buf[0 .. off) writable). Returns true once rejected. */
+  async feed(buf: Buffer, off: number, len: number): Promise<boolean> {
+    const P = Limits.CHUNK_PREFIX_LEN;
+    let pos = off;
+    const end = off + len;
+    while (pos < end) {
+      if (this.done) return this.reject(Reason.TRAILING_DATA, this.chunkCount);
+      if (this.have > 0 || end - pos < this.need || pos < P) {
+        // Straddling a block boundary (or no room for the prefix): assemble in carry.
+        const n = Math.min(this.need - this.have, end - pos);
+        buf.copy(this.carry, P + this.have, pos, pos + n);
+        this.have += n;
+        pos += n;
+        if (this.have === this.need && (await this.check(this.carry, P))) return true;
+        continue;
+      }
+      // Whole chunk inside this block: hash it in place.
+      const s = pos;
+      pos += this.need;
+      if (await this.check(buf, s)) return true;
+    }
+    return false;
+  }
+
+  /** End of input. */
+  end(): number {
+    if (!this.done && this.reason === Reason.OK) this.reject(Reason.TRUNCATED, this.i);
+    return this.reason;
+  }
+}
+
+/** Verify a bundle delivered as blocks (see Block). */
+async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number): Promise<VerifyResult> {
   const it = blocks[Symbol.asyncIterator]();
-  // Collect the head: at least MAX_ENVELOPE bytes (or the whole input if shorter).
-  const headParts: Uint8Array[] = [];
+  // Collect the head: at least MAX_ENVELOPE bytes (or the whole input if shorter), copied
+  // (blocks are reused buffers) behind headroom.
+  const headParts: Buffer[] = [Buffer.alloc(HEADROOM)];
   let headLen = 0;
   let ended = false;
   while (headLen < Limits.MAX_ENVELOPE) {
@@ -184,13 +313,14 @@ export async function verifyBlocks(blocks: ByteBlocks, policy: VerifyPolicy, hoo
       ended = true;
       break;
     }
-    // Copy: a block may be a reused read buffer.
-    headParts.push(Uint8Array.from(r.value));
-    headLen += r.value.length;
+    headParts.push(Buffer.from(r.value.buf.subarray(r.value.off, r.value.off + r.value.len)));
+    headLen += r.value.len;
   }
   const head = Buffer.concat(headParts);
-  const { cfg, signers, vendorFromPolicy, classFromPolicy } = makeConfig(policy, head.subarray(0, Math.min(head.length, Limits.MAX_ENVELOPE)));
+  const { cfg, signers, vendorFromPolicy, classFromPolicy } = makeConfig(policy, head.subarray(HEADROOM, HEADROOM + Math.min(headLen, Limits.MAX_ENVELOPE)));
   const v = createBundleVerifier(cfg);
+  const fastEngine = (policy.engine ?? "fast") === "fast";
+  let fast: FastChain | null = null;
 
   const result: VerifyResult = {
     valid: false, reason: Reason.BAD_STATE, reasonName: "", chunk: -1, manifest: null, signers,
@@ -206,11 +336,18 @@ export async function verifyBlocks(blocks: ByteBlocks, policy: VerifyPolicy, hoo
   const onChunk = hooks.onChunk;
 
   // Feed one block; returns true when the verdict is in (REJECT).
-  const feed = async (buf: Uint8Array): Promise<boolean> => {
-    let off = 0;
-    const len = buf.length;
-    while (off < len) {
-      const ev = v.push(buf, off, len - off);
+  const feed = async (buf: Buffer, start: number, len: number): Promise<boolean> => {
+    let off = start;
+    const end = start + len;
+    while (off < end) {
+      if (fast) {
+        if (await fast.feed(buf, off, end - off)) {
+          finish(fast.reason, fast.rejectChunk);
+          return true;
+        }
+        break;
+      }
+      const ev = v.push(buf, off, end - off);
       off += v.consumed;
       if (ev === VerifyEvent.CHUNK) {
         if (onChunk) await onChunk(v.chunkIndex, v.chunkData.subarray(0, v.chunkLen));
@@ -220,8 +357,8 @@ export async function verifyBlocks(blocks: ByteBlocks, policy: VerifyPolicy, hoo
           imageSize: v.imageSize, chunkSize: v.chunkSize, chunkCount: v.chunkCount, chainHead: hex(v.chainHead),
           keyEpochFloor: v.keyEpochFloor >= 0 ? v.keyEpochFloor : null, payloadEncoding: v.payloadEncoding
         };
+        if (fastEngine) fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk);
       } else if (ev === VerifyEvent.REJECT) {
-        result.bytes += off;
         finish(v.reason, v.rejectChunk);
         return true;
       } else if (ev === VerifyEvent.NEED_MORE && v.consumed === 0) {
@@ -233,20 +370,29 @@ export async function verifyBlocks(blocks: ByteBlocks, policy: VerifyPolicy, hoo
     return false;
   };
 
-  if (await feed(head)) return result;
+  if (await feed(head, HEADROOM, headLen)) return result;
   if (!ended) {
     for (;;) {
       const r = await it.next();
       if (r.done) break;
-      if (await feed(r.value)) {
+      if (await feed(r.value.buf, r.value.off, r.value.len)) {
         await it.return?.(undefined);
         return result;
       }
     }
   }
+  if (fast) {
+    const rc = (fast as FastChain).end();
+    return finish(rc, (fast as FastChain).rejectChunk);
+  }
   const ev = v.end();
   if (ev === VerifyEvent.DONE) return finish(Reason.OK, -1);
   return finish(v.reason, v.rejectChunk);
+}
+
+/** Verify a bundle delivered as byte blocks of any size (never modified). */
+export async function verifyBlocks(blocks: AsyncIterable<Uint8Array>, policy: VerifyPolicy, hooks: VerifyHooks = {}, totalSize = -1): Promise<VerifyResult> {
+  return verifyBlockStream(copiedBlocks(blocks), policy, hooks, totalSize);
 }
 
 /** Verify the bundle file at `path`. */
@@ -260,7 +406,7 @@ export async function verifyFile(path: string, policy: VerifyPolicy, hooks: Veri
   try {
     const st = await fh.stat();
     if (st.isDirectory()) throw inputError(path, Object.assign(new Error(), { code: "EISDIR" }));
-    return await verifyBlocks(fileBlocks(fh, VERIFY_BLOCK), policy, hooks, st.size);
+    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, hooks, st.size);
   } catch (e) {
     if (e instanceof FwsealError) throw e;
     throw inputError(path, e);

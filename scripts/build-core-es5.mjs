@@ -33,12 +33,13 @@ const GLOBAL_NAME = "fwsealCore";
 
 // The entry stub: import the hand-built core object and assign it to the global that the
 // banner declares. `fwsealCore` stays a free identifier for esbuild, so it renames nothing to it.
-const entryStub =
-  'import { fwsealCore as core } from "./device-sim/core/index.js";\n' + GLOBAL_NAME + " = core;\n";
+function entryStub(entry) {
+  return "import { fwsealCore as core } from " + JSON.stringify(entry) + ";\n" + GLOBAL_NAME + " = core;\n";
+}
 
-async function bundle(minify) {
+async function bundle(entry, minify) {
   const result = await build({
-    stdin: { contents: entryStub, resolveDir: repoRoot, sourcefile: "fwseal-core-entry.ts", loader: "ts" },
+    stdin: { contents: entryStub(entry), resolveDir: repoRoot, sourcefile: "fwseal-core-entry.ts", loader: "ts" },
     bundle: true,
     format: "iife",
     target: "es2015",
@@ -95,12 +96,15 @@ function writeAtomic(file, text) {
 }
 
 // Bundle + downlevel, in memory. Returns [{ path, text }] for the plain and minified files.
-export async function emitCoreEs5() {
-  const plain = downlevel(await bundle(false));
+// opts.entry: another entry file exporting `fwsealCore` (tests); opts.outDir: where to write.
+export async function emitCoreEs5(opts = {}) {
+  const entry = opts.entry || coreEntry;
+  const dir = opts.outDir || outDir;
+  const plain = downlevel(await bundle(entry, false));
   // Minify with esbuild, downlevel, then minify whitespace and local names once more (the
   // downlevel re-expands arrow functions and classes). No syntax minification after the
   // downlevel: it could reintroduce ES2015 forms.
-  const minES5 = downlevel(await bundle(true));
+  const minES5 = downlevel(await bundle(entry, true));
   const min = transformSync(minES5, {
     minifyWhitespace: true,
     minifySyntax: false,
@@ -109,13 +113,13 @@ export async function emitCoreEs5() {
     charset: "ascii",
   }).code;
   return [
-    { path: coreFile, text: plain },
-    { path: coreMinFile, text: min },
+    { path: path.join(dir, path.basename(coreFile)), text: plain },
+    { path: path.join(dir, path.basename(coreMinFile)), text: min },
   ];
 }
 
 export async function buildCoreEs5(opts = {}) {
-  const outputs = await emitCoreEs5();
+  const outputs = await emitCoreEs5(opts);
   const problems = [];
   for (const o of outputs) {
     const rel = path.relative(repoRoot, o.path);
@@ -132,7 +136,7 @@ export async function buildCoreEs5(opts = {}) {
     err.problems = problems;
     throw err;
   }
-  mkdirSync(outDir, { recursive: true });
+  mkdirSync(path.dirname(outputs[0].path), { recursive: true });
   const files = [];
   for (const o of outputs) {
     writeAtomic(o.path, o.text);

@@ -63,6 +63,10 @@ const TYPED_ONLY_METHODS = new Set(["fill", "slice", "copyWithin", "indexOf", "l
   "forEach", "reduce", "reduceRight", "join", "reverse", "sort", "every", "some", "find", "findIndex", "findLast",
   "findLastIndex", "filter", "entries", "keys", "values", "at", "toReversed", "toSorted", "with", "toLocaleString"]);
 
+// ES2015+ methods (strings, arrays) missing from Duktape 2.7 or Espruino. Name-based.
+const LATE_METHODS = new Set(["padStart", "padEnd", "codePointAt", "normalize", "trimStart", "trimEnd", "startsWith",
+  "endsWith", "repeat", "flat", "flatMap", "matchAll", "replaceAll", "localeCompare"]);
+
 // Properties allowed on values whose static type is a typed array / ArrayBuffer.
 const TYPED_ARRAY_TYPES = new Set(["Int8Array", "Uint8Array", "Uint8ClampedArray", "Int16Array", "Uint16Array",
   "Int32Array", "Uint32Array", "Float32Array", "Float64Array", "BigInt64Array", "BigUint64Array"]);
@@ -191,6 +195,9 @@ function checkTsFile(sf, checker, report) {
     if (TYPED_ONLY_METHODS.has(name) && ts.isCallExpression(node.parent) && node.parent.expression === node) {
       flag(node, "typed-array-method");
     }
+    if (LATE_METHODS.has(name) && ts.isCallExpression(node.parent) && node.parent.expression === node) {
+      flag(node, "es2015-method");
+    }
   }
 
   // Hoisting: Espruino does not hoist function declarations. A reference that runs in the
@@ -248,6 +255,10 @@ function checkTsFile(sf, checker, report) {
         if (op === K.AsteriskAsteriskToken || op === K.AsteriskAsteriskEqualsToken) flag(node, "exponent");
         if (op === K.QuestionQuestionToken || op === K.QuestionQuestionEqualsToken) flag(node, "nullish");
         if (op === K.InstanceOfKeyword) flag(node, "instanceof");
+        if ((op === K.LessThanLessThanToken || op === K.GreaterThanGreaterThanToken ||
+             op === K.GreaterThanGreaterThanGreaterThanToken || op === K.LessThanLessThanEqualsToken ||
+             op === K.GreaterThanGreaterThanEqualsToken || op === K.GreaterThanGreaterThanGreaterThanEqualsToken) &&
+            ts.isNumericLiteral(node.right) && Number(node.right.text) >= 32) flag(node, "shift-count");
         if (op >= K.FirstAssignment && op <= K.LastAssignment) {
           if (ts.isPropertyAccessExpression(node.left) && node.left.name.text === "length") flag(node, "length-assign");
           if (op === K.EqualsToken && (ts.isObjectLiteralExpression(node.left) || ts.isArrayLiteralExpression(node.left))) {
@@ -433,7 +444,11 @@ export function checkEmittedJs(js, name = "emitted.js") {
       case "WithStatement": flag(node, "with"); break;
       case "DebuggerStatement": flag(node, "debugger"); break;
       case "Literal": if (node.regex) flag(node, "regexp"); break;
-      case "BinaryExpression": if (node.operator === "instanceof") flag(node, "instanceof"); break;
+      case "BinaryExpression":
+        if (node.operator === "instanceof") flag(node, "instanceof");
+        if ((node.operator === "<<" || node.operator === ">>" || node.operator === ">>>") && node.right.type === "Literal" &&
+            typeof node.right.value === "number" && node.right.value >= 32) flag(node, "shift-count");
+        break;
       case "AssignmentExpression":
         if (node.left.type === "MemberExpression" && memberName(node.left) === "length") flag(node, "length-assign");
         break;
@@ -459,6 +474,7 @@ export function checkEmittedJs(js, name = "emitted.js") {
         else if (TYPED_ONLY_METHODS.has(nm) && parent && parent.type === "CallExpression" && parent.callee === node) {
           flag(node, "typed-array-method");
         }
+        if (LATE_METHODS.has(nm) && parent && parent.type === "CallExpression" && parent.callee === node) flag(node, "es2015-method");
         if (nm === "of" || nm === "static") flag(node, "reserved-name");
         break;
       }
@@ -472,7 +488,40 @@ export function checkEmittedJs(js, name = "emitted.js") {
       }
     }
   });
+  checkJsHoisting(ast, flag);
   return violations;
+}
+
+// Espruino does not hoist function declarations: within one function body (or the
+// program), a function declared there must not be referenced by code of that same body
+// that comes before the declaration. References from nested functions are fine (they run
+// later, when called).
+function checkJsHoisting(ast, flag) {
+  const bodies = [];
+  walkJs(ast, null, (node) => {
+    if (node.type === "Program") bodies.push(node.body);
+    if ((node.type === "FunctionDeclaration" || node.type === "FunctionExpression") && node.body) bodies.push(node.body.body);
+  });
+  for (const stmts of bodies) {
+    const declared = new Map();
+    for (const st of stmts) if (st.type === "FunctionDeclaration" && st.id) declared.set(st.id.name, st.start);
+    if (declared.size === 0) continue;
+    const visit = (node, parent) => {
+      if (node.type === "FunctionDeclaration" || node.type === "FunctionExpression") return; // runs later
+      if (node.type === "Identifier") {
+        const isPropName = parent && ((parent.type === "MemberExpression" && parent.property === node && !parent.computed) ||
+          (parent.type === "Property" && parent.key === node && !parent.computed));
+        if (!isPropName && declared.has(node.name) && node.start < declared.get(node.name)) flag(node, "hoisting");
+      }
+      for (const key of Object.keys(node)) {
+        if (key === "loc") continue;
+        const v = node[key];
+        if (Array.isArray(v)) { for (const c of v) if (c && typeof c.type === "string") visit(c, node); }
+        else if (v && typeof v === "object" && typeof v.type === "string") visit(v, node);
+      }
+    };
+    for (const st of stmts) visit(st, null);
+  }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -4,10 +4,16 @@
 // of the device core (build/fwseal-core.js); the answers must be right and identical.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
-import { readFileSync, existsSync, statSync } from "node:fs";
-import { createPublicKey, verify as nodeVerify } from "node:crypto";
+import { readFileSync, existsSync, statSync, writeFileSync } from "node:fs";
+import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import path from "node:path";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
+import { makeBundleCases, type BundleCase } from "./conformance-fixtures.js";
+import { createBundleVerifier, VerifyEvent } from "../device-sim/core/bundle-verifier.js";
+import { createPurePrimitives } from "../device-sim/core/pure-primitives.js";
+import { reasonName } from "../formats/reasons.js";
+import { vendorUuid, classUuid } from "../formats/uuid.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const vectors = path.resolve(repo, "../shared/vectors");
@@ -57,6 +63,35 @@ function cli(engine: string, lines: string[], extra: string[] = []): string[] {
 }
 
 const ENGINES = ["node", "duk"];
+
+// The TypeScript verifier, in-process, whole bundle in one push loop: the reference answer.
+function reference(c: BundleCase): { valid: boolean; reason: string; chunk: number } {
+  const o = c.op as Record<string, unknown>;
+  const roots = (Array.isArray(o.root) ? o.root : [o.root]) as string[];
+  const vendorId = vendorUuid(String(o.vendor));
+  const v = createBundleVerifier({
+    primitives: createPurePrimitives(),
+    roots: new Uint8Array(Buffer.from(roots.join(""), "hex")),
+    rootCount: roots.length,
+    rootRetired: (o.retired as number) ?? 0,
+    vendorId,
+    classId: classUuid(vendorId, String(o.class)),
+    minSequence: (o.minSeq as number) ?? 0,
+    minEpoch: (o.minEpoch as number) ?? 0,
+    threshold: (o.threshold as number) ?? 1,
+    now: -1,
+    maxChunkSize: (o.maxChunkSize as number) ?? 65536
+  });
+  let off = 0;
+  let ev: number = VerifyEvent.NEED_MORE;
+  while (off < c.bytes.length && ev !== VerifyEvent.REJECT) {
+    ev = v.push(c.bytes, off, c.bytes.length - off);
+    off += v.consumed;
+  }
+  if (ev !== VerifyEvent.REJECT) ev = v.end();
+  const valid = ev === VerifyEvent.DONE;
+  return { valid, reason: reasonName(valid ? 0 : v.reason), chunk: valid ? -1 : v.rejectChunk };
+}
 
 describe("device-conformance", () => {
   beforeAll(() => {
@@ -152,10 +187,71 @@ describe("device-conformance", () => {
     expect(outs[outs.length - 1]).toEqual({ digest: "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" });
   });
 
+  let cases: BundleCase[] = [];
+  beforeAll(async () => {
+    cases = await makeBundleCases();
+  });
+
+  it("bundle cases: the TypeScript reference verifier gives the expected reasons", () => {
+    expect(cases.length).toBeGreaterThanOrEqual(20);
+    for (const c of cases) {
+      const r = reference(c);
+      expect({ name: c.name, valid: r.valid, reason: r.reason }).toEqual({ name: c.name, valid: c.expect.valid, reason: c.expect.reason });
+      if (c.expect.chunk !== undefined) expect({ name: c.name, chunk: r.chunk }).toEqual({ name: c.name, chunk: c.expect.chunk });
+    }
+  });
+
+  it.each(ENGINES)("verify_bundle (streamed in fragments) on %s matches the reference", (engine) => {
+    const outs = cli(engine, cases.map((c) => JSON.stringify(c.op))).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(outs).toHaveLength(cases.length);
+    for (let i = 0; i < cases.length; i++) {
+      expect({ name: cases[i].name, ...outs[i] }).toEqual({ name: cases[i].name, ...reference(cases[i]) });
+    }
+  });
+
+  it("verify_bundle accepts a PEM root key file", () => {
+    const c = cases[0];
+    const pemFile = path.join(path.dirname(String(c.op.bundle)), "root.pub");
+    const pk = Buffer.from(String(c.op.root), "hex");
+    const pem = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), pk]), format: "der", type: "spki" })
+      .export({ type: "spki", format: "pem" }) as string;
+    writeFileSync(pemFile, pem);
+    const outs = cli("duk", [JSON.stringify({ ...c.op, root: pemFile })]);
+    expect(outs.map((l) => JSON.parse(l))).toEqual([{ valid: true, reason: "OK", chunk: -1 }]);
+  });
+
   it("an unknown engine command gives {error} lines, not a crash", () => {
     const outs = cli("/nonexistent/engine --flag", ['{"op":"sha256","msg":"00"}', '{"op":"sha256","msg":"01"}']);
     expect(outs).toHaveLength(2);
     for (const l of outs) expect(JSON.parse(l)).toHaveProperty("error");
+  });
+
+  it("a generic engine command: plain node running the file, and an engine that never exits", () => {
+    const lines = [JSON.stringify({ op: "sha256", msg: short[5].msg }), JSON.stringify({ op: "ed25519_verify", pk: ed[0].publicKey, msg: ed[0].message, sig: ed[0].signature })];
+    const want = [{ digest: short[5].md }, { valid: true }];
+    // node as an external command: no global print, so the driver's console.log fallback is used.
+    expect(cli(process.execPath, lines).map((l) => JSON.parse(l))).toEqual(want);
+    // Like Espruino: prints via print(), then stays in its event loop; stopped at the end marker.
+    const shim = path.join(os.tmpdir(), `fwseal-forever-${process.pid}.cjs`);
+    writeFileSync(shim, "const vm = require('vm'); const fs = require('fs');\n" +
+      "vm.runInNewContext(fs.readFileSync(process.argv[process.argv.length - 1], 'utf8'), { print: (s) => console.log(String(s)) });\n" +
+      "setInterval(() => {}, 1000);\n");
+    expect(cli(`${process.execPath} ${shim}`, lines).map((l) => JSON.parse(l))).toEqual(want);
+  });
+
+  it("an engine that dies part-way: that operation gets {error}, the rest are retried", () => {
+    // This "engine" answers one operation per run, then crashes with exit code 3.
+    const shim = path.join(os.tmpdir(), `fwseal-crashy-${process.pid}.cjs`);
+    writeFileSync(shim, "const vm = require('vm'); const fs = require('fs'); let n = 0;\n" +
+      "vm.runInNewContext(fs.readFileSync(process.argv[process.argv.length - 1], 'utf8'), { print: (s) => {\n" +
+      "  if (n++ === 1) { process.stderr.write('boom\\n'); process.exit(3); } console.log(String(s)); } });\n");
+    const msgs = ["00", "01", "02", "03"];
+    const outs = cli(`${process.execPath} ${shim}`, msgs.map((m) => JSON.stringify({ op: "sha256", msg: m }))).map((l) => JSON.parse(l));
+    const sha = (h: string) => createHash("sha256").update(Buffer.from(h, "hex")).digest("hex");
+    expect(outs[0]).toEqual({ digest: sha("00") });
+    expect(outs[1].error).toMatch(/exited with 3: boom/);
+    expect(outs[2]).toEqual({ digest: sha("02") });
+    expect(outs[3].error).toMatch(/exited with 3/);
   });
 
   it("runs the minified core too (--core build/fwseal-core.min.js) on duk", () => {

@@ -417,10 +417,13 @@ describe("Ed25519 verify (device-sim/core/ed25519.ts, SPEC §6.1)", () => {
     }
   });
 
-  // The 8 points of order dividing 8, canonical encodings. Source: the small-order blocklist
-  // of libsodium (crypto_core/ed25519/ref10/ed25519_ref10.c, ge25519_has_small_order) and
-  // Chalkias et al., "Taming the many EdDSAs" (2020), Table 6. Each one is also checked here
-  // with @noble/ed25519 ([8]P = identity, 8 distinct points).
+  // The 8 points of order dividing 8, canonical encodings. Source: libsodium's small-order
+  // blocklist (src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c,
+  // ge25519_has_small_order), which lists the y values 0 (order 4), 1 (order 1), the two
+  // order-8 y values 2707385501...402022 and 5518865911...417927, p - 1 (order 2) and the
+  // non-canonical p, p + 1, and compares them with the sign bit cleared. The 8 canonical
+  // encodings are those y < p with sign bit 0 and, where x != 0, also with sign bit 1.
+  // Each entry is checked below with @noble/ed25519 ([8]P = identity, 8 distinct points).
   const SMALL_ORDER = [
     "0100000000000000000000000000000000000000000000000000000000000000", // identity (order 1)
     "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // (0, -1), order 2

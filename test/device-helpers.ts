@@ -137,7 +137,7 @@ export class InProcHost {
       if (last.type !== Msg.R_ACK) return last;
       off = getU32(last.body, 2);
     }
-    return last;
+    return this.one(Msg.END);
   }
 }
 

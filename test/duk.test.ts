@@ -10,11 +10,15 @@ import path from "node:path";
 import vm from "node:vm";
 import { fileURLToPath } from "node:url";
 import { Reason, REASON_NAMES } from "../formats/reasons.js";
+import { vendorUuid, classUuid } from "../formats/uuid.js";
 import { Limits } from "../formats/limits.js";
+import { makeBundleCases, type BundleCase } from "./conformance-fixtures.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const vectors = path.resolve(repo, "../shared/vectors");
 const CORE_FILES = ["build/fwseal-core.js", "build/fwseal-core.min.js"];
+const vendorUuidBytes = () => vendorUuid("acme.example");
+const classUuidBytes = () => classUuid(vendorUuid("acme.example"), "sensor-v3");
 
 interface EdVector { name: string; publicKey: string; message: string; signature: string }
 
@@ -146,5 +150,100 @@ describe.each(CORE_FILES)("%s under duk", (coreRel) => {
         calls
     ]);
     expect(out).toEqual(ed.map(() => "true false false false"));
+  });
+
+  describe("bundles (streaming verifier, resume, boot verifier)", () => {
+    let good: BundleCase;
+    let image: Buffer;
+    beforeAll(async () => {
+      const cases = await makeBundleCases();
+      good = cases[0];
+      expect(good.name).toBe("valid root-signed");
+      image = Buffer.alloc(5000);
+      for (let i = 0; i < image.length; i++) image[i] = (i * 131 + 7) & 0xff; // as in conformance-fixtures.ts
+    });
+
+    // Verifier set-up for the "valid root-signed" case (root slot 0, acme.example / sensor-v3).
+    function setup(): string {
+      const o = good.op as { root: string };
+      return HELPERS + `
+var C = fwsealCore, EV = C.VerifyEvent;
+var b = fromHex("${Buffer.from(good.bytes).toString("hex")}");
+var cfg = { primitives: C.createPurePrimitives(), roots: fromHex("${o.root}"), rootCount: 1, rootRetired: 0,
+  vendorId: fromHex("${vendorHex()}"), classId: fromHex("${classHex()}"), minSequence: 0, minEpoch: 0,
+  threshold: 1, now: -1, maxChunkSize: 4096 };
+`;
+    }
+    const vendorHex = () => Buffer.from(vendorUuidBytes()).toString("hex");
+    const classHex = () => Buffer.from(classUuidBytes()).toString("hex");
+
+    it("streams one byte at a time, releases exactly the image, and reports the manifest", () => {
+      const out = duk([
+        core,
+        setup() + `
+var v = C.createBundleVerifier(cfg);
+var img = new Uint8Array(8192); var got = 0; var events = ""; var ev = 0;
+for (var off = 0; off < b.length && ev !== EV.REJECT; ) {
+  ev = v.push(b, off, 1); off += v.consumed;
+  if (ev === EV.ENVELOPE) events += "E";
+  if (ev === EV.CHUNK) { events += v.chunkIndex; img.set(v.chunkData.subarray(0, v.chunkLen), got); got += v.chunkLen; }
+}
+ev = v.end();
+var d = new Uint8Array(32); C.sha256(img, 0, got, d);
+print("events " + events + " end " + ev);
+print("manifest " + v.sequence + " " + v.version + " " + v.imageSize + " " + v.chunkSize + " " + v.chunkCount + " " + v.envelopeLen);
+print("image " + got + " " + toHex(d));`
+      ]);
+      expect(out[0]).toBe("events E01234 end " + 3);
+      const envLen = good.bytes.length - image.length - 5 * 32;
+      expect(out[1]).toBe(`manifest 5 1.2.3 5000 1024 5 ${envLen}`);
+      expect(out[2]).toBe("image 5000 " + createHash("sha256").update(image).digest("hex"));
+    });
+
+    it("resumes an interrupted install at chunk 2 with the saved expected hash", () => {
+      const out = duk([
+        core,
+        setup() + `
+var v = C.createBundleVerifier(cfg);
+var ev = 0, off = 0, saved = new Uint8Array(32), resumeAt = -1, envEnd = 0;
+while (off < b.length) {
+  ev = v.push(b, off, b.length - off); off += v.consumed;
+  if (ev === EV.ENVELOPE) envEnd = off;
+  if (ev === EV.CHUNK && v.chunkIndex === 1) { saved.set(v.expected.subarray(0, 32), 0); resumeAt = off; break; }
+}
+var w = C.createBundleVerifier(cfg);
+var e1 = w.push(b, 0, envEnd);
+var r = w.resume(2, saved);
+var chunks = "";
+off = resumeAt;
+while (off < b.length) { ev = w.push(b, off, b.length - off); off += w.consumed; if (ev === EV.CHUNK) chunks += w.chunkIndex; if (ev === EV.REJECT) break; }
+print(e1 + " " + r + " " + chunks + " " + w.end());
+saved[0] ^= 1;
+var x = C.createBundleVerifier(cfg); x.push(b, 0, envEnd); x.resume(2, saved);
+off = resumeAt; ev = 0;
+while (off < b.length && ev !== EV.REJECT) { ev = x.push(b, off, b.length - off); off += x.consumed; }
+print(ev + " " + C.reasonName(x.reason) + " " + x.rejectChunk);`
+      ]);
+      expect(out).toEqual([`1 0 234 3`, `4 CHUNK_HASH_MISMATCH 2`]);
+    });
+
+    it("boot verifier: recomputes the chain from the stored image; a flipped byte fails", () => {
+      const out = duk([
+        core,
+        setup() + `
+var v = C.createBundleVerifier(cfg);
+var ev = v.push(b, 0, b.length);
+var env = new Uint8Array(v.envelopeLen); env.set(v.envelope.subarray(0, v.envelopeLen), 0);
+var flash = fromHex("${image.toString("hex")}");
+function readImage(o, dst, dstOff, len) { dst.set(flash.subarray(o, o + len), dstOff); }
+var boot = C.createBootVerifier(cfg);
+print("boot " + C.reasonName(boot.check(env, env.length, readImage)));
+flash[4321] ^= 4;
+print("boot " + C.reasonName(boot.check(env, env.length, readImage)));
+flash[4321] ^= 4; env[env.length - 3] ^= 1;
+print("boot " + C.reasonName(boot.check(env, env.length, readImage)));`
+      ]);
+      expect(out).toEqual(["boot OK", "boot CHUNK_HASH_MISMATCH", "boot BAD_SIGNATURE"]);
+    });
   });
 });

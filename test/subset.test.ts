@@ -5,7 +5,13 @@ import { describe, it, expect, beforeAll } from "vitest";
 // @ts-expect-error plain .mjs script without type declarations
 import { checkCore, checkTsSources, checkEmittedJs } from "../scripts/check-subset.mjs";
 // @ts-expect-error plain .mjs script without type declarations
-import { emitCoreEs5 } from "../scripts/build-core-es5.mjs";
+import { emitCoreEs5, buildCoreEs5 } from "../scripts/build-core-es5.mjs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import vm from "node:vm";
+import { DRIVER_HEAD, driverCalls } from "../host/conformance.js";
 
 interface Violation { file: string; line: number; rule: string; snippet: string; text: string }
 
@@ -101,6 +107,9 @@ const TS_FIXTURES: [string, string, string][] = [
   ["template-literal", "template-literal", "const n = 1; export const s = `n=${n}`;"],
   ["private-field", "private-field", "export class C { #x = 1; get(): number { return this.#x; } }"],
   ["date", "date", "export const t = Date.now();"],
+  ["shift-32", "shift-count", "export function f(x: number): number { return x >>> 32; }"],
+  ["pad-start", "es2015-method", "export const s = 'a'.padStart(2, '0');"],
+  ["string-repeat", "es2015-method", "export const s = 'ab'.repeat(2);"],
   ["dataview", "dataview", "export const d = new DataView(new ArrayBuffer(4));"],
 ];
 
@@ -148,6 +157,10 @@ const JS_FIXTURES: [string, string, string][] = [
   ["js-name-of", "reserved-name", "var of = 1;"],
   ["js-name-static", "reserved-name", "var o = { static: 1 };"],
   ["js-name-undefined", "reserved-name", "function f(undefined) { return undefined; }"],
+  ["js-shift-32", "shift-count", "var y = x << 32;"],
+  ["js-starts-with", "es2015-method", "var b = s.startsWith('x');"],
+  ["js-hoisting", "hoisting", "function make() { var o = { push: push }; function push() { return 1; } return o; }"],
+  ["js-hoisting-top", "hoisting", "var x = later();\nfunction later() { return 1; }"],
   ["js-es2015-arrow", "not-es5", "var f = () => 1;"],
   ["js-es2015-let", "not-es5", "let x = 1;"],
   ["js-es2015-class", "not-es5", "class A {}"],
@@ -172,6 +185,18 @@ describe("check-subset: the real device core", () => {
       expect(o.text).toMatch(/^var fwsealCore;/);
       expect(checkEmittedJs(o.text, o.path).map((v: Violation) => v.text)).toEqual([]);
     }
+  });
+});
+
+describe("check-subset: the conformance driver (host/conformance.ts) stays in the subset", () => {
+  it("has no violations with every kind of operation embedded", () => {
+    const calls = driverCalls([
+      { id: 0, op: { op: "sha256", msg: "616263" } },
+      { id: 1, op: { op: "ed25519_verify", pk: "00".repeat(32), msg: "", sig: "00".repeat(64) } },
+      { id: 2, op: { op: "verify_bundle", bundle: "d2", roots: "00".repeat(32), rootCount: 1, rootRetired: 0, vendor: "00".repeat(16), cls: "00".repeat(16), minSeq: 0, minEpoch: 0, threshold: 1, now: -1, maxChunkSize: 4096 } }
+    ]);
+    expect(calls.split("\n").filter((l: string) => l.length > 0)).toHaveLength(3);
+    expect(checkEmittedJs(DRIVER_HEAD + calls, "driver.js").map((v: Violation) => v.text)).toEqual([]);
   });
 });
 
@@ -223,3 +248,63 @@ describe("check-subset: emitted-JS fixtures", () => {
     expect(found[0].text).toMatch(new RegExp("^" + name + "\\.js:\\d+: [a-z0-9-]+: "));
   });
 });
+
+describe("build-core-es5 and the check-subset CLI", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "fwseal-subset-"));
+  const entry = (name: string, code: string): string => {
+    const f = path.join(dir, name + ".ts");
+    writeFileSync(f, code);
+    return f;
+  };
+
+  it("npm run check:subset passes on the real core (exit 0)", () => {
+    const r = spawnSync(process.execPath, ["scripts/check-subset.mjs"], { cwd: path.resolve(__dirname, ".."), encoding: "utf8" });
+    expect(r.stdout).toMatch(/: 0 violation\(s\)\n$/);
+    expect(r.status).toBe(0);
+  });
+
+  it("the CLI exits 1 and prints file:line: rule: snippet for a bad emitted file", () => {
+    const f = path.join(dir, "bad.js");
+    writeFileSync(f, "var fwsealCore;\nfwsealCore = { get x() { return 1; } };\n");
+    const r = spawnSync(process.execPath, ["scripts/check-subset.mjs", "--js", f], { cwd: path.resolve(__dirname, ".."), encoding: "utf8" });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/bad\.js:2: getter-setter: fwsealCore = \{ get x\(\)/);
+  });
+
+  it("builds a clean entry into a working ES5 global (no getters, runs in a fresh vm context)", async () => {
+    const e = entry("ok", "class Acc { n = 0; add(k: number): number { this.n += k; return this.n; } }\n" +
+      "const f = (a: number): number => a * 2;\nexport const fwsealCore = { Acc: Acc, f: f };\n");
+    const { files } = await buildCoreEs5({ entry: e, outDir: path.join(dir, "ok"), quiet: true });
+    expect(files).toHaveLength(2);
+    for (const file of files) {
+      expect(file.bytes).toBeGreaterThan(0);
+      expect(file.gzipBytes).toBeGreaterThan(0);
+      const c = vm.runInNewContext(readFileSync(file.path, "utf8") + "\n;var a = new fwsealCore.Acc(); a.add(2); a.add(3) + fwsealCore.f(1);", {});
+      expect(c).toBe(7);
+    }
+  });
+
+  it.each([
+    ["getter", "export const fwsealCore = { get x(): number { return 1; } };", "getter-setter"],
+    ["extends", "class B { x = 1; }\nclass D extends B { y = 2; }\nexport const fwsealCore = { D: D };", "emit-helper"],
+    ["namespace-export", "import * as R from " + JSON.stringify(path.resolve(__dirname, "../formats/reasons.ts")) + ";\nexport const fwsealCore = { R: R };", "emit-helper"],
+    ["try", "export const fwsealCore = { f: (): number => { try { return 1; } catch (e) { return 2; } } };", "try-catch"],
+    ["math-imul", "export const fwsealCore = { f: (a: number): number => Math.imul(a, 3) };", "builtin-static"]
+  ])("refuses to build an entry with %s", async (name, code, rule) => {
+    const e = entry(name, code);
+    let err: { problems?: string[] } | null = null;
+    try {
+      await buildCoreEs5({ entry: e, outDir: path.join(dir, name), quiet: true });
+    } catch (x) {
+      err = x as { problems?: string[] };
+    }
+    expect(err, "build should fail").not.toBeNull();
+    expect((err!.problems ?? []).join("\n")).toContain(": " + rule + ": ");
+  });
+
+  it("cleans up", () => {
+    rmSync(dir, { recursive: true, force: true });
+    expect(true).toBe(true);
+  });
+});
+

@@ -12,21 +12,10 @@ export class BootVerifier {
   private v: BundleVerifier;
   private next: Uint8Array;
 
-  constructor(cfg: VerifierConfig) {
-    const c: VerifierConfig = {
-      primitives: cfg.primitives,
-      roots: cfg.roots,
-      rootCount: cfg.rootCount,
-      rootRetired: cfg.rootRetired,
-      vendorId: cfg.vendorId,
-      classId: cfg.classId,
-      minSequence: 0,
-      minEpoch: cfg.minEpoch,
-      threshold: cfg.threshold,
-      now: cfg.now,
-      maxChunkSize: cfg.maxChunkSize
-    };
-    this.v = createBundleVerifier(c);
+  // `shared`: an existing bundle verifier (same roots and identity) whose buffers the boot
+  // check borrows, so a device needs only one set (SPEC §9). It is reset() after each check.
+  constructor(cfg: VerifierConfig, shared?: BundleVerifier) {
+    this.v = shared ? shared : createBundleVerifier(cfg);
     this.next = new Uint8Array(Limits.HASH_LEN);
   }
 
@@ -34,6 +23,15 @@ export class BootVerifier {
   check(envelope: Uint8Array, envLen: number, readImage: ImageRead): number {
     const v = this.v;
     v.reset();
+    v.checkRollback = false;
+    const rc = this.run(envelope, envLen, readImage);
+    v.checkRollback = true;
+    v.reset();
+    return rc;
+  }
+
+  private run(envelope: Uint8Array, envLen: number, readImage: ImageRead): number {
+    const v = this.v;
     if (envLen < 1 || envLen > envelope.length) return Reason.MALFORMED;
     const ev = v.push(envelope, 0, envLen);
     if (ev === VerifyEvent.REJECT) return v.reason;
@@ -55,11 +53,10 @@ export class BootVerifier {
     }
     let d = 0;
     for (let k = 0; k < Limits.HASH_LEN; k++) d |= next[k] ^ v.chainHead[k];
-    v.reset();
     return d === 0 ? Reason.OK : Reason.CHUNK_HASH_MISMATCH;
   }
 }
 
-export function createBootVerifier(cfg: VerifierConfig): BootVerifier {
-  return new BootVerifier(cfg);
+export function createBootVerifier(cfg: VerifierConfig, shared?: BundleVerifier): BootVerifier {
+  return new BootVerifier(cfg, shared);
 }

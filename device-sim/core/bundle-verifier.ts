@@ -140,6 +140,8 @@ export class BundleVerifier {
   nextChunk: number;
   // whole chunk buffer: prefix (20) || data || next (32); the boot verifier reuses it
   chunkBuffer: Uint8Array;
+  // false while the boot verifier borrows this instance (SPEC §7: boot skips rollback)
+  checkRollback: boolean;
 
   // ---- configuration ----
   private cfg: VerifierConfig;
@@ -251,6 +253,7 @@ export class BundleVerifier {
     this.chunkHave = 0;
     this.chunkNeed = 0;
     this.chunkFresh = false;
+    this.checkRollback = true;
     this.reset();
   }
 
@@ -298,6 +301,7 @@ export class BundleVerifier {
         // Copy only up to what the scanner needs, so the envelope never swallows chunk bytes.
         let n = this.scanner.need - this.envHave;
         if (n > len - used) n = len - used;
+        if (n < 1 || this.envHave + n > Limits.MAX_ENVELOPE) return this.rejectEnv(Reason.TOO_LARGE, used); // unreachable: scanner bounds need
         copyBytes(buf, off + used, this.envelope, this.envHave, n);
         this.envHave += n;
         used += n;
@@ -420,7 +424,7 @@ export class BundleVerifier {
     // step 5: policy on the authenticated manifest
     if (!bytesEqual(this.vendorId, 0, this.cfg.vendorId, 0, Limits.UUID_LEN)) return Reason.WRONG_VENDOR;
     if (!bytesEqual(this.classId, 0, this.cfg.classId, 0, Limits.UUID_LEN)) return Reason.WRONG_CLASS;
-    if (this.sequence < this.cfg.minSequence) return Reason.ROLLBACK;
+    if (this.checkRollback && this.sequence < this.cfg.minSequence) return Reason.ROLLBACK;
     copyBytes(this.chainHead, 0, this.expected, 0, Limits.HASH_LEN);
     return Reason.OK;
   }
@@ -437,8 +441,9 @@ export class BundleVerifier {
     if (!this.isSign) {
       const pl = r.readBytes();
       if (pl < 0) return r.err;
-      const po = r.dataOff;
-      let rc = this.parseUnprotected(0, 2);
+      let rc = this.parseProtected(0, r.dataOff, pl);
+      if (rc !== Reason.OK) return rc;
+      rc = this.parseUnprotected(0, 2);
       if (rc !== Reason.OK) return rc;
       const yl = r.readBytes();
       if (yl < 0) return r.err;
@@ -448,8 +453,6 @@ export class BundleVerifier {
       if (so < 0) return r.err;
       this.sgSigOff[0] = so;
       this.signerCount = 1;
-      rc = this.parseProtected(0, po, pl);
-      if (rc !== Reason.OK) return rc;
     } else {
       // body: protected MUST be empty, unprotected a map (its labels are ignored)
       if (r.readBytes() !== 0) return r.err !== 0 ? r.err : Reason.MALFORMED;
@@ -468,14 +471,13 @@ export class BundleVerifier {
         if (r.readArray() !== 3) return r.err !== 0 ? r.err : Reason.MALFORMED;
         const pl = r.readBytes();
         if (pl < 0) return r.err;
-        const po = r.dataOff;
-        let rc = this.parseUnprotected(i, 4);
+        let rc = this.parseProtected(i, r.dataOff, pl);
+        if (rc !== Reason.OK) return rc;
+        rc = this.parseUnprotected(i, 4);
         if (rc !== Reason.OK) return rc;
         const so = r.readBytesN(64);
         if (so < 0) return r.err;
         this.sgSigOff[i] = so;
-        rc = this.parseProtected(i, po, pl);
-        if (rc !== Reason.OK) return rc;
       }
     }
     if (r.pos !== this.envelopeLen) return Reason.MALFORMED;

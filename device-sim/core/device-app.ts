@@ -22,6 +22,8 @@ import { createFrameDecoder, createFrameEncoder } from "./framing.js";
 import { computeLayout, createStateStore, SlotState, SLOT_VERSION_MAX } from "./flash-layout.js";
 import type { FlashHal, FlashLayout, StateStore, SlotInfo } from "./flash-layout.js";
 import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, AckFlag, RunMode, Session, putU16, putU32, getU32, putU53 } from "./protocol.js";
+import { createBundleVerifier } from "./bundle-verifier.js";
+import { createBootVerifier } from "./boot-verifier.js";
 
 // What a platform provides. Flash semantics: erase sets a page to 0xFF; write programs
 // erased bytes only. uartWrite may block until the bytes are queued. reset() restarts the
@@ -67,6 +69,7 @@ export interface DeviceBundleVerifier {
   expected: Uint8Array;
   nextChunk: number;
   resume(chunkIndex: number, expected: Uint8Array): number;
+  end(): number;
   reset(): void;
 }
 
@@ -92,8 +95,9 @@ export interface DeviceConfig {
   maxData: number; // largest DATA payload per frame
   window: number; // DATA frames the host may have in flight
   resumeStride: number; // persist the resume point at most every this many image bytes
-  createBundleVerifier(cfg: DeviceVerifierConfig): DeviceBundleVerifier;
-  createBootVerifier(cfg: DeviceVerifierConfig): DeviceBootVerifier;
+  // Optional: other verifier implementations (default: bundle-verifier.ts, boot-verifier.ts).
+  createBundleVerifier?: (cfg: DeviceVerifierConfig) => DeviceBundleVerifier;
+  createBootVerifier?: (cfg: DeviceVerifierConfig) => DeviceBootVerifier;
 }
 
 export interface DeviceApp {
@@ -111,6 +115,9 @@ export interface DeviceApp {
   store: StateStore;
   layout: FlashLayout;
 }
+
+function noop(): void {}
+function noopBytes(buf: Uint8Array, off: number, len: number): void {}
 
 // Returns null when the flash geometry cannot hold the layout.
 export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | null {
@@ -148,8 +155,10 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     now: -1,
     maxChunkSize: cfg.maxChunkSize
   };
-  const verifier = cfg.createBundleVerifier(vcfg);
-  const bootVerifier = cfg.createBootVerifier(bcfg);
+  const makeVerifier = cfg.createBundleVerifier;
+  const makeBootVerifier = cfg.createBootVerifier;
+  const verifier: DeviceBundleVerifier = makeVerifier ? makeVerifier(vcfg) : createBundleVerifier(vcfg);
+  const bootVerifier: DeviceBootVerifier = makeBootVerifier ? makeBootVerifier(bcfg) : createBootVerifier(bcfg);
 
   const maxBody = cfg.maxData + DATA_HEADER_LEN;
   const decoder = createFrameDecoder(maxBody);
@@ -160,9 +169,10 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
   const hash = new Uint8Array(32);
   const hostHash = new Uint8Array(32);
 
+  // Methods are attached at the end: Espruino does not hoist function declarations.
   const app: DeviceApp = {
-    boot: boot,
-    onBytes: onBytes,
+    boot: noop,
+    onBytes: noopBytes,
     halted: false,
     runningSlot: -1,
     runMode: RunMode.RECOVERY,
@@ -181,6 +191,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
   let lastChunk = -1;
   let lastPersisted = 0; // image offset of the last persisted resume point
   let bootSlot = 0; // slot read by readImage during a boot check
+  let wroteTarget = false; // this session marked the target INSTALLING (new or resumed)
 
   // ---------- flash helpers ----------
 
@@ -229,6 +240,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
 
   function boot(): void {
     app.halted = false;
+    wroteTarget = false;
     app.runningSlot = -1;
     app.runMode = RunMode.RECOVERY;
     app.bootReason[0] = -1;
@@ -317,7 +329,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     tx[0] = Msg.R_ACK;
     tx[1] = tag;
     putU32(tx, 2, expectOffset);
-    tx[6] = session === Session.COMPLETE ? AckFlag.COMPLETE : 0;
+    tx[6] = session === Session.VERIFIED || session === Session.COMPLETE ? AckFlag.VERIFIED : 0;
     send(7);
   }
 
@@ -415,6 +427,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     }
     target = pickTarget();
     prepareVerifier();
+    wroteTarget = false;
     session = Session.RECEIVING;
     expectOffset = 0;
     lastReason = 0;
@@ -430,6 +443,12 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     session = Session.REJECTED;
     lastReason = reason;
     lastChunk = chunk;
+    // A bundle proven bad is not worth resuming: forget the partial install.
+    if (wroteTarget && st.slots[target].state === SlotState.INSTALLING) {
+      clearSlotInfo(st.slots[target]);
+      store.save();
+    }
+    wroteTarget = false;
   }
 
   // The verifier authenticated the envelope (signature, trust, identity, rollback).
@@ -456,6 +475,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     st.nextChunk = 0;
     st.expected.set(verifier.expected.subarray(0, 32), 0);
     store.save();
+    wroteTarget = true;
     erasePagesStartingIn(layout.envAddr[target], 0, layout.envAreaLen);
     hal.flashWrite(layout.envAddr[target], verifier.envelope, 0, verifier.envelopeLen);
     lastPersisted = 0;
@@ -497,21 +517,15 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
       if (ev === EV_ENVELOPE) onEnvelope();
       else if (ev === EV_CHUNK) {
         onChunk();
-        if (verifier.chunkIndex === st.slots[target].chunkCount - 1) onDone();
+        if (verifier.chunkIndex === st.slots[target].chunkCount - 1) session = Session.VERIFIED;
       } else if (ev === EV_DONE) {
-        if (session === Session.RECEIVING) onDone();
+        if (session === Session.RECEIVING) session = Session.VERIFIED;
       } else if (ev === EV_REJECT) reject(verifier.reason, verifier.rejectChunk);
       else if (verifier.consumed === 0) break; // NEED_MORE with nothing used: wait for bytes
     }
-    let ok = session !== Session.REJECTED;
-    if (session === Session.COMPLETE && pos < end) {
-      // Bytes after the last chunk: reported, but the verified image stays installed.
-      lastReason = Reason.TRAILING_DATA;
-      lastChunk = -1;
-      ok = false;
-    }
+    if (session === Session.VERIFIED && pos < end) reject(Reason.TRAILING_DATA, -1);
     expectOffset += pos - off;
-    return ok;
+    return session !== Session.REJECTED;
   }
 
   function cmdData(tag: number, body: Uint8Array, len: number): void {
@@ -538,6 +552,11 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
       replyAck(tag);
       return;
     }
+    if (session === Session.VERIFIED) {
+      reject(Reason.TRAILING_DATA, -1);
+      replyError(tag, lastReason, lastChunk);
+      return;
+    }
     if (session === Session.COMPLETE) {
       replyError(tag, Reason.TRAILING_DATA, -1);
       return;
@@ -558,6 +577,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     hostHash.set(body.subarray(2, 34), 0);
     const si = st.slots[ins];
     target = ins;
+    wroteTarget = false;
     prepareVerifier();
     session = Session.RECEIVING;
     lastReason = 0;
@@ -602,10 +622,25 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     }
     expectOffset = si.envLen + st.nextChunk * (si.chunkSize + 32);
     lastPersisted = st.nextChunk * si.chunkSize;
+    wroteTarget = true;
     putU32(tx, 2, expectOffset);
     putU16(tx, 6, cfg.maxData);
     tx[8] = cfg.window;
     replyOk(tag, 7);
+  }
+
+  // End of the bundle stream: commit a fully verified install, or report TRUNCATED.
+  function cmdEnd(tag: number): void {
+    if (session === Session.RECEIVING) {
+      verifier.end();
+      reject(Reason.TRUNCATED, verifier.rejectChunk);
+    }
+    if (session === Session.VERIFIED) onDone();
+    if (session === Session.COMPLETE) {
+      putU32(tx, 2, expectOffset);
+      replyOk(tag, 4);
+    } else if (session === Session.REJECTED) replyError(tag, lastReason, lastChunk);
+    else replyError(tag, Reason.BAD_STATE, -1);
   }
 
   function cmdAbort(tag: number): void {
@@ -651,6 +686,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     } else if (type === Msg.BEGIN) cmdBegin(tag);
     else if (type === Msg.STATUS) cmdStatus(tag);
     else if (type === Msg.RESUME) cmdResume(tag, body, len);
+    else if (type === Msg.END) cmdEnd(tag);
     else if (type === Msg.ABORT) cmdAbort(tag);
     else if (type === Msg.CONFIRM) cmdConfirm(tag);
     else if (type === Msg.REBOOT) {
@@ -670,5 +706,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     }
   }
 
+  app.boot = boot;
+  app.onBytes = onBytes;
   return app;
 }

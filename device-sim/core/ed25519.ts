@@ -356,6 +356,21 @@ function newCached(): Cached {
 const gA = new Float64Array(15), gB = new Float64Array(15), gC = new Float64Array(15), gD = new Float64Array(15);
 const gE = new Float64Array(15), gF = new Float64Array(15), gG = new Float64Array(15), gH = new Float64Array(15);
 
+// Linear steps of a doubling in one pass (typed-array accesses dominate in Duktape, so one
+// loop instead of five feAdd/feSub calls): in: A = X^2, B = Y^2, C = Z^2, E = (X+Y)^2;
+// out: H = A + B (2U), G = B - A (2U), E = (X+Y)^2 - H = 2XY (3U), F = 2C - G (4U).
+function dblLinear(E: Float64Array, F: Float64Array, G: Float64Array, H: Float64Array,
+  A: Float64Array, B: Float64Array, C: Float64Array): void {
+  for (let i = 0; i < 15; i++) {
+    const a = A[i], b = B[i];
+    const h = a + b, g = b - a;
+    E[i] = E[i] - h;
+    F[i] = 2 * C[i] - g;
+    G[i] = g;
+    H[i] = h;
+  }
+}
+
 // r = 2p (dbl-2008-hwcd with a = -1, all coordinates negated, which is the same point).
 // T is only computed when withT (it is needed only by a following addition). r may be p.
 function ptDouble(r: Point, p: Point, withT: boolean): void {
@@ -363,31 +378,48 @@ function ptDouble(r: Point, p: Point, withT: boolean): void {
   feSqN(A, p.x, 1);
   feSqN(B, p.y, 1);
   feSqN(C, p.z, 1);
-  feAdd(C, C, C);          // C = 2Z^2        (2U)
   feAdd(E, p.x, p.y);      // X + Y           (2U; squared: 4U^2)
   feSqN(E, E, 1);
-  feAdd(H, A, B);          // H = A + B       (2U)
-  feSub(E, E, H);          // E = 2XY         (3U)
-  feSub(G, B, A);          // G = B - A       (2U)
-  feSub(F, C, G);          // F = C - G       (4U)
+  dblLinear(E, F, G, H, A, B, C);
   feMul(r.x, E, F);        // 12U^2
   feMul(r.y, G, H);        // 4U^2
   feMul(r.z, F, G);        // 8U^2
   if (withT) feMul(r.t, E, H); // 6U^2
 }
 
+// s = y + x, d = y - x in one pass.
+function feSumDiff(s: Float64Array, d: Float64Array, y: Float64Array, x: Float64Array): void {
+  for (let i = 0; i < 15; i++) {
+    const a = y[i], b = x[i];
+    s[i] = a + b;
+    d[i] = a - b;
+  }
+}
+
+// Linear steps after the first four products of an addition, in one pass:
+// E = B - A, H = B + A, and with D' = dm * D: F = D' - C, G = D' + C (neg = 0) or
+// F = D' + C, G = D' - C (neg = 1). Bounds: E, H 2U; F, G (dm + 1)U.
+function addLinear(E: Float64Array, F: Float64Array, G: Float64Array, H: Float64Array,
+  A: Float64Array, B: Float64Array, C: Float64Array, D: Float64Array, dm: number, neg: number): void {
+  const sc = neg ? -1 : 1;
+  for (let i = 0; i < 15; i++) {
+    const a = A[i], b = B[i], c = sc * C[i], d = dm * D[i];
+    E[i] = b - a;
+    H[i] = b + a;
+    F[i] = d - c;
+    G[i] = d + c;
+  }
+}
+
 // r = p + q (neg = 0) or p - q (neg = 1), q cached (add-2008-hwcd-3, k = 2d). r may be p.
 function ptAddCached(r: Point, p: Point, q: Cached, neg: number, withT: boolean): void {
   const A = gA, B = gB, C = gC, D = gD, E = gE, F = gF, G = gG, H = gH;
-  feSub(A, p.y, p.x);
+  feSumDiff(B, A, p.y, p.x);          // B = Y + X, A = Y - X  (2U)
   feMul(A, A, neg ? q.ypx : q.ymx);   // 2U * 2U
-  feAdd(B, p.y, p.x);
   feMul(B, B, neg ? q.ymx : q.ypx);   // 2U * 2U
   feMul(C, p.t, q.t2d);
   feMul(D, p.z, q.z2);                // U * 2U
-  feSub(E, B, A);
-  feAdd(H, B, A);
-  if (neg) { feAdd(F, D, C); feSub(G, D, C); } else { feSub(F, D, C); feAdd(G, D, C); }
+  addLinear(E, F, G, H, A, B, C, D, 1, neg);
   feMul(r.x, E, F);                   // all 2U * 2U below
   feMul(r.y, G, H);
   feMul(r.z, F, G);
@@ -397,17 +429,13 @@ function ptAddCached(r: Point, p: Point, q: Cached, neg: number, withT: boolean)
 // r = p + q (neg = 0) or p - q (neg = 1), q affine Niels (y+x, y-x, 2dxy) read from
 // BASE_TABLE at index j. r may be p.
 function ptAddNiels(r: Point, p: Point, j: number, neg: number, withT: boolean): void {
-  const A = gA, B = gB, C = gC, D = gD, E = gE, F = gF, G = gG, H = gH;
+  const A = gA, B = gB, C = gC, E = gE, F = gF, G = gG, H = gH;
   const ypx = baseYpX[j], ymx = baseYmX[j];
-  feSub(A, p.y, p.x);
+  feSumDiff(B, A, p.y, p.x);          // 2U
   feMul(A, A, neg ? ypx : ymx);       // 2U * U
-  feAdd(B, p.y, p.x);
   feMul(B, B, neg ? ymx : ypx);
   feMul(C, p.t, baseXY2d[j]);
-  feAdd(D, p.z, p.z);                 // 2U
-  feSub(E, B, A);                     // 2U
-  feAdd(H, B, A);                     // 2U
-  if (neg) { feAdd(F, D, C); feSub(G, D, C); } else { feSub(F, D, C); feAdd(G, D, C); } // 3U
+  addLinear(E, F, G, H, A, B, C, p.z, 2, neg); // D = 2Z: F, G 3U; E, H 2U
   feMul(r.x, E, F);                   // 6U^2
   feMul(r.y, G, H);                   // 6U^2
   feMul(r.z, F, G);                   // 9U^2

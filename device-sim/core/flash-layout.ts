@@ -169,10 +169,13 @@ export interface StateStore {
   current: number;
 }
 
+function stub(): void {}
+
 export function createStateStore(hal: FlashHal, layout: FlashLayout): StateStore {
   const rec = new Uint8Array(STATE_RECORD_LEN);
   const st = newDeviceState();
-  const store: StateStore = { layout: layout, state: st, load: load, save: save, current: -1 };
+  // Methods attached below (Espruino does not hoist function declarations).
+  const store: StateStore = { layout: layout, state: st, load: stub, save: stub, current: -1 };
 
   // Reads copy c into rec; returns its counter, or -1 when invalid.
   function readCopy(c: number): number {
@@ -256,5 +259,7 @@ export function createStateStore(hal: FlashHal, layout: FlashLayout): StateStore
     store.current = target;
   }
 
+  store.load = load;
+  store.save = save;
   return store;
 }

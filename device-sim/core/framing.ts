@@ -29,6 +29,11 @@ export interface FrameDecoder {
   reset(): void;
 }
 
+function pushStub(buf: Uint8Array, off: number, len: number): number {
+  return -1;
+}
+function resetStub(): void {}
+
 // maxBody = largest frame body accepted (without CRC).
 export function createFrameDecoder(maxBody: number): FrameDecoder {
   const cap = maxBody + FRAME_CRC_LEN;
@@ -38,13 +43,9 @@ export function createFrameDecoder(maxBody: number): FrameDecoder {
   let prevCode = 0; // code of the previous block (0 = no block yet)
   let bad = false; // frame overflowed or is malformed: drop at the delimiter
 
-  const dec: FrameDecoder = {
-    frame: data,
-    dropped: 0,
-    consumed: 0,
-    push: push,
-    reset: reset
-  };
+
+  // Filled in below (Espruino does not hoist function declarations).
+  const dec: FrameDecoder = { frame: data, dropped: 0, consumed: 0, push: pushStub, reset: resetStub };
 
   function reset(): void {
     n = 0;
@@ -106,6 +107,8 @@ export function createFrameDecoder(maxBody: number): FrameDecoder {
     return -1;
   }
 
+  dec.push = push;
+  dec.reset = reset;
   return dec;
 }
 

@@ -13,12 +13,21 @@ import { sha256, Sha256 } from "./sha256.js";
 import { ed25519Verify } from "./ed25519.js";
 import { createPurePrimitives } from "./pure-primitives.js";
 import { VerifyEvent, createBundleVerifier } from "./bundle-verifier.js";
+import { createBootVerifier } from "./boot-verifier.js";
+import { createDeviceApp } from "./device-app.js";
+import { computeLayout, SlotState } from "./flash-layout.js";
+import { Msg, PROTOCOL_VERSION, RunMode, Session } from "./protocol.js";
+import { createFrameDecoder, createFrameEncoder } from "./framing.js";
+import { crc32 } from "./crc32.js";
 
 export type { Primitives } from "./primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
 export { sha256, Sha256, ed25519Verify, createPurePrimitives };
 export type { VerifierConfig, BundleVerifier } from "./bundle-verifier.js";
-export { VerifyEvent, createBundleVerifier };
+export { VerifyEvent, createBundleVerifier, createBootVerifier };
+export type { BootVerifier, ImageRead } from "./boot-verifier.js";
+export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, crc32 };
+export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
 
 export const fwsealCore = {
   // --- format constants (formats/reasons.ts, formats/limits.ts) ---
@@ -34,6 +43,19 @@ export const fwsealCore = {
   createPurePrimitives: createPurePrimitives,
   // --- streaming and boot verifiers (FORMAT) ---
   VerifyEvent: VerifyEvent,
-  createBundleVerifier: createBundleVerifier
-  // --- device application / protocol entry points (DEVICE): add them here ---
+  createBundleVerifier: createBundleVerifier,
+  createBootVerifier: createBootVerifier,
+  // --- device application / protocol entry points (DEVICE) ---
+  // createDeviceApp(hal, cfg): formats/PROTOCOL.md §6 lists the HAL; feed UART bytes to
+  // app.onBytes(buf, off, len) after app.boot().
+  createDeviceApp: createDeviceApp,
+  computeLayout: computeLayout,
+  SlotState: SlotState,
+  Msg: Msg,
+  PROTOCOL_VERSION: PROTOCOL_VERSION,
+  RunMode: RunMode,
+  Session: Session,
+  createFrameDecoder: createFrameDecoder,
+  createFrameEncoder: createFrameEncoder,
+  crc32: crc32
 };

@@ -15,10 +15,11 @@ export const Msg = {
   ABORT: 0x06, // []                             -> R_OK
   REBOOT: 0x07, // []                            -> R_OK, then the device resets
   CONFIRM: 0x08, // []                           -> R_OK [sequence lo u32, hi u32] | R_ERROR
+  END: 0x09, // [] end of the bundle stream      -> R_OK [bundleLen u32] | R_ERROR (TRUNCATED...)
   // device -> host
   R_INFO: 0x81,
   R_OK: 0x82,
-  R_ACK: 0x83, // [nextOffset u32][flags u8: bit0 = install complete]
+  R_ACK: 0x83, // [nextOffset u32][flags u8: bit0 = every chunk verified and written: send END]
   R_NAK: 0x84, // [expectedOffset u32]: a gap (lost or corrupted frame); resend from there
   R_ERROR: 0x85, // [reason u8][chunk i32][offset u32]
   R_STATUS: 0x86
@@ -27,7 +28,7 @@ export const Msg = {
 // Header bytes of a DATA frame before the payload: type, tag, offset.
 export const DATA_HEADER_LEN = 6;
 
-export const AckFlag = { COMPLETE: 1 };
+export const AckFlag = { VERIFIED: 1 };
 
 // Device run modes reported in INFO.
 export const RunMode = {
@@ -37,7 +38,9 @@ export const RunMode = {
 };
 
 // Install session states reported in STATUS.
-export const Session = { IDLE: 0, RECEIVING: 1, COMPLETE: 2, REJECTED: 3 };
+// VERIFIED: every chunk verified and written, waiting for END (a byte after the last chunk
+// is still TRAILING_DATA); COMPLETE: END received, the slot is marked for a test boot.
+export const Session = { IDLE: 0, RECEIVING: 1, COMPLETE: 2, REJECTED: 3, VERIFIED: 4 };
 
 // BEGIN flags (reserved, must be 0 in version 1).
 export const BeginFlag = { NONE: 0 };

@@ -31,6 +31,7 @@ const IV512 = new Int32Array([
   0x510e527f, 0xade682d1, 0x9b05688c, 0x2b3e6c1f, 0x1f83d9ab, 0xfb41bd6b, 0x5be0cd19, 0x137e2179,
 ]);
 
+// 2^32. Hot loops use the literal: a module-level name costs a scope lookup in Duktape.
 const TWO32 = 4294967296;
 
 // Compress nblocks 128-byte blocks of buf from pos into h (16 words: hi0, lo0, hi1, lo1, ...).
@@ -53,41 +54,104 @@ function compress512(h: Int32Array, w: Int32Array, buf: Uint8Array, pos: number,
       const s1h = ((xh >>> 19) | (xl << 13)) ^ ((xl >>> 29) | (xh << 3)) ^ (xh >>> 6);
       const s1l = ((xl >>> 19) | (xh << 13)) ^ ((xh >>> 29) | (xl << 3)) ^ ((xl >>> 6) | (xh << 26));
       const lo = (s0l >>> 0) + (s1l >>> 0) + (w[i - 13] >>> 0) + (w[i - 31] >>> 0);
-      w[i] = (s0h + s1h + w[i - 14] + w[i - 32] + ((lo / TWO32) | 0)) | 0;
+      w[i] = (s0h + s1h + w[i - 14] + w[i - 32] + ((lo / 4294967296) | 0)) | 0;
       w[i + 1] = lo | 0;
     }
     let ah = h[0], al = h[1], bh = h[2], bl = h[3], ch = h[4], cl = h[5], dh = h[6], dl = h[7];
     let eh = h[8], el = h[9], fh = h[10], fl = h[11], gh = h[12], gl = h[13], hh = h[14], hl = h[15];
-    for (i = 0; i < 160; i += 2) {
-      // S1(e) = rotr14 ^ rotr18 ^ rotr41
-      const S1h = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23));
-      const S1l = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23));
-      const chh = (eh & fh) ^ (~eh & gh);
-      const chl = (el & fl) ^ (~el & gl);
-      const t1l = (hl >>> 0) + (S1l >>> 0) + (chl >>> 0) + (k[i + 1] >>> 0) + (w[i + 1] >>> 0);
-      const t1h = (hh + S1h + chh + k[i] + w[i] + ((t1l / TWO32) | 0)) | 0;
-      // S0(a) = rotr28 ^ rotr34 ^ rotr39
-      const S0h = ((ah >>> 28) | (al << 4)) ^ ((al >>> 2) | (ah << 30)) ^ ((al >>> 7) | (ah << 25));
-      const S0l = ((al >>> 28) | (ah << 4)) ^ ((ah >>> 2) | (al << 30)) ^ ((ah >>> 7) | (al << 25));
-      const mjh = (ah & bh) ^ (ah & ch) ^ (bh & ch);
-      const mjl = (al & bl) ^ (al & cl) ^ (bl & cl);
-      const t2l = (S0l >>> 0) + (mjl >>> 0);
-      const t2h = S0h + mjh; // carry of t2l is taken below
-      hh = gh; hl = gl; gh = fh; gl = fl; fh = eh; fl = el;
-      let sl = (dl >>> 0) + (t1l % TWO32);
-      eh = (dh + t1h + ((sl / TWO32) | 0)) | 0; el = sl | 0;
-      dh = ch; dl = cl; ch = bh; cl = bl; bh = ah; bl = al;
-      sl = (t1l % TWO32) + t2l;
-      ah = (t1h + t2h + ((sl / TWO32) | 0)) | 0; al = sl | 0;
+    let sh = 0, sl = 0, th = 0, tl = 0, s = 0;
+    // 8 rounds per iteration with rotating variable roles (no register shuffling).
+    // Low halves are summed as unsigned doubles (< 2^35, exact); the carry goes to hi.
+    for (i = 0; i < 160; i += 16) {
+      sh = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23));
+      sl = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23));
+      tl = (hl >>> 0) + (sl >>> 0) + ((gl ^ (el & (fl ^ gl))) >>> 0) + (k[i + 1] >>> 0) + (w[i + 1] >>> 0);
+      th = hh + sh + (gh ^ (eh & (fh ^ gh))) + k[i] + w[i] + ((tl / 4294967296) | 0);
+      tl = tl >>> 0;
+      s = (dl >>> 0) + tl; dh = (dh + th + ((s / 4294967296) | 0)) | 0; dl = s | 0;
+      sh = ((ah >>> 28) | (al << 4)) ^ ((al >>> 2) | (ah << 30)) ^ ((al >>> 7) | (ah << 25));
+      sl = ((al >>> 28) | (ah << 4)) ^ ((ah >>> 2) | (al << 30)) ^ ((ah >>> 7) | (al << 25));
+      s = tl + (sl >>> 0) + (((al & bl) | (cl & (al | bl))) >>> 0);
+      hh = (th + sh + ((ah & bh) | (ch & (ah | bh))) + ((s / 4294967296) | 0)) | 0; hl = s | 0;
+      sh = ((dh >>> 14) | (dl << 18)) ^ ((dh >>> 18) | (dl << 14)) ^ ((dl >>> 9) | (dh << 23));
+      sl = ((dl >>> 14) | (dh << 18)) ^ ((dl >>> 18) | (dh << 14)) ^ ((dh >>> 9) | (dl << 23));
+      tl = (gl >>> 0) + (sl >>> 0) + ((fl ^ (dl & (el ^ fl))) >>> 0) + (k[i + 3] >>> 0) + (w[i + 3] >>> 0);
+      th = gh + sh + (fh ^ (dh & (eh ^ fh))) + k[i + 2] + w[i + 2] + ((tl / 4294967296) | 0);
+      tl = tl >>> 0;
+      s = (cl >>> 0) + tl; ch = (ch + th + ((s / 4294967296) | 0)) | 0; cl = s | 0;
+      sh = ((hh >>> 28) | (hl << 4)) ^ ((hl >>> 2) | (hh << 30)) ^ ((hl >>> 7) | (hh << 25));
+      sl = ((hl >>> 28) | (hh << 4)) ^ ((hh >>> 2) | (hl << 30)) ^ ((hh >>> 7) | (hl << 25));
+      s = tl + (sl >>> 0) + (((hl & al) | (bl & (hl | al))) >>> 0);
+      gh = (th + sh + ((hh & ah) | (bh & (hh | ah))) + ((s / 4294967296) | 0)) | 0; gl = s | 0;
+      sh = ((ch >>> 14) | (cl << 18)) ^ ((ch >>> 18) | (cl << 14)) ^ ((cl >>> 9) | (ch << 23));
+      sl = ((cl >>> 14) | (ch << 18)) ^ ((cl >>> 18) | (ch << 14)) ^ ((ch >>> 9) | (cl << 23));
+      tl = (fl >>> 0) + (sl >>> 0) + ((el ^ (cl & (dl ^ el))) >>> 0) + (k[i + 5] >>> 0) + (w[i + 5] >>> 0);
+      th = fh + sh + (eh ^ (ch & (dh ^ eh))) + k[i + 4] + w[i + 4] + ((tl / 4294967296) | 0);
+      tl = tl >>> 0;
+      s = (bl >>> 0) + tl; bh = (bh + th + ((s / 4294967296) | 0)) | 0; bl = s | 0;
+      sh = ((gh >>> 28) | (gl << 4)) ^ ((gl >>> 2) | (gh << 30)) ^ ((gl >>> 7) | (gh << 25));
+      sl = ((gl >>> 28) | (gh << 4)) ^ ((gh >>> 2) | (gl << 30)) ^ ((gh >>> 7) | (gl << 25));
+      s = tl + (sl >>> 0) + (((gl & hl) | (al & (gl | hl))) >>> 0);
+      fh = (th + sh + ((gh & hh) | (ah & (gh | hh))) + ((s / 4294967296) | 0)) | 0; fl = s | 0;
+      sh = ((bh >>> 14) | (bl << 18)) ^ ((bh >>> 18) | (bl << 14)) ^ ((bl >>> 9) | (bh << 23));
+      sl = ((bl >>> 14) | (bh << 18)) ^ ((bl >>> 18) | (bh << 14)) ^ ((bh >>> 9) | (bl << 23));
+      tl = (el >>> 0) + (sl >>> 0) + ((dl ^ (bl & (cl ^ dl))) >>> 0) + (k[i + 7] >>> 0) + (w[i + 7] >>> 0);
+      th = eh + sh + (dh ^ (bh & (ch ^ dh))) + k[i + 6] + w[i + 6] + ((tl / 4294967296) | 0);
+      tl = tl >>> 0;
+      s = (al >>> 0) + tl; ah = (ah + th + ((s / 4294967296) | 0)) | 0; al = s | 0;
+      sh = ((fh >>> 28) | (fl << 4)) ^ ((fl >>> 2) | (fh << 30)) ^ ((fl >>> 7) | (fh << 25));
+      sl = ((fl >>> 28) | (fh << 4)) ^ ((fh >>> 2) | (fl << 30)) ^ ((fh >>> 7) | (fl << 25));
+      s = tl + (sl >>> 0) + (((fl & gl) | (hl & (fl | gl))) >>> 0);
+      eh = (th + sh + ((fh & gh) | (hh & (fh | gh))) + ((s / 4294967296) | 0)) | 0; el = s | 0;
+      sh = ((ah >>> 14) | (al << 18)) ^ ((ah >>> 18) | (al << 14)) ^ ((al >>> 9) | (ah << 23));
+      sl = ((al >>> 14) | (ah << 18)) ^ ((al >>> 18) | (ah << 14)) ^ ((ah >>> 9) | (al << 23));
+      tl = (dl >>> 0) + (sl >>> 0) + ((cl ^ (al & (bl ^ cl))) >>> 0) + (k[i + 9] >>> 0) + (w[i + 9] >>> 0);
+      th = dh + sh + (ch ^ (ah & (bh ^ ch))) + k[i + 8] + w[i + 8] + ((tl / 4294967296) | 0);
+      tl = tl >>> 0;
+      s = (hl >>> 0) + tl; hh = (hh + th + ((s / 4294967296) | 0)) | 0; hl = s | 0;
+      sh = ((eh >>> 28) | (el << 4)) ^ ((el >>> 2) | (eh << 30)) ^ ((el >>> 7) | (eh << 25));
+      sl = ((el >>> 28) | (eh << 4)) ^ ((eh >>> 2) | (el << 30)) ^ ((eh >>> 7) | (el << 25));
+      s = tl + (sl >>> 0) + (((el & fl) | (gl & (el | fl))) >>> 0);
+      dh = (th + sh + ((eh & fh) | (gh & (eh | fh))) + ((s / 4294967296) | 0)) | 0; dl = s | 0;
+      sh = ((hh >>> 14) | (hl << 18)) ^ ((hh >>> 18) | (hl << 14)) ^ ((hl >>> 9) | (hh << 23));
+      sl = ((hl >>> 14) | (hh << 18)) ^ ((hl >>> 18) | (hh << 14)) ^ ((hh >>> 9) | (hl << 23));
+      tl = (cl >>> 0) + (sl >>> 0) + ((bl ^ (hl & (al ^ bl))) >>> 0) + (k[i + 11] >>> 0) + (w[i + 11] >>> 0);
+      th = ch + sh + (bh ^ (hh & (ah ^ bh))) + k[i + 10] + w[i + 10] + ((tl / 4294967296) | 0);
+      tl = tl >>> 0;
+      s = (gl >>> 0) + tl; gh = (gh + th + ((s / 4294967296) | 0)) | 0; gl = s | 0;
+      sh = ((dh >>> 28) | (dl << 4)) ^ ((dl >>> 2) | (dh << 30)) ^ ((dl >>> 7) | (dh << 25));
+      sl = ((dl >>> 28) | (dh << 4)) ^ ((dh >>> 2) | (dl << 30)) ^ ((dh >>> 7) | (dl << 25));
+      s = tl + (sl >>> 0) + (((dl & el) | (fl & (dl | el))) >>> 0);
+      ch = (th + sh + ((dh & eh) | (fh & (dh | eh))) + ((s / 4294967296) | 0)) | 0; cl = s | 0;
+      sh = ((gh >>> 14) | (gl << 18)) ^ ((gh >>> 18) | (gl << 14)) ^ ((gl >>> 9) | (gh << 23));
+      sl = ((gl >>> 14) | (gh << 18)) ^ ((gl >>> 18) | (gh << 14)) ^ ((gh >>> 9) | (gl << 23));
+      tl = (bl >>> 0) + (sl >>> 0) + ((al ^ (gl & (hl ^ al))) >>> 0) + (k[i + 13] >>> 0) + (w[i + 13] >>> 0);
+      th = bh + sh + (ah ^ (gh & (hh ^ ah))) + k[i + 12] + w[i + 12] + ((tl / 4294967296) | 0);
+      tl = tl >>> 0;
+      s = (fl >>> 0) + tl; fh = (fh + th + ((s / 4294967296) | 0)) | 0; fl = s | 0;
+      sh = ((ch >>> 28) | (cl << 4)) ^ ((cl >>> 2) | (ch << 30)) ^ ((cl >>> 7) | (ch << 25));
+      sl = ((cl >>> 28) | (ch << 4)) ^ ((ch >>> 2) | (cl << 30)) ^ ((ch >>> 7) | (cl << 25));
+      s = tl + (sl >>> 0) + (((cl & dl) | (el & (cl | dl))) >>> 0);
+      bh = (th + sh + ((ch & dh) | (eh & (ch | dh))) + ((s / 4294967296) | 0)) | 0; bl = s | 0;
+      sh = ((fh >>> 14) | (fl << 18)) ^ ((fh >>> 18) | (fl << 14)) ^ ((fl >>> 9) | (fh << 23));
+      sl = ((fl >>> 14) | (fh << 18)) ^ ((fl >>> 18) | (fh << 14)) ^ ((fh >>> 9) | (fl << 23));
+      tl = (al >>> 0) + (sl >>> 0) + ((hl ^ (fl & (gl ^ hl))) >>> 0) + (k[i + 15] >>> 0) + (w[i + 15] >>> 0);
+      th = ah + sh + (hh ^ (fh & (gh ^ hh))) + k[i + 14] + w[i + 14] + ((tl / 4294967296) | 0);
+      tl = tl >>> 0;
+      s = (el >>> 0) + tl; eh = (eh + th + ((s / 4294967296) | 0)) | 0; el = s | 0;
+      sh = ((bh >>> 28) | (bl << 4)) ^ ((bl >>> 2) | (bh << 30)) ^ ((bl >>> 7) | (bh << 25));
+      sl = ((bl >>> 28) | (bh << 4)) ^ ((bh >>> 2) | (bl << 30)) ^ ((bh >>> 7) | (bl << 25));
+      s = tl + (sl >>> 0) + (((bl & cl) | (dl & (bl | cl))) >>> 0);
+      ah = (th + sh + ((bh & ch) | (dh & (bh | ch))) + ((s / 4294967296) | 0)) | 0; al = s | 0;
     }
-    let s = (h[1] >>> 0) + (al >>> 0); h[0] = (h[0] + ah + ((s / TWO32) | 0)) | 0; h[1] = s | 0;
-    s = (h[3] >>> 0) + (bl >>> 0); h[2] = (h[2] + bh + ((s / TWO32) | 0)) | 0; h[3] = s | 0;
-    s = (h[5] >>> 0) + (cl >>> 0); h[4] = (h[4] + ch + ((s / TWO32) | 0)) | 0; h[5] = s | 0;
-    s = (h[7] >>> 0) + (dl >>> 0); h[6] = (h[6] + dh + ((s / TWO32) | 0)) | 0; h[7] = s | 0;
-    s = (h[9] >>> 0) + (el >>> 0); h[8] = (h[8] + eh + ((s / TWO32) | 0)) | 0; h[9] = s | 0;
-    s = (h[11] >>> 0) + (fl >>> 0); h[10] = (h[10] + fh + ((s / TWO32) | 0)) | 0; h[11] = s | 0;
-    s = (h[13] >>> 0) + (gl >>> 0); h[12] = (h[12] + gh + ((s / TWO32) | 0)) | 0; h[13] = s | 0;
-    s = (h[15] >>> 0) + (hl >>> 0); h[14] = (h[14] + hh + ((s / TWO32) | 0)) | 0; h[15] = s | 0;
+    s = (h[1] >>> 0) + (al >>> 0); h[0] = (h[0] + ah + ((s / 4294967296) | 0)) | 0; h[1] = s | 0;
+    s = (h[3] >>> 0) + (bl >>> 0); h[2] = (h[2] + bh + ((s / 4294967296) | 0)) | 0; h[3] = s | 0;
+    s = (h[5] >>> 0) + (cl >>> 0); h[4] = (h[4] + ch + ((s / 4294967296) | 0)) | 0; h[5] = s | 0;
+    s = (h[7] >>> 0) + (dl >>> 0); h[6] = (h[6] + dh + ((s / 4294967296) | 0)) | 0; h[7] = s | 0;
+    s = (h[9] >>> 0) + (el >>> 0); h[8] = (h[8] + eh + ((s / 4294967296) | 0)) | 0; h[9] = s | 0;
+    s = (h[11] >>> 0) + (fl >>> 0); h[10] = (h[10] + fh + ((s / 4294967296) | 0)) | 0; h[11] = s | 0;
+    s = (h[13] >>> 0) + (gl >>> 0); h[12] = (h[12] + gh + ((s / 4294967296) | 0)) | 0; h[13] = s | 0;
+    s = (h[15] >>> 0) + (hl >>> 0); h[14] = (h[14] + hh + ((s / 4294967296) | 0)) | 0; h[15] = s | 0;
     nblocks--;
   }
 }

@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { SerialPort } from "serialport";
 import type { SimDevice } from "./sim-device.js";
+import { PowerCut } from "./sim-flash.js";
 
 export interface PtyPair {
   hostPath: string;
@@ -49,14 +50,64 @@ export async function createPtyPair(dir: string, hostName = "dev-host", deviceNa
   };
 }
 
-/** Opens `portPath` and connects it to the device's UART. Powers the device on. */
-export async function attachDevice(device: SimDevice, portPath: string, baudRate = 115200): Promise<SerialPort> {
+/**
+ * Opens `portPath` and connects it to the device's UART. Powers the device on.
+ * lineRate (baud, optional): the device consumes received bytes no faster than a UART at
+ * that rate would deliver them (10 bits per byte), so a pty behaves like a real line.
+ */
+export async function attachDevice(device: SimDevice, portPath: string, baudRate = 115200, lineRate = 0): Promise<SerialPort> {
   const port = new SerialPort({ path: portPath, baudRate, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
   device.setOutput((b) => {
     if (port.isOpen) port.write(Buffer.from(b));
   });
   device.powerOn();
-  port.on("data", (b: Buffer) => device.receive(new Uint8Array(b.buffer, b.byteOffset, b.length)));
+  const deliver = (b: Uint8Array): void => {
+    try {
+      device.receive(b);
+    } catch (e) {
+      // An injected power cut: the device comes back up from flash, RAM lost.
+      if (!(e instanceof PowerCut)) throw e;
+      device.flash.cutAt = 0;
+      device.powerOn();
+    }
+  };
+  if (lineRate <= 0) {
+    port.on("data", (b: Buffer) => deliver(new Uint8Array(b.buffer, b.byteOffset, b.length)));
+    return port;
+  }
+  const bytesPerMs = lineRate / 10 / 1000;
+  const queue: Buffer[] = [];
+  let credit = 0;
+  let last = 0;
+  let timer: NodeJS.Timeout | null = null;
+  const tick = (): void => {
+    const now = performance.now();
+    credit += (now - last) * bytesPerMs;
+    last = now;
+    while (queue.length && credit >= 1) {
+      const head = queue[0];
+      const n = Math.min(head.length, Math.floor(credit));
+      deliver(new Uint8Array(head.buffer, head.byteOffset, n));
+      credit -= n;
+      if (n === head.length) queue.shift();
+      else queue[0] = head.subarray(n);
+    }
+    if (!queue.length && timer) {
+      clearInterval(timer);
+      timer = null;
+      credit = 0;
+    }
+  };
+  port.on("data", (b: Buffer) => {
+    queue.push(Buffer.from(b));
+    if (!timer) {
+      last = performance.now();
+      timer = setInterval(tick, 2);
+    }
+  });
+  port.on("close", () => {
+    if (timer) clearInterval(timer);
+  });
   return port;
 }

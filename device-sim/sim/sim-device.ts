@@ -2,8 +2,6 @@
 // SHA-256. Power-on = a fresh DeviceApp (volatile state lost) booting from flash.
 import type { DeviceApp, DeviceConfig, DeviceHal } from "../core/device-app.js";
 import { createDeviceApp } from "../core/device-app.js";
-import { createBundleVerifier } from "../core/bundle-verifier.js";
-import { createBootVerifier } from "../core/boot-verifier.js";
 import { Limits } from "../../formats/limits.js";
 import { createNodePrimitives } from "../../host/node-primitives.js";
 import { SimFlash } from "./sim-flash.js";
@@ -71,9 +69,7 @@ export class SimDevice {
       maxChunkSize: opts.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
       maxData: opts.maxData ?? SIM_DEFAULTS.maxData,
       window: opts.window ?? SIM_DEFAULTS.window,
-      resumeStride: opts.resumeStride ?? SIM_DEFAULTS.resumeStride,
-      createBundleVerifier,
-      createBootVerifier
+      resumeStride: opts.resumeStride ?? SIM_DEFAULTS.resumeStride
     };
   }
 

@@ -1,7 +1,10 @@
 // fwseal delegate: root key -> delegation certificate for a release key.
 import type { CommandModule } from "yargs";
 import { delegate, parseTime } from "../delegate.js";
-import { loadPrivateKey, loadPublicKey, LocalSigner } from "../keys.js";
+import { loadPublicKey } from "../keys.js";
+// TRUST: token root keys (pkcs11: URIs) and the audit log.
+import { loadSigner, closeSigners } from "../signer-loader.js";
+import { auditOptions, auditSigning, preflightAudit } from "../audit.js";
 import { asList, parseUint } from "../cli-keys.js";
 import { out, outJson } from "../cli-support.js";
 
@@ -17,6 +20,8 @@ interface Args {
   "passphrase-file"?: string;
   force?: boolean;
   json?: boolean;
+  audit?: string;
+  operator?: string;
 }
 
 function when(t: number | null): string {
@@ -27,8 +32,8 @@ const command: CommandModule<object, Args> = {
   command: "delegate",
   describe: "Sign a delegation certificate for a release key with a root key",
   builder: (y) =>
-    y
-      .option("root", { type: "string", demandOption: true, description: "Root private key (.key)" })
+    auditOptions(y)
+      .option("root", { type: "string", demandOption: true, description: "Root private key (.key file or pkcs11: URI)" })
       .option("pub", { type: "string", demandOption: true, description: "Release public key (.pub, or 64 hex digits)" })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "Certificate file to write" })
       .option("not-before", { type: "string", description: "Valid from (ISO 8601 date/time or seconds since 1970)" })
@@ -40,10 +45,11 @@ const command: CommandModule<object, Args> = {
       .example("$0 delegate --root root.key --pub release.pub --epoch 1 --not-after 2027-12-31 -o release.cert", "one-year release key")
       .example("$0 delegate --root root.key --pub rel.pub --vendor acme.example --class sensor-v3 -o rel.cert", "key limited to one device class") as never,
   handler: async (a) => {
-    const rootKey = await loadPrivateKey(a.root, { passphraseFile: a["passphrase-file"] });
+    await preflightAudit(a);
     const subject = await loadPublicKey(a.pub);
+    const root = await loadSigner(a.root, { passphraseFile: a["passphrase-file"] });
     const r = await delegate({
-      root: new LocalSigner(rootKey),
+      root,
       subject,
       epoch: parseUint(a.epoch, "--epoch"),
       notBefore: a["not-before"] !== undefined ? parseTime(a["not-before"], "--not-before") : undefined,
@@ -51,6 +57,9 @@ const command: CommandModule<object, Args> = {
       vendor: a.vendor,
       classes: asList(a.class),
       output: a.output
+    }).finally(() => closeSigners([root]));
+    await auditSigning(a, "delegate", [r.rootKeyId], root.source, r.output ?? undefined, {
+      subjectKeyId: r.subjectKeyId, epoch: r.epoch, notBefore: r.notBefore, notAfter: r.notAfter, vendorId: r.vendorId, classIds: r.classIds
     });
     if (a.json) {
       outJson({ ok: true, ...r, certificate: undefined, file: r.output, sizeBytes: r.certificate.length });

@@ -47,7 +47,7 @@ const command: CommandModule<object, Args> = {
     const input = await readStdin();
     let lines: string[];
     try {
-      lines = runConformance(input.split(/\r?\n/), { engine: a.engine, coreFile: a.core });
+      lines = await runConformance(input.split(/\r?\n/), { engine: a.engine, coreFile: a.core });
     } catch (e) {
       throw new FwsealError("INPUT_MISSING", (e as Error).message);
     }

@@ -24,6 +24,7 @@ interface Args {
   "max-data": number;
   window: number;
   baud: number;
+  "line-rate": number;
   json?: boolean;
 }
 
@@ -44,6 +45,7 @@ const command: CommandModule<object, Args> = {
       .option("max-data", { type: "number", default: SIM_DEFAULTS.maxData, description: "Largest DATA payload per frame" })
       .option("window", { type: "number", default: SIM_DEFAULTS.window, description: "DATA frames the host may have in flight" })
       .option("baud", { type: "number", default: 115200, description: "Baud rate (--port)" })
+      .option("line-rate", { type: "number", default: 0, description: "Consume input no faster than a UART at this baud rate (a pty has no speed of its own); 0 = unthrottled" })
       .example("$0 device-sim --state /tmp/dev --root root.pub --vendor acme.example --class sensor-v3", "Simulator on a new pty; prints its path")
       .example("$0 device-sim --port /dev/ttyUSB0 --state ./dev --root root.pub --vendor acme.example --class sensor-v3", "Serve on a real serial port") as never,
   handler: async (a) => {
@@ -77,7 +79,7 @@ const command: CommandModule<object, Args> = {
       if (a.json) outJson({ event: "boot", runningSlot: d.app.runningSlot, runMode: d.app.runMode, bootCheck: Array.from(d.app.bootReason) });
       else err(`device-sim: ${d.describeBoot()}`);
     };
-    const port = await attachDevice(device, portPath, a.baud);
+    const port = await attachDevice(device, portPath, a.baud, a["line-rate"]);
     if (a.json) outJson({ event: "ready", port: hostPath, devicePort: portPath, vendorId: formatUuid(vendorId), classId: formatUuid(classId), state: a.state });
     else out(pty ? `device-sim: serial port ${hostPath}` : `device-sim: serving on ${portPath}`);
     await new Promise<void>((resolve) => {

@@ -10,6 +10,14 @@ import verify from "./verify.js";
 import extract from "./extract.js";
 import flash from "./flash.js";
 import deviceSim from "./device-sim.js";
+import demo from "./demo.js";
+import deviceConformance from "./device-conformance.js";
+import sign from "./sign.js";
+import attachSignature from "./attach-signature.js";
+import tbs from "./tbs.js";
+import finalize from "./finalize.js";
+import retireRoot from "./retire-root.js";
+import audit from "./audit.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [keygen, pubkey, delegate, pack, inspect, verify, extract, flash, deviceSim];
+export const commands: CommandModule<any, any>[] = [keygen, pubkey, delegate, pack, inspect, verify, extract, flash, deviceSim, demo, deviceConformance, sign, attachSignature, tbs, finalize, retireRoot, audit];

@@ -2,9 +2,14 @@
 import type { CommandModule } from "yargs";
 import { keygen } from "../keys.js";
 import { out, outJson } from "../cli-support.js";
+import { pkcs11KeygenCli } from "../pkcs11-cli.js"; // TRUST: keygen --pkcs11
+import { FwsealError } from "../errors.js";
 
 interface Args {
-  out: string;
+  out?: string;
+  pkcs11?: string;
+  audit?: string;
+  operator?: string;
   encrypt?: boolean;
   "passphrase-file"?: string;
   force?: boolean;
@@ -16,13 +21,19 @@ const command: CommandModule<object, Args> = {
   describe: "Generate an Ed25519 key pair (<prefix>.key, mode 0600, and <prefix>.pub)",
   builder: (y) =>
     y
-      .option("out", { alias: "o", type: "string", demandOption: true, description: "Output prefix: writes <prefix>.key and <prefix>.pub" })
+      .option("out", { alias: "o", type: "string", description: "Output prefix: writes <prefix>.key and <prefix>.pub (with --pkcs11: only <prefix>.pub)" })
+      .option("pkcs11", { type: "string", description: "Generate the key ON a PKCS#11 token instead (non-extractable), named by an RFC 7512 URI: pkcs11:token=...;object=<label>; PIN from FWSEAL_PKCS11_PIN or a prompt" })
+      .option("audit", { type: "string", description: "Audit log to record --pkcs11 key generation in (default $FWSEAL_AUDIT_LOG)" })
+      .option("operator", { type: "string", description: "Operator name for the audit record (default $USER)" })
       .option("encrypt", { type: "boolean", description: "Encrypt the private key (PKCS#8, AES-256-CBC); passphrase from FWSEAL_PASSPHRASE, --passphrase-file or a prompt" })
       .option("passphrase-file", { type: "string", description: "File whose first line is the passphrase (implies --encrypt)" })
       .option("force", { type: "boolean", description: "Overwrite existing key files" })
       .example("$0 keygen --out root", "root.key + root.pub, prints the key ID")
-      .example("$0 keygen --out rel --encrypt", "encrypted key (FWSEAL_PASSPHRASE or prompt)") as never,
+      .example("$0 keygen --out rel --encrypt", "encrypted key (FWSEAL_PASSPHRASE or prompt)")
+      .example("$0 keygen --pkcs11 'pkcs11:token=release;object=rel-2026' --out rel-2026", "key on an HSM / SoftHSM token; writes rel-2026.pub") as never,
   handler: async (a) => {
+    if (a.pkcs11 !== undefined) return pkcs11KeygenCli({ ...a, pkcs11: a.pkcs11 });
+    if (a.out === undefined) throw new FwsealError("USAGE", "keygen needs --out <prefix> (or --pkcs11 <uri>)");
     const r = await keygen({
       out: a.out,
       encrypt: !!a.encrypt || a["passphrase-file"] !== undefined,

@@ -7,10 +7,19 @@ import { asList, loadSigners, parseUint } from "../cli-keys.js";
 import { out, outJson, progressBar, formatBytes, hex } from "../cli-support.js";
 import { FwsealError, inputError } from "../errors.js";
 import { formatUuid } from "../../formats/uuid.js";
+// TRUST: drafts for offline signing, token keys, audit log.
+import { draftOptions, packUnsignedCli } from "../offline-cli.js";
+import { auditOptions, auditSigning, preflightAudit } from "../audit.js";
+import { closeSigners, keySourceOf } from "../signer-loader.js";
 
 interface Args {
   image: string;
-  key: string | string[];
+  key?: string | string[];
+  unsigned?: boolean;
+  threshold?: number;
+  "allow-signer"?: string[];
+  audit?: string;
+  operator?: string;
   cert?: string | string[];
   seq: number;
   vendor: string;
@@ -42,10 +51,10 @@ const command: CommandModule<object, Args> = {
   command: "pack <image>",
   describe: "Sign a firmware image into a bundle (envelope + hash-chained chunks)",
   builder: (y) =>
-    y
+    auditOptions(draftOptions(y))
       .version(false) // --version is the firmware version here
       .positional("image", { type: "string", demandOption: true, description: "Firmware image file" })
-      .option("key", { alias: "k", type: "string", array: true, demandOption: true, description: "Signing key (.key); repeat for k-of-n (COSE_Sign)" })
+      .option("key", { alias: "k", type: "string", array: true, description: "Signing key (.key file or pkcs11: URI); repeat for k-of-n (COSE_Sign)" })
       .option("cert", { alias: "c", type: "string", array: true, description: "Delegation certificate of a --key (omit for a root key); repeatable" })
       .option("seq", { type: "number", demandOption: true, description: "Sequence number (anti-rollback; monotonic)" })
       .option("vendor", { type: "string", demandOption: true, description: "Vendor domain (UUIDv5) or UUID" })
@@ -63,7 +72,8 @@ const command: CommandModule<object, Args> = {
       .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --version 1.4.2 -o fw.fwb", "sign with a delegated release key")
       .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
   handler: async (a) => {
-    const signers = await loadSigners(asList(a.key), asList(a.cert), a["passphrase-file"]);
+    if (!a.unsigned && asList(a.key).length === 0) throw new FwsealError("USAGE", "pack needs --key (or --unsigned for a draft to sign offline)");
+    await preflightAudit(a);
     const seq = parseUint(a.seq, "--seq") as number;
     const buildTime = a["build-time"] !== undefined ? parseTime(a["build-time"], "--build-time") : undefined;
     const provenance =
@@ -72,6 +82,10 @@ const command: CommandModule<object, Args> = {
         : undefined;
     const sbomDigest = a.sbom !== undefined ? await sha256File(a.sbom) : undefined;
     const releaseNotes = await readNotes(a.notes);
+    if (a.unsigned) {
+      return packUnsignedCli(a, { sequence: seq, provenance, sbomDigest, releaseNotes, keyEpochFloor: parseUint(a["key-epoch-floor"], "--key-epoch-floor") });
+    }
+    const signers = await loadSigners(asList(a.key), asList(a.cert), a["passphrase-file"]);
     let total = 0;
     try {
       total = (await fsp.stat(a.image)).size;
@@ -98,7 +112,12 @@ const command: CommandModule<object, Args> = {
       });
     } finally {
       bar.finish();
+      closeSigners(signers);
     }
+    await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, {
+      version: a.version, sequence: seq, vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), imageSize: r.imageSize,
+      chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {})
+    });
     if (a.json) {
       outJson({
         ok: true, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, imageSize: r.imageSize,

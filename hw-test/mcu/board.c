@@ -86,7 +86,9 @@ const char *cmdline_value(const char *key, char *out, size_t outlen) {
 static volatile uint8_t rx_ring[RX_RING];
 static volatile uint32_t rx_head, rx_tail, rx_overruns;
 
-void UART0_RX_Handler(void) {
+/* Clear the interrupt status BEFORE draining: a byte that lands after the last RXFULL check
+   then raises a fresh interrupt instead of having its status cleared unseen (a stall). */
+static void rx_drain(void) {
   while (REG32(UART_STATE) & 2u) {
     uint8_t b = (uint8_t)REG32(UART_DATA);
     uint32_t h = rx_head;
@@ -97,7 +99,11 @@ void UART0_RX_Handler(void) {
       rx_overruns++;
     }
   }
+}
+
+void UART0_RX_Handler(void) {
   REG32(UART_INTSTATUS) = 2u;
+  rx_drain();
 }
 
 void uart_init(void) {
@@ -162,6 +168,7 @@ uint64_t ticks_idle(void) { return idle_ticks; }
 void wait_for_input(void) {
   uint64_t t0 = ticks_now();
   __asm__ volatile("cpsid i" ::: "memory");
+  rx_drain(); /* never sleep on a byte that is already there */
   while (rx_head == rx_tail) {
     __asm__ volatile("wfi\n cpsie i\n isb\n cpsid i" ::: "memory");
   }

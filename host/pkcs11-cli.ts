@@ -1,0 +1,34 @@
+// CLI glue for token keys: `fwseal keygen --pkcs11 <uri>` (called from commands/keygen.ts).
+import { pkcs11Keygen } from "./pkcs11.js";
+import { publicKeyToPem } from "./keys.js";
+import { writeFileAtomic } from "./atomic-write.js";
+import { auditIfConfigured } from "./audit.js";
+import { out, outJson } from "./cli-support.js";
+
+export interface Pkcs11KeygenArgs {
+  pkcs11: string;
+  out?: string;
+  force?: boolean;
+  json?: boolean;
+  audit?: string;
+  operator?: string;
+}
+
+/** Generate a non-extractable Ed25519 key on the token; optionally write <out>.pub. */
+export async function pkcs11KeygenCli(a: Pkcs11KeygenArgs): Promise<void> {
+  const r = await pkcs11Keygen(a.pkcs11);
+  let pubPath: string | null = null;
+  if (a.out !== undefined) {
+    pubPath = `${a.out}.pub`;
+    await writeFileAtomic(pubPath, publicKeyToPem(r.publicKey), { mode: 0o644, overwrite: !!a.force });
+  }
+  await auditIfConfigured(a.audit, { op: "keygen", keyIds: [r.keyId], keySource: "pkcs11", summary: { token: r.tokenLabel, uri: r.uri }, operator: a.operator });
+  if (a.json) {
+    outJson({ ok: true, keyId: r.keyId, publicKey: r.publicKey, uri: r.uri, token: r.tokenLabel, extractable: r.extractable, sensitive: r.sensitive, publicKeyFile: pubPath });
+    return;
+  }
+  out(`key ID ${r.keyId}`);
+  out(`  on token "${r.tokenLabel}": sensitive, not extractable`);
+  out(`  use as: --key '${r.uri}'`);
+  if (pubPath) out(`  public key:  ${pubPath}`);
+}
