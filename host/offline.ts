@@ -482,7 +482,13 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
         yield b;
       }
     }
-    const v = await verifyBlocks(blocks(), { ...opts.policy, threshold: k }, {}, envelope.length + d.chunkStreamLength);
+    const gen = blocks();
+    let v: VerifyResult;
+    try {
+      v = await verifyBlocks(gen, { ...opts.policy, threshold: k }, {}, envelope.length + d.chunkStreamLength);
+    } finally {
+      await gen.return(undefined); // a rejection may stop reading early: close the draft file
+    }
     if (!v.valid) {
       throw rejectionError(v.reason, v.chunk, "finalize: the signed bundle does not pass the policy");
     }

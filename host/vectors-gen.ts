@@ -162,6 +162,8 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     releaseNotes: "Golden vector.", ...over
   });
   const mBytes = encodeManifest(manifest());
+  // Offset of "04 07" (key 4, sequence 7) in mBytes: map head, 01 01, 02 50 <16>, 03 50 <16>.
+  const SEQ_OFFSET = 1 + 2 + 18 + 18;
   const relCert = await cert(K.release);
   const bundleOf = (env: Uint8Array, chunks = ch.chunks) => concat([env, ...chunks]);
 
@@ -215,7 +217,8 @@ export async function generateVectors(): Promise<GeneratedVectors> {
   {
     // Manifest changed after signing: sequence 7 -> 8 in the payload, signature unchanged.
     const tampered = Uint8Array.from(envRoot);
-    const seqAt = Buffer.from(tampered).indexOf(Buffer.from([0x04, 0x07]));
+    const seqAt = Buffer.from(tampered).indexOf(Buffer.from(mBytes)) + SEQ_OFFSET;
+    if (tampered[seqAt] !== 0x04 || tampered[seqAt + 1] !== 0x07) throw new Error("vector generator: manifest layout changed");
     tampered[seqAt + 1] = 0x08;
     add("manifest-tampered", "sequence changed in the signed manifest (signature unchanged)", bundleOf(tampered), Reason.BAD_SIGNATURE, -1);
   }
@@ -277,8 +280,9 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     bundleOf(await envelope(mBytes, [{ key: K.release, cert: relCert }, { key: K["release-b"], cert: certB }], {}, (s) => (s[1][5] ^= 1))), Reason.BAD_SIGNATURE, -1, { threshold: 2 });
 
   // ---- policy
-  add("wrong-vendor", "device vendor differs", validDelegated, Reason.WRONG_VENDOR, -1, { vendor: formatUuid(vendorUuid("other.example")) });
+  add("wrong-vendor", "device vendor differs (root-signed)", bundleOf(envRoot), Reason.WRONG_VENDOR, -1, { vendor: formatUuid(vendorUuid("other.example")) });
   add("wrong-class", "device class differs (root-signed, so no certificate scope applies)", bundleOf(envRoot), Reason.WRONG_CLASS, -1, { class: formatUuid(otherClass) });
+  add("wrong-vendor-delegated", "device vendor differs; the certificate's vendor scope fails first (SPEC §8 step 4 before 5)", validDelegated, Reason.KEY_NOT_AUTHORIZED, -1, { vendor: formatUuid(vendorUuid("other.example")) });
   add("rollback", "sequence 7 below the device minimum 8", validDelegated, Reason.ROLLBACK, -1, { minSeq: 8 });
   add("same-sequence", "sequence 7 equal to the device minimum: accepted (re-install)", validDelegated, Reason.OK, -1, { minSeq: 7 });
 
@@ -300,11 +304,13 @@ export async function generateVectors(): Promise<GeneratedVectors> {
   {
     // Non-canonical CBOR inside the signed manifest: sequence 7 as 0x18 0x07 (not shortest).
     const m = Buffer.from(mBytes);
-    const at = m.indexOf(Buffer.from([0x04, 0x07]));
+    const at = SEQ_OFFSET;
+    if (m[at] !== 0x04 || m[at + 1] !== 0x07) throw new Error("vector generator: manifest layout changed");
     const nonShortest = Buffer.concat([m.subarray(0, at + 1), Buffer.from([0x18, 0x07]), m.subarray(at + 2)]);
     add("noncanonical-int", "manifest sequence encoded as 0x18 0x07 (non-shortest), correctly signed", bundleOf(await envelope(new Uint8Array(nonShortest), [{ key: K.root1 }])), Reason.NON_CANONICAL, -1);
     // Duplicate key: version (5) twice. The map head count grows by one.
-    const verAt = m.indexOf(Buffer.from([0x05, 0x65])); // key 5, tstr(5) "1.2.3"
+    const verAt = at + 2; // key 5, tstr(5) "1.2.3" follows the sequence
+    if (m.subarray(verAt, verAt + 7).toString("latin1") !== "\x05\x651.2.3") throw new Error("vector generator: manifest layout changed");
     const dupEntry = m.subarray(verAt, verAt + 7);
     const dup = Buffer.concat([Buffer.from([m[0] + 1]), m.subarray(1, verAt + 7), dupEntry, m.subarray(verAt + 7)]);
     add("duplicate-map-key", "manifest key 5 twice, correctly signed", bundleOf(await envelope(new Uint8Array(dup), [{ key: K.root1 }])), Reason.NON_CANONICAL, -1);

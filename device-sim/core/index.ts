@@ -19,6 +19,7 @@ import { computeLayout, SlotState } from "./flash-layout.js";
 import { Msg, PROTOCOL_VERSION, RunMode, Session } from "./protocol.js";
 import { createFrameDecoder, createFrameEncoder } from "./framing.js";
 import { crc32 } from "./crc32.js";
+import { createRootStatementVerifier, RootStatementVerifier } from "./root-statement.js";
 
 export type { Primitives } from "./primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
@@ -26,6 +27,7 @@ export { sha256, Sha256, ed25519Verify, createPurePrimitives };
 export type { VerifierConfig, BundleVerifier } from "./bundle-verifier.js";
 export { VerifyEvent, createBundleVerifier, createBootVerifier };
 export type { BootVerifier, ImageRead } from "./boot-verifier.js";
+export { createRootStatementVerifier, RootStatementVerifier };
 export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, crc32 };
 export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
 
@@ -57,5 +59,9 @@ export const fwsealCore = {
   Session: Session,
   createFrameDecoder: createFrameDecoder,
   createFrameEncoder: createFrameEncoder,
-  crc32: crc32
+  crc32: crc32,
+  // --- root-retirement statements, SPEC §11 (TRUST) ---
+  // v = createRootStatementVerifier(primitives); v.check(stmt, len, cfg, storedCounter) -> Reason;
+  // on OK persist v.retiredMask and v.counter.
+  createRootStatementVerifier: createRootStatementVerifier
 };

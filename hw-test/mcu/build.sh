@@ -16,10 +16,11 @@ for tool in arm-none-eabi-gcc arm-none-eabi-size node; do
 done
 [ -f "$duk/duktape.c" ] || { echo "build:mcu: missing $duk/duktape.c (apt-get install duktape-dev)" >&2; exit 1; }
 
-# The ES5 device core: built by BUILD's script if it is not there yet.
+# The ES5 device core (scripts/build-core-es5.mjs), rebuilt so the firmware embeds the
+# current sources.
 core="$root/build/fwseal-core.js"
-if [ ! -f "$core" ] && [ -f "$root/scripts/build-core-es5.mjs" ]; then
-  node "$root/scripts/build-core-es5.mjs" --quiet || true
+if [ -f "$root/scripts/build-core-es5.mjs" ]; then
+  node "$root/scripts/build-core-es5.mjs" --quiet || { echo "build:mcu: building the ES5 core failed" >&2; exit 1; }
 fi
 if [ ! -f "$core" ]; then
   echo "build:mcu: warning: $core missing, firmware runs the console only" >&2

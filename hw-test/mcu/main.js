@@ -8,7 +8,8 @@
 //   console  line commands for the platform tests and the benchmark (see runCommand).
 var onBytes = null;
 var onIdle = null;
-var fwsealMcu = (function () {
+var fwsealMcu = { app: null };
+(function () {
   var core = typeof fwsealCore === "undefined" ? null : fwsealCore;
 
   function argValue(key) {
@@ -51,7 +52,6 @@ var fwsealMcu = (function () {
     nowSeconds: function () { return mcu.nowSeconds(); },
     reset: function () { mcu.reset(); }
   };
-  var nativePrimitives = { sha256: mcu.sha256, ed25519Verify: null };
 
   // ---- console: one command per line, one reply line each ----
   var line = "";
@@ -161,17 +161,55 @@ var fwsealMcu = (function () {
   // ---- the device application (DEVICE's core code), when present ----
   function appFactory() { return core && core.createDeviceApp ? core.createDeviceApp : null; }
 
-  var mode = argValue("mode") || "app";
-  if (mode === "app" && appFactory()) {
-    // wired once DEVICE's entry point exists; see startApp below
-    mode = "app";
-  } else {
-    mode = "console";
+  // Provisioning ("burned in" at manufacture): semihosting command-line words
+  //   roots=<hex, 32 bytes per root> vendor=<hex 16> class=<hex 16> [threshold=k]
+  //   [maxchunk=4096] [maxdata=4096] [window=8]
+  function startApp() {
+    var roots = fromHex(argValue("roots") || "");
+    var vendorId = fromHex(argValue("vendor") || "");
+    var classId = fromHex(argValue("class") || "");
+    if (roots.length === 0 || roots.length % 32 !== 0 || vendorId.length !== 16 || classId.length !== 16) {
+      mcu.log("fwseal-mcu: not provisioned (roots=, vendor=, class= missing): console mode");
+      return false;
+    }
+    var pure = core.createPurePrimitives();
+    var cfg = {
+      primitives: { sha256: mcu.sha256, ed25519Verify: pure.ed25519Verify },
+      roots: roots,
+      rootCount: roots.length / 32,
+      rootRetired: 0,
+      vendorId: vendorId,
+      classId: classId,
+      threshold: +(argValue("threshold") || 1),
+      maxChunkSize: +(argValue("maxchunk") || 4096),
+      maxData: +(argValue("maxdata") || 4096),
+      window: +(argValue("window") || 8),
+      resumeStride: +(argValue("stride") || 16384)
+    };
+    var app = core.createDeviceApp(hal, cfg);
+    if (!app) {
+      mcu.log("fwseal-mcu: flash too small for the layout: console mode");
+      return false;
+    }
+    var t0 = mcu.busyTicks();
+    app.boot(); // boot-time verification of the image about to run
+    mcu.log("fwseal-mcu: app booted runningSlot=" + app.runningSlot + " runMode=" + app.runMode +
+      " bootCheck=" + app.bootReason[0] + "," + app.bootReason[1] + " reverted=" + app.reverted +
+      " bootTicks=" + (mcu.busyTicks() - t0));
+    onBytes = function (buf, len) {
+      app.onBytes(buf, 0, len);
+      if (app.halted) mcu.reset(); // the app asked for a reboot: a real system reset
+    };
+    fwsealMcu.app = app;
+    return true;
   }
+
+  var mode = argValue("mode") || "app";
+  if (mode === "app" && !(appFactory() && startApp())) mode = "console";
   mcu.log("fwseal-mcu: main.js mode=" + mode + " core=" + (core ? "yes" : "no"));
   if (mode === "console") {
     onBytes = consoleBytes;
     reply("fwseal-mcu ready");
   }
-  return { hal: hal, nativePrimitives: nativePrimitives, toHex: toHex, fromHex: fromHex };
+  fwsealMcu.hal = hal;
 })();
