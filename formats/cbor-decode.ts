@@ -315,7 +315,9 @@ export class CborReader {
 // where it stopped. Checks heads (shortest form, no indefinite lengths, allowed major
 // types), depth and counts, and that the item fits in maxLen; tags are allowed (the
 // full parse decides where). Key order is left to the full parse.
-// scan() returns: > 0 the item's total length; 0 need more bytes; < 0 minus a Reason.
+// scan() returns: > 0 the item's total length; 0 (SCAN_NEED_MORE) need more bytes; < 0
+// minus a Reason.
+export const SCAN_NEED_MORE = 0;
 export class CborItemScanner {
   private r: CborReader;
   private rem: Float64Array;

@@ -114,7 +114,7 @@ export function defaultOperator(flag?: string): string {
 // ---------------------------------------------------------------- reading
 
 /** The last non-empty line of a file (reads backwards in blocks: logs grow without bound). */
-async function lastLine(path: string): Promise<{ line: string; lineNo: number } | null> {
+async function lastLine(path: string): Promise<{ line: string } | null> {
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(path, "r");
@@ -138,9 +138,7 @@ async function lastLine(path: string): Promise<{ line: string; lineNo: number } 
       const nl = text.lastIndexOf("\n");
       if (nl >= 0 || start === 0) {
         if (text === "") return null;
-        // Line number = number of lines in the whole file up to here: count separately.
-        const line = nl >= 0 ? text.slice(nl + 1) : text;
-        return { line, lineNo: -1 };
+        return { line: nl >= 0 ? text.slice(nl + 1) : text };
       }
       end = start;
     }

@@ -5,18 +5,19 @@
 // bundle and a rollback rejected, with the active image untouched.
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { inspectBytes } from "./inspect.js";
+import { FwsealError } from "./errors.js";
 
 // dist/host/flash-demo.js -> <repo>/bin/fwseal.js (also right when run from host/ by tsx).
 const CLI = [new URL("../../bin/fwseal.js", import.meta.url), new URL("../bin/fwseal.js", import.meta.url)].map((u) => fileURLToPath(u)).find((p) => fs.existsSync(p)) ?? "bin/fwseal.js";
 const VENDOR = "acme.example";
+const DEFAULT_DIR = ".fwseal-demo";
 const CLASS = "sensor-v3";
 
 export interface DemoOptions {
-  dir?: string; // working directory (default: a new temp dir, kept for inspection)
+  dir?: string; // working directory (default ./.fwseal-demo, recreated; kept for inspection)
   lineRate?: number; // simulated UART speed of the device (default 921600 baud)
   imageSize?: number; // sample firmware size (default 192 KiB)
   write?: (s: string) => void;
@@ -110,7 +111,10 @@ async function startDevice(ctx: Ctx, stateDir: string, lineRate: number): Promis
 
 /** Runs the demo; resolves to an exit code (0 = every step did what it should). */
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
-  const dir = opts.dir ? path.resolve(opts.dir) : fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-demo-"));
+  // Default: ./.fwseal-demo, recreated at every run (git-ignored). A given --dir must be new or empty.
+  const dir = path.resolve(opts.dir ?? DEFAULT_DIR);
+  if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
+  else if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new FwsealError("OUTPUT_EXISTS", `${dir}: not empty (the demo needs a new or empty directory)`);
   fs.mkdirSync(path.join(dir, "keys"), { recursive: true });
   fs.mkdirSync(path.join(dir, "firmware"), { recursive: true });
   const ctx: Ctx = { dir, w: opts.write ?? ((s) => void process.stdout.write(s)), failures: [], deviceLog: [] };

