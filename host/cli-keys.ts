@@ -1,7 +1,7 @@
 // CLI helpers shared by commands that take keys: --key/--cert pairing, --root lists.
 import * as fsp from "node:fs/promises";
 import { loadPublicKey, keyIdHex } from "./keys.js";
-import { loadSigner, closeSigners, withCertificate, type LoadedSigner } from "./signer-loader.js";
+import { loadSigner, loadPublicKeySpec, closeSigners, withCertificate, type LoadedSigner } from "./signer-loader.js";
 import { checkCertificateBytes } from "./delegate.js";
 import { FwsealError, inputError } from "./errors.js";
 
@@ -50,7 +50,7 @@ export async function loadSigners(keys: string[], certs: string[], passphraseFil
 export async function loadRoots(roots: string[]): Promise<Uint8Array[]> {
   if (roots.length === 0) throw new FwsealError("USAGE", "--root is required");
   const out: Uint8Array[] = [];
-  for (const r of roots) out.push(await loadPublicKey(r));
+  for (const r of roots) out.push(await loadPublicKeySpec(r)); // file, hex or pkcs11: URI (TRUST)
   return out;
 }
 

@@ -133,7 +133,7 @@ async function startOrResume(
         }
       }
       const e = r.type === Msg.R_ERROR ? parseError(r) : null;
-      if (e && e.reason !== Reason.BAD_STATE) throw rejected(e.reason, e.chunk, "device rejected the resumed install");
+      if (e && e.reason !== Reason.BAD_STATE) throw rejected(e.reason, e.chunk, "resume rejected by the device");
       o.log("the device holds no resume point for this bundle: starting from the beginning");
     } else {
       o.log("the device has no interrupted install: starting from the beginning");
@@ -195,7 +195,7 @@ async function stream(
     }
     if (r.type === Msg.R_ERROR) {
       const e = parseError(r);
-      throw rejected(e.reason, e.chunk, "device rejected the bundle");
+      throw rejected(e.reason, e.chunk, "rejected by the device");
     }
     if (r.body.length < 6) continue;
     const off = getU32(r.body, 2);
@@ -226,11 +226,24 @@ async function endStream(link: DeviceLink, t: number, retries: number): Promise<
   const r = await link.request(Msg.END, new Uint8Array(0), t, retries);
   if (r.type === Msg.R_ERROR) {
     const e = parseError(r);
-    throw rejected(e.reason, e.chunk, "device rejected the bundle");
+    throw rejected(e.reason, e.chunk, "rejected by the device");
   }
 }
 
-async function reboot(link: DeviceLink, t: number, slow: number, retries: number): Promise<DeviceInfo> {
+/** Polls INFO every `t` ms until the device answers or `slow` ms pass (it may be booting). */
+async function waitForDevice(link: DeviceLink, t: number, slow: number): Promise<{ info: DeviceInfo; tries: number }> {
+  const deadline = Date.now() + slow;
+  for (let tries = 1; ; tries++) {
+    try {
+      return { info: await deviceInfo(link, t, 0), tries };
+    } catch (e) {
+      link.throwIfFailed();
+      if (!(e instanceof FwsealError && /no answer/.test(e.message)) || Date.now() > deadline) throw e;
+    }
+  }
+}
+
+async function reboot(link: DeviceLink, t: number, slow: number): Promise<DeviceInfo> {
   for (let attempt = 0; attempt < 3; attempt++) {
     let acked = true;
     try {
@@ -239,9 +252,11 @@ async function reboot(link: DeviceLink, t: number, slow: number, retries: number
       link.throwIfFailed();
       acked = false;
     }
-    // The device verifies the image it is about to run before it answers again.
-    const info = await deviceInfo(link, slow, retries);
-    if (acked || info.framesSinceBoot <= 2) return info;
+    // The boot loader verifies the image it is about to run before the device answers again.
+    // REBOOT is not idempotent (a second reset of a test image reverts it): when its reply
+    // was lost, the frame counter tells whether the reset happened.
+    const { info, tries } = await waitForDevice(link, t, slow);
+    if (acked || info.framesSinceBoot <= tries + 1) return info;
   }
   throw new FwsealError("DEVICE", `${link.path}: the device did not reboot`);
 }
@@ -332,7 +347,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       void p0;
       result.outcome = "installed";
     }
-    if (opts.reboot) result.boot = await reboot(link, t, slow, retries);
+    if (opts.reboot) result.boot = await reboot(link, t, slow);
     if (opts.confirm) {
       const seq = await confirm(link, t, retries);
       result.confirmed = { sequence: seq };

@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // against the simulator on a pty. Real boards and emulated MCUs are slow: generous timeouts.
 export default defineConfig({
   test: {
-    include: ["hw-test/**/*.test.ts"],
+    include: ["hw-test/*.test.ts"],
     testTimeout: 900_000,
     hookTimeout: 300_000,
     pool: "forks",

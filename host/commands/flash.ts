@@ -115,7 +115,7 @@ const command: CommandModule<object, Args> = {
         outJson({ ok: false, outcome: e.code === "BUNDLE_REJECTED" ? "rejected" : "link-failure", error: e.message, reason: e.reason !== undefined ? reasonName(e.reason) : undefined, chunk: e.chunk, exitCode: e.exitCode });
       }
       if (e instanceof FwsealError && e.code === "BUNDLE_REJECTED" && !/^not sent/.test(e.message)) {
-        throw new FwsealError(e.code, `rejected: ${e.message}; the active image is untouched`, { exitCode: e.exitCode, reason: e.reason, chunk: e.chunk });
+        throw new FwsealError(e.code, `${e.message}; the active image is untouched`, { exitCode: e.exitCode, reason: e.reason, chunk: e.chunk });
       }
       throw e;
     }
