@@ -1,6 +1,6 @@
 // CLI helpers shared by commands that take keys: --key/--cert pairing, --root lists.
 import * as fsp from "node:fs/promises";
-import { loadPublicKey, keyIdHex } from "./keys.js";
+import { keyIdHex } from "./keys.js";
 import { loadSigner, loadPublicKeySpec, closeSigners, withCertificate, type LoadedSigner } from "./signer-loader.js";
 import { checkCertificateBytes } from "./delegate.js";
 import { FwsealError, inputError } from "./errors.js";

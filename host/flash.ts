@@ -256,7 +256,7 @@ async function reboot(link: DeviceLink, t: number, slow: number): Promise<Device
     // REBOOT is not idempotent (a second reset of a test image reverts it): when its reply
     // was lost, the frame counter tells whether the reset happened.
     const { info, tries } = await waitForDevice(link, t, slow);
-    if (acked || info.framesSinceBoot <= tries + 1) return info;
+    if (acked || info.framesSinceBoot <= tries) return info;
   }
   throw new FwsealError("DEVICE", `${link.path}: the device did not reboot`);
 }

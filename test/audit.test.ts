@@ -1,7 +1,7 @@
 // The signing audit trail: every signing operation appends one hash-chained JSON line;
 // `audit verify` names the line of any edited, deleted, inserted or reordered record;
 // secrets never reach the log.
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
@@ -26,6 +26,10 @@ function records(p: string): AuditRecord[] {
 function sha(p: string): string {
   return crypto.createHash("sha256").update(fs.readFileSync(p)).digest("hex");
 }
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   dir = tempDir("audit");

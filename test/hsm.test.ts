@@ -2,7 +2,7 @@
 // Keys are generated on the token (non-extractable), bundles are signed through it, and
 // every failure (wrong PIN, missing token, wrong key type...) is one line, exit 4, and
 // leaves no output file.
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -53,6 +53,10 @@ describe.skipIf(!HAVE_HSM)("SoftHSM2 token", () => {
     dir = tempDir("hsm");
     image = writeImage(dir, "fw.bin", 20000, 7);
     await fwsealOk(["keygen", "-o", path.join(dir, "root")]);
+  });
+
+  afterAll(() => {
+    for (const d of [dir, hsm?.dir]) if (d) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it("keygen --pkcs11 creates a sensitive, non-extractable Ed25519 key and prints its ID", async () => {

@@ -1,7 +1,7 @@
 // Offline (air-gapped) signing and k-of-n: drafts, `fwseal sign` by several key holders in
 // turn, a signature made by the real `openssl pkeyutl -sign -rawin` and attached, finalize
 // against a policy; the verifier and the device core counting DISTINCT authorised signers.
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
@@ -47,6 +47,10 @@ function deviceVerdict(bundle: Uint8Array, roots: Uint8Array[], threshold: numbe
   }
   return v.end() === VerifyEvent.DONE ? Reason.OK : v.reason;
 }
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   dir = tempDir("offline");

@@ -2,7 +2,7 @@
 // epoch, revoked through key-epoch-floor (on the simulated device: the minimum epoch rises
 // only when the update is confirmed), root slots retired by signed statements (SPEC §11),
 // and replayed statements refused.
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { execFileSync } from "node:child_process";
@@ -40,6 +40,10 @@ function errReason(fr: { type: number; body: Uint8Array }): number {
 function pack(key: string, cert: string | null, seq: number, out: string, img: string, extra: string[] = []): Promise<unknown> {
   return fwsealOk(["pack", img, "--key", f(key), ...(cert ? ["--cert", f(cert)] : []), "--seq", String(seq), "--vendor", VENDOR, "--class", CLASS, "--version", `1.0.${seq}`, "-o", f(out), ...extra]);
 }
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 beforeAll(async () => {
   dir = tempDir("keys");

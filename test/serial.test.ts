@@ -191,6 +191,28 @@ describe("serial: fwseal flash <-> simulated device over socat ptys", () => {
     expect(res.device.minSequence).toBe(2);
   });
 
+  it("cable pulled briefly: the same run retransmits from the last ACK and completes", async () => {
+    const r = await rig(keys, {});
+    let pulled = false;
+    const res = await flashDevice({
+      ...FAST,
+      port: r.port,
+      bundle: v2,
+      retries: 10,
+      onProgress: (p) => {
+        if (!pulled && p.acked > v2.length * 0.4) {
+          pulled = true;
+          r.relay!.unplug();
+          setTimeout(() => r.relay!.plug(), 1200);
+        }
+      }
+    });
+    expect(pulled).toBe(true);
+    expect(res.outcome).toBe("installed");
+    expect(res.transfer!.timeouts).toBeGreaterThan(0);
+    expect(res.transfer!.retransmits).toBeGreaterThan(0);
+  });
+
   it("power cut in the device mid-install: it reboots into the old image and the install resumes", async () => {
     const r = await rig(keys);
     await installConfirmed(r, v1);
