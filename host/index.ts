@@ -13,6 +13,9 @@
  *       policy = {roots, vendor?, deviceClass?, minSequence?, minEpoch?, threshold?, now?}
  *   inspect(path) / inspectBytes(head, fileSize)
  *   extract({bundle, output, policy})                       -> writes only if valid
+ *
+ * The CLI itself (yargs) is not re-exported, to keep this entry light: bin/fwseal.js
+ * imports dist/host/cli.js.
  */
 export type { Signer } from "./signer.js";
 export { FwsealError, type FwsealErrorCode } from "./errors.js";
@@ -33,4 +36,3 @@ export { createNodePrimitives } from "./node-primitives.js";
 export { Reason, REASON_NAMES, reasonName } from "../formats/reasons.js";
 export { Limits } from "../formats/limits.js";
 export { vendorUuid, classUuid, formatUuid } from "../formats/uuid.js";
-export { main } from "./cli.js";

@@ -5,6 +5,8 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { Reason } from "../formats/reasons.js";
 import { Msg, RunMode, getU32 } from "../device-sim/core/protocol.js";
 import { SlotState } from "../device-sim/core/flash-layout.js";
+import { buildCertificate } from "../formats/cert.js";
+import { generateKeyPair, LocalSigner } from "../host/keys.js";
 import { InProcHost, makeKeys, makeBundle, sampleImage, simDevice, OTHER_CLASS, type TestKeys } from "./device-helpers.js";
 
 let keys: TestKeys;
@@ -124,6 +126,29 @@ describe("device app: install, boot, confirm, revert", () => {
     expect(errReason(h.install(longer))).toBe(Reason.TRAILING_DATA);
     reboot(h);
     expect(dev.app.runningSlot).toBe(-1);
+  });
+
+  it("confirming a release with a key-epoch floor revokes older release keys", async () => {
+    const dev = simDevice(keys);
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    h.install(v1);
+    reboot(h);
+    h.one(Msg.CONFIRM);
+    const k2 = generateKeyPair();
+    const cert2 = await buildCertificate(keys.rootSigner, { publicKey: k2.publicKey, epoch: 2 });
+    const newKeys = { ...keys, releaseSigner: new LocalSigner(k2.privateKey, cert2) };
+    const floor = await makeBundle(newKeys, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: 2 });
+    expect(h.install(floor).type).toBe(Msg.R_OK);
+    reboot(h);
+    expect(dev.app.store.state.minEpoch).toBe(0); // not before confirm
+    h.one(Msg.CONFIRM);
+    expect(dev.app.store.state.minEpoch).toBe(2);
+    const oldKey = await makeBundle(keys, { image: sampleImage(8000, 9), sequence: 3 });
+    expect(errReason(h.install(oldKey))).toBe(Reason.REVOKED_KEY);
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
   });
 
   it("a corrupted confirmed image is never booted", () => {

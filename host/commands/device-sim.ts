@@ -8,7 +8,7 @@ import { loadPublicKey } from "../keys.js";
 import { vendorUuid, classUuid, formatUuid } from "../../formats/uuid.js";
 import { SimDevice, SIM_DEFAULTS } from "../../device-sim/sim/sim-device.js";
 import { attachDevice, createPtyPair, type PtyPair } from "../../device-sim/sim/serial-runner.js";
-import { out, outJson, err } from "../cli-support.js";
+import { out, err } from "../cli-support.js";
 import { FwsealError } from "../errors.js";
 
 interface Args {
@@ -76,11 +76,11 @@ const command: CommandModule<object, Args> = {
     }
     const hostPath = pty ? pty.hostPath : portPath;
     device.onBoot = (d) => {
-      if (a.json) outJson({ event: "boot", runningSlot: d.app.runningSlot, runMode: d.app.runMode, bootCheck: Array.from(d.app.bootReason) });
+      if (a.json) out(JSON.stringify({ event: "boot", runningSlot: d.app.runningSlot, runMode: d.app.runMode, bootCheck: Array.from(d.app.bootReason), text: d.describeBoot() }));
       else err(`device-sim: ${d.describeBoot()}`);
     };
     const port = await attachDevice(device, portPath, a.baud, a["line-rate"]);
-    if (a.json) outJson({ event: "ready", port: hostPath, devicePort: portPath, vendorId: formatUuid(vendorId), classId: formatUuid(classId), state: a.state });
+    if (a.json) out(JSON.stringify({ event: "ready", port: hostPath, devicePort: portPath, vendorId: formatUuid(vendorId), classId: formatUuid(classId), state: a.state }));
     else out(pty ? `device-sim: serial port ${hostPath}` : `device-sim: serving on ${portPath}`);
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();

@@ -121,7 +121,8 @@ const command: CommandModule<object, Args> = {
     }
     bar.done();
     if (a.json) {
-      outJson({ ok: true, ...result, logs });
+      const ids = (d: DeviceInfo) => ({ ...d, vendorId: formatUuid(d.vendorId), classId: formatUuid(d.classId) });
+      outJson({ ok: true, ...result, device: ids(result.device), boot: result.boot ? ids(result.boot) : undefined, logs });
       return;
     }
     if (result.outcome === "installed" && result.transfer && result.bundle) {
