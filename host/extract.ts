@@ -4,7 +4,7 @@
 import { AtomicFile } from "./atomic-write.js";
 import { verifyFile, type VerifyPolicy, type VerifyResult } from "./verify.js";
 
-const STAGE = 4 * 1024 * 1024;
+const STAGE = 1024 * 1024;
 
 export interface ExtractOptions {
   bundle: string;

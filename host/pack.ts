@@ -17,8 +17,8 @@ import { FwsealError, inputError } from "./errors.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "./signer.js";
 
-/** Bytes per positional read; a multiple of every chunk size. */
-export const PACK_BLOCK = 4 * 1024 * 1024;
+/** Bytes per positional read; a multiple of every chunk size (1 MiB, see VERIFY_BLOCK). */
+export const PACK_BLOCK = 1024 * 1024;
 
 export interface PackOptions {
   /** Image file to pack. */

@@ -111,9 +111,6 @@ const command: CommandModule<object, Args> = {
       });
     } catch (e) {
       bar.done();
-      if (e instanceof FwsealError && a.json) {
-        outJson({ ok: false, outcome: e.code === "BUNDLE_REJECTED" ? "rejected" : "link-failure", error: e.message, reason: e.reason !== undefined ? reasonName(e.reason) : undefined, chunk: e.chunk, exitCode: e.exitCode });
-      }
       if (e instanceof FwsealError && e.code === "BUNDLE_REJECTED" && !/^not sent/.test(e.message)) {
         throw new FwsealError(e.code, `${e.message}; the active image is untouched`, { exitCode: e.exitCode, reason: e.reason, chunk: e.chunk });
       }

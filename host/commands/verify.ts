@@ -2,7 +2,7 @@
 // core's own verifier. Exit 0 only when valid; otherwise the exit code of the failure class
 // and one line naming the reason and where.
 import type { CommandModule } from "yargs";
-import { verifyFile, type VerifyPolicy, type VerifyResult } from "../verify.js";
+import { verifyFile, verifyStream, type VerifyPolicy, type VerifyResult } from "../verify.js";
 import { loadRoots, asList, parseUint } from "../cli-keys.js";
 import { parseTime } from "../delegate.js";
 import { out, outJson, err, setExitCode, progressBar } from "../cli-support.js";
@@ -82,22 +82,24 @@ const command: CommandModule<object, Args> = {
   builder: (y) =>
     policyOptions(
       y
-        .positional("bundle", { type: "string", demandOption: true, description: "Bundle file" })
+        .positional("bundle", { type: "string", demandOption: true, description: "Bundle file, or - for stdin (streamed)" })
         .example("$0 verify fw.fwb --root root.pub --vendor acme.example --class sensor-v3 --min-seq 41", "as a sensor-v3 that runs sequence 41")
+        .example("curl -s https://updates.example/fw.fwb | $0 verify - -r root.pub", "verify while downloading")
         .example("$0 verify fw.fwb -r root.pub --threshold 2 --json", "2-of-n policy, JSON verdict")
     ) as never,
   handler: async (a) => {
     const policy = await policyFromArgs(a);
+    if (a.bundle === "") a.bundle = "-"; // yargs turns a lone "-" positional into ""
     let total = 0;
     try {
-      total = (await fsp.stat(a.bundle)).size;
+      total = a.bundle === "-" ? 0 : (await fsp.stat(a.bundle)).size;
     } catch {
       total = 0; // verifyFile reports the missing file
     }
     const bar = a.json ? { update: () => undefined, finish: () => undefined } : progressBar("verifying", total);
     let r: VerifyResult;
     try {
-      r = await verifyFile(a.bundle, policy, { onProgress: (d) => bar.update(d) });
+      r = a.bundle === "-" ? await verifyStream(process.stdin, policy) : await verifyFile(a.bundle, policy, { onProgress: (d) => bar.update(d) });
     } finally {
       bar.finish();
     }

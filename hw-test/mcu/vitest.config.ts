@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// `npm run test:mcu` (hw-test/mcu/test.sh): the firmware's platform tests on QEMU.
+export default defineConfig({
+  test: {
+    include: ["hw-test/mcu/*.test.ts"],
+    testTimeout: 300_000,
+    hookTimeout: 120_000,
+    pool: "forks",
+    fileParallelism: false,
+  },
+});
