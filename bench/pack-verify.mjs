@@ -13,7 +13,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, "../dist/host");
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SIZES_MIB = (process.env.BENCH_SIZES ?? "16,256").split(",").map(Number);
 
 async function child(op, args) {
@@ -49,15 +49,6 @@ function opensslSecs(file) {
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
-function best(n, fn) {
-  let b = null;
-  for (let i = 0; i < n; i++) {
-    const r = fn();
-    if (b === null || r.secs < b.secs) b = { ...r, maxRssKiB: Math.max(r.maxRssKiB ?? 0, b?.maxRssKiB ?? 0) };
-  }
-  return b;
-}
-
 async function main() {
   const lib = await import(pathToFileURL(path.join(dist, "index.js")).href);
   // The temp dir defaults to /dev/shm (RAM) when present, so the figures measure fwseal,
@@ -88,10 +79,15 @@ async function main() {
       fs.rmSync(probe);
       void tw0;
       opensslSecs(img); // warm the page cache
-      const ossl = best(RUNS, () => ({ secs: opensslSecs(img) }));
-      const packR = best(RUNS, () => runChild("pack", [img, bundle, kp.keyPath]));
-      const osslB = best(RUNS, () => ({ secs: opensslSecs(bundle) }));
-      const verR = best(RUNS, () => runChild("verify", [bundle, kp.pubPath]));
+      // Interleaved, best of RUNS each: every contender sees the same machine load.
+      let ossl = null, packR = null, osslB = null, verR = null;
+      const keep = (b, r) => (b === null || r.secs < b.secs ? { ...r, maxRssKiB: Math.max(r.maxRssKiB ?? 0, b?.maxRssKiB ?? 0) } : { ...b, maxRssKiB: Math.max(r.maxRssKiB ?? 0, b.maxRssKiB ?? 0) });
+      for (let i = 0; i < RUNS; i++) {
+        ossl = keep(ossl, { secs: opensslSecs(img) });
+        packR = keep(packR, runChild("pack", [img, bundle, kp.keyPath]));
+        osslB = keep(osslB, { secs: opensslSecs(bundle) });
+        verR = keep(verR, runChild("verify", [bundle, kp.pubPath]));
+      }
       const mbs = (b, s) => b / s / 1e6;
       rows.push({
         size: `${mib} MiB`,
