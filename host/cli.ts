@@ -2,7 +2,7 @@
 // this file only wires them up and turns every failure into ONE line on stderr and an
 // exit code from host/exit-codes.ts. No stack traces reach the user.
 import yargs from "yargs";
-import { commands } from "./commands/index.js";
+import { loadCommands } from "./commands/index.js";
 import { ExitCode } from "./exit-codes.js";
 import { FwsealError } from "./errors.js";
 import { cleanupPendingSync } from "./atomic-write.js";
@@ -48,6 +48,12 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   if (io === defaultIO) installSignalCleanup();
   const wantsJson = argv.includes("--json");
   let usageFailure: string | null = null;
+  let commands;
+  try {
+    commands = await loadCommands(argv.length > 0 && !argv[0].startsWith("-") ? argv[0] : undefined);
+  } catch (e) {
+    return reportError(e, wantsJson);
+  }
 
   const parser = yargs(argv)
     .scriptName("fwseal")
@@ -69,6 +75,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       // errors thrown by handlers arrive with e: rethrow those to the catch below.
       if (e && !isYargsError(e)) throw e;
       usageFailure = msg ?? messageOf(e);
+      if (usageFailure.startsWith("Did you mean")) usageFailure = `unknown command "${argv[0]}". ${usageFailure}`;
       throw new FwsealError("USAGE", usageFailure);
     });
 

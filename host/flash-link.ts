@@ -142,8 +142,9 @@ export class DeviceLink {
     });
   }
 
-  /** Sends a command and waits for the reply with its tag; retries on timeout. */
-  async request(type: number, payload: Uint8Array, timeoutMs: number, retries: number): Promise<Reply> {
+  /** Sends a command and waits for the reply with its tag; retries on timeout. acceptNak: an
+   *  R_NAK with the tag is the reply (RETIRE_ROOT fragments), not a DATA-window echo. */
+  async request(type: number, payload: Uint8Array, timeoutMs: number, retries: number, acceptNak = false): Promise<Reply> {
     for (let attempt = 0; attempt <= retries; attempt++) {
       this.throwIfFailed();
       const tag = this.nextTag();
@@ -152,7 +153,7 @@ export class DeviceLink {
       b[1] = tag;
       b.set(payload, 2);
       this.sendBody(2 + payload.length);
-      const r = await this.waitFor((x) => x.tag === tag && x.type >= Msg.R_INFO && x.type !== Msg.R_ACK && x.type !== Msg.R_NAK, timeoutMs);
+      const r = await this.waitFor((x) => x.tag === tag && x.type >= Msg.R_INFO && x.type !== Msg.R_ACK && (acceptNak || x.type !== Msg.R_NAK), timeoutMs);
       if (r) return r;
       this.stats.timeouts++;
     }
@@ -226,6 +227,8 @@ export interface DeviceInfo {
   maxChunkSize: number;
   install: { slot: number; nextChunk: number; chunkCount: number } | null;
   slots: SlotView[];
+  /** Root slots (appended to INFO; null from a device that does not report them). */
+  roots: { count: number; retiredMask: number; statementCounter: number } | null;
 }
 
 export const SLOT_STATE_NAMES = ["empty", "installing", "pending", "testing", "confirmed", "old"];
@@ -252,6 +255,7 @@ export function parseInfo(r: Reply): DeviceInfo {
     });
     o += 14 + vl;
   }
+  const roots = o + 10 <= b.length ? { count: b[o], retiredMask: b[o + 1], statementCounter: getU53(b, o + 2) } : null;
   return {
     protocolVersion: b[2],
     maxData: getU16(b, 3),
@@ -268,7 +272,8 @@ export function parseInfo(r: Reply): DeviceInfo {
     slotSize: getU32(b, 63),
     maxChunkSize: getU32(b, 67),
     install: b[71] === 0xff ? null : { slot: b[71], nextChunk: getU32(b, 72), chunkCount: getU32(b, 76) },
-    slots
+    slots,
+    roots
   };
 }
 

@@ -4,11 +4,15 @@
 // in DATA frames with a sliding window, cumulative ACKs, NAK-triggered and timeout-
 // triggered go-back-N retransmission, and resume from the device's last persisted chunk.
 // The device is the authority: it verifies everything itself; the pre-checks only save time.
+// Also delivers a root-retirement statement (SPEC §11, RETIRE_ROOT), after any install,
+// reboot and confirm of the same run, which is the order the key runbook needs.
 import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { Reason, reasonName } from "../formats/reasons.js";
 import { formatUuid } from "../formats/uuid.js";
-import { AckFlag, Msg, PROTOCOL_VERSION, getU32, getU53 } from "../device-sim/core/protocol.js";
+import { AckFlag, Msg, PROTOCOL_VERSION, getU16, getU32, getU53, putU16 } from "../device-sim/core/protocol.js";
+import { MAX_ROOT_STATEMENT } from "../formats/limits.js";
+import { decodeRootStatement, type DecodedRootStatement } from "./root-rotation.js";
 import { DeviceLink, HOST_MAX_DATA, parseError, parseInfo, parseStatus, type DeviceInfo, type LinkStats } from "./flash-link.js";
 import { FwsealError, inputError } from "./errors.js";
 import { exitCodeForReason } from "./exit-codes.js";
@@ -31,6 +35,8 @@ export interface FlashOptions {
   resume?: boolean;
   reboot?: boolean;
   confirm?: boolean;
+  /** A root-retirement statement (bytes or a path) to apply, after install / reboot / confirm. */
+  retireRoot?: Uint8Array | string;
   force?: boolean; // skip host pre-checks (the device still checks everything)
   timeoutMs?: number; // base reply timeout (default 3000, env FWSEAL_SERIAL_TIMEOUT_MS)
   slowTimeoutMs?: number; // replies that involve a signature check or a boot (default 60000)
@@ -63,6 +69,8 @@ export interface FlashResult {
   transfer?: { bytes: number; ms: number; bytesPerSec: number; wireOut: number; payloadOverWire: number; retransmits: number; timeouts: number };
   boot?: DeviceInfo; // after --reboot
   confirmed?: { sequence: number };
+  /** After retireRoot: what the device stored (alreadyApplied: a lost reply, found applied). */
+  retired?: { slot: number; counter: number; retiredMask: number; alreadyApplied: boolean };
 }
 
 function envMs(name: string, dflt: number): number {
@@ -70,7 +78,7 @@ function envMs(name: string, dflt: number): number {
   return Number.isFinite(v) && v > 0 ? v : dflt;
 }
 
-async function loadBundle(b: Uint8Array | string): Promise<Uint8Array> {
+async function loadFile(b: Uint8Array | string): Promise<Uint8Array> {
   if (typeof b !== "string") return b;
   try {
     return new Uint8Array(await fsp.readFile(b));
@@ -270,6 +278,88 @@ async function confirm(link: DeviceLink, t: number, retries: number): Promise<nu
   return r.body.length >= 10 ? getU53(r.body, 2) : -1;
 }
 
+/** Host-side pre-check of a statement against INFO (the device decides; this saves a trip). */
+export function preCheckStatement(info: DeviceInfo, d: DecodedRootStatement): { reason: number; message: string } | null {
+  const dv = formatUuid(info.vendorId);
+  if (d.vendorId !== dv) return { reason: Reason.WRONG_VENDOR, message: `statement is for vendor ${d.vendorId}, the device is ${dv}` };
+  const dc = formatUuid(info.classId);
+  if (d.classId !== undefined && d.classId !== dc) return { reason: Reason.WRONG_CLASS, message: `statement is for class ${d.classId}, the device is ${dc}` };
+  if (!info.roots) return null; // an older device: let it decide
+  if (d.slot >= info.roots.count) return { reason: Reason.UNKNOWN_KEY, message: `statement retires slot ${d.slot}, the device has ${info.roots.count} root slot(s)` };
+  if (d.counter <= info.roots.statementCounter) {
+    return { reason: Reason.STALE_STATEMENT, message: `statement counter ${d.counter} is not above the device's ${info.roots.statementCounter} (already applied, or older)` };
+  }
+  return null;
+}
+
+function retiredList(mask: number): string {
+  const s: number[] = [];
+  for (let i = 0; i < 8; i++) if ((mask >> i) & 1) s.push(i);
+  return s.length ? s.join(", ") : "none";
+}
+
+/**
+ * RETIRE_ROOT: sends the statement in fragments of at most maxData bytes (stop and wait) and
+ * returns what the device stored. The last fragment waits the slow timeout (a signature check
+ * and, on a device running an image, that image's boot check under the new mask).
+ */
+async function deliverStatement(
+  link: DeviceLink,
+  stmt: Uint8Array,
+  decoded: DecodedRootStatement | null,
+  info: DeviceInfo,
+  o: { t: number; slow: number; retries: number }
+): Promise<NonNullable<FlashResult["retired"]>> {
+  const frag = Math.max(16, Math.min(info.maxData, MAX_ROOT_STATEMENT));
+  const timeouts0 = link.stats.timeouts;
+  let off = 0;
+  let naks = 0;
+  for (;;) {
+    const n = Math.min(frag, stmt.length - off);
+    const last = off + n === stmt.length;
+    const p = new Uint8Array(4 + n);
+    putU16(p, 0, stmt.length);
+    putU16(p, 2, off);
+    p.set(stmt.subarray(off, off + n), 4);
+    const r = await link.request(Msg.RETIRE_ROOT, p, last ? o.slow : o.t, o.retries, true);
+    if (r.type === Msg.R_NAK && r.body.length >= 6) {
+      const exp = getU32(r.body, 2);
+      if (++naks > o.retries || exp > off) throw new FwsealError("DEVICE", `${link.path}: the device keeps losing the statement's fragments`);
+      off = exp;
+      continue;
+    }
+    if (r.type === Msg.R_ERROR) {
+      const e = parseError(r);
+      if (e.reason === Reason.STALE_STATEMENT && decoded && link.stats.timeouts > timeouts0) {
+        // A reply was lost and the retry found the statement applied: that is success.
+        const now = await deviceInfo(link, o.t, o.retries);
+        if (now.roots && now.roots.statementCounter === decoded.counter && ((now.roots.retiredMask >> decoded.slot) & 1) === 1) {
+          return { slot: decoded.slot, counter: decoded.counter, retiredMask: now.roots.retiredMask, alreadyApplied: true };
+        }
+      }
+      if (e.reason === Reason.BAD_STATE) {
+        const why =
+          info.runMode === "test"
+            ? "it runs an unconfirmed test image: confirm it (--confirm) or reboot to revert, then retire"
+            : `its running image verifies only through root slot ${decoded ? decoded.slot : "being retired"}: install and confirm a release signed through another root first`;
+        throw new FwsealError("DEVICE", `${link.path}: the device refused the root-retirement statement: ${why}`);
+      }
+      throw rejected(e.reason, -1, "root-retirement statement refused by the device");
+    }
+    if (r.type !== Msg.R_OK || r.body.length < 4) throw new FwsealError("DEVICE", `${link.path}: malformed RETIRE_ROOT reply from the device`);
+    const got = getU16(r.body, 2);
+    if (!last) {
+      if (got <= off || got > off + n) throw new FwsealError("DEVICE", `${link.path}: malformed RETIRE_ROOT reply from the device`);
+      off = got;
+      continue;
+    }
+    if (r.body.length < 14 || got !== stmt.length) throw new FwsealError("DEVICE", `${link.path}: malformed RETIRE_ROOT reply from the device`);
+    return { slot: r.body[5], retiredMask: r.body[4], counter: getU53(r.body, 6), alreadyApplied: false };
+  }
+}
+
+export { retiredList };
+
 /** Full flash flow. Throws FwsealError (exit 10-13 for rejections, 14 for link failures). */
 export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
   const t = opts.timeoutMs ?? envMs("FWSEAL_SERIAL_TIMEOUT_MS", 3000);
@@ -277,7 +367,19 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
   const retries = opts.retries ?? 8;
   const baud = opts.baud ?? 115200;
   const log = opts.onLog ?? (() => undefined);
-  const bundle = opts.bundle !== undefined ? await loadBundle(opts.bundle) : null;
+  const bundle = opts.bundle !== undefined ? await loadFile(opts.bundle) : null;
+  const statement = opts.retireRoot !== undefined ? await loadFile(opts.retireRoot) : null;
+  let decoded: DecodedRootStatement | null = null;
+  if (statement) {
+    if (statement.length > MAX_ROOT_STATEMENT && (!opts.force || statement.length > 0xffff)) {
+      throw rejected(Reason.TOO_LARGE, -1, `root-retirement statement not sent: ${statement.length} bytes, more than ${MAX_ROOT_STATEMENT}`);
+    }
+    try {
+      decoded = decodeRootStatement(statement);
+    } catch (e) {
+      if (!opts.force) throw e;
+    }
+  }
   let parsed: InspectResult | null = null;
   if (bundle) {
     try {
@@ -291,6 +393,10 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
   try {
     const info = await deviceInfo(link, t, retries);
     const result: FlashResult = { outcome: "info", port: opts.port, device: info };
+    if (decoded && !opts.force) {
+      const bad = preCheckStatement(info, decoded);
+      if (bad) throw new FwsealError("BUNDLE_REJECTED", `root-retirement statement not sent: ${reasonName(bad.reason)}: ${bad.message}`, { exitCode: exitCodeForReason(bad.reason), reason: bad.reason, chunk: -1 });
+    }
     if (bundle && parsed) {
       const m = parsed.manifest;
       result.bundle = {
@@ -354,6 +460,10 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       result.device = await deviceInfo(link, t, retries);
     } else if (result.boot) {
       result.device = result.boot;
+    }
+    if (statement) {
+      result.retired = await deliverStatement(link, statement, decoded, result.device, { t, slow, retries });
+      result.device = await deviceInfo(link, t, retries);
     }
     return result;
   } finally {

@@ -206,7 +206,10 @@ async function writeChainBackToFront(
   const chunksPerBlock = Math.max(1, Math.floor(PACK_BLOCK / cs));
   const blockBytes = chunksPerBlock * cs;
   const slot = cs + H;
-  const bufs = [Buffer.allocUnsafe(PAD + chunksPerBlock * slot), Buffer.allocUnsafe(PAD + chunksPerBlock * slot)];
+  // Four rotating buffers: a block's buffer is refilled only after its write (issued three
+  // blocks earlier) completed, so reads, hashing and writes rarely wait on each other.
+  const NBUF = 4;
+  const bufs = Array.from({ length: NBUF }, () => Buffer.allocUnsafe(PAD + chunksPerBlock * slot));
   const prefix = Buffer.alloc(P);
   prefix.set(CHUNK_DOMAIN, 0);
   let next = ZERO_HASH_LATIN1; // next_{n-1} = 0^32
@@ -218,8 +221,12 @@ async function writeChainBackToFront(
     p.catch(() => undefined);
     return p;
   };
+  // Every full chunk's hash input is a view made once per buffer (no per-chunk allocation).
+  // (readv straight into the slots was tried: no faster than read + memmove here.)
+  const hashViews = bufs.map((buf) => Array.from({ length: chunksPerBlock }, (_, j) => buf.subarray(PAD + j * slot - P, PAD + (j + 1) * slot)));
   // Block b covers chunks [b*cpb, min(n, (b+1)*cpb)).
-  const readBlock = async (b: number, buf: Buffer): Promise<number> => {
+  const readBlock = async (b: number, k: number): Promise<number> => {
+    const buf = bufs[k];
     const start = b * blockBytes;
     const len = Math.min(blockBytes, imageSize - start);
     let got = 0;
@@ -232,20 +239,22 @@ async function writeChainBackToFront(
   };
 
   let done = 0;
-  const writes: (Promise<void> | null)[] = [null, null];
-  let pendingRead = track(readBlock(blockCount - 1, bufs[(blockCount - 1) & 1]));
+  const writes: (Promise<void> | null)[] = bufs.map(() => null);
+  let pendingRead = track(readBlock(blockCount - 1, (blockCount - 1) % NBUF));
   for (let b = blockCount - 1; b >= 0; b--) {
     const len = await pendingRead;
-    const buf = bufs[b & 1];
+    const k = b % NBUF;
+    const buf = bufs[k];
     if (b > 0) {
-      const other = (b - 1) & 1;
+      const other = (b - 1) % NBUF;
       const w = writes[other];
       if (w) await w; // its previous contents must be on their way to disk before reuse
       writes[other] = null;
-      pendingRead = track(readBlock(b - 1, bufs[other]));
+      pendingRead = track(readBlock(b - 1, other));
     }
     const first = b * chunksPerBlock;
     const count = Math.ceil(len / cs);
+    const views = hashViews[k];
     for (let j = count - 1; j >= 0; j--) {
       const dLen = j === count - 1 ? len - j * cs : cs;
       const dst = PAD + j * slot;
@@ -253,10 +262,10 @@ async function writeChainBackToFront(
       buf.write(next, dst + dLen, H, "latin1");
       prefix.writeUInt32BE(first + j, 16);
       buf.set(prefix, dst - P);
-      next = sha256Latin1(buf.subarray(dst - P, dst + dLen + H));
+      next = sha256Latin1(dLen === cs ? views[j] : buf.subarray(dst - P, dst + dLen + H));
     }
     const outLen = len + count * H;
-    writes[b & 1] = track(out.write(buf.subarray(PAD, PAD + outLen), envelopeSize + first * slot));
+    writes[k] = track(out.write(buf.subarray(PAD, PAD + outLen), envelopeSize + first * slot));
     done += len;
     onProgress?.(done, imageSize);
   }

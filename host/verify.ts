@@ -245,19 +245,27 @@ class FastChain {
     return true;
   }
 
-  /** Check the chunk at buf[s .. s+need); buf[s-20 .. s) is writable. Returns true on reject. */
-  private async check(buf: Buffer, s: number): Promise<boolean> {
+  /**
+   * Check the chunk at buf[s .. s+need); buf[s-20 .. s) is writable. Synchronous (no
+   * promise per chunk). Returns -1 on reject, else the accepted chunk's data length.
+   */
+  private check(buf: Buffer, s: number): number {
     const P = Limits.CHUNK_PREFIX_LEN;
     const dl = this.need - Limits.HASH_LEN;
     const i = this.i;
     this.prefix.writeUInt32BE(i, 16);
     buf.set(this.prefix, s - P);
     const h = sha256Latin1(buf.subarray(s - P, s + this.need));
-    if (h !== this.expected) return this.reject(Reason.CHUNK_HASH_MISMATCH, i);
+    if (h !== this.expected) {
+      this.reject(Reason.CHUNK_HASH_MISMATCH, i);
+      return -1;
+    }
     const next = buf.toString("latin1", s + dl, s + dl + Limits.HASH_LEN);
     const last = i === this.chunkCount - 1;
-    if (last && next !== ZERO_HASH_LATIN1) return this.reject(Reason.CHUNK_HASH_MISMATCH, i);
-    if (this.onChunk) await this.onChunk(i, buf.subarray(s, s + dl));
+    if (last && next !== ZERO_HASH_LATIN1) {
+      this.reject(Reason.CHUNK_HASH_MISMATCH, i);
+      return -1;
+    }
     this.expected = next;
     if (last) {
       this.done = true;
@@ -267,12 +275,13 @@ class FastChain {
       this.need = this.dataLen(i + 1) + Limits.HASH_LEN;
     }
     this.have = 0;
-    return false;
+    return dl;
   }
 
   /** Feed buf[off .. off+len) (buf[0 .. off) writable). Returns true once rejected. */
   async feed(buf: Buffer, off: number, len: number): Promise<boolean> {
     const P = Limits.CHUNK_PREFIX_LEN;
+    const onChunk = this.onChunk;
     let pos = off;
     const end = off + len;
     while (pos < end) {
@@ -283,13 +292,21 @@ class FastChain {
         buf.copy(this.carry, P + this.have, pos, pos + n);
         this.have += n;
         pos += n;
-        if (this.have === this.need && (await this.check(this.carry, P))) return true;
+        if (this.have === this.need) {
+          const index = this.i;
+          const dl = this.check(this.carry, P);
+          if (dl < 0) return true;
+          if (onChunk) await onChunk(index, this.carry.subarray(P, P + dl));
+        }
         continue;
       }
       // Whole chunk inside this block: hash it in place.
       const s = pos;
+      const index = this.i;
       pos += this.need;
-      if (await this.check(buf, s)) return true;
+      const dl = this.check(buf, s);
+      if (dl < 0) return true;
+      if (onChunk) await onChunk(index, buf.subarray(s, s + dl));
     }
     return false;
   }

@@ -94,10 +94,30 @@ const packArgs = (image: string, key: string, out: string, extra: string[] = [])
   "pack", image, "--key", key, "--seq", "42", "--vendor", VENDOR, "--class", CLASS, "--version", "1.4.2", "--chunk-size", "1024", "-o", out, ...extra
 ];
 
+function newestSource(d: string): number {
+  let m = 0;
+  for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+    const f = path.join(d, e.name);
+    if (e.isDirectory()) m = Math.max(m, newestSource(f));
+    else if (e.name.endsWith(".ts")) m = Math.max(m, fs.statSync(f).mtimeMs);
+  }
+  return m;
+}
+
+// The CLI runs from dist/: recompile when a source is newer (tsc emits even if some other,
+// in-progress file has type errors).
+function ensureBuilt(): void {
+  const out = path.join(repo, "dist/host/cli.js");
+  const built = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
+  const src = Math.max(...["host", "formats", "device-sim/core"].map((d) => newestSource(path.join(repo, d))));
+  if (src > built) spawnSync(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: repo });
+  expect(fs.existsSync(out), "tsc did not produce dist/host/cli.js").toBe(true);
+}
+
 beforeAll(() => {
+  ensureBuilt();
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-cli-"));
   fs.writeFileSync(p("fw.bin"), randomBytes(100_000 + 123));
-  expect(fs.existsSync(path.join(repo, "dist/host/cli.js")), "run `npx tsc -p tsconfig.json` first").toBe(true);
 });
 
 afterAll(() => {

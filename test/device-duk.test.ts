@@ -1,7 +1,8 @@
 // The device application (ES5 build of the core) under the real Duktape 2.7 `duk`, with a
 // HAL written in plain ES5 (NOR-flash rules enforced): the same frames as on the serial line
 // install a bundle, the boot loader verifies it, confirm advances anti-rollback, and a
-// tampered bundle is rejected at its chunk. This is what the MCU firmware runs.
+// tampered bundle is rejected at its chunk, and a root-retirement statement (RETIRE_ROOT)
+// is checked, refused or applied and persisted. This is what the MCU firmware runs.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
@@ -9,6 +10,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Reason } from "../formats/reasons.js";
+import { generateKeyPair, LocalSigner } from "../host/keys.js";
+import { createRootRetirement } from "../host/root-rotation.js";
 import { makeKeys, makeBundle, sampleImage, VENDOR, CLASS } from "./device-helpers.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -37,7 +40,7 @@ var hal = {
   nowSeconds: function () { return -1; },
   reset: function () {}
 };
-var app = C.createDeviceApp(hal, { primitives: C.createPurePrimitives(), roots: fromHex(ROOT), rootCount: 1, rootRetired: 0,
+var app = C.createDeviceApp(hal, { primitives: C.createPurePrimitives(), roots: fromHex(ROOT + ROOT1), rootCount: 2, rootRetired: 0,
   vendorId: fromHex(VENDOR), classId: fromHex(CLASS), threshold: 1, maxChunkSize: 4096, maxData: 512, window: 4, resumeStride: 2048 });
 app.boot();
 var enc = C.createFrameEncoder(600);
@@ -78,6 +81,18 @@ print("tampered " + bad[0] + " " + bad[1] + " " + bad[2]);
 send(C.Msg.REBOOT, NONE, 0, 0);
 print("after " + app.runningSlot + " " + app.runMode + " " + app.bootReason[app.runningSlot]);
 print("misuse " + misuse);
+function retire(h) {
+  var st = fromHex(h), f = new Uint8Array(4 + st.length);
+  f[0] = st.length & 255; f[1] = st.length >> 8; f[2] = 0; f[3] = 0;
+  for (var i = 0; i < st.length; i++) f[4 + i] = st[i];
+  var r = send(C.Msg.RETIRE_ROOT, f, 0, f.length);
+  return r[0] + " " + r[1];
+}
+print("retire-own-root " + retire(S_RETIRE0));
+print("retire-other " + retire(S_RETIRE1).split(" ")[0] + " " + app.store.state.rootRetired + " " + app.store.state.rootCounter);
+print("replay " + retire(S_RETIRE1));
+send(C.Msg.REBOOT, NONE, 0, 0);
+print("persisted " + app.store.state.rootRetired + " " + app.store.state.rootCounter + " " + app.runMode + " " + app.bootReason[app.runningSlot]);
 `;
 
 let lines: string[] = [];
@@ -91,9 +106,13 @@ beforeAll(async () => {
   const env = b2.length - 9000 - 32 * 9;
   const bad = b2.slice();
   bad[env + 6 * 1056 + 10] ^= 1;
+  // Slot 1 retiring slot 0 (which the running image needs), and slot 0 retiring slot 1.
+  const root1 = generateKeyPair();
+  const s0 = await createRootRetirement(new LocalSigner(root1.privateKey), { slot: 0, counter: 10, vendorId: VENDOR, retiredKey: keys.root.publicKey });
+  const s1 = await createRootRetirement(new LocalSigner(keys.root.privateKey), { slot: 1, counter: 11, vendorId: VENDOR, retiredKey: root1.publicKey });
   const dir = mkdtempSync(path.join(tmpdir(), "fwseal-devduk-"));
   try {
-    const inputs = `var ROOT = "${hex(keys.root.publicKey)}", VENDOR = "${hex(VENDOR)}", CLASS = "${hex(CLASS)}", B1 = "${hex(b1)}", B2BAD = "${hex(bad)}";\n`;
+    const inputs = `var ROOT = "${hex(keys.root.publicKey)}", ROOT1 = "${hex(root1.publicKey)}", S_RETIRE0 = "${hex(s0)}", S_RETIRE1 = "${hex(s1)}", VENDOR = "${hex(VENDOR)}", CLASS = "${hex(CLASS)}", B1 = "${hex(b1)}", B2BAD = "${hex(bad)}";\n`;
     writeFileSync(path.join(dir, "a.js"), readFileSync(path.join(repo, "build/fwseal-core.js"), "utf8"));
     writeFileSync(path.join(dir, "b.js"), inputs + DRIVER);
     const r = spawnSync("duk", [path.join(dir, "a.js"), path.join(dir, "b.js")], { encoding: "utf8", maxBuffer: 16 << 20 });
@@ -118,5 +137,12 @@ describe("device app on Duktape (ES5 core build)", () => {
     expect(lines[5]).toBe(`tampered 133 ${Reason.CHUNK_HASH_MISMATCH} 6`);
     expect(lines[6]).toBe("after 0 1 0");
     expect(lines[7]).toBe("misuse 0"); // never programmed a byte that was not erased
+  });
+
+  it("RETIRE_ROOT: refuses to retire the root the running image needs, applies and persists another, refuses the replay", () => {
+    expect(lines[8]).toBe(`retire-own-root 133 ${Reason.BAD_STATE}`); // R_ERROR
+    expect(lines[9]).toBe("retire-other 130 2 11"); // R_OK, slot 1 retired, counter 11
+    expect(lines[10]).toBe(`replay 133 ${Reason.STALE_STATEMENT}`);
+    expect(lines[11]).toBe("persisted 2 11 1 0"); // after a reset: still retired, image verified
   });
 });

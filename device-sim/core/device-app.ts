@@ -13,17 +13,22 @@
 //  - Every state change is one atomic state-record write (flash-layout.ts), so a power cut
 //    at any flash operation leaves either the old or the new state, both bootable.
 //  - Anti-rollback (minimum sequence) and the minimum key epoch advance only on confirm.
+//  - Root slots retired by a statement (RETIRE_ROOT, SPEC §11) stay retired: the bits and
+//    the statement counter live in the state record and only grow; every verifier (install,
+//    resume, boot) uses burned-in bits | persisted bits. A statement is applied only while a
+//    confirmed image runs that still verifies without the slot (or no image runs at all).
 // Constrained TS: no exceptions, no allocation after createDeviceApp().
 
 import { Reason } from "../../formats/reasons.js";
-import { Limits } from "../../formats/limits.js";
+import { Limits, MAX_ROOT_STATEMENT } from "../../formats/limits.js";
 import type { Primitives } from "./primitives.js";
 import { createFrameDecoder, createFrameEncoder } from "./framing.js";
 import { computeLayout, createStateStore, SlotState, SLOT_VERSION_MAX } from "./flash-layout.js";
 import type { FlashHal, FlashLayout, StateStore, SlotInfo } from "./flash-layout.js";
-import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, AckFlag, RunMode, Session, putU16, putU32, getU32, putU53 } from "./protocol.js";
+import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, RETIRE_HEADER_LEN, AckFlag, RunMode, Session, putU16, getU16, putU32, getU32, putU53 } from "./protocol.js";
 import { createBundleVerifier } from "./bundle-verifier.js";
 import { createBootVerifier } from "./boot-verifier.js";
+import { createRootStatementVerifier } from "./root-statement.js";
 
 // What a platform provides. Flash semantics: erase sets a page to 0xFF; write programs
 // erased bytes only. uartWrite may block until the bytes are queued. reset() restarts the
@@ -87,7 +92,7 @@ export interface DeviceConfig {
   primitives: Primitives;
   roots: Uint8Array; // rootCount * 32 bytes, burned in ("boot ROM")
   rootCount: number;
-  rootRetired: number;
+  rootRetired: number; // slots retired at manufacture (e.g. eFuses); statements add to these
   vendorId: Uint8Array; // 16
   classId: Uint8Array; // 16
   threshold: number; // signatures required, >= 1
@@ -168,6 +173,11 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
   const scratch = new Uint8Array(256);
   const hash = new Uint8Array(32);
   const hostHash = new Uint8Array(32);
+  // Root-retirement statements (SPEC §11): one verifier and one statement buffer, made here.
+  const stmtVerifier = createRootStatementVerifier(cfg.primitives);
+  const stmtBuf = new Uint8Array(MAX_ROOT_STATEMENT);
+  let stmtTotal = 0; // length of the statement being received (0 = none)
+  let stmtHave = 0; // bytes of it received so far
 
   // Methods are attached at the end: Espruino does not hoist function declarations.
   const app: DeviceApp = {
@@ -220,6 +230,13 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     si.versionLen = 0;
   }
 
+  // Every verifier sees the burned-in retired bits plus those applied by statements.
+  function applyRetired(): void {
+    const m = cfg.rootRetired | st.rootRetired;
+    vcfg.rootRetired = m;
+    bcfg.rootRetired = m;
+  }
+
   // ---------- boot ----------
 
   // Full verification of a slot as stored in flash: envelope (signature, trust, identity,
@@ -251,6 +268,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     target = -1;
     decoder.reset();
     store.load();
+    applyRetired();
 
     // 1. An unconfirmed image that already had its test boot: revert (MCUboot semantics).
     for (let s = 0; s < 2; s++) {
@@ -381,7 +399,11 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     putU32(tx, 76, ins < 0 ? 0 : st.slots[ins].chunkCount);
     let o = putSlot(80, 0);
     o = putSlot(o, 1);
-    send(o);
+    // Appended in protocol version 1 (readers ignore bytes they do not know): root slots.
+    tx[o] = cfg.rootCount;
+    tx[o + 1] = vcfg.rootRetired;
+    putU53(tx, o + 2, st.rootCounter);
+    send(o + 10);
   }
 
   function cmdStatus(tag: number): void {
@@ -674,6 +696,101 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     replyOk(tag, 8);
   }
 
+  function replyRetireError(tag: number, reason: number): void {
+    tx[0] = Msg.R_ERROR;
+    tx[1] = tag;
+    tx[2] = reason;
+    putU32(tx, 3, 0xffffffff);
+    putU32(tx, 7, stmtHave);
+    send(11);
+  }
+
+  // A complete statement in stmtBuf[0 .. len): check it against the roots, the retired bits
+  // and the stored counter (root-statement.ts, SPEC §11.3); apply it only if the image that
+  // runs would still boot afterwards (as ESP-IDF's esp_ota_revoke_secure_boot_public_key:
+  // the running app must be confirmed and verify with a key other than the revoked one).
+  function applyStatement(tag: number, len: number): void {
+    if (app.runMode === RunMode.TEST) {
+      replyRetireError(tag, Reason.BAD_STATE); // confirm (or revert) the test image first
+      return;
+    }
+    const r = stmtVerifier.check(stmtBuf, len, vcfg, st.rootCounter);
+    if (r !== Reason.OK) {
+      replyRetireError(tag, r);
+      return;
+    }
+    const slot = stmtVerifier.slot;
+    const newMask = vcfg.rootRetired | (1 << slot);
+    const run = app.runningSlot;
+    if (run >= 0 && newMask !== vcfg.rootRetired) {
+      // Would the running image still pass its boot check with the slot retired?
+      const saved = app.bootReason[run];
+      bcfg.rootRetired = newMask;
+      const rb = verifySlot(run);
+      bcfg.rootRetired = vcfg.rootRetired;
+      app.bootReason[run] = saved;
+      if (rb !== Reason.OK) {
+        replyRetireError(tag, Reason.BAD_STATE); // it depends on that root: update it first
+        return;
+      }
+    }
+    // One atomic state-record write (two-copy scheme): old or new, never half.
+    st.rootRetired = st.rootRetired | (1 << slot);
+    st.rootCounter = stmtVerifier.counter;
+    store.save();
+    applyRetired();
+    tx[0] = Msg.R_OK;
+    tx[1] = tag;
+    putU16(tx, 2, len);
+    tx[4] = vcfg.rootRetired;
+    tx[5] = slot;
+    putU53(tx, 6, st.rootCounter);
+    send(14);
+  }
+
+  // RETIRE_ROOT [total u16][offset u16][bytes]: fragments in order into stmtBuf; the last
+  // one triggers the check. Retransmitted fragments are answered again; a gap gets R_NAK.
+  function cmdRetireRoot(tag: number, body: Uint8Array, len: number): void {
+    if (len < RETIRE_HEADER_LEN) {
+      replyRetireError(tag, Reason.MALFORMED);
+      return;
+    }
+    const total = getU16(body, 2);
+    const offset = getU16(body, 4);
+    const n = len - RETIRE_HEADER_LEN;
+    if (total > MAX_ROOT_STATEMENT) {
+      replyRetireError(tag, Reason.TOO_LARGE);
+      return;
+    }
+    if (total === 0 || offset + n > total) {
+      replyRetireError(tag, Reason.MALFORMED);
+      return;
+    }
+    if (offset === 0) {
+      stmtTotal = total;
+      stmtHave = 0;
+    }
+    if (total !== stmtTotal || offset > stmtHave) {
+      tx[0] = Msg.R_NAK;
+      tx[1] = tag;
+      putU32(tx, 2, total === stmtTotal ? stmtHave : 0);
+      send(6);
+      return;
+    }
+    for (let i = stmtHave - offset; i < n; i++) stmtBuf[offset + i] = body[RETIRE_HEADER_LEN + i];
+    if (offset + n > stmtHave) stmtHave = offset + n;
+    if (stmtHave < total) {
+      tx[0] = Msg.R_OK;
+      tx[1] = tag;
+      putU16(tx, 2, stmtHave);
+      send(4);
+      return;
+    }
+    stmtTotal = 0; // consumed: a retransmitted last fragment starts over (and is then stale)
+    applyStatement(tag, total);
+    stmtHave = 0;
+  }
+
   function handleFrame(body: Uint8Array, len: number): void {
     app.framesSinceBoot++;
     if (len < 2) return;
@@ -689,6 +806,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     else if (type === Msg.END) cmdEnd(tag);
     else if (type === Msg.ABORT) cmdAbort(tag);
     else if (type === Msg.CONFIRM) cmdConfirm(tag);
+    else if (type === Msg.RETIRE_ROOT) cmdRetireRoot(tag, body, len);
     else if (type === Msg.REBOOT) {
       replyOk(tag, 0);
       app.halted = true;

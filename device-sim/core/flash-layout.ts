@@ -35,11 +35,17 @@ export const SlotState = {
 export const SLOT_VERSION_MAX = Limits.MAX_VERSION_LEN;
 
 // Record layout (little-endian). Offsets are part of the on-flash format.
+// Format 2 adds the root-retirement state (SPEC §11): the retired-slot bits applied by
+// statements (byte 10, zero padding in format 1) and the statement counter (before the CRC).
+// A format-1 record still loads (nothing retired, counter 0); saves always write format 2.
 const MAGIC = 0x4c455346; // "FSEL"
+const FORMAT = 2;
 const R_MAGIC = 0;
 const R_COUNTER = 4;
 const R_FORMAT = 8;
 const R_ACTIVE = 9;
+const R_RETIRED = 10; // u8: bit s = root slot s retired by a statement
+const ROOT_MASK = (1 << Limits.MAX_ROOT_SLOTS) - 1;
 const R_MIN_SEQ = 12; // lo, hi
 const R_MIN_EPOCH = 20; // lo, hi
 const R_SLOTS = 28;
@@ -48,7 +54,9 @@ const SLOT_REC_LEN = 32 + SLOT_VERSION_MAX;
 // +12 keyEpochFloor + 1 (lo, hi; 0 = absent), +20 imageSize, +24 chunkSize, +28 chunkCount,
 // +32 version bytes
 const R_INSTALL = R_SLOTS + 2 * SLOT_REC_LEN; // nextChunk u32, expected[32]
-const R_CRC = R_INSTALL + 36;
+const R_CRC_V1 = R_INSTALL + 36; // format 1 ended here
+const R_STMT_COUNTER = R_INSTALL + 36; // lo, hi: counter of the last retirement statement applied
+const R_CRC = R_STMT_COUNTER + 8;
 export const STATE_RECORD_LEN = R_CRC + 4;
 
 const TWO32 = 4294967296;
@@ -73,6 +81,8 @@ export interface DeviceState {
   slots: SlotInfo[]; // exactly 2
   nextChunk: number; // resume point of the INSTALLING slot
   expected: Uint8Array; // 32: hash the chunk at nextChunk must have
+  rootRetired: number; // root slots retired by statements (bit s = slot s); only ever grows
+  rootCounter: number; // counter of the last retirement statement applied (0 = none)
 }
 
 export interface FlashLayout {
@@ -112,7 +122,7 @@ function newSlotInfo(): SlotInfo {
 }
 
 export function newDeviceState(): DeviceState {
-  return { counter: 0, activeSlot: -1, minSequence: 0, minEpoch: 0, slots: [newSlotInfo(), newSlotInfo()], nextChunk: 0, expected: new Uint8Array(32) };
+  return { counter: 0, activeSlot: -1, minSequence: 0, minEpoch: 0, slots: [newSlotInfo(), newSlotInfo()], nextChunk: 0, expected: new Uint8Array(32), rootRetired: 0, rootCounter: 0 };
 }
 
 function clearSlot(s: SlotInfo): void {
@@ -135,6 +145,8 @@ export function resetDeviceState(st: DeviceState): void {
   clearSlot(st.slots[1]);
   st.nextChunk = 0;
   for (let i = 0; i < 32; i++) st.expected[i] = 0;
+  st.rootRetired = 0;
+  st.rootCounter = 0;
 }
 
 function put32(b: Uint8Array, o: number, v: number): void {
@@ -180,8 +192,10 @@ export function createStateStore(hal: FlashHal, layout: FlashLayout): StateStore
   // Reads copy c into rec; returns its counter, or -1 when invalid.
   function readCopy(c: number): number {
     hal.flashRead(layout.stateCopy[c], rec, 0, STATE_RECORD_LEN);
-    if (get32(rec, R_MAGIC) !== MAGIC || rec[R_FORMAT] !== 1) return -1;
-    if (crc32(rec, 0, R_CRC) !== get32(rec, R_CRC)) return -1;
+    if (get32(rec, R_MAGIC) !== MAGIC) return -1;
+    const f = rec[R_FORMAT];
+    const crcAt = f === FORMAT ? R_CRC : f === 1 ? R_CRC_V1 : -1;
+    if (crcAt < 0 || crc32(rec, 0, crcAt) !== get32(rec, crcAt)) return -1;
     return get32(rec, R_COUNTER);
   }
 
@@ -205,14 +219,18 @@ export function createStateStore(hal: FlashHal, layout: FlashLayout): StateStore
     }
     st.nextChunk = get32(rec, R_INSTALL);
     st.expected.set(rec.subarray(R_INSTALL + 4, R_INSTALL + 36), 0);
+    const v2 = rec[R_FORMAT] === FORMAT;
+    st.rootRetired = v2 ? rec[R_RETIRED] & ROOT_MASK : 0;
+    st.rootCounter = v2 ? get53(rec, R_STMT_COUNTER) : 0;
   }
 
   function encode(): void {
     for (let i = 0; i < STATE_RECORD_LEN; i++) rec[i] = 0;
     put32(rec, R_MAGIC, MAGIC);
     put32(rec, R_COUNTER, st.counter);
-    rec[R_FORMAT] = 1;
+    rec[R_FORMAT] = FORMAT;
     rec[R_ACTIVE] = st.activeSlot < 0 ? 0xff : st.activeSlot;
+    rec[R_RETIRED] = st.rootRetired & ROOT_MASK;
     put53(rec, R_MIN_SEQ, st.minSequence);
     put53(rec, R_MIN_EPOCH, st.minEpoch);
     for (let s = 0; s < 2; s++) {
@@ -231,6 +249,7 @@ export function createStateStore(hal: FlashHal, layout: FlashLayout): StateStore
     }
     put32(rec, R_INSTALL, st.nextChunk);
     rec.set(st.expected.subarray(0, 32), R_INSTALL + 4);
+    put53(rec, R_STMT_COUNTER, st.rootCounter);
     put32(rec, R_CRC, crc32(rec, 0, R_CRC));
   }
 

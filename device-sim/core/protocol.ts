@@ -16,6 +16,11 @@ export const Msg = {
   REBOOT: 0x07, // []                            -> R_OK, then the device resets
   CONFIRM: 0x08, // []                           -> R_OK [sequence lo u32, hi u32] | R_ERROR
   END: 0x09, // [] end of the bundle stream      -> R_OK [bundleLen u32] | R_ERROR (TRUNCATED...)
+  // A root-retirement statement (SPEC §11) in fragments: [total u16][offset u16][bytes...].
+  // Not last: R_OK [received u16] | R_NAK [expected u32]. Last (received = total): the
+  // device checks and applies it -> R_OK [received u16][retiredMask u8][slot u8][counter lo,hi]
+  // | R_ERROR [reason] (STALE_STATEMENT, REVOKED_ROOT, BAD_SIGNATURE, ..., BAD_STATE).
+  RETIRE_ROOT: 0x0a,
   // device -> host
   R_INFO: 0x81,
   R_OK: 0x82,
@@ -27,6 +32,9 @@ export const Msg = {
 
 // Header bytes of a DATA frame before the payload: type, tag, offset.
 export const DATA_HEADER_LEN = 6;
+
+// Header bytes of a RETIRE_ROOT frame before the statement fragment: type, tag, total, offset.
+export const RETIRE_HEADER_LEN = 6;
 
 export const AckFlag = { VERIFIED: 1 };
 

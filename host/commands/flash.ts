@@ -1,6 +1,6 @@
 // fwseal flash: update a device over a serial line (formats/PROTOCOL.md).
 import type { CommandModule } from "yargs";
-import { flashDevice, type FlashProgress, type FlashResult } from "../flash.js";
+import { flashDevice, retiredList, type FlashProgress, type FlashResult } from "../flash.js";
 import type { DeviceInfo } from "../flash-link.js";
 import { cliState, err, out, outJson, formatBytes } from "../cli-support.js";
 import { FwsealError } from "../errors.js";
@@ -14,6 +14,7 @@ interface Args {
   resume?: boolean;
   reboot?: boolean;
   confirm?: boolean;
+  "retire-root"?: string;
   force?: boolean;
   timeout?: number;
   json?: boolean;
@@ -65,6 +66,7 @@ export function describeDevice(d: DeviceInfo): string[] {
   }
   if (d.reverted) lines.push("  the last boot reverted an unconfirmed test image");
   lines.push(`  anti-rollback: minimum sequence ${d.minSequence}, minimum key epoch ${d.minEpoch}`);
+  if (d.roots) lines.push(`  root slots: ${d.roots.count}, retired: ${retiredList(d.roots.retiredMask)} (statement counter ${d.roots.statementCounter})`);
   if (d.install) lines.push(`  interrupted install in slot ${slotName(d.install.slot)}: resume point chunk ${d.install.nextChunk} of ${d.install.chunkCount}`);
   return lines;
 }
@@ -80,11 +82,13 @@ const command: CommandModule<object, Args> = {
       .option("resume", { type: "boolean", description: "Continue an interrupted install of this bundle from the device's last verified chunk" })
       .option("reboot", { type: "boolean", description: "Reboot after installing: the device verifies the new image and runs it in test mode" })
       .option("confirm", { type: "boolean", description: "Confirm the running test image (makes it permanent, advances anti-rollback)" })
+      .option("retire-root", { type: "string", description: "Apply this root-retirement statement (fwseal retire-root -o ...) after any install/reboot/confirm" })
       .option("force", { type: "boolean", description: "Skip the host-side pre-checks (the device still checks everything)" })
       .option("timeout", { type: "number", description: "Reply timeout in ms (default 3000)" })
       .example("$0 flash fw.fwseal --port /dev/ttyACM0 --reboot", "Install, reboot into test mode")
       .example("$0 flash --port /dev/ttyACM0 --confirm", "Confirm the running test image")
-      .example("$0 flash fw.fwseal --port /dev/ttyACM0 --resume", "Continue after a cable pull") as never,
+      .example("$0 flash fw.fwseal --port /dev/ttyACM0 --resume", "Continue after a cable pull")
+      .example("$0 flash fw-root1.fwseal --port /dev/ttyACM0 --reboot --confirm --retire-root retire-slot0.cose", "Move to a release signed through root 1, then retire root slot 0") as never,
   handler: async (a) => {
     const tty = cliState.io.stderrIsTTY && !a.json;
     const bar = progressBar("flashing");
@@ -98,6 +102,7 @@ const command: CommandModule<object, Args> = {
         resume: a.resume,
         reboot: a.reboot,
         confirm: a.confirm,
+        retireRoot: a["retire-root"],
         force: a.force,
         timeoutMs: a.timeout,
         onProgress: tty ? (p) => bar.update(p) : undefined,
@@ -111,7 +116,7 @@ const command: CommandModule<object, Args> = {
       });
     } catch (e) {
       bar.done();
-      if (e instanceof FwsealError && e.code === "BUNDLE_REJECTED" && !/^not sent/.test(e.message)) {
+      if (e instanceof FwsealError && e.code === "BUNDLE_REJECTED" && !/^(not sent|root-retirement)/.test(e.message)) {
         throw new FwsealError(e.code, `${e.message}; the active image is untouched`, { exitCode: e.exitCode, reason: e.reason, chunk: e.chunk });
       }
       throw e;
@@ -136,7 +141,15 @@ const command: CommandModule<object, Args> = {
       else out(`rebooted: ${describeDevice(b)[1].trim()}`);
     }
     if (result.confirmed) out(`confirmed: sequence ${result.confirmed.sequence} is now permanent (anti-rollback minimum ${result.device.minSequence})`);
-    if (result.outcome === "info" && !result.boot && !result.confirmed) for (const l of describeDevice(result.device)) out(l);
+    if (result.retired) {
+      const r = result.retired;
+      out(
+        r.alreadyApplied
+          ? `root slot ${r.slot} retired (statement counter ${r.counter} found applied after a lost reply); retired slots: ${retiredList(r.retiredMask)}`
+          : `root slot ${r.slot} retired on the device (statement counter ${r.counter}, persisted); retired slots: ${retiredList(r.retiredMask)}`
+      );
+    }
+    if (result.outcome === "info" && !result.boot && !result.confirmed && !result.retired) for (const l of describeDevice(result.device)) out(l);
   }
 };
 export default command;

@@ -1,23 +1,36 @@
-// Every fwseal command, one module each. Owners of other commands add one import line
-// and one array entry here.
+// Every fwseal command, one module each, loaded on demand: `fwseal pack ...` imports only
+// pack's module (and what it needs), which keeps start-up fast; `fwseal --help` and unknown
+// commands load them all. Owners of other commands add ONE line here:
+//   "<command name as typed>": () => import("./<module>.js"),
 import type { CommandModule } from "yargs";
-import keygen from "./keygen.js";
-import pubkey from "./pubkey.js";
-import delegate from "./delegate.js";
-import pack from "./pack.js";
-import inspect from "./inspect.js";
-import verify from "./verify.js";
-import extract from "./extract.js";
-import flash from "./flash.js";
-import deviceSim from "./device-sim.js";
-import demo from "./demo.js";
-import deviceConformance from "./device-conformance.js";
-import sign from "./sign.js";
-import attachSignature from "./attach-signature.js";
-import tbs from "./tbs.js";
-import finalize from "./finalize.js";
-import retireRoot from "./retire-root.js";
-import audit from "./audit.js";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [keygen, pubkey, delegate, pack, inspect, verify, extract, flash, deviceSim, demo, deviceConformance, sign, attachSignature, tbs, finalize, retireRoot, audit];
+type AnyCommand = CommandModule<any, any>;
+type Loader = () => Promise<{ default: AnyCommand }>;
+
+export const commandLoaders: Record<string, Loader> = {
+  keygen: () => import("./keygen.js"),
+  pubkey: () => import("./pubkey.js"),
+  delegate: () => import("./delegate.js"),
+  pack: () => import("./pack.js"),
+  inspect: () => import("./inspect.js"),
+  verify: () => import("./verify.js"),
+  extract: () => import("./extract.js"),
+  flash: () => import("./flash.js"),
+  "device-sim": () => import("./device-sim.js"),
+  demo: () => import("./demo.js"),
+  "device-conformance": () => import("./device-conformance.js"),
+  sign: () => import("./sign.js"),
+  "attach-signature": () => import("./attach-signature.js"),
+  tbs: () => import("./tbs.js"),
+  finalize: () => import("./finalize.js"),
+  "retire-root": () => import("./retire-root.js"),
+  audit: () => import("./audit.js")
+};
+
+/** The command modules needed for `name` (all of them when unknown or absent), in table order. */
+export async function loadCommands(name?: string): Promise<AnyCommand[]> {
+  const one = name !== undefined && Object.prototype.hasOwnProperty.call(commandLoaders, name) ? commandLoaders[name] : undefined;
+  const loaders = one ? [one] : Object.values(commandLoaders);
+  return (await Promise.all(loaders.map((l) => l()))).map((m) => m.default);
+}

@@ -165,11 +165,33 @@ uint64_t ticks_now(void) {
 
 uint64_t ticks_idle(void) { return idle_ticks; }
 
-void wait_for_input(void) {
+static volatile uint32_t tick_flag;
+
+void TIMER1_Handler(void) {
+  REG32(TIMER1_BASE + 0x0C) = 1u;
+  tick_flag = 1;
+}
+
+void tick_start(uint32_t ms) {
+  REG32(TIMER1_BASE + 0x00) = 0;
+  REG32(TIMER1_BASE + 0x08) = ms * (TIMER_HZ / 1000u);
+  REG32(TIMER1_BASE + 0x04) = ms * (TIMER_HZ / 1000u);
+  REG32(TIMER1_BASE + 0x0C) = 1u;
+  REG32(NVIC_ISER0) = 1u << TIMER1_IRQ;
+  REG32(TIMER1_BASE + 0x00) = 1u | 8u;
+}
+
+int tick_take(void) {
+  if (!tick_flag) return 0;
+  tick_flag = 0;
+  return 1;
+}
+
+void wait_for_input_or_tick(size_t have) {
   uint64_t t0 = ticks_now();
   __asm__ volatile("cpsid i" ::: "memory");
   rx_drain(); /* never sleep on a byte that is already there */
-  while (rx_head == rx_tail) {
+  while (rx_head - rx_tail <= have && !tick_flag) {
     __asm__ volatile("wfi\n cpsie i\n isb\n cpsid i" ::: "memory");
   }
   __asm__ volatile("cpsie i" ::: "memory");

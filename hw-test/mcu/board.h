@@ -25,6 +25,10 @@
 #define TIMER0_IRQ 8
 #define TIMER_HZ 25000000u
 
+/* CMSDK APB TIMER1: optional periodic wake-up (tick=<ms> on the command line) */
+#define TIMER1_BASE 0x40001000u
+#define TIMER1_IRQ 9
+
 #define NVIC_ISER0 0xE000E100u
 #define SCB_AIRCR 0xE000ED0Cu
 
@@ -56,7 +60,9 @@ uint32_t uart_rx_overruns(void);
 void timer_init(void);
 uint64_t ticks_now(void);   /* 25 MHz ticks since boot (x40 = guest instructions with -icount shift=0) */
 uint64_t ticks_idle(void);  /* ticks spent asleep in WFI waiting for input */
-void wait_for_input(void);  /* WFI until the RX ring is non-empty, idle time accounted */
+void wait_for_input_or_tick(size_t have); /* WFI until more than `have` bytes or a tick; idle time accounted */
+void tick_start(uint32_t ms); /* periodic wake-up of wait_for_input */
+int tick_take(void);          /* 1 if a tick happened since the last call */
 
 void stack_paint(void);     /* refills the unused part of the stack with the pattern */
 uint32_t stack_high_water(void);

@@ -7,7 +7,7 @@
 
 static int fh = -1;
 static uint32_t fsize, fpage;
-static uint8_t scratch[256];
+static uint8_t scratch[4096]; /* one page: a chunk write is checked in one read */
 
 static int seek(uint32_t pos) {
   uint32_t a[2] = {(uint32_t)fh, pos};

@@ -12,6 +12,8 @@ extern const char fwseal_main_js[];
 extern const unsigned fwseal_main_js_len;
 
 #define RX_CHUNK 4096
+#define BATCH_BYTES 512
+#define BATCH_WAIT_TICKS (3u * TIMER_HZ / 1000u) /* 3 ms */
 static uint8_t *rx_view_data;
 static duk_context *ctx;
 
@@ -244,9 +246,27 @@ int main(void) {
   report_stats("boot");
 
   uint32_t reported_peak = heap_peak();
+  /* A 1 ms tick wakes the loop: it bounds how long received bytes wait to form a batch
+     and gives onIdle a heartbeat. Batching amortises the JS call over many bytes: the
+     UART delivers one byte per interrupt, far slower than the JS handles a call. */
+  tick_start(1);
+  uint64_t first_seen = 0;
+  int gathering = 0;
   for (;;) {
-    size_t n = uart_rx_take(rx_view_data, RX_CHUNK);
-    if (n) {
+    size_t pend = uart_rx_pending();
+    if (pend) {
+      uint64_t now = ticks_now();
+      if (!gathering) {
+        gathering = 1;
+        first_seen = now;
+      }
+      if (pend < BATCH_BYTES && now - first_seen < BATCH_WAIT_TICKS) {
+        tick_take();
+        wait_for_input_or_tick(pend);
+        continue;
+      }
+      gathering = 0;
+      size_t n = uart_rx_take(rx_view_data, RX_CHUNK);
       call_global("onBytes", (int)n);
       continue;
     }
@@ -255,6 +275,6 @@ int main(void) {
       reported_peak = heap_peak();
       report_stats("idle");
     }
-    if (!uart_rx_pending()) wait_for_input();
+    if (!uart_rx_pending() && !tick_take()) wait_for_input_or_tick(0);
   }
 }

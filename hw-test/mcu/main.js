@@ -204,6 +204,23 @@ var fwsealMcu = { app: null };
     return true;
   }
 
+  // bench=1: when the device goes quiet after doing work, log its busy ticks, so a host
+  // benchmark can take differences between reports (bench/mcu.mjs). onIdle runs at least
+  // every millisecond (the firmware's tick).
+  if (argValue("bench") === "1") {
+    var prevBusy = 0, worked = false;
+    onIdle = function () {
+      var b = mcu.busyTicks();
+      if (b - prevBusy > 2500) { // more than this call's own cost since the last call
+        worked = true;
+      } else if (worked) {
+        worked = false;
+        mcu.log("fwseal-mcu: bench busy=" + b + " ticks=" + mcu.ticks());
+      }
+      prevBusy = mcu.busyTicks();
+    };
+  }
+
   var mode = argValue("mode") || "app";
   if (mode === "app" && !(appFactory() && startApp())) mode = "console";
   mcu.log("fwseal-mcu: main.js mode=" + mode + " core=" + (core ? "yes" : "no"));

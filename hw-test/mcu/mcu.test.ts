@@ -1,8 +1,9 @@
 // Platform tests of the fwseal MCU firmware on QEMU (mps2-an385): boot, UART round trip
 // through a pty, native (C) vs JS (the core's) SHA-256 vs node:crypto, the core's Ed25519 on
 // the emulated Cortex-M3, NOR flash rules, and flash persistence across a power cut (QEMU
-// killed with SIGKILL, restarted on the same flash file). The firmware runs its line console
-// (mode=console). The protocol suite itself is hw-test/protocol.test.ts, run by test.sh.
+// killed with SIGKILL, restarted on the same flash file) in its line console (mode=console);
+// then the device application with a power cut in the middle of a streaming install. The
+// full protocol suite is hw-test/protocol.test.ts, run against the MCU by test.sh.
 //
 // Run by hw-test/mcu/test.sh (npm run test:mcu) after it builds build/mcu/fw.elf, with
 // hw-test/mcu/vitest.config.ts.
@@ -12,10 +13,21 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { SerialPort } from "serialport";
+import { Reason } from "../../formats/reasons.js";
+import { buildBundle } from "../../formats/bundle-builder.js";
+import { vendorUuid, classUuid } from "../../formats/uuid.js";
+import { generateKeyPair, LocalSigner } from "../../host/keys.js";
+import { flashDevice } from "../../host/flash.js";
+import { FwsealError } from "../../host/errors.js";
 // @ts-expect-error plain ESM helper without type declarations
 import { startMcu, defaultElf } from "./qemu.mjs";
+// @ts-expect-error plain ESM helper without type declarations
+import { McuConsole, field, pattern } from "./console-client.mjs";
 
+interface Console {
+  cmd(line: string, timeoutMs?: number): Promise<string>;
+  close(): Promise<void>;
+}
 interface Mcu {
   port: string;
   log(): string;
@@ -26,63 +38,7 @@ interface Mcu {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const vectors = path.resolve(here, "../../../shared/vectors");
 
-/** One command line out, the reply line that starts with the command's word back. */
-class Console {
-  private buf = "";
-  private constructor(private sp: SerialPort) {
-    sp.on("data", (b: Buffer) => (this.buf += b.toString("latin1")));
-  }
-  static async open(port: string): Promise<Console> {
-    const sp = new SerialPort({ path: port, baudRate: 115200, autoOpen: false });
-    await new Promise<void>((res, rej) => sp.open((e) => (e ? rej(e) : res())));
-    const c = new Console(sp);
-    // Bytes sent before the host opened the pty are lost: handshake until the console answers.
-    for (let i = 0; ; i++) {
-      try {
-        await c.cmd("ping", 1000);
-        return c;
-      } catch (e) {
-        if (i >= 30) throw e;
-      }
-    }
-  }
-  async cmd(line: string, timeoutMs = 30000): Promise<string> {
-    const word = line.split(" ")[0];
-    this.buf = "";
-    this.sp.write(line + "\n");
-    const t0 = Date.now();
-    for (;;) {
-      const lines = this.buf.split("\n");
-      for (let i = 0; i < lines.length - 1; i++) {
-        if (lines[i] === word || lines[i].startsWith(word + " ") || (word === "ping" && lines[i] === "pong")) return lines[i];
-      }
-      if (Date.now() - t0 > timeoutMs) throw new Error(`no reply to "${line.slice(0, 40)}" (got ${JSON.stringify(this.buf.slice(0, 200))})`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
-  }
-  async close(): Promise<void> {
-    if (this.sp.isOpen) await new Promise<void>((r) => this.sp.close(() => r()));
-  }
-}
-
-function field(reply: string, name: string): string {
-  const m = new RegExp(`(?:^| )${name}=(\\S*)`).exec(reply);
-  if (!m) throw new Error(`no ${name}= in ${reply}`);
-  return m[1];
-}
-
-/** The firmware's `pattern(len, seed)` (main.js), to hash the same bytes on the host. */
-function pattern(len: number, seed: number): Uint8Array {
-  const b = new Uint8Array(len);
-  let x = seed >>> 0;
-  for (let i = 0; i < len; i++) {
-    x = (x * 1103515245 + 12345) % 4294967296;
-    b[i] = (x >>> 16) & 255;
-  }
-  return b;
-}
-
-const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
 describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
   let dir: string;
@@ -93,7 +49,7 @@ describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
     if (!fs.existsSync(defaultElf as string)) throw new Error(`${defaultElf} missing: run npm run build:mcu`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-mcu-"));
     mcu = (await startMcu({ dir, args: ["mode=console"] })) as Mcu;
-    con = await Console.open(mcu.port);
+    con = await McuConsole.open(mcu.port);
   });
 
   afterAll(async () => {
@@ -166,10 +122,84 @@ describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
 
     await con.close();
     await mcu.powerCycle(); // SIGKILL: no shutdown path runs in the guest
-    con = await Console.open(mcu.port);
+    con = await McuConsole.open(mcu.port);
     expect(await con.cmd(`fr ${addr} 300`)).toBe(`fr rc=0 data=${data}`);
     expect(await con.cmd(`fr ${addr - 4} 4`)).toBe("fr rc=0 data=ffffffff");
     expect(await con.cmd(`fe ${7 * page} ${page}`)).toBe("fe rc=0");
     expect(await con.cmd(`fr ${addr} 4`)).toBe("fr rc=0 data=ffffffff");
+  });
+});
+
+// A power cut while the bundle is streaming (the host is sending, the device is verifying
+// and writing flash), not after a clean stop: QEMU is killed with SIGKILL from the host's
+// progress callback. The device must come back on its confirmed, boot-verified image, and
+// the install must resume from the device's persisted point and boot verified.
+describe("fwseal MCU firmware on QEMU: power cut in the middle of a streaming install", () => {
+  let dir: string;
+  let mcu: Mcu & { kill(): Promise<void>; boot(): Promise<void> };
+  let signer: LocalSigner;
+  const vendorId = vendorUuid("acme.example");
+  const classId = classUuid(vendorId, "sensor-v3");
+  const IMAGE = 32768;
+
+  async function bundle(seq: number): Promise<Uint8Array> {
+    const img = pattern(IMAGE, seq) as Uint8Array;
+    return buildBundle(
+      img,
+      { vendorId, classId, sequence: seq, version: `mcu-${seq}`, chunkSize: 1024, sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()) },
+      [signer]
+    );
+  }
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-mcu-app-"));
+    const root = generateKeyPair();
+    signer = new LocalSigner(root.privateKey);
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+    mcu = await startMcu({ dir, args: [`roots=${hex(root.publicKey)}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "stride=4096"] });
+  });
+
+  afterAll(async () => {
+    if (mcu) await mcu.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("comes back on the verified image, then resumes and boots the new one", async () => {
+    const first = await flashDevice({ port: mcu.port, bundle: await bundle(1), reboot: true, confirm: true });
+    expect(first.outcome).toBe("installed");
+    expect(first.device.runMode).toBe("normal");
+
+    const b2 = await bundle(2);
+    let cut: Promise<void> | null = null;
+    const failed = await flashDevice({
+      port: mcu.port,
+      bundle: b2,
+      timeoutMs: 1500,
+      retries: 1,
+      onProgress: (p) => {
+        if (!cut && p.phase === "send" && p.acked > b2.length / 2) cut = mcu.kill(); // power off mid-stream
+      },
+    }).then(
+      () => null,
+      (e: unknown) => e
+    );
+    expect(cut).not.toBeNull();
+    await cut;
+    expect(failed).toBeInstanceOf(FwsealError);
+
+    await mcu.boot(); // power on: boot-time verification picks what runs
+    const info = (await flashDevice({ port: mcu.port })).device;
+    expect(info.runMode).toBe("normal");
+    expect(info.slots[info.runningSlot].version).toBe("mcu-1");
+    expect(info.bootCheck[info.runningSlot]).toBe(Reason.OK);
+    expect(info.install).not.toBeNull();
+
+    const r = await flashDevice({ port: mcu.port, bundle: b2, resume: true, reboot: true });
+    expect(r.outcome).toBe("installed");
+    expect(r.resumedFrom ?? 0).toBeGreaterThan(0);
+    expect(r.boot!.runMode).toBe("test");
+    expect(r.boot!.slots[r.boot!.runningSlot].version).toBe("mcu-2");
+    expect(r.boot!.bootCheck[r.boot!.runningSlot]).toBe(Reason.OK);
+    expect(mcu.log()).not.toMatch(/fwseal-mcu: (ERROR|FATAL|HARDFAULT)/);
   });
 });

@@ -2,7 +2,7 @@
 // Runs the fwseal MCU firmware in QEMU (mps2-an385) with its UART on a pseudo-terminal
 // and its flash in a host file, so a test can talk to it like a board and cut its power.
 //
-// Library: startMcu(opts) -> Mcu { port, log(), waitLog(re), powerCycle(), stop() }
+// Library: startMcu(opts) -> Mcu { port, log(), waitLog(re), kill(), boot(), powerCycle(), stop() }
 // CLI (for shell-driven suites; state lives in <dir>):
 //   node hw-test/mcu/qemu.mjs start <dir> [word=value ...]   boot, print the port path
 //   node hw-test/mcu/qemu.mjs power-cycle <dir>              kill -9 (power cut), boot again
@@ -113,7 +113,15 @@ async function attach(dir, cfg, fresh) {
         await sleep(20);
       }
     },
-    /** Power cut: SIGKILL QEMU (flash file keeps whatever was written), then boot again. */
+    /** Power off now: SIGKILL QEMU (the flash file keeps whatever was written). */
+    async kill() {
+      await kill(dir);
+    },
+    /** Power on again after kill(). */
+    async boot() {
+      await launch(dir, cfg);
+    },
+    /** Power cut: SIGKILL QEMU, then boot again. */
     async powerCycle() {
       await kill(dir);
       await launch(dir, cfg);

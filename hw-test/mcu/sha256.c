@@ -1,5 +1,6 @@
 /* SHA-256 (FIPS 180-4), one-shot, no allocation: the firmware's native primitive behind
-   the core's sha256(buf, off, len, out). Small and table-driven; compiled at -O2. */
+   the core's sha256(buf, off, len, out). Rounds unrolled by 16 with
+   renamed variables; compiled at -O2. */
 #include "board.h"
 #include <string.h>
 
@@ -14,22 +15,50 @@ static const uint32_t K[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+#define S0(x) (ROR(x, 2) ^ ROR(x, 13) ^ ROR(x, 22))
+#define S1(x) (ROR(x, 6) ^ ROR(x, 11) ^ ROR(x, 25))
+#define G0(x) (ROR(x, 7) ^ ROR(x, 18) ^ ((x) >> 3))
+#define G1(x) (ROR(x, 17) ^ ROR(x, 19) ^ ((x) >> 10))
+#define CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
+/* One round with the variables renamed instead of moved: 8 calls rotate the names back. */
+#define RND(a, b, c, d, e, f, g, h, i)                          \
+  do {                                                        \
+    uint32_t t1 = h + S1(e) + CH(e, f, g) + k[i] + w[i];       \
+    d += t1;                                                  \
+    h = t1 + S0(a) + MAJ(a, b, c);                            \
+  } while (0)
+
+static uint32_t load_be32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4); /* Cortex-M3 loads unaligned words; REV swaps the bytes */
+  return __builtin_bswap32(v);
+}
 
 static void compress(uint32_t h[8], const uint8_t *p) {
-  uint32_t w[16], a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
-  for (int i = 0; i < 64; i++) {
-    uint32_t wi;
-    if (i < 16) {
-      wi = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 | (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-    } else {
-      uint32_t w15 = w[(i - 15) & 15], w2 = w[(i - 2) & 15];
-      wi = w[i & 15] + (ROR(w15, 7) ^ ROR(w15, 18) ^ (w15 >> 3)) + w[(i - 7) & 15] +
-           (ROR(w2, 17) ^ ROR(w2, 19) ^ (w2 >> 10));
-    }
-    w[i & 15] = wi;
-    uint32_t t1 = hh + (ROR(e, 6) ^ ROR(e, 11) ^ ROR(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + wi;
-    uint32_t t2 = (ROR(a, 2) ^ ROR(a, 13) ^ ROR(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-    hh = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+  uint32_t w[16];
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+  for (int j = 0; j < 16; j++) w[j] = load_be32(p + 4 * j);
+  for (int r = 0; r < 64; r += 16) {
+    const uint32_t *k = K + r;
+    if (r) /* message schedule in place: w[j] becomes W[r + j] */
+      for (int j = 0; j < 16; j++) w[j] += G1(w[(j + 14) & 15]) + w[(j + 9) & 15] + G0(w[(j + 1) & 15]);
+    RND(a, b, c, d, e, f, g, hh, 0);
+    RND(hh, a, b, c, d, e, f, g, 1);
+    RND(g, hh, a, b, c, d, e, f, 2);
+    RND(f, g, hh, a, b, c, d, e, 3);
+    RND(e, f, g, hh, a, b, c, d, 4);
+    RND(d, e, f, g, hh, a, b, c, 5);
+    RND(c, d, e, f, g, hh, a, b, 6);
+    RND(b, c, d, e, f, g, hh, a, 7);
+    RND(a, b, c, d, e, f, g, hh, 8);
+    RND(hh, a, b, c, d, e, f, g, 9);
+    RND(g, hh, a, b, c, d, e, f, 10);
+    RND(f, g, hh, a, b, c, d, e, 11);
+    RND(e, f, g, hh, a, b, c, d, 12);
+    RND(d, e, f, g, hh, a, b, c, 13);
+    RND(c, d, e, f, g, hh, a, b, 14);
+    RND(b, c, d, e, f, g, hh, a, 15);
   }
   h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += hh;
 }

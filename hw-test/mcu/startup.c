@@ -8,6 +8,7 @@ void Default_Handler(void);
 void HardFault_Handler(void);
 void UART0_RX_Handler(void);
 void TIMER0_Handler(void);
+void TIMER1_Handler(void);
 
 typedef void (*vector_t)(void);
 
@@ -19,6 +20,7 @@ __attribute__((section(".isr_vector"), used)) const vector_t vector_table[16 + 3
     [16 + UART0_RX_IRQ] = UART0_RX_Handler,
     [16 + 1] = Default_Handler,
     [16 + TIMER0_IRQ] = TIMER0_Handler,
+    [16 + TIMER1_IRQ] = TIMER1_Handler,
 };
 
 void Reset_Handler(void) {

@@ -33,7 +33,11 @@ HW_PORT="$port" HW_KEYS_DIR="$work/keys" HW_VENDOR=acme.example HW_CLASS=sensor-
   HW_POWER_CYCLE_CMD="node $here/qemu.mjs power-cycle $work/q" \
   npx vitest run --config hw-test/vitest.config.ts hw-test/protocol.test.ts || status=$?
 
-echo "test:mcu: firmware memory high-water marks during the protocol suite (last boot):"
-grep "fwseal-mcu: stats" "$work/q/qemu.log" | tail -1 || true
+# Every boot and every new heap peak logs a stats line; the log covers the last power cycle.
+awk '/fwseal-mcu: stats/ { for (i = 1; i <= NF; i++) { split($i, kv, "=");
+    if (kv[1] == "heap_peak" && kv[2] > h) h = kv[2]; if (kv[1] == "stack_peak" && kv[2] > s) s = kv[2];
+    if (kv[1] == "heap_arena") a = kv[2]; if (kv[1] == "stack_size") z = kv[2] } }
+  END { if (h) printf "test:mcu: firmware high-water during the protocol suite: heap %d of %d bytes, stack %d of %d bytes\n", h, a, s, z }' \
+  "$work/q/qemu.log"
 if grep -E "fwseal-mcu: (ERROR|FATAL|HARDFAULT)" "$work/q/qemu.log"; then status=1; fi
 exit "$status"
