@@ -37,7 +37,7 @@ CFLAGS=("${ARCH[@]}" -Os -g0 -std=gnu99 -ffunction-sections -fdata-sections -fno
 sed 's|/\* __OVERRIDE_DEFINES__ \*/|#include "duk_custom.h"|' "$duk/duk_config.h" > "$out/duk_config.h.new"
 cp "$duk/duktape.h" "$out/duktape.h"
 cp "$here/duk_custom.h" "$out/duk_custom.h"
-stamp="$(cat "$out/duk_config.h.new" "$duk/duktape.c" | sha256sum | cut -c1-16) ${CFLAGS[*]}"
+stamp="$(cat "$out/duk_config.h.new" "$here/duk_custom.h" "$duk/duktape.c" | sha256sum | cut -c1-16) ${CFLAGS[*]}"
 if [ ! -f "$out/duktape.o" ] || [ "$(cat "$out/duktape.stamp" 2>/dev/null)" != "$stamp" ]; then
   mv "$out/duk_config.h.new" "$out/duk_config.h"
   echo "build:mcu: compiling Duktape 2.7 (once; about a minute)"

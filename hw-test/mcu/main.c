@@ -237,9 +237,17 @@ int main(void) {
   ctx = duk_create_heap(heap_alloc, heap_realloc, heap_free, 0, fatal_handler);
   if (!ctx) fatal_handler(0, "duk_create_heap failed");
   register_natives();
+  uint32_t live_engine = heap_live();
   uint64_t t0 = ticks_now();
   run_source("fwseal-core.js", fwseal_core_js, fwseal_core_js_len);
+  duk_gc(ctx, 0);
+  uint32_t live_core = heap_live();
   run_source("main.js", fwseal_main_js, fwseal_main_js_len);
+  semi_log("fwseal-mcu: heap ");
+  semi_log_u32("engine", live_engine);
+  semi_log_u32("core", live_core - live_engine);
+  semi_log_u32("app", heap_live() - live_core);
+  semi_log("\n");
   semi_log("fwseal-mcu: booted ");
   semi_log_u32("boot_ticks", (uint32_t)(ticks_now() - t0));
   semi_log("\n");

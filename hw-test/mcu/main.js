@@ -128,6 +128,19 @@ var fwsealMcu = { app: null };
         " stackPeak=" + s.stackPeak + " stackSize=" + s.stackSize + " rxOverruns=" + s.rxOverruns);
     }
     if (op === "peaks") { mcu.gc(); mcu.resetPeaks(); return reply("peaks reset"); }
+    if (op === "framebench" && core && core.createFrameDecoder) { // per-byte JS costs of the serial framing
+      var fn = +(a[0] || 4096), enc = core.createFrameEncoder(fn), dec = core.createFrameDecoder(fn);
+      enc.body.set(pattern(fn, 9), 0);
+      var f0 = mcu.busyTicks();
+      var crc = core.crc32(enc.body, 0, fn);
+      var f1 = mcu.busyTicks();
+      var wl = enc.encode(fn);
+      var f2 = mcu.busyTicks();
+      var got = dec.push(enc.wire, 0, wl);
+      var f3 = mcu.busyTicks();
+      return reply("framebench len=" + fn + " ok=" + (got === fn ? 1 : 0) + " crc=" + (f1 - f0) + " encode=" + (f2 - f1) +
+        " decode=" + (f3 - f2) + " crcval=" + crc);
+    }
     if (op === "sink") { // the raw link: swallow N bytes, report the guest's busy ticks
       var want = +a[0], got = 0, b0 = mcu.busyTicks(), w0 = mcu.ticks();
       onBytes = function (buf, len) {
