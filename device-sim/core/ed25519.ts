@@ -9,7 +9,9 @@
 // (value = sum a_i 2^(17 i)); 2^255 = 19 (mod p) folds the top. Every product of limbs and
 // every column sum stays an exact double far below 2^53; carries use `(t / 2^17) | 0`
 // (truncation; limbs may be negative), which needs |column| < 2^48.
-// Bounds note: after feMul/feSqN every limb is below U = 2^17.1 in magnitude; feAdd/feSub do
+// Bounds note: after feMul/feSqN every limb is below U = 2^17.1 in magnitude when the inputs
+// are within 12 U^2 (as in every formula here; up to 50 U^2 the carry folded into limb 1 can
+// reach 2^17 + 2^14, still exact, checked in test/core-crypto.test.ts); feAdd/feSub do
 // not carry, so a sum of n such elements has limbs below nU. A column of a product is at
 // most 281 * |a_i| * |b_j|, so feMul inputs must satisfy (bound a) * (bound b) <= 50 U^2.
 // The point formulas below stay within 12 U^2 (noted at each multiply).

@@ -8,4 +8,3 @@
 #undef DUK_USE_DATE_FMT_STRFTIME
 #undef DUK_USE_TARGET_INFO
 #define DUK_USE_TARGET_INFO "fwseal-mcu mps2-an385"
-#undef DUK_USE_PC2LINE

@@ -20,6 +20,25 @@ export const defaultElf = path.resolve(here, "../../build/mcu/fw.elf");
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+// QEMUs started through the library die with this process (a crashed test must not leave
+// emulators running); the CLI's `start` hands its QEMU over to later `stop` calls instead.
+const owned = new Set();
+let exitHook = false;
+function own(pid) {
+  owned.add(pid);
+  if (exitHook) return;
+  exitHook = true;
+  process.on("exit", () => {
+    for (const p of owned) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+  });
+}
+
 function alive(pid) {
   try {
     process.kill(pid, 0);
@@ -30,7 +49,8 @@ function alive(pid) {
 }
 
 /**
- * opts: { dir, elf?, args?: string[] (firmware words), icount?: boolean, bootTimeoutMs? }
+ * opts: { dir, elf?, args?: string[] (firmware words), icount?: boolean, bootTimeoutMs?,
+ *         detach?: boolean (outlive this process; default: killed when it exits) }
  * Flash file: <dir>/flash.bin (kept across power cycles). QEMU log: <dir>/qemu.log.
  */
 export async function startMcu(opts) {
@@ -43,7 +63,7 @@ export async function startMcu(opts) {
     bootTimeoutMs: opts.bootTimeoutMs ?? 120000,
   };
   fs.writeFileSync(path.join(dir, "config.json"), JSON.stringify(cfg));
-  return attach(dir, cfg, true);
+  return attach(dir, { ...cfg, owned: !opts.detach }, true);
 }
 
 async function launch(dir, cfg) {
@@ -58,6 +78,7 @@ async function launch(dir, cfg) {
   const child = spawn("qemu-system-arm", qargs, { cwd: dir, detached: true, stdio: ["ignore", logFd, logFd] });
   fs.closeSync(logFd);
   child.unref();
+  if (cfg.owned) own(child.pid);
   fs.writeFileSync(path.join(dir, "qemu.pid"), String(child.pid));
   const t0 = Date.now();
   let pty = null;
@@ -139,7 +160,7 @@ async function cli(argv) {
     return 2;
   }
   if (cmd === "start") {
-    const m = await startMcu({ dir, args: words });
+    const m = await startMcu({ dir, args: words, detach: true });
     process.stdout.write(m.port + "\n");
     return 0;
   }
