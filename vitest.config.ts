@@ -7,5 +7,8 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 180_000,
     pool: "forks",
+    // Machine-readable results, summed by scripts/test-summary.mjs into one closing line.
+    reporters: ["default", "json"],
+    outputFile: { json: `build/test-results/unit-${process.pid}.json` },
   },
 });

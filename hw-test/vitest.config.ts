@@ -8,6 +8,9 @@ export default defineConfig({
     testTimeout: 900_000,
     hookTimeout: 300_000,
     pool: "forks",
+    // Machine-readable results, summed by scripts/test-summary.mjs into one closing line.
+    reporters: ["default", "json"],
+    outputFile: { json: `build/test-results/hw-${process.pid}.json` },
     fileParallelism: false
   }
 });
