@@ -2,6 +2,7 @@
 // Runs the fwseal MCU firmware in QEMU (mps2-an385) with its UART on a pseudo-terminal
 // and its flash in a host file, so a test can talk to it like a board and cut its power.
 //
+// QEMU's stderr, with the firmware's semihosting log, goes to <dir>/qemu.log (appended).
 // Library: startMcu(opts) -> Mcu { port, log(), waitLog(re), kill(), boot(), powerCycle(), stop() }
 // CLI (for shell-driven suites; state lives in <dir>):
 //   node hw-test/mcu/qemu.mjs start <dir> [word=value ...]   boot, print the port path
@@ -68,7 +69,9 @@ export async function startMcu(opts) {
 
 async function launch(dir, cfg) {
   const logPath = path.join(dir, "qemu.log");
-  const logFd = fs.openSync(logPath, "w");
+  // Appended across power cycles, so high-water marks of every boot stay in one log.
+  const logStart = fs.existsSync(logPath) ? fs.statSync(logPath).size : 0;
+  const logFd = fs.openSync(logPath, "a");
   const semi = ["enable=on", "target=native", "arg=fw.elf", `arg=flash=${path.join(dir, "flash.bin")}`]
     .concat(cfg.args.map((a) => `arg=${a}`))
     .join(",");
@@ -83,7 +86,7 @@ async function launch(dir, cfg) {
   const t0 = Date.now();
   let pty = null;
   for (;;) {
-    const log = fs.readFileSync(logPath, "utf8");
+    const log = fs.readFileSync(logPath).subarray(logStart).toString("utf8");
     if (!pty) {
       const m = /redirected to (\/dev\/pts\/\d+)/.exec(log);
       if (m) {

@@ -33,7 +33,7 @@ HW_PORT="$port" HW_KEYS_DIR="$work/keys" HW_VENDOR=acme.example HW_CLASS=sensor-
   HW_POWER_CYCLE_CMD="node $here/qemu.mjs power-cycle $work/q" \
   npx vitest run --config hw-test/vitest.config.ts hw-test/protocol.test.ts || status=$?
 
-# Every boot and every new heap peak logs a stats line; the log covers the last power cycle.
+# Every boot, reset and new heap peak logs a stats line; the log spans all power cycles.
 awk '/fwseal-mcu: stats/ { for (i = 1; i <= NF; i++) { split($i, kv, "=");
     if (kv[1] == "heap_peak" && kv[2] > h) h = kv[2]; if (kv[1] == "stack_peak" && kv[2] > s) s = kv[2];
     if (kv[1] == "heap_arena") a = kv[2]; if (kv[1] == "stack_size") z = kv[2] } }

@@ -7,6 +7,9 @@ export default defineConfig({
     testTimeout: 300_000,
     hookTimeout: 120_000,
     pool: "forks",
+    // Machine-readable results, summed by scripts/test-summary.mjs into one closing line.
+    reporters: ["default", "json"],
+    outputFile: { json: `build/test-results/mcu-${process.pid}.json` },
     fileParallelism: false,
   },
 });
