@@ -139,6 +139,32 @@ export async function writeFileAtomic(dest: string, data: Uint8Array | string, o
   await f.commit();
 }
 
+/**
+ * Throw OUTPUT_UNWRITABLE (exit 5) if `dest` is the same file as one of `inputs` (same
+ * device and inode, so links and different spellings of one path count): writing the
+ * output would destroy an input (a key, an image, a bundle). Non-files are ignored.
+ */
+export function assertOutputNotInput(dest: string, inputs: readonly string[]): void {
+  let d: fs.Stats;
+  try {
+    d = fs.statSync(dest);
+  } catch {
+    return; // the output does not exist yet: it cannot be an input
+  }
+  if (!d.isFile()) return;
+  for (const i of inputs) {
+    let s: fs.Stats;
+    try {
+      s = fs.statSync(i);
+    } catch {
+      continue;
+    }
+    if (s.isFile() && s.dev === d.dev && s.ino === d.ino) {
+      throw new FwsealError("OUTPUT_UNWRITABLE", `${dest}: is also an input (${i}); refusing to overwrite it, choose another output file`);
+    }
+  }
+}
+
 async function exists(p: string): Promise<boolean> {
   try {
     await fsp.lstat(p);

@@ -7,6 +7,7 @@ import { ExitCode } from "./exit-codes.js";
 import { FwsealError } from "./errors.js";
 import { cleanupPendingSync } from "./atomic-write.js";
 import { cliState, defaultIO, err, outJson, type CliIO } from "./cli-support.js";
+import { assertOutputNotInput } from "./atomic-write.js";
 
 const EPILOG = [
   "Exit codes: 0 ok, 1 internal error, 2 usage, 3 input file, 4 key, 5 output,",
@@ -37,6 +38,28 @@ function messageOf(e: unknown): string {
   return String(e).split("\n")[0];
 }
 
+/**
+ * Refuse an output path that names one of the command's inputs (`delegate -o root.key`,
+ * `pack fw.bin -o fw.bin`, `extract fw.fwb -o fw.fwb`): writing it would destroy the input.
+ * Outputs are --output/-o (and keygen's --out prefix); every other string argument that
+ * names an existing file is an input. sign/attach-signature update their draft in place
+ * by design, so `-o <the draft>` is allowed there.
+ */
+function outputNotInputCheck(a: Record<string, unknown>): void {
+  const cmd = String((a._ as unknown[] | undefined)?.[0] ?? "");
+  const outputs: string[] = [];
+  if (typeof a.output === "string") outputs.push(a.output);
+  if (cmd === "keygen" && typeof a.out === "string") outputs.push(`${a.out}.key`, `${a.out}.pub`);
+  if (outputs.length === 0) return;
+  const inputs: string[] = [];
+  for (const [k, v] of Object.entries(a)) {
+    if (k === "_" || k === "$0" || k === "output" || k === "out" || k === "o") continue;
+    if ((cmd === "sign" || cmd === "attach-signature") && k === "draft") continue;
+    for (const x of Array.isArray(v) ? v : [v]) if (typeof x === "string") inputs.push(x);
+  }
+  for (const o of outputs) assertOutputNotInput(o, inputs);
+}
+
 function isYargsError(e: unknown): boolean {
   return e instanceof Error && e.name === "YError";
 }
@@ -60,6 +83,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .usage("$0 <command> [options]\n\nSign firmware updates on the host, verify them chunk by chunk on the device.")
     .command(commands)
     .option("json", { type: "boolean", description: "Machine-readable output on stdout", global: true })
+    .middleware((a) => outputNotInputCheck(a as Record<string, unknown>))
     .demandCommand(1, "no command given")
     .recommendCommands()
     .strict()
@@ -74,7 +98,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
       // Validation failures (unknown flag, missing argument...) arrive here with msg;
       // errors thrown by handlers arrive with e: rethrow those to the catch below.
       if (e && !isYargsError(e)) throw e;
-      usageFailure = msg ?? messageOf(e);
+      usageFailure = (msg ?? messageOf(e)).replace(/\s*\n\s*/g, " ");
       if (usageFailure.startsWith("Did you mean")) usageFailure = `unknown command "${argv[0]}". ${usageFailure}`;
       throw new FwsealError("USAGE", usageFailure);
     });

@@ -3,6 +3,8 @@
 // key material (no PEM text, no passphrases, no private bytes).
 import { ExitCode, type ExitCodeValue, exitCodeForReason } from "./exit-codes.js";
 import { reasonName } from "../formats/reasons.js";
+import { existsSync } from "node:fs";
+import { dirname } from "node:path";
 
 export type FwsealErrorCode =
   | "USAGE"
@@ -76,7 +78,11 @@ export function outputError(path: string, e: unknown): FwsealError {
   if (e instanceof FwsealError) return e;
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
   if (code === "EEXIST") return new FwsealError("OUTPUT_EXISTS", `${path}: already exists (use --force to overwrite)`, { cause: e });
-  if (code === "ENOENT") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: directory does not exist`, { cause: e });
+  if (code === "ENOENT") {
+    const dir = dirname(path);
+    const msg = existsSync(dir) ? `cannot create files in ${dir}` : "directory does not exist";
+    return new FwsealError("OUTPUT_UNWRITABLE", `${path}: ${msg}`, { cause: e });
+  }
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: permission denied`, { cause: e });
   if (code === "EISDIR") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: is a directory`, { cause: e });
   if (code === "ENOSPC") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: no space left on device`, { cause: e });

@@ -1,7 +1,7 @@
 // fwseal extract: verify a bundle and write its image, atomically, only if EVERYTHING
 // verifies. Authenticated chunk data is staged in a temporary file next to the output;
 // on any rejection or error the temporary file is deleted and nothing appears at `output`.
-import { AtomicFile } from "./atomic-write.js";
+import { AtomicFile, assertOutputNotInput } from "./atomic-write.js";
 import { verifyFile, type VerifyPolicy, type VerifyResult } from "./verify.js";
 
 const STAGE = 1024 * 1024;
@@ -22,6 +22,7 @@ export interface ExtractResult extends VerifyResult {
 }
 
 export async function extract(opts: ExtractOptions): Promise<ExtractResult> {
+  assertOutputNotInput(opts.output, [opts.bundle]);
   const out = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
   // Chunk data arrives as views into the verifier's buffer: copy into a staging block,
   // write whole blocks (double-buffered, so hashing continues while a block is written).

@@ -14,6 +14,13 @@
  *   inspect(path) / inspectBytes(head, fileSize)
  *   extract({bundle, output, policy})                       -> writes only if valid
  *
+ *   loadSigner(spec, {passphrase?|passphraseFile?})         -> key file or pkcs11: URI signer
+ *   withCertificate(signer, certBytes)                      -> the signer with its delegation cert
+ *   createDraft / signDraft / addSignature / finalizeDraft  offline and k-of-n signing
+ *   createRootRetirement / decodeRootStatement / checkRootStatement   root-slot retirement
+ *   appendAuditRecord / verifyAuditLog / listAuditLog       the signing audit log
+ *   flashDevice({bundle, port, ...})                        update a device over a serial line
+ *
  * The CLI itself (yargs) is not re-exported, to keep this entry light: bin/fwseal.js
  * imports dist/host/cli.js.
  */
@@ -36,3 +43,25 @@ export { createNodePrimitives } from "./node-primitives.js";
 export { Reason, REASON_NAMES, reasonName } from "../formats/reasons.js";
 export { Limits } from "../formats/limits.js";
 export { vendorUuid, classUuid, formatUuid } from "../formats/uuid.js";
+export {
+  loadSigner, loadPublicKeySpec, closeSigners, withCertificate,
+  type LoadedSigner, type LoadSignerOptions, type KeySource
+} from "./signer-loader.js";
+export {
+  createDraft, readDraft, signDraft, addSignature, finalizeDraft, draftToBeSigned, draftSummary, checkPolicyFeasible, DRAFT_MAGIC,
+  type Draft, type DraftOptions, type DraftResult, type DraftPolicy, type DraftSignature, type AddSignatureResult,
+  type FinalizeOptions, type FinalizeResult
+} from "./offline.js";
+export {
+  createRootRetirement, decodeRootStatement, checkRootStatement, encodeRootRetirementPayload, rootStatementToBeSigned,
+  type RootRetirementBody, type DecodedRootStatement, type RootStatementOutcome
+} from "./root-rotation.js";
+export {
+  appendAuditRecord, auditIfConfigured, verifyAuditLog, listAuditLog, readAuditLog, formatAuditRecord, recordHash, auditLogPath, AUDIT_LOG_ENV,
+  type AuditEntry, type AuditRecord, type AuditOperation, type AuditVerifyResult, type AuditProblem, type AuditListEntry
+} from "./audit.js";
+export {
+  flashDevice, deviceInfo, preCheck, DeviceLink,
+  type FlashOptions, type FlashResult, type FlashProgress, type DeviceInfo, type LinkStats
+} from "./flash.js";
+export { openSerialPort } from "./flash-link.js";

@@ -212,6 +212,13 @@ export function inspectBytes(head: Uint8Array, fileSize: number): InspectResult 
   const mmap = asMap(mv);
   if (!mmap) throw malformed("manifest is not a CBOR map");
   const manifest = decodeManifest(mmap);
+  if (manifest.vendorId === null && manifest.chainHead === null && manifest.imageSize === null && manifest.chunkCount === null) {
+    // Signed, but not a manifest: name what it is instead of printing a page of "?".
+    if (env.tag === CoseTag.SIGN1 && bytes(mmap.get(CertKey.PUBLIC_KEY), 32)) {
+      throw malformed("this is a delegation certificate (fwseal delegate), not a bundle");
+    }
+    throw malformed("the signed payload is not a fwseal manifest (not a bundle)");
+  }
   const signers: SignerInfoView[] = [];
   if (env.tag === CoseTag.SIGN1) {
     signers.push(decodeSigner(env.value[0], env.value[1], notes));

@@ -12,7 +12,7 @@ import { Limits, CHUNK_DOMAIN } from "../formats/limits.js";
 import { encodeManifest, type Manifest, type Provenance } from "../formats/manifest.js";
 import { buildUnsignedEnvelope, attachSignatures, type EnvelopeOptions } from "../formats/cose.js";
 import { vendorUuid, classUuid } from "../formats/uuid.js";
-import { AtomicFile } from "./atomic-write.js";
+import { AtomicFile, assertOutputNotInput } from "./atomic-write.js";
 import { FwsealError, inputError } from "./errors.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "./signer.js";
@@ -154,6 +154,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     }
     const envelopeSize = probe.length;
 
+    assertOutputNotInput(opts.output, [opts.image]);
     outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
     const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress);
 

@@ -5,9 +5,17 @@
 // one byte per 254 (0.4 %) plus the delimiter. Both buffers are allocated once, sized for
 // the largest frame; a frame longer than that is dropped whole (the bytes are attacker-
 // controlled: never write past the buffer).
+//
+// Speed matters on the device: every received byte passes through push(), on an MCU inside
+// an interpreter (Duktape, Espruino) where each bytecode costs tens of instructions and a
+// closure variable is looked up by name. So push() takes a whole buffer per call, keeps
+// its state in locals (written back once at the end), has no function call per byte, and
+// checks the CRC in the same pass that decodes: the register runs over the decoded bytes
+// including the frame's own CRC field and must end at the CRC-32 residue (crc32.ts). The
+// inner loop per data byte: load, zero test, store, table CRC step.
 // Constrained TS: no exceptions, no allocation per frame.
 
-import { crc32 } from "./crc32.js";
+import { crc32Table, CRC32_RESIDUE } from "./crc32.js";
 
 export const FRAME_CRC_LEN = 4;
 
@@ -38,73 +46,105 @@ function resetStub(): void {}
 export function createFrameDecoder(maxBody: number): FrameDecoder {
   const cap = maxBody + FRAME_CRC_LEN;
   const data = new Uint8Array(cap);
-  let n = 0; // decoded bytes so far
-  let remaining = 0; // data bytes left in the current COBS block
-  let prevCode = 0; // code of the previous block (0 = no block yet)
-  let bad = false; // frame overflowed or is malformed: drop at the delimiter
-
+  const table = crc32Table();
+  // Decoder state between calls (push() works on local copies).
+  let sN = 0; // decoded bytes so far (body and CRC field)
+  let sRem = 0; // data bytes left in the current COBS block
+  let sPrev = 0; // code of the previous block (0 = no block yet)
+  let sCrc = -1; // CRC register over the decoded bytes
+  let sBad = 0; // 1: the frame overflowed the buffer: drop it at the delimiter
 
   // Filled in below (Espruino does not hoist function declarations).
   const dec: FrameDecoder = { frame: data, dropped: 0, consumed: 0, push: pushStub, reset: resetStub };
 
   function reset(): void {
-    n = 0;
-    remaining = 0;
-    prevCode = 0;
-    bad = false;
-  }
-
-  function put(b: number): void {
-    if (n < cap) {
-      data[n] = b;
-      n++;
-    } else {
-      bad = true;
-    }
-  }
-
-  // Delimiter seen: returns body length or -1.
-  function finish(): number {
-    let result = -1;
-    if (n === 0 && prevCode === 0) {
-      result = -1; // empty frame (back-to-back delimiters): ignore silently
-    } else if (bad || remaining !== 0 || n < FRAME_CRC_LEN + 1) {
-      dec.dropped++;
-    } else {
-      const bodyLen = n - FRAME_CRC_LEN;
-      const want = (data[bodyLen] | (data[bodyLen + 1] << 8) | (data[bodyLen + 2] << 16) | (data[bodyLen + 3] << 24)) >>> 0;
-      if (crc32(data, 0, bodyLen) === want) {
-        result = bodyLen;
-      } else {
-        dec.dropped++;
-      }
-    }
-    reset();
-    return result;
+    sN = 0;
+    sRem = 0;
+    sPrev = 0;
+    sCrc = -1;
+    sBad = 0;
   }
 
   function push(buf: Uint8Array, off: number, len: number): number {
-    let i = 0;
-    while (i < len) {
-      const b = buf[off + i];
-      i++;
-      if (b === 0) {
-        const r = finish();
-        if (r >= 0) {
-          dec.consumed = i;
-          return r;
+    const d = data;
+    const t = table;
+    const cp = cap;
+    let n = sN;
+    let rem = sRem;
+    let prev = sPrev;
+    let c = sCrc;
+    let bad = sBad;
+    let i = off;
+    const end = off + len;
+    let result = -1;
+    while (i < end) {
+      if (rem !== 0) {
+        // Data bytes of the current block, up to its end or the end of the input.
+        let stop = i + rem;
+        if (stop > end) stop = end;
+        const start = i;
+        if (bad === 0 && n + stop - i <= cp) {
+          while (i < stop) {
+            const b = buf[i];
+            if (b === 0) break;
+            d[n] = b;
+            c = t[(c ^ b) & 0xff] ^ (c >>> 8);
+            n++;
+            i++;
+          }
+        } else {
+          bad = 1; // too long: only look for the delimiter
+          while (i < stop && buf[i] !== 0) i++;
         }
-      } else if (remaining === 0) {
-        if (prevCode !== 0 && prevCode !== 0xff) put(0);
-        prevCode = b;
-        remaining = b - 1;
+        rem -= i - start;
+        if (i < stop) {
+          // A delimiter inside a block: the frame is cut short. Drop it; the next starts here.
+          i++;
+          dec.dropped++;
+          n = 0;
+          rem = 0;
+          prev = 0;
+          c = -1;
+          bad = 0;
+        }
       } else {
-        put(b);
-        remaining--;
+        const b = buf[i];
+        i++;
+        if (b === 0) {
+          // Delimiter. Back-to-back delimiters (an empty frame) are ignored silently.
+          if (n !== 0 || prev !== 0) {
+            if (bad === 0 && n > FRAME_CRC_LEN && c === CRC32_RESIDUE) result = n - FRAME_CRC_LEN;
+            else dec.dropped++;
+          }
+          n = 0;
+          prev = 0;
+          c = -1;
+          bad = 0;
+          if (result >= 0) break;
+        } else {
+          // A code byte: the zero that ended the previous block (unless it was a full
+          // 254-byte block) is part of the data.
+          if (prev !== 0 && prev !== 0xff) {
+            if (n < cp) {
+              d[n] = 0;
+              c = t[c & 0xff] ^ (c >>> 8);
+              n++;
+            } else {
+              bad = 1;
+            }
+          }
+          prev = b;
+          rem = b - 1;
+        }
       }
     }
-    dec.consumed = len;
-    return -1;
+    sN = n;
+    sRem = rem;
+    sPrev = prev;
+    sCrc = c;
+    sBad = bad;
+    dec.consumed = i - off;
+    return result;
   }
 
   dec.push = push;
@@ -124,38 +164,39 @@ export interface FrameEncoder {
 export function createFrameEncoder(maxBody: number): FrameEncoder {
   const body = new Uint8Array(maxBody + FRAME_CRC_LEN);
   const wire = new Uint8Array(maxWireLen(maxBody));
+  const table = crc32Table();
 
   function encode(bodyLen: number): number {
-    const c = crc32(body, 0, bodyLen);
-    body[bodyLen] = c & 0xff;
-    body[bodyLen + 1] = (c >>> 8) & 0xff;
-    body[bodyLen + 2] = (c >>> 16) & 0xff;
-    body[bodyLen + 3] = (c >>> 24) & 0xff;
+    const bd = body;
+    const w = wire;
+    const t = table;
+    let c = -1;
+    for (let i = 0; i < bodyLen; i++) c = t[(c ^ bd[i]) & 0xff] ^ (c >>> 8);
+    c = ~c;
+    bd[bodyLen] = c & 0xff;
+    bd[bodyLen + 1] = (c >>> 8) & 0xff;
+    bd[bodyLen + 2] = (c >>> 16) & 0xff;
+    bd[bodyLen + 3] = (c >>> 24) & 0xff;
     const total = bodyLen + FRAME_CRC_LEN;
     let codePos = 0;
     let out = 1;
     let code = 1;
     for (let i = 0; i < total; i++) {
-      const b = body[i];
-      if (b === 0) {
-        wire[codePos] = code;
-        codePos = out;
-        out++;
-        code = 1;
-      } else {
-        wire[out] = b;
+      const b = bd[i];
+      if (b !== 0) {
+        w[out] = b;
         out++;
         code++;
-        if (code === 0xff) {
-          wire[codePos] = code;
-          codePos = out;
-          out++;
-          code = 1;
-        }
+        if (code !== 0xff) continue;
       }
+      // End of a block: a zero in the data, or 254 data bytes.
+      w[codePos] = code;
+      codePos = out;
+      out++;
+      code = 1;
     }
-    wire[codePos] = code;
-    wire[out] = 0;
+    w[codePos] = code;
+    w[out] = 0;
     return out + 1;
   }
 

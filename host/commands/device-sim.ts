@@ -9,7 +9,31 @@ import { vendorUuid, classUuid, formatUuid } from "../../formats/uuid.js";
 import { SimDevice, SIM_DEFAULTS } from "../../device-sim/sim/sim-device.js";
 import { attachDevice, createPtyPair, type PtyPair } from "../../device-sim/sim/serial-runner.js";
 import { out, err } from "../cli-support.js";
-import { FwsealError } from "../errors.js";
+import { FwsealError, outputError } from "../errors.js";
+
+/**
+ * mkdir -p for --state, one level at a time: Node 20's recursive mkdirSync spins forever
+ * on some paths (e.g. under /proc); errors become one line, exit 5.
+ */
+function makeStateDir(dir: string): void {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    st = null;
+  }
+  if (st) {
+    if (!st.isDirectory()) throw new FwsealError("OUTPUT_UNWRITABLE", `--state ${dir}: not a directory`);
+    return;
+  }
+  const parent = path.dirname(dir);
+  if (parent !== dir) makeStateDir(parent);
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw outputError(`--state ${dir}`, e);
+  }
+}
 
 interface Args {
   pty?: boolean;
@@ -54,7 +78,7 @@ const command: CommandModule<object, Args> = {
     for (const r of a.root) roots.push(await loadPublicKey(r));
     const vendorId = vendorUuid(a.vendor);
     const classId = classUuid(vendorId, a.class);
-    fs.mkdirSync(a.state, { recursive: true });
+    makeStateDir(a.state);
     const device = new SimDevice({
       roots,
       vendorId,

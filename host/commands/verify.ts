@@ -8,6 +8,7 @@ import { parseTime } from "../delegate.js";
 import { out, outJson, err, setExitCode, progressBar } from "../cli-support.js";
 import { exitCodeForReason } from "../exit-codes.js";
 import * as fsp from "node:fs/promises";
+import { keyIdHex } from "../keys.js";
 
 export interface PolicyArgs {
   root: string | string[];
@@ -62,7 +63,12 @@ export function rejectionLine(r: VerifyResult): string {
   return `fwseal: rejected: ${r.reasonName}${r.chunk >= 0 ? ` at chunk ${r.chunk}` : " (envelope)"}`;
 }
 
-export function printValid(r: VerifyResult, file: string): void {
+/**
+ * `rootKeyIds`: key IDs of the policy's roots, in slot order. A signer that is neither a
+ * root nor delegated by one did not count towards the threshold: say so, rather than
+ * calling it a root key.
+ */
+export function printValid(r: VerifyResult, file: string, rootKeyIds?: string[]): void {
   const m = r.manifest;
   out(`${file}: OK`);
   if (m) {
@@ -72,7 +78,11 @@ export function printValid(r: VerifyResult, file: string): void {
   }
   for (const s of r.signers ?? []) {
     const c = s.certificate;
-    out(`  signer ${s.keyId ?? "?"}: ${c ? `delegated by root ${c.issuerKeyId ?? "?"}, epoch ${c.epoch ?? "?"}` : "root key"}`);
+    const known = (id: string | null): boolean => rootKeyIds === undefined || (id !== null && rootKeyIds.includes(id));
+    const what = c
+      ? `delegated by root ${c.issuerKeyId ?? "?"}, epoch ${c.epoch ?? "?"}${known(c.issuerKeyId) ? "" : " (not one of the given roots: not counted)"}`
+      : known(s.keyId) ? "root key" : "not one of the given roots: not counted";
+    out(`  signer ${s.keyId ?? "?"}: ${what}`);
   }
 }
 
@@ -105,7 +115,7 @@ const command: CommandModule<object, Args> = {
     }
     if (a.json) outJson({ ok: r.valid, file: a.bundle, ...r });
     if (r.valid) {
-      if (!a.json) printValid(r, a.bundle);
+      if (!a.json) printValid(r, a.bundle, policy.roots.map((k) => keyIdHex(k)));
       return;
     }
     err(rejectionLine(r));
