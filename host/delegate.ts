@@ -89,6 +89,6 @@ export function checkCertificateBytes(bytes: Uint8Array, what: string): ReturnTy
   try {
     return parseCertificate(bytes);
   } catch (e) {
-    throw new FwsealError("INPUT_UNREADABLE", `${what}: not a fwseal delegation certificate (${(e as Error).message})`);
+    throw new FwsealError("KEY_CORRUPT", `${what}: not a fwseal delegation certificate (${(e as Error).message})`);
   }
 }

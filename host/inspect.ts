@@ -10,6 +10,7 @@ import { keyIdHex } from "./keys.js";
 import { CborTagged, decodeItem, decodeOne, type CborValue } from "./cbor-generic.js";
 import { FwsealError, inputError } from "./errors.js";
 import { exitCodeForReason } from "./exit-codes.js";
+import { decodeRootStatement } from "./root-rotation.js";
 
 const ENCODING_NAMES = ["raw", "compressed", "encrypted", "delta"];
 const ALG_NAMES: Record<string, string> = { "-19": "Ed25519", "-8": "EdDSA" };
@@ -217,6 +218,14 @@ export function inspectBytes(head: Uint8Array, fileSize: number): InspectResult 
     if (env.tag === CoseTag.SIGN1 && bytes(mmap.get(CertKey.PUBLIC_KEY), 32)) {
       throw malformed("this is a delegation certificate (fwseal delegate), not a bundle");
     }
+    let statement = false;
+    try {
+      decodeRootStatement(head.subarray(0, top.end));
+      statement = true;
+    } catch {
+      statement = false;
+    }
+    if (statement) throw malformed("this is a root-retirement statement (check it with fwseal retire-root --check), not a bundle");
     throw malformed("the signed payload is not a fwseal manifest (not a bundle)");
   }
   const signers: SignerInfoView[] = [];

@@ -358,7 +358,7 @@ function certSubjectCheck(cert: Uint8Array, publicKey: Uint8Array, what: string)
   try {
     subject = parseCertificate(cert).body.publicKey;
   } catch (e) {
-    throw new FwsealError("INPUT_UNREADABLE", `${what}: not a fwseal delegation certificate (${(e as Error).message})`);
+    throw new FwsealError("KEY_CORRUPT", `${what}: not a fwseal delegation certificate (${(e as Error).message})`);
   }
   if (!Buffer.from(subject).equals(Buffer.from(publicKey))) {
     throw new FwsealError("KEY_WRONG_TYPE", `${what}: certifies key ${toHex(keyId(subject, nodeSha256))}, not the signing key ${toHex(keyId(publicKey, nodeSha256))}`);

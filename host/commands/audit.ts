@@ -1,7 +1,7 @@
 // fwseal audit verify|list: check and read the hash-chained signing log.
 import type { CommandModule, Argv } from "yargs";
 import { verifyAuditLog, listAuditLog, formatAuditRecord, auditLogPath, AUDIT_LOG_ENV } from "../audit.js";
-import { out, outJson, err, setExitCode } from "../cli-support.js";
+import { out, outJson, setExitCode } from "../cli-support.js";
 import { FwsealError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 
@@ -39,9 +39,10 @@ const verify: CommandModule<object, VerifyArgs> = {
       out(`${log}: OK, ${r.records} record(s), head ${r.head}`);
       return;
     }
-    for (const p of r.problems.slice(1)) err(`fwseal: ${log}: line ${p.line}: ${p.problem}`);
+    // One line (the CLI's error contract): the first problem, and how many more --json lists.
     const first = r.problems[0];
-    throw new FwsealError("BUNDLE_REJECTED", `${log}: line ${first.line}: ${first.problem}`, { exitCode: ExitCode.TRUST });
+    const more = r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problem(s): fwseal audit verify --json lists them)` : "";
+    throw new FwsealError("BUNDLE_REJECTED", `${log}: line ${first.line}: ${first.problem}${more}`, { exitCode: ExitCode.TRUST });
   }
 };
 

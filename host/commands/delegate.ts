@@ -37,7 +37,7 @@ const command: CommandModule<object, Args> = {
       .option("pub", { type: "string", demandOption: true, description: "Release public key (.pub, or 64 hex digits)" })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "Certificate file to write" })
       .option("not-before", { type: "string", description: "Valid from (ISO 8601 date/time or seconds since 1970)" })
-      .option("not-after", { type: "string", description: "Valid until (ISO 8601 date/time or seconds since 1970)" })
+      .option("not-after", { type: "string", description: "Valid until, inclusive (ISO 8601 date/time or seconds since 1970; a bare date means the end of that day, UTC)" })
       .option("epoch", { type: "number", default: 0, description: "Key epoch; devices reject epochs below their minimum" })
       .option("vendor", { type: "string", description: "Restrict to a vendor (domain name or UUID)" })
       .option("class", { type: "string", array: true, description: "Restrict to device class(es) (name or UUID; repeatable, needs --vendor for names)" })
@@ -53,7 +53,8 @@ const command: CommandModule<object, Args> = {
       subject,
       epoch: parseUint(a.epoch, "--epoch"),
       notBefore: a["not-before"] !== undefined ? parseTime(a["not-before"], "--not-before") : undefined,
-      notAfter: a["not-after"] !== undefined ? parseTime(a["not-after"], "--not-after") : undefined,
+      // A bare date is the whole day, inclusive: --not-after 2027-12-31 = until 2027-12-31T23:59:59Z.
+      notAfter: a["not-after"] !== undefined ? parseTime(a["not-after"], "--not-after") + (/^\d{4}-\d{2}-\d{2}$/.test(a["not-after"]) ? 86399 : 0) : undefined,
       vendor: a.vendor,
       classes: asList(a.class),
       output: a.output
