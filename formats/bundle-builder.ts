@@ -1,10 +1,10 @@
 // Builds bundles (formats/SPEC.md §1): envelope || chunk[0] || ... || chunk[n-1].
 // Streaming: the image is read twice, chunk by chunk (back to front for the chain, then
 // front to back for output); memory is one chunk plus 32 bytes per chunk.
-import { Cbor, CborMap } from "./cbor-encode.js";
+import { Cbor } from "./cbor-encode.js";
 import { ImageReader, chunkDataLen, chunkGeometry, computeChain, ChunkGeometry, ZERO_HASH } from "./chunk-chain.js";
 import { EnvelopeOptions, EnvelopeSigner, SignerInfo, UnsignedEnvelope, attachSignatures, buildUnsignedEnvelope } from "./cose.js";
-import { Manifest, Provenance, encodeManifest } from "./manifest.js";
+import { Manifest, encodeManifest } from "./manifest.js";
 import { defaultSha256, Sha256Fn } from "./keyid.js";
 import { Limits } from "./limits.js";
 
@@ -18,22 +18,14 @@ export function imageSourceFromBytes(image: Uint8Array): ImageSource {
   return { size: image.length, read: (off, dst, dstOff, len) => dst.set(image.subarray(off, off + len), dstOff) };
 }
 
-export interface BundleOptions {
-  vendorId: Uint8Array;
-  classId: Uint8Array;
-  sequence: number;
-  version: string;
+/** The manifest fields a caller chooses (formats/manifest.ts); the builder computes the rest. */
+type CallerManifestFields = "vendorId" | "classId" | "sequence" | "version" | "payloadEncoding" | "encodingParams" |
+  "provenance" | "sbomDigest" | "releaseNotes" | "keyEpochFloor" | "crit";
+
+export interface BundleOptions extends Pick<Manifest, CallerManifestFields> {
   /** Default 4096. */
   chunkSize?: number;
-  payloadEncoding?: number;
-  encodingParams?: CborMap;
-  provenance?: Provenance;
-  sbomDigest?: Uint8Array;
-  releaseNotes?: string;
-  keyEpochFloor?: number;
-  /** Manifest crit list (key 16). */
-  crit?: number[];
-  /** Unknown manifest keys (tests / forward compatibility). */
+  /** Unknown manifest keys (tests / forward compatibility): Manifest.extra. */
   extraManifest?: Map<number, Cbor>;
   /** Envelope options: forceSign (COSE_Sign with one signer), alg, header crit. */
   envelope?: EnvelopeOptions;

@@ -1,23 +1,13 @@
 // CLI helpers shared by commands that take keys: --key/--cert pairing, --root lists.
-import * as fsp from "node:fs/promises";
 import { keyIdHex } from "./keys.js";
 import { loadSigner, loadPublicKeySpec, closeSigners, withCertificate, type LoadedSigner } from "./signer-loader.js";
 import { checkCertificateBytes } from "./delegate.js";
-import { FwsealError, inputError } from "./errors.js";
+import { FwsealError } from "./errors.js";
+import { readInput } from "./input-file.js";
 
 export function asList(v: string | string[] | undefined): string[] {
   if (v === undefined) return [];
   return Array.isArray(v) ? v : [v];
-}
-
-export async function readInput(path: string): Promise<Uint8Array> {
-  try {
-    const st = await fsp.stat(path);
-    if (st.isDirectory()) throw Object.assign(new Error(), { code: "EISDIR" });
-    return new Uint8Array(await fsp.readFile(path));
-  } catch (e) {
-    throw inputError(path, e);
-  }
 }
 
 /**

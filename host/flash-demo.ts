@@ -85,8 +85,9 @@ async function startDevice(ctx: Ctx, stateDir: string, lineRate: number): Promis
   const onLine = (line: string): void => {
     const m = /serial port (\S+)/.exec(line);
     if (m && !port) {
-      port = m[1];
-      ctx.w(`${line}\n`);
+      // device-sim prints an absolute path; the transcript shows it relative to the demo dir
+      port = rel(ctx, path.resolve(ctx.dir, m[1]));
+      ctx.w(`${line.replace(m[1], port)}\n`);
     } else if (line.trim()) ctx.deviceLog.push(line.replace(/^device-sim: /, ""));
   };
   const feed = (b: Buffer): void => {
@@ -106,7 +107,7 @@ async function startDevice(ctx: Ctx, stateDir: string, lineRate: number): Promis
     await new Promise((r) => setTimeout(r, 20));
   }
   await new Promise((r) => setTimeout(r, 100));
-  return { port: path.relative(ctx.dir, path.resolve(ctx.dir, port)), proc };
+  return { port, proc };
 }
 
 /** Runs the demo; resolves to an exit code (0 = every step did what it should). */

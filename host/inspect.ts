@@ -9,6 +9,7 @@ import { formatUuid } from "../formats/uuid.js";
 import { keyIdHex } from "./keys.js";
 import { CborTagged, decodeItem, decodeOne, type CborValue } from "./cbor-generic.js";
 import { FwsealError, inputError } from "./errors.js";
+import { openInput } from "./input-file.js";
 import { exitCodeForReason } from "./exit-codes.js";
 import { decodeRootStatement } from "./root-rotation.js";
 
@@ -260,15 +261,8 @@ export function inspectBytes(head: Uint8Array, fileSize: number): InspectResult 
 
 /** Describe the bundle file at `path` (reads only its first MAX_ENVELOPE bytes). */
 export async function inspect(path: string): Promise<InspectResult> {
-  let fh: fsp.FileHandle;
+  const { fh, stat: st } = await openInput(path);
   try {
-    fh = await fsp.open(path, "r");
-  } catch (e) {
-    throw inputError(path, e);
-  }
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw inputError(path, Object.assign(new Error(), { code: "EISDIR" }));
     const buf = Buffer.alloc(Math.min(Limits.MAX_ENVELOPE, st.size));
     const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
     return inspectBytes(new Uint8Array(buf.buffer, buf.byteOffset, bytesRead), st.size);

@@ -27,10 +27,11 @@ import { Reason, reasonName } from "../formats/reasons.js";
 import { formatUuid, vendorUuid, classUuid } from "../formats/uuid.js";
 import { prepareBundle, writeBundle, type BundleOptions, type ImageSource } from "../formats/bundle-builder.js";
 import { AtomicFile } from "./atomic-write.js";
-import { FwsealError, inputError, rejectionError } from "./errors.js";
+import { openInput } from "./input-file.js";
+import { FwsealError, rejectionError } from "./errors.js";
 import { ExitCode } from "./exit-codes.js";
 import { createNodePrimitives } from "./node-primitives.js";
-import { verifyBlocks, type VerifyPolicy, type VerifyResult } from "./verify.js";
+import { verifyBlocks, type ManifestSummary, type VerifyPolicy, type VerifyResult } from "./verify.js";
 import type { Signer } from "./signer.js";
 
 export const DRAFT_MAGIC = "fwseal/draft/v1";
@@ -54,17 +55,8 @@ export interface DraftPolicy {
   signers?: string[];
 }
 
-export interface DraftManifestSummary {
-  vendorId: string;
-  classId: string;
-  sequence: number;
-  version: string;
-  imageSize: number;
-  chunkSize: number;
-  chunkCount: number;
-  chainHead: string;
-  keyEpochFloor: number | null;
-}
+/** The manifest fields `verify` reports, read from a draft's (not yet signed) payload. */
+export type DraftManifestSummary = Omit<ManifestSummary, "payloadEncoding">;
 
 export interface Draft {
   path: string;
@@ -145,17 +137,10 @@ function summarizeManifest(payload: Uint8Array, path: string): DraftManifestSumm
 
 /** Parse a draft's header (the chunk stream is only measured, not read). */
 export async function readDraft(path: string): Promise<Draft> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(path, "r");
-  } catch (e) {
-    throw inputError(path, e);
-  }
+  const { fh, stat: st } = await openInput(path);
   let head: Buffer;
   let fileSize: number;
   try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw inputError(path, Object.assign(new Error(), { code: "EISDIR" }));
     fileSize = st.size;
     head = Buffer.alloc(Math.min(fileSize, MAX_DRAFT_HEADER));
     await fh.read(head, 0, head.length, 0);
@@ -210,12 +195,7 @@ export async function readDraft(path: string): Promise<Draft> {
 
 /** Stream the draft's chunk bytes (everything after the header) in blocks. */
 async function* chunkStream(d: Draft): AsyncGenerator<Uint8Array> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(d.path, "r");
-  } catch (e) {
-    throw inputError(d.path, e);
-  }
+  const { fh } = await openInput(d.path);
   try {
     let pos = d.headerLength;
     const buf = Buffer.allocUnsafe(BLOCK);
@@ -309,16 +289,9 @@ export async function createDraft(opts: DraftOptions): Promise<DraftResult> {
   } catch (e) {
     throw new FwsealError("USAGE", (e as Error).message);
   }
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(opts.image, "r");
-  } catch (e) {
-    throw inputError(opts.image, e);
-  }
+  const { fh, stat: st } = await openInput(opts.image, { regularFile: true });
   let out: AtomicFile | null = null;
   try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw inputError(opts.image, Object.assign(new Error(), { code: st.isDirectory() ? "EISDIR" : "EINVAL" }));
     if (st.size < 1) throw new FwsealError("INPUT_UNREADABLE", `${opts.image}: image is empty`);
     const src = fileSource(fh, st.size);
     const { image: _i, output: _o, vendor: _v, deviceClass: _c, policy: _p, overwrite: _w, ...manifestOpts } = opts;

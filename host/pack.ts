@@ -14,6 +14,7 @@ import { buildUnsignedEnvelope, attachSignatures, type EnvelopeOptions } from ".
 import { vendorUuid, classUuid } from "../formats/uuid.js";
 import { AtomicFile, assertOutputNotInput } from "./atomic-write.js";
 import { FwsealError, inputError } from "./errors.js";
+import { openInput } from "./input-file.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "./signer.js";
 
@@ -71,12 +72,7 @@ const nodeSha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha
 
 /** SHA-256 of a file, streaming (for --sbom). */
 export async function sha256File(path: string): Promise<Uint8Array> {
-  let fh: fsp.FileHandle;
-  try {
-    fh = await fsp.open(path, "r");
-  } catch (e) {
-    throw inputError(path, e);
-  }
+  const { fh } = await openInput(path);
   try {
     const h = createHash("sha256");
     const buf = Buffer.allocUnsafe(1 << 20);
@@ -120,16 +116,9 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   const vendorId = toUuid(opts.vendor, "vendor");
   const classId = toUuid(opts.deviceClass, "class", vendorId);
 
-  let img: fsp.FileHandle;
-  try {
-    img = await fsp.open(opts.image, "r");
-  } catch (e) {
-    throw inputError(opts.image, e);
-  }
+  const { fh: img, stat: st } = await openInput(opts.image, { regularFile: true });
   let outFile: AtomicFile | null = null;
   try {
-    const st = await img.stat();
-    if (!st.isFile()) throw inputError(opts.image, Object.assign(new Error(), { code: st.isDirectory() ? "EISDIR" : "EINVAL" }));
     const imageSize = st.size;
     if (imageSize < 1) throw new FwsealError("INPUT_UNREADABLE", `${opts.image}: image is empty`);
     const chunkCount = Math.ceil(imageSize / cs);

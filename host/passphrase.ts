@@ -78,14 +78,19 @@ export async function getNewPassphrase(src: PassphraseSource, what: string): Pro
   return p;
 }
 
-async function readPassphraseFile(file: string): Promise<string> {
+/** The first line of a secret file (passphrase file, PKCS#11 pin-source); may be "". */
+export async function readSecretLine(file: string): Promise<string> {
   let text: string;
   try {
     text = await fsp.readFile(file, "utf8");
   } catch (e) {
     throw inputError(file, e);
   }
-  const line = text.split(/\r?\n/)[0];
+  return text.split(/\r?\n/)[0];
+}
+
+async function readPassphraseFile(file: string): Promise<string> {
+  const line = await readSecretLine(file);
   if (line.length === 0) throw new FwsealError("KEY_PASSPHRASE", `${file}: passphrase file is empty`);
   return line;
 }

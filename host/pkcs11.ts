@@ -6,11 +6,10 @@
 // from a flag or the URI itself (pin-value would land in shell history and `ps`).
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
 import { createRequire } from "node:module";
 import type * as Pkcs11Types from "pkcs11js";
-import { FwsealError, inputError } from "./errors.js";
-import { promptHidden } from "./passphrase.js";
+import { FwsealError } from "./errors.js";
+import { promptHidden, readSecretLine } from "./passphrase.js";
 import type { Signer } from "./signer.js";
 
 export const PKCS11_PIN_ENV = "FWSEAL_PKCS11_PIN";
@@ -201,13 +200,7 @@ export function resolveModulePath(u: Pkcs11Uri): string {
 export async function resolvePin(u: Pkcs11Uri, tokenLabel: string, opts: { prompt?: boolean } = {}): Promise<string> {
   if (u.pinSource !== undefined) {
     const file = u.pinSource.startsWith("file:") ? u.pinSource.slice(5).replace(/^\/\/(?=\/)/, "") : u.pinSource;
-    let text: string;
-    try {
-      text = await fsp.readFile(file, "utf8");
-    } catch (e) {
-      throw inputError(file, e);
-    }
-    const line = text.split(/\r?\n/)[0];
+    const line = await readSecretLine(file);
     if (line === "") throw new FwsealError("KEY_TOKEN", `${file}: PIN file is empty`);
     return line;
   }

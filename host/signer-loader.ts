@@ -25,14 +25,17 @@ export interface LoadedSigner extends Signer {
   close(): void;
 }
 
-class FileSigner implements LoadedSigner {
-  readonly source: KeySource = "file";
+// A key file's LocalSigner or a token's Pkcs11Signer, labelled with where it came from.
+// Only the token holds something to release (its session).
+class SourcedSigner implements LoadedSigner {
+  readonly source: KeySource;
   readonly publicKey: Uint8Array;
   readonly certificate?: Uint8Array;
   readonly spec: string;
-  private readonly inner: LocalSigner;
+  private readonly inner: LocalSigner | Pkcs11Signer;
 
-  constructor(inner: LocalSigner, spec: string) {
+  constructor(source: KeySource, inner: LocalSigner | Pkcs11Signer, spec: string) {
+    this.source = source;
     this.inner = inner;
     this.spec = spec;
     this.publicKey = inner.publicKey;
@@ -45,43 +48,13 @@ class FileSigner implements LoadedSigner {
     return this.inner.sign(message);
   }
   close(): void {
-    /* nothing held */
+    if (this.inner instanceof Pkcs11Signer) this.inner.close();
   }
   toJSON(): object {
     return { spec: this.spec, keyId: this.keyId };
   }
   [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return `FileSigner(${this.keyId})`;
-  }
-}
-
-class TokenSigner implements LoadedSigner {
-  readonly source: KeySource = "pkcs11";
-  readonly publicKey: Uint8Array;
-  readonly certificate?: Uint8Array;
-  readonly spec: string;
-  private readonly inner: Pkcs11Signer;
-
-  constructor(inner: Pkcs11Signer, spec: string) {
-    this.inner = inner;
-    this.spec = spec;
-    this.publicKey = inner.publicKey;
-    if (inner.certificate !== undefined) this.certificate = inner.certificate;
-  }
-  get keyId(): string {
-    return keyIdHex(this.publicKey);
-  }
-  sign(message: Uint8Array): Promise<Uint8Array> {
-    return this.inner.sign(message);
-  }
-  close(): void {
-    this.inner.close();
-  }
-  toJSON(): object {
-    return { spec: this.spec, keyId: this.keyId };
-  }
-  [Symbol.for("nodejs.util.inspect.custom")](): string {
-    return `TokenSigner(${this.keyId})`;
+    return `${this.source === "pkcs11" ? "TokenSigner" : "FileSigner"}(${this.keyId})`;
   }
 }
 
@@ -89,10 +62,10 @@ class TokenSigner implements LoadedSigner {
 export async function loadSigner(spec: string, opts: LoadSignerOptions = {}): Promise<LoadedSigner> {
   if (isPkcs11Uri(spec)) {
     const s = await openPkcs11Signer(spec, { certificate: opts.certificate, prompt: opts.prompt });
-    return new TokenSigner(s, spec);
+    return new SourcedSigner("pkcs11", s, spec);
   }
   const key = await loadPrivateKey(spec, { passphraseFile: opts.passphraseFile, prompt: opts.prompt });
-  return new FileSigner(new LocalSigner(key, opts.certificate), spec);
+  return new SourcedSigner("file", new LocalSigner(key, opts.certificate), spec);
 }
 
 /** A public key from a .pub/.key file, 64 hex digits, or a `pkcs11:` URI (reads CKA_EC_POINT). */

@@ -11,6 +11,7 @@ import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../devic
 import { createNodePrimitives } from "./node-primitives.js";
 import { inspectBytes, type SignerInfoView } from "./inspect.js";
 import { FwsealError, inputError } from "./errors.js";
+import { openInput } from "./input-file.js";
 import type { Primitives } from "../device-sim/core/primitives.js";
 
 /** Bytes per read from a bundle file. */
@@ -426,15 +427,8 @@ export async function verifyBlocks(blocks: AsyncIterable<Uint8Array>, policy: Ve
 
 /** Verify the bundle file at `path`. */
 export async function verifyFile(path: string, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
-  let fh: fsp.FileHandle;
+  const { fh, stat: st } = await openInput(path);
   try {
-    fh = await fsp.open(path, "r");
-  } catch (e) {
-    throw inputError(path, e);
-  }
-  try {
-    const st = await fh.stat();
-    if (st.isDirectory()) throw inputError(path, Object.assign(new Error(), { code: "EISDIR" }));
     return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, hooks, st.size);
   } catch (e) {
     if (e instanceof FwsealError) throw e;

@@ -122,6 +122,7 @@ describe("README: a release, start to finish", () => {
           }
         });
       });
+      expect(path.isAbsolute(port), port).toBe(true); // usable from any directory
       const f = fwseal(["flash", "fw.fwb", "--port", port, "--reboot"]);
       expect(f.code, f.stderr).toBe(0);
       expect(f.stdout).toMatch(/installed 1\.4\.2/);

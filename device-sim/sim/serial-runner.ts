@@ -18,11 +18,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Creates two linked ptys with socat; the links live in `dir`. */
+/**
+ * Creates two linked ptys with socat; the links live in `dir`. Their paths are absolute, so
+ * a path printed for the user works from any working directory.
+ */
 export async function createPtyPair(dir: string, hostName = "dev-host", deviceName = "dev-device"): Promise<PtyPair> {
   fs.mkdirSync(dir, { recursive: true });
-  const hostPath = path.join(dir, hostName);
-  const devicePath = path.join(dir, deviceName);
+  const hostPath = path.resolve(dir, hostName);
+  const devicePath = path.resolve(dir, deviceName);
   for (const p of [hostPath, devicePath]) fs.rmSync(p, { force: true });
   const proc = spawn("socat", ["-d", "-d", `pty,raw,echo=0,link=${hostPath}`, `pty,raw,echo=0,link=${devicePath}`], { stdio: ["ignore", "ignore", "pipe"] });
   let log = "";

@@ -4,7 +4,7 @@
 import type { CommandModule } from "yargs";
 import { addSignature, draftSummary } from "../offline.js";
 import { loadPublicKeySpec } from "../signer-loader.js";
-import { readInput } from "../cli-keys.js";
+import { readInput } from "../input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../audit.js";
 import { out, outJson } from "../cli-support.js";
 import { FwsealError } from "../errors.js";

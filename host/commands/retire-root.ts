@@ -4,7 +4,8 @@
 import type { CommandModule } from "yargs";
 import { createRootRetirement, decodeRootStatement, checkRootStatement } from "../root-rotation.js";
 import { loadSigner, loadPublicKeySpec, closeSigners } from "../signer-loader.js";
-import { loadRoots, asList, parseUint, readInput } from "../cli-keys.js";
+import { loadRoots, asList, parseUint } from "../cli-keys.js";
+import { readInput } from "../input-file.js";
 import { writeFileAtomic } from "../atomic-write.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../audit.js";
 import { keyIdHex } from "../keys.js";

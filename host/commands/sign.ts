@@ -3,7 +3,7 @@
 import type { CommandModule } from "yargs";
 import { signDraft, draftSummary } from "../offline.js";
 import { loadSigner, closeSigners } from "../signer-loader.js";
-import { readInput } from "../cli-keys.js";
+import { readInput } from "../input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../audit.js";
 import { out, outJson } from "../cli-support.js";
 

@@ -30,7 +30,7 @@ fi
 CC=arm-none-eabi-gcc
 ARCH=(-mcpu=cortex-m3 -mthumb)
 CFLAGS=("${ARCH[@]}" -Os -g0 -std=gnu99 -ffunction-sections -fdata-sections -fno-common
-  -ffile-prefix-map="$root"=. -I"$out" -I"$here")
+  -ffile-prefix-map="$root"=. -I"$out" -I"$here" -I"$root/device-sim/native")
 
 # Duktape with our overrides at duk_config.h's __OVERRIDE_DEFINES__ hook. duktape.h includes
 # "duk_config.h" from its own directory, so both headers are copied next to each other.
@@ -55,8 +55,8 @@ for src in startup board heap flash main; do
   $CC "${CFLAGS[@]}" -Wall -Wextra -c "$here/$src.c" -o "$out/$src.o"
   objs+=("$out/$src.o")
 done
-# SHA-256 is the hot primitive: -O2 for it alone
-$CC "${CFLAGS[@]}" -O2 -Wall -Wextra -c "$here/sha256.c" -o "$out/sha256.o"
+# SHA-256 is the hot primitive: -O2 for it alone (shared with device-sim/duk-runner)
+$CC "${CFLAGS[@]}" -O2 -Wall -Wextra -c "$root/device-sim/native/sha256.c" -o "$out/sha256.o"
 $CC "${CFLAGS[@]}" -c "$out/js_sources.c" -o "$out/js_sources.o"
 objs+=("$out/sha256.o" "$out/js_sources.o")
 

@@ -1,7 +1,8 @@
-/* SHA-256 (FIPS 180-4), one-shot, no allocation: the firmware's native primitive behind
-   the core's sha256(buf, off, len, out). Rounds unrolled by 16 with
-   renamed variables; compiled at -O2. */
-#include "board.h"
+/* SHA-256 (FIPS 180-4), one-shot, no allocation: the native primitive behind the core's
+   sha256(buf, off, len, out), for the MCU firmware (hw-test/mcu/build.sh, -O2 on the
+   Cortex-M3) and the host's duk-capped (device-sim/duk-runner/build.sh). Rounds unrolled
+   by 16 with renamed variables. */
+#include "sha256.h"
 #include <string.h>
 
 static const uint32_t K[64] = {
@@ -31,8 +32,12 @@ static const uint32_t K[64] = {
 
 static uint32_t load_be32(const uint8_t *p) {
   uint32_t v;
-  memcpy(&v, p, 4); /* Cortex-M3 loads unaligned words; REV swaps the bytes */
+  memcpy(&v, p, 4); /* Cortex-M3 (and x86) load unaligned words; REV swaps the bytes */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  return v;
+#else
   return __builtin_bswap32(v);
+#endif
 }
 
 static void compress(uint32_t h[8], const uint8_t *p) {
