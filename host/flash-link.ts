@@ -3,6 +3,7 @@
 // own framing (COBS + CRC-32) so both ends encode frames with the same code.
 // Everything the device sends is attacker-controlled: replies are length-checked before
 // any field is read.
+import * as fs from "node:fs";
 import { SerialPort } from "serialport";
 import { createFrameDecoder, createFrameEncoder } from "../device-sim/core/framing.js";
 import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, getU16, getU32, getU53, putU32 } from "../device-sim/core/protocol.js";
@@ -79,6 +80,10 @@ export class DeviceLink {
     const ws = this.waiters;
     this.waiters = [];
     for (const w of ws) w.fn(null);
+    this.outQueue = [];
+    const ds = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const d of ds) d();
   }
 
   private onData(b: Buffer): void {
@@ -105,10 +110,51 @@ export class DeviceLink {
     if (r.type === Msg.R_ACK || r.type === Msg.R_NAK || r.type === Msg.R_ERROR) this.queue.push(r);
   }
 
+  // Writes bypass the binding's poller when the port exposes its descriptor:
+  // @serialport/bindings-cpp 13 polls "writable" INSTEAD of "readable" while a write waits
+  // for room (Poller::poll restarts uv_poll with the new event only), so on a slow link
+  // with a full DATA window (QEMU's pty) replies were read only in clumps and the line
+  // idled. Here a write that meets a full buffer (EAGAIN) retries on a short timer instead.
+  private outQueue: Buffer[] = [];
+  private writing = false;
+  private drainWaiters: (() => void)[] = [];
+
   private writeRaw(bytes: Uint8Array): void {
     if (this.closedError) return;
     this.stats.wireOut += bytes.length;
-    this.port.write(Buffer.from(bytes));
+    const fd = (this.port.port as unknown as { fd?: unknown } | undefined)?.fd;
+    if (typeof fd !== "number") {
+      this.port.write(Buffer.from(bytes));
+      return;
+    }
+    this.outQueue.push(Buffer.from(bytes));
+    this.pump(fd);
+  }
+
+  private pump(fd: number): void {
+    if (this.writing) return;
+    const b = this.outQueue[0];
+    if (!b || this.closedError) {
+      this.outQueue = [];
+      const ds = this.drainWaiters;
+      this.drainWaiters = [];
+      for (const d of ds) d();
+      return;
+    }
+    this.writing = true;
+    fs.write(fd, b, 0, b.length, null, (err, n) => {
+      this.writing = false;
+      if (err && err.code !== "EAGAIN" && err.code !== "EWOULDBLOCK" && err.code !== "EINTR") {
+        this.fail(new FwsealError("DEVICE", `${this.path}: ${err.message}`, { cause: err }));
+        this.pump(fd);
+        return;
+      }
+      const wrote = err ? 0 : n;
+      if (wrote >= b.length) this.outQueue.shift();
+      else if (wrote > 0) this.outQueue[0] = b.subarray(wrote);
+      if (wrote < b.length) setTimeout(() => this.pump(fd), 2);
+      else this.pump(fd);
+    });
   }
 
   private sendBody(len: number): void {
@@ -191,10 +237,16 @@ export class DeviceLink {
 
   async drain(): Promise<void> {
     if (this.closedError) return;
+    if (this.writing || this.outQueue.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    if (this.closedError) return;
     await new Promise<void>((resolve) => this.port.drain(() => resolve()));
   }
 
   async close(): Promise<void> {
+    // Let queued bytes reach the port (bounded: a stuck line must not hang the close).
+    if (!this.closedError && (this.writing || this.outQueue.length > 0)) {
+      await Promise.race([new Promise<void>((resolve) => this.drainWaiters.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+    }
     this.closedError ??= new FwsealError("DEVICE", `${this.path}: closed`);
     if (!this.port.isOpen) return;
     await new Promise<void>((resolve) => this.port.close(() => resolve()));

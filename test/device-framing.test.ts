@@ -78,6 +78,87 @@ describe("COBS framing", () => {
   });
 });
 
+// Reference decoder: the straightforward byte-at-a-time COBS + CRC receiver the fast one
+// replaced (one state step per byte, CRC computed over the body at the delimiter).
+function referenceFrames(maxBody: number, wire: Uint8Array): { frames: Uint8Array[]; dropped: number } {
+  const cap = maxBody + 4;
+  const data = new Uint8Array(cap);
+  const out: Uint8Array[] = [];
+  let n = 0, remaining = 0, prevCode = 0, bad = false, dropped = 0;
+  const put = (b: number) => {
+    if (n < cap) data[n++] = b;
+    else bad = true;
+  };
+  for (const b of wire) {
+    if (b === 0) {
+      if (n === 0 && prevCode === 0) {
+        // empty frame
+      } else if (bad || remaining !== 0 || n < 5) dropped++;
+      else {
+        const bodyLen = n - 4;
+        const want = (data[bodyLen] | (data[bodyLen + 1] << 8) | (data[bodyLen + 2] << 16) | (data[bodyLen + 3] << 24)) >>> 0;
+        if (zlib.crc32(data.subarray(0, bodyLen)) === want) out.push(data.slice(0, bodyLen));
+        else dropped++;
+      }
+      n = 0; remaining = 0; prevCode = 0; bad = false;
+    } else if (remaining === 0) {
+      if (prevCode !== 0 && prevCode !== 0xff) put(0);
+      prevCode = b;
+      remaining = b - 1;
+    } else {
+      put(b);
+      remaining--;
+    }
+  }
+  return { frames: out, dropped };
+}
+
+describe("COBS decoder against the byte-at-a-time reference", () => {
+  it("agrees on streams of valid, damaged, oversized and noise frames, split anywhere", () => {
+    const enc = createFrameEncoder(3000);
+    const piece = fc.oneof(
+      // a valid frame (zero-dense or sparse body), optionally damaged
+      fc.record({
+        body: fc.oneof(fc.uint8Array({ minLength: 0, maxLength: 1200 }), fc.array(fc.constantFrom(0, 0, 1, 0xff, 7), { maxLength: 700 }).map((a) => Uint8Array.from(a))),
+        flip: fc.integer({ min: -3, max: 2000 }),
+        cut: fc.integer({ min: -3, max: 2000 })
+      }).map(({ body, flip, cut }) => {
+        enc.body.set(body);
+        const w = enc.wire.slice(0, enc.encode(body.length));
+        if (flip >= 0 && flip < w.length - 1) w[flip] ^= 1 << (flip & 7);
+        if (cut >= 0 && cut < w.length - 1) return Uint8Array.of(...w.subarray(0, cut), 0);
+        return w;
+      }),
+      fc.uint8Array({ maxLength: 40 }) // line noise
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), fc.integer({ min: 1, max: 600 }), fc.constantFrom(100, 1000, 3000), (pieces, step, maxBody) => {
+        const wire = Uint8Array.from(pieces.flatMap((p) => Array.from(p)));
+        const ref = referenceFrames(maxBody, wire);
+        const dec = createFrameDecoder(maxBody);
+        const got: Uint8Array[] = [];
+        for (let off = 0; off < wire.length; off += step) got.push(...frames(dec, wire.subarray(off, Math.min(wire.length, off + step))));
+        expect(got).toEqual(ref.frames);
+        expect(dec.dropped).toBe(ref.dropped);
+      }),
+      { numRuns: 300 }
+    );
+  });
+
+  it("never writes past its buffer (a frame longer than maxBody is dropped, the next one kept)", () => {
+    const enc = createFrameEncoder(600);
+    const long = new Uint8Array(600).fill(9);
+    enc.body.set(long);
+    const w1 = enc.wire.slice(0, enc.encode(600));
+    enc.body.set(long.subarray(0, 96));
+    const w2 = enc.wire.slice(0, enc.encode(96));
+    const dec = createFrameDecoder(96); // buffer 100 bytes: body 96 + CRC fits exactly
+    expect(dec.frame.length).toBe(100);
+    expect(frames(dec, Uint8Array.of(...w1, ...w2))).toEqual([long.subarray(0, 96)]);
+    expect(dec.dropped).toBe(1);
+  });
+});
+
 describe("state area", () => {
   it("keeps the previous record when a write is torn, and alternates copies", () => {
     const flash = new SimFlash({ pageSize: 512, flashSize: 64 * 1024 });

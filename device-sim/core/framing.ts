@@ -11,8 +11,10 @@
 // closure variable is looked up by name. So push() takes a whole buffer per call, keeps
 // its state in locals (written back once at the end), has no function call per byte, and
 // checks the CRC in the same pass that decodes: the register runs over the decoded bytes
-// including the frame's own CRC field and must end at the CRC-32 residue (crc32.ts). The
-// inner loop per data byte: load, zero test, store, table CRC step.
+// including the frame's own CRC field and must end at the CRC-32 residue (crc32.ts). A
+// COBS run of 8 or more bytes is copied natively (set + subarray: one small view object
+// per run, no buffer), leaving one loop of load, zero test and table CRC step per byte
+// (a sentinel zero after the run spares the bounds test).
 // Constrained TS: no exceptions, no allocation per frame.
 
 import { crc32Table, CRC32_RESIDUE } from "./crc32.js";
@@ -45,7 +47,7 @@ function resetStub(): void {}
 // maxBody = largest frame body accepted (without CRC).
 export function createFrameDecoder(maxBody: number): FrameDecoder {
   const cap = maxBody + FRAME_CRC_LEN;
-  const data = new Uint8Array(cap);
+  const data = new Uint8Array(cap + 1); // + the sentinel byte of push()
   const table = crc32Table();
   // Decoder state between calls (push() works on local copies).
   let sN = 0; // decoded bytes so far (body and CRC field)
@@ -55,7 +57,7 @@ export function createFrameDecoder(maxBody: number): FrameDecoder {
   let sBad = 0; // 1: the frame overflowed the buffer: drop it at the delimiter
 
   // Filled in below (Espruino does not hoist function declarations).
-  const dec: FrameDecoder = { frame: data, dropped: 0, consumed: 0, push: pushStub, reset: resetStub };
+  const dec: FrameDecoder = { frame: data.subarray(0, cap), dropped: 0, consumed: 0, push: pushStub, reset: resetStub };
 
   function reset(): void {
     sN = 0;
@@ -84,13 +86,31 @@ export function createFrameDecoder(maxBody: number): FrameDecoder {
         if (stop > end) stop = end;
         const start = i;
         if (bad === 0 && n + stop - i <= cp) {
-          while (i < stop) {
-            const b = buf[i];
-            if (b === 0) break;
-            d[n] = b;
-            c = t[(c ^ b) & 0xff] ^ (c >>> 8);
-            n++;
-            i++;
+          if (stop - i >= 8) {
+            // A long run (the usual case): native copy, then one pass for the CRC and the
+            // zero test. A sentinel zero after the run (d has one spare byte) ends that
+            // loop without a bounds test per byte. Bytes past n are scratch.
+            d.set(buf.subarray(i, stop), n);
+            d[n + stop - i] = 0;
+            let k = n;
+            let b = d[k];
+            while (b !== 0) {
+              c = t[(c ^ b) & 0xff] ^ (c >>> 8);
+              k++;
+              b = d[k];
+            }
+            i += k - n;
+            n = k;
+          } else {
+            // A short run (zero-dense data): the view would cost more than it saves.
+            while (i < stop) {
+              const b = buf[i];
+              if (b === 0) break;
+              d[n] = b;
+              c = t[(c ^ b) & 0xff] ^ (c >>> 8);
+              n++;
+              i++;
+            }
           }
         } else {
           bad = 1; // too long: only look for the delimiter
