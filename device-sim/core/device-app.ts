@@ -125,6 +125,22 @@ function noop(): void {}
 function noopBytes(buf: Uint8Array, off: number, len: number): void {}
 
 // Returns null when the flash geometry cannot hold the layout.
+function initialVerifierConfig(cfg: DeviceConfig): DeviceVerifierConfig {
+  return {
+    primitives: cfg.primitives,
+    roots: cfg.roots,
+    rootCount: cfg.rootCount,
+    rootRetired: cfg.rootRetired,
+    vendorId: cfg.vendorId,
+    classId: cfg.classId,
+    minSequence: 0,
+    minEpoch: 0,
+    threshold: cfg.threshold,
+    now: -1,
+    maxChunkSize: cfg.maxChunkSize
+  };
+}
+
 export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | null {
   const maybeLayout = computeLayout(hal.pageSize, hal.flashSize);
   if (maybeLayout === null) return null;
@@ -132,34 +148,12 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
   const store = createStateStore(hal, layout);
   const st = store.state;
 
-  const vcfg: DeviceVerifierConfig = {
-    primitives: cfg.primitives,
-    roots: cfg.roots,
-    rootCount: cfg.rootCount,
-    rootRetired: cfg.rootRetired,
-    vendorId: cfg.vendorId,
-    classId: cfg.classId,
-    minSequence: 0,
-    minEpoch: 0,
-    threshold: cfg.threshold,
-    now: -1,
-    maxChunkSize: cfg.maxChunkSize
-  };
-  // The boot check does not apply anti-rollback through the verifier (SPEC §8): the device
-  // compares the slot's recorded sequence itself where it matters (fallback).
-  const bcfg: DeviceVerifierConfig = {
-    primitives: cfg.primitives,
-    roots: cfg.roots,
-    rootCount: cfg.rootCount,
-    rootRetired: cfg.rootRetired,
-    vendorId: cfg.vendorId,
-    classId: cfg.classId,
-    minSequence: 0,
-    minEpoch: 0,
-    threshold: cfg.threshold,
-    now: -1,
-    maxChunkSize: cfg.maxChunkSize
-  };
+  // Two configurations, each updated in place from the stored state: the install verifier's
+  // (minimum sequence and epoch set at BEGIN) and the boot check's, which does not apply
+  // anti-rollback through the verifier (SPEC §8): the device compares the slot's recorded
+  // sequence itself where it matters (fallback).
+  const vcfg = initialVerifierConfig(cfg);
+  const bcfg = initialVerifierConfig(cfg);
   const makeVerifier = cfg.createBundleVerifier;
   const makeBootVerifier = cfg.createBootVerifier;
   const verifier: DeviceBundleVerifier = makeVerifier ? makeVerifier(vcfg) : createBundleVerifier(vcfg);
