@@ -1,7 +1,7 @@
 // The constrained-subset checker (scripts/check-subset.mjs): the real device core must be
 // clean, and every forbidden construct in a fixture must be caught, on both sides (TS source
 // with the type checker, emitted ES5 with acorn), so the check cannot silently be a no-op.
-import { describe, it, expect, beforeAll } from "vitest";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
 // @ts-expect-error plain .mjs script without type declarations
 import { checkCore, checkTsSources, checkEmittedJs } from "../scripts/check-subset.mjs";
 // @ts-expect-error plain .mjs script without type declarations
@@ -302,9 +302,6 @@ describe("build-core-es5 and the check-subset CLI", () => {
     expect((err!.problems ?? []).join("\n")).toContain(": " + rule + ": ");
   });
 
-  it("cleans up", () => {
-    rmSync(dir, { recursive: true, force: true });
-    expect(true).toBe(true);
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
 });
 
