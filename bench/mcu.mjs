@@ -15,7 +15,7 @@ import { startMcu, defaultElf } from "../hw-test/mcu/qemu.mjs";
 import { McuConsole, field, pattern } from "../hw-test/mcu/console-client.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const vectors = path.resolve(root, "../shared/vectors");
+const vectors = path.resolve(root, "test/vectors");
 const json = process.argv.includes("--json");
 const INSN_PER_TICK = 40; // 1 GHz virtual instruction clock / 25 MHz timer
 const IMAGE = 65536;

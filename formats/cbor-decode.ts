@@ -1,4 +1,4 @@
-// Strict CBOR reader for the device (CONSTRAINED TS: see /work/shared/CONSTRAINED-TS.md).
+// Strict CBOR reader for the device (CONSTRAINED TS: see docs/CONSTRAINED-TS.md).
 // Reads deterministic CBOR (RFC 8949 §4.2.1) in place from a Uint8Array region: no copies,
 // no allocation after construction, no exceptions. Every input byte is attacker-controlled:
 // each head is bounds-checked against the region end before it is used.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Enforces the constrained subset of /work/shared/CONSTRAINED-TS.md on the device core, twice:
+// Enforces the constrained subset of docs/CONSTRAINED-TS.md on the device core, twice:
 //  (a) over the TypeScript source of every file in the core bundle (the import graph of
 //      device-sim/core/index.ts), with the TypeScript compiler API and its type checker;
 //  (b) over the emitted ES5 JavaScript (build/fwseal-core.js and .min.js), with acorn.

@@ -16,7 +16,7 @@ import { reasonName } from "../formats/reasons.js";
 import { vendorUuid, classUuid } from "../formats/uuid.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const vectors = path.resolve(repo, "../shared/vectors");
+const vectors = path.resolve(repo, "test/vectors");
 
 interface EdVector { name: string; publicKey: string; message: string; signature: string }
 

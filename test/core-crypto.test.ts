@@ -20,7 +20,7 @@ import { generateFieldCode } from "../scripts/gen-ed25519-field.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..");
-const vectors = path.resolve(repo, "../shared/vectors");
+const vectors = path.resolve(repo, "test/vectors");
 
 ed.hashes.sha512 = nobleSha512;
 

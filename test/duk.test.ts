@@ -15,7 +15,7 @@ import { Limits } from "../formats/limits.js";
 import { makeBundleCases, type BundleCase } from "./conformance-fixtures.js";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const vectors = path.resolve(repo, "../shared/vectors");
+const vectors = path.resolve(repo, "test/vectors");
 const CORE_FILES = ["build/fwseal-core.js", "build/fwseal-core.min.js"];
 const vendorUuidBytes = () => vendorUuid("acme.example");
 const classUuidBytes = () => classUuid(vendorUuid("acme.example"), "sensor-v3");

@@ -21,7 +21,7 @@ import { Limits, ALG_ED25519 } from "../formats/limits.js";
 import { primitives, root0, release, image, opts, run, config, VENDOR, CLASS, ed } from "./verifier-fixtures.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const vectors = path.resolve(here, "../../shared/vectors");
+const vectors = path.resolve(here, "vectors");
 const hex = (s: string) => fromHex(s);
 const cborx = new Decoder({ mapsAsObjects: false, useRecords: false });
 

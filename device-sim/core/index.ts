@@ -4,7 +4,7 @@
 //    that defines one global `fwsealCore` = the plain object below (for duk, Espruino, the
 //    MCU firmware's embedded Duktape, and Node via vm). The object is built by hand, as a
 //    plain record of values, so the bundle needs no ESM export getters.
-// Constrained TS (see /work/shared/CONSTRAINED-TS.md); checked by scripts/check-subset.mjs.
+// Constrained TS (see docs/CONSTRAINED-TS.md); checked by scripts/check-subset.mjs.
 // Never `import * as` here or in the core: namespace objects are emitted with getters.
 
 import { Reason, REASON_NAMES, reasonName } from "../../formats/reasons.js";

@@ -36,7 +36,7 @@ interface Mcu {
 }
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const vectors = path.resolve(here, "../../../shared/vectors");
+const vectors = path.resolve(here, "../../test/vectors");
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
 
