@@ -30,8 +30,8 @@ const GOAL_ED_DUK = 0.35;
 // ---- load the core (TypeScript sources, bundled to one ESM module for Node) ----
 
 const CORE_STUB =
-  'import { sha256 } from "./device-sim/core/sha256.js";\n' +
-  'import { ed25519Verify } from "./device-sim/core/ed25519.js";\n' +
+  'import { sha256 } from "./device-sim/core/crypto/sha256.js";\n' +
+  'import { ed25519Verify } from "./device-sim/core/crypto/ed25519.js";\n' +
   "fwsealCrypto = { sha256: sha256, ed25519Verify: ed25519Verify };\n";
 
 async function bundleCore(format) {

@@ -21,11 +21,11 @@ const INSN_PER_TICK = 40; // 1 GHz virtual instruction clock / 25 MHz timer
 const IMAGE = 65536;
 
 if (!fs.existsSync(defaultElf)) execSync("bash hw-test/mcu/build.sh", { cwd: root, stdio: "inherit" });
-if (!fs.existsSync(path.join(root, "dist/host/flash.js"))) execSync("npx tsc -p tsconfig.json", { cwd: root, stdio: "inherit" });
-const { flashDevice } = await import(path.join(root, "dist/host/flash.js"));
-const { buildBundle } = await import(path.join(root, "dist/formats/bundle-builder.js"));
-const { generateKeyPair, LocalSigner } = await import(path.join(root, "dist/host/keys.js"));
-const { vendorUuid, classUuid } = await import(path.join(root, "dist/formats/uuid.js"));
+if (!fs.existsSync(path.join(root, "dist/host/device/flash.js"))) execSync("npx tsc -p tsconfig.json", { cwd: root, stdio: "inherit" });
+const { flashDevice } = await import(path.join(root, "dist/host/device/flash.js"));
+const { buildBundle } = await import(path.join(root, "dist/formats/host-only/bundle-builder.js"));
+const { generateKeyPair, LocalSigner } = await import(path.join(root, "dist/host/keys/keys.js"));
+const { vendorUuid, classUuid } = await import(path.join(root, "dist/formats/host-only/uuid.js"));
 const { createHash } = await import("node:crypto");
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

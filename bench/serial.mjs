@@ -15,15 +15,15 @@ const imp = (p) => import(pathToFileURL(path.join(dist, p)).href);
 const BAUD = Number(process.env.BENCH_BAUD ?? 115200);
 const SIZE = Number(process.env.BENCH_IMAGE ?? 256 * 1024);
 
-if (!fs.existsSync(path.join(dist, "host/flash.js"))) {
+if (!fs.existsSync(path.join(dist, "host/device/flash.js"))) {
   console.error("bench/serial.mjs: dist/ missing: run `npm run build` first");
   process.exit(1);
 }
-const { buildBundle } = await imp("formats/bundle-builder.js");
-const { buildCertificate } = await imp("formats/cert.js");
-const { vendorUuid, classUuid } = await imp("formats/uuid.js");
-const { generateKeyPair, LocalSigner } = await imp("host/keys.js");
-const { flashDevice } = await imp("host/flash.js");
+const { buildBundle } = await imp("formats/host-only/bundle-builder.js");
+const { buildCertificate } = await imp("formats/host-only/certificate.js");
+const { vendorUuid, classUuid } = await imp("formats/host-only/uuid.js");
+const { generateKeyPair, LocalSigner } = await imp("host/keys/keys.js");
+const { flashDevice } = await imp("host/device/flash.js");
 const { SimDevice } = await imp("device-sim/sim/sim-device.js");
 const { createPtyPair, attachDevice } = await imp("device-sim/sim/serial-runner.js");
 const { Relay } = await imp("device-sim/sim/relay.js");

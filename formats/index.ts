@@ -1,6 +1,6 @@
 /**
  * fwseal formats: the bundle format's codecs (host side) and shared constants.
- * Normative text: formats/SPEC.md. Device-side verifier: device-sim/core/bundle-verifier.ts.
+ * Normative text: formats/SPEC.md. Device-side verifier: device-sim/core/verify/bundle-verifier.ts.
  *
  * API (all byte values are Uint8Array; every builder is deterministic):
  *
@@ -31,7 +31,7 @@
  *             signEnvelope(manifestBytes, signers: EnvelopeSigner[], opts) does both.
  *             EnvelopeOptions = {forceSign? (COSE_Sign with 1 signer), alg?, crit?, sha256?}.
  *             Sign1 for one signer, COSE_Sign for several. EnvelopeSigner is structurally
- *             host/signer.ts Signer {publicKey, certificate?, sign(msg): Promise<sig>}.
+ *             host/keys/signer.ts Signer {publicKey, certificate?, sign(msg): Promise<sig>}.
  * Certificates interface CertBody {publicKey, epoch, notBefore?, notAfter?, vendorId?, classIds?};
  *             buildCertificate(rootSigner, body): Promise<cert bytes>;
  *             buildUnsignedCertificate(rootPk, body) -> {protected, payload, toBeSigned} +
@@ -50,21 +50,21 @@
  *             Offline: p = await prepareBundle(src, opts); u = prepareEnvelope(p, infos, envOpts);
  *               env = attachSignatures(u, sigs); await writeBundle(src, p, env, write).
  *
- * Device side (constrained TS, not re-exported here): device-sim/core/bundle-verifier.ts
+ * Device side (constrained TS, not re-exported here): device-sim/core/verify/bundle-verifier.ts
  * createBundleVerifier(cfg) (streaming, SPEC §8 order; `chunkData` is ONE fixed view into the
- * chunk buffer: only chunkData[0 .. chunkLen) is the chunk) and device-sim/core/boot-verifier.ts
+ * chunk buffer: only chunkData[0 .. chunkLen) is the chunk) and device-sim/core/verify/boot-verifier.ts
  * createBootVerifier(cfg, shared?) (pass the install verifier to share its buffers).
  */
-export * from "./reasons.js";
-export * from "./limits.js";
-export * from "./labels.js";
-export * from "./cbor-encode.js";
-export * from "./cbor-decode.js";
-export * from "./cbor-decode-host.js";
-export * from "./uuid.js";
-export * from "./keyid.js";
-export * from "./manifest.js";
-export * from "./cose.js";
-export * from "./cert.js";
-export * from "./chunk-chain.js";
-export * from "./bundle-builder.js";
+export * from "./device-safe/reasons.js";
+export * from "./device-safe/limits.js";
+export * from "./device-safe/labels.js";
+export * from "./host-only/cbor-encode.js";
+export * from "./device-safe/cbor-reader.js";
+export * from "./host-only/cbor-decode.js";
+export * from "./host-only/uuid.js";
+export * from "./host-only/keyid.js";
+export * from "./host-only/manifest.js";
+export * from "./host-only/cose.js";
+export * from "./host-only/certificate.js";
+export * from "./host-only/chunk-chain.js";
+export * from "./host-only/bundle-builder.js";

@@ -2,7 +2,7 @@
 // on; `exitCode` is what the CLI exits with. Messages name files and problems, never
 // key material (no PEM text, no passphrases, no private bytes).
 import { ExitCode, type ExitCodeValue, exitCodeForReason } from "./exit-codes.js";
-import { reasonName } from "../formats/reasons.js";
+import { reasonName } from "../formats/device-safe/reasons.js";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 

@@ -1,6 +1,6 @@
 // Process exit codes of the fwseal CLI (team contract; documented in README). A script
 // branches on the class of failure, not on message text.
-import { Reason } from "../formats/reasons.js";
+import { Reason } from "../formats/device-safe/reasons.js";
 
 export const ExitCode = {
   OK: 0,
@@ -18,7 +18,7 @@ export const ExitCode = {
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** Exit code for a rejection reason (formats/reasons.ts). */
+/** Exit code for a rejection reason (formats/device-safe/reasons.ts). */
 export function exitCodeForReason(reason: number): ExitCodeValue {
   switch (reason) {
     case Reason.OK:

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates the fully unrolled GF(2^255 - 19) multiply and square of device-sim/core/ed25519.ts
+// Generates the fully unrolled GF(2^255 - 19) multiply and square of device-sim/core/crypto/ed25519.ts
 // (15 limbs of 17 bits in a Float64Array, reduction by 2^255 = 19). The output replaces the
 // block between "// BEGIN GENERATED FIELD" and "// END GENERATED FIELD" in ed25519.ts.
 // Usage: node scripts/gen-ed25519-field.mjs [--write]     (without --write: print to stdout)
@@ -103,7 +103,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const code = generateFieldCode();
   if (process.argv.includes("--write")) {
-    const file = path.resolve(here, "../device-sim/core/ed25519.ts");
+    const file = path.resolve(here, "../device-sim/core/crypto/ed25519.ts");
     const src = readFileSync(file, "utf8");
     const a = src.indexOf("// BEGIN GENERATED FIELD\n");
     const b = src.indexOf("// END GENERATED FIELD");

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Generates the constant data of device-sim/core/ed25519.ts with BigInt (host-side only):
+// Generates the constant data of device-sim/core/crypto/ed25519.ts with BigInt (host-side only):
 // the field constants d, 2d, sqrt(-1) and the fixed-base table of odd multiples
 // B, 3B, 5B, ..., (2^(W_B-1) - 1)B of the Ed25519 base point in affine "Niels" form
 // (y + x, y - x, 2d*x*y), every field element as 15 limbs of 17 bits (little-endian,
 // canonical, 0 <= limb < 2^17).
 // The output replaces the block between "// BEGIN GENERATED TABLES" and
-// "// END GENERATED TABLES" in ed25519.ts; test/core-crypto.test.ts checks that the committed
+// "// END GENERATED TABLES" in ed25519.ts; test/unit/core-crypto.test.ts checks that the committed
 // block equals generateTablesCode().
 // Usage: node scripts/gen-ed25519-tables.mjs [--write]      (without --write: print)
 import { readFileSync, writeFileSync } from "node:fs";
@@ -82,7 +82,7 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const code = generateTablesCode();
   if (process.argv.includes("--write")) {
-    const file = path.resolve(here, "../device-sim/core/ed25519.ts");
+    const file = path.resolve(here, "../device-sim/core/crypto/ed25519.ts");
     const src = readFileSync(file, "utf8");
     const a = src.indexOf("// BEGIN GENERATED TABLES\n");
     const b = src.indexOf("// END GENERATED TABLES");

@@ -4,7 +4,7 @@
 // the emulated MCU; a platform supplies only the small HAL below and feeds received UART
 // bytes to onBytes().
 //
-// Invariants (checked exhaustively by test/device-powercut.test.ts):
+// Invariants (checked exhaustively by test/unit/device-powercut.test.ts):
 //  - The running image was verified (signature, trust, chain over every byte in flash)
 //    by the boot verifier immediately before it was selected. No unverified image runs.
 //  - The active (confirmed) slot is never written while it is active. Installs go to the
@@ -19,16 +19,16 @@
 //    confirmed image runs that still verifies without the slot (or no image runs at all).
 // Constrained TS: no exceptions, no allocation after createDeviceApp().
 
-import { Reason } from "../../formats/reasons.js";
-import { Limits, MAX_ROOT_STATEMENT } from "../../formats/limits.js";
-import type { Primitives } from "./primitives.js";
-import { createFrameDecoder, createFrameEncoder } from "./framing.js";
-import { computeLayout, createStateStore, SlotState, SLOT_VERSION_MAX } from "./flash-layout.js";
-import type { FlashHal, FlashLayout, StateStore, SlotInfo } from "./flash-layout.js";
-import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, RETIRE_HEADER_LEN, AckFlag, RunMode, Session, putU16, getU16, putU32, getU32, putU53 } from "./protocol.js";
-import { createBundleVerifier } from "./bundle-verifier.js";
-import { createBootVerifier } from "./boot-verifier.js";
-import { createRootStatementVerifier } from "./root-statement.js";
+import { Reason } from "../../formats/device-safe/reasons.js";
+import { Limits, MAX_ROOT_STATEMENT } from "../../formats/device-safe/limits.js";
+import type { Primitives } from "./crypto/primitives.js";
+import { createFrameDecoder, createFrameEncoder } from "./update/framing.js";
+import { computeLayout, createStateStore, SlotState, SLOT_VERSION_MAX } from "./boot/flash-layout.js";
+import type { FlashHal, FlashLayout, StateStore, SlotInfo } from "./boot/flash-layout.js";
+import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, RETIRE_HEADER_LEN, AckFlag, RunMode, Session, putU16, getU16, putU32, getU32, putU53 } from "../../formats/device-safe/protocol.js";
+import { createBundleVerifier } from "./verify/bundle-verifier.js";
+import { createBootVerifier } from "./verify/boot-verifier.js";
+import { createRootStatementVerifier } from "./verify/root-statement.js";
 
 // What a platform provides. Flash semantics: erase sets a page to 0xFF; write programs
 // erased bytes only. uartWrite may block until the bytes are queued. reset() restarts the

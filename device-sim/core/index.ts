@@ -7,32 +7,32 @@
 // Constrained TS (see docs/CONSTRAINED-TS.md); checked by scripts/check-subset.mjs.
 // Never `import * as` here or in the core: namespace objects are emitted with getters.
 
-import { Reason, REASON_NAMES, reasonName } from "../../formats/reasons.js";
-import { Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 } from "../../formats/limits.js";
-import { sha256, Sha256 } from "./sha256.js";
-import { ed25519Verify } from "./ed25519.js";
-import { createPurePrimitives } from "./pure-primitives.js";
-import { VerifyEvent, createBundleVerifier } from "./bundle-verifier.js";
-import { createBootVerifier } from "./boot-verifier.js";
+import { Reason, REASON_NAMES, reasonName } from "../../formats/device-safe/reasons.js";
+import { Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 } from "../../formats/device-safe/limits.js";
+import { sha256, Sha256 } from "./crypto/sha256.js";
+import { ed25519Verify } from "./crypto/ed25519.js";
+import { createPurePrimitives } from "./crypto/pure-primitives.js";
+import { VerifyEvent, createBundleVerifier } from "./verify/bundle-verifier.js";
+import { createBootVerifier } from "./verify/boot-verifier.js";
 import { createDeviceApp } from "./device-app.js";
-import { computeLayout, SlotState } from "./flash-layout.js";
-import { Msg, PROTOCOL_VERSION, RunMode, Session } from "./protocol.js";
-import { createFrameDecoder, createFrameEncoder } from "./framing.js";
-import { crc32 } from "./crc32.js";
-import { createRootStatementVerifier, RootStatementVerifier } from "./root-statement.js";
+import { computeLayout, SlotState } from "./boot/flash-layout.js";
+import { Msg, PROTOCOL_VERSION, RunMode, Session } from "../../formats/device-safe/protocol.js";
+import { createFrameDecoder, createFrameEncoder } from "./update/framing.js";
+import { crc32 } from "./update/crc32.js";
+import { createRootStatementVerifier, RootStatementVerifier } from "./verify/root-statement.js";
 
-export type { Primitives } from "./primitives.js";
+export type { Primitives } from "./crypto/primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
 export { sha256, Sha256, ed25519Verify, createPurePrimitives };
-export type { VerifierConfig, BundleVerifier } from "./bundle-verifier.js";
+export type { VerifierConfig, BundleVerifier } from "./verify/bundle-verifier.js";
 export { VerifyEvent, createBundleVerifier, createBootVerifier };
-export type { BootVerifier, ImageRead } from "./boot-verifier.js";
+export type { BootVerifier, ImageRead } from "./verify/boot-verifier.js";
 export { createRootStatementVerifier, RootStatementVerifier };
 export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, crc32 };
 export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
 
 export const fwsealCore = {
-  // --- format constants (formats/reasons.ts, formats/limits.ts) ---
+  // --- format constants (formats/device-safe/reasons.ts, formats/device-safe/limits.ts) ---
   Reason: Reason,
   REASON_NAMES: REASON_NAMES,
   reasonName: reasonName,

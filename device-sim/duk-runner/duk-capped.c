@@ -131,7 +131,7 @@ static void fatal_handler(void *udata, const char *msg) {
 /* ------------------------------------------------------------------ native SHA-256 */
 
 /* fwsealNativeSha256(buf, off, len, out): the Primitives.sha256 signature
- * (device-sim/core/primitives.ts); one-shot over buf[off .. off+len). */
+ * (device-sim/core/crypto/primitives.ts); one-shot over buf[off .. off+len). */
 static duk_ret_t native_sha256(duk_context *ctx) {
 	duk_size_t bsz = 0, osz = 0;
 	unsigned char *buf = (unsigned char *) duk_require_buffer_data(ctx, 0, &bsz);
@@ -239,7 +239,7 @@ static int usage(const char *msg) {
 	        "  --bytecode        compile in an uncapped scratch heap and load the bytecode (default: compile in the capped heap)\n"
 	        "  --root HEX64      root public key, repeat for slots 1..4 (required)\n"
 	        "  --retired N --vendor HEX32 --class HEX32 --min-seq N --min-epoch N --threshold K\n"
-	        "  --now N|-1 --max-chunk N   verifier policy (device-sim/core/bundle-verifier.ts VerifierConfig)\n"
+	        "  --now N|-1 --max-chunk N   verifier policy (device-sim/core/verify/bundle-verifier.ts VerifierConfig)\n"
 	        "exit: 0 accepted, 1 rejected, 2 usage, 3 I/O, 4 heap cap exceeded, 5 script error\n",
 	        msg);
 	return EXIT_USAGE;

@@ -2,11 +2,11 @@
 // SHA-256. Power-on = a fresh DeviceApp (volatile state lost) booting from flash.
 import type { DeviceApp, DeviceConfig, DeviceHal } from "../core/device-app.js";
 import { createDeviceApp } from "../core/device-app.js";
-import { Limits } from "../../formats/limits.js";
-import { createNodePrimitives } from "../../host/node-primitives.js";
+import { Limits } from "../../formats/device-safe/limits.js";
+import { createNodePrimitives } from "../../host/bundle/node-primitives.js";
 import { SimFlash } from "./sim-flash.js";
-import { reasonName } from "../../formats/reasons.js";
-import { RunMode } from "../core/protocol.js";
+import { reasonName } from "../../formats/device-safe/reasons.js";
+import { RunMode } from "../../formats/device-safe/protocol.js";
 
 export interface SimDeviceOptions {
   roots: Uint8Array[]; // burned-in root public keys (slot order)

@@ -4,7 +4,7 @@
 // flash operation (half of it done, or all of it) by throwing PowerCut: the device core
 // never catches it, exactly as a real CPU never returns from losing power.
 import * as fs from "node:fs";
-import type { FlashHal } from "../core/flash-layout.js";
+import type { FlashHal } from "../core/boot/flash-layout.js";
 
 export class PowerCut extends Error {
   constructor(op: number) {

@@ -13,11 +13,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Reason } from "../../formats/reasons.js";
-import { buildBundle } from "../../formats/bundle-builder.js";
-import { vendorUuid, classUuid } from "../../formats/uuid.js";
-import { generateKeyPair, LocalSigner } from "../../host/keys.js";
-import { flashDevice } from "../../host/flash.js";
+import { Reason } from "../../formats/device-safe/reasons.js";
+import { buildBundle } from "../../formats/host-only/bundle-builder.js";
+import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
+import { generateKeyPair, LocalSigner } from "../../host/keys/keys.js";
+import { flashDevice } from "../../host/device/flash.js";
 import { FwsealError } from "../../host/errors.js";
 // @ts-expect-error plain ESM helper without type declarations
 import { startMcu, defaultElf } from "./qemu.mjs";

@@ -8,8 +8,8 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const { generateKeyPair, privateKeyToPem } = await import(path.join(root, "dist/host/keys.js"));
-const { vendorUuid, classUuid } = await import(path.join(root, "dist/formats/uuid.js"));
+const { generateKeyPair, privateKeyToPem } = await import(path.join(root, "dist/host/keys/keys.js"));
+const { vendorUuid, classUuid } = await import(path.join(root, "dist/formats/host-only/uuid.js"));
 
 const [dir, vendor = "acme.example", cls = "sensor-v3"] = process.argv.slice(2);
 fs.mkdirSync(dir, { recursive: true });

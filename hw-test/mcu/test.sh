@@ -12,7 +12,7 @@ cd "$root"
 
 command -v qemu-system-arm >/dev/null || { echo "test:mcu: qemu-system-arm missing (apt-get install qemu-system-arm)" >&2; exit 1; }
 bash "$here/build.sh"
-[ -f dist/host/keys.js ] || npx tsc -p tsconfig.json
+[ -f dist/host/keys/keys.js ] || npx tsc -p tsconfig.json
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/fwseal-mcu-test.XXXXXX")"
 cleanup() {

@@ -1,0 +1,62 @@
+// Boot-time re-verification (formats/SPEC.md §7 "Boot-time re-verification"). CONSTRAINED TS.
+// Re-checks the stored envelope (signatures, trust, vendor/class; not rollback: the stored
+// bundle is the running one), then recomputes the chain back to front from flash with one
+// chunk buffer and 32 bytes, and compares with the signed chain head.
+import { Reason } from "../../../formats/device-safe/reasons.js";
+import { Limits } from "../../../formats/device-safe/limits.js";
+import { BundleVerifier, VerifierConfig, VerifyEvent, createBundleVerifier } from "./bundle-verifier.js";
+
+export type ImageRead = (imageOffset: number, dst: Uint8Array, dstOff: number, len: number) => void;
+
+export class BootVerifier {
+  private v: BundleVerifier;
+  private next: Uint8Array;
+
+  // `shared`: an existing bundle verifier (same roots and identity) whose buffers the boot
+  // check borrows, so a device needs only one set (SPEC §9). It is reset() after each check.
+  constructor(cfg: VerifierConfig, shared?: BundleVerifier) {
+    this.v = shared ? shared : createBundleVerifier(cfg);
+    this.next = new Uint8Array(Limits.HASH_LEN);
+  }
+
+  // Returns Reason.OK (0) or the reason the installed image must not boot.
+  check(envelope: Uint8Array, envLen: number, readImage: ImageRead): number {
+    const v = this.v;
+    v.reset();
+    v.checkRollback = false;
+    const rc = this.run(envelope, envLen, readImage);
+    v.checkRollback = true;
+    v.reset();
+    return rc;
+  }
+
+  private run(envelope: Uint8Array, envLen: number, readImage: ImageRead): number {
+    const v = this.v;
+    if (envLen < 1 || envLen > envelope.length) return Reason.MALFORMED;
+    const ev = v.push(envelope, 0, envLen);
+    if (ev === VerifyEvent.REJECT) return v.reason;
+    if (ev !== VerifyEvent.ENVELOPE) return Reason.TRUNCATED;
+    if (v.consumed !== envLen) return Reason.TRAILING_DATA;
+    const buf = v.chunkBuffer;
+    const next = this.next;
+    const pre = Limits.CHUNK_PREFIX_LEN;
+    for (let k = 0; k < Limits.HASH_LEN; k++) next[k] = 0;
+    for (let i = v.chunkCount - 1; i >= 0; i--) {
+      const len = v.dataLen(i);
+      readImage(i * v.chunkSize, buf, pre, len);
+      buf[16] = (i >>> 24) & 255;
+      buf[17] = (i >>> 16) & 255;
+      buf[18] = (i >>> 8) & 255;
+      buf[19] = i & 255;
+      for (let k = 0; k < Limits.HASH_LEN; k++) buf[pre + len + k] = next[k];
+      v.primitivesSha256(buf, 0, pre + len + Limits.HASH_LEN, next);
+    }
+    let d = 0;
+    for (let k = 0; k < Limits.HASH_LEN; k++) d |= next[k] ^ v.chainHead[k];
+    return d === 0 ? Reason.OK : Reason.CHUNK_HASH_MISMATCH;
+  }
+}
+
+export function createBootVerifier(cfg: VerifierConfig, shared?: BundleVerifier): BootVerifier {
+  return new BootVerifier(cfg, shared);
+}

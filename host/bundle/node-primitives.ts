@@ -1,0 +1,16 @@
+// Primitives for the device core when it runs inside Node (host verifier, simulator):
+// SHA-256 from node:crypto (OpenSSL, uses the CPU's SHA instructions) and Ed25519 from
+// the core itself, so the host makes exactly the device's Ed25519 decisions (SPEC §6.1:
+// strict, cofactorless); node:crypto and @noble/ed25519 are only cross-checks in tests.
+import { createHash } from "node:crypto";
+import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
+import { ed25519Verify } from "../../device-sim/core/crypto/ed25519.js";
+
+export function sha256Node(buf: Uint8Array, off: number, len: number, out: Uint8Array): void {
+  const d = createHash("sha256").update(buf.subarray(off, off + len)).digest();
+  out.set(d, 0);
+}
+
+export function createNodePrimitives(): Primitives {
+  return { sha256: sha256Node, ed25519Verify };
+}

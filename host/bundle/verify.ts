@@ -1,0 +1,458 @@
+// Host verification of a bundle: the device core's streaming verifier (the same code a
+// device runs, so every decision is the device's) fed from a file or stream in large
+// blocks, with node:crypto SHA-256. Memory is bounded by the verifier's chunk buffer and
+// the read blocks, never by the image size.
+import * as fsp from "node:fs/promises";
+import { Limits, CHUNK_DOMAIN } from "../../formats/device-safe/limits.js";
+import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
+import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
+import { vendorUuid, classUuid, parseUuid, formatUuid } from "../../formats/host-only/uuid.js";
+import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
+import { createNodePrimitives } from "./node-primitives.js";
+import { inspectBytes, type SignerInfoView } from "./inspect.js";
+import { FwsealError, inputError } from "../errors.js";
+import { openInput } from "../io/input-file.js";
+import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
+
+/** Bytes per read from a bundle file. */
+// 1 MiB: large enough that per-read costs vanish, small enough that first-touch page
+// faults on fresh buffers (measurable on VMs) stay cheap for small bundles.
+export const VERIFY_BLOCK = 1024 * 1024;
+
+export interface VerifyPolicy {
+  /** Root public keys (32 bytes each), in device slot order; 1..4. */
+  roots: Uint8Array[];
+  /** Bitmask of retired root slots (bit s = slot s). Default 0. */
+  retiredRoots?: number;
+  /** Expected vendor (domain name, UUID string or 16 bytes). Absent: the bundle's own. */
+  vendor?: string | Uint8Array;
+  /** Expected device class (name, UUID string or 16 bytes). Absent: the bundle's own. */
+  deviceClass?: string | Uint8Array;
+  /** Minimum sequence (anti-rollback). Default 0. */
+  minSequence?: number;
+  /** Minimum key epoch. Default 0. */
+  minEpoch?: number;
+  /** Distinct authorised signers required. Default 1. */
+  threshold?: number;
+  /** Trusted time in seconds since 1970; default the host clock; null = no trusted time. */
+  now?: number | null;
+  /** Largest chunk size accepted (default Limits.MAX_CHUNK_SIZE). */
+  maxChunkSize?: number;
+  /** Crypto primitives for the core (default node:crypto SHA-256 + core Ed25519). */
+  primitives?: Primitives;
+  /**
+   * "fast" (default): the core verifies the envelope, the chunk chain is then checked by
+   * FastChain below with one node:crypto call per chunk and no copies. "core": every byte
+   * goes through the core's push(). Both give the same verdict (test/unit/host-verify.test.ts).
+   */
+  engine?: "fast" | "core";
+}
+
+export interface ManifestSummary {
+  vendorId: string;
+  classId: string;
+  sequence: number;
+  version: string;
+  imageSize: number;
+  chunkSize: number;
+  chunkCount: number;
+  chainHead: string;
+  keyEpochFloor: number | null;
+  payloadEncoding: number;
+}
+
+export interface VerifyResult {
+  valid: boolean;
+  reason: number;
+  reasonName: string;
+  /** Chunk index of the rejection, -1 for the envelope (or when valid). */
+  chunk: number;
+  /** Authenticated manifest fields (present once the envelope passed). */
+  manifest: ManifestSummary | null;
+  /** Signers as listed in the envelope (descriptive; null if it could not be decoded). */
+  signers: SignerInfoView[] | null;
+  /** Vendor/class the bundle was checked against, and whether they came from the caller. */
+  checkedVendor: string | null;
+  checkedClass: string | null;
+  vendorFromPolicy: boolean;
+  classFromPolicy: boolean;
+  /** Bundle bytes consumed. */
+  bytes: number;
+}
+
+export interface VerifyHooks {
+  /** Each chunk's data, once authenticated, in order. `data` is only valid during the call. */
+  onChunk?: (index: number, data: Uint8Array) => void | Promise<void>;
+  /** Progress in bundle bytes. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+function toId(v: string | Uint8Array, what: string, vendor?: Uint8Array): Uint8Array {
+  if (v instanceof Uint8Array) {
+    if (v.length !== Limits.UUID_LEN) throw new FwsealError("USAGE", `${what} must be 16 bytes`);
+    return v;
+  }
+  try {
+    return vendor ? classUuid(vendor, v) : vendorUuid(v);
+  } catch (e) {
+    throw new FwsealError("USAGE", `${what}: ${(e as Error).message}`);
+  }
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+/** Validate a policy and build the core's VerifierConfig for the given head of the bundle. */
+function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConfig; signers: SignerInfoView[] | null; vendorFromPolicy: boolean; classFromPolicy: boolean } {
+  const roots = policy.roots;
+  if (roots.length < 1 || roots.length > Limits.MAX_ROOT_SLOTS) throw new FwsealError("USAGE", `between 1 and ${Limits.MAX_ROOT_SLOTS} root keys are needed`);
+  const rootBytes = new Uint8Array(32 * roots.length);
+  roots.forEach((r, i) => {
+    if (r.length !== 32) throw new FwsealError("KEY_CORRUPT", `root key ${i + 1} is not 32 bytes`);
+    rootBytes.set(r, 32 * i);
+  });
+  const threshold = policy.threshold ?? 1;
+  if (!Number.isInteger(threshold) || threshold < 1 || threshold > Limits.MAX_SIGNERS) throw new FwsealError("USAGE", `threshold must be 1..${Limits.MAX_SIGNERS}`);
+  for (const [k, v] of [["min-seq", policy.minSequence], ["min-epoch", policy.minEpoch]] as const) {
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new FwsealError("USAGE", `${k} must be a non-negative integer`);
+  }
+  // Without an explicit vendor/class the bundle's own (unverified) IDs are used, so only
+  // signature, trust, rollback and integrity are checked. A decode failure here leaves zero
+  // IDs: the core rejects such an envelope before the policy step anyway.
+  let info: ReturnType<typeof inspectBytes> | null = null;
+  try {
+    info = inspectBytes(head, -1);
+  } catch {
+    info = null;
+  }
+  const zero = new Uint8Array(Limits.UUID_LEN);
+  const bundleVendor = info?.manifest.vendorId ? parseUuid(info.manifest.vendorId) : zero;
+  const bundleClass = info?.manifest.classId ? parseUuid(info.manifest.classId) : zero;
+  const vendorId = policy.vendor !== undefined ? toId(policy.vendor, "vendor") : bundleVendor;
+  const classId = policy.deviceClass !== undefined ? toId(policy.deviceClass, "class", vendorId) : bundleClass;
+  let now = -1;
+  if (policy.now === undefined) now = Math.floor(Date.now() / 1000);
+  else if (policy.now !== null) {
+    if (!(Number.isSafeInteger(policy.now) && policy.now >= 0)) throw new FwsealError("USAGE", "now must be seconds since 1970");
+    now = policy.now;
+  }
+  const cfg: VerifierConfig = {
+    primitives: policy.primitives ?? createNodePrimitives(),
+    roots: rootBytes,
+    rootCount: roots.length,
+    rootRetired: policy.retiredRoots ?? 0,
+    vendorId,
+    classId,
+    minSequence: policy.minSequence ?? 0,
+    minEpoch: policy.minEpoch ?? 0,
+    threshold,
+    now,
+    maxChunkSize: policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE
+  };
+  return { cfg, signers: info ? info.signers : null, vendorFromPolicy: policy.vendor !== undefined, classFromPolicy: policy.deviceClass !== undefined };
+}
+
+/**
+ * A block of bundle bytes: data is buf[off .. off+len). Bytes buf[0 .. off) are scratch the
+ * verifier may overwrite (headroom, or bytes of this block it has already consumed).
+ */
+export interface Block {
+  buf: Buffer;
+  off: number;
+  len: number;
+}
+
+/** Headroom in front of every block: room for a chunk-hash prefix. */
+const HEADROOM = 64;
+
+/** Blocks of a file, read ahead one block (the next read runs while this one is verified). */
+async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerator<Block> {
+  const bufs = [Buffer.allocUnsafe(HEADROOM + blockSize), Buffer.allocUnsafe(HEADROOM + blockSize)];
+  let pos = 0;
+  let k = 0;
+  const read = (b: Buffer, at: number) => {
+    const p = fh.read(b, HEADROOM, blockSize, at).then((r) => r.bytesRead);
+    p.catch(() => undefined);
+    return p;
+  };
+  let pending = read(bufs[0], 0);
+  for (;;) {
+    const n = await pending;
+    if (n === 0) return;
+    const cur = bufs[k];
+    pos += n;
+    k ^= 1;
+    pending = read(bufs[k], pos);
+    yield { buf: cur, off: HEADROOM, len: n };
+  }
+}
+
+/** Blocks from any byte source, copied behind headroom (the source is never modified). */
+async function* copiedBlocks(src: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
+  let stage = Buffer.allocUnsafe(HEADROOM + VERIFY_BLOCK);
+  for await (const b of src) {
+    for (let o = 0; o < b.length; ) {
+      const n = Math.min(VERIFY_BLOCK, b.length - o);
+      if (stage.length < HEADROOM + n) stage = Buffer.allocUnsafe(HEADROOM + n);
+      stage.set(b.subarray(o, o + n), HEADROOM);
+      yield { buf: stage, off: HEADROOM, len: n };
+      o += n;
+    }
+  }
+}
+
+/**
+ * SPEC §7 streaming chunk check after the core has accepted the envelope, for speed on the
+ * host: each chunk is hashed where it lies in the read buffer (the 20-byte prefix is
+ * written over the previous chunk's already-consumed next-hash, or headroom), with one
+ * crypto.hash call. Decisions mirror BundleVerifier.finishChunk/push/end exactly:
+ *   hash != expected -> CHUNK_HASH_MISMATCH at i; last chunk with non-zero next ->
+ *   CHUNK_HASH_MISMATCH at i; byte after the last chunk -> TRAILING_DATA at chunkCount;
+ *   end before the last chunk completes -> TRUNCATED at the incomplete chunk.
+ */
+class FastChain {
+  reason: number = Reason.OK;
+  rejectChunk = -1;
+  done = false;
+  private i = 0;
+  private expected: string;
+  private readonly carry: Buffer;
+  private have = 0;
+  private need: number;
+  private readonly prefix: Buffer;
+
+  constructor(
+    private readonly chunkCount: number,
+    private readonly chunkSize: number,
+    private readonly imageSize: number,
+    chainHead: Uint8Array,
+    private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>
+  ) {
+    this.expected = Buffer.from(chainHead).toString("latin1");
+    this.carry = Buffer.allocUnsafe(Limits.CHUNK_PREFIX_LEN + chunkSize + Limits.HASH_LEN);
+    this.prefix = Buffer.alloc(Limits.CHUNK_PREFIX_LEN);
+    this.prefix.set(CHUNK_DOMAIN, 0);
+    this.need = this.dataLen(0) + Limits.HASH_LEN;
+  }
+
+  private dataLen(i: number): number {
+    return i === this.chunkCount - 1 ? this.imageSize - (this.chunkCount - 1) * this.chunkSize : this.chunkSize;
+  }
+
+  private reject(reason: number, chunk: number): boolean {
+    this.reason = reason;
+    this.rejectChunk = chunk;
+    return true;
+  }
+
+  /**
+   * Check the chunk at buf[s .. s+need); buf[s-20 .. s) is writable. Synchronous (no
+   * promise per chunk). Returns -1 on reject, else the accepted chunk's data length.
+   */
+  private check(buf: Buffer, s: number): number {
+    const P = Limits.CHUNK_PREFIX_LEN;
+    const dl = this.need - Limits.HASH_LEN;
+    const i = this.i;
+    this.prefix.writeUInt32BE(i, 16);
+    buf.set(this.prefix, s - P);
+    const h = sha256Latin1(buf.subarray(s - P, s + this.need));
+    if (h !== this.expected) {
+      this.reject(Reason.CHUNK_HASH_MISMATCH, i);
+      return -1;
+    }
+    const next = buf.toString("latin1", s + dl, s + dl + Limits.HASH_LEN);
+    const last = i === this.chunkCount - 1;
+    if (last && next !== ZERO_HASH_LATIN1) {
+      this.reject(Reason.CHUNK_HASH_MISMATCH, i);
+      return -1;
+    }
+    this.expected = next;
+    if (last) {
+      this.done = true;
+      this.i = this.chunkCount;
+    } else {
+      this.i = i + 1;
+      this.need = this.dataLen(i + 1) + Limits.HASH_LEN;
+    }
+    this.have = 0;
+    return dl;
+  }
+
+  /** Feed buf[off .. off+len) (buf[0 .. off) writable). Returns true once rejected. */
+  async feed(buf: Buffer, off: number, len: number): Promise<boolean> {
+    const P = Limits.CHUNK_PREFIX_LEN;
+    const onChunk = this.onChunk;
+    let pos = off;
+    const end = off + len;
+    while (pos < end) {
+      if (this.done) return this.reject(Reason.TRAILING_DATA, this.chunkCount);
+      if (this.have > 0 || end - pos < this.need || pos < P) {
+        // Straddling a block boundary (or no room for the prefix): assemble in carry.
+        const n = Math.min(this.need - this.have, end - pos);
+        buf.copy(this.carry, P + this.have, pos, pos + n);
+        this.have += n;
+        pos += n;
+        if (this.have === this.need) {
+          const index = this.i;
+          const dl = this.check(this.carry, P);
+          if (dl < 0) return true;
+          if (onChunk) await onChunk(index, this.carry.subarray(P, P + dl));
+        }
+        continue;
+      }
+      // Whole chunk inside this block: hash it in place.
+      const s = pos;
+      const index = this.i;
+      pos += this.need;
+      const dl = this.check(buf, s);
+      if (dl < 0) return true;
+      if (onChunk) await onChunk(index, buf.subarray(s, s + dl));
+    }
+    return false;
+  }
+
+  /** End of input. */
+  end(): number {
+    if (!this.done && this.reason === Reason.OK) this.reject(Reason.TRUNCATED, this.i);
+    return this.reason;
+  }
+}
+
+/** Verify a bundle delivered as blocks (see Block). */
+async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number): Promise<VerifyResult> {
+  const it = blocks[Symbol.asyncIterator]();
+  // Collect the head: the first MAX_ENVELOPE bytes (or the whole input if shorter), copied
+  // (blocks are reused buffers) behind headroom; the rest of that block is fed afterwards
+  // from the block itself.
+  const headParts: Buffer[] = [Buffer.alloc(HEADROOM)];
+  let headLen = 0;
+  let ended = false;
+  let rest: Block | null = null;
+  while (headLen < Limits.MAX_ENVELOPE) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    const b = r.value;
+    const take = Math.min(b.len, Limits.MAX_ENVELOPE - headLen);
+    headParts.push(Buffer.from(b.buf.subarray(b.off, b.off + take)));
+    headLen += take;
+    if (take < b.len) rest = { buf: b.buf, off: b.off + take, len: b.len - take };
+  }
+  const head = Buffer.concat(headParts);
+  const { cfg, signers, vendorFromPolicy, classFromPolicy } = makeConfig(policy, head.subarray(HEADROOM, HEADROOM + Math.min(headLen, Limits.MAX_ENVELOPE)));
+  const v = createBundleVerifier(cfg);
+  const fastEngine = (policy.engine ?? "fast") === "fast";
+  let fast: FastChain | null = null;
+
+  const result: VerifyResult = {
+    valid: false, reason: Reason.BAD_STATE, reasonName: "", chunk: -1, manifest: null, signers,
+    checkedVendor: formatUuid(cfg.vendorId), checkedClass: formatUuid(cfg.classId), vendorFromPolicy, classFromPolicy, bytes: 0
+  };
+  const finish = (reason: number, chunk: number): VerifyResult => {
+    result.reason = reason;
+    result.reasonName = reasonName(reason);
+    result.valid = reason === Reason.OK;
+    result.chunk = reason === Reason.OK ? -1 : chunk;
+    return result;
+  };
+  const onChunk = hooks.onChunk;
+
+  // Feed one block; returns true when the verdict is in (REJECT).
+  const feed = async (buf: Buffer, start: number, len: number): Promise<boolean> => {
+    let off = start;
+    const end = start + len;
+    while (off < end) {
+      if (fast) {
+        if (await fast.feed(buf, off, end - off)) {
+          finish(fast.reason, fast.rejectChunk);
+          return true;
+        }
+        break;
+      }
+      const ev = v.push(buf, off, end - off);
+      off += v.consumed;
+      if (ev === VerifyEvent.CHUNK) {
+        if (onChunk) await onChunk(v.chunkIndex, v.chunkData.subarray(0, v.chunkLen));
+      } else if (ev === VerifyEvent.ENVELOPE) {
+        result.manifest = {
+          vendorId: formatUuid(v.vendorId), classId: formatUuid(v.classId), sequence: v.sequence, version: v.version,
+          imageSize: v.imageSize, chunkSize: v.chunkSize, chunkCount: v.chunkCount, chainHead: hex(v.chainHead),
+          keyEpochFloor: v.keyEpochFloor >= 0 ? v.keyEpochFloor : null, payloadEncoding: v.payloadEncoding
+        };
+        if (fastEngine) fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk);
+      } else if (ev === VerifyEvent.REJECT) {
+        finish(v.reason, v.rejectChunk);
+        return true;
+      } else if (ev === VerifyEvent.NEED_MORE && v.consumed === 0) {
+        break; // defensive: never spin on a verifier that takes nothing
+      }
+    }
+    result.bytes += len;
+    hooks.onProgress?.(result.bytes, totalSize);
+    return false;
+  };
+
+  if (await feed(head, HEADROOM, headLen)) return result;
+  // The bytes before rest.off were copied into the head: they are scratch now.
+  if (rest !== null && (await feed(rest.buf, rest.off, rest.len))) {
+    await it.return?.(undefined);
+    return result;
+  }
+  if (!ended) {
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      if (await feed(r.value.buf, r.value.off, r.value.len)) {
+        await it.return?.(undefined);
+        return result;
+      }
+    }
+  }
+  if (fast) {
+    const rc = (fast as FastChain).end();
+    return finish(rc, (fast as FastChain).rejectChunk);
+  }
+  const ev = v.end();
+  if (ev === VerifyEvent.DONE) return finish(Reason.OK, -1);
+  return finish(v.reason, v.rejectChunk);
+}
+
+/** Verify a bundle delivered as byte blocks of any size (never modified). */
+export async function verifyBlocks(blocks: AsyncIterable<Uint8Array>, policy: VerifyPolicy, hooks: VerifyHooks = {}, totalSize = -1): Promise<VerifyResult> {
+  return verifyBlockStream(copiedBlocks(blocks), policy, hooks, totalSize);
+}
+
+/** Verify the bundle file at `path`. */
+export async function verifyFile(path: string, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
+  const { fh, stat: st } = await openInput(path);
+  try {
+    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, hooks, st.size);
+  } catch (e) {
+    if (e instanceof FwsealError) throw e;
+    throw inputError(path, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Verify a bundle held in memory. */
+export async function verifyBytes(bundle: Uint8Array, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
+  async function* one() {
+    yield bundle;
+  }
+  return verifyBlocks(one(), policy, hooks, bundle.length);
+}
+
+/** Verify a bundle from a Node Readable (or any async iterable of byte blocks). */
+export async function verifyStream(stream: AsyncIterable<Uint8Array | string>, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
+  async function* blocks() {
+    for await (const b of stream) {
+      if (typeof b === "string") throw new FwsealError("USAGE", "bundle stream must be binary");
+      yield b;
+    }
+  }
+  return verifyBlocks(blocks(), policy, hooks);
+}

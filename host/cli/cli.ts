@@ -1,0 +1,130 @@
+// The fwseal command line. Every command is a yargs CommandModule in host/cli/commands/;
+// this file only wires them up and turns every failure into ONE line on stderr and an
+// exit code from host/exit-codes.ts. No stack traces reach the user.
+import yargs from "yargs";
+import { loadCommands } from "./commands/index.js";
+import { ExitCode } from "../exit-codes.js";
+import { FwsealError } from "../errors.js";
+import { cleanupPendingSync } from "../io/atomic-write.js";
+import { cliState, defaultIO, err, outJson, type CliIO } from "./output.js";
+import { assertOutputNotInput } from "../io/atomic-write.js";
+
+const EPILOG = [
+  "Exit codes: 0 ok, 1 internal error, 2 usage, 3 input file, 4 key, 5 output,",
+  "10 bundle malformed/unsupported, 11 trust (signature, key, certificate),",
+  "12 policy (vendor, class, rollback), 13 payload integrity (chunks), 14 device/link.",
+  "Encrypted keys: passphrase from FWSEAL_PASSPHRASE, --passphrase-file, or a prompt."
+].join("\n");
+
+let signalsInstalled = false;
+function installSignalCleanup(): void {
+  if (signalsInstalled) return;
+  signalsInstalled = true;
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    process.once(sig, () => {
+      cleanupPendingSync(); // no partial output files
+      process.stderr.write(`\nfwseal: interrupted\n`);
+      process.exit(sig === "SIGINT" ? 130 : 143);
+    });
+  }
+  // `fwseal inspect ... | head`: a closed pipe is not an error worth a trace.
+  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(cliState.exitCode);
+  });
+}
+
+function messageOf(e: unknown): string {
+  if (e instanceof Error) return e.message.split("\n")[0];
+  return String(e).split("\n")[0];
+}
+
+/**
+ * Refuse an output path that names one of the command's inputs (`delegate -o root.key`,
+ * `pack fw.bin -o fw.bin`, `extract fw.fwb -o fw.fwb`): writing it would destroy the input.
+ * Outputs are --output/-o (and keygen's --out prefix); every other string argument that
+ * names an existing file is an input. sign/attach-signature update their draft in place
+ * by design, so `-o <the draft>` is allowed there.
+ */
+function outputNotInputCheck(a: Record<string, unknown>): void {
+  const cmd = String((a._ as unknown[] | undefined)?.[0] ?? "");
+  const outputs: string[] = [];
+  if (typeof a.output === "string") outputs.push(a.output);
+  if (cmd === "keygen" && typeof a.out === "string") outputs.push(`${a.out}.key`, `${a.out}.pub`);
+  if (outputs.length === 0) return;
+  const inputs: string[] = [];
+  for (const [k, v] of Object.entries(a)) {
+    if (k === "_" || k === "$0" || k === "output" || k === "out" || k === "o") continue;
+    if ((cmd === "sign" || cmd === "attach-signature") && k === "draft") continue;
+    for (const x of Array.isArray(v) ? v : [v]) if (typeof x === "string") inputs.push(x);
+  }
+  for (const o of outputs) assertOutputNotInput(o, inputs);
+}
+
+function isYargsError(e: unknown): boolean {
+  return e instanceof Error && e.name === "YError";
+}
+
+/** Run the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
+  cliState.exitCode = ExitCode.OK;
+  cliState.io = io;
+  if (io === defaultIO) installSignalCleanup();
+  const wantsJson = argv.includes("--json");
+  let usageFailure: string | null = null;
+  let commands;
+  try {
+    commands = await loadCommands(argv.length > 0 && !argv[0].startsWith("-") ? argv[0] : undefined);
+  } catch (e) {
+    return reportError(e, wantsJson);
+  }
+
+  const parser = yargs(argv)
+    .scriptName("fwseal")
+    .usage("$0 <command> [options]\n\nSign firmware updates on the host, verify them chunk by chunk on the device.")
+    .command(commands)
+    .option("json", { type: "boolean", description: "Machine-readable output on stdout", global: true })
+    .middleware((a) => outputNotInputCheck(a as Record<string, unknown>))
+    .demandCommand(1, "no command given")
+    .recommendCommands()
+    .strict()
+    .help()
+    .alias("h", "help")
+    .version()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .epilog(EPILOG)
+    .exitProcess(false)
+    .showHelpOnFail(false)
+    .fail((msg, e) => {
+      // Validation failures (unknown flag, missing argument...) arrive here with msg;
+      // errors thrown by handlers arrive with e: rethrow those to the catch below.
+      if (e && !isYargsError(e)) throw e;
+      usageFailure = (msg ?? messageOf(e)).replace(/\s*\n\s*/g, " ");
+      if (usageFailure.startsWith("Did you mean")) usageFailure = `unknown command "${argv[0]}". ${usageFailure}`;
+      throw new FwsealError("USAGE", usageFailure);
+    });
+
+  try {
+    await parser.parseAsync();
+  } catch (e) {
+    if (usageFailure === null && isYargsError(e)) usageFailure = messageOf(e);
+    if (usageFailure === null) return reportError(e, wantsJson);
+  }
+  if (usageFailure !== null) {
+    const hint = / \(see fwseal --help\)$/.test(usageFailure) ? "" : " (see fwseal --help)";
+    return reportError(new FwsealError("USAGE", `${usageFailure}${hint}`), wantsJson);
+  }
+  return cliState.exitCode;
+}
+
+function reportError(e: unknown, json: boolean): number {
+  let fe: FwsealError;
+  if (e instanceof FwsealError) fe = e;
+  else fe = new FwsealError("INTERNAL", `internal error: ${messageOf(e)}`);
+  if (process.env.FWSEAL_DEBUG && e instanceof Error && e.stack) cliState.io.stderr(e.stack + "\n");
+  if (json) {
+    outJson({ ok: false, error: { code: fe.code, message: fe.message, exitCode: fe.exitCode, ...(fe.reason !== undefined ? { reason: fe.reason, chunk: fe.chunk } : {}) } });
+  }
+  err(`fwseal: error: ${fe.message}`);
+  cliState.exitCode = fe.exitCode;
+  return fe.exitCode;
+}

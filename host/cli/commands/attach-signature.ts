@@ -1,0 +1,65 @@
+// fwseal attach-signature: add a signature made outside fwseal (openssl, an HSM tool, a
+// signing service) over the bytes `fwseal tbs` wrote. The signature is checked against the
+// public key and this draft before anything is written.
+import type { CommandModule } from "yargs";
+import { addSignature, draftSummary } from "../../bundle/drafts.js";
+import { loadPublicKeySpec } from "../../keys/signer-loader.js";
+import { readInput } from "../../io/input-file.js";
+import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
+import { out, outJson } from "../output.js";
+import { FwsealError } from "../../errors.js";
+
+interface Args extends AuditArgs {
+  draft: string;
+  pub: string;
+  sig: string;
+  cert?: string;
+  output?: string;
+  json?: boolean;
+}
+
+/** Raw 64 bytes (openssl pkeyutl output), or 128 hex digits / base64 text. */
+export async function readSignatureFile(path: string): Promise<Uint8Array> {
+  const raw = await readInput(path);
+  if (raw.length === 64) return raw;
+  const text = Buffer.from(raw).toString("latin1").trim();
+  if (/^[0-9a-fA-F]{128}$/.test(text)) return new Uint8Array(Buffer.from(text, "hex"));
+  if (/^[A-Za-z0-9+/]{86}==$/.test(text)) return new Uint8Array(Buffer.from(text, "base64"));
+  throw new FwsealError("INPUT_UNREADABLE", `${path}: not an Ed25519 signature (${raw.length} bytes; expected 64 raw bytes, 128 hex digits or base64)`);
+}
+
+const command: CommandModule<object, Args> = {
+  command: "attach-signature <draft>",
+  describe: "Add an externally made Ed25519 signature (e.g. openssl pkeyutl -sign -rawin) to a draft",
+  builder: (y) =>
+    auditOptions(
+      y
+        .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file (updated in place unless -o)" })
+        .option("pub", { type: "string", demandOption: true, description: "Signer's public key (.pub, 64 hex digits, or pkcs11: URI)" })
+        .option("sig", { type: "string", demandOption: true, description: "Signature file: 64 raw bytes (or hex / base64 text)" })
+        .option("cert", { alias: "c", type: "string", description: "Delegation certificate of the key (omit for a root key)" })
+        .option("output", { alias: "o", type: "string", description: "Write the signed draft here instead of updating it in place" })
+    )
+      .example("$0 tbs fw.draft --signer-key carol.pub -o carol.tbs", "1. the bytes Carol signs")
+      .example("openssl pkeyutl -sign -rawin -inkey carol.pem -in carol.tbs -out carol.sig", "2. Carol signs offline")
+      .example("$0 attach-signature fw.draft --pub carol.pub --sig carol.sig --cert carol.cert", "3. attach it") as never,
+  handler: async (a) => {
+    await preflightAudit(a);
+    const publicKey = await loadPublicKeySpec(a.pub);
+    const signature = await readSignatureFile(a.sig);
+    const certificate = a.cert !== undefined ? await readInput(a.cert) : undefined;
+    const r = await addSignature(a.draft, { publicKey, signature, certificate }, { output: a.output, certPath: a.cert });
+    const m = r.draft.manifest;
+    await auditSigning(a, "attach-signature", [r.keyId], "external", r.output, {
+      version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
+      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {})
+    });
+    if (a.json) {
+      outJson({ ok: true, file: r.output, keyId: r.keyId, signatureCount: r.signatures, ...draftSummary(r.draft) });
+      return;
+    }
+    const k = r.draft.policy.threshold;
+    out(`${r.output}: signature of ${r.keyId} verified and attached; ${r.signatures} signature(s)${k !== undefined ? ` of ${k} required` : ""}`);
+  }
+};
+export default command;

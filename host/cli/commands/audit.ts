@@ -1,0 +1,85 @@
+// fwseal audit verify|list: check and read the hash-chained signing log.
+import type { CommandModule, Argv } from "yargs";
+import { verifyAuditLog, listAuditLog, formatAuditRecord, auditLogPath, AUDIT_LOG_ENV } from "../../audit/audit-log.js";
+import { out, outJson, setExitCode } from "../output.js";
+import { FwsealError } from "../../errors.js";
+import { ExitCode } from "../../exit-codes.js";
+
+interface VerifyArgs {
+  log?: string;
+  head?: string;
+  count?: number;
+  json?: boolean;
+}
+
+function logOf(a: { log?: string }): string {
+  const p = auditLogPath(a.log);
+  if (p === undefined) throw new FwsealError("USAGE", `no audit log given (argument or $${AUDIT_LOG_ENV})`);
+  return p;
+}
+
+const verify: CommandModule<object, VerifyArgs> = {
+  command: "verify [log]",
+  describe: "Check every record: edited, deleted, inserted or reordered records are named by line",
+  builder: (y) =>
+    y
+      .positional("log", { type: "string", description: `Audit log (default $${AUDIT_LOG_ENV})` })
+      .option("head", { type: "string", description: "Expected hash of the last record (anchored elsewhere): detects records cut from the end" })
+      .option("count", { type: "number", description: "Expected number of records" })
+      .example("$0 audit verify signing.log", "exit 0 if intact, 11 and the first bad line otherwise") as never,
+  handler: async (a) => {
+    const log = logOf(a);
+    const r = await verifyAuditLog(log, { head: a.head, count: a.count });
+    if (a.json) {
+      outJson({ ok: r.ok, file: log, records: r.records, head: r.head, problems: r.problems });
+      if (!r.ok) setExitCode(ExitCode.TRUST);
+      return;
+    }
+    if (r.ok) {
+      out(`${log}: OK, ${r.records} record(s), head ${r.head}`);
+      return;
+    }
+    // One line (the CLI's error contract): the first problem, and how many more --json lists.
+    const first = r.problems[0];
+    const more = r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problem(s): fwseal audit verify --json lists them)` : "";
+    throw new FwsealError("BUNDLE_REJECTED", `${log}: line ${first.line}: ${first.problem}${more}`, { exitCode: ExitCode.TRUST });
+  }
+};
+
+interface ListArgs {
+  log?: string;
+  json?: boolean;
+}
+
+const list: CommandModule<object, ListArgs> = {
+  command: "list [log]",
+  describe: "Show the records (one line each, or --json)",
+  builder: (y) =>
+    y
+      .positional("log", { type: "string", description: `Audit log (default $${AUDIT_LOG_ENV})` })
+      .example("$0 audit list signing.log --json", "all records as JSON") as never,
+  handler: async (a) => {
+    const log = logOf(a);
+    const recs = await listAuditLog(log);
+    if (a.json) {
+      outJson({ ok: true, file: log, records: recs });
+      return;
+    }
+    if (recs.length === 0) out(`${log}: no records`);
+    for (const r of recs) out(formatAuditRecord(r));
+  }
+};
+
+const command: CommandModule<object, object> = {
+  command: "audit",
+  describe: "Verify or list the signing audit log (hash-chained JSON lines)",
+  builder: (y: Argv) =>
+    y
+      .command(verify)
+      .command(list)
+      .demandCommand(1, "audit needs an action: verify or list")
+      .example("$0 audit verify signing.log", "")
+      .example("$0 audit list signing.log", "") as never,
+  handler: () => undefined
+};
+export default command;

@@ -1,0 +1,57 @@
+// fwseal device-conformance --engine node|duk|<command>: JSON lines in (stdin), one JSON
+// line out per input, computed by the ES5 device core on the chosen engine. See
+// host/device/conformance.ts for the operations; used to check every engine gives the same answers.
+import type { CommandModule } from "yargs";
+import { runConformance } from "../../device/conformance.js";
+import { out } from "../output.js";
+import { FwsealError } from "../../errors.js";
+
+interface Args {
+  engine: string;
+  core?: string;
+  json?: boolean;
+}
+
+async function readStdin(): Promise<string> {
+  const parts: Buffer[] = [];
+  for await (const c of process.stdin) parts.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer));
+  return Buffer.concat(parts).toString("utf8");
+}
+
+const command: CommandModule<object, Args> = {
+  command: "device-conformance",
+  describe: "Run device-core operations (JSON lines on stdin) on an engine; one JSON result line each",
+  builder: (y) =>
+    y
+      .option("engine", {
+        type: "string",
+        default: "node",
+        description: "node (in-process vm), duk, or a command to run with the script file as last argument"
+      })
+      .option("core", { type: "string", description: "ES5 core file (default build/fwseal-core.js)" })
+      .example(`echo '{"op":"sha256","msg":"616263"}' | $0 device-conformance --engine duk`, "SHA-256 on Duktape")
+      .example(
+        `echo '{"op":"ed25519_verify","pk":"<64 hex>","msg":"","sig":"<128 hex>"}' | $0 device-conformance`,
+        "Ed25519 verify on Node's vm"
+      )
+      .example(
+        `echo '{"op":"verify_bundle","bundle":"fw.bundle","root":"root.pub","vendor":"acme.example","class":"sensor-v3","minSeq":0}' | $0 device-conformance --engine /opt/espruino/espruino`,
+        "Streaming bundle verification on Espruino"
+      )
+      .epilog(
+        'Operations: {"op":"sha256","msg":hex} -> {"digest":hex}; {"op":"ed25519_verify","pk","msg","sig"} -> {"valid":bool};\n' +
+          '{"op":"verify_bundle","bundle":path,"root":path|hex|[...],"vendor","class","minSeq","minEpoch","threshold","now","retired","maxChunkSize"}\n' +
+          '-> {"valid":bool,"reason":NAME,"chunk":n}. A bad line gives {"error":"..."}.'
+      ) as never,
+  handler: async (a) => {
+    const input = await readStdin();
+    let lines: string[];
+    try {
+      lines = await runConformance(input.split(/\r?\n/), { engine: a.engine, coreFile: a.core });
+    } catch (e) {
+      throw new FwsealError("INPUT_MISSING", (e as Error).message);
+    }
+    for (const l of lines) out(l);
+  }
+};
+export default command;

@@ -1,0 +1,120 @@
+// fwseal device-sim: the simulated device on a serial line (a fresh pty pair by default).
+// Flash and state persist under --state, so stopping and restarting the simulator is a
+// power cycle.
+import * as path from "node:path";
+import * as fs from "node:fs";
+import type { CommandModule } from "yargs";
+import { loadPublicKey } from "../../keys/keys.js";
+import { vendorUuid, classUuid, formatUuid } from "../../../formats/host-only/uuid.js";
+import { SimDevice, SIM_DEFAULTS } from "../../../device-sim/sim/sim-device.js";
+import { attachDevice, createPtyPair, type PtyPair } from "../../../device-sim/sim/serial-runner.js";
+import { out, err } from "../output.js";
+import { FwsealError, outputError } from "../../errors.js";
+
+/**
+ * mkdir -p for --state, one level at a time: Node 20's recursive mkdirSync spins forever
+ * on some paths (e.g. under /proc); errors become one line, exit 5.
+ */
+function makeStateDir(dir: string): void {
+  let st: fs.Stats | null = null;
+  try {
+    st = fs.statSync(dir);
+  } catch {
+    st = null;
+  }
+  if (st) {
+    if (!st.isDirectory()) throw new FwsealError("OUTPUT_UNWRITABLE", `--state ${dir}: not a directory`);
+    return;
+  }
+  const parent = path.dirname(dir);
+  if (parent !== dir) makeStateDir(parent);
+  try {
+    fs.mkdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw outputError(`--state ${dir}`, e);
+  }
+}
+
+interface Args {
+  pty?: boolean;
+  port?: string;
+  state: string;
+  root: string[];
+  vendor: string;
+  class: string;
+  threshold: number;
+  "page-size": number;
+  "flash-size": number;
+  "max-data": number;
+  window: number;
+  baud: number;
+  "line-rate": number;
+  json?: boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: "device-sim",
+  describe: "Run the simulated device (A/B slots, boot-time verification) on a serial line",
+  builder: (y) =>
+    y
+      .option("pty", { type: "boolean", description: "Create a pseudo-terminal pair with socat and print the host side (default)" })
+      .option("port", { type: "string", description: "Serve on this serial device instead" })
+      .option("state", { type: "string", demandOption: true, description: "Directory for the flash image (created if missing)" })
+      .option("root", { type: "string", array: true, demandOption: true, description: "Burned-in root public key(s), .pub file or hex (up to 4)" })
+      .option("vendor", { type: "string", demandOption: true, description: "Vendor domain or UUID" })
+      .option("class", { type: "string", demandOption: true, description: "Device class name or UUID" })
+      .option("threshold", { type: "number", default: 1, description: "Signatures required" })
+      .option("page-size", { type: "number", default: SIM_DEFAULTS.pageSize, description: "Flash erase page size" })
+      .option("flash-size", { type: "number", default: SIM_DEFAULTS.flashSize, description: "Flash size in bytes" })
+      .option("max-data", { type: "number", default: SIM_DEFAULTS.maxData, description: "Largest DATA payload per frame" })
+      .option("window", { type: "number", default: SIM_DEFAULTS.window, description: "DATA frames the host may have in flight" })
+      .option("baud", { type: "number", default: 115200, description: "Baud rate (--port)" })
+      .option("line-rate", { type: "number", default: 0, description: "Consume input no faster than a UART at this baud rate (a pty has no speed of its own); 0 = unthrottled" })
+      .example("$0 device-sim --state /tmp/dev --root root.pub --vendor acme.example --class sensor-v3", "Simulator on a new pty; prints its path")
+      .example("$0 device-sim --port /dev/ttyUSB0 --state ./dev --root root.pub --vendor acme.example --class sensor-v3", "Serve on a real serial port") as never,
+  handler: async (a) => {
+    if (a.root.length < 1 || a.root.length > 4) throw new FwsealError("USAGE", "--root: give 1 to 4 root public keys");
+    const roots: Uint8Array[] = [];
+    for (const r of a.root) roots.push(await loadPublicKey(r));
+    const vendorId = vendorUuid(a.vendor);
+    const classId = classUuid(vendorId, a.class);
+    makeStateDir(a.state);
+    const device = new SimDevice({
+      roots,
+      vendorId,
+      classId,
+      threshold: a.threshold,
+      pageSize: a["page-size"],
+      flashSize: a["flash-size"],
+      maxData: a["max-data"],
+      window: a.window,
+      flashFile: path.join(a.state, "flash.bin")
+    });
+    let pty: PtyPair | null = null;
+    let portPath = a.port;
+    if (!portPath) {
+      pty = await createPtyPair(a.state);
+      portPath = pty.devicePath;
+      const p = pty;
+      process.on("exit", () => p.proc.kill("SIGTERM"));
+    }
+    const hostPath = pty ? pty.hostPath : portPath;
+    device.onBoot = (d) => {
+      if (a.json) out(JSON.stringify({ event: "boot", runningSlot: d.app.runningSlot, runMode: d.app.runMode, bootCheck: Array.from(d.app.bootReason), text: d.describeBoot() }));
+      else err(`device-sim: ${d.describeBoot()}`);
+    };
+    const port = await attachDevice(device, portPath, a.baud, a["line-rate"]);
+    if (a.json) out(JSON.stringify({ event: "ready", port: hostPath, devicePort: portPath, vendorId: formatUuid(vendorId), classId: formatUuid(classId), state: a.state }));
+    else out(pty ? `device-sim: serial port ${hostPath}` : `device-sim: serving on ${portPath}`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => resolve();
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      port.once("close", stop);
+    });
+    if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
+    device.close();
+    if (pty) await pty.close();
+  }
+};
+export default command;

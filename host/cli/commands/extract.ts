@@ -1,0 +1,44 @@
+// fwseal extract: write the image only if the whole bundle verifies.
+import type { CommandModule } from "yargs";
+import { extract } from "../../bundle/extract.js";
+import { policyOptions, policyFromArgs, rejectionLine, type PolicyArgs } from "./verify.js";
+import { out, outJson, err, setExitCode, progressBar } from "../output.js";
+import { exitCodeForReason } from "../../exit-codes.js";
+import * as fsp from "node:fs/promises";
+
+interface Args extends PolicyArgs {
+  bundle: string;
+  output: string;
+  json?: boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: "extract <bundle>",
+  describe: "Verify a bundle and write its image (nothing is written unless all of it verifies)",
+  builder: (y) =>
+    policyOptions(
+      y
+        .positional("bundle", { type: "string", demandOption: true, description: "Bundle file" })
+        .option("output", { alias: "o", type: "string", demandOption: true, description: "Image file to write" })
+        .example("$0 extract fw.fwb --root root.pub --vendor acme.example --class sensor-v3 -o fw.bin", "verified image")
+    ) as never,
+  handler: async (a) => {
+    const policy = await policyFromArgs(a);
+    const total = await fsp.stat(a.bundle).then((s) => s.size, () => 0);
+    const bar = a.json ? { update: () => undefined, finish: () => undefined } : progressBar("extracting", total);
+    let r;
+    try {
+      r = await extract({ bundle: a.bundle, output: a.output, policy, onProgress: (d) => bar.update(d) });
+    } finally {
+      bar.finish();
+    }
+    if (a.json) outJson({ ok: r.valid, file: a.bundle, ...r });
+    if (r.valid) {
+      if (!a.json) out(`${a.bundle}: OK; wrote ${r.manifest?.imageSize ?? "?"}-byte image to ${r.output}`);
+      return;
+    }
+    err(rejectionLine(r));
+    setExitCode(exitCodeForReason(r.reason));
+  }
+};
+export default command;

@@ -1,0 +1,49 @@
+// fwseal finalize: turn a signed draft into the final bundle, but only if the bundle passes
+// the given device policy (roots, threshold k, vendor/class, epochs) in the device verifier.
+import type { CommandModule } from "yargs";
+import { finalizeDraft, readDraft } from "../../bundle/drafts.js";
+import { policyOptions, policyFromArgs, type PolicyArgs } from "./verify.js";
+import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
+import { out, outJson, formatBytes } from "../output.js";
+
+interface Args extends PolicyArgs, AuditArgs {
+  draft: string;
+  output: string;
+  json?: boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: "finalize <draft>",
+  describe: "Build the final bundle from a signed draft after checking it against a k-of-n policy",
+  builder: (y) =>
+    auditOptions(
+      policyOptions(
+        y
+          .positional("draft", { type: "string", demandOption: true, description: "Signed draft bundle" })
+          .option("output", { alias: "o", type: "string", demandOption: true, description: "Final bundle file to write" })
+      )
+    )
+      .example("$0 finalize fw.draft --threshold 2 --root root.pub -o fw.fwb", "2 distinct authorised signers required")
+      .example("$0 finalize fw.draft --threshold 2 --root r0.pub --root r1.pub --vendor acme.example --class hub -o fw.fwb", "also check the device identity") as never,
+  handler: async (a) => {
+    await preflightAudit(a);
+    const d = await readDraft(a.draft);
+    const policy = await policyFromArgs(a);
+    // The draft's own threshold (set at pack --unsigned) is a floor: finalize never goes below it.
+    const k = Math.max(policy.threshold ?? 1, d.policy.threshold ?? 1);
+    const { threshold: _t, ...rest } = policy;
+    const r = await finalizeDraft(a.draft, { output: a.output, threshold: k, policy: rest });
+    const m = r.manifest;
+    await auditSigning(a, "finalize", r.signers, "none", r.output, {
+      version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
+      chainHead: m.chainHead, signatures: r.signers.length, threshold: r.threshold
+    });
+    if (a.json) {
+      outJson({ ok: true, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, threshold: r.threshold, signers: r.signers, manifest: r.verify.manifest });
+      return;
+    }
+    out(`${r.output}: ${formatBytes(r.bundleSize)}, ${r.signers.length} signer(s) (${r.signers.join(", ")}), passes ${r.threshold}-of-n policy`);
+    out(`  version ${m.version}, sequence ${m.sequence}, ${m.chunkCount} chunks of ${m.chunkSize} bytes`);
+  }
+};
+export default command;

@@ -1,0 +1,70 @@
+// fwseal inspect: what is in a bundle, without a key and without a verdict.
+import type { CommandModule } from "yargs";
+import { inspect, type InspectResult } from "../../bundle/inspect.js";
+import { out, outJson, formatBytes } from "../output.js";
+
+interface Args {
+  bundle: string;
+  json?: boolean;
+}
+
+function when(t: number | null | undefined): string {
+  return t === null || t === undefined ? "-" : `${new Date(t * 1000).toISOString().replace(".000Z", "Z")} (${t})`;
+}
+
+export function printInspect(r: InspectResult, file: string): void {
+  const m = r.manifest;
+  out(`${file}: ${r.envelopeType} envelope (${r.envelopeSize} bytes), ${formatBytes(r.fileSize)} in all`);
+  out(`  (decoded without verification; run fwseal verify for a verdict)`);
+  out("manifest:");
+  out(`  format version   ${m.formatVersion ?? "?"}`);
+  out(`  vendor-id        ${m.vendorId ?? "?"}`);
+  out(`  class-id         ${m.classId ?? "?"}`);
+  out(`  sequence         ${m.sequence ?? "?"}`);
+  out(`  version          ${m.version ?? "?"}`);
+  out(`  image size       ${m.imageSize ?? "?"} bytes`);
+  out(`  chunks           ${m.chunkCount ?? "?"} x ${m.chunkSize ?? "?"} bytes`);
+  out(`  chain head       ${m.chainHead ?? "?"}`);
+  out(`  payload encoding ${m.payloadEncoding ?? "?"}`);
+  if (m.provenance) {
+    if (m.provenance.sourceRevision !== undefined) out(`  source revision  ${m.provenance.sourceRevision}`);
+    if (m.provenance.builder !== undefined) out(`  builder          ${m.provenance.builder}`);
+    if (m.provenance.buildTime !== undefined) out(`  build time       ${when(m.provenance.buildTime)}`);
+  }
+  if (m.sbomDigest) out(`  SBOM SHA-256     ${m.sbomDigest}`);
+  if (m.keyEpochFloor !== null) out(`  key epoch floor  ${m.keyEpochFloor}`);
+  if (m.crit) out(`  crit             ${m.crit.join(", ")}`);
+  if (m.unknownKeys.length) out(`  unknown keys     ${m.unknownKeys.join(", ")}`);
+  if (m.releaseNotes !== null) {
+    out("  release notes:");
+    for (const line of m.releaseNotes.split("\n")) out(`    ${line}`);
+  }
+  out(`signers (${r.signers.length}):`);
+  r.signers.forEach((s, i) => {
+    out(`  [${i}] key ${s.keyId ?? "?"}, ${s.alg ?? "?"}, ${s.kind === "root" ? "root-signed (no certificate)" : "delegated"}`);
+    const c = s.certificate;
+    if (c) {
+      out(`      certificate issued by root ${c.issuerKeyId ?? "?"} for key ${c.subjectKeyId ?? "?"}`);
+      out(`        epoch ${c.epoch ?? "?"}; valid ${when(c.notBefore)} .. ${when(c.notAfter)}`);
+      out(`        vendor ${c.vendorId ?? "any"}; classes ${c.classIds ? c.classIds.join(", ") : "any"}`);
+    }
+  });
+  if (r.expectedBundleSize !== null) out(`size: ${r.expectedBundleSize === r.fileSize ? "matches the manifest" : `file ${r.fileSize} bytes, manifest implies ${r.expectedBundleSize}`}`);
+  for (const n of r.notes) out(`note: ${n}`);
+}
+
+const command: CommandModule<object, Args> = {
+  command: "inspect <bundle>",
+  describe: "Show a bundle's manifest, signers and certificates (no key needed, no verdict)",
+  builder: (y) =>
+    y
+      .positional("bundle", { type: "string", demandOption: true, description: "Bundle file" })
+      .example("$0 inspect fw.fwb", "human-readable summary")
+      .example("$0 inspect fw.fwb --json | jq .manifest.sequence", "for scripts") as never,
+  handler: async (a) => {
+    const r = await inspect(a.bundle);
+    if (a.json) outJson({ ok: true, file: a.bundle, ...r });
+    else printInspect(r, a.bundle);
+  }
+};
+export default command;

@@ -1,0 +1,136 @@
+// fwseal pack: image -> signed, hash-chained bundle.
+import * as fsp from "node:fs/promises";
+import type { CommandModule } from "yargs";
+import { pack, sha256File } from "../../bundle/pack.js";
+import { parseTime } from "../../keys/delegate.js";
+import { asList, loadSigners, parseUint } from "../key-options.js";
+import { out, outJson, progressBar, formatBytes, hex } from "../output.js";
+import { FwsealError, inputError } from "../../errors.js";
+import { formatUuid } from "../../../formats/host-only/uuid.js";
+// TRUST: drafts for offline signing, token keys, audit log.
+import { draftOptions, packUnsignedCli } from "../draft-pack.js";
+import { auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
+import { closeSigners, keySourceOf } from "../../keys/signer-loader.js";
+
+interface Args {
+  image: string;
+  key?: string | string[];
+  unsigned?: boolean;
+  threshold?: number;
+  "allow-signer"?: string[];
+  audit?: string;
+  operator?: string;
+  cert?: string | string[];
+  seq: number;
+  vendor: string;
+  class: string;
+  version: string;
+  "chunk-size": number;
+  "source-revision"?: string;
+  builder?: string;
+  "build-time"?: string;
+  sbom?: string;
+  notes?: string;
+  "key-epoch-floor"?: number;
+  output: string;
+  "passphrase-file"?: string;
+  json?: boolean;
+}
+
+async function readNotes(v: string | undefined): Promise<string | undefined> {
+  if (v === undefined || !v.startsWith("@")) return v;
+  const file = v.slice(1);
+  try {
+    return (await fsp.readFile(file, "utf8")).replace(/\s+$/, "");
+  } catch (e) {
+    throw inputError(file, e);
+  }
+}
+
+const command: CommandModule<object, Args> = {
+  command: "pack <image>",
+  describe: "Sign a firmware image into a bundle (envelope + hash-chained chunks)",
+  builder: (y) =>
+    auditOptions(draftOptions(y))
+      .version(false) // --version is the firmware version here
+      .positional("image", { type: "string", demandOption: true, description: "Firmware image file" })
+      .option("key", { alias: "k", type: "string", array: true, description: "Signing key (.key file or pkcs11: URI); repeat for k-of-n (COSE_Sign)" })
+      .option("cert", { alias: "c", type: "string", array: true, description: "Delegation certificate of a --key (omit for a root key); repeatable" })
+      .option("seq", { type: "number", demandOption: true, description: "Sequence number (anti-rollback; monotonic)" })
+      .option("vendor", { type: "string", demandOption: true, description: "Vendor domain (UUIDv5) or UUID" })
+      .option("class", { type: "string", demandOption: true, description: "Device class name (UUIDv5 under the vendor) or UUID" })
+      .option("version", { type: "string", demandOption: true, description: "Human-readable version, e.g. 1.4.2 (never compared)" })
+      .option("chunk-size", { type: "number", default: 4096, description: "Chunk size, power of two 256..65536" })
+      .option("source-revision", { type: "string", description: "Provenance: source revision (git commit)" })
+      .option("builder", { type: "string", description: "Provenance: builder identity" })
+      .option("build-time", { type: "string", description: "Provenance: build time (ISO 8601 or seconds since 1970)" })
+      .option("sbom", { type: "string", description: "SBOM file; its SHA-256 goes in the manifest" })
+      .option("notes", { type: "string", description: "Release notes text, or @file" })
+      .option("key-epoch-floor", { type: "number", description: "Raise devices' minimum key epoch to this once confirmed" })
+      .option("output", { alias: "o", type: "string", demandOption: true, description: "Bundle file to write" })
+      .option("passphrase-file", { type: "string", description: "Passphrase for encrypted keys" })
+      .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --version 1.4.2 -o fw.fwb", "sign with a delegated release key")
+      .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
+  handler: async (a) => {
+    if (!a.unsigned && asList(a.key).length === 0) throw new FwsealError("USAGE", "pack needs --key (or --unsigned for a draft to sign offline)");
+    await preflightAudit(a);
+    const seq = parseUint(a.seq, "--seq") as number;
+    const buildTime = a["build-time"] !== undefined ? parseTime(a["build-time"], "--build-time") : undefined;
+    const provenance =
+      a["source-revision"] !== undefined || a.builder !== undefined || buildTime !== undefined
+        ? { sourceRevision: a["source-revision"], builder: a.builder, buildTime }
+        : undefined;
+    const sbomDigest = a.sbom !== undefined ? await sha256File(a.sbom) : undefined;
+    const releaseNotes = await readNotes(a.notes);
+    if (a.unsigned) {
+      return packUnsignedCli(a, { sequence: seq, provenance, sbomDigest, releaseNotes, keyEpochFloor: parseUint(a["key-epoch-floor"], "--key-epoch-floor") });
+    }
+    const signers = await loadSigners(asList(a.key), asList(a.cert), a["passphrase-file"]);
+    let total = 0;
+    try {
+      total = (await fsp.stat(a.image)).size;
+    } catch (e) {
+      throw inputError(a.image, e);
+    }
+    const bar = a.json ? { update: () => undefined, finish: () => undefined } : progressBar("packing", total);
+    let r;
+    try {
+      r = await pack({
+        image: a.image,
+        output: a.output,
+        signers,
+        vendor: a.vendor,
+        deviceClass: a.class,
+        sequence: seq,
+        version: a.version,
+        chunkSize: a["chunk-size"],
+        provenance,
+        sbomDigest,
+        releaseNotes,
+        keyEpochFloor: parseUint(a["key-epoch-floor"], "--key-epoch-floor"),
+        onProgress: (d, t) => bar.update(d)
+      });
+    } finally {
+      bar.finish();
+      closeSigners(signers);
+    }
+    await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, {
+      version: a.version, sequence: seq, vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), imageSize: r.imageSize,
+      chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {})
+    });
+    if (a.json) {
+      outJson({
+        ok: true, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, imageSize: r.imageSize,
+        chunkSize: r.chunkSize, chunkCount: r.chunkCount, chainHead: hex(r.chainHead),
+        vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), sequence: seq, version: a.version, signers: r.signerKeyIds
+      });
+      return;
+    }
+    if (signers.length === 0) throw new FwsealError("INTERNAL", "no signer");
+    out(`bundle ${r.output}: ${formatBytes(r.bundleSize)} (${r.envelopeSize}-byte envelope + ${r.chunkCount} chunks of ${r.chunkSize} bytes)`);
+    out(`  version ${a.version}, sequence ${seq}, image ${r.imageSize} bytes`);
+    out(`  vendor ${formatUuid(r.vendorId)} (${a.vendor}), class ${formatUuid(r.classId)} (${a.class})`);
+    out(`  signed by ${signers.map((s) => `${s.keyId}${s.certificate ? " (delegated)" : " (root)"}`).join(", ")}`);
+  }
+};
+export default command;

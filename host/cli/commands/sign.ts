@@ -1,0 +1,56 @@
+// fwseal sign: add ONE signature to a draft bundle (offline / k-of-n ceremonies). Run it
+// once per key holder, on the air-gapped machine or against a token (--key pkcs11:...).
+import type { CommandModule } from "yargs";
+import { signDraft, draftSummary } from "../../bundle/drafts.js";
+import { loadSigner, closeSigners } from "../../keys/signer-loader.js";
+import { readInput } from "../../io/input-file.js";
+import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
+import { out, outJson } from "../output.js";
+
+interface Args extends AuditArgs {
+  draft: string;
+  key: string;
+  cert?: string;
+  output?: string;
+  "passphrase-file"?: string;
+  json?: boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: "sign <draft>",
+  describe: "Add one signature to a draft bundle (from fwseal pack --unsigned)",
+  builder: (y) =>
+    auditOptions(
+      y
+        .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file (updated in place unless -o)" })
+        .option("key", { alias: "k", type: "string", demandOption: true, description: "Signing key: .key file or pkcs11: URI (PIN from FWSEAL_PKCS11_PIN or a prompt)" })
+        .option("cert", { alias: "c", type: "string", description: "Delegation certificate of the key (omit for a root key)" })
+        .option("output", { alias: "o", type: "string", description: "Write the signed draft here instead of updating it in place" })
+        .option("passphrase-file", { type: "string", description: "Passphrase for an encrypted key file" })
+    )
+      .example("$0 sign fw.draft --key alice.key --cert alice.cert", "Alice adds her signature")
+      .example("FWSEAL_PKCS11_PIN=... $0 sign fw.draft --key 'pkcs11:token=release;object=bob'", "Bob signs with his HSM key") as never,
+  handler: async (a) => {
+    await preflightAudit(a);
+    const certificate = a.cert !== undefined ? await readInput(a.cert) : undefined;
+    const signer = await loadSigner(a.key, { passphraseFile: a["passphrase-file"], certificate });
+    let r;
+    try {
+      r = await signDraft(a.draft, signer, { output: a.output, certPath: a.cert });
+    } finally {
+      closeSigners([signer]);
+    }
+    const m = r.draft.manifest;
+    await auditSigning(a, "sign", [r.keyId], signer.source, r.output, {
+      version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
+      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {})
+    });
+    if (a.json) {
+      outJson({ ok: true, file: r.output, keyId: r.keyId, keySource: signer.source, signatureCount: r.signatures, ...draftSummary(r.draft) });
+      return;
+    }
+    const k = r.draft.policy.threshold;
+    out(`${r.output}: signed by ${r.keyId}${certificate ? " (delegated)" : ""}; ${r.signatures} signature(s)${k !== undefined ? ` of ${k} required` : ""}`);
+  }
+};
+export default command;

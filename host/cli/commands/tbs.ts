@@ -1,0 +1,40 @@
+// fwseal tbs: the exact bytes one signer signs for a draft (COSE_Sign Sig_structure with
+// that signer's protected header). Feed them to any Ed25519 signer that signs raw messages:
+//   openssl pkeyutl -sign -rawin -inkey key.pem -in tbs.bin -out sig.bin
+import type { CommandModule } from "yargs";
+import { createHash } from "node:crypto";
+import { readDraft, draftToBeSigned } from "../../bundle/drafts.js";
+import { loadPublicKeySpec } from "../../keys/signer-loader.js";
+import { keyIdHex } from "../../keys/keys.js";
+import { writeFileAtomic } from "../../io/atomic-write.js";
+import { out, outJson } from "../output.js";
+
+interface Args {
+  draft: string;
+  "signer-key": string;
+  output: string;
+  json?: boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: "tbs <draft>",
+  describe: "Write the to-be-signed bytes of a draft for one signer's key (for external signing)",
+  builder: (y) =>
+    y
+      .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file" })
+      .option("signer-key", { type: "string", demandOption: true, description: "The signer's public key (.pub, 64 hex digits, or pkcs11: URI)" })
+      .option("output", { alias: "o", type: "string", demandOption: true, description: "File to write the bytes to" })
+      .example("$0 tbs fw.draft --signer-key carol.pub -o carol.tbs", "then: openssl pkeyutl -sign -rawin -inkey carol.pem -in carol.tbs -out carol.sig") as never,
+  handler: async (a) => {
+    const d = await readDraft(a.draft);
+    const pk = await loadPublicKeySpec(a["signer-key"]);
+    const tbs = draftToBeSigned(d.payload, pk);
+    await writeFileAtomic(a.output, tbs);
+    if (a.json) {
+      outJson({ ok: true, file: a.output, bytes: tbs.length, keyId: keyIdHex(pk), sha256: createHash("sha256").update(tbs).digest("hex") });
+      return;
+    }
+    out(`${a.output}: ${tbs.length} bytes to be signed by key ${keyIdHex(pk)} (version ${d.manifest.version}, sequence ${d.manifest.sequence})`);
+  }
+};
+export default command;

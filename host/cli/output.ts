@@ -1,0 +1,89 @@
+// Shared plumbing for CLI command modules: where output goes, how a command sets the
+// exit code, JSON output, a TTY-only progress bar. Commands import this, never
+// process.stdout directly, so main() can run in-process in tests.
+import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+
+export interface CliIO {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  /** stderr is a terminal (progress bars, prompts). */
+  stderrIsTTY: boolean;
+}
+
+export const defaultIO: CliIO = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+  stderrIsTTY: !!process.stderr.isTTY
+};
+
+/** State of the running CLI invocation (reset by main()). */
+export const cliState: { exitCode: ExitCodeValue | number; io: CliIO } = { exitCode: ExitCode.OK, io: defaultIO };
+
+export function setExitCode(code: ExitCodeValue | number): void {
+  cliState.exitCode = code;
+}
+
+/** One line on stdout. */
+export function out(line = ""): void {
+  cliState.io.stdout(line + "\n");
+}
+
+/** One line on stderr. */
+export function err(line: string): void {
+  cliState.io.stderr(line + "\n");
+}
+
+/** Pretty JSON on stdout; Uint8Array values become lowercase hex. */
+export function outJson(value: unknown): void {
+  cliState.io.stdout(JSON.stringify(value, jsonReplacer, 2) + "\n");
+}
+
+export function jsonReplacer(_key: string, v: unknown): unknown {
+  if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
+  if (typeof v === "bigint") return v.toString();
+  return v;
+}
+
+export function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+/** Human size: 1536 -> "1.5 KiB". */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/**
+ * A progress bar on stderr, drawn only when stderr is a terminal and the total is
+ * worth showing. Returns an update callback and a finish function.
+ */
+export function progressBar(label: string, total: number, minTotal = 8 * 1024 * 1024): { update: (done: number) => void; finish: () => void } {
+  const io = cliState.io;
+  if (!io.stderrIsTTY || total < minTotal) return { update: () => undefined, finish: () => undefined };
+  let lastPct = -1;
+  let lastDraw = 0;
+  const width = 30;
+  const draw = (done: number) => {
+    const pct = total > 0 ? Math.floor((done * 100) / total) : 100;
+    const now = Date.now();
+    if (pct === lastPct || (now - lastDraw < 100 && pct < 100)) return;
+    lastPct = pct;
+    lastDraw = now;
+    const filled = Math.round((pct * width) / 100);
+    io.stderr(`\r${label} [${"#".repeat(filled)}${".".repeat(width - filled)}] ${String(pct).padStart(3)}% ${formatBytes(done)} / ${formatBytes(total)}`);
+  };
+  return {
+    update: draw,
+    finish: () => {
+      if (lastPct >= 0) io.stderr("\r\x1b[K");
+    }
+  };
+}

@@ -1,0 +1,368 @@
+// Golden vectors for formats/vectors/ (see formats/vectors/README.md): deterministic
+// bundles, valid and invalid, each with the verifier policy and the expected verdict.
+// Everything is fixed: keys come from committed test seeds, images from a SHA-256 counter
+// stream, times are constants, and Ed25519 signatures are deterministic, so regenerating
+// gives identical bytes (test/unit/vectors.test.ts checks this).
+//
+// Run: npm run build && node scripts/gen-vectors.mjs   (writes formats/vectors/)
+import { createHash, sign as edSign, type KeyObject } from "node:crypto";
+import { Limits, CHUNK_DOMAIN, ALG_EDDSA } from "../../formats/device-safe/limits.js";
+import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
+import { ManifestKey, HeaderLabel } from "../../formats/device-safe/labels.js";
+import { encodeManifest, type Manifest } from "../../formats/host-only/manifest.js";
+import { buildUnsignedEnvelope, attachSignatures, encodeSign1, encodeProtectedHeader, type EnvelopeOptions } from "../../formats/host-only/cose.js";
+import { CborRaw, type Cbor, type CborMap } from "../../formats/host-only/cbor-encode.js";
+import { buildCertificate, type CertBody } from "../../formats/host-only/certificate.js";
+import { vendorUuid, classUuid, formatUuid } from "../../formats/host-only/uuid.js";
+import { keyId } from "../../formats/host-only/keyid.js";
+import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from "../keys/keys.js";
+
+const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+
+/** Fixed clock of every vector: 2026-01-01T00:00:00Z. */
+export const VECTOR_NOW = 1767225600;
+const NOT_BEFORE = 1735689600; // 2025-01-01
+const NOT_AFTER = 1798761600; // 2027-01-01
+const VENDOR = "acme.example";
+const CLASS = "sensor-v3";
+const L = (1n << 252n) + 27742317777372353535851937790883648493n;
+
+/** Test-only key names; seed = SHA-256("fwseal test vector key " + name). */
+export const VECTOR_KEY_NAMES = ["root1", "root2", "root3", "release", "release-b", "release-c", "rogue"] as const;
+type KeyName = (typeof VECTOR_KEY_NAMES)[number];
+
+export function vectorSeed(name: string): Uint8Array {
+  return sha256(new TextEncoder().encode(`fwseal test vector key ${name}`));
+}
+
+interface VKey {
+  name: KeyName;
+  seed: Uint8Array;
+  key: KeyObject;
+  pk: Uint8Array;
+}
+
+function loadKeys(): Record<KeyName, VKey> {
+  const out = {} as Record<KeyName, VKey>;
+  for (const n of VECTOR_KEY_NAMES) {
+    const seed = vectorSeed(n);
+    const kp = keyPairFromSeed(seed);
+    out[n] = { name: n, seed, key: kp.privateKey, pk: kp.publicKey };
+  }
+  return out;
+}
+
+/** Deterministic image bytes: SHA-256(label || be32(counter)) blocks. */
+function image(label: string, size: number): Uint8Array {
+  const out = new Uint8Array(size);
+  const lb = new TextEncoder().encode(label);
+  for (let i = 0, o = 0; o < size; i++, o += 32) {
+    const c = new Uint8Array(lb.length + 4);
+    c.set(lb);
+    new DataView(c.buffer).setUint32(lb.length, i);
+    const h = sha256(c);
+    out.set(h.subarray(0, Math.min(32, size - o)), o);
+  }
+  return out;
+}
+
+/** Chunk i on the wire (data_i || next_i) and the chain head, with an optional last next. */
+function chain(img: Uint8Array, cs: number, lastNext: Uint8Array = new Uint8Array(32)): { head: Uint8Array; chunks: Uint8Array[] } {
+  const n = Math.ceil(img.length / cs);
+  const chunks: Uint8Array[] = new Array(n);
+  let next = lastNext;
+  for (let i = n - 1; i >= 0; i--) {
+    const data = img.subarray(i * cs, Math.min(img.length, (i + 1) * cs));
+    const wire = new Uint8Array(data.length + 32);
+    wire.set(data);
+    wire.set(next, data.length);
+    chunks[i] = wire;
+    const input = new Uint8Array(Limits.CHUNK_PREFIX_LEN + wire.length);
+    input.set(CHUNK_DOMAIN);
+    new DataView(input.buffer).setUint32(16, i);
+    input.set(wire, Limits.CHUNK_PREFIX_LEN);
+    next = sha256(input);
+  }
+  return { head: next, chunks };
+}
+
+interface SignSpec {
+  key: VKey;
+  cert?: Uint8Array;
+}
+
+async function envelope(manifestBytes: Uint8Array, signers: SignSpec[], opts: EnvelopeOptions = {}, fix?: (sigs: Uint8Array[], tbs: Uint8Array[]) => void): Promise<Uint8Array> {
+  const u = buildUnsignedEnvelope(manifestBytes, signers.map((s) => ({ publicKey: s.key.pk, certificate: s.cert })), { sha256, ...opts });
+  const sigs = u.signers.map((s, i) => new Uint8Array(edSign(null, s.toBeSigned, signers[i].key.key)));
+  fix?.(sigs, u.signers.map((s) => s.toBeSigned));
+  return attachSignatures(u, sigs);
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts));
+}
+
+export interface VectorPolicy {
+  roots: string[]; // hex, slot order
+  retiredRoots: number; // bitmask
+  vendor: string; // UUID
+  class: string; // UUID
+  minSeq: number;
+  minEpoch: number;
+  threshold: number;
+  now: number; // -1 = no trusted time
+}
+
+export interface VectorEntry {
+  name: string;
+  file: string;
+  description: string;
+  policy: VectorPolicy;
+  expected: { valid: boolean; reason: string; reasonCode: number; chunk: number };
+}
+
+export interface GeneratedVectors {
+  /** Relative path under formats/vectors/ -> bytes. */
+  files: Map<string, Uint8Array>;
+  index: { format: string; generator: string; now: number; keys: Record<string, { seed: string; publicKey: string; keyId: string }>; vectors: VectorEntry[] };
+}
+
+export async function generateVectors(): Promise<GeneratedVectors> {
+  const K = loadKeys();
+  const files = new Map<string, Uint8Array>();
+  const vectors: VectorEntry[] = [];
+  const vendorId = vendorUuid(VENDOR);
+  const classId = classUuid(vendorId, CLASS);
+  const otherClass = classUuid(vendorId, "hub");
+  const rootSigner = new LocalSigner(K.root1.key);
+
+  const basePolicy: VectorPolicy = {
+    roots: [hex(K.root1.pk)], retiredRoots: 0, vendor: formatUuid(vendorId), class: formatUuid(classId),
+    minSeq: 0, minEpoch: 0, threshold: 1, now: VECTOR_NOW
+  };
+  const add = (name: string, description: string, bytes: Uint8Array, reason: number, chunk: number, policy: Partial<VectorPolicy> = {}) => {
+    const file = `${name}.fwb`;
+    files.set(file, bytes);
+    vectors.push({
+      name, file, description, policy: { ...basePolicy, ...policy },
+      expected: { valid: reason === Reason.OK, reason: reasonName(reason), reasonCode: reason, chunk: reason === Reason.OK ? -1 : chunk }
+    });
+  };
+  const cert = (subject: VKey, body: Partial<CertBody> = {}, issuer: LocalSigner = rootSigner) =>
+    buildCertificate(issuer, { publicKey: subject.pk, epoch: 1, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, vendorId, classIds: [classId], ...body }, { sha256 });
+
+  // The standard image: 5000 bytes in 1024-byte chunks (5 chunks, the last one short).
+  const CS = 1024;
+  const img = image("fwseal vector image", 5000);
+  const ch = chain(img, CS);
+  const manifest = (over: Partial<Manifest> = {}, head = ch.head, size = img.length, cs = CS): Manifest => ({
+    vendorId, classId, sequence: 7, version: "1.2.3", imageSize: size, chunkSize: cs, chunkCount: Math.ceil(size / cs), chainHead: head,
+    provenance: { sourceRevision: "0123456789abcdef0123456789abcdef01234567", builder: "vector-generator", buildTime: VECTOR_NOW - 86400 },
+    releaseNotes: "Golden vector.", ...over
+  });
+  const mBytes = encodeManifest(manifest());
+  // Offset of "04 07" (key 4, sequence 7) in mBytes: map head, 01 01, 02 50 <16>, 03 50 <16>.
+  const SEQ_OFFSET = 1 + 2 + 18 + 18;
+  const relCert = await cert(K.release);
+  const bundleOf = (env: Uint8Array, chunks = ch.chunks) => concat([env, ...chunks]);
+
+  // ---- valid
+  const envRoot = await envelope(mBytes, [{ key: K.root1 }]);
+  add("valid-sign1-root", "COSE_Sign1 signed directly by the root key", bundleOf(envRoot), Reason.OK, -1);
+  const envRel = await envelope(mBytes, [{ key: K.release, cert: relCert }]);
+  const validDelegated = bundleOf(envRel);
+  add("valid-sign1-delegated", "COSE_Sign1 by a release key with a root-signed delegation certificate (epoch 1, window 2025..2027, vendor/class restricted)", validDelegated, Reason.OK, -1);
+  const certB = await cert(K["release-b"]);
+  const certC = await cert(K["release-c"]);
+  const env3 = await envelope(mBytes, [{ key: K.release, cert: relCert }, { key: K["release-b"], cert: certB }, { key: K["release-c"], cert: certC }]);
+  add("valid-sign-2of3", "COSE_Sign with three delegated release keys; policy threshold 2", bundleOf(env3), Reason.OK, -1, { threshold: 2 });
+  add("valid-sign-3of3", "the same bundle under threshold 3", bundleOf(env3), Reason.OK, -1, { threshold: 3 });
+  const envEdDSA = await envelope(mBytes, [{ key: K.root1 }], { alg: ALG_EDDSA });
+  add("valid-alg-eddsa", "alg -8 (EdDSA) instead of -19: accepted as the same algorithm", bundleOf(envEdDSA), Reason.OK, -1);
+  const imgExact = image("fwseal vector exact", 1024);
+  const chExact = chain(imgExact, 256);
+  const mExact = encodeManifest(manifest({}, chExact.head, 1024, 256));
+  add("valid-exact-chunks", "image an exact multiple of the chunk size (4 x 256)", concat([await envelope(mExact, [{ key: K.root1 }]), ...chExact.chunks]), Reason.OK, -1);
+  add("valid-no-trusted-time", "expired certificate, but the device has no trusted time (now = -1)", bundleOf(await envelope(mBytes, [{ key: K.release, cert: await cert(K.release, { notAfter: NOT_BEFORE + 10 }) }])), Reason.OK, -1, { now: -1 });
+  add("valid-second-root-slot", "signed by root2, device holds root1 and root2", bundleOf(await envelope(mBytes, [{ key: K.root2 }])), Reason.OK, -1, { roots: [hex(K.root1.pk), hex(K.root2.pk)] });
+
+  // ---- chunk chain (payload integrity)
+  const ENV = envRel.length;
+  const off = (i: number) => ENV + i * (CS + 32);
+  const flip = (b: Uint8Array, pos: number) => {
+    const c = Uint8Array.from(b);
+    c[pos] ^= 0x01;
+    return c;
+  };
+  add("chunk-data-bitflip", "one bit flipped in the data of chunk 2", flip(validDelegated, off(2) + 100), Reason.CHUNK_HASH_MISMATCH, 2);
+  add("chunk-next-bitflip", "one bit flipped in next-hash of chunk 1", flip(validDelegated, off(1) + CS + 5), Reason.CHUNK_HASH_MISMATCH, 1);
+  add("chunk-last-bitflip", "one bit flipped in the last (short) chunk", flip(validDelegated, off(4) + 3), Reason.CHUNK_HASH_MISMATCH, 4);
+  add("chunks-swapped", "chunks 1 and 2 swapped", bundleOf(envRel, [ch.chunks[0], ch.chunks[2], ch.chunks[1], ch.chunks[3], ch.chunks[4]]), Reason.CHUNK_HASH_MISMATCH, 1);
+  add("chunk-dropped", "chunk 2 missing", bundleOf(envRel, [ch.chunks[0], ch.chunks[1], ch.chunks[3], ch.chunks[4]]), Reason.CHUNK_HASH_MISMATCH, 2);
+  add("chunk-duplicated", "chunk 1 sent twice", bundleOf(envRel, [ch.chunks[0], ch.chunks[1], ch.chunks[1], ch.chunks[2], ch.chunks[3], ch.chunks[4]]), Reason.CHUNK_HASH_MISMATCH, 2);
+  const other = chain(image("fwseal other image", 5000), CS);
+  add("chunk-spliced", "chunk 3 taken from another bundle of the same geometry", bundleOf(envRel, [ch.chunks[0], ch.chunks[1], ch.chunks[2], other.chunks[3], ch.chunks[4]]), Reason.CHUNK_HASH_MISMATCH, 3);
+  add("truncated-mid-chunk", "stream ends in the middle of chunk 3", validDelegated.subarray(0, off(3) + 500), Reason.TRUNCATED, 3);
+  add("truncated-at-boundary", "stream ends exactly after chunk 1", validDelegated.subarray(0, off(2)), Reason.TRUNCATED, 2);
+  add("truncated-last-next", "stream ends inside the last chunk's next-hash", validDelegated.subarray(0, validDelegated.length - 1), Reason.TRUNCATED, 4);
+  add("truncated-envelope-only", "envelope, no chunks", validDelegated.subarray(0, ENV), Reason.TRUNCATED, 0);
+  add("trailing-byte", "one byte after the last chunk", concat([validDelegated, new Uint8Array([0])]), Reason.TRAILING_DATA, 5);
+  const chBadLast = chain(img, CS, sha256(new Uint8Array([1])));
+  add("last-next-nonzero", "last chunk's next-hash is not zero (chain and signature otherwise consistent)",
+    concat([await envelope(encodeManifest(manifest({}, chBadLast.head)), [{ key: K.root1 }]), ...chBadLast.chunks]), Reason.CHUNK_HASH_MISMATCH, 4);
+
+  // ---- signatures and keys (trust)
+  add("bad-signature", "one bit flipped in the signature", bundleOf(await envelope(mBytes, [{ key: K.root1 }], {}, (s) => (s[0][10] ^= 1))), Reason.BAD_SIGNATURE, -1);
+  {
+    // Manifest changed after signing: sequence 7 -> 8 in the payload, signature unchanged.
+    const tampered = Uint8Array.from(envRoot);
+    const seqAt = Buffer.from(tampered).indexOf(Buffer.from(mBytes)) + SEQ_OFFSET;
+    if (tampered[seqAt] !== 0x04 || tampered[seqAt + 1] !== 0x07) throw new Error("vector generator: manifest layout changed");
+    tampered[seqAt + 1] = 0x08;
+    add("manifest-tampered", "sequence changed in the signed manifest (signature unchanged)", bundleOf(tampered), Reason.BAD_SIGNATURE, -1);
+  }
+  add("signature-s-not-reduced", "signature with S + L in place of S (valid equation, S >= L)",
+    bundleOf(await envelope(mBytes, [{ key: K.root1 }], {}, (s) => {
+      let S = 0n;
+      for (let i = 31; i >= 0; i--) S = (S << 8n) | BigInt(s[0][32 + i]);
+      S += L;
+      for (let i = 0; i < 32; i++) s[0][32 + i] = Number((S >> BigInt(8 * i)) & 0xffn);
+    })), Reason.BAD_SIGNATURE, -1);
+  {
+    // Non-canonical R: R_bytes = p + 1 (a non-canonical encoding of y = 1, the identity),
+    // S = k*a mod L so that [S]B - [k]A is the identity. A verifier that decodes R and
+    // compares points would accept; encode(R') = 01 00..00 != R_bytes, so SPEC §6.1 rejects.
+    const a = scalarOf(K.root1.seed);
+    const rBytes = new Uint8Array(32).fill(0xff);
+    rBytes[0] = 0xee;
+    rBytes[31] = 0x7f;
+    const env = await envelope(mBytes, [{ key: K.root1 }], {}, (s, tbs) => {
+      const k = modL(sha512Int(concat([rBytes, K.root1.pk, tbs[0]])));
+      const S = (k * a) % L;
+      s[0].set(rBytes, 0);
+      for (let i = 0; i < 32; i++) s[0][32 + i] = Number((S >> BigInt(8 * i)) & 0xffn);
+    });
+    add("signature-r-noncanonical", "R is a non-canonical encoding of a point that satisfies the equation", bundleOf(env), Reason.BAD_SIGNATURE, -1);
+  }
+  {
+    // Small-order root key: A = identity (01 00..00). With S = 1, R = encode(B), any message
+    // satisfies [S]B - [k]A = B. Rule 3 ([8]A != identity) rejects.
+    const idKey = new Uint8Array(32);
+    idKey[0] = 1;
+    const B = Buffer.from("5866666666666666666666666666666666666666666666666666666666666666", "hex");
+    const prot = encodeProtectedHeader({ kid: keyId(idKey, sha256) });
+    const sig = new Uint8Array(64);
+    sig.set(B, 0);
+    sig[32] = 1;
+    const env = encodeSign1(prot, new Map(), mBytes, sig);
+    add("small-order-key", "root key is the identity point (small order); signature R = B, S = 1 satisfies the equation for any message", bundleOf(env), Reason.BAD_SIGNATURE, -1, { roots: [hex(idKey)] });
+    const nonCanon = new Uint8Array(32).fill(0xff);
+    nonCanon[0] = 0xee;
+    nonCanon[31] = 0x7f;
+    const prot2 = encodeProtectedHeader({ kid: keyId(nonCanon, sha256) });
+    add("noncanonical-key", "root key encoded with y = p + 1 (non-canonical)", bundleOf(encodeSign1(prot2, new Map(), mBytes, sig)), Reason.BAD_SIGNATURE, -1, { roots: [hex(nonCanon)] });
+  }
+  add("unknown-key", "signed by a key that is neither a root nor certified", bundleOf(await envelope(mBytes, [{ key: K.rogue }])), Reason.UNKNOWN_KEY, -1);
+  add("wrong-root", "valid bundle, device holds a different root", validDelegated, Reason.BAD_CERTIFICATE, -1, { roots: [hex(K.root2.pk)] });
+  add("cert-not-from-root", "certificate signed by a non-root key", bundleOf(await envelope(mBytes, [{ key: K.release, cert: await cert(K.release, {}, new LocalSigner(K.rogue.key)) }])), Reason.BAD_CERTIFICATE, -1);
+  add("cert-subject-mismatch", "release-b signs, carrying release's certificate", bundleOf(await envelope(mBytes, [{ key: K["release-b"], cert: relCert }])), Reason.BAD_CERTIFICATE, -1);
+  add("cert-expired", "certificate not-after before now", bundleOf(await envelope(mBytes, [{ key: K.release, cert: await cert(K.release, { notAfter: NOT_BEFORE + 10 }) }])), Reason.EXPIRED_KEY, -1);
+  add("cert-not-yet-valid", "certificate not-before after now", bundleOf(await envelope(mBytes, [{ key: K.release, cert: await cert(K.release, { notBefore: NOT_AFTER - 10, notAfter: NOT_AFTER }) }])), Reason.EXPIRED_KEY, -1);
+  add("cert-revoked-epoch", "certificate epoch 1, device minimum key epoch 2", validDelegated, Reason.REVOKED_KEY, -1, { minEpoch: 2 });
+  add("cert-wrong-class", "certificate limited to sensor-v3, bundle and device are class hub",
+    bundleOf(await envelope(encodeManifest(manifest({ classId: otherClass })), [{ key: K.release, cert: relCert }])), Reason.KEY_NOT_AUTHORIZED, -1, { class: formatUuid(otherClass) });
+  add("retired-root", "root-signed, but the device marked slot 0 retired", bundleOf(envRoot), Reason.REVOKED_ROOT, -1, { retiredRoots: 1 });
+  add("threshold-sign1", "one signer, policy threshold 2", bundleOf(envRoot), Reason.THRESHOLD_NOT_MET, -1, { threshold: 2 });
+  add("threshold-duplicate-key", "COSE_Sign with the same key twice, threshold 2 (a key counts once)",
+    bundleOf(await envelope(mBytes, [{ key: K.release, cert: relCert }, { key: K.release, cert: relCert }])), Reason.THRESHOLD_NOT_MET, -1, { threshold: 2 });
+  add("threshold-bad-second", "COSE_Sign 2 signers, the second signature broken, threshold 2",
+    bundleOf(await envelope(mBytes, [{ key: K.release, cert: relCert }, { key: K["release-b"], cert: certB }], {}, (s) => (s[1][5] ^= 1))), Reason.BAD_SIGNATURE, -1, { threshold: 2 });
+
+  // ---- policy
+  add("wrong-vendor", "device vendor differs (root-signed)", bundleOf(envRoot), Reason.WRONG_VENDOR, -1, { vendor: formatUuid(vendorUuid("other.example")) });
+  add("wrong-class", "device class differs (root-signed, so no certificate scope applies)", bundleOf(envRoot), Reason.WRONG_CLASS, -1, { class: formatUuid(otherClass) });
+  add("wrong-vendor-delegated", "device vendor differs; the certificate's vendor scope fails first (SPEC §8 step 4 before 5)", validDelegated, Reason.KEY_NOT_AUTHORIZED, -1, { vendor: formatUuid(vendorUuid("other.example")) });
+  add("rollback", "sequence 7 below the device minimum 8", validDelegated, Reason.ROLLBACK, -1, { minSeq: 8 });
+  add("same-sequence", "sequence 7 equal to the device minimum: accepted (re-install)", validDelegated, Reason.OK, -1, { minSeq: 7 });
+
+  // ---- malformed / unsupported
+  add("garbage", "256 pseudo-random bytes", image("garbage", 256), Reason.MALFORMED, -1);
+  add("empty", "zero bytes", new Uint8Array(0), Reason.TRUNCATED, -1);
+  add("untagged-envelope", "COSE_Sign1 array without tag 18", bundleOf(envRoot.subarray(1)), Reason.MALFORMED, -1);
+  add("unsupported-alg", "alg -7 (ES256)", bundleOf(await envelope(mBytes, [{ key: K.root1 }], { alg: -7 })), Reason.UNSUPPORTED_ALGORITHM, -1);
+  add("unsupported-header-crit", "protected header crit lists label 99", bundleOf(await envelope(mBytes, [{ key: K.root1 }], { crit: [99] })), Reason.UNSUPPORTED_CRITICAL, -1);
+  add("unsupported-manifest-crit", "manifest crit lists unknown key 17 (present)",
+    bundleOf(await envelope(encodeManifest(manifest({ crit: [17], extra: new Map<number, Cbor>([[17, 1]]) })), [{ key: K.root1 }])), Reason.UNSUPPORTED_CRITICAL, -1);
+  add("unknown-manifest-key", "unknown manifest key 40 not in crit: ignored", bundleOf(await envelope(encodeManifest(manifest({ extra: new Map<number, Cbor>([[40, "future"]]) })), [{ key: K.root1 }])), Reason.OK, -1);
+  add("unsupported-version", "manifest format version 2", bundleOf(await envelope(encodeManifest(manifest({ formatVersion: 2 })), [{ key: K.root1 }])), Reason.UNSUPPORTED_VERSION, -1);
+  add("unsupported-encoding", "payload encoding 1 (compressed)", bundleOf(await envelope(encodeManifest(manifest({ payloadEncoding: 1 })), [{ key: K.root1 }])), Reason.UNSUPPORTED_ENCODING, -1);
+  add("chunk-count-inconsistent", "chunk-count 6 for 5000 bytes in 1024-byte chunks",
+    bundleOf(await envelope(encodeManifest(manifest({ chunkCount: 6 }), false), [{ key: K.root1 }])), Reason.MALFORMED, -1);
+  add("chunk-size-too-large", "chunk-size 131072 (above MAX_CHUNK_SIZE)",
+    bundleOf(await envelope(encodeManifest(manifest({ chunkSize: 131072, chunkCount: 1 }), false), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
+  {
+    // Non-canonical CBOR inside the signed manifest: sequence 7 as 0x18 0x07 (not shortest).
+    const m = Buffer.from(mBytes);
+    const at = SEQ_OFFSET;
+    if (m[at] !== 0x04 || m[at + 1] !== 0x07) throw new Error("vector generator: manifest layout changed");
+    const nonShortest = Buffer.concat([m.subarray(0, at + 1), Buffer.from([0x18, 0x07]), m.subarray(at + 2)]);
+    add("noncanonical-int", "manifest sequence encoded as 0x18 0x07 (non-shortest), correctly signed", bundleOf(await envelope(new Uint8Array(nonShortest), [{ key: K.root1 }])), Reason.NON_CANONICAL, -1);
+    // Duplicate key: version (5) twice. The map head count grows by one.
+    const verAt = at + 2; // key 5, tstr(5) "1.2.3" follows the sequence
+    if (m.subarray(verAt, verAt + 7).toString("latin1") !== "\x05\x651.2.3") throw new Error("vector generator: manifest layout changed");
+    const dupEntry = m.subarray(verAt, verAt + 7);
+    const dup = Buffer.concat([Buffer.from([m[0] + 1]), m.subarray(1, verAt + 7), dupEntry, m.subarray(verAt + 7)]);
+    add("duplicate-map-key", "manifest key 5 twice, correctly signed", bundleOf(await envelope(new Uint8Array(dup), [{ key: K.root1 }])), Reason.NON_CANONICAL, -1);
+  }
+  {
+    // Envelope larger than MAX_ENVELOPE (unknown manifest key with a 9000-byte value).
+    const big = encodeManifest(manifest({ extra: new Map<number, Cbor>([[40, new Uint8Array(9000)]]) }));
+    const prot = encodeProtectedHeader({ kid: keyId(K.root1.pk, sha256) });
+    const env = encodeSign1(prot, new Map() as CborMap, big, new Uint8Array(64));
+    add("envelope-too-large", "envelope of more than 8192 bytes", bundleOf(env), Reason.TOO_LARGE, -1);
+  }
+  void HeaderLabel;
+  void ManifestKey;
+  void CborRaw;
+
+  // Keys: PEM files (test-only!) and seeds.
+  const keys: GeneratedVectors["index"]["keys"] = {};
+  for (const n of VECTOR_KEY_NAMES) {
+    files.set(`keys/${n}.key`, new TextEncoder().encode(privateKeyToPem(K[n].key)));
+    files.set(`keys/${n}.pub`, new TextEncoder().encode(publicKeyToPem(K[n].pk)));
+    keys[n] = { seed: hex(K[n].seed), publicKey: hex(K[n].pk), keyId: hex(keyId(K[n].pk, sha256)) };
+  }
+  files.set("images/vector-image.bin", img);
+  files.set("certs/release.cert", relCert);
+  const index = {
+    format: "fwseal bundle format v1 golden vectors (formats/SPEC.md)",
+    generator: "scripts/gen-vectors.mjs",
+    now: VECTOR_NOW,
+    keys,
+    vectors
+  };
+  files.set("index.json", new TextEncoder().encode(JSON.stringify(index, null, 2) + "\n"));
+  return { files, index };
+}
+
+// --- scalar helpers for the non-canonical-R vector (BigInt is fine here: host code) ---
+function leInt(b: Uint8Array): bigint {
+  let x = 0n;
+  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]);
+  return x;
+}
+function sha512Int(d: Uint8Array): bigint {
+  return leInt(new Uint8Array(createHash("sha512").update(d).digest()));
+}
+function modL(x: bigint): bigint {
+  return x % L;
+}
+/** RFC 8032 §5.1.5 secret scalar a from a seed. */
+function scalarOf(seed: Uint8Array): bigint {
+  const h = new Uint8Array(createHash("sha512").update(seed).digest()).subarray(0, 32);
+  h[0] &= 248;
+  h[31] &= 127;
+  h[31] |= 64;
+  return leInt(h) % L;
+}

@@ -1,0 +1,616 @@
+// Differential test (issue 3, "Proof on real engines"): three verifiers must reach the SAME
+// verdict (valid, reason, chunk index) and release the same number of authenticated chunks
+// on every bundle:
+//   host  - host/bundle/verify.ts verifyBlocks() (core envelope check + FastChain chunk check,
+//           node:crypto SHA-256), fed in the case's fragments;
+//   node  - the device core imported as TypeScript (device-sim/core) with the PURE
+//           primitives, fed push() by push() in the case's fragments;
+//   duk   - the emitted ES5 core (scripts/build-core-es5.mjs) under the real Duktape `duk`,
+//           same fragments; all cases of a test run in ONE duk process (bundles embedded as hex).
+// Corpus: every golden vector in formats/vectors/ (also checked against its expected
+// verdict), the conformance fixtures (test/helpers/conformance-fixtures.ts), and fast-check mutations
+// of fresh bundles (bit flips, byte insertions/deletions, truncations, chunk swaps/drops/
+// duplicates, envelope byte edits, trailing bytes) under varied device policies, each split
+// at random points. Seeds are fixed (override: FWSEAL_DIFF_SEED=<n>); a mismatch prints the
+// seed, the case (mutations, splits) and the path of the saved bundle.
+import { describe, it, expect, beforeAll } from "vitest";
+import fc from "fast-check";
+import { spawn } from "node:child_process";
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+// @ts-expect-error plain .mjs script without type declarations
+import { emitCoreEs5 } from "../../scripts/build-core-es5.mjs";
+import { verifyBlocks } from "../../host/bundle/verify.js";
+import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
+import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
+import { reasonName } from "../../formats/device-safe/reasons.js";
+import { Limits } from "../../formats/device-safe/limits.js";
+import { parseUuid, vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
+import { runConformance } from "../../host/device/conformance.js";
+import { makeBundleCases } from "../helpers/conformance-fixtures.js";
+import { buildBundle, cert, image, opts, withCert, root0, root1, root2, release, VENDOR, CLASS } from "../helpers/verifier-fixtures.js";
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const SEED = process.env.FWSEAL_DIFF_SEED ? Number(process.env.FWSEAL_DIFF_SEED) : 20261125;
+const FUZZ_DUK_CASES = 400; // fuzzed cases run on all three verifiers (one duk process)
+const FUZZ_NODE_RUNS = 1000; // extra fast-check runs, host vs core on Node, with shrinking
+const NOW = 1_800_000_000;
+
+interface Policy {
+  roots: Uint8Array[];
+  retired: number;
+  vendor: Uint8Array;
+  cls: Uint8Array;
+  minSeq: number;
+  minEpoch: number;
+  threshold: number;
+  now: number; // -1: no trusted time
+  maxChunk: number;
+}
+
+interface Case {
+  name: string;
+  bundle: Uint8Array;
+  policy: Policy;
+  splits: number[]; // fragment sizes, cycled
+  expect?: { valid: boolean; reason: string; chunk?: number };
+  detail?: string; // mutations, for reproduction
+}
+
+interface Verdict {
+  valid: boolean;
+  reason: string;
+  chunk: number;
+  released: number; // chunks released (authenticated) before the verdict
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"));
+
+// ------------------------------------------------------------------ the three verifiers
+
+function coreConfig(p: Policy): VerifierConfig {
+  const roots = new Uint8Array(32 * p.roots.length);
+  p.roots.forEach((r, i) => roots.set(r, 32 * i));
+  return {
+    primitives: createPurePrimitives(),
+    roots,
+    rootCount: p.roots.length,
+    rootRetired: p.retired,
+    vendorId: p.vendor,
+    classId: p.cls,
+    minSequence: p.minSeq,
+    minEpoch: p.minEpoch,
+    threshold: p.threshold,
+    now: p.now,
+    maxChunkSize: p.maxChunk,
+  };
+}
+
+/** The device core on Node (TypeScript import, pure primitives), fed in the case's fragments. */
+function runNodeCore(c: Case): Verdict {
+  const v = createBundleVerifier(coreConfig(c.policy));
+  const b = c.bundle;
+  let off = 0;
+  let k = 0;
+  let ev = VerifyEvent.NEED_MORE;
+  let released = 0;
+  while (off < b.length && ev !== VerifyEvent.REJECT) {
+    const end = Math.min(b.length, off + c.splits[k++ % c.splits.length]);
+    while (off < end) {
+      ev = v.push(b, off, end - off);
+      if (v.consumed === 0 && ev === VerifyEvent.NEED_MORE) throw new Error("core made no progress");
+      off += v.consumed;
+      if (ev === VerifyEvent.CHUNK) released++;
+      if (ev === VerifyEvent.REJECT) break;
+    }
+  }
+  if (ev !== VerifyEvent.REJECT) ev = v.end();
+  const valid = ev === VerifyEvent.DONE;
+  return { valid, reason: reasonName(valid ? 0 : v.reason), chunk: valid ? -1 : v.rejectChunk, released };
+}
+
+/** The host verifier (host/bundle/verify.ts), fed the same fragments as blocks. */
+async function runHost(c: Case): Promise<Verdict> {
+  const b = c.bundle;
+  async function* blocks(): AsyncGenerator<Uint8Array> {
+    let off = 0;
+    let k = 0;
+    while (off < b.length) {
+      const n = Math.min(b.length - off, c.splits[k++ % c.splits.length]);
+      yield b.subarray(off, off + n);
+      off += n;
+    }
+  }
+  let released = 0;
+  const p = c.policy;
+  const r = await verifyBlocks(
+    blocks(),
+    {
+      roots: p.roots,
+      retiredRoots: p.retired,
+      vendor: p.vendor,
+      deviceClass: p.cls,
+      minSequence: p.minSeq,
+      minEpoch: p.minEpoch,
+      threshold: p.threshold,
+      now: p.now < 0 ? null : p.now,
+      maxChunkSize: p.maxChunk,
+    },
+    { onChunk: () => void released++ },
+    b.length
+  );
+  return { valid: r.valid, reason: r.reasonName, chunk: r.chunk, released };
+}
+
+// The duk driver: ES5, inside the constrained subset (hex by hand, output through print).
+const DUK_DRIVER = `
+var diffRun = (function (core) {
+  function nib(c) { return c <= 57 ? c - 48 : c - 87; }
+  function fromHex(h) {
+    var b = new Uint8Array(h.length >> 1);
+    for (var i = 0; i < b.length; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1));
+    return b;
+  }
+  var prims = core.createPurePrimitives();
+  var EV = core.VerifyEvent;
+  return function (id, bHex, rootsHex, rootCount, retired, vHex, cHex, minSeq, minEpoch, threshold, now, maxChunk, splits) {
+    var v = core.createBundleVerifier({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
+      rootRetired: retired, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: minSeq,
+      minEpoch: minEpoch, threshold: threshold, now: now, maxChunkSize: maxChunk });
+    var b = fromHex(bHex);
+    var off = 0, k = 0, released = 0, ev = EV.NEED_MORE, stuck = false;
+    while (off < b.length && ev !== EV.REJECT && !stuck) {
+      var end = off + splits[k % splits.length];
+      k++;
+      if (end > b.length) end = b.length;
+      while (off < end && ev !== EV.REJECT) {
+        ev = v.push(b, off, end - off);
+        if (v.consumed === 0 && ev === EV.NEED_MORE) { stuck = true; break; }
+        off += v.consumed;
+        if (ev === EV.CHUNK) released++;
+      }
+    }
+    if (stuck) { print("@@diff " + id + " STUCK"); return; }
+    if (ev !== EV.REJECT) ev = v.end();
+    var ok = ev === EV.DONE;
+    print("@@diff " + id + " " + (ok ? 1 : 0) + " " + core.reasonName(ok ? 0 : v.reason) + " " + (ok ? -1 : v.rejectChunk) + " " + released);
+  };
+})(fwsealCore);
+`;
+
+let coreJs = "";
+
+/** All cases through the ES5 core in ONE duk process. */
+async function runDuk(cases: Case[]): Promise<Verdict[]> {
+  const lines: string[] = [coreJs, DUK_DRIVER];
+  cases.forEach((c, id) => {
+    const p = c.policy;
+    lines.push(
+      `diffRun(${id}, "${hex(c.bundle)}", "${p.roots.map(hex).join("")}", ${p.roots.length}, ${p.retired}, ` +
+        `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}]);`
+    );
+  });
+  const dir = mkdtempSync(path.join(tmpdir(), "fwseal-diff-"));
+  const file = path.join(dir, "diff.js");
+  writeFileSync(file, lines.join("\n") + "\n");
+  try {
+    const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
+      const child = spawn("duk", [file], { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
+      child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
+      child.on("error", (e) => reject(new Error("duk is required (apt-get install duktape): " + e.message)));
+      child.on("close", (code) => resolve({ code, out, err }));
+    });
+    expect(code, "duk failed: " + err + out.slice(-500)).toBe(0);
+    const res: (Verdict | null)[] = cases.map(() => null);
+    for (const l of out.split("\n")) {
+      const m = /^@@diff (\d+) (.*)$/.exec(l);
+      if (!m) continue;
+      const f = m[2].split(" ");
+      expect(f.length, `duk case ${m[1]}: ${m[2]}`).toBe(4);
+      res[Number(m[1])] = { valid: f[0] === "1", reason: f[1], chunk: Number(f[2]), released: Number(f[3]) };
+    }
+    return res.map((r, i) => {
+      expect(r, `duk gave no verdict for case ${i} (${cases[i].name})`).not.toBeNull();
+      return r as Verdict;
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Run all three, compare; returns the human-readable mismatches (saving each bundle). */
+async function compareAll(cases: Case[], label: string): Promise<{ mismatches: string[]; verdicts: Verdict[] }> {
+  const duk = await runDuk(cases);
+  const mismatches: string[] = [];
+  const verdicts: Verdict[] = [];
+  let saveDir = "";
+  for (let i = 0; i < cases.length; i++) {
+    const c = cases[i];
+    const host = await runHost(c);
+    const node = runNodeCore(c);
+    const d = duk[i];
+    const same = (a: Verdict, b: Verdict) => a.valid === b.valid && a.reason === b.reason && a.chunk === b.chunk && a.released === b.released;
+    let bad = !same(host, node) || !same(node, d);
+    if (c.expect) {
+      const e = c.expect;
+      if (node.valid !== e.valid || node.reason !== e.reason || (e.chunk !== undefined && node.chunk !== e.chunk)) bad = true;
+    }
+    if (bad) {
+      if (!saveDir) saveDir = mkdtempSync(path.join(tmpdir(), "fwseal-diff-fail-"));
+      const f = path.join(saveDir, `${label}-${i}.fwb`);
+      writeFileSync(f, c.bundle);
+      mismatches.push(
+        `${label} #${i} ${c.name} (seed ${SEED}; ${c.detail ?? ""}; splits [${c.splits.join(",")}]; bundle ${f}; policy ${JSON.stringify({ ...c.policy, roots: c.policy.roots.map(hex), vendor: hex(c.policy.vendor), cls: hex(c.policy.cls) })}):\n` +
+          `  host ${JSON.stringify(host)}\n  node ${JSON.stringify(node)}\n  duk  ${JSON.stringify(d)}` +
+          (c.expect ? `\n  expected ${JSON.stringify(c.expect)}` : "")
+      );
+    }
+    verdicts.push(node);
+  }
+  return { mismatches, verdicts };
+}
+
+// ------------------------------------------------------------------ corpus
+
+/** Deterministic split schedules (a few shapes: whole, 1-byte, odd sizes, random). */
+function splitsFor(i: number, rnd: () => number): number[] {
+  switch (i % 5) {
+    case 0:
+      return [1 << 20];
+    case 1:
+      return [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610, 987];
+    case 2:
+      return [Limits.MAX_ENVELOPE + 1];
+    default: {
+      const n = 1 + Math.floor(rnd() * 6);
+      const s: number[] = [];
+      for (let j = 0; j < n; j++) s.push(1 + Math.floor(rnd() * (rnd() < 0.3 ? 16 : 1500)));
+      return s;
+    }
+  }
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface VectorIndex {
+  vectors: {
+    name: string;
+    file: string;
+    policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; now: number; maxChunkSize?: number };
+    expected: { valid: boolean; reason: string; chunk: number };
+  }[];
+}
+
+function vectorCases(rnd: () => number): Case[] {
+  const dir = path.join(repo, "formats/vectors");
+  const index = JSON.parse(readFileSync(path.join(dir, "index.json"), "utf8")) as VectorIndex;
+  return index.vectors.map((v, i) => ({
+    name: "vector " + v.name,
+    bundle: new Uint8Array(readFileSync(path.join(dir, v.file))),
+    policy: {
+      roots: v.policy.roots.map(fromHex),
+      retired: v.policy.retiredRoots,
+      vendor: parseUuid(v.policy.vendor),
+      cls: parseUuid(v.policy.class),
+      minSeq: v.policy.minSeq,
+      minEpoch: v.policy.minEpoch,
+      threshold: v.policy.threshold,
+      now: v.policy.now,
+      maxChunk: v.policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
+    },
+    splits: splitsFor(i, rnd),
+    expect: v.expected,
+  }));
+}
+
+async function fixtureCases(rnd: () => number): Promise<Case[]> {
+  const list = await makeBundleCases();
+  return list.map((bc, i) => {
+    const op = bc.op as Record<string, unknown>;
+    const rootSpecs = (Array.isArray(op.root) ? op.root : [op.root]) as string[];
+    const vendor = vendorUuid(op.vendor as string);
+    return {
+      name: "fixture " + bc.name,
+      bundle: bc.bytes,
+      policy: {
+        roots: rootSpecs.map(fromHex),
+        retired: (op.retired as number | undefined) ?? 0,
+        vendor,
+        cls: classUuid(vendor, op.class as string),
+        minSeq: (op.minSeq as number | undefined) ?? 0,
+        minEpoch: (op.minEpoch as number | undefined) ?? 0,
+        threshold: (op.threshold as number | undefined) ?? 1,
+        now: op.now === undefined ? -1 : (op.now as number),
+        maxChunk: (op.maxChunkSize as number | undefined) ?? Limits.MAX_CHUNK_SIZE,
+      },
+      splits: splitsFor(i + 3, rnd),
+      expect: bc.expect,
+    };
+  });
+}
+
+// ------------------------------------------------------------------ fuzzing
+
+interface Base {
+  name: string;
+  bundle: Uint8Array;
+  envLen: number;
+  chunkSize: number;
+  chunkCount: number;
+  threshold: number; // the policy threshold this base is meant for
+}
+
+async function makeBases(): Promise<Base[]> {
+  const certRel = await cert(root0, release, { epoch: 2, notBefore: NOW - 1000, notAfter: NOW + 1000, vendorId: VENDOR, classIds: [CLASS] });
+  const specs: { name: string; img: Uint8Array; o: ReturnType<typeof opts>; signers: Parameters<typeof buildBundle>[2]; threshold: number }[] = [
+    { name: "sign1-root", img: image(1100, 1), o: opts(), signers: [root0], threshold: 1 },
+    { name: "sign1-delegated", img: image(900, 2), o: opts({ sequence: 9 }), signers: [withCert(release, certRel)], threshold: 1 },
+    { name: "sign-2of3", img: image(768, 3), o: opts({ sequence: 6 }), signers: [root1, root2], threshold: 2 },
+    { name: "sign1-512", img: image(1300, 4), o: opts({ chunkSize: 512, keyEpochFloor: 2 }), signers: [root2], threshold: 1 },
+  ];
+  const out: Base[] = [];
+  for (const s of specs) {
+    const bundle = await buildBundle(s.img, s.o, s.signers);
+    const cs = s.o.chunkSize ?? 4096;
+    const n = Math.ceil(s.img.length / cs);
+    out.push({ name: s.name, bundle, envLen: bundle.length - s.img.length - 32 * n, chunkSize: cs, chunkCount: n, threshold: s.threshold });
+  }
+  return out;
+}
+
+type Mut =
+  | { k: "flip"; pos: number; bit: number }
+  | { k: "envByte"; pos: number; val: number }
+  | { k: "chunkFlip"; chunk: number; off: number; bit: number }
+  | { k: "insert"; pos: number; val: number }
+  | { k: "delete"; pos: number; len: number }
+  | { k: "truncate"; len: number }
+  | { k: "append"; bytes: number[] }
+  | { k: "swap"; i: number; j: number }
+  | { k: "dup"; i: number }
+  | { k: "drop"; i: number };
+
+const u32 = fc.nat({ max: 0x7fffffff });
+const mutArb: fc.Arbitrary<Mut> = fc.oneof(
+  fc.record({ k: fc.constant("flip" as const), pos: u32, bit: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ k: fc.constant("envByte" as const), pos: u32, val: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ k: fc.constant("chunkFlip" as const), chunk: u32, off: u32, bit: fc.integer({ min: 0, max: 7 }) }),
+  fc.record({ k: fc.constant("insert" as const), pos: u32, val: fc.integer({ min: 0, max: 255 }) }),
+  fc.record({ k: fc.constant("delete" as const), pos: u32, len: fc.integer({ min: 1, max: 40 }) }),
+  fc.record({ k: fc.constant("truncate" as const), len: u32 }),
+  fc.record({ k: fc.constant("append" as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 3 }) }),
+  fc.record({ k: fc.constant("swap" as const), i: u32, j: u32 }),
+  fc.record({ k: fc.constant("dup" as const), i: u32 }),
+  fc.record({ k: fc.constant("drop" as const), i: u32 })
+);
+
+/** Wire extent [start, end) of chunk i of base b. */
+function chunkSpan(b: Base, i: number): [number, number] {
+  const imageSize = b.bundle.length - b.envLen - 32 * b.chunkCount;
+  const start = b.envLen + i * (b.chunkSize + 32);
+  const dl = i === b.chunkCount - 1 ? imageSize - (b.chunkCount - 1) * b.chunkSize : b.chunkSize;
+  return [start, start + dl + 32];
+}
+
+function applyMut(b: Base, cur: Uint8Array, m: Mut): Uint8Array {
+  const n = cur.length;
+  const cat = (...parts: Uint8Array[]) => {
+    const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+    let o = 0;
+    for (const p of parts) {
+      out.set(p, o);
+      o += p.length;
+    }
+    return out;
+  };
+  switch (m.k) {
+    case "flip": {
+      if (n === 0) return cur;
+      const o = cur.slice();
+      o[m.pos % n] ^= 1 << m.bit;
+      return o;
+    }
+    case "envByte": {
+      const o = cur.slice();
+      const p = m.pos % Math.min(b.envLen, n || 1);
+      if (p < n) o[p] = m.val;
+      return o;
+    }
+    case "chunkFlip": {
+      const [s, e] = chunkSpan(b, m.chunk % b.chunkCount);
+      const o = cur.slice();
+      const p = s + (m.off % (e - s));
+      if (p < n) o[p] ^= 1 << m.bit;
+      return o;
+    }
+    case "insert": {
+      const p = m.pos % (n + 1);
+      return cat(cur.subarray(0, p), new Uint8Array([m.val]), cur.subarray(p));
+    }
+    case "delete": {
+      const p = m.pos % (n + 1);
+      return cat(cur.subarray(0, p), cur.subarray(Math.min(n, p + m.len)));
+    }
+    case "truncate":
+      return cur.slice(0, m.len % (n + 1));
+    case "append":
+      return cat(cur, new Uint8Array(m.bytes));
+    case "swap": {
+      const i = m.i % b.chunkCount;
+      let j = m.j % b.chunkCount;
+      if (j === i) j = (i + 1) % b.chunkCount;
+      const [lo, hi] = i < j ? [i, j] : [j, i];
+      const [s1, e1] = chunkSpan(b, lo);
+      const [s2, e2] = chunkSpan(b, hi);
+      if (e2 > n) return cur;
+      return cat(cur.subarray(0, s1), cur.subarray(s2, e2), cur.subarray(e1, s2), cur.subarray(s1, e1), cur.subarray(e2));
+    }
+    case "dup": {
+      const [s, e] = chunkSpan(b, m.i % b.chunkCount);
+      if (e > n) return cur;
+      return cat(cur.subarray(0, e), cur.subarray(s, e), cur.subarray(e));
+    }
+    case "drop": {
+      const [s, e] = chunkSpan(b, m.i % b.chunkCount);
+      if (e > n) return cur;
+      return cat(cur.subarray(0, s), cur.subarray(e));
+    }
+  }
+}
+
+interface FuzzSpec {
+  base: number;
+  muts: Mut[];
+  splits: number[];
+  policy: { minSeq: number; threshold: number; now: number; maxChunk: number; retired: number; minEpoch: number; wrongClass: boolean };
+}
+
+// Policies: mostly the device the bundle is meant for, sometimes one knob changed.
+const policyArb = fc.oneof(
+  { weight: 7, arbitrary: fc.constant({ minSeq: 0, threshold: 0, now: NOW, maxChunk: 4096, retired: 0, minEpoch: 0, wrongClass: false }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      minSeq: fc.constantFrom(0, 5, 6, 9, 10),
+      threshold: fc.constantFrom(0, 1, 2, 3),
+      now: fc.constantFrom(NOW, -1, NOW + 5000, NOW - 5000),
+      maxChunk: fc.constantFrom(4096, 256, 512, 65536),
+      retired: fc.constantFrom(0, 0, 1, 2, 4),
+      minEpoch: fc.constantFrom(0, 2, 3),
+      wrongClass: fc.constantFrom(false, false, false, false, true),
+    }),
+  }
+);
+
+function fuzzArb(bases: number): fc.Arbitrary<FuzzSpec> {
+  return fc.record({
+    base: fc.integer({ min: 0, max: bases - 1 }),
+    muts: fc.array(mutArb, { minLength: 0, maxLength: 3 }),
+    splits: fc.array(fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 1400 })), { minLength: 1, maxLength: 6 }),
+    policy: policyArb,
+  });
+}
+
+function fuzzCase(bases: Base[], s: FuzzSpec, i: number): Case {
+  const b = bases[s.base];
+  let bundle = b.bundle;
+  for (const m of s.muts) bundle = applyMut(b, bundle, m);
+  const p = s.policy;
+  return {
+    name: `fuzz ${b.name}`,
+    bundle,
+    policy: {
+      roots: [root0.publicKey, root1.publicKey, root2.publicKey],
+      retired: p.retired,
+      vendor: VENDOR,
+      cls: p.wrongClass ? classUuid(VENDOR, "sensor-v4") : CLASS,
+      minSeq: p.minSeq,
+      minEpoch: p.minEpoch,
+      threshold: p.threshold === 0 ? b.threshold : p.threshold,
+      now: p.now,
+      maxChunk: p.maxChunk,
+    },
+    splits: s.splits,
+    detail: `case ${i}, mutations ${JSON.stringify(s.muts)}, policy ${JSON.stringify(p)}`,
+  };
+}
+
+// ------------------------------------------------------------------ tests
+
+describe("differential: host verifier = core on Node = ES5 core on duk", () => {
+  let bases: Base[] = [];
+
+  beforeAll(async () => {
+    const outs = (await emitCoreEs5()) as { path: string; text: string }[];
+    coreJs = outs[0].text;
+    expect(coreJs).toContain("fwsealCore");
+    bases = await makeBases();
+  });
+
+  it("the golden vectors and the conformance fixtures: same verdict, reason and chunk everywhere, as expected", async () => {
+    const rnd = mulberry32(SEED);
+    const cases = [...vectorCases(rnd), ...(await fixtureCases(rnd))];
+    expect(cases.length).toBeGreaterThan(58);
+    const { mismatches, verdicts } = await compareAll(cases, "corpus");
+    expect(mismatches, mismatches.join("\n")).toEqual([]);
+    // The corpus exercises acceptance and a wide range of rejection reasons.
+    const reasons = new Set(verdicts.map((v) => v.reason));
+    expect(reasons.size).toBeGreaterThanOrEqual(18);
+    expect(verdicts.filter((v) => v.valid).length).toBeGreaterThanOrEqual(10);
+  });
+
+  it("BUILD's conformance runner (fwseal device-conformance --engine duk) agrees on every golden vector", async () => {
+    const dir = path.join(repo, "formats/vectors");
+    const index = JSON.parse(readFileSync(path.join(dir, "index.json"), "utf8")) as VectorIndex;
+    const coreDir = mkdtempSync(path.join(tmpdir(), "fwseal-diff-core-"));
+    try {
+      const coreFile = path.join(coreDir, "fwseal-core.js");
+      writeFileSync(coreFile, coreJs);
+      const lines = index.vectors.map((v) =>
+        JSON.stringify({
+          op: "verify_bundle", bundle: path.join(dir, v.file), root: v.policy.roots, vendor: v.policy.vendor, class: v.policy.class,
+          retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold, now: v.policy.now,
+        })
+      );
+      const out = await runConformance(lines, { engine: "duk", coreFile });
+      expect(out.length).toBe(index.vectors.length);
+      const rnd = mulberry32(SEED);
+      const cases = vectorCases(rnd);
+      for (let i = 0; i < out.length; i++) {
+        const node = runNodeCore(cases[i]);
+        expect(JSON.parse(out[i]), index.vectors[i].name).toEqual({ valid: node.valid, reason: node.reason, chunk: node.chunk });
+      }
+    } finally {
+      rmSync(coreDir, { recursive: true, force: true });
+    }
+  });
+
+  it(`fast-check mutations with random split points (${FUZZ_DUK_CASES} cases, seed ${SEED}): all three agree`, async () => {
+    const specs = fc.sample(fuzzArb(bases.length), { seed: SEED, numRuns: FUZZ_DUK_CASES });
+    const cases = specs.map((s, i) => fuzzCase(bases, s, i));
+    // The unmutated bases, whole and split, are valid on every verifier.
+    for (const b of bases) {
+      cases.push({
+        name: "base " + b.name,
+        bundle: b.bundle,
+        policy: { roots: [root0.publicKey, root1.publicKey, root2.publicKey], retired: 0, vendor: VENDOR, cls: CLASS, minSeq: 0, minEpoch: 0, threshold: b.threshold, now: NOW, maxChunk: 4096 },
+        splits: [7, 300, 1],
+        expect: { valid: true, reason: "OK", chunk: -1 },
+      });
+    }
+    const { mismatches, verdicts } = await compareAll(cases, "fuzz");
+    expect(mismatches, mismatches.join("\n")).toEqual([]);
+    // The fuzzer reaches both the envelope checks and the chunk chain.
+    const reasons = new Set(verdicts.map((v) => v.reason));
+    for (const r of ["OK", "CHUNK_HASH_MISMATCH", "TRUNCATED", "TRAILING_DATA", "BAD_SIGNATURE"]) expect(reasons, r).toContain(r);
+    expect(reasons.size).toBeGreaterThanOrEqual(8);
+    expect(verdicts.some((v) => !v.valid && v.chunk >= 1)).toBe(true);
+  });
+
+  it(`fast-check property, ${FUZZ_NODE_RUNS} more runs with shrinking: host verifier = core on Node`, async () => {
+    await fc.assert(
+      fc.asyncProperty(fuzzArb(bases.length), async (s) => {
+        const c = fuzzCase(bases, s, -1);
+        const host = await runHost(c);
+        const node = runNodeCore(c);
+        expect(host).toEqual(node);
+      }),
+      { seed: SEED + 1, numRuns: FUZZ_NODE_RUNS }
+    );
+  });
+});

@@ -1,0 +1,167 @@
+// Device application logic on the simulator, in-process (no serial line): install, boot-time
+// verification, test / confirm / revert, anti-rollback, rejection leaves the active image
+// untouched, resume from the persisted chunk.
+import { describe, it, expect, beforeAll } from "vitest";
+import { Reason } from "../../formats/device-safe/reasons.js";
+import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
+import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
+import { buildCertificate } from "../../formats/host-only/certificate.js";
+import { generateKeyPair, LocalSigner } from "../../host/keys/keys.js";
+import { InProcHost, makeKeys, makeBundle, sampleImage, simDevice, OTHER_CLASS, type TestKeys } from "../helpers/device.js";
+
+let keys: TestKeys;
+let v1: Uint8Array;
+let v2: Uint8Array;
+
+beforeAll(async () => {
+  keys = await makeKeys();
+  v1 = await makeBundle(keys, { image: sampleImage(20000, 1), sequence: 1 });
+  v2 = await makeBundle(keys, { image: sampleImage(30000, 2), sequence: 2 });
+});
+
+function errReason(f: { type: number; body: Uint8Array }): number {
+  expect(f.type).toBe(Msg.R_ERROR);
+  return f.body[2];
+}
+
+function errChunk(f: { body: Uint8Array }): number {
+  const c = getU32(f.body, 3);
+  return c === 0xffffffff ? -1 : c;
+}
+
+function reboot(h: InProcHost): void {
+  expect(h.one(Msg.REBOOT).type).toBe(Msg.R_OK);
+}
+
+describe("device app: install, boot, confirm, revert", () => {
+  it("a fresh device runs nothing (recovery mode) and still accepts an update", () => {
+    const dev = simDevice(keys);
+    dev.powerOn();
+    expect(dev.app.runningSlot).toBe(-1);
+    expect(dev.app.runMode).toBe(RunMode.RECOVERY);
+    const h = new InProcHost(dev);
+    expect(h.info().type).toBe(Msg.R_INFO);
+    const last = h.install(v1);
+    expect(last.type).toBe(Msg.R_OK); // END: committed
+    expect(getU32(last.body, 2)).toBe(v1.length);
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.TEST);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+    expect(h.one(Msg.CONFIRM).type).toBe(Msg.R_OK);
+    expect(dev.app.store.state.minSequence).toBe(1);
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+  });
+
+  it("an update that is never confirmed reverts at the next reset; anti-rollback does not advance", () => {
+    const dev = simDevice(keys);
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    h.install(v1);
+    reboot(h);
+    h.one(Msg.CONFIRM);
+    const a = dev.app.runningSlot;
+    expect(h.install(v2).type).toBe(Msg.R_OK);
+    reboot(h);
+    expect(dev.app.runningSlot).toBe(1 - a);
+    expect(dev.app.runMode).toBe(RunMode.TEST);
+    // No confirm: reset.
+    reboot(h);
+    expect(dev.app.reverted).toBe(1);
+    expect(dev.app.runningSlot).toBe(a);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    expect(dev.app.store.state.minSequence).toBe(1);
+    expect(dev.app.store.state.slots[1 - a].state).toBe(SlotState.EMPTY);
+  });
+
+  it("BEGIN is refused while an unconfirmed test image runs", () => {
+    const dev = simDevice(keys);
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    h.install(v1);
+    reboot(h);
+    expect(errReason(h.one(Msg.BEGIN, Uint8Array.of(0, 0, 0, 0, 0)))).toBe(Reason.BAD_STATE);
+  });
+
+  it("rollback, wrong class and a tampered chunk are rejected; the active image is untouched", async () => {
+    const dev = simDevice(keys);
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    h.install(v2);
+    reboot(h);
+    h.one(Msg.CONFIRM);
+    const active = dev.app.runningSlot;
+    const before = dev.flash.mem.slice(dev.app.layout.slotAddr[active], dev.app.layout.slotAddr[active] + dev.app.layout.slotSize);
+
+    expect(errReason(h.install(v1))).toBe(Reason.ROLLBACK);
+    const wrong = await makeBundle(keys, { image: sampleImage(5000, 3), sequence: 5, classId: OTHER_CLASS });
+    expect(errReason(h.install(wrong))).toBe(Reason.WRONG_CLASS);
+    const v3 = await makeBundle(keys, { image: sampleImage(40000, 4), sequence: 3 });
+    const envLen = v3.length - 40000 - 32 * 10;
+    const bad = v3.slice();
+    bad[envLen + 5 * (4096 + 32) + 100] ^= 1; // flip a bit in chunk 5
+    const r = h.install(bad);
+    expect(errReason(r)).toBe(Reason.CHUNK_HASH_MISMATCH);
+    expect(errChunk(r)).toBe(5);
+    // Further data after a rejection keeps reporting it.
+    expect(errReason(h.data(bad, 0, 10))).toBe(Reason.CHUNK_HASH_MISMATCH);
+
+    expect(dev.flash.mem.slice(dev.app.layout.slotAddr[active], dev.app.layout.slotAddr[active] + dev.app.layout.slotSize)).toEqual(before);
+    reboot(h);
+    expect(dev.app.runningSlot).toBe(active);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+  });
+
+  it("a truncated stream is TRUNCATED at END; trailing bytes are TRAILING_DATA; neither is marked for boot", () => {
+    const dev = simDevice(keys);
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    const cut = v2.subarray(0, v2.length - 100);
+    const r = h.install(cut);
+    expect(errReason(r)).toBe(Reason.TRUNCATED);
+    expect(errChunk(r)).toBe(7);
+    const longer = new Uint8Array(v2.length + 1);
+    longer.set(v2);
+    expect(errReason(h.install(longer))).toBe(Reason.TRAILING_DATA);
+    reboot(h);
+    expect(dev.app.runningSlot).toBe(-1);
+  });
+
+  it("confirming a release with a key-epoch floor revokes older release keys", async () => {
+    const dev = simDevice(keys);
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    h.install(v1);
+    reboot(h);
+    h.one(Msg.CONFIRM);
+    const k2 = generateKeyPair();
+    const cert2 = await buildCertificate(keys.rootSigner, { publicKey: k2.publicKey, epoch: 2 });
+    const newKeys = { ...keys, releaseSigner: new LocalSigner(k2.privateKey, cert2) };
+    const floor = await makeBundle(newKeys, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: 2 });
+    expect(h.install(floor).type).toBe(Msg.R_OK);
+    reboot(h);
+    expect(dev.app.store.state.minEpoch).toBe(0); // not before confirm
+    h.one(Msg.CONFIRM);
+    expect(dev.app.store.state.minEpoch).toBe(2);
+    const oldKey = await makeBundle(keys, { image: sampleImage(8000, 9), sequence: 3 });
+    expect(errReason(h.install(oldKey))).toBe(Reason.REVOKED_KEY);
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+  });
+
+  it("a corrupted confirmed image is never booted", () => {
+    const dev = simDevice(keys);
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    h.install(v1);
+    reboot(h);
+    h.one(Msg.CONFIRM);
+    const s = dev.app.runningSlot;
+    dev.flash.mem[dev.app.layout.slotAddr[s] + 1234] ^= 0x10; // bit rot
+    reboot(h);
+    expect(dev.app.bootReason[s]).toBe(Reason.CHUNK_HASH_MISMATCH);
+    expect(dev.app.runningSlot).toBe(-1);
+  });
+});
