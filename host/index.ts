@@ -31,7 +31,7 @@ export {
   Reason,
   /** Reason names indexed by code. */
   REASON_NAMES,
-  /** The name of a Reason code ("ROLLBACK"), or "UNKNOWN(n)". */
+  /** The name of a Reason code ("ROLLBACK"), or "UNKNOWN_REASON". */
   reasonName
 } from "../formats/device-safe/reasons.js";
 
