@@ -22,8 +22,8 @@ async function child(op, args) {
   const c0 = process.cpuUsage();
   if (op === "pack") {
     const [image, output, keyFile] = args;
-    const key = await lib.loadPrivateKey(keyFile);
-    await lib.pack({ image, output, signers: [new lib.LocalSigner(key)], vendor: "acme.example", deviceClass: "bench", sequence: 1, version: "1.0.0", chunkSize: 4096 });
+    const signer = await lib.loadSigner(keyFile);
+    await lib.pack({ image, output, signers: [signer], vendor: "acme.example", deviceClass: "bench", sequence: 1, version: "1.0.0", chunkSize: 4096 });
   } else if (op === "verify") {
     const [bundle, pubFile] = args;
     const r = await lib.verifyFile(bundle, { roots: [await lib.loadPublicKey(pubFile)], vendor: "acme.example", deviceClass: "bench" });

@@ -1,70 +1,167 @@
 /**
- * fwseal formats: the bundle format's codecs (host side) and shared constants.
- * Normative text: formats/SPEC.md. Device-side verifier: device-sim/core/verify/bundle-verifier.ts.
+ * fwseal formats ("fwseal/formats"): the bundle format's host-side codecs and the constants
+ * host and device share. Normative text: formats/SPEC.md. All byte values are Uint8Array;
+ * every builder is deterministic. Signing runs in one call (buildBundle, packBundle,
+ * signEnvelope, buildCertificate) or in two phases for offline keys and HSMs:
  *
- * API (all byte values are Uint8Array; every builder is deterministic):
+ *   const p = await prepareBundle(src, opts);
+ *   const u = prepareEnvelope(p, [{ publicKey, certificate? }], envelopeOptions);
+ *   // u.signers[i].toBeSigned: the exact Sig_structure bytes key i signs
+ *   await writeBundle(src, p, attachSignatures(u, [sig0, ...]), write);
  *
- * Constants   Reason, REASON_NAMES, reasonName (reasons.ts); Limits, CHUNK_DOMAIN, ALG_ED25519,
- *             ALG_EDDSA (limits.ts); CoseTag, HeaderLabel, ManifestKey, CertKey, ProvenanceKey,
- *             PayloadEncoding (labels.ts).
- * CBOR        encodeCanonical(value: Cbor): Uint8Array    RFC 8949 §4.2.1; Cbor = number | bigint |
- *             string | boolean | null | Uint8Array | Cbor[] | Map<number|string, Cbor> |
- *             CborTag(tag, value) | CborRaw(bytes = one pre-encoded item). encodeHead, concatBytes.
- *             decodeCanonical(bytes, {allowTags?}): Cbor   strict host decoder (throws
- *             CborDecodeError{reason}); it runs the device's CborReader (cbor-decode.ts).
- *             CborReader / CborItemScanner: the constrained, allocation-free device reader;
- *             cborItemLength(buf, avail, maxLen): > 0 complete item length, 0 need more,
- *             < 0 minus a Reason (host convenience over CborItemScanner).
- * UUIDs       vendorUuid(nameOrUuid), classUuid(vendor: bytes|string, nameOrUuid): 16 bytes
- *             (UUIDv5 per SPEC §4; a literal UUID string is taken as is), uuidV5, parseUuid,
- *             formatUuid, isUuidString, NAMESPACE_DNS.
- * Keys        keyId(pk, sha256?) -> 8 bytes; keyIdHex; toHex/fromHex;
- *             type Sha256Fn = (data) => Uint8Array (defaultSha256 = @noble/hashes).
- * Manifest    interface Manifest; encodeManifest(m, check = true); checkManifest (throws);
- *             manifestToCbor.
- * COSE        encodeProtectedHeader({alg?, kid, crit?}); sigStructure1(prot, payload, aad?);
- *             sigStructureSign(bodyProt, signProt, payload, aad?); encodeSign1; encodeSign.
- *             Two-phase signing (offline / HSM):
- *               const u = buildUnsignedEnvelope(manifestBytes, [{publicKey, certificate?}], opts)
- *               // u.signers[i].toBeSigned = the exact Sig_structure bytes key i signs
- *               const envelope = attachSignatures(u, [sig0, sig1, ...])
- *             signEnvelope(manifestBytes, signers: EnvelopeSigner[], opts) does both.
- *             EnvelopeOptions = {forceSign? (COSE_Sign with 1 signer), alg?, crit?, sha256?}.
- *             Sign1 for one signer, COSE_Sign for several. EnvelopeSigner is structurally
- *             host/keys/signer.ts Signer {publicKey, certificate?, sign(msg): Promise<sig>}.
- * Certificates interface CertBody {publicKey, epoch, notBefore?, notAfter?, vendorId?, classIds?};
- *             buildCertificate(rootSigner, body): Promise<cert bytes>;
- *             buildUnsignedCertificate(rootPk, body) -> {protected, payload, toBeSigned} +
- *             attachCertificateSignature(u, sig) for offline roots; parseCertificate(bytes).
- * Chunks      chunkGeometry(imageSize, chunkSize); chunkDataLen(g, i);
- *             chunkHash(i, data, next, sha256?); chunkHashInput; computeChain(read, g, sha256?)
- *             -> all H_i (32 bytes each, back to front, one chunk in memory).
- * Bundles     interface ImageSource {size, read(offset, dst, dstOff, len): void | Promise<void>}
- *             imageSourceFromBytes(image)
- *             BundleOptions {vendorId, classId, sequence, version, chunkSize? (4096),
- *               payloadEncoding?, provenance?, sbomDigest?, releaseNotes?, keyEpochFloor?,
- *               crit?, extraManifest?, envelope?: EnvelopeOptions, sha256?: Sha256Fn}
- *             packBundle(src, opts, signers, write: (bytes) => void|Promise<void>)
- *               -> {manifest, manifestBytes, envelope, bundleSize}   streaming
- *             buildBundle(image, opts, signers): Promise<Uint8Array>  whole bundle in memory
- *             Offline: p = await prepareBundle(src, opts); u = prepareEnvelope(p, infos, envOpts);
- *               env = attachSignatures(u, sigs); await writeBundle(src, p, env, write).
- *
- * Device side (constrained TS, not re-exported here): device-sim/core/verify/bundle-verifier.ts
- * createBundleVerifier(cfg) (streaming, SPEC §8 order; `chunkData` is ONE fixed view into the
- * chunk buffer: only chunkData[0 .. chunkLen) is the chunk) and device-sim/core/verify/boot-verifier.ts
- * createBootVerifier(cfg, shared?) (pass the install verifier to share its buffers).
+ * The device-side verifiers are in "fwseal/device-core" (constrained TypeScript).
  */
-export * from "./device-safe/reasons.js";
-export * from "./device-safe/limits.js";
-export * from "./device-safe/labels.js";
-export * from "./host-only/cbor-encode.js";
-export * from "./device-safe/cbor-reader.js";
-export * from "./host-only/cbor-decode.js";
-export * from "./host-only/uuid.js";
-export * from "./host-only/keyid.js";
-export * from "./host-only/manifest.js";
-export * from "./host-only/cose.js";
-export * from "./host-only/certificate.js";
-export * from "./host-only/chunk-chain.js";
-export * from "./host-only/bundle-builder.js";
+
+// Shared constants.
+export {
+  /** Rejection reason codes, the same on host and device (stable wire values). */
+  Reason,
+  /** Reason names indexed by code. */
+  REASON_NAMES,
+  /** The name of a Reason code ("ROLLBACK"), or "UNKNOWN_REASON". */
+  reasonName
+} from "./device-safe/reasons.js";
+export {
+  /** The format's hard bounds (envelope size, chunk sizes, signers, depth, ...). */
+  Limits,
+  /** The domain-separation prefix of every chunk hash (SPEC §6). */
+  CHUNK_DOMAIN,
+  /** COSE algorithm identifiers fwseal accepts: EdDSA (-8) and Ed25519 (-19). */
+  ALG_EDDSA,
+  ALG_ED25519
+} from "./device-safe/limits.js";
+export {
+  /** CBOR tags of COSE_Sign1 and COSE_Sign. */
+  CoseTag,
+  /** Integer labels of COSE header, manifest, provenance and certificate maps, and payload encodings (SPEC). */
+  HeaderLabel,
+  ManifestKey,
+  ProvenanceKey,
+  PayloadEncoding,
+  CertKey
+} from "./device-safe/labels.js";
+
+// CBOR.
+export {
+  /** Deterministic CBOR (RFC 8949 §4.2.1) of a Cbor value; throws on values CBOR cannot hold. */
+  encodeCanonical,
+  /** A tagged CBOR value, for encodeCanonical. */
+  CborTag,
+  /** One pre-encoded CBOR item, embedded as is by encodeCanonical. */
+  CborRaw,
+  /** The values encodeCanonical takes and decodeCanonical returns. */
+  type Cbor,
+  /** A CBOR map as encodeCanonical takes it. */
+  type CborMap
+} from "./host-only/cbor-encode.js";
+export {
+  /** Strict decoder (the device's reader): accepts canonical CBOR only; throws CborDecodeError. */
+  decodeCanonical,
+  /** What decodeCanonical throws; `reason` is the Reason code. */
+  CborDecodeError,
+  /** Options of decodeCanonical (which tags to allow). */
+  type DecodeOptions
+} from "./host-only/cbor-decode.js";
+export {
+  /** Length of the complete CBOR item at the start of a buffer: > 0 length, 0 need more bytes, < 0 minus a Reason. */
+  cborItemLength
+} from "./device-safe/cbor-reader.js";
+
+// Identifiers.
+export {
+  /** The 16-byte vendor ID for a name (UUIDv5, SPEC §4) or a literal UUID string; throws on an empty name. */
+  vendorUuid,
+  /** The 16-byte device-class ID under a vendor, the same way. */
+  classUuid,
+  /** 16 bytes as a UUID string. */
+  formatUuid,
+  /** A UUID string as 16 bytes; throws on anything else. */
+  parseUuid
+} from "./host-only/uuid.js";
+export {
+  /** The 8-byte key ID of a 32-byte Ed25519 public key (SPEC: truncated SHA-256); throws on another length. */
+  keyId,
+  /** keyId as 16 hex digits. */
+  keyIdHex,
+  /** Bytes to lower-case hex, and back (throws on bad hex). */
+  toHex,
+  fromHex,
+  /** A one-shot SHA-256 function, for callers that bring their own. */
+  type Sha256Fn
+} from "./host-only/keyid.js";
+
+// Manifest, envelope, certificates.
+export {
+  /** The canonical CBOR of a manifest; checks it first (throws on a field out of range). */
+  encodeManifest,
+  /** Throws if a manifest breaks a SPEC rule. */
+  checkManifest,
+  /** A bundle manifest, and its provenance field. */
+  type Manifest,
+  type Provenance
+} from "./host-only/manifest.js";
+export {
+  /** The unsigned envelope and each signer's to-be-signed bytes (phase one of offline signing). */
+  buildUnsignedEnvelope,
+  /** The signed envelope from an unsigned one and the signatures (phase two); throws on a wrong count or length. */
+  attachSignatures,
+  /** Both phases with signers at hand: COSE_Sign1 for one signer, COSE_Sign for several. */
+  signEnvelope,
+  /** A signer: public key, optional delegation certificate, sign(message). */
+  type EnvelopeSigner,
+  /** A signer's public part, for the two-phase flow. */
+  type SignerInfo,
+  /** Envelope choices: forceSign, alg, crit, sha256. */
+  type EnvelopeOptions,
+  /** What buildUnsignedEnvelope returns. */
+  type UnsignedEnvelope
+} from "./host-only/cose.js";
+export {
+  /** A delegation certificate signed by a root signer; throws on an invalid body. */
+  buildCertificate,
+  /** The unsigned certificate and its to-be-signed bytes, for an offline root. */
+  buildUnsignedCertificate,
+  /** The certificate from an unsigned one and the root's signature. */
+  attachCertificateSignature,
+  /** The fields of a certificate (signature not checked); throws if it is not one. */
+  parseCertificate,
+  /** A certificate's body, its unsigned form, and what parseCertificate returns. */
+  type CertBody,
+  type UnsignedCertificate,
+  type ParsedCertificate
+} from "./host-only/certificate.js";
+
+// Chunks and bundles.
+export {
+  /** Chunk size, count and last-chunk length for an image; throws on a size out of range. */
+  chunkGeometry,
+  /** H_i = SHA-256(domain || i || data || H_{i+1}) (SPEC §6). */
+  chunkHash,
+  /** All chunk hashes, back to front, one chunk in memory at a time. */
+  computeChain,
+  /** What chunkGeometry returns, and how computeChain reads the image. */
+  type ChunkGeometry,
+  type ImageReader
+} from "./host-only/chunk-chain.js";
+export {
+  /** A whole bundle in memory. */
+  buildBundle,
+  /** A bundle streamed to a writer, reading the image twice, one chunk at a time. */
+  packBundle,
+  /** Offline flow: the manifest and chain (pass one), the unsigned envelope, then the bundle. */
+  prepareBundle,
+  prepareEnvelope,
+  writeBundle,
+  /** An ImageSource over bytes in memory. */
+  imageSourceFromBytes,
+  /** An image to pack: its size and a random-access reader. */
+  type ImageSource,
+  /** What a bundle says (vendor, class, sequence, version, ...) and how it is built (chunk size, envelope). */
+  type BundleOptions,
+  /** The result of prepareBundle: manifest, its bytes, geometry and chain. */
+  type PreparedBundle,
+  /** Where packBundle and writeBundle send bytes. */
+  type ByteWriter,
+  /** What packBundle returns. */
+  type PackResult
+} from "./host-only/bundle-builder.js";

@@ -6,6 +6,7 @@ import { reasonName } from "../formats/device-safe/reasons.js";
 import { existsSync } from "node:fs";
 import { dirname } from "node:path";
 
+/** Stable error codes callers branch on; each maps to a default CLI exit code. */
 export type FwsealErrorCode =
   | "USAGE"
   | "INPUT_MISSING"
@@ -37,6 +38,7 @@ const DEFAULT_EXIT: Record<FwsealErrorCode, ExitCodeValue> = {
   INTERNAL: ExitCode.INTERNAL
 };
 
+/** The one error the library and CLI throw: `code`, `exitCode`, and for a rejected bundle `reason` and `chunk`. */
 export class FwsealError extends Error {
   readonly code: FwsealErrorCode;
   readonly exitCode: ExitCodeValue;

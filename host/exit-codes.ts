@@ -2,6 +2,7 @@
 // branches on the class of failure, not on message text.
 import { Reason } from "../formats/device-safe/reasons.js";
 
+/** The CLI's exit codes by class of failure (README: 0 OK, 2 usage, 3 input, 4 key, 5 output, 10-13 rejections, 14 device). */
 export const ExitCode = {
   OK: 0,
   INTERNAL: 1, // a bug: please report
@@ -16,6 +17,7 @@ export const ExitCode = {
   DEVICE: 14 // device or serial link failure
 } as const;
 
+/** One of the ExitCode values. */
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** Exit code for a rejection reason (formats/device-safe/reasons.ts). */

@@ -1,67 +1,189 @@
 /**
- * fwseal host library: the same functions as the CLI, typed, for update servers and
- * build pipelines. Errors are FwsealError {code, exitCode, message}; verification results
- * are values ({valid, reason, reasonName, chunk, ...}), not exceptions.
+ * fwseal host library: the operations of the CLI, typed, for update servers and build
+ * pipelines (README "Library API"). Failures throw FwsealError {code, exitCode, message};
+ * verification results are values ({valid, reason, reasonName, chunk, ...}), not exceptions.
  *
- *   keygen({out, encrypt?, passphrase?, force?})            -> {keyId, keyPath, pubPath}
- *   loadPrivateKey(path, {passphrase?|passphraseFile?})     -> KeyObject (Ed25519 only)
- *   loadPublicKey(pathOrHex)                                -> 32 bytes
- *   new LocalSigner(key, certificate?)                      -> Signer
- *   delegate({root: Signer, subject, epoch?, notBefore?, notAfter?, vendor?, classes?, output?})
- *   pack({image, output, signers, vendor, deviceClass, sequence, version, chunkSize?, ...})
- *   verifyFile(path, policy) / verifyStream(readable, policy) / verifyBytes(bytes, policy)
- *       policy = {roots, vendor?, deviceClass?, minSequence?, minEpoch?, threshold?, now?}
- *   inspect(path) / inspectBytes(head, fileSize)
- *   extract({bundle, output, policy})                       -> writes only if valid
- *
- *   loadSigner(spec, {passphrase?|passphraseFile?})         -> key file or pkcs11: URI signer
- *   withCertificate(signer, certBytes)                      -> the signer with its delegation cert
- *   createDraft / signDraft / addSignature / finalizeDraft  offline and k-of-n signing
- *   createRootRetirement / decodeRootStatement / checkRootStatement   root-slot retirement
- *   appendAuditRecord / verifyAuditLog / listAuditLog       the signing audit log
- *   flashDevice({bundle, port, ...})                        update a device over a serial line
- *
- * The CLI itself (yargs) is not re-exported, to keep this entry light: bin/fwseal.js
- * imports dist/host/cli/cli.js.
+ * This entry is the supported API and nothing more: codecs and constants are in
+ * "fwseal/formats", the device core in "fwseal/device-core". Importing it loads neither the
+ * serial-port driver nor the PKCS#11 binding: flashDevice loads the first on its first call,
+ * loadSigner the second only for a `pkcs11:` URI. The CLI (yargs) is not re-exported either:
+ * bin/fwseal.js imports dist/host/cli/cli.js.
  */
-export type { Signer } from "./keys/signer.js";
-export { FwsealError, type FwsealErrorCode } from "./errors.js";
-export { ExitCode, exitCodeForReason } from "./exit-codes.js";
+import type { FlashOptions, FlashResult } from "./device/flash.js";
+
+// Errors, exit codes and rejection reasons.
 export {
-  keygen, loadPrivateKey, loadPublicKey, parsePrivateKeyPem, LocalSigner, generateKeyPair, keyPairFromSeed,
-  privateKeyToPem, publicKeyToPem, rawPublicKey, keyIdHex,
-  type KeygenOptions, type KeygenResult, type KeyPair, type PassphraseSource
+  /** The one error type: `code` (stable string), `exitCode` (the CLI's), optional `reason`/`chunk` for rejections. */
+  FwsealError,
+  /** The stable string codes of FwsealError. */
+  type FwsealErrorCode
+} from "./errors.js";
+export {
+  /** The CLI's exit codes by class of failure (0 OK, 2 usage, 3 input, 4 key, 5 output, 10-13 rejections, 14 device). */
+  ExitCode,
+  /** One of the ExitCode values. */
+  type ExitCodeValue,
+  /** The exit code for a rejection Reason (e.g. ROLLBACK -> 12). */
+  exitCodeForReason
+} from "./exit-codes.js";
+export {
+  /** Rejection reason codes, the same on host and device (stable wire values). */
+  Reason,
+  /** Reason names indexed by code. */
+  REASON_NAMES,
+  /** The name of a Reason code ("ROLLBACK"), or "UNKNOWN_REASON". */
+  reasonName
+} from "../formats/device-safe/reasons.js";
+
+// Keys.
+export {
+  /** Creates an Ed25519 key pair (PKCS#8 PEM, optionally encrypted) and its .pub; throws FwsealError OUTPUT_EXISTS unless `force`. */
+  keygen,
+  /** A root public key (32 bytes) from a .pub or .key file or 64 hex digits; throws FwsealError (exit 3 or 4). */
+  loadPublicKey,
+  /** Options and result of keygen. */
+  type KeygenOptions,
+  type KeygenResult,
+  /** Where a passphrase comes from: a file, or a terminal prompt. */
+  type PassphraseSource
 } from "./keys/keys.js";
-export { formatPublicKey, coseKey, type PubkeyFormat } from "./keys/pubkey-format.js";
-export { delegate, parseTime, type DelegateOptions, type DelegateResult } from "./keys/delegate.js";
-export { pack, sha256File, type PackOptions, type PackResult } from "./bundle/pack.js";
-export { verifyFile, verifyStream, verifyBytes, verifyBlocks, type VerifyPolicy, type VerifyResult, type VerifyHooks, type ManifestSummary } from "./bundle/verify.js";
-export { inspect, inspectBytes, type InspectResult } from "./bundle/inspect.js";
-export { extract, type ExtractOptions, type ExtractResult } from "./bundle/extract.js";
-export { writeFileAtomic, AtomicFile } from "./io/atomic-write.js";
-export { createNodePrimitives } from "./bundle/node-primitives.js";
-export { Reason, REASON_NAMES, reasonName } from "../formats/device-safe/reasons.js";
-export { Limits } from "../formats/device-safe/limits.js";
-export { vendorUuid, classUuid, formatUuid } from "../formats/host-only/uuid.js";
 export {
-  loadSigner, loadPublicKeySpec, closeSigners, withCertificate,
-  type LoadedSigner, type LoadSignerOptions, type KeySource
+  /** A signer from a key file or a `pkcs11:` URI; close() releases a token session. Throws FwsealError (exit 3 or 4). */
+  loadSigner,
+  /** The same signer with its delegation certificate attached. */
+  withCertificate,
+  /** A signer as loadSigner returns it, and loadSigner's options. */
+  type LoadedSigner,
+  type LoadSignerOptions,
+  /** "file" or "pkcs11": where a LoadedSigner's key lives. */
+  type KeySource
 } from "./keys/signer-loader.js";
 export {
-  createDraft, readDraft, signDraft, addSignature, finalizeDraft, draftToBeSigned, draftSummary, checkPolicyFeasible, DRAFT_MAGIC,
-  type Draft, type DraftOptions, type DraftResult, type DraftPolicy, type DraftSignature, type AddSignatureResult,
-  type FinalizeOptions, type FinalizeResult
-} from "./bundle/drafts.js";
+  /** What signs: a public key, an optional delegation certificate, and sign(message). */
+  type Signer
+} from "./keys/signer.js";
 export {
-  createRootRetirement, decodeRootStatement, checkRootStatement, encodeRootRetirementPayload, rootStatementToBeSigned,
-  type RootRetirementBody, type DecodedRootStatement, type RootStatementOutcome
+  /** A public key as PEM, hex, a C or TypeScript array, or a COSE_Key; throws FwsealError USAGE on a bad `name`. */
+  formatPublicKey,
+  /** The formats formatPublicKey writes. */
+  type PubkeyFormat
+} from "./keys/pubkey-format.js";
+export {
+  /** Issues a delegation certificate from a root signer to a release key; throws FwsealError on bad times or an existing output. */
+  delegate,
+  /** Options and result of delegate. */
+  type DelegateOptions,
+  type DelegateResult
+} from "./keys/delegate.js";
+
+// Bundles: pack, inspect, verify, extract.
+export {
+  /** Signs an image into a bundle file (written atomically); throws FwsealError (input, key, output problems). */
+  pack,
+  /** Options and result of pack. */
+  type PackOptions,
+  type PackResult
+} from "./bundle/pack.js";
+export {
+  /** The envelope and manifest of a bundle file, unverified; throws FwsealError when it is not a bundle. */
+  inspect,
+  /** What inspect returns. */
+  type InspectResult
+} from "./bundle/inspect.js";
+export {
+  /** Verifies a bundle file as a device would; resolves to a VerifyResult (never throws on a rejection). */
+  verifyFile,
+  /** Verifies a bundle arriving as a stream of chunks; resolves to a VerifyResult. */
+  verifyStream,
+  /** Verifies a bundle held in memory; resolves to a VerifyResult. */
+  verifyBytes,
+  /** What a device trusts and enforces: roots, vendor, class, minimum sequence and epoch, threshold. */
+  type VerifyPolicy,
+  /** A verdict: `valid`, `reason`/`reasonName`, the failing `chunk`, and the manifest. */
+  type VerifyResult,
+  /** Progress callbacks of the verify functions. */
+  type VerifyHooks,
+  /** The manifest fields a VerifyResult reports. */
+  type ManifestSummary
+} from "./bundle/verify.js";
+export {
+  /** Verifies a bundle and writes its image only if it is valid; throws FwsealError on a rejection. */
+  extract,
+  /** Options and result of extract. */
+  type ExtractOptions,
+  type ExtractResult
+} from "./bundle/extract.js";
+
+// Offline and k-of-n signing.
+export {
+  /** Writes an unsigned draft of a bundle for offline signers; throws FwsealError on bad input or an existing output. */
+  createDraft,
+  /** Signs a draft with a signer and adds the signature; throws FwsealError if the key may not or already did sign. */
+  signDraft,
+  /** Adds a detached signature to a draft after checking it; throws FwsealError if it does not match. */
+  addSignature,
+  /** Builds the bundle from a signed draft, verifies it as a device would, then writes it; throws FwsealError if it fails. */
+  finalizeDraft,
+  /** Options and results of the draft functions. */
+  type DraftOptions,
+  type DraftResult,
+  type AddSignatureResult,
+  type FinalizeOptions,
+  type FinalizeResult
+} from "./bundle/drafts.js";
+
+// Root-slot retirement.
+export {
+  /** Signs a statement that retires a root slot (formats/SPEC.md §11); resolves to its bytes. */
+  createRootRetirement,
+  /** Checks a statement against a device's trust state with the device core's code; returns the outcome (never throws). */
+  checkRootStatement,
+  /** What a retirement statement says. */
+  type RootRetirementBody,
+  /** What checkRootStatement returns: a Reason and, on OK, what the device persists. */
+  type RootStatementOutcome
 } from "./keys/root-retirement.js";
 export {
-  appendAuditRecord, auditIfConfigured, verifyAuditLog, listAuditLog, readAuditLog, formatAuditRecord, recordHash, auditLogPath, AUDIT_LOG_ENV,
-  type AuditEntry, type AuditRecord, type AuditOperation, type AuditVerifyResult, type AuditProblem, type AuditListEntry
-} from "./audit/audit-log.js";
+  /** A device's root slots and retired mask, as checkRootStatement takes them. */
+  type RootTrustState
+} from "../device-sim/core/verify/root-statement.js";
+
+// The signing audit log.
 export {
-  flashDevice, deviceInfo, preCheck, DeviceLink,
-  type FlashOptions, type FlashResult, type FlashProgress, type DeviceInfo, type LinkStats
+  /** Appends a hash-chained record to an audit log (created if absent); throws FwsealError on a broken log. */
+  appendAuditRecord,
+  /** Checks an audit log's hash chain; resolves to {ok, problems, ...} (never throws on a broken log). */
+  verifyAuditLog,
+  /** The records of an audit log, each with its line number; throws FwsealError if the log is unreadable or a line is damaged. */
+  listAuditLog,
+  /** What a caller records, what the log stores, and what verify and list report. */
+  type AuditEntry,
+  type AuditRecord,
+  type AuditOperation,
+  type AuditVerifyResult,
+  type AuditProblem,
+  type AuditListEntry
+} from "./audit/audit-log.js";
+
+// Devices.
+export type {
+  /** Options of flashDevice. */
+  FlashOptions,
+  /** What flashDevice reports: the outcome, the device's info (and after a reboot), transfer statistics. */
+  FlashResult,
+  /** A progress report passed to FlashOptions.onProgress. */
+  FlashProgress,
+  /** What a device says about itself: identity, slots, anti-rollback floor, trust state. */
+  DeviceInfo
 } from "./device/flash.js";
-export { openSerialPort } from "./device/flash-link.js";
+
+/**
+ * Updates a device over a serial line (install, reboot, confirm, retire a root slot).
+ * Throws FwsealError: exit 10-13 when the device or the host pre-check rejects, 14 on link failures.
+ */
+export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
+  // Loaded here, not at import: the serial-port driver is a native binding that
+  // verification-only users should never load.
+  const { flashDevice: flash } = await import("./device/flash.js");
+  return flash(opts);
+}

@@ -1,11 +1,29 @@
-// The device core's single entry point. Two consumers:
-//  - Node / TypeScript (host, simulator, tests) import the named exports below.
-//  - scripts/build-core-es5.mjs bundles this file into ONE ES5 script, build/fwseal-core.js,
-//    that defines one global `fwsealCore` = the plain object below (for duk, Espruino, the
-//    MCU firmware's embedded Duktape, and Node via vm). The object is built by hand, as a
-//    plain record of values, so the bundle needs no ESM export getters.
-// Constrained TS (see docs/CONSTRAINED-TS.md); checked by scripts/check-subset.mjs.
-// Never `import * as` here or in the core: namespace objects are emitted with getters.
+/**
+ * The device core ("fwseal/device-core"): the verifiers and the update protocol every
+ * fwseal device runs, in constrained TypeScript (docs/CONSTRAINED-TS.md, checked by
+ * scripts/check-subset.mjs). Nothing here throws on attacker input: results are Reason codes.
+ *
+ * Constants   Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519.
+ * Crypto      sha256(buf, off, len, out) / class Sha256 (incremental); ed25519Verify(pk, sig,
+ *             msg, off, len) -> boolean; createPurePrimitives() -> Primitives (both in pure TS).
+ * Verifiers   createBundleVerifier(VerifierConfig) -> BundleVerifier: push(buf, off, len)
+ *             returns VerifyEvent values (ENVELOPE, CHUNK, DONE, REJECT with `reason`), in
+ *             SPEC §8 order; createBootVerifier(cfg, shared?) -> BootVerifier:
+ *             check(envelope, len, ImageRead) -> Reason re-checks an installed image;
+ *             createRootStatementVerifier(primitives) ->
+ *             RootStatementVerifier: check(stmt, len, state, storedCounter) -> Reason (SPEC §11).
+ * Device      createDeviceApp(DeviceHal, DeviceConfig) -> DeviceApp | null: boot(), then feed
+ *             UART bytes to onBytes(buf, off, len) (formats/PROTOCOL.md §6 lists the HAL);
+ *             computeLayout(pageSize, flashSize) -> the flash layout or null; SlotState, Msg,
+ *             PROTOCOL_VERSION, RunMode, Session; createFrameDecoder / createFrameEncoder
+ *             (maxBody) for the serial framing; crc32(buf, off, len).
+ *
+ * Two consumers: Node / TypeScript (host, simulator, tests) import the named exports below;
+ * scripts/build-core-es5.mjs bundles this file into ONE ES5 script, build/fwseal-core.js,
+ * that defines one global `fwsealCore` (for duk, Espruino, the MCU firmware's embedded
+ * Duktape, and Node via vm). Never `import * as` here or in the core: namespace objects are
+ * emitted with getters.
+ */
 
 import { Reason, REASON_NAMES, reasonName } from "../../formats/device-safe/reasons.js";
 import { Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 } from "../../formats/device-safe/limits.js";
@@ -31,6 +49,10 @@ export { createRootStatementVerifier, RootStatementVerifier };
 export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, crc32 };
 export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
 
+/**
+ * The ES5 bundle's one global: the same values as the named exports, built by hand as a
+ * plain record so the bundle needs no ESM export getters.
+ */
 export const fwsealCore = {
   // --- format constants (formats/device-safe/reasons.ts, formats/device-safe/limits.ts) ---
   Reason: Reason,

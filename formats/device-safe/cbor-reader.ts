@@ -435,9 +435,11 @@ export class CborItemScanner {
   }
 }
 
-// Convenience for the host (allocates a scanner; device code keeps one CborItemScanner):
-// length of the complete CBOR item at buf[0..avail), 0 if more bytes are needed, or
-// minus a Reason. maxLen bounds the item (e.g. Limits.MAX_ENVELOPE).
+/**
+ * Convenience for the host (allocates a scanner; device code keeps one CborItemScanner):
+ * length of the complete CBOR item at buf[0..avail), 0 if more bytes are needed, or
+ * minus a Reason. maxLen bounds the item (e.g. Limits.MAX_ENVELOPE).
+ */
 export function cborItemLength(buf: Uint8Array, avail: number, maxLen: number): number {
   const s = new CborItemScanner();
   s.reset(maxLen);

@@ -1,8 +1,10 @@
 // CBOR map keys and COSE labels used by fwseal. Defined once; see formats/SPEC.md §3-§5.
 // Constrained TS.
 
+/** CBOR tags of COSE_Sign1 and COSE_Sign. */
 export const CoseTag = { SIGN1: 18, SIGN: 98 };
 
+/** COSE header labels fwseal uses, including its private-use certificate label. */
 export const HeaderLabel = {
   ALG: 1,
   CRIT: 2,
@@ -12,7 +14,7 @@ export const HeaderLabel = {
   FWSEAL_CERT: -65537
 };
 
-// Manifest keys (formats/SPEC.md §4).
+/** Manifest map keys (formats/SPEC.md §4). */
 export const ManifestKey = {
   FORMAT_VERSION: 1,
   VENDOR_ID: 2,
@@ -32,12 +34,13 @@ export const ManifestKey = {
   CRIT: 16
 };
 
-// Provenance sub-map keys.
+/** Provenance sub-map keys. */
 export const ProvenanceKey = { SOURCE_REVISION: 1, BUILDER: 2, BUILD_TIME: 3 };
 
+/** Payload encodings a manifest can name (only RAW is supported). */
 export const PayloadEncoding = { RAW: 0, COMPRESSED: 1, ENCRYPTED: 2, DELTA: 3 };
 
-// Delegation certificate payload keys (formats/SPEC.md §5).
+/** Delegation certificate payload keys (formats/SPEC.md §5). */
 export const CertKey = {
   FORMAT_VERSION: 1,
   PUBLIC_KEY: 2,
@@ -48,7 +51,7 @@ export const CertKey = {
   CLASS_IDS: 7
 };
 
-// Root-retirement statement payload keys (formats/SPEC.md §11).
+/** Root-retirement statement payload keys (formats/SPEC.md §11). */
 export const RootStatementKey = {
   FORMAT_VERSION: 1,
   SLOT: 2, // root slot to retire

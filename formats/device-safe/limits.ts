@@ -2,6 +2,7 @@
 // at creation; an input that exceeds any of them is rejected with Reason.TOO_LARGE
 // before anything is allocated or hashed. Constrained TS.
 
+/** The format's hard bounds; an input beyond any of them is rejected with Reason.TOO_LARGE. */
 export const Limits = {
   FORMAT_VERSION: 1,
   MAX_ENVELOPE: 8192, // bytes of the COSE envelope (headers, certificates, manifest, signatures)
@@ -24,15 +25,18 @@ export const Limits = {
   CHUNK_PREFIX_LEN: 20
 };
 
-// "fwseal/chunk/v1\0": domain separation for chunk hashes, as bytes.
+/** "fwseal/chunk/v1\0": the domain-separation prefix of every chunk hash, as bytes. */
 export const CHUNK_DOMAIN = [0x66, 0x77, 0x73, 0x65, 0x61, 0x6c, 0x2f, 0x63, 0x68, 0x75, 0x6e, 0x6b, 0x2f, 0x76, 0x31, 0x00];
 
-// COSE algorithm identifiers accepted for Ed25519. fwseal writes ALG_ED25519.
+/** COSE algorithm identifier EdDSA, accepted for Ed25519. */
 export const ALG_EDDSA = -8;
+/** COSE algorithm identifier Ed25519, the one fwseal writes. */
 export const ALG_ED25519 = -19;
 
 // Root-retirement statements (formats/SPEC.md §11): size bound, and the external AAD of
 // their Sig_structure, "fwseal/root-retire/v1" as bytes. The AAD separates them from
 // delegation certificates (empty AAD), which the same root keys sign.
+/** Largest root-retirement statement, bytes (SPEC §11). */
 export const MAX_ROOT_STATEMENT = 512;
+/** External AAD of a root-retirement statement's Sig_structure: "fwseal/root-retire/v1" as bytes. */
 export const ROOT_RETIRE_AAD = [0x66, 0x77, 0x73, 0x65, 0x61, 0x6c, 0x2f, 0x72, 0x6f, 0x6f, 0x74, 0x2d, 0x72, 0x65, 0x74, 0x69, 0x72, 0x65, 0x2f, 0x76, 0x31];

@@ -3,8 +3,10 @@
 // tag byte; the device echoes the tag of the request it answers. Integers little-endian.
 // Constrained TS.
 
+/** Protocol version a device reports in INFO and the host checks. */
 export const PROTOCOL_VERSION = 1;
 
+/** Frame type bytes of the update protocol (formats/PROTOCOL.md §3). */
 export const Msg = {
   // host -> device
   INFO: 0x01, // [ver u8]                        -> R_INFO
@@ -38,7 +40,7 @@ export const RETIRE_HEADER_LEN = 6;
 
 export const AckFlag = { VERIFIED: 1 };
 
-// Device run modes reported in INFO.
+/** Device run modes reported in INFO. */
 export const RunMode = {
   RECOVERY: 0, // no verified image to run: only the update protocol is available
   NORMAL: 1, // running a confirmed image

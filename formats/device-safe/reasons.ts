@@ -3,6 +3,7 @@
 // Codes are stable wire values (they travel in serial-protocol error frames): never
 // renumber, only append. Constrained TS: plain object of numbers, no enum.
 
+/** Rejection reason codes, the same on host and device (stable wire values: never renumbered, only appended). */
 export const Reason = {
   OK: 0,
   MALFORMED: 1, // not valid CBOR / COSE / fwseal structure
@@ -30,7 +31,7 @@ export const Reason = {
   BAD_STATE: 23 // verifier used out of order (caller error, not attacker input)
 };
 
-// Printable names, indexed by code. Kept as a plain array for the constrained engines.
+/** Printable reason names, indexed by code (a plain array for the constrained engines). */
 export const REASON_NAMES = [
   "OK",
   "MALFORMED",
@@ -58,6 +59,7 @@ export const REASON_NAMES = [
   "BAD_STATE"
 ];
 
+/** The name of a Reason code, or "UNKNOWN_REASON" for a code outside the table. */
 export function reasonName(code: number): string {
   if (code >= 0 && code < REASON_NAMES.length) return REASON_NAMES[code];
   return "UNKNOWN_REASON";

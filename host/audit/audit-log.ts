@@ -20,8 +20,10 @@ export const AUDIT_LOG_ENV = "FWSEAL_AUDIT_LOG";
 export const AUDIT_RECORD_VERSION = 1;
 const ZERO_HASH = "0".repeat(64);
 
+/** The signing operations an audit record can name. */
 export type AuditOperation = "pack" | "sign" | "attach-signature" | "finalize" | "delegate" | "retire-root" | "keygen";
 
+/** A JSON value in a record's summary. */
 export type AuditValue = string | number | boolean | null | AuditValue[] | { [k: string]: AuditValue };
 
 /** What a command reports; audit.ts adds seq, time, operator, host, prev and hash. */
@@ -39,6 +41,7 @@ export interface AuditEntry {
   operator?: string;
 }
 
+/** One line of the log: the entry plus seq, time, operator, host, the previous record's hash and its own. */
 export interface AuditRecord {
   v: number;
   seq: number;
@@ -286,11 +289,13 @@ export async function auditIfConfigured(logFlag: string | undefined, entry: Audi
 
 // ---------------------------------------------------------------- verifying
 
+/** A broken line found by verifyAuditLog. */
 export interface AuditProblem {
   line: number;
   problem: string;
 }
 
+/** What verifyAuditLog reports: ok, the record count, the head hash, the problems. */
 export interface AuditVerifyResult {
   ok: boolean;
   records: number;
@@ -363,6 +368,7 @@ export async function verifyAuditLog(logPath: string, opts: { head?: string; cou
   return { ok: problems.length === 0, records: lines.length, head, problems };
 }
 
+/** A record as listAuditLog returns it, with its line number. */
 export interface AuditListEntry extends AuditRecord {
   line: number;
 }

@@ -6,6 +6,7 @@ import { verifyFile, type VerifyPolicy, type VerifyResult } from "./verify.js";
 
 const STAGE = 1024 * 1024;
 
+/** Options of extract: the bundle, the image output, the trust policy. */
 export interface ExtractOptions {
   bundle: string;
   output: string;
@@ -16,11 +17,13 @@ export interface ExtractOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
+/** The verdict of extract, and the image path when it was written. */
 export interface ExtractResult extends VerifyResult {
   /** The image path, when written. */
   output: string | null;
 }
 
+/** Verifies a bundle and writes its image atomically only if all of it verifies; throws FwsealError on a rejection or an output problem. */
 export async function extract(opts: ExtractOptions): Promise<ExtractResult> {
   assertOutputNotInput(opts.output, [opts.bundle]);
   const out = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });

@@ -21,6 +21,7 @@ import type { Signer } from "../keys/signer.js";
 /** Bytes per positional read; a multiple of every chunk size (1 MiB, see VERIFY_BLOCK). */
 export const PACK_BLOCK = 1024 * 1024;
 
+/** Options of pack: the image, the output, signers, and what the manifest says. */
 export interface PackOptions {
   /** Image file to pack. */
   image: string;
@@ -55,6 +56,7 @@ export interface PackOptions {
   fsync?: boolean;
 }
 
+/** What pack wrote: sizes, chunk geometry, chain head, vendor and class IDs, signer key IDs. */
 export interface PackResult {
   output: string;
   bundleSize: number;

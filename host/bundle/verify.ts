@@ -19,6 +19,7 @@ import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 // faults on fresh buffers (measurable on VMs) stay cheap for small bundles.
 export const VERIFY_BLOCK = 1024 * 1024;
 
+/** What a device trusts and enforces: root keys in slot order, vendor, class, minimum sequence and epoch, threshold, time. */
 export interface VerifyPolicy {
   /** Root public keys (32 bytes each), in device slot order; 1..4. */
   roots: Uint8Array[];
@@ -48,6 +49,7 @@ export interface VerifyPolicy {
   engine?: "fast" | "core";
 }
 
+/** The manifest fields a VerifyResult reports. */
 export interface ManifestSummary {
   vendorId: string;
   classId: string;
@@ -61,6 +63,7 @@ export interface ManifestSummary {
   payloadEncoding: number;
 }
 
+/** A verdict: `valid`, `reason`/`reasonName`, the failing `chunk` (-1: envelope), the manifest and signers. */
 export interface VerifyResult {
   valid: boolean;
   reason: number;
@@ -80,6 +83,7 @@ export interface VerifyResult {
   bytes: number;
 }
 
+/** Callbacks of the verify functions (progress, and each authenticated chunk). */
 export interface VerifyHooks {
   /** Each chunk's data, once authenticated, in order. `data` is only valid during the call. */
   onChunk?: (index: number, data: Uint8Array) => void | Promise<void>;

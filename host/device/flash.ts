@@ -18,6 +18,7 @@ import { FwsealError, inputError } from "../errors.js";
 import { exitCodeForReason } from "../exit-codes.js";
 import { inspectBytes, type InspectResult } from "../bundle/inspect.js";
 
+/** A progress report passed to FlashOptions.onProgress. */
 export interface FlashProgress {
   phase: "send" | "verify-envelope";
   acked: number; // bundle bytes the device has verified and accepted
@@ -28,6 +29,7 @@ export interface FlashProgress {
   etaSec: number;
 }
 
+/** Options of flashDevice: the port, the bundle (absent: info, reboot or confirm only), what to do after, timeouts. */
 export interface FlashOptions {
   port: string;
   baud?: number;
@@ -50,6 +52,7 @@ export interface FlashOptions {
   stopAfter?: number;
 }
 
+/** What flashDevice reports: the outcome, the device's info (and after a reboot), transfer statistics. */
 export interface FlashResult {
   outcome: "installed" | "rejected" | "info";
   port: string;

@@ -188,6 +188,7 @@ export class LocalSigner implements Signer {
   }
 }
 
+/** Options of keygen: the output prefix, encryption, overwrite. */
 export interface KeygenOptions extends PassphraseSource {
   /** Output prefix: writes <out>.key and <out>.pub. */
   out: string;
@@ -197,6 +198,7 @@ export interface KeygenOptions extends PassphraseSource {
   force?: boolean;
 }
 
+/** What keygen wrote: the key ID, the public key and both paths. */
 export interface KeygenResult {
   keyId: string;
   publicKey: Uint8Array;

@@ -4,6 +4,7 @@
 import * as fsp from "node:fs/promises";
 import { FwsealError, inputError } from "../errors.js";
 
+/** Where a key passphrase comes from (see above); every field optional. */
 export interface PassphraseSource {
   /** Passphrase given directly (library use). */
   passphrase?: string;

@@ -3,6 +3,7 @@ import { ALG_ED25519 } from "../../formats/device-safe/limits.js";
 import { publicKeyToPem, keyIdHex } from "./keys.js";
 import { FwsealError } from "../errors.js";
 
+/** Output formats of formatPublicKey (and `fwseal pubkey --format`). */
 export type PubkeyFormat = "pem" | "hex" | "c" | "ts" | "cose";
 
 function byteRows(pk: Uint8Array, indent: string): string {

@@ -6,6 +6,7 @@ import { loadPrivateKey, loadPublicKey, LocalSigner, keyIdHex } from "./keys.js"
 import { isPkcs11Uri, openPkcs11Signer, readPkcs11PublicKey, Pkcs11Signer } from "./pkcs11.js";
 import type { Signer } from "./signer.js";
 
+/** Options of loadSigner and loadPublicKeySpec. */
 export interface LoadSignerOptions {
   /** Passphrase file for an encrypted PEM key. */
   passphraseFile?: string;
@@ -15,8 +16,10 @@ export interface LoadSignerOptions {
   prompt?: boolean;
 }
 
+/** Where a loaded signer's key lives: a key file or a PKCS#11 token. */
 export type KeySource = "file" | "pkcs11";
 
+/** A signer from loadSigner: a Signer with its key ID, source and spec; close() releases a token session. */
 export interface LoadedSigner extends Signer {
   readonly keyId: string;
   readonly source: KeySource;

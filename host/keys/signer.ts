@@ -1,5 +1,6 @@
 // A signing key as the packer sees it: a local PKCS#8 key, an HSM object (PKCS#11), or an
 // offline ceremony. The private key never leaves the implementation.
+/** What signs bundles and certificates: a public key, an optional delegation certificate, sign(message). */
 export interface Signer {
   /** Raw 32-byte Ed25519 public key. */
   readonly publicKey: Uint8Array;

@@ -5,7 +5,7 @@ import { describe, it, expect } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateVectors, type VectorEntry } from "../../host/dev/vectors-gen.js";
+import { generateVectors, type VectorEntry } from "../../dev/vectors-gen.js";
 import { verifyFile, type VerifyPolicy } from "../../host/bundle/verify.js";
 import { loadPrivateKey, loadPublicKey, rawPublicKey } from "../../host/keys/keys.js";
 import { Reason, REASON_NAMES } from "../../formats/device-safe/reasons.js";

@@ -18,7 +18,6 @@ export const commandLoaders: Record<string, Loader> = {
   extract: () => import("./extract.js"),
   flash: () => import("./flash.js"),
   "device-sim": () => import("./device-sim.js"),
-  demo: () => import("./demo.js"),
   "device-conformance": () => import("./device-conformance.js"),
   sign: () => import("./sign.js"),
   "attach-signature": () => import("./attach-signature.js"),

@@ -1,4 +1,4 @@
-// `npm run demo` / `fwseal demo`: the whole job on built-in defaults, as a scripted terminal
+// `npm run demo`: the whole job on built-in defaults, as a scripted terminal
 // session. Every step prints the exact fwseal command it runs and that command's real
 // output: keys, packing, a simulated device on a pseudo-terminal, flashing over that serial
 // line with the progress bar, reboot with boot-time verification, confirm; then a tampered
@@ -7,15 +7,15 @@ import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
-import { inspectBytes } from "../bundle/inspect.js";
-import { FwsealError } from "../errors.js";
+import { inspectBytes } from "../host/bundle/inspect.js";
+import { FwsealError } from "../host/errors.js";
 
-// dist/host/dev/demo.js -> <repo>/bin/fwseal.js (also right when run from host/ by tsx).
-const CLI = [new URL("../../bin/fwseal.js", import.meta.url), new URL("../bin/fwseal.js", import.meta.url)].map((u) => fileURLToPath(u)).find((p) => fs.existsSync(p)) ?? "bin/fwseal.js";
+const CLI = findCli();
 const VENDOR = "acme.example";
 const DEFAULT_DIR = ".fwseal-demo";
 const CLASS = "sensor-v3";
 
+/** Settings of one demo run; every field has a default. */
 export interface DemoOptions {
   dir?: string; // working directory (default ./.fwseal-demo, recreated; kept for inspection)
   lineRate?: number; // simulated UART speed of the device (default 921600 baud)
@@ -32,6 +32,19 @@ interface Ctx {
 
 const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+
+// The demo runs the real, built CLI: the first bin/fwseal.js above this module (from
+// build/dev/dev/ once compiled, from dev/ when run as TypeScript).
+function findCli(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const p = path.join(dir, "bin", "fwseal.js");
+    if (fs.existsSync(p)) return p;
+    const up = path.dirname(dir);
+    if (up === dir) return "bin/fwseal.js";
+    dir = up;
+  }
+}
 
 function rel(ctx: Ctx, p: string): string {
   return path.relative(ctx.dir, p) || ".";
@@ -110,7 +123,10 @@ async function startDevice(ctx: Ctx, stateDir: string, lineRate: number): Promis
   return { port, proc };
 }
 
-/** Runs the demo; resolves to an exit code (0 = every step did what it should). */
+/**
+ * Runs the demo; resolves to an exit code (0 = every step did what it should).
+ * Throws FwsealError OUTPUT_EXISTS when a given `dir` is not empty.
+ */
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
   // Default: ./.fwseal-demo, recreated at every run (git-ignored). A given --dir must be new or empty.
   const dir = path.resolve(opts.dir ?? DEFAULT_DIR);

@@ -6,16 +6,16 @@
 //
 // Run: npm run build && node scripts/gen-vectors.mjs   (writes formats/vectors/)
 import { createHash, sign as edSign, type KeyObject } from "node:crypto";
-import { Limits, CHUNK_DOMAIN, ALG_EDDSA } from "../../formats/device-safe/limits.js";
-import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
-import { ManifestKey, HeaderLabel } from "../../formats/device-safe/labels.js";
-import { encodeManifest, type Manifest } from "../../formats/host-only/manifest.js";
-import { buildUnsignedEnvelope, attachSignatures, encodeSign1, encodeProtectedHeader, type EnvelopeOptions } from "../../formats/host-only/cose.js";
-import { CborRaw, type Cbor, type CborMap } from "../../formats/host-only/cbor-encode.js";
-import { buildCertificate, type CertBody } from "../../formats/host-only/certificate.js";
-import { vendorUuid, classUuid, formatUuid } from "../../formats/host-only/uuid.js";
-import { keyId } from "../../formats/host-only/keyid.js";
-import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from "../keys/keys.js";
+import { Limits, CHUNK_DOMAIN, ALG_EDDSA } from "../formats/device-safe/limits.js";
+import { Reason, reasonName } from "../formats/device-safe/reasons.js";
+import { ManifestKey, HeaderLabel } from "../formats/device-safe/labels.js";
+import { encodeManifest, type Manifest } from "../formats/host-only/manifest.js";
+import { buildUnsignedEnvelope, attachSignatures, encodeSign1, encodeProtectedHeader, type EnvelopeOptions } from "../formats/host-only/cose.js";
+import { CborRaw, type Cbor, type CborMap } from "../formats/host-only/cbor-encode.js";
+import { buildCertificate, type CertBody } from "../formats/host-only/certificate.js";
+import { vendorUuid, classUuid, formatUuid } from "../formats/host-only/uuid.js";
+import { keyId } from "../formats/host-only/keyid.js";
+import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from "../host/keys/keys.js";
 
 const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
