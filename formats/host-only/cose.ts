@@ -40,6 +40,18 @@ export function encodeProtectedHeader(h: ProtectedHeader): Uint8Array {
   return encodeCanonical(m);
 }
 
+/** The fields of a decoded protected header map that have the right type; others are absent. */
+export function readProtectedHeader(m: CborMap): { alg?: number; kid?: Uint8Array; crit?: number[] } {
+  const alg = m.get(HeaderLabel.ALG);
+  const kid = m.get(HeaderLabel.KID);
+  const crit = m.get(HeaderLabel.CRIT);
+  return {
+    ...(typeof alg === "number" ? { alg } : {}),
+    ...(kid instanceof Uint8Array ? { kid } : {}),
+    ...(Array.isArray(crit) ? { crit: crit.filter((x): x is number => typeof x === "number") } : {})
+  };
+}
+
 /** RFC 9052 Sig_structure for COSE_Sign1: ["Signature1", protected, external_aad, payload]. */
 export function sigStructure1(protectedBytes: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = EMPTY): Uint8Array {
   return encodeCanonical(["Signature1", protectedBytes, externalAad, payload]);
