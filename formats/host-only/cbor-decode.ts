@@ -17,7 +17,7 @@ export class CborDecodeError extends Error {
   readonly reason: number;
   readonly offset: number;
   constructor(reason: number, what: string, offset = -1) {
-    super(`${what}: ${reasonName(reason)}${offset >= 0 ? ` at byte ${offset}` : ""}`);
+    super(`${what}${offset >= 0 ? ` at byte ${offset}` : ""} (${reasonName(reason)})`);
     this.reason = reason;
     this.offset = offset;
   }
@@ -60,15 +60,32 @@ class ValueDecoder {
 
   // A container's item count: the device's limit when strict; when lenient, only what the
   // remaining bytes can hold (each item is at least one byte).
-  private count(n: number, limit: number, what: string, at: number): number {
-    if (this.opts.lenient ? n > this.r.end - this.r.pos : n > limit) this.fail(this.opts.lenient ? Reason.MALFORMED : Reason.TOO_LARGE, what, at);
+  private count(n: number, limit: number, kind: string, at: number): number {
+    if (this.opts.lenient) {
+      if (n > this.r.end - this.r.pos) this.fail(Reason.MALFORMED, `${kind} count exceeds the input`, at);
+    } else if (n > limit) {
+      this.fail(Reason.TOO_LARGE, `${kind} with more than ${limit} items`, at);
+    }
     return n;
+  }
+
+  // Why head() refused the item at `at`, in words (the reader itself keeps only a Reason).
+  private headProblem(at: number): string {
+    const r = this.r;
+    if (at >= r.end) return "truncated CBOR item";
+    const major = r.buf[at] >> 5;
+    const ai = r.buf[at] & 31;
+    if (ai >= 28 && ai <= 30) return `reserved additional info ${ai}`;
+    if (ai === 31) return major >= 2 && major <= 5 ? "indefinite length" : "unexpected break byte";
+    if (r.err === Reason.NON_CANONICAL) return "head not in shortest form";
+    if (major === 7) return "floating point or simple value";
+    return "truncated CBOR item";
   }
 
   value(depth: number): Cbor {
     const r = this.r;
     const at = r.pos;
-    if (!r.head()) this.fail(r.err, "CBOR", at);
+    if (!r.head()) this.fail(r.err, this.headProblem(at), at);
     const b = r.buf;
     switch (r.major) {
       case 0:
@@ -80,19 +97,19 @@ class ValueDecoder {
       case 3:
         return this.text(b.subarray(r.dataOff, r.dataOff + r.arg), at);
       case 4: {
-        if (depth + 1 > this.maxDepth) this.fail(Reason.TOO_LARGE, "CBOR nesting", at);
-        const n = this.count(r.arg, Limits.MAX_ARRAY_ITEMS, "CBOR array", at);
+        if (depth + 1 > this.maxDepth) this.fail(Reason.TOO_LARGE, "nesting too deep", at);
+        const n = this.count(r.arg, Limits.MAX_ARRAY_ITEMS, "array", at);
         const out: Cbor[] = [];
         for (let i = 0; i < n; i++) out.push(this.value(depth + 1));
         return out;
       }
       case 5: {
-        if (depth + 1 > this.maxDepth) this.fail(Reason.TOO_LARGE, "CBOR nesting", at);
-        return this.map(this.count(r.arg, Limits.MAX_MAP_ENTRIES, "CBOR map", at), depth);
+        if (depth + 1 > this.maxDepth) this.fail(Reason.TOO_LARGE, "nesting too deep", at);
+        return this.map(this.count(r.arg, Limits.MAX_MAP_ENTRIES, "map", at), depth);
       }
       case 6: {
         const tag = r.arg;
-        if (!this.opts.lenient && (r.big || !(this.opts.allowTags ?? []).includes(tag))) this.fail(Reason.MALFORMED, `CBOR tag ${tag}`, at);
+        if (!this.opts.lenient && (r.big || !(this.opts.allowTags ?? []).includes(tag))) this.fail(Reason.MALFORMED, `tag ${tag} not allowed here`, at);
         return new CborTag(tag, this.value(depth));
       }
       default: {
@@ -107,7 +124,7 @@ class ValueDecoder {
     try {
       return strictUtf8.decode(content);
     } catch {
-      return this.fail(Reason.MALFORMED, "CBOR text string is not UTF-8", at);
+      return this.fail(Reason.MALFORMED, "text string is not UTF-8", at);
     }
   }
 
@@ -124,8 +141,8 @@ class ValueDecoder {
       const kl = this.r.pos - ks;
       const keyType = typeof k === "number" || typeof k === "string" || typeof k === "bigint";
       if (!this.opts.lenient) {
-        if (prevOff >= 0 && compareBytes(b, prevOff, prevLen, b, ks, kl) >= 0) this.fail(Reason.NON_CANONICAL, "CBOR map keys", ks);
-        if (!keyType) this.fail(Reason.MALFORMED, "CBOR map key type", ks);
+        if (prevOff >= 0 && compareBytes(b, prevOff, prevLen, b, ks, kl) >= 0) this.fail(Reason.NON_CANONICAL, "map keys not in deterministic order, or repeated", ks);
+        if (!keyType) this.fail(Reason.MALFORMED, "map key neither an integer nor text", ks);
       }
       prevOff = ks;
       prevLen = kl;
