@@ -6,6 +6,9 @@
 // C0 controls, DEL, C1 controls (0x9b is CSI on some terminals), the bidi marks,
 // embeddings, overrides and isolates, and the Unicode line / paragraph separators.
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
+// The subset JSON.stringify leaves raw (it escapes C0 controls inside strings itself; raw C0
+// outside strings is the layout's own whitespace).
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]/g;
 const SHORT: Record<string, string> = { "\t": "\\t", "\n": "\\n", "\r": "\\r" };
 
 function hex(c: string, digits: number): string {
@@ -23,5 +26,5 @@ export function escapeForTerminal(s: string): string {
  * is the same character: the parsed value is unchanged, the printed text is inert.
  */
 export function terminalSafeJson(json: string): string {
-  return json.replace(UNSAFE, (c) => `\\u${hex(c, 4)}`);
+  return json.replace(UNSAFE_IN_JSON, (c) => `\\u${hex(c, 4)}`);
 }
