@@ -23,6 +23,7 @@ export class CborDecodeError extends Error {
   }
 }
 
+/** How strictly to decode. */
 export interface DecodeOptions {
   /** Tags accepted (at any position); default none. Lenient mode accepts every tag. */
   allowTags?: number[];

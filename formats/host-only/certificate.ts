@@ -9,6 +9,7 @@ import { ALG_ED25519, Limits } from "../device-safe/limits.js";
 import { EnvelopeSigner, encodeProtectedHeader, encodeSign1, readProtectedHeader, sigStructure1 } from "./cose.js";
 import { defaultSha256, keyId, Sha256Fn } from "./keyid.js";
 
+/** The signed content of a delegation certificate (SPEC §5 cert-body). */
 export interface CertBody {
   /** Default 1. */
   formatVersion?: number;
@@ -24,6 +25,7 @@ export interface CertBody {
   classIds?: Uint8Array[];
 }
 
+/** Throws with a precise message if `b` would not make a valid certificate body. */
 export function checkCertBody(b: CertBody): void {
   if (b.publicKey.length !== 32) throw new Error("certificate subject must be a 32-byte Ed25519 key");
   for (const t of [b.notBefore, b.notAfter, b.epoch])
@@ -38,6 +40,7 @@ export function checkCertBody(b: CertBody): void {
   }
 }
 
+/** Deterministic cert-body bytes (the certificate's COSE payload). Set `check` false to build invalid test input. */
 export function encodeCertBody(b: CertBody, check = true): Uint8Array {
   if (check) checkCertBody(b);
   const m: CborMap = new Map<number, Cbor>();
@@ -58,6 +61,7 @@ export interface UnsignedCertificate {
   toBeSigned: Uint8Array;
 }
 
+/** Phase 1 of certifying with an offline root: the protected header, payload and the bytes the root signs. */
 export function buildUnsignedCertificate(
   rootPublicKey: Uint8Array,
   body: CertBody,
@@ -68,6 +72,7 @@ export function buildUnsignedCertificate(
   return { protected: prot, payload, toBeSigned: sigStructure1(prot, payload) };
 }
 
+/** Phase 2: the tagged COSE_Sign1 certificate, given the root's 64-byte signature. */
 export function attachCertificateSignature(u: UnsignedCertificate, signature: Uint8Array): Uint8Array {
   if (signature.length !== 64) throw new Error("an Ed25519 signature is 64 bytes");
   return encodeSign1(u.protected, new Map(), u.payload, signature);
@@ -168,6 +173,7 @@ export function readCertificate(item: Cbor, opts: DecodeOptions = {}): Certifica
   return r;
 }
 
+/** A well-formed certificate, every field present (signature not verified). */
 export interface ParsedCertificate {
   body: CertBody;
   alg: number;

@@ -20,6 +20,7 @@ export interface SignerInfo {
   certificate?: Uint8Array;
 }
 
+/** A signer-protected header before encoding. */
 export interface ProtectedHeader {
   alg?: number; // default ALG_ED25519 (-19)
   kid: Uint8Array; // 8 bytes
@@ -78,6 +79,7 @@ export function encodeSign1(protectedBytes: Uint8Array, unprotected: CborMap, pa
   return encodeCanonical(new CborTag(CoseTag.SIGN1, [protectedBytes, unprotected, payload, signature]));
 }
 
+/** One COSE_Signature of a COSE_Sign envelope. */
 export interface CoseSignatureParts {
   protected: Uint8Array;
   unprotected: CborMap;
@@ -91,6 +93,7 @@ export function encodeSign(bodyProtected: Uint8Array, bodyUnprotected: CborMap, 
   );
 }
 
+/** How an envelope is built. */
 export interface EnvelopeOptions {
   /** Force COSE_Sign even with a single signer. Default: Sign1 for one signer, Sign for several. */
   forceSign?: boolean;

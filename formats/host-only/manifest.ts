@@ -6,6 +6,7 @@ import { decodeCanonical, type DecodeOptions } from "./cbor-decode.js";
 import { ManifestKey, PayloadEncoding, ProvenanceKey } from "../device-safe/labels.js";
 import { Limits } from "../device-safe/limits.js";
 
+/** Where an image came from (manifest key 12); descriptive only. */
 export interface Provenance {
   sourceRevision?: string;
   builder?: string;
@@ -13,6 +14,7 @@ export interface Provenance {
   buildTime?: number;
 }
 
+/** A manifest as the host builds it (formats/SPEC.md §4). */
 export interface Manifest {
   /** Default 1 (Limits.FORMAT_VERSION). Other values only for tests. */
   formatVersion?: number;

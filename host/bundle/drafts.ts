@@ -152,6 +152,7 @@ export interface DraftOptions extends Omit<BundleOptions, "vendorId" | "classId"
   overwrite?: boolean;
 }
 
+/** The draft written. */
 export interface DraftResult {
   output: string;
   draftSize: number;
@@ -307,6 +308,7 @@ export interface FinalizeOptions {
   overwrite?: boolean;
 }
 
+/** The finished bundle and the verifier's verdict on it. */
 export interface FinalizeResult {
   output: string;
   bundleSize: number;

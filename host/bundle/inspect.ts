@@ -21,6 +21,7 @@ const LENIENT: DecodeOptions = { lenient: true };
 const ENCODING_NAMES = ["raw", "compressed", "encrypted", "delta"];
 const ALG_NAMES: Record<string, string> = { "-19": "Ed25519", "-8": "EdDSA" };
 
+/** A delegation certificate as inspect shows it (null: absent or of the wrong type). */
 export interface CertificateInfo {
   issuerKeyId: string | null;
   alg: string | null;
@@ -34,6 +35,7 @@ export interface CertificateInfo {
   classIds: string[] | null;
 }
 
+/** One signer of the envelope as inspect shows it. */
 export interface SignerInfoView {
   alg: string | null;
   keyId: string | null;
@@ -43,6 +45,7 @@ export interface SignerInfoView {
   certificate: CertificateInfo | null;
 }
 
+/** The manifest as inspect shows it (null: absent or of the wrong type). */
 export interface ManifestView {
   formatVersion: number | null;
   vendorId: string | null;
@@ -62,6 +65,7 @@ export interface ManifestView {
   unknownKeys: number[];
 }
 
+/** What inspect reports about a bundle: a description, never a verdict. */
 export interface InspectResult {
   fileSize: number;
   envelopeSize: number;

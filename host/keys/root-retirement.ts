@@ -56,6 +56,7 @@ export function decodeRootStatement(bytes: Uint8Array): DecodedRootStatement {
   }
 }
 
+/** The device core's decision on a statement. */
 export interface RootStatementOutcome {
   reason: number;
   /** On OK: what the device persists. */
