@@ -68,7 +68,8 @@ export function sigStructureSign(
   return encodeCanonical(["Signature", bodyProtected, signProtected, externalAad, payload]);
 }
 
-function unprotectedFor(certificate: Uint8Array | undefined): CborMap {
+/** A signer's unprotected header: its delegation certificate (embedded as is), if any. */
+export function unprotectedFor(certificate: Uint8Array | undefined): CborMap {
   const m: CborMap = new Map<number, Cbor>();
   if (certificate) m.set(HeaderLabel.FWSEAL_CERT, new CborRaw(certificate));
   return m;

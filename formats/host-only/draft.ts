@@ -8,9 +8,9 @@
 //   ["Signature", h'', {1: -19, 4: kid}, h'', payload]
 // fixed by the manifest and the signer's own public key only: signatures can be collected
 // in any order, on different machines, and none invalidates another.
-import { Cbor, CborMap, CborRaw, encodeCanonical } from "./cbor-encode.js";
+import { Cbor, CborMap, encodeCanonical } from "./cbor-encode.js";
 import { CborDecodeError, decodeCanonical } from "./cbor-decode.js";
-import { encodeProtectedHeader, sigStructureSign } from "./cose.js";
+import { encodeProtectedHeader, sigStructureSign, unprotectedFor } from "./cose.js";
 import { keyId, toHex } from "./keyid.js";
 import { decodeCompleteManifest, type Manifest } from "./manifest.js";
 import { CborItemScanner } from "../device-safe/cbor-reader.js";
@@ -62,19 +62,12 @@ export function draftToBeSigned(payload: Uint8Array, publicKey: Uint8Array): Uin
   return sigStructureSign(EMPTY, draftProtectedHeader(publicKey), payload);
 }
 
-/** The unprotected header of a signature: its certificate, if any. */
-export function draftUnprotectedHeader(s: { certificate?: Uint8Array }): CborMap {
-  const u: CborMap = new Map<number, Cbor>();
-  if (s.certificate) u.set(HeaderLabel.FWSEAL_CERT, new CborRaw(s.certificate));
-  return u;
-}
-
 /** Deterministic draft header bytes. */
 export function encodeDraftHeader(payload: Uint8Array, sigs: DraftSignature[], policy: DraftPolicy): Uint8Array {
   const pm: CborMap = new Map<number, Cbor>();
   if (policy.threshold !== undefined) pm.set(1, policy.threshold);
   if (policy.signers !== undefined) pm.set(2, policy.signers.map((h) => new Uint8Array(Buffer.from(h, "hex"))));
-  const entries: Cbor[] = sigs.map((s) => [s.protected, draftUnprotectedHeader(s), s.signature, s.publicKey]);
+  const entries: Cbor[] = sigs.map((s) => [s.protected, unprotectedFor(s.certificate), s.signature, s.publicKey]);
   return encodeCanonical([DRAFT_MAGIC, payload, entries, pm]);
 }
 

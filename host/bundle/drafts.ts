@@ -7,10 +7,10 @@
 import * as crypto from "node:crypto";
 import * as fsp from "node:fs/promises";
 import {
-  DRAFT_MAGIC, MAX_DRAFT_HEADER, decodeDraftHeader, draftProtectedHeader, draftToBeSigned as draftSigStructure, draftUnprotectedHeader,
+  DRAFT_MAGIC, MAX_DRAFT_HEADER, decodeDraftHeader, draftProtectedHeader, draftToBeSigned as draftSigStructure,
   encodeDraftHeader, startsWithDraftMagic, type DraftPolicy, type DraftSignature
 } from "../../formats/host-only/draft.js";
-import { encodeSign } from "../../formats/host-only/cose.js";
+import { encodeSign, unprotectedFor } from "../../formats/host-only/cose.js";
 import { keyId, toHex } from "../../formats/host-only/keyid.js";
 import { decodeCompleteManifest, type Manifest } from "../../formats/host-only/manifest.js";
 import { Limits } from "../../formats/device-safe/limits.js";
@@ -342,7 +342,7 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
     EMPTY,
     new Map(),
     d.payload,
-    sorted.map((s) => ({ protected: s.protected, unprotected: draftUnprotectedHeader(s), signature: s.signature }))
+    sorted.map((s) => ({ protected: s.protected, unprotected: unprotectedFor(s.certificate), signature: s.signature }))
   );
   if (envelope.length > Limits.MAX_ENVELOPE) {
     throw rejectionError(Reason.TOO_LARGE, -1, `finalize: the envelope would be ${envelope.length} bytes (max ${Limits.MAX_ENVELOPE})`);
