@@ -42,6 +42,10 @@ export class CborReader {
   headStart: number;
   // For bstr/tstr: offset of the content (pos is already past it).
   dataOff: number;
+  // Host inspection only, never set on a device: accept heads that are not in shortest
+  // form, so a bundle the verifier rejects can still be described. Everything else
+  // (bounds, indefinite lengths, floats, key order in readKey / skip) stays strict.
+  lenient: boolean;
   // Skip stack, allocated once: remaining items, map flag, start of the current item.
   private stRem: Float64Array;
   private stMap: Uint8Array;
@@ -59,6 +63,7 @@ export class CborReader {
     this.big = false;
     this.headStart = 0;
     this.dataOff = 0;
+    this.lenient = false;
     const n = Limits.MAX_DEPTH + 1;
     this.stRem = new Float64Array(n);
     this.stMap = new Uint8Array(n);
@@ -100,23 +105,23 @@ export class CborReader {
     } else if (ai === 24) {
       if (p + 1 > this.end) return this.fail(Reason.MALFORMED);
       arg = b[p++];
-      if (arg < 24 && major !== 7) return this.fail(Reason.NON_CANONICAL);
+      if (arg < 24 && major !== 7 && !this.lenient) return this.fail(Reason.NON_CANONICAL);
     } else if (ai === 25) {
       if (p + 2 > this.end) return this.fail(Reason.MALFORMED);
       arg = b[p] * 256 + b[p + 1];
       p += 2;
-      if (arg < 256 && major !== 7) return this.fail(Reason.NON_CANONICAL);
+      if (arg < 256 && major !== 7 && !this.lenient) return this.fail(Reason.NON_CANONICAL);
     } else if (ai === 26) {
       if (p + 4 > this.end) return this.fail(Reason.MALFORMED);
       arg = ((b[p] * 256 + b[p + 1]) * 256 + b[p + 2]) * 256 + b[p + 3];
       p += 4;
-      if (arg < 65536 && major !== 7) return this.fail(Reason.NON_CANONICAL);
+      if (arg < 65536 && major !== 7 && !this.lenient) return this.fail(Reason.NON_CANONICAL);
     } else if (ai === 27) {
       if (p + 8 > this.end) return this.fail(Reason.MALFORMED);
       const hi = ((b[p] * 256 + b[p + 1]) * 256 + b[p + 2]) * 256 + b[p + 3];
       const lo = ((b[p + 4] * 256 + b[p + 5]) * 256 + b[p + 6]) * 256 + b[p + 7];
       p += 8;
-      if (hi === 0 && major !== 7) return this.fail(Reason.NON_CANONICAL);
+      if (hi === 0 && major !== 7 && !this.lenient) return this.fail(Reason.NON_CANONICAL);
       big = hi >= TWO_21;
       arg = hi * TWO_32 + lo; // exact when !big
     } else if (ai === 31) {

@@ -1,13 +1,15 @@
 // Delegation certificates (formats/SPEC.md §5): a tagged COSE_Sign1 by a root key over a
 // cert-body naming the release key, its epoch, validity window and vendor/class scope.
+// Encoding, checks and decoding (strict for files the host loads, lenient for inspect).
 import { Cbor, CborMap, CborTag } from "./cbor-encode.js";
 import { encodeCanonical } from "./cbor-encode.js";
-import { decodeCanonical } from "./cbor-decode.js";
-import { CertKey, CoseTag, HeaderLabel } from "../device-safe/labels.js";
+import { decodeCanonical, type DecodeOptions } from "./cbor-decode.js";
+import { CertKey, CoseTag } from "../device-safe/labels.js";
 import { ALG_ED25519, Limits } from "../device-safe/limits.js";
-import { EnvelopeSigner, encodeProtectedHeader, encodeSign1, sigStructure1 } from "./cose.js";
+import { EnvelopeSigner, encodeProtectedHeader, encodeSign1, readProtectedHeader, sigStructure1 } from "./cose.js";
 import { defaultSha256, keyId, Sha256Fn } from "./keyid.js";
 
+/** The signed content of a delegation certificate (SPEC §5 cert-body). */
 export interface CertBody {
   /** Default 1. */
   formatVersion?: number;
@@ -23,6 +25,7 @@ export interface CertBody {
   classIds?: Uint8Array[];
 }
 
+/** Throws with a precise message if `b` would not make a valid certificate body. */
 export function checkCertBody(b: CertBody): void {
   if (b.publicKey.length !== 32) throw new Error("certificate subject must be a 32-byte Ed25519 key");
   for (const t of [b.notBefore, b.notAfter, b.epoch])
@@ -37,6 +40,7 @@ export function checkCertBody(b: CertBody): void {
   }
 }
 
+/** Deterministic cert-body bytes (the certificate's COSE payload). Set `check` false to build invalid test input. */
 export function encodeCertBody(b: CertBody, check = true): Uint8Array {
   if (check) checkCertBody(b);
   const m: CborMap = new Map<number, Cbor>();
@@ -57,6 +61,7 @@ export interface UnsignedCertificate {
   toBeSigned: Uint8Array;
 }
 
+/** Phase 1 of certifying with an offline root: the protected header, payload and the bytes the root signs. */
 export function buildUnsignedCertificate(
   rootPublicKey: Uint8Array,
   body: CertBody,
@@ -67,6 +72,7 @@ export function buildUnsignedCertificate(
   return { protected: prot, payload, toBeSigned: sigStructure1(prot, payload) };
 }
 
+/** Phase 2: the tagged COSE_Sign1 certificate, given the root's 64-byte signature. */
 export function attachCertificateSignature(u: UnsignedCertificate, signature: Uint8Array): Uint8Array {
   if (signature.length !== 64) throw new Error("an Ed25519 signature is 64 bytes");
   return encodeSign1(u.protected, new Map(), u.payload, signature);
@@ -78,6 +84,96 @@ export async function buildCertificate(rootSigner: EnvelopeSigner, body: CertBod
   return attachCertificateSignature(u, await rootSigner.sign(u.toBeSigned));
 }
 
+/**
+ * A certificate read field by field: each field with the right type and size is set, the
+ * others are absent, and `problems` says what is wrong or missing (empty for a well-formed
+ * certificate). Nothing here checks the signature or trust: that is the verifier's job.
+ */
+export interface CertificateReading {
+  alg?: number;
+  issuerKeyId?: Uint8Array;
+  body: Partial<CertBody>;
+  protected?: Uint8Array;
+  payload?: Uint8Array;
+  signature?: Uint8Array;
+  problems: string[];
+}
+
+function embeddedMap(bytes: Uint8Array, what: string, opts: DecodeOptions, problems: string[]): CborMap | undefined {
+  let v: Cbor;
+  try {
+    v = decodeCanonical(bytes, opts);
+  } catch (e) {
+    problems.push(`${what}: not decodable (${(e as Error).message})`);
+    return undefined;
+  }
+  if (v instanceof Map) return v;
+  problems.push(`${what}: not a map`);
+  return undefined;
+}
+
+function certBodyFromCbor(bm: CborMap, problems: string[]): Partial<CertBody> {
+  const uint = (k: number): number | undefined => {
+    const x = bm.get(k);
+    if (x === undefined) return undefined;
+    if (typeof x === "number" && x >= 0) return x;
+    problems.push(`certificate key ${k} must be a uint`);
+    return undefined;
+  };
+  const body: Partial<CertBody> = {};
+  const fv = uint(CertKey.FORMAT_VERSION);
+  if (fv !== undefined) body.formatVersion = fv;
+  const pk = bm.get(CertKey.PUBLIC_KEY);
+  if (pk instanceof Uint8Array && pk.length === 32) body.publicKey = pk;
+  else problems.push("certificate subject key missing");
+  const nb = uint(CertKey.NOT_BEFORE);
+  if (nb !== undefined) body.notBefore = nb;
+  const na = uint(CertKey.NOT_AFTER);
+  if (na !== undefined) body.notAfter = na;
+  const epoch = uint(CertKey.EPOCH);
+  if (epoch !== undefined) body.epoch = epoch;
+  else if (!bm.has(CertKey.EPOCH)) problems.push("certificate epoch missing");
+  const vendor = bm.get(CertKey.VENDOR_ID);
+  if (vendor instanceof Uint8Array && vendor.length === Limits.UUID_LEN) body.vendorId = vendor;
+  else if (vendor !== undefined) problems.push("certificate vendor-id must be 16 bytes");
+  const classes = bm.get(CertKey.CLASS_IDS);
+  if (Array.isArray(classes)) {
+    body.classIds = classes.filter((c): c is Uint8Array => c instanceof Uint8Array && c.length === Limits.UUID_LEN);
+    if (body.classIds.length !== classes.length) problems.push("certificate class-ids must be 16-byte strings");
+  } else if (classes !== undefined) problems.push("certificate class-ids must be an array");
+  return body;
+}
+
+/** Reads a decoded certificate item; embedded items are decoded with `opts` (strict by default). */
+export function readCertificate(item: Cbor, opts: DecodeOptions = {}): CertificateReading {
+  const r: CertificateReading = { body: {}, problems: [] };
+  if (!(item instanceof CborTag) || item.tag !== CoseTag.SIGN1 || !Array.isArray(item.value) || item.value.length !== 4) {
+    r.problems.push("certificate: not a tagged COSE_Sign1");
+    return r;
+  }
+  const [prot, unprot, payload, sig] = item.value;
+  if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(payload instanceof Uint8Array) || !(sig instanceof Uint8Array) || sig.length !== 64)
+    r.problems.push("certificate COSE_Sign1 has wrong field types");
+  if (sig instanceof Uint8Array && sig.length === 64) r.signature = sig;
+  if (prot instanceof Uint8Array) {
+    r.protected = prot;
+    const ph = embeddedMap(prot, "certificate protected header", opts, r.problems);
+    if (ph) {
+      const h = readProtectedHeader(ph);
+      if (h.alg !== undefined) r.alg = h.alg;
+      if (h.kid !== undefined && h.kid.length === Limits.KEY_ID_LEN) r.issuerKeyId = h.kid;
+      if (r.alg === undefined || r.issuerKeyId === undefined) r.problems.push("certificate protected header lacks alg or kid");
+    }
+  }
+  if (payload instanceof Uint8Array) {
+    r.payload = payload;
+    const bm = embeddedMap(payload, "certificate body", opts, r.problems);
+    if (bm) r.body = certBodyFromCbor(bm, r.problems);
+  }
+  return r;
+}
+
+/** A well-formed certificate, every field present (signature not verified). */
 export interface ParsedCertificate {
   body: CertBody;
   alg: number;
@@ -89,42 +185,10 @@ export interface ParsedCertificate {
   toBeSigned: Uint8Array;
 }
 
-/** Host-side parse (structure only; does not verify the signature). Throws on bad input. */
+/** Host-side strict parse (structure only; does not verify the signature). Throws on bad input. */
 export function parseCertificate(bytes: Uint8Array): ParsedCertificate {
-  const v = decodeCanonical(bytes, { allowTags: [CoseTag.SIGN1] });
-  if (!(v instanceof CborTag) || v.tag !== CoseTag.SIGN1 || !Array.isArray(v.value) || v.value.length !== 4)
-    throw new Error("certificate is not a tagged COSE_Sign1");
-  const [prot, unprot, payload, sig] = v.value;
-  if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(payload instanceof Uint8Array) || !(sig instanceof Uint8Array) || sig.length !== 64)
-    throw new Error("certificate COSE_Sign1 has wrong field types");
-  const ph = decodeCanonical(prot);
-  if (!(ph instanceof Map)) throw new Error("certificate protected header is not a map");
-  const alg = ph.get(HeaderLabel.ALG);
-  const kid = ph.get(HeaderLabel.KID);
-  if (typeof alg !== "number" || !(kid instanceof Uint8Array) || kid.length !== Limits.KEY_ID_LEN)
-    throw new Error("certificate protected header lacks alg or kid");
-  const bm = decodeCanonical(payload);
-  if (!(bm instanceof Map)) throw new Error("certificate body is not a map");
-  const num = (k: number): number | undefined => {
-    const x = bm.get(k);
-    if (x === undefined) return undefined;
-    if (typeof x !== "number" || x < 0) throw new Error(`certificate key ${k} must be a uint`);
-    return x;
-  };
-  const pk = bm.get(CertKey.PUBLIC_KEY);
-  if (!(pk instanceof Uint8Array) || pk.length !== 32) throw new Error("certificate subject key missing");
-  const epoch = num(CertKey.EPOCH);
-  if (epoch === undefined) throw new Error("certificate epoch missing");
-  const vendor = bm.get(CertKey.VENDOR_ID);
-  const classes = bm.get(CertKey.CLASS_IDS);
-  const body: CertBody = {
-    formatVersion: num(CertKey.FORMAT_VERSION),
-    publicKey: pk,
-    notBefore: num(CertKey.NOT_BEFORE),
-    notAfter: num(CertKey.NOT_AFTER),
-    epoch,
-    vendorId: vendor instanceof Uint8Array ? vendor : undefined,
-    classIds: Array.isArray(classes) ? classes.filter((c): c is Uint8Array => c instanceof Uint8Array) : undefined,
-  };
-  return { body, alg, issuerKeyId: kid, protected: prot, payload, signature: sig, toBeSigned: sigStructure1(prot, payload) };
+  const r = readCertificate(decodeCanonical(bytes, { allowTags: [CoseTag.SIGN1] }));
+  const { alg, issuerKeyId, protected: prot, payload, signature } = r;
+  if (r.problems.length > 0 || alg === undefined || !issuerKeyId || !prot || !payload || !signature) throw new Error(r.problems[0] ?? "certificate is incomplete");
+  return { body: r.body as CertBody, alg, issuerKeyId, protected: prot, payload, signature, toBeSigned: sigStructure1(prot, payload) };
 }

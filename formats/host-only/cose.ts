@@ -20,6 +20,7 @@ export interface SignerInfo {
   certificate?: Uint8Array;
 }
 
+/** A signer-protected header before encoding. */
 export interface ProtectedHeader {
   alg?: number; // default ALG_ED25519 (-19)
   kid: Uint8Array; // 8 bytes
@@ -40,6 +41,18 @@ export function encodeProtectedHeader(h: ProtectedHeader): Uint8Array {
   return encodeCanonical(m);
 }
 
+/** The fields of a decoded protected header map that have the right type; others are absent. */
+export function readProtectedHeader(m: CborMap): { alg?: number; kid?: Uint8Array; crit?: number[] } {
+  const alg = m.get(HeaderLabel.ALG);
+  const kid = m.get(HeaderLabel.KID);
+  const crit = m.get(HeaderLabel.CRIT);
+  return {
+    ...(typeof alg === "number" ? { alg } : {}),
+    ...(kid instanceof Uint8Array ? { kid } : {}),
+    ...(Array.isArray(crit) ? { crit: crit.filter((x): x is number => typeof x === "number") } : {})
+  };
+}
+
 /** RFC 9052 Sig_structure for COSE_Sign1: ["Signature1", protected, external_aad, payload]. */
 export function sigStructure1(protectedBytes: Uint8Array, payload: Uint8Array, externalAad: Uint8Array = EMPTY): Uint8Array {
   return encodeCanonical(["Signature1", protectedBytes, externalAad, payload]);
@@ -55,7 +68,8 @@ export function sigStructureSign(
   return encodeCanonical(["Signature", bodyProtected, signProtected, externalAad, payload]);
 }
 
-function unprotectedFor(certificate: Uint8Array | undefined): CborMap {
+/** A signer's unprotected header: its delegation certificate (embedded as is), if any. */
+export function unprotectedFor(certificate: Uint8Array | undefined): CborMap {
   const m: CborMap = new Map<number, Cbor>();
   if (certificate) m.set(HeaderLabel.FWSEAL_CERT, new CborRaw(certificate));
   return m;
@@ -66,6 +80,7 @@ export function encodeSign1(protectedBytes: Uint8Array, unprotected: CborMap, pa
   return encodeCanonical(new CborTag(CoseTag.SIGN1, [protectedBytes, unprotected, payload, signature]));
 }
 
+/** One COSE_Signature of a COSE_Sign envelope. */
 export interface CoseSignatureParts {
   protected: Uint8Array;
   unprotected: CborMap;
@@ -79,6 +94,7 @@ export function encodeSign(bodyProtected: Uint8Array, bodyUnprotected: CborMap, 
   );
 }
 
+/** How an envelope is built. */
 export interface EnvelopeOptions {
   /** Force COSE_Sign even with a single signer. Default: Sign1 for one signer, Sign for several. */
   forceSign?: boolean;

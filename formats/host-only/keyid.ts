@@ -5,6 +5,7 @@ import { Limits } from "../device-safe/limits.js";
 /** A one-shot SHA-256. The host may pass node:crypto's for speed; default @noble/hashes. */
 export type Sha256Fn = (data: Uint8Array) => Uint8Array;
 
+/** SHA-256 from @noble/hashes (runs anywhere). */
 export const defaultSha256: Sha256Fn = (data) => nobleSha256(data);
 
 /** Key ID of a 32-byte Ed25519 public key. */
@@ -18,12 +19,14 @@ export function keyIdHex(publicKey: Uint8Array, sha256: Sha256Fn = defaultSha256
   return toHex(keyId(publicKey, sha256));
 }
 
+/** Lowercase hex of `b`. */
 export function toHex(b: Uint8Array): string {
   let s = "";
   for (let i = 0; i < b.length; i++) s += b[i].toString(16).padStart(2, "0");
   return s;
 }
 
+/** Bytes of an even-length hex string; throws on anything else. */
 export function fromHex(h: string): Uint8Array {
   const s = h.trim();
   if (s.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(s)) throw new Error("invalid hex string");

@@ -1,8 +1,12 @@
-// The manifest (formats/SPEC.md §4): type, host-side validation and deterministic encoding.
+// The manifest (formats/SPEC.md §4), host side: type, validation, deterministic encoding,
+// and decoding back (strict for the host's own files, lenient for description). The
+// verdict on a signed manifest is always the device core verifier's.
 import { Cbor, CborMap, encodeCanonical } from "./cbor-encode.js";
+import { decodeCanonical, type DecodeOptions } from "./cbor-decode.js";
 import { ManifestKey, PayloadEncoding, ProvenanceKey } from "../device-safe/labels.js";
 import { Limits } from "../device-safe/limits.js";
 
+/** Where an image came from (manifest key 12); descriptive only. */
 export interface Provenance {
   sourceRevision?: string;
   builder?: string;
@@ -10,6 +14,7 @@ export interface Provenance {
   buildTime?: number;
 }
 
+/** A manifest as the host builds it (formats/SPEC.md §4). */
 export interface Manifest {
   /** Default 1 (Limits.FORMAT_VERSION). Other values only for tests. */
   formatVersion?: number;
@@ -102,4 +107,79 @@ export function manifestToCbor(m: Manifest): CborMap {
 export function encodeManifest(m: Manifest, check = true): Uint8Array {
   if (check) checkManifest(m);
   return encodeCanonical(manifestToCbor(m));
+}
+
+/**
+ * A manifest read back from bytes: each known field that is present with the right type
+ * (and byte length) is set, the others are absent; integer keys fwseal does not know are
+ * in `extra`. Nothing here says the manifest is valid (checkManifest / the verifier do).
+ */
+export type DecodedManifest = Partial<Omit<Manifest, "extra">> & { extra: Map<number, Cbor> };
+
+const KNOWN_KEYS: ReadonlySet<number> = new Set<number>(Object.values(ManifestKey));
+
+/** Reads the fields of a decoded manifest map (see DecodedManifest). */
+export function manifestFromCbor(map: CborMap): DecodedManifest {
+  const num = (v: Cbor | undefined): number | undefined => (typeof v === "number" ? v : undefined);
+  const text = (v: Cbor | undefined): string | undefined => (typeof v === "string" ? v : undefined);
+  const bytes = (v: Cbor | undefined, len: number): Uint8Array | undefined => (v instanceof Uint8Array && v.length === len ? v : undefined);
+  const d: DecodedManifest = { extra: new Map() };
+  const set = <K extends keyof DecodedManifest>(k: K, v: DecodedManifest[K] | undefined): void => {
+    if (v !== undefined) d[k] = v;
+  };
+  set("formatVersion", num(map.get(ManifestKey.FORMAT_VERSION)));
+  set("vendorId", bytes(map.get(ManifestKey.VENDOR_ID), Limits.UUID_LEN));
+  set("classId", bytes(map.get(ManifestKey.CLASS_ID), Limits.UUID_LEN));
+  set("sequence", num(map.get(ManifestKey.SEQUENCE)));
+  set("version", text(map.get(ManifestKey.VERSION)));
+  set("imageSize", num(map.get(ManifestKey.IMAGE_SIZE)));
+  set("chunkSize", num(map.get(ManifestKey.CHUNK_SIZE)));
+  set("chunkCount", num(map.get(ManifestKey.CHUNK_COUNT)));
+  set("chainHead", bytes(map.get(ManifestKey.CHAIN_HEAD), Limits.HASH_LEN));
+  set("payloadEncoding", num(map.get(ManifestKey.PAYLOAD_ENCODING)));
+  const params = map.get(ManifestKey.ENCODING_PARAMS);
+  if (params instanceof Map) d.encodingParams = params;
+  const prov = map.get(ManifestKey.PROVENANCE);
+  if (prov instanceof Map) {
+    const p: Provenance = {};
+    const sr = text(prov.get(ProvenanceKey.SOURCE_REVISION));
+    const b = text(prov.get(ProvenanceKey.BUILDER));
+    const bt = num(prov.get(ProvenanceKey.BUILD_TIME));
+    if (sr !== undefined) p.sourceRevision = sr;
+    if (b !== undefined) p.builder = b;
+    if (bt !== undefined) p.buildTime = bt;
+    d.provenance = p;
+  }
+  set("sbomDigest", bytes(map.get(ManifestKey.SBOM_DIGEST), Limits.HASH_LEN));
+  set("releaseNotes", text(map.get(ManifestKey.RELEASE_NOTES)));
+  set("keyEpochFloor", num(map.get(ManifestKey.KEY_EPOCH_FLOOR)));
+  const crit = map.get(ManifestKey.CRIT);
+  if (Array.isArray(crit)) d.crit = crit.filter((x): x is number => typeof x === "number");
+  for (const [k, v] of map) if (typeof k === "number" && !KNOWN_KEYS.has(k)) d.extra.set(k, v);
+  return d;
+}
+
+/** Decodes manifest bytes (strict unless `opts.lenient`); throws if they are not one CBOR map. */
+export function decodeManifest(bytes: Uint8Array, opts: DecodeOptions = {}): DecodedManifest {
+  const m = decodeCanonical(bytes, opts);
+  if (!(m instanceof Map)) throw new Error("manifest is not a CBOR map");
+  return manifestFromCbor(m);
+}
+
+const REQUIRED: [keyof Manifest, number][] = [
+  ["vendorId", ManifestKey.VENDOR_ID],
+  ["classId", ManifestKey.CLASS_ID],
+  ["sequence", ManifestKey.SEQUENCE],
+  ["version", ManifestKey.VERSION],
+  ["imageSize", ManifestKey.IMAGE_SIZE],
+  ["chunkSize", ManifestKey.CHUNK_SIZE],
+  ["chunkCount", ManifestKey.CHUNK_COUNT],
+  ["chainHead", ManifestKey.CHAIN_HEAD]
+];
+
+/** Strictly decodes a manifest that must carry every mandatory field; throws naming the first missing key. */
+export function decodeCompleteManifest(bytes: Uint8Array): Manifest {
+  const d = decodeManifest(bytes);
+  for (const [field, key] of REQUIRED) if (d[field] === undefined) throw new Error(`manifest key ${key} missing`);
+  return d as Manifest;
 }

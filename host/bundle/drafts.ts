@@ -3,26 +3,17 @@
 // (`fwseal sign` with a key file or a token, or `fwseal attach-signature` for a signature
 // made elsewhere, e.g. `openssl pkeyutl -sign -rawin`); `fwseal finalize` builds the
 // COSE_Sign envelope, checks the whole bundle with the device verifier against the given
-// policy, and only then writes it.
-//
-//   draft file = draft-header || chunk[0] || ... || chunk[n-1]     (chunks exactly as in the bundle)
-//   draft-header = ["fwseal/draft/v1", payload: bstr .cbor manifest,
-//                   [* [protected, unprotected, signature, public-key]], policy: {? 1: k, ? 2: [* kid]}]
-//
-// Each signer's to-be-signed bytes are the COSE_Sign Sig_structure
-//   ["Signature", h'', {1: -19, 4: kid}, h'', payload]
-// fixed by the manifest and the signer's own public key only: signatures can be collected
-// in any order, on different machines, and none invalidates another.
+// policy, and only then writes it. The draft header format is formats/host-only/draft.ts.
 import * as crypto from "node:crypto";
 import * as fsp from "node:fs/promises";
-import { Cbor, CborMap, CborRaw, encodeCanonical } from "../../formats/host-only/cbor-encode.js";
-import { CborItemScanner } from "../../formats/device-safe/cbor-reader.js";
-import { decodeCanonical, CborDecodeError } from "../../formats/host-only/cbor-decode.js";
-import { encodeProtectedHeader, encodeSign, sigStructureSign } from "../../formats/host-only/cose.js";
-import { parseCertificate } from "../../formats/host-only/certificate.js";
+import {
+  DRAFT_MAGIC, MAX_DRAFT_HEADER, decodeDraftHeader, draftProtectedHeader, draftToBeSigned as draftSigStructure,
+  encodeDraftHeader, startsWithDraftMagic, type DraftPolicy, type DraftSignature
+} from "../../formats/host-only/draft.js";
+import { encodeSign, unprotectedFor } from "../../formats/host-only/cose.js";
 import { keyId, toHex } from "../../formats/host-only/keyid.js";
-import { CoseTag, HeaderLabel, ManifestKey } from "../../formats/device-safe/labels.js";
-import { ALG_ED25519, Limits } from "../../formats/device-safe/limits.js";
+import { decodeCompleteManifest, type Manifest } from "../../formats/host-only/manifest.js";
+import { Limits } from "../../formats/device-safe/limits.js";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { formatUuid, vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { prepareBundle, writeBundle, type BundleOptions, type ImageSource } from "../../formats/host-only/bundle-builder.js";
@@ -33,31 +24,16 @@ import { ExitCode } from "../exit-codes.js";
 import { createNodePrimitives } from "./node-primitives.js";
 import { verifyBlocks, type ManifestSummary, type VerifyPolicy, type VerifyResult } from "./verify.js";
 import type { Signer } from "../keys/signer.js";
+import { checkCertificateBytes } from "../keys/delegate.js";
 
-export const DRAFT_MAGIC = "fwseal/draft/v1";
-/** Largest draft header read (the envelope bound plus room for the public keys). */
-export const MAX_DRAFT_HEADER = 2 * Limits.MAX_ENVELOPE;
+export { DRAFT_MAGIC, MAX_DRAFT_HEADER, encodeDraftHeader, type DraftPolicy, type DraftSignature };
 const EMPTY = new Uint8Array(0);
 const BLOCK = 1 << 20;
-
-export interface DraftSignature {
-  protected: Uint8Array;
-  certificate?: Uint8Array;
-  signature: Uint8Array;
-  publicKey: Uint8Array;
-  keyId: string;
-}
-
-export interface DraftPolicy {
-  /** k: signatures finalize will require by default. */
-  threshold?: number;
-  /** Key IDs (hex) allowed to sign this draft; absent = anyone (the verifier decides trust). */
-  signers?: string[];
-}
 
 /** The manifest fields `verify` reports, read from a draft's (not yet signed) payload. */
 export type DraftManifestSummary = Omit<ManifestSummary, "payloadEncoding">;
 
+/** A draft file: its header decoded, its chunk stream measured. */
 export interface Draft {
   path: string;
   payload: Uint8Array;
@@ -76,62 +52,23 @@ function malformed(path: string, why: string): FwsealError {
   return new FwsealError("BUNDLE_REJECTED", `${path}: not a valid fwseal draft (${why})`, { exitCode: ExitCode.BUNDLE_MALFORMED, reason: Reason.MALFORMED, chunk: -1 });
 }
 
-// ---------------------------------------------------------------- encoding
-
-function protectedFor(publicKey: Uint8Array): Uint8Array {
-  return encodeProtectedHeader({ alg: ALG_ED25519, kid: keyId(publicKey, nodeSha256) });
-}
-
 /** The exact bytes `publicKey`'s holder signs for this draft (COSE_Sign Sig_structure). */
 export function draftToBeSigned(payload: Uint8Array, publicKey: Uint8Array): Uint8Array {
   if (publicKey.length !== 32) throw new FwsealError("KEY_CORRUPT", "an Ed25519 public key is 32 bytes");
-  return sigStructureSign(EMPTY, protectedFor(publicKey), payload);
+  return draftSigStructure(payload, publicKey);
 }
 
-export function encodeDraftHeader(payload: Uint8Array, sigs: DraftSignature[], policy: DraftPolicy): Uint8Array {
-  const pm: CborMap = new Map<number, Cbor>();
-  if (policy.threshold !== undefined) pm.set(1, policy.threshold);
-  if (policy.signers !== undefined) pm.set(2, policy.signers.map((h) => new Uint8Array(Buffer.from(h, "hex"))));
-  const entries: Cbor[] = sigs.map((s) => {
-    const u: CborMap = new Map<number, Cbor>();
-    if (s.certificate) u.set(HeaderLabel.FWSEAL_CERT, new CborRaw(s.certificate));
-    return [s.protected, u, s.signature, s.publicKey];
-  });
-  return encodeCanonical([DRAFT_MAGIC, payload, entries, pm]);
-}
-
-// ---------------------------------------------------------------- reading
-
-function summarizeManifest(payload: Uint8Array, path: string): DraftManifestSummary {
-  let m: Cbor;
-  try {
-    m = decodeCanonical(payload);
-  } catch (e) {
-    throw malformed(path, `manifest: ${(e as Error).message}`);
-  }
-  if (!(m instanceof Map)) throw malformed(path, "manifest is not a map");
-  const num = (k: number): number => {
-    const v = m.get(k);
-    if (typeof v !== "number") throw malformed(path, `manifest key ${k} missing`);
-    return v;
-  };
-  const bytes = (k: number, n: number): Uint8Array => {
-    const v = m.get(k);
-    if (!(v instanceof Uint8Array) || v.length !== n) throw malformed(path, `manifest key ${k} missing`);
-    return v;
-  };
-  const version = m.get(ManifestKey.VERSION);
-  const floor = m.get(ManifestKey.KEY_EPOCH_FLOOR);
+function summarizeManifest(m: Manifest): DraftManifestSummary {
   return {
-    vendorId: formatUuid(bytes(ManifestKey.VENDOR_ID, 16)),
-    classId: formatUuid(bytes(ManifestKey.CLASS_ID, 16)),
-    sequence: num(ManifestKey.SEQUENCE),
-    version: typeof version === "string" ? version : "",
-    imageSize: num(ManifestKey.IMAGE_SIZE),
-    chunkSize: num(ManifestKey.CHUNK_SIZE),
-    chunkCount: num(ManifestKey.CHUNK_COUNT),
-    chainHead: toHex(bytes(ManifestKey.CHAIN_HEAD, 32)),
-    keyEpochFloor: typeof floor === "number" ? floor : null
+    vendorId: formatUuid(m.vendorId),
+    classId: formatUuid(m.classId),
+    sequence: m.sequence,
+    version: m.version,
+    imageSize: m.imageSize,
+    chunkSize: m.chunkSize,
+    chunkCount: m.chunkCount,
+    chainHead: toHex(m.chainHead),
+    keyEpochFloor: m.keyEpochFloor ?? null
   };
 }
 
@@ -147,50 +84,25 @@ export async function readDraft(path: string): Promise<Draft> {
   } finally {
     await fh.close();
   }
-  const prefix = encodeCanonical([DRAFT_MAGIC]).subarray(1); // the magic tstr
-  if (head.length < 1 + prefix.length || !head.subarray(1, 1 + prefix.length).equals(prefix)) {
+  if (!startsWithDraftMagic(head)) {
     if (head.length > 0 && (head[0] === 0xd2 || head[0] === 0xd8)) {
       throw new FwsealError("USAGE", `${path}: is a finished bundle, not a draft (make one with fwseal pack --unsigned)`);
     }
     throw malformed(path, "no draft header");
   }
-  const sc = new CborItemScanner();
-  sc.reset(MAX_DRAFT_HEADER);
-  const n = sc.scan(head, head.length);
-  if (n <= 0) throw malformed(path, n === 0 ? "header truncated" : `header: ${reasonName(-n)}`);
-  let top: Cbor;
+  let h;
   try {
-    top = decodeCanonical(head.subarray(0, n), { allowTags: [CoseTag.SIGN1] });
+    h = decodeDraftHeader(head);
   } catch (e) {
-    throw malformed(path, e instanceof CborDecodeError ? e.message : String(e));
+    throw malformed(path, (e as Error).message);
   }
-  if (!Array.isArray(top) || top.length !== 4 || top[0] !== DRAFT_MAGIC) throw malformed(path, "header is not [magic, payload, signatures, policy]");
-  const [, payload, sigList, pol] = top;
-  if (!(payload instanceof Uint8Array) || !Array.isArray(sigList) || !(pol instanceof Map)) throw malformed(path, "header field types");
-  const manifest = summarizeManifest(payload, path);
-  const signatures: DraftSignature[] = [];
-  for (const e of sigList) {
-    if (!Array.isArray(e) || e.length !== 4) throw malformed(path, "signature entry");
-    const [prot, unprot, sig, pk] = e;
-    if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(sig instanceof Uint8Array) || sig.length !== 64 || !(pk instanceof Uint8Array) || pk.length !== 32) {
-      throw malformed(path, "signature entry field types");
-    }
-    const cert = unprot.get(HeaderLabel.FWSEAL_CERT);
-    const ds: DraftSignature = { protected: prot, signature: sig, publicKey: pk, keyId: toHex(keyId(pk, nodeSha256)) };
-    if (cert !== undefined) ds.certificate = encodeCanonical(cert);
-    signatures.push(ds);
-  }
-  const policy: DraftPolicy = {};
-  const k = pol.get(1);
-  if (typeof k === "number") policy.threshold = k;
-  const ks = pol.get(2);
-  if (Array.isArray(ks)) policy.signers = ks.map((x) => (x instanceof Uint8Array ? toHex(x) : "?"));
+  const manifest = summarizeManifest(h.manifest);
   const expected = manifest.imageSize + manifest.chunkCount * Limits.HASH_LEN;
-  const chunkStreamLength = fileSize - n;
+  const chunkStreamLength = fileSize - h.length;
   if (chunkStreamLength !== expected) {
     throw malformed(path, `chunk stream is ${chunkStreamLength} bytes, the manifest says ${expected}`);
   }
-  return { path, payload, manifest, signatures, policy, headerLength: n, fileSize, chunkStreamLength };
+  return { path, payload: h.payload, manifest, signatures: h.signatures, policy: h.policy, headerLength: h.length, fileSize, chunkStreamLength };
 }
 
 /** Stream the draft's chunk bytes (everything after the header) in blocks. */
@@ -240,6 +152,7 @@ export interface DraftOptions extends Omit<BundleOptions, "vendorId" | "classId"
   overwrite?: boolean;
 }
 
+/** The draft written. */
 export interface DraftResult {
   output: string;
   draftSize: number;
@@ -307,7 +220,7 @@ export async function createDraft(opts: DraftOptions): Promise<DraftResult> {
     const f = out;
     const size = await writeBundle(src, prepared, header, (b) => f.write(b));
     await out.commit();
-    return { output: opts.output, draftSize: size, manifest: summarizeManifest(prepared.manifestBytes, opts.output), payload: prepared.manifestBytes, policy };
+    return { output: opts.output, draftSize: size, manifest: summarizeManifest(decodeCompleteManifest(prepared.manifestBytes)), payload: prepared.manifestBytes, policy };
   } catch (e) {
     if (out) await out.abort();
     throw e;
@@ -327,12 +240,7 @@ export interface AddSignatureResult {
 }
 
 function certSubjectCheck(cert: Uint8Array, publicKey: Uint8Array, what: string): void {
-  let subject: Uint8Array;
-  try {
-    subject = parseCertificate(cert).body.publicKey;
-  } catch (e) {
-    throw new FwsealError("KEY_CORRUPT", `${what}: not a fwseal delegation certificate (${(e as Error).message})`);
-  }
+  const subject = checkCertificateBytes(cert, what).body.publicKey;
   if (!Buffer.from(subject).equals(Buffer.from(publicKey))) {
     throw new FwsealError("KEY_WRONG_TYPE", `${what}: certifies key ${toHex(keyId(subject, nodeSha256))}, not the signing key ${toHex(keyId(publicKey, nodeSha256))}`);
   }
@@ -366,7 +274,7 @@ export async function addSignature(
   if (!prim.ed25519Verify(sig.publicKey, sig.signature, tbs, 0, tbs.length)) {
     throw new FwsealError("BUNDLE_REJECTED", `signature does not match: it is not key ${kidHex}'s signature over this draft's to-be-signed bytes (fwseal tbs ${draftPath} --signer-key ...)`, { exitCode: ExitCode.TRUST, reason: Reason.BAD_SIGNATURE, chunk: -1 });
   }
-  const entry: DraftSignature = { protected: protectedFor(sig.publicKey), signature: sig.signature, publicKey: sig.publicKey, keyId: kidHex };
+  const entry: DraftSignature = { protected: draftProtectedHeader(sig.publicKey), signature: sig.signature, publicKey: sig.publicKey, keyId: kidHex };
   if (sig.certificate) entry.certificate = sig.certificate;
   const sigs = [...d.signatures, entry];
   const header = encodeDraftHeader(d.payload, sigs, d.policy);
@@ -400,6 +308,7 @@ export interface FinalizeOptions {
   overwrite?: boolean;
 }
 
+/** The finished bundle and the verifier's verdict on it. */
 export interface FinalizeResult {
   output: string;
   bundleSize: number;
@@ -433,11 +342,7 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
     EMPTY,
     new Map(),
     d.payload,
-    sorted.map((s) => {
-      const u: CborMap = new Map<number, Cbor>();
-      if (s.certificate) u.set(HeaderLabel.FWSEAL_CERT, new CborRaw(s.certificate));
-      return { protected: s.protected, unprotected: u, signature: s.signature };
-    })
+    sorted.map((s) => ({ protected: s.protected, unprotected: unprotectedFor(s.certificate), signature: s.signature }))
   );
   if (envelope.length > Limits.MAX_ENVELOPE) {
     throw rejectionError(Reason.TOO_LARGE, -1, `finalize: the envelope would be ${envelope.length} bytes (max ${Limits.MAX_ENVELOPE})`);

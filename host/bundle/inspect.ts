@@ -1,21 +1,27 @@
 // fwseal inspect: decode a bundle's envelope WITHOUT a key and describe it: manifest
 // fields, signers and key IDs, delegation certificates, chunk layout and sizes. Nothing
 // here is a verdict: the bytes are attacker-controlled and unverified (use verify).
-import * as fsp from "node:fs/promises";
 import { Limits } from "../../formats/device-safe/limits.js";
-import { CoseTag, HeaderLabel, ManifestKey, ProvenanceKey, CertKey } from "../../formats/device-safe/labels.js";
+import { CoseTag, CertKey, HeaderLabel } from "../../formats/device-safe/labels.js";
 import { Reason } from "../../formats/device-safe/reasons.js";
 import { formatUuid } from "../../formats/host-only/uuid.js";
+import { CborTag, type Cbor, type CborMap } from "../../formats/host-only/cbor-encode.js";
+import { decodeCanonical, decodeItem, type DecodeOptions } from "../../formats/host-only/cbor-decode.js";
+import { readProtectedHeader } from "../../formats/host-only/cose.js";
+import { manifestFromCbor, type DecodedManifest } from "../../formats/host-only/manifest.js";
+import { readCertificate } from "../../formats/host-only/certificate.js";
+import { decodeRootStatement } from "../../formats/host-only/root-statement.js";
 import { keyIdHex } from "../keys/keys.js";
-import { CborTagged, decodeItem, decodeOne, type CborValue } from "./cbor-generic.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
 import { exitCodeForReason } from "../exit-codes.js";
-import { decodeRootStatement } from "../keys/root-retirement.js";
 
+/** Every embedded item is decoded to describe it, not to judge it. */
+const LENIENT: DecodeOptions = { lenient: true };
 const ENCODING_NAMES = ["raw", "compressed", "encrypted", "delta"];
 const ALG_NAMES: Record<string, string> = { "-19": "Ed25519", "-8": "EdDSA" };
 
+/** A delegation certificate as inspect shows it (null: absent or of the wrong type). */
 export interface CertificateInfo {
   issuerKeyId: string | null;
   alg: string | null;
@@ -29,6 +35,7 @@ export interface CertificateInfo {
   classIds: string[] | null;
 }
 
+/** One signer of the envelope as inspect shows it. */
 export interface SignerInfoView {
   alg: string | null;
   keyId: string | null;
@@ -38,6 +45,7 @@ export interface SignerInfoView {
   certificate: CertificateInfo | null;
 }
 
+/** The manifest as inspect shows it (null: absent or of the wrong type). */
 export interface ManifestView {
   formatVersion: number | null;
   vendorId: string | null;
@@ -57,6 +65,7 @@ export interface ManifestView {
   unknownKeys: number[];
 }
 
+/** What inspect reports about a bundle: a description, never a verdict. */
 export interface InspectResult {
   fileSize: number;
   envelopeSize: number;
@@ -72,169 +81,127 @@ export interface InspectResult {
 function hex(b: Uint8Array): string {
   return Buffer.from(b).toString("hex");
 }
-function num(v: CborValue | undefined): number | null {
-  return typeof v === "number" ? v : null;
+function hexOrNull(b: Uint8Array | undefined): string | null {
+  return b ? hex(b) : null;
 }
-function bytes(v: CborValue | undefined, len?: number): Uint8Array | null {
-  return v instanceof Uint8Array && (len === undefined || v.length === len) ? v : null;
-}
-function uuid(v: CborValue | undefined): string | null {
-  const b = bytes(v, Limits.UUID_LEN);
+function uuidOrNull(b: Uint8Array | undefined): string | null {
   return b ? formatUuid(b) : null;
 }
-function str(v: CborValue | undefined): string | null {
-  return typeof v === "string" ? v : null;
-}
-function intList(v: CborValue | undefined): number[] | null {
-  return Array.isArray(v) ? v.filter((x): x is number => typeof x === "number") : null;
-}
-function asMap(v: CborValue | undefined): Map<CborValue, CborValue> | null {
-  return v instanceof Map ? v : null;
+function algName(alg: number | undefined): string | null {
+  return alg === undefined ? null : (ALG_NAMES[String(alg)] ?? `alg ${alg}`);
 }
 
 function malformed(msg: string): FwsealError {
   return new FwsealError("BUNDLE_REJECTED", `cannot decode envelope: ${msg}`, { exitCode: exitCodeForReason(Reason.MALFORMED), reason: Reason.MALFORMED, chunk: -1 });
 }
 
-function decodeEmbedded(b: Uint8Array, what: string, notes: string[]): CborValue | undefined {
+function decodeEmbedded(b: Uint8Array, what: string, notes: string[]): Cbor | undefined {
   try {
-    return decodeOne(b);
+    return decodeCanonical(b, LENIENT);
   } catch (e) {
     notes.push(`${what}: not decodable (${(e as Error).message})`);
     return undefined;
   }
 }
 
-function decodeCertificate(certValue: CborValue, notes: string[]): CertificateInfo {
-  const info: CertificateInfo = {
-    issuerKeyId: null, alg: null, formatVersion: null, subjectPublicKey: null, subjectKeyId: null,
-    notBefore: null, notAfter: null, epoch: null, vendorId: null, classIds: null
+function describeCertificate(certValue: Cbor, notes: string[]): CertificateInfo {
+  const c = readCertificate(certValue, LENIENT);
+  notes.push(...c.problems);
+  const b = c.body;
+  return {
+    issuerKeyId: hexOrNull(c.issuerKeyId),
+    alg: algName(c.alg),
+    formatVersion: b.formatVersion ?? null,
+    subjectPublicKey: hexOrNull(b.publicKey),
+    subjectKeyId: b.publicKey ? keyIdHex(b.publicKey) : null,
+    notBefore: b.notBefore ?? null,
+    notAfter: b.notAfter ?? null,
+    epoch: b.epoch ?? null,
+    vendorId: uuidOrNull(b.vendorId),
+    classIds: b.classIds ? b.classIds.map(formatUuid) : null
   };
-  if (!(certValue instanceof CborTagged) || certValue.tag !== CoseTag.SIGN1 || !Array.isArray(certValue.value) || certValue.value.length !== 4) {
-    notes.push("certificate: not a tagged COSE_Sign1");
-    return info;
-  }
-  const [prot, , payload] = certValue.value;
-  const ph = prot instanceof Uint8Array ? asMap(decodeEmbedded(prot, "certificate protected header", notes)) : null;
-  if (ph) {
-    const kid = bytes(ph.get(HeaderLabel.KID), Limits.KEY_ID_LEN);
-    info.issuerKeyId = kid ? hex(kid) : null;
-    const alg = ph.get(HeaderLabel.ALG);
-    info.alg = typeof alg === "number" ? (ALG_NAMES[String(alg)] ?? `alg ${alg}`) : null;
-  }
-  const body = payload instanceof Uint8Array ? asMap(decodeEmbedded(payload, "certificate body", notes)) : null;
-  if (body) {
-    info.formatVersion = num(body.get(CertKey.FORMAT_VERSION));
-    const pk = bytes(body.get(CertKey.PUBLIC_KEY), 32);
-    if (pk) {
-      info.subjectPublicKey = hex(pk);
-      info.subjectKeyId = keyIdHex(pk);
-    }
-    info.notBefore = num(body.get(CertKey.NOT_BEFORE));
-    info.notAfter = num(body.get(CertKey.NOT_AFTER));
-    info.epoch = num(body.get(CertKey.EPOCH));
-    info.vendorId = uuid(body.get(CertKey.VENDOR_ID));
-    const classes = body.get(CertKey.CLASS_IDS);
-    info.classIds = Array.isArray(classes) ? classes.map((c) => uuid(c) ?? "?") : null;
-  }
-  return info;
 }
 
-function decodeSigner(prot: CborValue, unprot: CborValue, notes: string[]): SignerInfoView {
+function describeSigner(prot: Cbor, unprot: Cbor, notes: string[]): SignerInfoView {
   const view: SignerInfoView = { alg: null, keyId: null, crit: null, kind: "root", certificate: null };
-  const ph = prot instanceof Uint8Array ? asMap(decodeEmbedded(prot, "signer protected header", notes)) : null;
-  if (ph) {
-    const alg = ph.get(HeaderLabel.ALG);
-    view.alg = typeof alg === "number" ? (ALG_NAMES[String(alg)] ?? `alg ${alg}`) : null;
-    const kid = bytes(ph.get(HeaderLabel.KID));
-    view.keyId = kid ? hex(kid) : null;
-    view.crit = intList(ph.get(HeaderLabel.CRIT));
+  const ph = prot instanceof Uint8Array ? decodeEmbedded(prot, "signer protected header", notes) : undefined;
+  if (ph instanceof Map) {
+    const h = readProtectedHeader(ph);
+    view.alg = algName(h.alg);
+    view.keyId = hexOrNull(h.kid);
+    view.crit = h.crit ?? null;
   }
-  const uh = asMap(unprot);
-  const cert = uh?.get(HeaderLabel.FWSEAL_CERT);
+  const cert = unprot instanceof Map ? unprot.get(HeaderLabel.FWSEAL_CERT) : undefined;
   if (cert !== undefined) {
     view.kind = "delegated";
-    view.certificate = decodeCertificate(cert, notes);
+    view.certificate = describeCertificate(cert, notes);
   }
   return view;
 }
 
-function decodeManifest(m: Map<CborValue, CborValue>): ManifestView {
-  const known = new Set<number>(Object.values(ManifestKey));
-  const enc = num(m.get(ManifestKey.PAYLOAD_ENCODING));
-  const prov = asMap(m.get(ManifestKey.PROVENANCE));
-  let provenance: ManifestView["provenance"] = null;
-  if (prov) {
-    provenance = {};
-    const sr = str(prov.get(ProvenanceKey.SOURCE_REVISION));
-    const b = str(prov.get(ProvenanceKey.BUILDER));
-    const bt = num(prov.get(ProvenanceKey.BUILD_TIME));
-    if (sr !== null) provenance.sourceRevision = sr;
-    if (b !== null) provenance.builder = b;
-    if (bt !== null) provenance.buildTime = bt;
-  }
-  const sbom = bytes(m.get(ManifestKey.SBOM_DIGEST), 32);
-  const head = bytes(m.get(ManifestKey.CHAIN_HEAD), 32);
+function describeManifest(m: DecodedManifest): ManifestView {
+  const enc = m.payloadEncoding;
   return {
-    formatVersion: num(m.get(ManifestKey.FORMAT_VERSION)),
-    vendorId: uuid(m.get(ManifestKey.VENDOR_ID)),
-    classId: uuid(m.get(ManifestKey.CLASS_ID)),
-    sequence: num(m.get(ManifestKey.SEQUENCE)),
-    version: str(m.get(ManifestKey.VERSION)),
-    imageSize: num(m.get(ManifestKey.IMAGE_SIZE)),
-    chunkSize: num(m.get(ManifestKey.CHUNK_SIZE)),
-    chunkCount: num(m.get(ManifestKey.CHUNK_COUNT)),
-    chainHead: head ? hex(head) : null,
-    payloadEncoding: enc === null ? null : (ENCODING_NAMES[enc] ?? `unknown (${enc})`),
-    provenance,
-    sbomDigest: sbom ? hex(sbom) : null,
-    releaseNotes: str(m.get(ManifestKey.RELEASE_NOTES)),
-    keyEpochFloor: num(m.get(ManifestKey.KEY_EPOCH_FLOOR)),
-    crit: intList(m.get(ManifestKey.CRIT)),
-    unknownKeys: [...m.keys()].filter((k): k is number => typeof k === "number" && !known.has(k))
+    formatVersion: m.formatVersion ?? null,
+    vendorId: uuidOrNull(m.vendorId),
+    classId: uuidOrNull(m.classId),
+    sequence: m.sequence ?? null,
+    version: m.version ?? null,
+    imageSize: m.imageSize ?? null,
+    chunkSize: m.chunkSize ?? null,
+    chunkCount: m.chunkCount ?? null,
+    chainHead: hexOrNull(m.chainHead),
+    payloadEncoding: enc === undefined ? null : (ENCODING_NAMES[enc] ?? `unknown (${enc})`),
+    provenance: m.provenance ?? null,
+    sbomDigest: hexOrNull(m.sbomDigest),
+    releaseNotes: m.releaseNotes ?? null,
+    keyEpochFloor: m.keyEpochFloor ?? null,
+    crit: m.crit ?? null,
+    unknownKeys: [...m.extra.keys()]
   };
+}
+
+// Signed, but not a manifest: name what it is instead of printing a page of "?".
+function notABundle(env: CborTag, payload: CborMap, envelope: Uint8Array): FwsealError {
+  const pk = payload.get(CertKey.PUBLIC_KEY);
+  if (env.tag === CoseTag.SIGN1 && pk instanceof Uint8Array && pk.length === 32) {
+    return malformed("this is a delegation certificate (fwseal delegate), not a bundle");
+  }
+  try {
+    decodeRootStatement(envelope);
+    return malformed("this is a root-retirement statement (check it with fwseal retire-root --check), not a bundle");
+  } catch {
+    return malformed("the signed payload is not a fwseal manifest (not a bundle)");
+  }
 }
 
 /** Describe an envelope held in `head` (the first bytes of a bundle). */
 export function inspectBytes(head: Uint8Array, fileSize: number): InspectResult {
-  let top: { value: CborValue; end: number };
+  let top: { value: Cbor; end: number };
   try {
-    top = decodeItem(head.subarray(0, Math.min(head.length, Limits.MAX_ENVELOPE)), 0);
+    top = decodeItem(head.subarray(0, Math.min(head.length, Limits.MAX_ENVELOPE)), 0, LENIENT);
   } catch (e) {
     throw malformed(head.length >= Limits.MAX_ENVELOPE ? `not CBOR within the first ${Limits.MAX_ENVELOPE} bytes` : (e as Error).message);
   }
   const notes: string[] = [];
   const env = top.value;
-  if (!(env instanceof CborTagged) || (env.tag !== CoseTag.SIGN1 && env.tag !== CoseTag.SIGN) || !Array.isArray(env.value) || env.value.length !== 4) {
+  if (!(env instanceof CborTag) || (env.tag !== CoseTag.SIGN1 && env.tag !== CoseTag.SIGN) || !Array.isArray(env.value) || env.value.length !== 4) {
     throw malformed("not a tagged COSE_Sign1 (18) or COSE_Sign (98)");
   }
-  const [, , payload, last] = env.value;
+  const [prot, unprot, payload, last] = env.value;
   if (!(payload instanceof Uint8Array)) throw malformed("payload is not an embedded byte string");
-  const mv = decodeEmbedded(payload, "manifest", notes);
-  const mmap = asMap(mv);
-  if (!mmap) throw malformed("manifest is not a CBOR map");
-  const manifest = decodeManifest(mmap);
+  const mmap = decodeEmbedded(payload, "manifest", notes);
+  if (!(mmap instanceof Map)) throw malformed("manifest is not a CBOR map");
+  const manifest = describeManifest(manifestFromCbor(mmap));
   if (manifest.vendorId === null && manifest.chainHead === null && manifest.imageSize === null && manifest.chunkCount === null) {
-    // Signed, but not a manifest: name what it is instead of printing a page of "?".
-    if (env.tag === CoseTag.SIGN1 && bytes(mmap.get(CertKey.PUBLIC_KEY), 32)) {
-      throw malformed("this is a delegation certificate (fwseal delegate), not a bundle");
-    }
-    let statement = false;
-    try {
-      decodeRootStatement(head.subarray(0, top.end));
-      statement = true;
-    } catch {
-      statement = false;
-    }
-    if (statement) throw malformed("this is a root-retirement statement (check it with fwseal retire-root --check), not a bundle");
-    throw malformed("the signed payload is not a fwseal manifest (not a bundle)");
+    throw notABundle(env, mmap, head.subarray(0, top.end));
   }
   const signers: SignerInfoView[] = [];
   if (env.tag === CoseTag.SIGN1) {
-    signers.push(decodeSigner(env.value[0], env.value[1], notes));
+    signers.push(describeSigner(prot, unprot, notes));
   } else if (Array.isArray(last)) {
     for (const s of last) {
-      if (Array.isArray(s) && s.length === 3) signers.push(decodeSigner(s[0], s[1], notes));
+      if (Array.isArray(s) && s.length === 3) signers.push(describeSigner(s[0], s[1], notes));
       else notes.push("a COSE_Signature is not a 3-element array");
     }
   }

@@ -9,6 +9,7 @@ import { FwsealError } from "../errors.js";
 import { keyIdHex } from "./keys.js";
 import type { Signer } from "./signer.js";
 
+/** What `fwseal delegate` certifies, and with which root. */
 export interface DelegateOptions {
   /** The root key that signs (a LocalSigner, or any Signer: HSM, offline). */
   root: Signer;
@@ -27,6 +28,7 @@ export interface DelegateOptions {
   output?: string;
 }
 
+/** The certificate made, and what it says. */
 export interface DelegateResult {
   certificate: Uint8Array;
   rootKeyId: string;
@@ -49,6 +51,7 @@ export function parseTime(s: string, what: string): number {
   return Math.floor(ms / 1000);
 }
 
+/** Certify a release key with a root key (SPEC §5); writes the certificate if `output` is given. */
 export async function delegate(opts: DelegateOptions): Promise<DelegateResult> {
   if (opts.classes && opts.classes.length > 0 && opts.vendor === undefined && !opts.classes.every((c) => /^[0-9a-f-]{36}$/i.test(c))) {
     throw new FwsealError("USAGE", "--class names need --vendor (class IDs are derived from the vendor ID)");

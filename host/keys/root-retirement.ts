@@ -1,56 +1,36 @@
-// Root-slot retirement statements (formats/SPEC.md §11), host side: create, decode, and
-// check one against a device's trust state with the device core's own code.
-import { CborMap, CborTag, encodeCanonical, type Cbor } from "../../formats/host-only/cbor-encode.js";
+// Root-slot retirement statements (formats/SPEC.md §11), host side: sign one with a root
+// key (the format itself is formats/host-only/root-statement.ts), decode one for display
+// with CLI errors, and check one against a device's trust state with the device core's code.
 import { encodeProtectedHeader } from "../../formats/host-only/cose.js";
-import { keyId, toHex } from "../../formats/host-only/keyid.js";
-import { CoseTag, RootStatementKey } from "../../formats/device-safe/labels.js";
-import { ALG_ED25519, Limits, MAX_ROOT_STATEMENT, ROOT_RETIRE_AAD } from "../../formats/device-safe/limits.js";
-import { decodeCanonical } from "../../formats/host-only/cbor-decode.js";
-import { formatUuid } from "../../formats/host-only/uuid.js";
+import { keyId } from "../../formats/host-only/keyid.js";
+import {
+  decodeRootStatement as decodeStatement,
+  encodeRootRetirementPayload as encodePayload,
+  encodeRootStatement,
+  rootStatementToBeSigned,
+  type DecodedRootStatement,
+  type RootRetirementBody
+} from "../../formats/host-only/root-statement.js";
+import { ALG_ED25519 } from "../../formats/device-safe/limits.js";
 import { RootStatementVerifier, type RootTrustState } from "../../device-sim/core/verify/root-statement.js";
 import { createNodePrimitives } from "../bundle/node-primitives.js";
 import { FwsealError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Signer } from "./signer.js";
 
-export interface RootRetirementBody {
-  /** Slot to retire, 0..MAX_ROOT_SLOTS-1. */
-  slot: number;
-  /** Anti-replay counter; must exceed every counter the devices applied before. */
-  counter: number;
-  vendorId: Uint8Array;
-  /** Absent: the statement applies to every class of the vendor. */
-  classId?: Uint8Array;
-  /** Public key of the root being retired (its key ID is bound into the statement). */
-  retiredKey: Uint8Array;
-  note?: string;
-}
+export { rootStatementToBeSigned, type DecodedRootStatement, type RootRetirementBody };
 
-const AAD = new Uint8Array(ROOT_RETIRE_AAD);
-
-/** The exact bytes a root key signs for a statement: ["Signature1", protected, AAD, payload]. */
-export function rootStatementToBeSigned(protectedBytes: Uint8Array, payload: Uint8Array): Uint8Array {
-  return encodeCanonical(["Signature1", protectedBytes, AAD, payload]);
-}
-
-export function encodeRootRetirementPayload(b: RootRetirementBody): Uint8Array {
-  if (!Number.isInteger(b.slot) || b.slot < 0 || b.slot >= Limits.MAX_ROOT_SLOTS) {
-    throw new FwsealError("USAGE", `slot must be 0..${Limits.MAX_ROOT_SLOTS - 1}`);
+function usage<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (e) {
+    throw new FwsealError("USAGE", (e as Error).message);
   }
-  if (!Number.isSafeInteger(b.counter) || b.counter < 1) throw new FwsealError("USAGE", "counter must be a positive integer (at most 2^53-1)");
-  if (b.vendorId.length !== 16) throw new FwsealError("USAGE", "vendor-id must be 16 bytes");
-  if (b.classId !== undefined && b.classId.length !== 16) throw new FwsealError("USAGE", "class-id must be 16 bytes");
-  if (b.retiredKey.length !== 32) throw new FwsealError("USAGE", "the retired root key must be a 32-byte Ed25519 key");
-  if (b.note !== undefined && Buffer.byteLength(b.note, "utf8") > 256) throw new FwsealError("USAGE", "note is longer than 256 bytes");
-  const m: CborMap = new Map<number, Cbor>();
-  m.set(RootStatementKey.FORMAT_VERSION, 1);
-  m.set(RootStatementKey.SLOT, b.slot);
-  m.set(RootStatementKey.COUNTER, b.counter);
-  m.set(RootStatementKey.VENDOR_ID, b.vendorId);
-  if (b.classId !== undefined) m.set(RootStatementKey.CLASS_ID, b.classId);
-  m.set(RootStatementKey.RETIRED_KEY_ID, keyId(b.retiredKey));
-  if (b.note !== undefined) m.set(RootStatementKey.NOTE, b.note);
-  return encodeCanonical(m);
+}
+
+/** The statement payload; a body that cannot make a valid statement is a USAGE error. */
+export function encodeRootRetirementPayload(b: RootRetirementBody): Uint8Array {
+  return usage(() => encodePayload(b));
 }
 
 /**
@@ -64,68 +44,19 @@ export async function createRootRetirement(signer: Signer, body: RootRetirementB
   const prot = encodeProtectedHeader({ alg: ALG_ED25519, kid: keyId(signer.publicKey) });
   const payload = encodeRootRetirementPayload(body);
   const sig = await signer.sign(rootStatementToBeSigned(prot, payload));
-  const stmt = encodeCanonical(new CborTag(CoseTag.SIGN1, [prot, new Map(), payload, sig]));
-  if (stmt.length > MAX_ROOT_STATEMENT) throw new FwsealError("USAGE", `statement is ${stmt.length} bytes, more than ${MAX_ROOT_STATEMENT}`);
-  return stmt;
-}
-
-export interface DecodedRootStatement {
-  signerKeyId: string;
-  alg: number;
-  version: number;
-  slot: number;
-  counter: number;
-  vendorId: string;
-  classId?: string;
-  retiredKeyId: string;
-  note?: string;
+  return usage(() => encodeRootStatement(prot, payload, sig));
 }
 
 /** Decode for display (no trust decision: use checkRootStatement for that). */
 export function decodeRootStatement(bytes: Uint8Array): DecodedRootStatement {
-  const bad = (why: string): FwsealError => new FwsealError("BUNDLE_REJECTED", `not a root-retirement statement: ${why}`, { exitCode: ExitCode.BUNDLE_MALFORMED });
-  let top: Cbor;
   try {
-    top = decodeCanonical(bytes, { allowTags: [CoseTag.SIGN1] });
+    return decodeStatement(bytes);
   } catch (e) {
-    throw bad((e as Error).message);
+    throw new FwsealError("BUNDLE_REJECTED", `not a root-retirement statement: ${(e as Error).message}`, { exitCode: ExitCode.BUNDLE_MALFORMED });
   }
-  if (!(top instanceof CborTag) || top.tag !== CoseTag.SIGN1 || !Array.isArray(top.value) || top.value.length !== 4) throw bad("not a tagged COSE_Sign1");
-  const [prot, , payload] = top.value as Cbor[];
-  if (!(prot instanceof Uint8Array) || !(payload instanceof Uint8Array)) throw bad("bad COSE structure");
-  const ph = decodeCanonical(prot);
-  const body = decodeCanonical(payload);
-  if (!(ph instanceof Map) || !(body instanceof Map)) throw bad("header or payload is not a map");
-  const kid = ph.get(4);
-  const get = (k: number): Cbor | undefined => body.get(k);
-  const num = (k: number): number => {
-    const v = get(k);
-    if (typeof v === "number") return v;
-    if (typeof v === "bigint") return Number(v);
-    throw bad(`payload key ${k} missing or not an integer`);
-  };
-  const bytesOf = (k: number, n: number): Uint8Array => {
-    const v = get(k);
-    if (!(v instanceof Uint8Array) || v.length !== n) throw bad(`payload key ${k} missing or not ${n} bytes`);
-    return v;
-  };
-  if (!(kid instanceof Uint8Array)) throw bad("no kid");
-  const cls = get(RootStatementKey.CLASS_ID);
-  const note = get(RootStatementKey.NOTE);
-  const alg = ph.get(1);
-  return {
-    signerKeyId: toHex(kid),
-    alg: typeof alg === "number" ? alg : NaN,
-    version: num(RootStatementKey.FORMAT_VERSION),
-    slot: num(RootStatementKey.SLOT),
-    counter: num(RootStatementKey.COUNTER),
-    vendorId: formatUuid(bytesOf(RootStatementKey.VENDOR_ID, 16)),
-    ...(cls instanceof Uint8Array && cls.length === 16 ? { classId: formatUuid(cls) } : {}),
-    retiredKeyId: toHex(bytesOf(RootStatementKey.RETIRED_KEY_ID, 8)),
-    ...(typeof note === "string" ? { note } : {})
-  };
 }
 
+/** The device core's decision on a statement. */
 export interface RootStatementOutcome {
   reason: number;
   /** On OK: what the device persists. */

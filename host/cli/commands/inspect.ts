@@ -1,7 +1,8 @@
 // fwseal inspect: what is in a bundle, without a key and without a verdict.
 import type { CommandModule } from "yargs";
 import { inspect, type InspectResult } from "../../bundle/inspect.js";
-import { out, outJson, formatBytes } from "../output.js";
+import { out as outLine, formatBytes, jsonReplacer } from "../output.js";
+import { escapeForTerminal, terminalSafeJson } from "../terminal-text.js";
 
 interface Args {
   bundle: string;
@@ -12,6 +13,12 @@ function when(t: number | null | undefined): string {
   return t === null || t === undefined ? "-" : `${new Date(t * 1000).toISOString().replace(".000Z", "Z")} (${t})`;
 }
 
+/** One line of the report; text taken from the bundle is shown with control characters escaped. */
+function out(line: string): void {
+  outLine(escapeForTerminal(line));
+}
+
+/** The human-readable report of `fwseal inspect` on stdout. */
 export function printInspect(r: InspectResult, file: string): void {
   const m = r.manifest;
   out(`${file}: ${r.envelopeType} envelope (${r.envelopeSize} bytes), ${formatBytes(r.fileSize)} in all`);
@@ -63,7 +70,7 @@ const command: CommandModule<object, Args> = {
       .example("$0 inspect fw.fwb --json | jq .manifest.sequence", "for scripts") as never,
   handler: async (a) => {
     const r = await inspect(a.bundle);
-    if (a.json) outJson({ ok: true, file: a.bundle, ...r });
+    if (a.json) outLine(terminalSafeJson(JSON.stringify({ ok: true, file: a.bundle, ...r }, jsonReplacer, 2)));
     else printInspect(r, a.bundle);
   }
 };
