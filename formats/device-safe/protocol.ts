@@ -89,6 +89,13 @@ export function getU53(b: Uint8Array, o: number): number {
 // Each layout of PROTOCOL.md §3-§5 is named once here; the device writes and the host reads
 // through these names (and the write/read pairs below), never through bare numbers.
 
+/** Bytes before a request's fields (type, tag): a host that builds a request's fields
+ *  without them writes field X at XAt.FIELD - REQUEST_HEAD_LEN. */
+export const REQUEST_HEAD_LEN = 2;
+
+/** BEGIN request: [flags u8][bundleLen u32] (bundleLen is informational). */
+export const BeginAt = { FLAGS: 2, BUNDLE_LEN: 3, LEN: 7 };
+
 /** DATA request: [offset u32][bundle bytes]. */
 export const DataAt = { OFFSET: 2, BYTES: DATA_HEADER_LEN };
 
