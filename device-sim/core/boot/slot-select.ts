@@ -21,3 +21,10 @@ export function installTarget(st: DeviceState, runningSlot: number): number {
   if (st.activeSlot >= 0) return 1 - st.activeSlot;
   return 0;
 }
+
+/** The bundle stream offset where the install in slot ins continues: the stored envelope,
+ *  then (chunk data + 32-byte link) per chunk before the resume point. */
+export function resumeStreamOffset(st: DeviceState, ins: number): number {
+  const si = st.slots[ins];
+  return si.envLen + st.nextChunk * (si.chunkSize + 32);
+}

@@ -9,7 +9,7 @@ import { Reason } from "../../../formats/device-safe/reasons.js";
 import { AckFlag, RunMode, Session, DataAt, ResumeAt, getU32 } from "../../../formats/device-safe/protocol.js";
 import { SlotState, SLOT_VERSION_MAX, clearSlot } from "../boot/flash-layout.js";
 import type { FlashHal, FlashLayout, StateStore } from "../boot/flash-layout.js";
-import { installingSlot, installTarget } from "../boot/slot-select.js";
+import { installingSlot, installTarget, resumeStreamOffset } from "../boot/slot-select.js";
 import type { RunStatus } from "../boot/boot-loader.js";
 import { VerifyEvent } from "../verify/bundle-verifier.js";
 import type { BundleVerifier, VerifierConfig } from "../verify/bundle-verifier.js";
@@ -303,7 +303,7 @@ export function createInstallReceiver(
       replyError(tag, r2, st.nextChunk);
       return;
     }
-    sess.expectOffset = si.envLen + st.nextChunk * (si.chunkSize + 32);
+    sess.expectOffset = resumeStreamOffset(st, ins);
     lastPersisted = st.nextChunk * si.chunkSize;
     wroteTarget = true;
     replies.okResume(tag, sess.expectOffset, limits.maxData, limits.window);

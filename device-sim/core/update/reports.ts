@@ -6,7 +6,7 @@
 import { PROTOCOL_VERSION, newInfoFields, newStatusFields, writeInfoReply, writeStatusReply } from "../../../formats/device-safe/protocol.js";
 import type { InfoSlotFields } from "../../../formats/device-safe/protocol.js";
 import type { FlashLayout, SlotInfo, StateStore } from "../boot/flash-layout.js";
-import { installingSlot } from "../boot/slot-select.js";
+import { installingSlot, resumeStreamOffset } from "../boot/slot-select.js";
 import type { RunStatus } from "../boot/boot-loader.js";
 import type { VerifierConfig } from "../verify/bundle-verifier.js";
 import type { InstallSession } from "./install-receiver.js";
@@ -65,6 +65,21 @@ export function createReports(
   info.rootCount = cfg.rootCount;
   info.bootCheck = status.bootReason;
 
+  // The interrupted (or ongoing) install and where it continues, into stat.
+  function installPoint(): void {
+    const ins = installingSlot(st);
+    stat.installSlot = ins;
+    stat.nextChunk = 0;
+    stat.chunkCount = 0;
+    stat.resumeOffset = 0;
+    if (ins >= 0) {
+      const si = st.slots[ins];
+      stat.nextChunk = st.nextChunk;
+      stat.chunkCount = si.chunkCount;
+      stat.resumeOffset = resumeStreamOffset(st, ins);
+    }
+  }
+
   function sendInfo(tag: number): void {
     info.runningSlot = status.runningSlot;
     info.runMode = status.runMode;
@@ -72,10 +87,10 @@ export function createReports(
     info.framesSinceBoot = counters.framesSinceBoot;
     info.minSequence = st.minSequence;
     info.minEpoch = st.minEpoch;
-    const ins = installingSlot(st);
-    info.installSlot = ins;
-    info.installNextChunk = ins < 0 ? 0 : st.nextChunk;
-    info.installChunkCount = ins < 0 ? 0 : st.slots[ins].chunkCount;
+    installPoint();
+    info.installSlot = stat.installSlot;
+    info.installNextChunk = stat.nextChunk;
+    info.installChunkCount = stat.chunkCount;
     fillSlot(info.slots[0], st.slots[0]);
     fillSlot(info.slots[1], st.slots[1]);
     info.rootRetired = vcfg.rootRetired;
@@ -88,15 +103,7 @@ export function createReports(
     stat.offset = sess.expectOffset;
     stat.lastReason = sess.lastReason;
     stat.lastChunk = sess.lastChunk;
-    const ins = installingSlot(st);
-    stat.installSlot = ins;
-    stat.nextChunk = ins < 0 ? 0 : st.nextChunk;
-    stat.chunkCount = ins < 0 ? 0 : st.slots[ins].chunkCount;
-    stat.resumeOffset = 0;
-    if (ins >= 0) {
-      const si = st.slots[ins];
-      stat.resumeOffset = si.envLen + st.nextChunk * (si.chunkSize + 32);
-    }
+    installPoint();
     replies.send(writeStatusReply(replies.tx, tag, stat));
   }
 
