@@ -6,7 +6,7 @@
 import * as fs from "node:fs";
 import { SerialPort } from "serialport";
 import { createFrameDecoder, createFrameEncoder } from "../../device-sim/core/update/framing.js";
-import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, getU16, getU32, getU53, putU32 } from "../../formats/device-safe/protocol.js";
+import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, DataAt, ErrorAt, putU32, newInfoFields, readInfoReply, newStatusFields, readStatusReply, readErrorReply, type StatusFields, type ErrorFields } from "../../formats/device-safe/protocol.js";
 import { FwsealError } from "../errors.js";
 
 export const HOST_MAX_DATA = 16384;
@@ -216,8 +216,8 @@ export class DeviceLink {
     const b = this.enc.body;
     b[0] = Msg.DATA;
     b[1] = this.nextTag();
-    putU32(b, 2, offset);
-    b.set(bundle.subarray(offset, offset + len), DATA_HEADER_LEN);
+    putU32(b, DataAt.OFFSET, offset);
+    b.set(bundle.subarray(offset, offset + len), DataAt.BYTES);
     this.stats.dataPayloadOut += len;
     if (retransmit) this.stats.retransmits++;
     this.sendBody(DATA_HEADER_LEN + len);
@@ -290,83 +290,59 @@ function linkMalformed(what: string): FwsealError {
   return new FwsealError("DEVICE", `malformed ${what} reply from the device`);
 }
 
+/** Decodes R_INFO (length-checked); throws a DEVICE error on a malformed reply. */
 export function parseInfo(r: Reply): DeviceInfo {
   const b = r.body;
-  if (r.type !== Msg.R_INFO || b.length < 80) throw linkMalformed("INFO");
-  const slots: SlotView[] = [];
-  let o = 80;
-  for (let s = 0; s < 2; s++) {
-    if (o + 14 > b.length) throw linkMalformed("INFO");
-    const vl = b[o + 13];
-    if (o + 14 + vl > b.length) throw linkMalformed("INFO");
-    slots.push({
-      state: SLOT_STATE_NAMES[b[o]] ?? `state-${b[o]}`,
-      sequence: getU53(b, o + 1),
-      imageSize: getU32(b, o + 9),
-      version: Buffer.from(b.subarray(o + 14, o + 14 + vl)).toString("utf8")
-    });
-    o += 14 + vl;
-  }
-  const roots = o + 10 <= b.length ? { count: b[o], retiredMask: b[o + 1], statementCounter: getU53(b, o + 2) } : null;
+  const f = newInfoFields();
+  if (r.type !== Msg.R_INFO || !readInfoReply(b, b.length, f)) throw linkMalformed("INFO");
+  const slots: SlotView[] = f.slots.map((s) => ({
+    state: SLOT_STATE_NAMES[s.state] ?? `state-${s.state}`,
+    sequence: s.sequence,
+    imageSize: s.imageSize,
+    version: Buffer.from(s.version.subarray(0, s.versionLen)).toString("utf8")
+  }));
+  const bootCheck = (v: number): number | null => (v < 0 ? null : v);
   return {
-    protocolVersion: b[2],
-    maxData: getU16(b, 3),
-    window: b[5],
-    vendorId: b.slice(6, 22),
-    classId: b.slice(22, 38),
-    runningSlot: b[38] === 0xff ? -1 : b[38],
-    runMode: RUN_MODES[b[39]] ?? "recovery",
-    reverted: b[40] === 1,
-    bootCheck: [b[41] === 0xff ? null : b[41], b[42] === 0xff ? null : b[42]],
-    framesSinceBoot: getU32(b, 43),
-    minSequence: getU53(b, 47),
-    minEpoch: getU53(b, 55),
-    slotSize: getU32(b, 63),
-    maxChunkSize: getU32(b, 67),
-    install: b[71] === 0xff ? null : { slot: b[71], nextChunk: getU32(b, 72), chunkCount: getU32(b, 76) },
+    protocolVersion: f.protocolVersion,
+    maxData: f.maxData,
+    window: f.window,
+    vendorId: f.vendorId,
+    classId: f.classId,
+    runningSlot: f.runningSlot,
+    runMode: RUN_MODES[f.runMode] ?? "recovery",
+    reverted: f.reverted === 1,
+    bootCheck: [bootCheck(f.bootCheck[0]), bootCheck(f.bootCheck[1])],
+    framesSinceBoot: f.framesSinceBoot,
+    minSequence: f.minSequence,
+    minEpoch: f.minEpoch,
+    slotSize: f.slotSize,
+    maxChunkSize: f.maxChunkSize,
+    install: f.installSlot < 0 ? null : { slot: f.installSlot, nextChunk: f.installNextChunk, chunkCount: f.installChunkCount },
     slots,
-    roots
+    roots: f.rootCount < 0 ? null : { count: f.rootCount, retiredMask: f.rootRetired, statementCounter: f.rootCounter }
   };
 }
 
-export interface DeviceStatus {
-  session: number;
-  offset: number;
-  lastReason: number;
-  lastChunk: number;
-  installSlot: number;
-  nextChunk: number;
-  chunkCount: number;
-  resumeOffset: number;
-}
+/** R_STATUS as the host sees it (-1 = none for lastChunk and installSlot). */
+export type DeviceStatus = StatusFields;
 
+/** Decodes R_STATUS (length-checked); throws a DEVICE error on a malformed reply. */
 export function parseStatus(r: Reply): DeviceStatus {
   const b = r.body;
-  if (r.type !== Msg.R_STATUS || b.length < 25) throw linkMalformed("STATUS");
-  const lc = getU32(b, 8);
-  return {
-    session: b[2],
-    offset: getU32(b, 3),
-    lastReason: b[7],
-    lastChunk: lc === 0xffffffff ? -1 : lc,
-    installSlot: b[12] === 0xff ? -1 : b[12],
-    nextChunk: getU32(b, 13),
-    chunkCount: getU32(b, 17),
-    resumeOffset: getU32(b, 21)
-  };
+  const f = newStatusFields();
+  if (r.type !== Msg.R_STATUS || !readStatusReply(b, b.length, f)) throw linkMalformed("STATUS");
+  return f;
 }
 
-export interface DeviceError {
-  reason: number;
-  chunk: number;
-  offset: number;
-}
+/** R_ERROR as the host sees it (chunk -1 = the envelope / none). */
+export type DeviceError = ErrorFields;
 
+/** Decodes R_ERROR; a short one yields its reason byte (if any), chunk -1, offset 0. */
 export function parseError(r: Reply): DeviceError {
   const b = r.body;
-  if (b.length < 11) return { reason: b.length > 2 ? b[2] : 0, chunk: -1, offset: 0 };
-  const c = getU32(b, 3);
-  return { reason: b[2], chunk: c === 0xffffffff ? -1 : c, offset: getU32(b, 7) };
+  const f: DeviceError = { reason: b.length > ErrorAt.REASON ? b[ErrorAt.REASON] : 0, chunk: -1, offset: 0 };
+  readErrorReply(b, b.length, f);
+  return f;
 }
 
 export { Msg, PROTOCOL_VERSION };

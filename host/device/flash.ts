@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { formatUuid } from "../../formats/host-only/uuid.js";
-import { AckFlag, Msg, PROTOCOL_VERSION, getU16, getU32, getU53, putU16 } from "../../formats/device-safe/protocol.js";
+import { AckFlag, AckAt, BeginAt, BeginFlag, ConfirmOkAt, Msg, PROTOCOL_VERSION, REQUEST_HEAD_LEN, ResumeOkAt, RetireAt, RetireOkAt, getU16, getU32, getU53, putU16, putU32 } from "../../formats/device-safe/protocol.js";
 import { MAX_ROOT_STATEMENT } from "../../formats/device-safe/limits.js";
 import { decodeRootStatement, type DecodedRootStatement } from "../keys/root-retirement.js";
 import { DeviceLink, HOST_MAX_DATA, parseError, parseInfo, parseStatus, type DeviceInfo, type LinkStats } from "./flash-link.js";
@@ -136,8 +136,8 @@ async function startOrResume(
     if (st.installSlot >= 0) {
       const h = createHash("sha256").update(bundle.subarray(0, envelopeSize)).digest();
       const r = await link.request(Msg.RESUME, new Uint8Array(h), o.slow, o.retries);
-      if (r.type === Msg.R_OK && r.body.length >= 6) {
-        const off = getU32(r.body, 2);
+      if (r.type === Msg.R_OK && r.body.length >= ResumeOkAt.OFFSET + 4) {
+        const off = getU32(r.body, ResumeOkAt.OFFSET);
         if (off >= envelopeSize && off <= bundle.length) {
           o.log(`resuming at chunk ${st.nextChunk} of ${st.chunkCount} (byte ${off} of ${bundle.length})`);
           return off;
@@ -150,12 +150,9 @@ async function startOrResume(
       o.log("the device has no interrupted install: starting from the beginning");
     }
   }
-  const begin = new Uint8Array(5);
-  begin[0] = 0;
-  begin[1] = bundle.length & 0xff;
-  begin[2] = (bundle.length >>> 8) & 0xff;
-  begin[3] = (bundle.length >>> 16) & 0xff;
-  begin[4] = (bundle.length >>> 24) & 0xff;
+  const begin = new Uint8Array(BeginAt.LEN - REQUEST_HEAD_LEN);
+  begin[BeginAt.FLAGS - REQUEST_HEAD_LEN] = BeginFlag.NONE;
+  putU32(begin, BeginAt.BUNDLE_LEN - REQUEST_HEAD_LEN, bundle.length);
   const r = await link.request(Msg.BEGIN, begin, o.t, o.retries);
   if (r.type === Msg.R_ERROR) {
     const e = parseError(r);
@@ -208,8 +205,8 @@ async function stream(
       const e = parseError(r);
       throw rejected(e.reason, e.chunk, "rejected by the device");
     }
-    if (r.body.length < 6) continue;
-    const off = getU32(r.body, 2);
+    if (r.body.length < AckAt.NAK_LEN) continue;
+    const off = getU32(r.body, AckAt.NEXT);
     if (r.type === Msg.R_ACK) {
       if (off > acked && off <= total) {
         acked = off;
@@ -218,7 +215,7 @@ async function stream(
         if (sendOff < acked) sendOff = acked;
         o.progress(acked, "send");
       }
-      if (r.body.length >= 7 && (r.body[6] & AckFlag.VERIFIED) !== 0 && off === total) break;
+      if (r.body.length >= AckAt.LEN && (r.body[AckAt.FLAGS] & AckFlag.VERIFIED) !== 0 && off === total) break;
       if (off === total && acked === total) break; // all bytes in, device wants more: END says why
       if (o.stopAfter !== undefined && acked >= o.stopAfter) throw new FwsealError("DEVICE", `${link.path}: transfer stopped at byte ${acked} (test)`);
     } else if (r.type === Msg.R_NAK) {
@@ -278,7 +275,7 @@ async function confirm(link: DeviceLink, t: number, retries: number): Promise<nu
     const e = parseError(r);
     throw new FwsealError("DEVICE", `${link.path}: device refused to confirm (${reasonName(e.reason)}): it runs no verified image`);
   }
-  return r.body.length >= 10 ? getU53(r.body, 2) : -1;
+  return r.body.length >= ConfirmOkAt.LEN ? getU53(r.body, ConfirmOkAt.SEQUENCE) : -1;
 }
 
 /** Host-side pre-check of a statement against INFO (the device decides; this saves a trip). */
@@ -320,13 +317,13 @@ async function deliverStatement(
   for (;;) {
     const n = Math.min(frag, stmt.length - off);
     const last = off + n === stmt.length;
-    const p = new Uint8Array(4 + n);
-    putU16(p, 0, stmt.length);
-    putU16(p, 2, off);
-    p.set(stmt.subarray(off, off + n), 4);
+    const p = new Uint8Array(RetireAt.BYTES - REQUEST_HEAD_LEN + n);
+    putU16(p, RetireAt.TOTAL - REQUEST_HEAD_LEN, stmt.length);
+    putU16(p, RetireAt.OFFSET - REQUEST_HEAD_LEN, off);
+    p.set(stmt.subarray(off, off + n), RetireAt.BYTES - REQUEST_HEAD_LEN);
     const r = await link.request(Msg.RETIRE_ROOT, p, last ? o.slow : o.t, o.retries, true);
-    if (r.type === Msg.R_NAK && r.body.length >= 6) {
-      const exp = getU32(r.body, 2);
+    if (r.type === Msg.R_NAK && r.body.length >= AckAt.NAK_LEN) {
+      const exp = getU32(r.body, AckAt.NEXT);
       if (++naks > o.retries || exp > off) throw new FwsealError("DEVICE", `${link.path}: the device keeps losing the statement's fragments`);
       off = exp;
       continue;
@@ -349,15 +346,15 @@ async function deliverStatement(
       }
       throw rejected(e.reason, -1, "root-retirement statement refused by the device");
     }
-    if (r.type !== Msg.R_OK || r.body.length < 4) throw new FwsealError("DEVICE", `${link.path}: malformed RETIRE_ROOT reply from the device`);
-    const got = getU16(r.body, 2);
+    if (r.type !== Msg.R_OK || r.body.length < RetireOkAt.PARTIAL_LEN) throw new FwsealError("DEVICE", `${link.path}: malformed RETIRE_ROOT reply from the device`);
+    const got = getU16(r.body, RetireOkAt.RECEIVED);
     if (!last) {
       if (got <= off || got > off + n) throw new FwsealError("DEVICE", `${link.path}: malformed RETIRE_ROOT reply from the device`);
       off = got;
       continue;
     }
-    if (r.body.length < 14 || got !== stmt.length) throw new FwsealError("DEVICE", `${link.path}: malformed RETIRE_ROOT reply from the device`);
-    return { slot: r.body[5], retiredMask: r.body[4], counter: getU53(r.body, 6), alreadyApplied: false };
+    if (r.body.length < RetireOkAt.LEN || got !== stmt.length) throw new FwsealError("DEVICE", `${link.path}: malformed RETIRE_ROOT reply from the device`);
+    return { slot: r.body[RetireOkAt.SLOT], retiredMask: r.body[RetireOkAt.RETIRED], counter: getU53(r.body, RetireOkAt.COUNTER), alreadyApplied: false };
   }
 }
 

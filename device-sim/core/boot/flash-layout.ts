@@ -125,7 +125,8 @@ export function newDeviceState(): DeviceState {
   return { counter: 0, activeSlot: -1, minSequence: 0, minEpoch: 0, slots: [newSlotInfo(), newSlotInfo()], nextChunk: 0, expected: new Uint8Array(32), rootRetired: 0, rootCounter: 0 };
 }
 
-function clearSlot(s: SlotInfo): void {
+/** Forgets a slot's image: EMPTY, no envelope, no version (the bytes in flash stay). */
+export function clearSlot(s: SlotInfo): void {
   s.state = SlotState.EMPTY;
   s.envLen = 0;
   s.sequence = 0;

@@ -1,0 +1,335 @@
+// The update receiver of formats/PROTOCOL.md §4-§5: BEGIN, DATA, END, ABORT and RESUME. Bundle
+// bytes go through the streaming verifier; the target slot is marked INSTALLING in the state
+// record before its first byte is erased, each chunk is written only after its hash checked,
+// and a resume point (next chunk, expected hash) is persisted now and then so an interrupted
+// install continues where it stopped. The running slot is never written.
+// Constrained TS: no exceptions, buffers allocated at creation.
+
+import { Reason } from "../../../formats/device-safe/reasons.js";
+import { AckFlag, RunMode, Session, DataAt, ResumeAt, getU32 } from "../../../formats/device-safe/protocol.js";
+import { SlotState, SLOT_VERSION_MAX, clearSlot } from "../boot/flash-layout.js";
+import type { FlashHal, FlashLayout, StateStore } from "../boot/flash-layout.js";
+import { installingSlot, installTarget, resumeStreamOffset } from "../boot/slot-select.js";
+import type { RunStatus } from "../boot/boot-loader.js";
+import { VerifyEvent } from "../verify/bundle-verifier.js";
+import type { BundleVerifier, VerifierConfig } from "../verify/bundle-verifier.js";
+import type { Primitives } from "../crypto/primitives.js";
+import type { ReplySender } from "./replies.js";
+
+/** What the receiver needs from the platform: flash and trusted time. */
+export interface InstallHal extends FlashHal {
+  nowSeconds(): number;
+}
+
+/** The receiver's limits (from the device configuration). */
+export interface InstallLimits {
+  maxData: number; // largest DATA payload per frame
+  window: number; // DATA frames the host may have in flight
+  resumeStride: number; // persist the resume point at most every this many image bytes
+}
+
+/** The install session (volatile), reported in STATUS. */
+export interface InstallSession {
+  session: number; // Session
+  expectOffset: number; // next bundle stream offset the device accepts
+  lastReason: number;
+  lastChunk: number; // -1 = the envelope / none
+}
+
+/** The receiver: one handler per request type, and reset() at boot. */
+export interface InstallReceiver {
+  sess: InstallSession;
+  reset(): void;
+  begin(tag: number): void;
+  data(tag: number, body: Uint8Array, len: number): void;
+  resume(tag: number, body: Uint8Array, len: number): void;
+  end(tag: number): void;
+  abort(tag: number): void;
+}
+
+/** Creates the receiver; vcfg is the install verifier's configuration, updated in place. */
+export function createInstallReceiver(
+  hal: InstallHal,
+  layout: FlashLayout,
+  store: StateStore,
+  status: RunStatus,
+  verifier: BundleVerifier,
+  vcfg: VerifierConfig,
+  primitives: Primitives,
+  limits: InstallLimits,
+  replies: ReplySender
+): InstallReceiver {
+  const st = store.state;
+  const scratch = new Uint8Array(256);
+  const hash = new Uint8Array(32);
+  const hostHash = new Uint8Array(32);
+  const sess: InstallSession = { session: Session.IDLE, expectOffset: 0, lastReason: 0, lastChunk: -1 };
+  let target = -1; // slot being written
+  let lastPersisted = 0; // image offset of the last persisted resume point
+  let wroteTarget = false; // this session marked the target INSTALLING (new or resumed)
+
+  function reset(): void {
+    sess.session = Session.IDLE;
+    target = -1;
+    wroteTarget = false;
+  }
+
+  function replyError(tag: number, reason: number, chunk: number): void {
+    replies.error(tag, reason, chunk, sess.expectOffset);
+  }
+
+  function replyAck(tag: number): void {
+    const s = sess.session;
+    replies.ack(tag, sess.expectOffset, s === Session.VERIFIED || s === Session.COMPLETE ? AckFlag.VERIFIED : 0);
+  }
+
+  // Erase every page whose start lies in [start, start + len) of the area at base.
+  function erasePagesStartingIn(base: number, start: number, len: number): void {
+    const ps = layout.pageSize;
+    let p = (((start + ps - 1) / ps) | 0) * ps;
+    while (p < start + len) {
+      hal.flashErase(base + p);
+      p += ps;
+    }
+  }
+
+  function prepareVerifier(): void {
+    vcfg.minSequence = st.minSequence;
+    vcfg.minEpoch = st.minEpoch;
+    vcfg.now = hal.nowSeconds();
+    verifier.reset();
+  }
+
+  function startSession(): void {
+    prepareVerifier();
+    wroteTarget = false;
+    sess.session = Session.RECEIVING;
+    sess.lastReason = 0;
+    sess.lastChunk = -1;
+  }
+
+  function begin(tag: number): void {
+    if (status.runMode === RunMode.TEST) {
+      replyError(tag, Reason.BAD_STATE, -1);
+      return;
+    }
+    target = installTarget(st, status.runningSlot);
+    startSession();
+    sess.expectOffset = 0;
+    replies.okBegin(tag, limits.maxData, limits.window);
+  }
+
+  function reject(reason: number, chunk: number): void {
+    sess.session = Session.REJECTED;
+    sess.lastReason = reason;
+    sess.lastChunk = chunk;
+    // A bundle proven bad is not worth resuming: forget the partial install.
+    if (wroteTarget && st.slots[target].state === SlotState.INSTALLING) {
+      clearSlot(st.slots[target]);
+      store.save();
+    }
+    wroteTarget = false;
+  }
+
+  // The verifier authenticated the envelope (signature, trust, identity, rollback).
+  function onEnvelope(): void {
+    if (verifier.imageSize > layout.slotSize) {
+      reject(Reason.TOO_LARGE, -1);
+      return;
+    }
+    const si = st.slots[target];
+    // Invalidate the target slot in the state area BEFORE touching its flash.
+    si.state = SlotState.INSTALLING;
+    si.envLen = verifier.envelopeLen;
+    si.sequence = verifier.sequence;
+    si.keyEpochFloor = verifier.keyEpochFloor;
+    si.imageSize = verifier.imageSize;
+    si.chunkSize = verifier.chunkSize;
+    si.chunkCount = verifier.chunkCount;
+    const v = verifier.version;
+    let vl = v.length;
+    if (vl > SLOT_VERSION_MAX) vl = SLOT_VERSION_MAX;
+    for (let i = 0; i < vl; i++) si.version[i] = v.charCodeAt(i) & 0xff;
+    si.versionLen = vl;
+    if (st.activeSlot === target) st.activeSlot = -1;
+    st.nextChunk = 0;
+    st.expected.set(verifier.expected.subarray(0, 32), 0);
+    store.save();
+    wroteTarget = true;
+    erasePagesStartingIn(layout.envAddr[target], 0, layout.envAreaLen);
+    hal.flashWrite(layout.envAddr[target], verifier.envelope, 0, verifier.envelopeLen);
+    lastPersisted = 0;
+  }
+
+  // A chunk passed its hash check: program it, persist the resume point now and then.
+  function onChunk(): void {
+    const si = st.slots[target];
+    const off = verifier.chunkIndex * si.chunkSize;
+    const base = layout.slotAddr[target];
+    erasePagesStartingIn(base, off, verifier.chunkLen);
+    hal.flashWrite(base + off, verifier.chunkData, 0, verifier.chunkLen);
+    const next = verifier.chunkIndex + 1;
+    const nextOff = next * si.chunkSize;
+    // Resume points are page-aligned so a resumed install starts on a fresh erase.
+    if (next < si.chunkCount && nextOff % layout.pageSize === 0 && nextOff - lastPersisted >= limits.resumeStride) {
+      st.nextChunk = next;
+      st.expected.set(verifier.expected.subarray(0, 32), 0);
+      store.save();
+      lastPersisted = nextOff;
+    }
+  }
+
+  function onDone(): void {
+    const si = st.slots[target];
+    si.state = SlotState.PENDING;
+    st.nextChunk = 0;
+    store.save();
+    sess.session = Session.COMPLETE;
+  }
+
+  // Feeds bundle bytes to the verifier and acts on its events. Returns false on rejection.
+  function feed(buf: Uint8Array, off: number, len: number): boolean {
+    let pos = off;
+    const end = off + len;
+    while (pos < end && sess.session === Session.RECEIVING) {
+      const ev = verifier.push(buf, pos, end - pos);
+      pos += verifier.consumed;
+      if (ev === VerifyEvent.ENVELOPE) onEnvelope();
+      else if (ev === VerifyEvent.CHUNK) {
+        onChunk();
+        if (verifier.chunkIndex === st.slots[target].chunkCount - 1) sess.session = Session.VERIFIED;
+      } else if (ev === VerifyEvent.DONE) {
+        if (sess.session === Session.RECEIVING) sess.session = Session.VERIFIED;
+      } else if (ev === VerifyEvent.REJECT) reject(verifier.reason, verifier.rejectChunk);
+      else if (verifier.consumed === 0) break; // NEED_MORE with nothing used: wait for bytes
+    }
+    if (sess.session === Session.VERIFIED && pos < end) reject(Reason.TRAILING_DATA, -1);
+    sess.expectOffset += pos - off;
+    return sess.session !== Session.REJECTED;
+  }
+
+  function data(tag: number, body: Uint8Array, len: number): void {
+    const s = sess.session;
+    if (len < DataAt.BYTES) {
+      replyError(tag, Reason.MALFORMED, -1);
+      return;
+    }
+    if (s === Session.IDLE) {
+      replyError(tag, Reason.BAD_STATE, -1);
+      return;
+    }
+    if (s === Session.REJECTED) {
+      replyError(tag, sess.lastReason, sess.lastChunk);
+      return;
+    }
+    const offset = getU32(body, DataAt.OFFSET);
+    const n = len - DataAt.BYTES;
+    if (offset > sess.expectOffset) {
+      replies.nak(tag, sess.expectOffset); // a frame before this one was lost
+      return;
+    }
+    const skip = sess.expectOffset - offset; // bytes already consumed (duplicate or overlap)
+    if (skip >= n) {
+      replyAck(tag);
+      return;
+    }
+    if (s === Session.VERIFIED) {
+      reject(Reason.TRAILING_DATA, -1);
+      replyError(tag, sess.lastReason, sess.lastChunk);
+      return;
+    }
+    if (s === Session.COMPLETE) {
+      replyError(tag, Reason.TRAILING_DATA, -1);
+      return;
+    }
+    if (!feed(body, DataAt.BYTES + skip, n - skip)) {
+      replyError(tag, sess.lastReason, sess.lastChunk);
+      return;
+    }
+    replyAck(tag);
+  }
+
+  // Re-verifies the envelope stored for slot ins (signature, trust, rollback) from flash.
+  // Returns the last verifier event (ENVELOPE when it passed).
+  function reverifyStoredEnvelope(ins: number, envLen: number): number {
+    let ev = 0;
+    let pos = 0;
+    while (pos < envLen && ev !== VerifyEvent.ENVELOPE && ev !== VerifyEvent.REJECT) {
+      let n = envLen - pos;
+      if (n > scratch.length) n = scratch.length;
+      hal.flashRead(layout.envAddr[ins] + pos, scratch, 0, n);
+      let used = 0;
+      while (used < n && ev !== VerifyEvent.ENVELOPE && ev !== VerifyEvent.REJECT) {
+        ev = verifier.push(scratch, used, n - used);
+        used += verifier.consumed;
+        if (verifier.consumed === 0) break;
+      }
+      pos += used;
+      if (used < n) break;
+    }
+    return ev;
+  }
+
+  function resume(tag: number, body: Uint8Array, len: number): void {
+    const ins = installingSlot(st);
+    if (len < ResumeAt.LEN || status.runMode === RunMode.TEST || ins < 0 || ins === status.runningSlot) {
+      replyError(tag, Reason.BAD_STATE, -1);
+      return;
+    }
+    hostHash.set(body.subarray(ResumeAt.ENVELOPE_HASH, ResumeAt.ENVELOPE_HASH + 32), 0);
+    const si = st.slots[ins];
+    target = ins;
+    startSession();
+    const ev = reverifyStoredEnvelope(ins, si.envLen);
+    if (ev !== VerifyEvent.ENVELOPE || verifier.envelopeLen !== si.envLen) {
+      const r = ev === VerifyEvent.REJECT ? verifier.reason : Reason.MALFORMED;
+      reject(r, -1);
+      clearSlot(si);
+      store.save();
+      replyError(tag, r, -1);
+      return;
+    }
+    primitives.sha256(verifier.envelope, 0, verifier.envelopeLen, hash);
+    let same = 1;
+    for (let i = 0; i < 32; i++) if (hash[i] !== hostHash[i]) same = 0;
+    if (same === 0) {
+      sess.session = Session.IDLE;
+      replyError(tag, Reason.BAD_STATE, -1);
+      return;
+    }
+    const r2 = verifier.resume(st.nextChunk, st.expected);
+    if (r2 !== Reason.OK) {
+      sess.session = Session.IDLE;
+      replyError(tag, r2, st.nextChunk);
+      return;
+    }
+    sess.expectOffset = resumeStreamOffset(st, ins);
+    lastPersisted = st.nextChunk * si.chunkSize;
+    wroteTarget = true;
+    replies.okResume(tag, sess.expectOffset, limits.maxData, limits.window);
+  }
+
+  // End of the bundle stream: commit a fully verified install, or report TRUNCATED.
+  function end(tag: number): void {
+    if (sess.session === Session.RECEIVING) {
+      verifier.end();
+      reject(Reason.TRUNCATED, verifier.rejectChunk);
+    }
+    if (sess.session === Session.VERIFIED) onDone();
+    if (sess.session === Session.COMPLETE) replies.okEnd(tag, sess.expectOffset);
+    else if (sess.session === Session.REJECTED) replyError(tag, sess.lastReason, sess.lastChunk);
+    else replyError(tag, Reason.BAD_STATE, -1);
+  }
+
+  function abort(tag: number): void {
+    sess.session = Session.IDLE;
+    const ins = installingSlot(st);
+    if (ins >= 0) {
+      clearSlot(st.slots[ins]);
+      store.save();
+    }
+    replies.ok(tag);
+  }
+
+  return { sess: sess, reset: reset, begin: begin, data: data, resume: resume, end: end, abort: abort };
+}
