@@ -1,4 +1,4 @@
-// Process exit codes of the fwseal CLI (team contract; documented in README). A script
+// Process exit codes of the fwseal CLI (documented in the README table). A script
 // branches on the class of failure, not on message text.
 import { Reason } from "../formats/device-safe/reasons.js";
 

@@ -16,7 +16,7 @@ export function asList(v: string | string[] | undefined): string[] {
  */
 export async function loadSigners(keys: string[], certs: string[], passphraseFile?: string): Promise<LoadedSigner[]> {
   if (keys.length === 0) throw new FwsealError("USAGE", "--key is required");
-  // A --key is a key file or a pkcs11: URI (TRUST: host/keys/signer-loader.ts).
+  // A --key is a key file or a pkcs11: URI (see host/keys/signer-loader.ts).
   const signers: LoadedSigner[] = [];
   try {
     for (const k of keys) signers.push(await loadSigner(k, { passphraseFile }));

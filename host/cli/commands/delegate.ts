@@ -2,7 +2,6 @@
 import type { CommandModule } from "yargs";
 import { delegate, parseTime } from "../../keys/delegate.js";
 import { loadPublicKey } from "../../keys/keys.js";
-// TRUST: token root keys (pkcs11: URIs) and the audit log.
 import { loadSigner, closeSigners } from "../../keys/signer-loader.js";
 import { auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
 import { asList, parseUint } from "../key-options.js";

@@ -2,7 +2,7 @@
 import type { CommandModule } from "yargs";
 import { keygen } from "../../keys/keys.js";
 import { out, outJson } from "../output.js";
-import { pkcs11KeygenCli } from "../pkcs11-keygen.js"; // TRUST: keygen --pkcs11
+import { pkcs11KeygenCli } from "../pkcs11-keygen.js";
 import { FwsealError } from "../../errors.js";
 
 interface Args {

@@ -7,7 +7,6 @@ import { asList, loadSigners, parseUint } from "../key-options.js";
 import { out, outJson, progressBar, formatBytes, hex } from "../output.js";
 import { FwsealError, inputError } from "../../errors.js";
 import { formatUuid } from "../../../formats/host-only/uuid.js";
-// TRUST: drafts for offline signing, token keys, audit log.
 import { draftOptions, packUnsignedCli } from "../draft-pack.js";
 import { auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
 import { closeSigners, keySourceOf } from "../../keys/signer-loader.js";
