@@ -23,9 +23,10 @@ import { createHash } from "node:crypto";
 import type { SerialPort } from "serialport";
 import { Reason } from "../formats/device-safe/reasons.js";
 import { buildBundle } from "../formats/host-only/bundle-builder.js";
-import { buildCertificate } from "../formats/host-only/certificate.js";
+import { makeKeys } from "../test/helpers/keys.js";
+import { sampleImage } from "../test/helpers/images.js";
 import { vendorUuid, classUuid } from "../formats/host-only/uuid.js";
-import { generateKeyPair, LocalSigner, loadPrivateKey } from "../host/keys/keys.js";
+import { LocalSigner, loadPrivateKey } from "../host/keys/keys.js";
 import { flashDevice, type FlashOptions } from "../host/device/flash.js";
 import { FwsealError } from "../host/errors.js";
 import { createPtyPair, attachDevice, type PtyPair } from "../device-sim/sim/serial-runner.js";
@@ -46,19 +47,9 @@ let powerCycle: (() => Promise<void>) | null = null;
 let teardown: (() => Promise<void>) | null = null;
 const base: Partial<FlashOptions> = { baud: Number(env.HW_BAUD ?? 115200) };
 
-function image(seed: number): Uint8Array {
-  const out = new Uint8Array(IMAGE_SIZE);
-  let x = seed * 2654435761;
-  for (let i = 0; i < out.length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
 async function bundle(seq: number, opts: { classId?: Uint8Array; seed?: number } = {}): Promise<Uint8Array> {
   return buildBundle(
-    image(opts.seed ?? seq),
+    sampleImage(IMAGE_SIZE, opts.seed ?? seq),
     { vendorId, classId: opts.classId ?? classId, sequence: seq, version: `hw-${seq}`, chunkSize, sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()) },
     [signer]
   );
@@ -81,11 +72,8 @@ const flash = (o: Partial<FlashOptions>) => flashDevice({ ...base, port, ...o })
 
 async function startSimulator(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-hw-"));
-  const root = generateKeyPair();
-  const release = generateKeyPair();
-  const rootSigner = new LocalSigner(root.privateKey);
-  const cert = await buildCertificate(rootSigner, { publicKey: release.publicKey, epoch: 1 });
-  signer = new LocalSigner(release.privateKey, cert);
+  const { root, releaseSigner } = await makeKeys();
+  signer = releaseSigner;
   const pty: PtyPair = await createPtyPair(dir);
   port = pty.hostPath;
   let dev: SimDevice;

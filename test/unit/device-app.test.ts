@@ -7,7 +7,9 @@ import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
 import { buildCertificate } from "../../formats/host-only/certificate.js";
 import { generateKeyPair, LocalSigner } from "../../host/keys/keys.js";
-import { InProcHost, makeKeys, makeBundle, sampleImage, simDevice, OTHER_CLASS, type TestKeys } from "../helpers/device.js";
+import { InProcHost, makeBundle, simDevice, OTHER_CLASS } from "../helpers/device.js";
+import { makeKeys, type TestKeys } from "../helpers/keys.js";
+import { sampleImage } from "../helpers/images.js";
 
 let keys: TestKeys;
 let v1: Uint8Array;

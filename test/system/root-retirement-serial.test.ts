@@ -11,7 +11,6 @@ import type { SerialPort } from "serialport";
 import { Reason } from "../../formats/device-safe/reasons.js";
 import { MAX_ROOT_STATEMENT } from "../../formats/device-safe/limits.js";
 import { buildBundle } from "../../formats/host-only/bundle-builder.js";
-import { buildCertificate } from "../../formats/host-only/certificate.js";
 import { crc32 } from "../../device-sim/core/update/crc32.js";
 import { Msg, RunMode, RETIRE_HEADER_LEN, getU16, getU32, getU53, putU16 } from "../../formats/device-safe/protocol.js";
 import { SlotState, STATE_RECORD_LEN } from "../../device-sim/core/boot/flash-layout.js";
@@ -21,10 +20,12 @@ import { PowerCut, type CutMode } from "../../device-sim/sim/sim-flash.js";
 import { flashDevice, type FlashOptions } from "../../host/device/flash.js";
 import { FwsealError } from "../../host/errors.js";
 import { ExitCode } from "../../host/exit-codes.js";
-import { generateKeyPair, LocalSigner, type KeyPair } from "../../host/keys/keys.js";
+import { LocalSigner, type KeyPair } from "../../host/keys/keys.js";
 import { createRootRetirement } from "../../host/keys/root-retirement.js";
-import { InProcHost, sampleImage, VENDOR, CLASS, OTHER_CLASS } from "../helpers/device.js";
-import { fwseal, errorLines } from "../helpers/keys.js";
+import { InProcHost, VENDOR, CLASS, OTHER_CLASS } from "../helpers/device.js";
+import { fwseal, errorLines } from "../helpers/cli.js";
+import { sampleImage } from "../helpers/images.js";
+import { makeKeys } from "../helpers/keys.js";
 
 const FAST: Partial<FlashOptions> = { baud: 4_000_000, timeoutMs: 400, retries: 6 };
 
@@ -70,13 +71,13 @@ function writeStmt(name: string, bytes: Uint8Array): string {
 }
 
 beforeAll(async () => {
-  root0 = generateKeyPair();
-  root1 = generateKeyPair();
-  const rel0 = generateKeyPair();
-  const rel1 = generateKeyPair();
-  via0 = new LocalSigner(rel0.privateKey, await buildCertificate(new LocalSigner(root0.privateKey), { publicKey: rel0.publicKey, epoch: 1 }));
-  via1 = new LocalSigner(rel1.privateKey, await buildCertificate(new LocalSigner(root1.privateKey), { publicKey: rel1.publicKey, epoch: 1 }));
-  direct0 = new LocalSigner(root0.privateKey);
+  const keys0 = await makeKeys();
+  const keys1 = await makeKeys();
+  root0 = keys0.root;
+  root1 = keys1.root;
+  via0 = keys0.releaseSigner;
+  via1 = keys1.releaseSigner;
+  direct0 = keys0.rootSigner;
   stmtDir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-keys-serial-"));
   return () => fs.rmSync(stmtDir, { recursive: true, force: true });
 });
