@@ -2,34 +2,17 @@
 // command (Debian package duktape; scripts/setup.sh installs it). duk has no file system
 // access, so the runner script embeds its inputs as hex strings and prints results.
 import { describe, it, expect, beforeAll } from "vitest";
-import { readFileSync } from "node:fs";
 import { createHash } from "node:crypto";
-import path from "node:path";
 import { Reason, REASON_NAMES } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { makeBundleCases, CONFORMANCE_IMAGE_SIZE, type BundleCase } from "../helpers/conformance-fixtures.js";
 import { rampImage } from "../helpers/images.js";
-import { REPO, CORE_FILES, ES5_HEX_CODEC, runDuk, runInNodeVm, buildCoreFiles, readCoreFile, hasDuk } from "../helpers/engines.js";
+import { readSha256Vectors, readEd25519Vectors } from "../helpers/standard-vectors.js";
+import { CORE_FILES, ES5_HEX_CODEC, runDuk, runInNodeVm, buildCoreFiles, readCoreFile, hasDuk } from "../helpers/engines.js";
 
-const vectors = path.resolve(REPO, "test/vectors");
 const vendorUuidBytes = () => vendorUuid("acme.example");
 const classUuidBytes = () => classUuid(vendorUuid("acme.example"), "sensor-v3");
-
-interface EdVector { name: string; publicKey: string; message: string; signature: string }
-
-function parseRsp(file: string): { msg: string; md: string }[] {
-  const out: { msg: string; md: string }[] = [];
-  let len = -1;
-  let msg = "";
-  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-    let m: RegExpMatchArray | null;
-    if ((m = line.match(/^Len = (\d+)/))) len = Number(m[1]);
-    else if ((m = line.match(/^Msg = ([0-9a-f]*)/))) msg = len === 0 ? "" : m[1];
-    else if ((m = line.match(/^MD = ([0-9a-f]{64})/))) out.push({ msg, md: m[1] });
-  }
-  return out;
-}
 
 describe.each(CORE_FILES)("%s under duk", (coreRel) => {
   let core = "";
@@ -72,7 +55,7 @@ describe.each(CORE_FILES)("%s under duk", (coreRel) => {
   });
 
   it("SHA-256: NIST ShortMsg, one-shot and through primitives, and at offsets", () => {
-    const vs = parseRsp(path.join(vectors, "sha256/SHA256ShortMsg.rsp"));
+    const vs = readSha256Vectors("SHA256ShortMsg.rsp");
     expect(vs.length).toBe(65);
     const calls = vs.map((v) => `t(${JSON.stringify(v.msg)});`).join("\n");
     const out = runDuk([
@@ -103,7 +86,7 @@ describe.each(CORE_FILES)("%s under duk", (coreRel) => {
   });
 
   it("Ed25519: RFC 8032 vectors verify, one-bit mutations do not", () => {
-    const ed = JSON.parse(readFileSync(path.join(vectors, "ed25519/rfc8032-ed25519.json"), "utf8")) as EdVector[];
+    const ed = readEd25519Vectors();
     expect(ed.length).toBe(5);
     const calls = ed.map((v) => `t(${JSON.stringify(v.publicKey)}, ${JSON.stringify(v.message)}, ${JSON.stringify(v.signature)});`).join("\n");
     const out = runDuk([

@@ -23,13 +23,13 @@ import path from "node:path";
 import { checkEmittedJs } from "../../scripts/check-subset.mjs";
 import { pack, type PackResult } from "../../host/bundle/pack.js";
 import type { Signer } from "../../host/keys/signer.js";
-import { REPO, emitCore, hex } from "../helpers/engines.js";
+import { emitCore, hex } from "../helpers/engines.js";
+import { REPO } from "../helpers/repo.js";
 import { randomSigner } from "../helpers/keys.js";
 import { writeLargeImage } from "../helpers/images.js";
 
-const repo = REPO;
-const RUNNER = path.join(repo, "build/duk-capped");
-const DRIVER = path.join(repo, "device-sim/duk-runner/driver.js");
+const RUNNER = path.join(REPO, "build/duk-capped");
+const DRIVER = path.join(REPO, "device-sim/duk-runner/driver.js");
 const MiB = 1024 * 1024;
 const CHUNK = 4096;
 const MARGIN = 64 * 1024; // cap = small bundle's measured high-water + this
@@ -122,7 +122,7 @@ describe("device core on Duktape under a hard heap cap (build/duk-capped)", () =
 
   beforeAll(async () => {
     // Build the runner (gcc + duktape-dev; scripts/setup.sh installs both). No skipping.
-    const b = spawnSync("bash", [path.join(repo, "device-sim/duk-runner/build.sh")], { encoding: "utf8" });
+    const b = spawnSync("bash", [path.join(REPO, "device-sim/duk-runner/build.sh")], { encoding: "utf8" });
     expect(b.error, "bash is required").toBeUndefined();
     expect(b.status, "device-sim/duk-runner/build.sh failed (needs gcc and Debian duktape-dev):\n" + b.stderr + b.stdout).toBe(0);
     expect(existsSync(RUNNER)).toBe(true);

@@ -7,13 +7,11 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import vm from "node:vm";
 // @ts-expect-error plain .mjs script without type declarations
 import { emitCoreEs5 } from "../../scripts/build-core-es5.mjs";
+import { REPO } from "./repo.js";
 
-/** The repository root. */
-export const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 
 /** The emitted core files, relative to REPO: plain and minified. */
 export const CORE_FILES = ["build/fwseal-core.js", "build/fwseal-core.min.js"] as const;

@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { REPO } from "../helpers/engines.js";
+import { REPO } from "../helpers/repo.js";
 
 describe("the check-subset CLI", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "fwseal-subset-cli-"));

@@ -5,10 +5,9 @@
 import { describe, it, expect } from "vitest";
 import { lstatSync, readFileSync, readlinkSync, existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { trackedFiles, parseGitIndex } from "../helpers/tracked-files.js";
+import { REPO as ROOT } from "../helpers/repo.js";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SELF = "test/unit/self-contained.test.ts"; // states the forbidden patterns itself
 
 /** Third-party data kept byte-for-byte as published (test/vectors/SOURCES.md). */

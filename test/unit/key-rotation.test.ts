@@ -1,7 +1,8 @@
 // Key rotation and revocation, end to end: release keys rotated by delegation with a higher
 // epoch, revoked through key-epoch-floor (on the simulated device: the minimum epoch rises
 // only when the update is confirmed), root slots retired by signed statements (SPEC §11),
-// and replayed statements refused.
+// and replayed statements refused. In-process: the CLI through main(), the simulated device
+// through its protocol driver.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
