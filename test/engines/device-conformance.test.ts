@@ -11,6 +11,7 @@ import os from "node:os";
 import { makeBundleCases, type BundleCase } from "../helpers/conformance-fixtures.js";
 import { readSha256Vectors, readEd25519Vectors } from "../helpers/standard-vectors.js";
 import { REPO } from "../helpers/repo.js";
+import { buildCoreFiles } from "../helpers/engines.js";
 import { createBundleVerifier, VerifyEvent } from "../../device-sim/core/verify/bundle-verifier.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
@@ -30,8 +31,7 @@ function ensureBuilt(): void {
     spawnSync(process.execPath, [path.join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: REPO, encoding: "utf8" });
   }
   expect(existsSync(distCmd), "tsc did not produce " + distCmd).toBe(true);
-  const r = spawnSync(process.execPath, ["scripts/build-core-es5.mjs", "--quiet"], { cwd: REPO, encoding: "utf8" });
-  expect(r.status, r.stderr).toBe(0);
+  buildCoreFiles();
 }
 
 function cli(engine: string, lines: string[], extra: string[] = []): string[] {

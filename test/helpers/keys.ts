@@ -29,6 +29,13 @@ export function randomSigner(): { keyPair: KeyPair; signer: LocalSigner } {
   return { keyPair, signer: new LocalSigner(keyPair.privateKey) };
 }
 
+/** A fresh random release key, delegated by `root` at `epoch` (the signer presents the certificate). */
+export async function delegatedSigner(root: Signer, epoch: number): Promise<LocalSigner> {
+  const release = generateKeyPair();
+  const cert = await buildCertificate(root, { publicKey: release.publicKey, epoch });
+  return new LocalSigner(release.privateKey, cert);
+}
+
 /** A root key and a release key it delegated (releaseSigner carries the certificate). */
 export interface TestKeys {
   root: KeyPair;
