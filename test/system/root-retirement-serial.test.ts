@@ -12,11 +12,11 @@ import { RunMode } from "../../formats/device-safe/protocol.js";
 import { createPtyPair, attachDevice, type PtyPair } from "../../device-sim/sim/serial-runner.js";
 import { SimDevice } from "../../device-sim/sim/sim-device.js";
 import { flashDevice, type FlashOptions } from "../../host/device/flash.js";
-import { FwsealError } from "../../host/errors.js";
 import { ExitCode } from "../../host/exit-codes.js";
 import { LocalSigner, type KeyPair } from "../../host/keys/keys.js";
 import { VENDOR, CLASS, OTHER_CLASS } from "../helpers/device.js";
 import { fwseal, errorLines } from "../helpers/cli.js";
+import { fwsealRejection } from "../helpers/errors.js";
 import { makeRetirementKeys, retirementStatement, signedBundle, type RetirementKeys, type StatementOptions } from "../helpers/root-retirement.js";
 
 const FAST: Partial<FlashOptions> = { baud: 4_000_000, timeoutMs: 400, retries: 6 };
@@ -97,15 +97,6 @@ async function rig(extra: { maxData?: number } = {}): Promise<Rig> {
   return r;
 }
 
-async function failure(p: Promise<unknown>): Promise<FwsealError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x
-  );
-  expect(e).toBeInstanceOf(FwsealError);
-  return e as FwsealError;
-}
-
 describe("RETIRE_ROOT over a serial line (socat ptys)", () => {
   it("rotate: refused while the running image needs root 0; after moving to root 1 it applies, persists, and root 0 is refused with REVOKED_ROOT", async () => {
     const r = await rig();
@@ -117,7 +108,7 @@ describe("RETIRE_ROOT over a serial line (socat ptys)", () => {
     expect(a.device.roots).toEqual({ count: 2, retiredMask: 0, statementCounter: 0 });
 
     // ESP-IDF order: the running image must verify without the slot, else the device refuses.
-    const early = await failure(flashDevice({ ...FAST, port: r.port, retireRoot: s100 }));
+    const early = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: s100 }));
     expect(early.exitCode).toBe(ExitCode.DEVICE);
     expect(early.message).toMatch(/refused the root-retirement statement: its running image verifies only through root slot 0/);
     expect(r.dev.app.store.state.rootRetired).toBe(0);
@@ -139,7 +130,7 @@ describe("RETIRE_ROOT over a serial line (socat ptys)", () => {
 
     // Root 0 is dead on the wire: signed directly, or through a certificate it issued.
     for (const signer of [direct0, via0]) {
-      const e = await failure(flashDevice({ ...FAST, port: r.port, bundle: await bundle(signer, 3) }));
+      const e = await fwsealRejection(flashDevice({ ...FAST, port: r.port, bundle: await bundle(signer, 3) }));
       expect(e.reason, e.message).toBe(Reason.REVOKED_ROOT);
       expect(e.chunk).toBe(-1);
       expect(e.exitCode).toBe(ExitCode.TRUST);
@@ -153,7 +144,7 @@ describe("RETIRE_ROOT over a serial line (socat ptys)", () => {
     expect(r.dev.app.runMode).toBe(RunMode.NORMAL);
     const info = await flashDevice({ ...FAST, port: r.port });
     expect(info.device.roots).toEqual({ count: 2, retiredMask: 1, statementCounter: 100 });
-    const after = await failure(flashDevice({ ...FAST, port: r.port, bundle: await bundle(via0, 4) }));
+    const after = await fwsealRejection(flashDevice({ ...FAST, port: r.port, bundle: await bundle(via0, 4) }));
     expect(after.reason).toBe(Reason.REVOKED_ROOT);
     expect((await flashDevice({ ...FAST, port: r.port, bundle: await bundle(via1, 4) })).outcome).toBe("installed");
   });
@@ -166,25 +157,25 @@ describe("RETIRE_ROOT over a serial line (socat ptys)", () => {
     expect((await flashDevice({ ...FAST, port: r.port, retireRoot: s100 })).retired!.counter).toBe(100);
 
     for (const s of [s100, s50]) {
-      const pre = await failure(flashDevice({ ...FAST, port: r.port, retireRoot: s }));
+      const pre = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: s }));
       expect(pre.reason).toBe(Reason.STALE_STATEMENT);
       expect(pre.message).toMatch(/^root-retirement statement not sent: STALE_STATEMENT/);
-      const dev = await failure(flashDevice({ ...FAST, port: r.port, retireRoot: s, force: true }));
+      const dev = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: s, force: true }));
       expect(dev.reason).toBe(Reason.STALE_STATEMENT);
       expect(dev.message).toBe("root-retirement statement refused by the device: STALE_STATEMENT");
       expect(dev.exitCode).toBe(ExitCode.TRUST);
     }
     // A thief holding root 0 cannot retire slot 1: slot 0 is retired.
-    const thief = await failure(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(200, { by: root0, slot: 1 }) }));
+    const thief = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(200, { by: root0, slot: 1 }) }));
     expect(thief.reason).toBe(Reason.REVOKED_ROOT);
     // One flipped signature bit.
     const forged = (await statement(300)).slice();
     forged[forged.length - 1] ^= 1;
-    expect((await failure(flashDevice({ ...FAST, port: r.port, retireRoot: forged }))).reason).toBe(Reason.BAD_SIGNATURE);
+    expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: forged }))).reason).toBe(Reason.BAD_SIGNATURE);
     // A statement for another class is WRONG_CLASS (pre-check, and the device with --force).
     const oc = await statement(400, { classId: OTHER_CLASS });
-    expect((await failure(flashDevice({ ...FAST, port: r.port, retireRoot: oc }))).reason).toBe(Reason.WRONG_CLASS);
-    expect((await failure(flashDevice({ ...FAST, port: r.port, retireRoot: oc, force: true }))).reason).toBe(Reason.WRONG_CLASS);
+    expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: oc }))).reason).toBe(Reason.WRONG_CLASS);
+    expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: oc, force: true }))).reason).toBe(Reason.WRONG_CLASS);
     // Nothing of it changed the device's state; a fresh counter re-retiring slot 0 only advances it.
     expect(r.dev.app.store.state.rootCounter).toBe(100);
     const again = await flashDevice({ ...FAST, port: r.port, retireRoot: await statement(500) });
@@ -206,7 +197,7 @@ describe("RETIRE_ROOT over a serial line (socat ptys)", () => {
     expect(dropped).toBe(1);
     expect(res.retired).toEqual({ slot: 0, counter: 100, retiredMask: 1, alreadyApplied: true });
     // Without a lost reply, the same statement again is a replay.
-    expect((await failure(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(100), force: true }))).reason).toBe(Reason.STALE_STATEMENT);
+    expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(100), force: true }))).reason).toBe(Reason.STALE_STATEMENT);
   });
 
   it("fwseal flash --retire-root (CLI): one final line, exit codes 0 / 11 / 14 / 3", async () => {
