@@ -1,6 +1,6 @@
 // Bundles for the simulated device's class, a SimDevice trusting a test root, and an
 // in-process protocol driver for it (frames in, replies out, no serial line). Shared by the
-// device, serial and key-rotation suites and hw-test.
+// device, serial, key-rotation and root-retirement suites.
 import * as crypto from "node:crypto";
 import { buildBundle } from "../../formats/host-only/bundle-builder.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
