@@ -23,11 +23,12 @@ import { createHash } from "node:crypto";
 import type { SerialPort } from "serialport";
 import { Reason } from "../formats/device-safe/reasons.js";
 import { buildBundle } from "../formats/host-only/bundle-builder.js";
-import { buildCertificate } from "../formats/host-only/certificate.js";
+import { makeKeys } from "../test/helpers/keys.js";
+import { sampleImage } from "../test/helpers/images.js";
+import { fwsealRejection } from "../test/helpers/errors.js";
 import { vendorUuid, classUuid } from "../formats/host-only/uuid.js";
-import { generateKeyPair, LocalSigner, loadPrivateKey } from "../host/keys/keys.js";
+import { LocalSigner, loadPrivateKey } from "../host/keys/keys.js";
 import { flashDevice, type FlashOptions } from "../host/device/flash.js";
-import { FwsealError } from "../host/errors.js";
 import { createPtyPair, attachDevice, type PtyPair } from "../device-sim/sim/serial-runner.js";
 import { SimDevice } from "../device-sim/sim/sim-device.js";
 
@@ -46,19 +47,9 @@ let powerCycle: (() => Promise<void>) | null = null;
 let teardown: (() => Promise<void>) | null = null;
 const base: Partial<FlashOptions> = { baud: Number(env.HW_BAUD ?? 115200) };
 
-function image(seed: number): Uint8Array {
-  const out = new Uint8Array(IMAGE_SIZE);
-  let x = seed * 2654435761;
-  for (let i = 0; i < out.length; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
-
 async function bundle(seq: number, opts: { classId?: Uint8Array; seed?: number } = {}): Promise<Uint8Array> {
   return buildBundle(
-    image(opts.seed ?? seq),
+    sampleImage(IMAGE_SIZE, opts.seed ?? seq),
     { vendorId, classId: opts.classId ?? classId, sequence: seq, version: `hw-${seq}`, chunkSize, sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()) },
     [signer]
   );
@@ -68,24 +59,12 @@ function envelopeSize(b: Uint8Array): number {
   return b.length - IMAGE_SIZE - 32 * Math.ceil(IMAGE_SIZE / chunkSize);
 }
 
-async function rejection(p: Promise<unknown>): Promise<FwsealError> {
-  const e = await p.then(
-    () => null,
-    (x: unknown) => x
-  );
-  expect(e).toBeInstanceOf(FwsealError);
-  return e as FwsealError;
-}
-
 const flash = (o: Partial<FlashOptions>) => flashDevice({ ...base, port, ...o });
 
 async function startSimulator(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-hw-"));
-  const root = generateKeyPair();
-  const release = generateKeyPair();
-  const rootSigner = new LocalSigner(root.privateKey);
-  const cert = await buildCertificate(rootSigner, { publicKey: release.publicKey, epoch: 1 });
-  signer = new LocalSigner(release.privateKey, cert);
+  const { root, releaseSigner } = await makeKeys();
+  signer = releaseSigner;
   const pty: PtyPair = await createPtyPair(dir);
   port = pty.hostPath;
   let dev: SimDevice;
@@ -163,7 +142,7 @@ describe(`serial protocol suite on ${env.HW_PORT ?? "the simulator (pty)"}`, () 
     const bad = b.slice();
     const k = Math.min(3, Math.ceil(IMAGE_SIZE / chunkSize) - 1);
     bad[envelopeSize(b) + k * (chunkSize + 32) + 7] ^= 0x01;
-    const e = await rejection(flash({ bundle: bad }));
+    const e = await fwsealRejection(flash({ bundle: bad }));
     expect(e.reason).toBe(Reason.CHUNK_HASH_MISMATCH);
     expect(e.chunk).toBe(k);
     const r = await flash({});
@@ -174,16 +153,16 @@ describe(`serial protocol suite on ${env.HW_PORT ?? "the simulator (pty)"}`, () 
   it("bad signature: BAD_SIGNATURE before any chunk is written", async () => {
     const b = await bundle(seq + 1);
     b[envelopeSize(b) - 5] ^= 0x01;
-    const e = await rejection(flash({ bundle: b }));
+    const e = await fwsealRejection(flash({ bundle: b }));
     expect(e.reason).toBe(Reason.BAD_SIGNATURE);
     expect(e.chunk).toBe(-1);
   });
 
   it("rollback and wrong class are refused by the device itself (host pre-checks skipped)", async () => {
     expect(seq).toBeGreaterThanOrEqual(1);
-    let e = await rejection(flash({ bundle: await bundle(seq - 1), force: true }));
+    let e = await fwsealRejection(flash({ bundle: await bundle(seq - 1), force: true }));
     expect(e.reason).toBe(Reason.ROLLBACK);
-    e = await rejection(flash({ bundle: await bundle(seq + 1, { classId: otherClassId }), force: true }));
+    e = await fwsealRejection(flash({ bundle: await bundle(seq + 1, { classId: otherClassId }), force: true }));
     expect(e.reason).toBe(Reason.WRONG_CLASS);
   });
 
@@ -199,7 +178,7 @@ describe(`serial protocol suite on ${env.HW_PORT ?? "the simulator (pty)"}`, () 
 
   it("interrupted transfer, then --resume from the device's last persisted chunk", async () => {
     const b = await bundle(seq + 2);
-    const e = await rejection(flash({ bundle: b, stopAfter: Math.floor(b.length * 0.7) }));
+    const e = await fwsealRejection(flash({ bundle: b, stopAfter: Math.floor(b.length * 0.7) }));
     expect(e.code).toBe("DEVICE");
     const r = await flash({ bundle: b, resume: true, reboot: true, confirm: true });
     expect(r.outcome).toBe("installed");
@@ -211,7 +190,7 @@ describe(`serial protocol suite on ${env.HW_PORT ?? "the simulator (pty)"}`, () 
   it("power loss mid-install: the device comes back on its verified image and the install resumes", async (ctx) => {
     if (!powerCycle) ctx.skip();
     const b = await bundle(seq + 1);
-    await rejection(flash({ bundle: b, stopAfter: Math.floor(b.length * 0.6) }));
+    await fwsealRejection(flash({ bundle: b, stopAfter: Math.floor(b.length * 0.6) }));
     await powerCycle!();
     const info = await flash({});
     expect(info.device.runMode).toBe("normal");

@@ -16,7 +16,8 @@ import { fileURLToPath } from "node:url";
 import { Reason } from "../../formats/device-safe/reasons.js";
 import { buildBundle } from "../../formats/host-only/bundle-builder.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
-import { generateKeyPair, LocalSigner } from "../../host/keys/keys.js";
+import type { LocalSigner } from "../../host/keys/keys.js";
+import { randomSigner } from "../../test/helpers/keys.js";
 import { flashDevice } from "../../host/device/flash.js";
 import { FwsealError } from "../../host/errors.js";
 // @ts-expect-error plain ESM helper without type declarations
@@ -153,8 +154,8 @@ describe("fwseal MCU firmware on QEMU: power cut in the middle of a streaming in
 
   beforeAll(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-mcu-app-"));
-    const root = generateKeyPair();
-    signer = new LocalSigner(root.privateKey);
+    const { keyPair: root, signer: rootSigner } = randomSigner();
+    signer = rootSigner;
     const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
     mcu = await startMcu({ dir, args: [`roots=${hex(root.publicKey)}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "stride=4096"] });
   });

@@ -3,17 +3,11 @@
 // for valid signatures, mutations and the SPEC §6.1 edge cases (SPEC: every engine gives the
 // same verdict for every input).
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import crypto from "node:crypto";
 import { ed25519Verify } from "../../device-sim/core/crypto/ed25519.js";
 import { sha256 } from "../../device-sim/core/crypto/sha256.js";
-// @ts-expect-error plain .mjs script without type declarations
-import { emitCoreEs5 } from "../../scripts/build-core-es5.mjs";
+import { ES5_HEX_CODEC, emitCore, hex, runDuk } from "../helpers/engines.js";
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const P = (1n << 255n) - 19n;
 const L = (1n << 252n) + 27742317777372353535851937790883648493n;
 function le(v: bigint, n: number): Uint8Array {
@@ -69,12 +63,8 @@ function buildCases(): Case[] {
 
 describe("device core crypto on duk (ES5 build) agrees with Node", () => {
   let core = "";
-  let dir = "";
   beforeAll(async () => {
-    const outs = await emitCoreEs5();
-    core = outs[0].text;
-    dir = mkdtempSync(path.join(tmpdir(), "fwseal-crypto-duk-"));
-    return () => rmSync(dir, { recursive: true, force: true });
+    core = await emitCore();
   });
 
   it("same Ed25519 verdicts and SHA-256 digests", () => {
@@ -86,27 +76,20 @@ describe("device core crypto on duk (ES5 build) agrees with Node", () => {
     const shaWant = shaInputs.map((b) => { const o = new Uint8Array(32); sha256(b, 0, b.length, o); return hex(o); }).join(",");
     expect(shaWant.split(",")[0]).toBe("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     const script = [
-      core,
+      ES5_HEX_CODEC,
       "var C = fwsealCore;",
       "var verify = C.ed25519Verify || C.createPurePrimitives().ed25519Verify;",
       "var sha = C.sha256 || C.createPurePrimitives().sha256;",
-      "function unhex(s) { var a = new Uint8Array(s.length / 2); for (var i = 0; i < a.length; i++) a[i] = parseInt(s.substr(2 * i, 2), 16); return a; }",
-      "function tohex(b) { var s = ''; for (var i = 0; i < b.length; i++) s += (b[i] < 16 ? '0' : '') + b[i].toString(16); return s; }",
       "var cases = " + JSON.stringify(cases.map((c) => [hex(c.pk), hex(c.sig), hex(c.msg)])) + ";",
       "var r = '';",
-      "for (var i = 0; i < cases.length; i++) { var m = unhex(cases[i][2]); r += verify(unhex(cases[i][0]), unhex(cases[i][1]), m, 0, m.length) ? '1' : '0'; }",
+      "for (var i = 0; i < cases.length; i++) { var m = fromHex(cases[i][2]); r += verify(fromHex(cases[i][0]), fromHex(cases[i][1]), m, 0, m.length) ? '1' : '0'; }",
       "print(r);",
       "var ins = " + JSON.stringify(shaInputs.map(hex)) + ";",
       "var outs = []; var o = new Uint8Array(32);",
-      "for (var j = 0; j < ins.length; j++) { var b = unhex(ins[j]); sha(b, 0, b.length, o); outs.push(tohex(o)); }",
+      "for (var j = 0; j < ins.length; j++) { var b = fromHex(ins[j]); sha(b, 0, b.length, o); outs.push(toHex(o)); }",
       "print(outs.join(','));",
     ].join("\n");
-    const file = path.join(dir, "diff.js");
-    writeFileSync(file, script);
-    const r = spawnSync("duk", [file], { encoding: "utf8", maxBuffer: 1 << 24 });
-    expect(r.stderr).toBe("");
-    expect(r.status).toBe(0);
-    const lines = r.stdout.trim().split("\n");
+    const lines = runDuk([core, script]);
     expect(lines[0]).toBe(want);
     expect(lines[1]).toBe(shaWant);
   });

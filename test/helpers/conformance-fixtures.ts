@@ -1,11 +1,16 @@
-// Bundles for the engine conformance tests (test/engines/conformance.test.ts, test/engines/duk.test.ts):
+// Bundles for the engine conformance tests (device-conformance, core-es5-duk, verifier-differential):
 // built with the real host builder (formats/), written to a temp dir, each with the
 // verify_bundle line for `fwseal device-conformance` and the expected answer.
-import { createPrivateKey, sign as nodeSign, type KeyObject } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { buildBundle, buildCertificate, vendorUuid, classUuid, type EnvelopeSigner } from "../../formats/index.js";
+import { buildBundle, buildCertificate, vendorUuid, classUuid } from "../../formats/index.js";
+import { seedSigner } from "./keys.js";
+import { rampImage } from "./images.js";
+import { hex } from "./engines.js";
+
+/** Size of the image in every conformance bundle (rampImage), in 5 chunks of 1024. */
+export const CONFORMANCE_IMAGE_SIZE = 5000;
 
 export interface BundleCase {
   name: string;
@@ -17,43 +22,24 @@ export interface BundleCase {
   bytes: Uint8Array;
 }
 
-const PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-
-function signerFromSeed(seedByte: number, certificate?: Uint8Array): EnvelopeSigner & { key: KeyObject } {
-  const seed = Buffer.alloc(32, seedByte);
-  const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
-  const jwk = key.export({ format: "jwk" }) as { x: string };
-  const publicKey = new Uint8Array(Buffer.from(jwk.x, "base64url"));
-  return {
-    key,
-    publicKey,
-    certificate,
-    sign: async (m: Uint8Array) => new Uint8Array(nodeSign(null, m, key))
-  };
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString("hex");
-}
-
+/** The bundles, each with its device-conformance input line and expected verdict. */
 export async function makeBundleCases(): Promise<BundleCase[]> {
   const dir = mkdtempSync(path.join(tmpdir(), "fwseal-conf-bundles-"));
   const VENDOR = "acme.example";
   const CLASS = "sensor-v3";
   const vendorId = vendorUuid(VENDOR);
   const classId = classUuid(vendorId, CLASS);
-  const root = signerFromSeed(1);
-  const otherRoot = signerFromSeed(2);
-  const image = new Uint8Array(5000);
-  for (let i = 0; i < image.length; i++) image[i] = (i * 131 + 7) & 0xff;
+  const root = seedSigner(1);
+  const otherRoot = seedSigner(2);
+  const image = rampImage(CONFORMANCE_IMAGE_SIZE);
   const opts = { vendorId, classId, sequence: 5, version: "1.2.3", chunkSize: 1024 };
   // 5000 bytes / 1024 = 5 chunks; the last holds 904 bytes.
   const good = await buildBundle(image, opts, [root]);
 
   // A release key delegated by the root at epoch 2.
-  const release0 = signerFromSeed(3);
+  const release0 = seedSigner(3);
   const cert = await buildCertificate(root, { publicKey: release0.publicKey, epoch: 2 });
-  const release = signerFromSeed(3, cert);
+  const release = seedSigner(3, cert);
   const delegated = await buildBundle(image, opts, [release]);
   // Two root-signed signers for a 2-of-n policy.
   const twoRoots = await buildBundle(image, { ...opts, envelope: { forceSign: true } }, [root, otherRoot]);

@@ -1,10 +1,10 @@
-// Shared by test/device*.test.ts, test/serial*.test.ts and hw-test: keys, bundles, and an
-// in-process protocol driver for a SimDevice (frames in, replies out, no serial line).
+// Bundles for the simulated device's class, a SimDevice trusting a test root, and an
+// in-process protocol driver for it (frames in, replies out, no serial line). Shared by the
+// device, serial, key-rotation and root-retirement suites.
 import * as crypto from "node:crypto";
 import { buildBundle } from "../../formats/host-only/bundle-builder.js";
-import { buildCertificate } from "../../formats/host-only/certificate.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
-import { generateKeyPair, LocalSigner, type KeyPair } from "../../host/keys/keys.js";
+import type { TestKeys } from "./keys.js";
 import { createFrameDecoder, createFrameEncoder } from "../../device-sim/core/update/framing.js";
 import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, getU32, putU32 } from "../../formats/device-safe/protocol.js";
 import { SimDevice, type SimDeviceOptions } from "../../device-sim/sim/sim-device.js";
@@ -12,31 +12,6 @@ import { SimDevice, type SimDeviceOptions } from "../../device-sim/sim/sim-devic
 export const VENDOR = vendorUuid("acme.example");
 export const CLASS = classUuid(VENDOR, "sensor-v3");
 export const OTHER_CLASS = classUuid(VENDOR, "sensor-v4");
-
-export interface TestKeys {
-  root: KeyPair;
-  release: KeyPair;
-  releaseSigner: LocalSigner; // delegated by root, epoch 1
-  rootSigner: LocalSigner;
-}
-
-export async function makeKeys(epoch = 1): Promise<TestKeys> {
-  const root = generateKeyPair();
-  const release = generateKeyPair();
-  const rootSigner = new LocalSigner(root.privateKey);
-  const cert = await buildCertificate(rootSigner, { publicKey: release.publicKey, epoch });
-  return { root, release, rootSigner, releaseSigner: new LocalSigner(release.privateKey, cert) };
-}
-
-export function sampleImage(size: number, seed = 1): Uint8Array {
-  const out = new Uint8Array(size);
-  let x = seed * 2654435761;
-  for (let i = 0; i < size; i++) {
-    x = (x * 1103515245 + 12345) >>> 0;
-    out[i] = x >>> 24;
-  }
-  return out;
-}
 
 export interface BundleSpec {
   image: Uint8Array;

@@ -1,136 +1,55 @@
-// Shared set-up for the TRUST tests (hsm, keys, audit): run the CLI in-process, make a
-// SoftHSM2 token in a temporary directory, small files.
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { execFileSync } from "node:child_process";
-import { createRequire } from "node:module";
-import { main } from "../../host/cli/cli.js";
+// Ed25519 key pairs and signers for tests: deterministic ones from a one-byte seed (stable
+// key IDs and signatures across runs and engines), fresh random ones, and the usual
+// root + delegated release key set.
+import { buildCertificate } from "../../formats/host-only/certificate.js";
+import { generateKeyPair, keyPairFromSeed, LocalSigner, type KeyPair } from "../../host/keys/keys.js";
+import type { Signer } from "../../host/keys/signer.js";
 
-export interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
+/** A signer as the bundle builder sees it (public key, optional certificate, sign()). */
+export type TestKey = Signer;
+
+/** The key pair whose 32-byte Ed25519 seed is `seedByte` repeated. */
+export function seedKeyPair(seedByte: number): KeyPair {
+  return keyPairFromSeed(new Uint8Array(32).fill(seedByte));
 }
 
-/** Run `fwseal args...` in this process with extra environment variables (restored after). */
-export async function fwseal(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-  let stdout = "";
-  let stderr = "";
-  const saved: Record<string, string | undefined> = {};
-  for (const [k, v] of Object.entries(env)) {
-    saved[k] = process.env[k];
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  try {
-    const code = await main(args, {
-      stdout: (t) => void (stdout += t),
-      stderr: (t) => void (stderr += t),
-      stderrIsTTY: false
-    });
-    return { code, stdout, stderr };
-  } finally {
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
+/** A deterministic signer: the seedKeyPair(seedByte) key, with an optional delegation certificate. */
+export function seedSigner(seedByte: number, certificate?: Uint8Array): LocalSigner {
+  return new LocalSigner(seedKeyPair(seedByte).privateKey, certificate);
 }
 
-/** Like fwseal() but fails the test (with the CLI's stderr) on a non-zero exit. */
-export async function fwsealOk(args: string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
-  const r = await fwseal(args, env);
-  if (r.code !== 0) throw new Error(`fwseal ${args.join(" ")} -> exit ${r.code}: ${r.stderr}`);
-  return r;
+/** The same key as `k`, now presenting `certificate` (a delegation by some root). */
+export function withCert(k: TestKey, certificate: Uint8Array): TestKey {
+  return { publicKey: k.publicKey, certificate, sign: (m: Uint8Array) => k.sign(m) };
 }
 
-export function tempDir(prefix: string): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `fwseal-${prefix}-`));
+/** A fresh random root signer, with its key pair. */
+export function randomSigner(): { keyPair: KeyPair; signer: LocalSigner } {
+  const keyPair = generateKeyPair();
+  return { keyPair, signer: new LocalSigner(keyPair.privateKey) };
 }
 
-/** The one error line a failing command prints. */
-export function errorLines(r: CliRun): string[] {
-  return r.stderr.split("\n").filter((l) => l.length > 0);
+/** A fresh random release key, delegated by `root` at `epoch` (the signer presents the certificate). */
+export async function delegatedSigner(root: Signer, epoch: number): Promise<LocalSigner> {
+  const release = generateKeyPair();
+  const cert = await buildCertificate(root, { publicKey: release.publicKey, epoch });
+  return new LocalSigner(release.privateKey, cert);
 }
 
-export function writeImage(dir: string, name: string, size: number, seed = 1): string {
-  const buf = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    buf[i] = x & 0xff;
-  }
-  const p = path.join(dir, name);
-  fs.writeFileSync(p, buf);
-  return p;
+/** A root key and a release key it delegated (releaseSigner carries the certificate). */
+export interface TestKeys {
+  root: KeyPair;
+  release: KeyPair;
+  /** Signs with the release key, presenting the root's certificate for it. */
+  releaseSigner: LocalSigner;
+  rootSigner: LocalSigner;
 }
 
-export const SOFTHSM_MODULE_CANDIDATES = ["/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so"];
-
-export function softhsmAvailable(): boolean {
-  try {
-    execFileSync("softhsm2-util", ["--version"], { stdio: "pipe" });
-  } catch {
-    return false;
-  }
-  if (!SOFTHSM_MODULE_CANDIDATES.some((p) => fs.existsSync(p))) return false;
-  try {
-    createRequire(import.meta.url)("pkcs11js"); // the native binding must have built
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-export interface SoftHsm {
-  dir: string;
-  conf: string;
-  label: string;
-  pin: string;
-  soPin: string;
-  /** Env for commands that use the token (SOFTHSM2_CONF is also set process-wide). */
-  env: Record<string, string>;
-  /** Import a PKCS#8 PEM key pair into the token (softhsm2-util --import). */
-  importKey(pemPath: string, label: string, idHex: string): void;
-}
-
-/**
- * A fresh SoftHSM2 token in a temporary directory. SOFTHSM2_CONF is set process-wide
- * because the PKCS#11 module reads it once, at C_Initialize.
- */
-export function initSoftHsm(label = "fwseal-test"): SoftHsm {
-  const dir = tempDir("softhsm");
-  const tokens = path.join(dir, "tokens");
-  fs.mkdirSync(tokens);
-  const conf = path.join(dir, "softhsm2.conf");
-  fs.writeFileSync(conf, `directories.tokendir = ${tokens}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`);
-  process.env.SOFTHSM2_CONF = conf;
-  const pin = "4711-user";
-  const soPin = "0815-security-officer";
-  execFileSync("softhsm2-util", ["--init-token", "--free", "--label", label, "--so-pin", soPin, "--pin", pin], { env: { ...process.env, SOFTHSM2_CONF: conf }, stdio: "pipe" });
-  return {
-    dir,
-    conf,
-    label,
-    pin,
-    soPin,
-    env: { SOFTHSM2_CONF: conf, FWSEAL_PKCS11_PIN: pin },
-    importKey(pemPath: string, keyLabel: string, idHex: string): void {
-      execFileSync("softhsm2-util", ["--import", pemPath, "--token", label, "--label", keyLabel, "--id", idHex, "--pin", pin], {
-        env: { ...process.env, SOFTHSM2_CONF: conf },
-        stdio: "pipe"
-      });
-    }
-  };
-}
-
-/** Convert one of our PKCS#8 keys to an unencrypted PEM openssl and softhsm2-util read. */
-export function opensslPem(keyPath: string, outPath: string): string {
-  execFileSync("openssl", ["pkey", "-in", keyPath, "-out", outPath], { stdio: "pipe" });
-  return outPath;
+/** Fresh random root and release keys; the release key is delegated at `epoch`. */
+export async function makeKeys(epoch = 1): Promise<TestKeys> {
+  const root = generateKeyPair();
+  const release = generateKeyPair();
+  const rootSigner = new LocalSigner(root.privateKey);
+  const cert = await buildCertificate(rootSigner, { publicKey: release.publicKey, epoch });
+  return { root, release, rootSigner, releaseSigner: new LocalSigner(release.privateKey, cert) };
 }

@@ -1,51 +1,31 @@
-// Shared fixtures for test/format*.test.ts and test/verifier*.test.ts (FORMAT).
+// Shared fixtures for the bundle-format and streaming-verifier suites: deterministic root,
+// release and stranger keys, bundle options, a verifier configuration trusting three roots,
+// and run(), which feeds a bundle to the core verifier in pieces and records what it released.
 import * as ed from "@noble/ed25519";
 import { sha512 } from "@noble/hashes/sha2.js";
 import { buildBundle, type BundleOptions } from "../../formats/host-only/bundle-builder.js";
 import { buildCertificate, type CertBody } from "../../formats/host-only/certificate.js";
-import type { EnvelopeSigner } from "../../formats/host-only/cose.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
+import { seedSigner, type TestKey } from "./keys.js";
 
 ed.hashes.sha512 = sha512;
 
 export const primitives = createPurePrimitives();
-
-export interface TestKey extends EnvelopeSigner {
-  seed: Uint8Array;
-  publicKey: Uint8Array;
-  certificate?: Uint8Array;
-}
-
-export function makeKey(tag: number): TestKey {
-  const seed = new Uint8Array(32).fill(tag);
-  const publicKey = ed.getPublicKey(seed);
-  return { seed, publicKey, sign: async (m: Uint8Array) => ed.sign(m, seed) };
-}
-
-export function withCert(k: TestKey, cert: Uint8Array): TestKey {
-  return { ...k, certificate: cert };
-}
 
 export const VENDOR = vendorUuid("acme.example");
 export const CLASS = classUuid(VENDOR, "sensor-v3");
 export const OTHER_VENDOR = vendorUuid("other.example");
 export const OTHER_CLASS = classUuid(VENDOR, "sensor-v4");
 
-export const root0 = makeKey(1);
-export const root1 = makeKey(2);
-export const root2 = makeKey(3);
-export const release = makeKey(10);
-export const release2 = makeKey(11);
-export const stranger = makeKey(99);
-
-export function image(n: number, salt = 0): Uint8Array {
-  const b = new Uint8Array(n);
-  for (let i = 0; i < n; i++) b[i] = (i * 31 + (i >> 8) * 7 + salt) & 0xff;
-  return b;
-}
+export const root0 = seedSigner(1);
+export const root1 = seedSigner(2);
+export const root2 = seedSigner(3);
+export const release = seedSigner(10);
+export const release2 = seedSigner(11);
+export const stranger = seedSigner(99);
 
 export function opts(over: Partial<BundleOptions> = {}): BundleOptions {
   return { vendorId: VENDOR, classId: CLASS, sequence: 5, version: "1.2.3", chunkSize: 256, ...over };

@@ -13,27 +13,15 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { REPO } from "../helpers/repo.js";
+import { FWSEAL_BIN as BIN, fwsealProcess, type CliRun } from "../helpers/cli.js";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = path.join(repo, "bin/fwseal.js");
 let dir = "";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function fwseal(args: string[], opts: { env?: Record<string, string>; timeout?: number } = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    encoding: "utf8",
-    env: { ...process.env, FWSEAL_PASSPHRASE: "", FWSEAL_DEBUG: "", ...opts.env },
-    stdio: ["ignore", "pipe", "pipe"],
-    timeout: opts.timeout ?? 60_000,
-    killSignal: "SIGKILL"
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return fwsealProcess(dir, args, opts);
 }
 
 function sha(file: string): string {
@@ -154,7 +142,7 @@ describe("an output that names an input is refused (exit 5), the input untouched
   });
 
   it("the library refuses too", async () => {
-    const lib = await import(pathToFileURL(path.join(repo, "dist/host/index.js")).href);
+    const lib = await import(pathToFileURL(path.join(REPO, "dist/host/index.js")).href);
     const signer = await lib.loadSigner(path.join(dir, "root.key"));
     const img = path.join(dir, "fw.bin");
     await expect(lib.pack({ image: img, output: img, signers: [signer], vendor: "a", deviceClass: "b", sequence: 1, version: "1" })).rejects.toMatchObject({ exitCode: 5 });
@@ -217,7 +205,7 @@ describe("bad input: one line, the documented exit code", () => {
 
 describe("library API (README)", () => {
   it("exports the names the README imports, plus flash, signer-loader, offline, rotation, audit; packs and verifies", async () => {
-    const lib = await import(pathToFileURL(path.join(repo, "dist/host/index.js")).href);
+    const lib = await import(pathToFileURL(path.join(REPO, "dist/host/index.js")).href);
     for (const n of [
       "loadSigner", "withCertificate", "loadPublicKey", "pack", "verifyFile", "inspect", "keygen", "delegate", "extract",
       "flashDevice", "createDraft", "signDraft", "finalizeDraft", "createRootRetirement", "checkRootStatement",
@@ -225,7 +213,7 @@ describe("library API (README)", () => {
     ]) {
       expect(typeof lib[n], n).toBe("function");
     }
-    const readme = fs.readFileSync(path.join(repo, "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8");
     const imp = /import \{([^}]+)\} from "fwseal"/.exec(readme);
     expect(imp).not.toBeNull();
     for (const n of imp![1].split(",").map((s) => s.trim()).filter(Boolean)) expect(typeof lib[n], `README imports ${n}`).toBe("function");

@@ -7,27 +7,16 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createHash, randomBytes, generateKeyPairSync } from "node:crypto";
-import { fileURLToPath } from "node:url";
+import { REPO } from "../helpers/repo.js";
+import { FWSEAL_BIN as BIN, fwsealProcess, type CliRun } from "../helpers/cli.js";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = path.join(repo, "bin/fwseal.js");
-const VEC = path.join(repo, "formats/vectors");
+const VEC = path.join(REPO, "formats/vectors");
 let dir = "";
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 function fwseal(args: string[], env: Record<string, string> = {}): Run {
-  const r = spawnSync(process.execPath, [BIN, ...args], {
-    cwd: dir,
-    encoding: "utf8",
-    env: { ...process.env, FWSEAL_PASSPHRASE: "", FWSEAL_DEBUG: "", ...env },
-    stdio: ["ignore", "pipe", "pipe"] // stdin not a TTY: never prompts
-  });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  return fwsealProcess(dir, args, { env });
 }
 
 /** fwseal, asynchronously (independent cases run two at a time to save wall time). */
@@ -107,10 +96,10 @@ function newestSource(d: string): number {
 // The CLI runs from dist/: recompile when a source is newer (tsc emits even if some other,
 // in-progress file has type errors).
 function ensureBuilt(): void {
-  const out = path.join(repo, "dist/host/cli/cli.js");
+  const out = path.join(REPO, "dist/host/cli/cli.js");
   const built = fs.existsSync(out) ? fs.statSync(out).mtimeMs : 0;
-  const src = Math.max(...["host", "formats", "device-sim/core"].map((d) => newestSource(path.join(repo, d))));
-  if (src > built) spawnSync(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: repo });
+  const src = Math.max(...["host", "formats", "device-sim/core"].map((d) => newestSource(path.join(REPO, d))));
+  if (src > built) spawnSync(process.execPath, [path.join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: REPO });
   expect(fs.existsSync(out), "tsc did not produce dist/host/cli/cli.js").toBe(true);
 }
 

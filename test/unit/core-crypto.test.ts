@@ -4,7 +4,6 @@
 import { describe, it, expect, beforeAll } from "vitest";
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import crypto from "node:crypto";
 import fc from "fast-check";
 import * as ed from "@noble/ed25519";
@@ -17,10 +16,9 @@ import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitiv
 import { generateTablesCode, baseTableLimbs } from "../../scripts/gen-ed25519-tables.mjs";
 // @ts-expect-error plain .mjs script without type declarations
 import { generateFieldCode } from "../../scripts/gen-ed25519-field.mjs";
+import { REPO } from "../helpers/repo.js";
+import { readSha256Vectors, readEd25519Vectors } from "../helpers/standard-vectors.js";
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const repo = path.resolve(here, "../..");
-const vectors = path.resolve(repo, "test/vectors");
 
 ed.hashes.sha512 = nobleSha512;
 
@@ -92,26 +90,10 @@ function nodeVerify(pk: Uint8Array, sig: Uint8Array, msg: Uint8Array): boolean {
 
 // ---- SHA-256 ----
 
-function parseRsp(file: string): { msg: Uint8Array; md: string }[] {
-  const text = readFileSync(path.join(vectors, "sha256", file), "utf8");
-  const out: { msg: Uint8Array; md: string }[] = [];
-  let len = -1, msg = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line.startsWith("Len = ")) len = Number(line.slice(6));
-    else if (line.startsWith("Msg = ")) msg = line.slice(6);
-    else if (line.startsWith("MD = ")) {
-      out.push({ msg: unhex(msg).subarray(0, len / 8), md: line.slice(5) });
-      len = -1;
-    }
-  }
-  return out;
-}
-
 describe("SHA-256 (device-sim/core/crypto/sha256.ts)", () => {
   for (const file of ["SHA256ShortMsg.rsp", "SHA256LongMsg.rsp"]) {
     it(`matches every NIST CAVP vector in ${file}`, () => {
-      const cases = parseRsp(file);
+      const cases = readSha256Vectors(file).map((v) => ({ msg: unhex(v.msg), md: v.md }));
       expect(cases.length).toBe(file.includes("Short") ? 65 : 64);
       const out = new Uint8Array(32);
       const h = new Sha256();
@@ -298,7 +280,7 @@ describe("Ed25519 field and scalar arithmetic (vs BigInt)", () => {
 // ---- generated constants ----
 
 describe("Ed25519 generated constants", () => {
-  const src = readFileSync(path.join(repo, "device-sim/core/crypto/ed25519.ts"), "utf8");
+  const src = readFileSync(path.join(REPO, "device-sim/core/crypto/ed25519.ts"), "utf8");
   const block = (name: string): string => {
     const a = src.indexOf(`// BEGIN GENERATED ${name}\n`);
     const b = src.indexOf(`// END GENERATED ${name}`);
@@ -333,10 +315,8 @@ describe("Ed25519 generated constants", () => {
 
 // ---- Ed25519 verify ----
 
-interface RfcVector { name: string; secretKey: string; publicKey: string; message: string; signature: string }
-
 describe("Ed25519 verify (device-sim/core/crypto/ed25519.ts, SPEC §6.1)", () => {
-  const rfc: RfcVector[] = JSON.parse(readFileSync(path.join(vectors, "ed25519/rfc8032-ed25519.json"), "utf8"));
+  const rfc = readEd25519Vectors();
 
   it("accepts the RFC 8032 §7.1 vectors and rejects every single-bit flip of sig, msg and pk", () => {
     expect(rfc.length).toBe(5);

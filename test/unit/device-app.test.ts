@@ -5,9 +5,10 @@ import { describe, it, expect, beforeAll } from "vitest";
 import { Reason } from "../../formats/device-safe/reasons.js";
 import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
-import { buildCertificate } from "../../formats/host-only/certificate.js";
-import { generateKeyPair, LocalSigner } from "../../host/keys/keys.js";
-import { InProcHost, makeKeys, makeBundle, sampleImage, simDevice, OTHER_CLASS, type TestKeys } from "../helpers/device.js";
+import { InProcHost, makeBundle, simDevice, OTHER_CLASS } from "../helpers/device.js";
+import { makeKeys, delegatedSigner, type TestKeys } from "../helpers/keys.js";
+import type { SimDevice } from "../../device-sim/sim/sim-device.js";
+import { sampleImage } from "../helpers/images.js";
 
 let keys: TestKeys;
 let v1: Uint8Array;
@@ -33,6 +34,20 @@ function reboot(h: InProcHost): void {
   expect(h.one(Msg.REBOOT).type).toBe(Msg.R_OK);
 }
 
+/** A device with the test root, powered on with nothing installed, and a host driving it. */
+function poweredDevice(): { dev: SimDevice; h: InProcHost } {
+  const dev = simDevice(keys);
+  dev.powerOn();
+  return { dev, h: new InProcHost(dev) };
+}
+
+/** Installs `bundle`, boots it as the test image and confirms it. */
+function installAndConfirm(h: InProcHost, bundle: Uint8Array): void {
+  h.install(bundle);
+  reboot(h);
+  h.one(Msg.CONFIRM);
+}
+
 describe("device app: install, boot, confirm, revert", () => {
   it("a fresh device runs nothing (recovery mode) and still accepts an update", () => {
     const dev = simDevice(keys);
@@ -55,12 +70,8 @@ describe("device app: install, boot, confirm, revert", () => {
   });
 
   it("an update that is never confirmed reverts at the next reset; anti-rollback does not advance", () => {
-    const dev = simDevice(keys);
-    dev.powerOn();
-    const h = new InProcHost(dev);
-    h.install(v1);
-    reboot(h);
-    h.one(Msg.CONFIRM);
+    const { dev, h } = poweredDevice();
+    installAndConfirm(h, v1);
     const a = dev.app.runningSlot;
     expect(h.install(v2).type).toBe(Msg.R_OK);
     reboot(h);
@@ -76,21 +87,15 @@ describe("device app: install, boot, confirm, revert", () => {
   });
 
   it("BEGIN is refused while an unconfirmed test image runs", () => {
-    const dev = simDevice(keys);
-    dev.powerOn();
-    const h = new InProcHost(dev);
+    const { h } = poweredDevice();
     h.install(v1);
     reboot(h);
     expect(errReason(h.one(Msg.BEGIN, Uint8Array.of(0, 0, 0, 0, 0)))).toBe(Reason.BAD_STATE);
   });
 
   it("rollback, wrong class and a tampered chunk are rejected; the active image is untouched", async () => {
-    const dev = simDevice(keys);
-    dev.powerOn();
-    const h = new InProcHost(dev);
-    h.install(v2);
-    reboot(h);
-    h.one(Msg.CONFIRM);
+    const { dev, h } = poweredDevice();
+    installAndConfirm(h, v2);
     const active = dev.app.runningSlot;
     const before = dev.flash.mem.slice(dev.app.layout.slotAddr[active], dev.app.layout.slotAddr[active] + dev.app.layout.slotSize);
 
@@ -114,9 +119,7 @@ describe("device app: install, boot, confirm, revert", () => {
   });
 
   it("a truncated stream is TRUNCATED at END; trailing bytes are TRAILING_DATA; neither is marked for boot", () => {
-    const dev = simDevice(keys);
-    dev.powerOn();
-    const h = new InProcHost(dev);
+    const { dev, h } = poweredDevice();
     const cut = v2.subarray(0, v2.length - 100);
     const r = h.install(cut);
     expect(errReason(r)).toBe(Reason.TRUNCATED);
@@ -129,15 +132,9 @@ describe("device app: install, boot, confirm, revert", () => {
   });
 
   it("confirming a release with a key-epoch floor revokes older release keys", async () => {
-    const dev = simDevice(keys);
-    dev.powerOn();
-    const h = new InProcHost(dev);
-    h.install(v1);
-    reboot(h);
-    h.one(Msg.CONFIRM);
-    const k2 = generateKeyPair();
-    const cert2 = await buildCertificate(keys.rootSigner, { publicKey: k2.publicKey, epoch: 2 });
-    const newKeys = { ...keys, releaseSigner: new LocalSigner(k2.privateKey, cert2) };
+    const { dev, h } = poweredDevice();
+    installAndConfirm(h, v1);
+    const newKeys = { ...keys, releaseSigner: await delegatedSigner(keys.rootSigner, 2) };
     const floor = await makeBundle(newKeys, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: 2 });
     expect(h.install(floor).type).toBe(Msg.R_OK);
     reboot(h);
@@ -152,12 +149,8 @@ describe("device app: install, boot, confirm, revert", () => {
   });
 
   it("a corrupted confirmed image is never booted", () => {
-    const dev = simDevice(keys);
-    dev.powerOn();
-    const h = new InProcHost(dev);
-    h.install(v1);
-    reboot(h);
-    h.one(Msg.CONFIRM);
+    const { dev, h } = poweredDevice();
+    installAndConfirm(h, v1);
     const s = dev.app.runningSlot;
     dev.flash.mem[dev.app.layout.slotAddr[s] + 1234] ^= 0x10; // bit rot
     reboot(h);

@@ -11,7 +11,9 @@ import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
 import { PowerCut, type CutMode } from "../../device-sim/sim/sim-flash.js";
 import type { SimDevice } from "../../device-sim/sim/sim-device.js";
-import { InProcHost, makeKeys, makeBundle, sampleImage, simDevice, type TestKeys } from "../helpers/device.js";
+import { InProcHost, makeBundle, simDevice } from "../helpers/device.js";
+import { makeKeys, type TestKeys } from "../helpers/keys.js";
+import { sampleImage } from "../helpers/images.js";
 
 const GEOMETRY = { pageSize: 512, flashSize: 64 * 1024, resumeStride: 1024, maxData: 700 };
 const IMG1 = sampleImage(2500, 11);

@@ -15,13 +15,9 @@
 // seed, the case (mutations, splits) and the path of the saved bundle.
 import { describe, it, expect, beforeAll } from "vitest";
 import fc from "fast-check";
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-// @ts-expect-error plain .mjs script without type declarations
-import { emitCoreEs5 } from "../../scripts/build-core-es5.mjs";
 import { verifyBlocks } from "../../host/bundle/verify.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
@@ -30,9 +26,12 @@ import { Limits } from "../../formats/device-safe/limits.js";
 import { parseUuid, vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { runConformance } from "../../host/device/conformance.js";
 import { makeBundleCases } from "../helpers/conformance-fixtures.js";
-import { buildBundle, cert, image, opts, withCert, root0, root1, root2, release, VENDOR, CLASS } from "../helpers/verifier-fixtures.js";
+import { ES5_HEX_CODEC, emitCore, hex, runDuk } from "../helpers/engines.js";
+import { REPO } from "../helpers/repo.js";
+import { buildBundle, cert, opts, root0, root1, root2, release, VENDOR, CLASS } from "../helpers/verifier-fixtures.js";
+import { patternImage } from "../helpers/images.js";
+import { withCert } from "../helpers/keys.js";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const SEED = process.env.FWSEAL_DIFF_SEED ? Number(process.env.FWSEAL_DIFF_SEED) : 20261125;
 const FUZZ_DUK_CASES = 400; // fuzzed cases run on all three verifiers (one duk process)
 const FUZZ_NODE_RUNS = 1000; // extra fast-check runs, host vs core on Node, with shrinking
@@ -66,7 +65,6 @@ interface Verdict {
   released: number; // chunks released (authenticated) before the verdict
 }
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"));
 
 // ------------------------------------------------------------------ the three verifiers
@@ -146,14 +144,8 @@ async function runHost(c: Case): Promise<Verdict> {
 }
 
 // The duk driver: ES5, inside the constrained subset (hex by hand, output through print).
-const DUK_DRIVER = `
+const DUK_DRIVER = ES5_HEX_CODEC + `
 var diffRun = (function (core) {
-  function nib(c) { return c <= 57 ? c - 48 : c - 87; }
-  function fromHex(h) {
-    var b = new Uint8Array(h.length >> 1);
-    for (var i = 0; i < b.length; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1));
-    return b;
-  }
   var prims = core.createPurePrimitives();
   var EV = core.VerifyEvent;
   return function (id, bHex, rootsHex, rootCount, retired, vHex, cHex, minSeq, minEpoch, threshold, now, maxChunk, splits) {
@@ -184,8 +176,8 @@ var diffRun = (function (core) {
 let coreJs = "";
 
 /** All cases through the ES5 core in ONE duk process. */
-async function runDuk(cases: Case[]): Promise<Verdict[]> {
-  const lines: string[] = [coreJs, DUK_DRIVER];
+function runAllOnDuk(cases: Case[]): Verdict[] {
+  const lines: string[] = [DUK_DRIVER];
   cases.forEach((c, id) => {
     const p = c.policy;
     lines.push(
@@ -193,40 +185,24 @@ async function runDuk(cases: Case[]): Promise<Verdict[]> {
         `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}]);`
     );
   });
-  const dir = mkdtempSync(path.join(tmpdir(), "fwseal-diff-"));
-  const file = path.join(dir, "diff.js");
-  writeFileSync(file, lines.join("\n") + "\n");
-  try {
-    const { code, out, err } = await new Promise<{ code: number | null; out: string; err: string }>((resolve, reject) => {
-      const child = spawn("duk", [file], { stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      let err = "";
-      child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
-      child.stderr.setEncoding("utf8").on("data", (d: string) => (err += d));
-      child.on("error", (e) => reject(new Error("duk is required (apt-get install duktape): " + e.message)));
-      child.on("close", (code) => resolve({ code, out, err }));
-    });
-    expect(code, "duk failed: " + err + out.slice(-500)).toBe(0);
-    const res: (Verdict | null)[] = cases.map(() => null);
-    for (const l of out.split("\n")) {
-      const m = /^@@diff (\d+) (.*)$/.exec(l);
-      if (!m) continue;
-      const f = m[2].split(" ");
-      expect(f.length, `duk case ${m[1]}: ${m[2]}`).toBe(4);
-      res[Number(m[1])] = { valid: f[0] === "1", reason: f[1], chunk: Number(f[2]), released: Number(f[3]) };
-    }
-    return res.map((r, i) => {
-      expect(r, `duk gave no verdict for case ${i} (${cases[i].name})`).not.toBeNull();
-      return r as Verdict;
-    });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+  const out = runDuk([coreJs, lines.join("\n") + "\n"]);
+  const res: (Verdict | null)[] = cases.map(() => null);
+  for (const l of out) {
+    const m = /^@@diff (\d+) (.*)$/.exec(l);
+    if (!m) continue;
+    const f = m[2].split(" ");
+    expect(f.length, `duk case ${m[1]}: ${m[2]}`).toBe(4);
+    res[Number(m[1])] = { valid: f[0] === "1", reason: f[1], chunk: Number(f[2]), released: Number(f[3]) };
   }
+  return res.map((r, i) => {
+    expect(r, `duk gave no verdict for case ${i} (${cases[i].name})`).not.toBeNull();
+    return r as Verdict;
+  });
 }
 
 /** Run all three, compare; returns the human-readable mismatches (saving each bundle). */
 async function compareAll(cases: Case[], label: string): Promise<{ mismatches: string[]; verdicts: Verdict[] }> {
-  const duk = await runDuk(cases);
+  const duk = runAllOnDuk(cases);
   const mismatches: string[] = [];
   const verdicts: Verdict[] = [];
   let saveDir = "";
@@ -297,7 +273,7 @@ interface VectorIndex {
 }
 
 function vectorCases(rnd: () => number): Case[] {
-  const dir = path.join(repo, "formats/vectors");
+  const dir = path.join(REPO, "formats/vectors");
   const index = JSON.parse(readFileSync(path.join(dir, "index.json"), "utf8")) as VectorIndex;
   return index.vectors.map((v, i) => ({
     name: "vector " + v.name,
@@ -358,10 +334,10 @@ interface Base {
 async function makeBases(): Promise<Base[]> {
   const certRel = await cert(root0, release, { epoch: 2, notBefore: NOW - 1000, notAfter: NOW + 1000, vendorId: VENDOR, classIds: [CLASS] });
   const specs: { name: string; img: Uint8Array; o: ReturnType<typeof opts>; signers: Parameters<typeof buildBundle>[2]; threshold: number }[] = [
-    { name: "sign1-root", img: image(1100, 1), o: opts(), signers: [root0], threshold: 1 },
-    { name: "sign1-delegated", img: image(900, 2), o: opts({ sequence: 9 }), signers: [withCert(release, certRel)], threshold: 1 },
-    { name: "sign-2of3", img: image(768, 3), o: opts({ sequence: 6 }), signers: [root1, root2], threshold: 2 },
-    { name: "sign1-512", img: image(1300, 4), o: opts({ chunkSize: 512, keyEpochFloor: 2 }), signers: [root2], threshold: 1 },
+    { name: "sign1-root", img: patternImage(1100, 1), o: opts(), signers: [root0], threshold: 1 },
+    { name: "sign1-delegated", img: patternImage(900, 2), o: opts({ sequence: 9 }), signers: [withCert(release, certRel)], threshold: 1 },
+    { name: "sign-2of3", img: patternImage(768, 3), o: opts({ sequence: 6 }), signers: [root1, root2], threshold: 2 },
+    { name: "sign1-512", img: patternImage(1300, 4), o: opts({ chunkSize: 512, keyEpochFloor: 2 }), signers: [root2], threshold: 1 },
   ];
   const out: Base[] = [];
   for (const s of specs) {
@@ -536,8 +512,7 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
   let bases: Base[] = [];
 
   beforeAll(async () => {
-    const outs = (await emitCoreEs5()) as { path: string; text: string }[];
-    coreJs = outs[0].text;
+    coreJs = await emitCore();
     expect(coreJs).toContain("fwsealCore");
     bases = await makeBases();
   });
@@ -555,7 +530,7 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
   });
 
   it("BUILD's conformance runner (fwseal device-conformance --engine duk) agrees on every golden vector", async () => {
-    const dir = path.join(repo, "formats/vectors");
+    const dir = path.join(REPO, "formats/vectors");
     const index = JSON.parse(readFileSync(path.join(dir, "index.json"), "utf8")) as VectorIndex;
     const coreDir = mkdtempSync(path.join(tmpdir(), "fwseal-diff-core-"));
     try {

@@ -2,76 +2,28 @@
 // command (Debian package duktape; scripts/setup.sh installs it). duk has no file system
 // access, so the runner script embeds its inputs as hex strings and prints results.
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { createHash } from "node:crypto";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import vm from "node:vm";
-import { fileURLToPath } from "node:url";
 import { Reason, REASON_NAMES } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { Limits } from "../../formats/device-safe/limits.js";
-import { makeBundleCases, type BundleCase } from "../helpers/conformance-fixtures.js";
+import { makeBundleCases, CONFORMANCE_IMAGE_SIZE, type BundleCase } from "../helpers/conformance-fixtures.js";
+import { rampImage } from "../helpers/images.js";
+import { readSha256Vectors, readEd25519Vectors } from "../helpers/standard-vectors.js";
+import { CORE_FILES, ES5_HEX_CODEC, runDuk, runInNodeVm, buildCoreFiles, readCoreFile, hasDuk } from "../helpers/engines.js";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const vectors = path.resolve(repo, "test/vectors");
-const CORE_FILES = ["build/fwseal-core.js", "build/fwseal-core.min.js"];
 const vendorUuidBytes = () => vendorUuid("acme.example");
 const classUuidBytes = () => classUuid(vendorUuid("acme.example"), "sensor-v3");
-
-interface EdVector { name: string; publicKey: string; message: string; signature: string }
-
-// Run duk over several files in order (each its own program); returns stdout lines.
-function duk(scripts: string[]): string[] {
-  const dir = mkdtempSync(path.join(tmpdir(), "fwseal-duk-"));
-  try {
-    const files = scripts.map((s, i) => {
-      const f = path.join(dir, `part${i}.js`);
-      writeFileSync(f, s);
-      return f;
-    });
-    const r = spawnSync("duk", files, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-    expect(r.error, "duk is required (apt-get install duktape)").toBeUndefined();
-    expect(r.status, r.stderr + r.stdout).toBe(0);
-    return r.stdout.split("\n").filter((l) => l.length > 0);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-// ES5 helpers shared by the runners (hex in, hex out, print).
-const HELPERS = `
-var HEX = "0123456789abcdef";
-function nib(c) { return c <= 57 ? c - 48 : c - 87; }
-function fromHex(h) { var b = new Uint8Array(h.length >> 1); for (var i = 0; i < b.length; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1)); return b; }
-function toHex(b) { var s = ""; for (var i = 0; i < b.length; i++) s += HEX.charAt(b[i] >> 4) + HEX.charAt(b[i] & 15); return s; }
-`;
-
-function parseRsp(file: string): { msg: string; md: string }[] {
-  const out: { msg: string; md: string }[] = [];
-  let len = -1;
-  let msg = "";
-  for (const line of readFileSync(file, "utf8").split(/\r?\n/)) {
-    let m: RegExpMatchArray | null;
-    if ((m = line.match(/^Len = (\d+)/))) len = Number(m[1]);
-    else if ((m = line.match(/^Msg = ([0-9a-f]*)/))) msg = len === 0 ? "" : m[1];
-    else if ((m = line.match(/^MD = ([0-9a-f]{64})/))) out.push({ msg, md: m[1] });
-  }
-  return out;
-}
 
 describe.each(CORE_FILES)("%s under duk", (coreRel) => {
   let core = "";
   beforeAll(() => {
-    const r = spawnSync(process.execPath, ["scripts/build-core-es5.mjs", "--quiet"], { cwd: repo, encoding: "utf8" });
-    expect(r.status, r.stderr).toBe(0);
-    core = readFileSync(path.join(repo, coreRel), "utf8");
-    expect(spawnSync("duk", ["-e", "print(1)"], { encoding: "utf8" }).stdout.trim(), "duk missing").toBe("1");
+    buildCoreFiles();
+    core = readCoreFile(coreRel);
+    expect(hasDuk(), "duk missing").toBe(true);
   });
 
   it("defines exactly one global, fwsealCore, with the format constants", () => {
-    const out = duk([
+    const out = runDuk([
       'print("PRE " + Object.keys(this).join(","));',
       core,
       'print("POST " + Object.keys(this).join(","));\n' +
@@ -94,7 +46,7 @@ describe.each(CORE_FILES)("%s under duk", (coreRel) => {
   });
 
   it("has no getters or non-plain values on the global object (same view under node vm)", () => {
-    const c = vm.runInNewContext(core + "\n;fwsealCore", {}) as Record<string, unknown>;
+    const c = runInNodeVm(core + "\n;fwsealCore") as Record<string, unknown>;
     for (const k of Object.keys(c)) {
       const d = Object.getOwnPropertyDescriptor(c, k)!;
       expect(d.get, k).toBeUndefined();
@@ -103,12 +55,12 @@ describe.each(CORE_FILES)("%s under duk", (coreRel) => {
   });
 
   it("SHA-256: NIST ShortMsg, one-shot and through primitives, and at offsets", () => {
-    const vs = parseRsp(path.join(vectors, "sha256/SHA256ShortMsg.rsp"));
+    const vs = readSha256Vectors("SHA256ShortMsg.rsp");
     expect(vs.length).toBe(65);
     const calls = vs.map((v) => `t(${JSON.stringify(v.msg)});`).join("\n");
-    const out = duk([
+    const out = runDuk([
       core,
-      HELPERS +
+      ES5_HEX_CODEC +
         "var p = fwsealCore.createPurePrimitives(); var d = new Uint8Array(32); var e = new Uint8Array(32);\n" +
         // The message is placed at offset 3 of a larger buffer, to check off/len handling.
         "function t(h) { var m = fromHex(h); var big = new Uint8Array(m.length + 7); big.set(m, 3);\n" +
@@ -122,9 +74,9 @@ describe.each(CORE_FILES)("%s under duk", (coreRel) => {
     const msg = Buffer.alloc(200);
     for (let i = 0; i < msg.length; i++) msg[i] = (i * 37 + 11) & 0xff;
     const want = createHash("sha256").update(msg).digest("hex");
-    const out = duk([
+    const out = runDuk([
       core,
-      HELPERS +
+      ES5_HEX_CODEC +
         `var m = fromHex("${msg.toString("hex")}"); var d = new Uint8Array(32); var bad = 0;\n` +
         "for (var cut = 0; cut <= m.length; cut += 7) { var h = new fwsealCore.Sha256(); h.init(); h.update(m, 0, cut); h.update(m, cut, m.length - cut); h.final(d, 0);\n" +
         `  if (toHex(d) !== "${want}") bad++; }\n` +
@@ -134,12 +86,12 @@ describe.each(CORE_FILES)("%s under duk", (coreRel) => {
   });
 
   it("Ed25519: RFC 8032 vectors verify, one-bit mutations do not", () => {
-    const ed = JSON.parse(readFileSync(path.join(vectors, "ed25519/rfc8032-ed25519.json"), "utf8")) as EdVector[];
+    const ed = readEd25519Vectors();
     expect(ed.length).toBe(5);
     const calls = ed.map((v) => `t(${JSON.stringify(v.publicKey)}, ${JSON.stringify(v.message)}, ${JSON.stringify(v.signature)});`).join("\n");
-    const out = duk([
+    const out = runDuk([
       core,
-      HELPERS +
+      ES5_HEX_CODEC +
         "var p = fwsealCore.createPurePrimitives();\n" +
         "function t(pk, msg, sig) { var k = fromHex(pk), m = fromHex(msg), s = fromHex(sig);\n" +
         "  var ok = fwsealCore.ed25519Verify(k, s, m, 0, m.length) && p.ed25519Verify(k, s, m, 0, m.length);\n" +
@@ -159,14 +111,13 @@ describe.each(CORE_FILES)("%s under duk", (coreRel) => {
       const cases = await makeBundleCases();
       good = cases[0];
       expect(good.name).toBe("valid root-signed");
-      image = Buffer.alloc(5000);
-      for (let i = 0; i < image.length; i++) image[i] = (i * 131 + 7) & 0xff; // as in conformance-fixtures.ts
+      image = Buffer.from(rampImage(CONFORMANCE_IMAGE_SIZE)); // the image of every conformance bundle
     });
 
     // Verifier set-up for the "valid root-signed" case (root slot 0, acme.example / sensor-v3).
     function setup(): string {
       const o = good.op as { root: string };
-      return HELPERS + `
+      return ES5_HEX_CODEC + `
 var C = fwsealCore, EV = C.VerifyEvent;
 var b = fromHex("${Buffer.from(good.bytes).toString("hex")}");
 var cfg = { primitives: C.createPurePrimitives(), roots: fromHex("${o.root}"), rootCount: 1, rootRetired: 0,
@@ -178,7 +129,7 @@ var cfg = { primitives: C.createPurePrimitives(), roots: fromHex("${o.root}"), r
     const classHex = () => Buffer.from(classUuidBytes()).toString("hex");
 
     it("streams one byte at a time, releases exactly the image, and reports the manifest", () => {
-      const out = duk([
+      const out = runDuk([
         core,
         setup() + `
 var v = C.createBundleVerifier(cfg);
@@ -201,7 +152,7 @@ print("image " + got + " " + toHex(d));`
     });
 
     it("resumes an interrupted install at chunk 2 with the saved expected hash", () => {
-      const out = duk([
+      const out = runDuk([
         core,
         setup() + `
 var v = C.createBundleVerifier(cfg);
@@ -228,7 +179,7 @@ print(ev + " " + C.reasonName(x.reason) + " " + x.rejectChunk);`
     });
 
     it("boot verifier: recomputes the chain from the stored image; a flipped byte fails", () => {
-      const out = duk([
+      const out = runDuk([
         core,
         setup() + `
 var v = C.createBundleVerifier(cfg);

@@ -4,24 +4,15 @@
 // tampered bundle is rejected at its chunk, and a root-retirement statement (RETIRE_ROOT)
 // is checked, refused or applied and persisted. This is what the MCU firmware runs.
 import { describe, it, expect, beforeAll } from "vitest";
-import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { Reason } from "../../formats/device-safe/reasons.js";
-import { generateKeyPair, LocalSigner } from "../../host/keys/keys.js";
 import { createRootRetirement } from "../../host/keys/root-retirement.js";
-import { makeKeys, makeBundle, sampleImage, VENDOR, CLASS } from "../helpers/device.js";
+import { makeBundle, VENDOR, CLASS } from "../helpers/device.js";
+import { makeKeys, randomSigner } from "../helpers/keys.js";
+import { sampleImage } from "../helpers/images.js";
+import { ES5_HEX_CODEC, buildCoreFiles, hex, readCoreFile, runDuk } from "../helpers/engines.js";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-
-const DRIVER = `
+const DRIVER = ES5_HEX_CODEC + `
 var C = fwsealCore;
-var HEX = "0123456789abcdef";
-function nib(c) { return c <= 57 ? c - 48 : c - 87; }
-function fromHex(h) { var b = new Uint8Array(h.length >> 1); for (var i = 0; i < b.length; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1)); return b; }
 var PAGE = 1024, SIZE = 96 * 1024;
 var FLASH = new Uint8Array(SIZE);
 for (var i = 0; i < SIZE; i++) FLASH[i] = 255;
@@ -98,8 +89,7 @@ print("persisted " + app.store.state.rootRetired + " " + app.store.state.rootCou
 let lines: string[] = [];
 
 beforeAll(async () => {
-  const b = spawnSync(process.execPath, ["scripts/build-core-es5.mjs"], { cwd: repo, encoding: "utf8" });
-  expect(b.status, b.stderr).toBe(0);
+  buildCoreFiles();
   const keys = await makeKeys();
   const b1 = await makeBundle(keys, { image: sampleImage(9000, 1), sequence: 4, chunkSize: 1024 });
   const b2 = await makeBundle(keys, { image: sampleImage(9000, 2), sequence: 5, chunkSize: 1024 });
@@ -107,21 +97,11 @@ beforeAll(async () => {
   const bad = b2.slice();
   bad[env + 6 * 1056 + 10] ^= 1;
   // Slot 1 retiring slot 0 (which the running image needs), and slot 0 retiring slot 1.
-  const root1 = generateKeyPair();
-  const s0 = await createRootRetirement(new LocalSigner(root1.privateKey), { slot: 0, counter: 10, vendorId: VENDOR, retiredKey: keys.root.publicKey });
-  const s1 = await createRootRetirement(new LocalSigner(keys.root.privateKey), { slot: 1, counter: 11, vendorId: VENDOR, retiredKey: root1.publicKey });
-  const dir = mkdtempSync(path.join(tmpdir(), "fwseal-devduk-"));
-  try {
-    const inputs = `var ROOT = "${hex(keys.root.publicKey)}", ROOT1 = "${hex(root1.publicKey)}", S_RETIRE0 = "${hex(s0)}", S_RETIRE1 = "${hex(s1)}", VENDOR = "${hex(VENDOR)}", CLASS = "${hex(CLASS)}", B1 = "${hex(b1)}", B2BAD = "${hex(bad)}";\n`;
-    writeFileSync(path.join(dir, "a.js"), readFileSync(path.join(repo, "build/fwseal-core.js"), "utf8"));
-    writeFileSync(path.join(dir, "b.js"), inputs + DRIVER);
-    const r = spawnSync("duk", [path.join(dir, "a.js"), path.join(dir, "b.js")], { encoding: "utf8", maxBuffer: 16 << 20 });
-    expect(r.error, "duk is required (apt-get install duktape)").toBeUndefined();
-    expect(r.status, r.stderr + r.stdout).toBe(0);
-    lines = r.stdout.trim().split("\n");
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const { keyPair: root1, signer: root1Signer } = randomSigner();
+  const s0 = await createRootRetirement(root1Signer, { slot: 0, counter: 10, vendorId: VENDOR, retiredKey: keys.root.publicKey });
+  const s1 = await createRootRetirement(keys.rootSigner, { slot: 1, counter: 11, vendorId: VENDOR, retiredKey: root1.publicKey });
+  const inputs = `var ROOT = "${hex(keys.root.publicKey)}", ROOT1 = "${hex(root1.publicKey)}", S_RETIRE0 = "${hex(s0)}", S_RETIRE1 = "${hex(s1)}", VENDOR = "${hex(VENDOR)}", CLASS = "${hex(CLASS)}", B1 = "${hex(b1)}", B2BAD = "${hex(bad)}";\n`;
+  lines = runDuk([readCoreFile(), inputs + DRIVER]);
 });
 
 describe("device app on Duktape (ES5 core build)", () => {

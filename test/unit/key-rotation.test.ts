@@ -1,12 +1,13 @@
 // Key rotation and revocation, end to end: release keys rotated by delegation with a higher
 // epoch, revoked through key-epoch-floor (on the simulated device: the minimum epoch rises
 // only when the update is confirmed), root slots retired by signed statements (SPEC §11),
-// and replayed statements refused.
+// and replayed statements refused. In-process: the CLI through main(), the simulated device
+// through its protocol driver.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { execFileSync } from "node:child_process";
-import { fwseal, fwsealOk, errorLines, tempDir, writeImage } from "../helpers/keys.js";
+import { fwseal, fwsealOk, errorLines, tempDir } from "../helpers/cli.js";
+import { writeImage } from "../helpers/images.js";
 import { InProcHost } from "../helpers/device.js";
 import { SimDevice } from "../../device-sim/sim/sim-device.js";
 import { Msg } from "../../formats/device-safe/protocol.js";
@@ -234,54 +235,5 @@ describe("root slots: retirement statements", () => {
       expect(v.check(new Uint8Array([0xd2, 0x84]), 2, state, 0)).toBe(Reason.MALFORMED);
       expect(v.check(new Uint8Array([0xd8, 0x12]), 2, state, 0)).toBe(Reason.NON_CANONICAL);
     });
-  });
-});
-
-describe("root statements under Duktape (the ES5 device core)", () => {
-  const coreFile = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../build/fwseal-core.js");
-  const haveDuk = (() => {
-    try {
-      execFileSync("duk", ["-e", "1"], { stdio: "pipe" });
-      return true;
-    } catch {
-      return false;
-    }
-  })();
-
-  it.skipIf(!haveDuk)("gives the same verdicts as Node for good, replayed, tampered and foreign statements", async () => {
-    if (!fs.existsSync(coreFile)) execFileSync("node", ["scripts/build-core-es5.mjs", "--quiet"], { cwd: path.resolve(path.dirname(coreFile), "..") });
-    const roots = [await loadPublicKey(f("root0.pub")), await loadPublicKey(f("root1.pub"))];
-    const r1 = new LocalSigner(await loadPrivateKey(f("root1.key")));
-    const good = await createRootRetirement(r1, { slot: 0, counter: 77, vendorId: VID, classId: CID, retiredKey: roots[0] });
-    const tampered = good.slice();
-    tampered[tampered.length - 3] ^= 0x40;
-    const foreign = await createRootRetirement(r1, { slot: 0, counter: 77, vendorId: vendorUuid("other.example"), retiredKey: roots[0] });
-    const cases: [Uint8Array, number, number][] = [[good, 0, 0], [good, 0, 77], [tampered, 0, 0], [foreign, 0, 0], [good, 2, 0]];
-    const rootBuf = new Uint8Array(64);
-    rootBuf.set(roots[0], 0);
-    rootBuf.set(roots[1], 32);
-    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-    const expected = cases.map(([s, retired, counter]) =>
-      checkRootStatement(s, { roots: rootBuf, rootCount: 2, rootRetired: retired, vendorId: VID, classId: CID }, counter).reason
-    );
-    expect(expected.map(reasonName)).toEqual(["OK", "STALE_STATEMENT", "BAD_SIGNATURE", "WRONG_VENDOR", "REVOKED_ROOT"]);
-    const runner = `
-var HEX = "0123456789abcdef";
-function nib(c) { return c <= 57 ? c - 48 : c - 87; }
-function fromHex(h) { var b = new Uint8Array(h.length >> 1); for (var i = 0; i < b.length; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1)); return b; }
-var v = fwsealCore.createRootStatementVerifier(fwsealCore.createPurePrimitives());
-var cases = ${JSON.stringify(cases.map(([s, retired, counter]) => [hex(s), retired, counter]))};
-for (var i = 0; i < cases.length; i++) {
-  var s = fromHex(cases[i][0]);
-  var cfg = { roots: fromHex("${hex(rootBuf)}"), rootCount: 2, rootRetired: cases[i][1], vendorId: fromHex("${hex(VID)}"), classId: fromHex("${hex(CID)}") };
-  var r = v.check(s, s.length, cfg, cases[i][2]);
-  print(r + " " + v.retiredMask + " " + v.counter);
-}
-`;
-    const runnerFile = f("root-statement-duk.js");
-    fs.writeFileSync(runnerFile, runner);
-    const outLines = execFileSync("duk", [coreFile, runnerFile], { encoding: "utf8" }).trim().split("\n");
-    expect(outLines.map((l) => Number(l.split(" ")[0]))).toEqual(expected);
-    expect(outLines[0]).toBe("0 1 77");
   });
 });

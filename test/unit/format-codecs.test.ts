@@ -18,7 +18,8 @@ import { chunkHash, chunkGeometry, computeChain, ZERO_HASH } from "../../formats
 import { packBundle, imageSourceFromBytes, prepareBundle, prepareEnvelope, writeBundle } from "../../formats/host-only/bundle-builder.js";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { Limits, ALG_ED25519 } from "../../formats/device-safe/limits.js";
-import { primitives, root0, release, image, opts, run, config, VENDOR, CLASS, ed } from "../helpers/verifier-fixtures.js";
+import { primitives, root0, release, opts, run, config, VENDOR, CLASS, ed } from "../helpers/verifier-fixtures.js";
+import { patternImage } from "../helpers/images.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const vectors = path.resolve(here, "../vectors");
@@ -296,7 +297,7 @@ describe("envelopes, certificates, chain", () => {
   });
 
   it("chunk hashes follow SPEC §7 byte for byte", async () => {
-    const img = image(700);
+    const img = patternImage(700);
     const g = chunkGeometry(700, 256);
     expect(g).toEqual({ chunkSize: 256, chunkCount: 3, lastLen: 188 });
     const hashes = await computeChain(imageSourceFromBytes(img).read, g);
@@ -315,7 +316,7 @@ describe("envelopes, certificates, chain", () => {
   });
 
   it("streaming pack (async reader, offline phases) produces the same verifiable bundle", async () => {
-    const img = image(3000, 5);
+    const img = patternImage(3000, 5);
     const src = { size: img.length, read: async (o: number, d: Uint8Array, dOff: number, n: number) => { d.set(img.subarray(o, o + n), dOff); } };
     const parts: Uint8Array[] = [];
     const res = await packBundle(src, opts(), [root0], (b) => { parts.push(b.slice()); });

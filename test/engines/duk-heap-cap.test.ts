@@ -16,21 +16,20 @@
 // The heap comparison is like for like: pure vs pure, native vs native.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { spawnSync, spawn } from "node:child_process";
-import { createCipheriv, generateKeyPairSync, sign as nodeSign } from "node:crypto";
 import { mkdtempSync, writeFileSync, rmSync, readFileSync, openSync, writeSync, closeSync, readSync, copyFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-// @ts-expect-error plain .mjs script without type declarations
-import { emitCoreEs5 } from "../../scripts/build-core-es5.mjs";
 // @ts-expect-error plain .mjs script without type declarations
 import { checkEmittedJs } from "../../scripts/check-subset.mjs";
 import { pack, type PackResult } from "../../host/bundle/pack.js";
 import type { Signer } from "../../host/keys/signer.js";
+import { emitCore, hex } from "../helpers/engines.js";
+import { REPO } from "../helpers/repo.js";
+import { randomSigner } from "../helpers/keys.js";
+import { writeLargeImage } from "../helpers/images.js";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const RUNNER = path.join(repo, "build/duk-capped");
-const DRIVER = path.join(repo, "device-sim/duk-runner/driver.js");
+const RUNNER = path.join(REPO, "build/duk-capped");
+const DRIVER = path.join(REPO, "device-sim/duk-runner/driver.js");
 const MiB = 1024 * 1024;
 const CHUNK = 4096;
 const MARGIN = 64 * 1024; // cap = small bundle's measured high-water + this
@@ -67,36 +66,14 @@ let coreFile = "";
 let pk = "";
 const bundles: Record<"small" | "mid" | "big" | "bigTampered", { file: string; info: PackResult }> = {} as never;
 
-function makeSigner(): Signer {
-  const { publicKey, privateKey } = generateKeyPairSync("ed25519");
-  const raw = new Uint8Array(publicKey.export({ format: "der", type: "spki" }).subarray(12));
-  return { publicKey: raw, sign: async (m: Uint8Array) => new Uint8Array(nodeSign(null, m, privateKey)) };
-}
-
-/** A pseudo-random image (AES-256-CTR keystream of a fixed seed), written 1 MiB at a time. */
-function writeImage(file: string, size: number, seed: number): void {
-  const key = Buffer.alloc(32, seed);
-  const c = createCipheriv("aes-256-ctr", key, Buffer.alloc(16, 0));
-  const zero = Buffer.alloc(MiB);
-  const fd = openSync(file, "w");
-  try {
-    for (let done = 0; done < size; done += MiB) writeSync(fd, c.update(zero.subarray(0, Math.min(MiB, size - done))));
-  } finally {
-    closeSync(fd);
-  }
-}
 
 async function packImage(name: string, size: number, signer: Signer, seed: number): Promise<{ file: string; info: PackResult }> {
   const image = path.join(dir, name + ".bin");
-  writeImage(image, size, seed);
+  writeLargeImage(image, size, seed);
   const file = path.join(dir, name + ".fwb");
   const info = await pack({ image, output: file, signers: [signer], vendor: "acme.example", deviceClass: "sensor-v3", sequence: 7, version: "1.0.0", chunkSize: CHUNK });
   rmSync(image);
   return { file, info };
-}
-
-function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString("hex");
 }
 
 /** Run build/duk-capped on a bundle file; parses its one JSON line. */
@@ -145,17 +122,16 @@ describe("device core on Duktape under a hard heap cap (build/duk-capped)", () =
 
   beforeAll(async () => {
     // Build the runner (gcc + duktape-dev; scripts/setup.sh installs both). No skipping.
-    const b = spawnSync("bash", [path.join(repo, "device-sim/duk-runner/build.sh")], { encoding: "utf8" });
+    const b = spawnSync("bash", [path.join(REPO, "device-sim/duk-runner/build.sh")], { encoding: "utf8" });
     expect(b.error, "bash is required").toBeUndefined();
     expect(b.status, "device-sim/duk-runner/build.sh failed (needs gcc and Debian duktape-dev):\n" + b.stderr + b.stdout).toBe(0);
     expect(existsSync(RUNNER)).toBe(true);
 
     dir = mkdtempSync(path.join(tmpdir(), "fwseal-memcap-"));
-    const outs = (await emitCoreEs5()) as { path: string; text: string }[];
     coreFile = path.join(dir, "fwseal-core.js");
-    writeFileSync(coreFile, outs[0].text);
+    writeFileSync(coreFile, await emitCore());
 
-    const signer = makeSigner();
+    const { signer } = randomSigner();
     pk = hex(signer.publicKey);
     bundles.small = await packImage("small", 64 * 1024, signer, 1);
     bundles.mid = await packImage("mid", 2 * MiB, signer, 2);

@@ -16,12 +16,13 @@ import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { createBundleVerifier, VerifyEvent } from "../../device-sim/core/verify/bundle-verifier.js";
 import { createBootVerifier } from "../../device-sim/core/verify/boot-verifier.js";
 import {
-  CLASS, OTHER_CLASS, OTHER_VENDOR, VENDOR, cert, config, image, opts, primitives, release, release2, root0, root1, root2, run, stranger, withCert,
-  type TestKey,
+  CLASS, OTHER_CLASS, OTHER_VENDOR, VENDOR, cert, config, opts, primitives, release, release2, root0, root1, root2, run, stranger,
 } from "../helpers/verifier-fixtures.js";
+import { patternImage } from "../helpers/images.js";
+import { withCert, type TestKey } from "../helpers/keys.js";
 
 const { CHUNK, ENVELOPE, DONE, REJECT } = VerifyEvent;
-const IMG = image(1000); // chunks of 256: 256, 256, 256, 232
+const IMG = patternImage(1000); // chunks of 256: 256, 256, 256, 232
 const N = 4;
 let prepared: PreparedBundle | undefined;
 
@@ -126,7 +127,7 @@ describe("round trips", () => {
 
   it("image sizes: 1 byte, exact multiple, one byte over", async () => {
     for (const n of [1, 512, 513]) {
-      const img = image(n, 3);
+      const img = patternImage(n, 3);
       const r = run(await buildBundle(img, opts(), [root0]));
       expect(r.reason).toBe("OK");
       expect(r.data).toEqual(img);
@@ -513,7 +514,7 @@ describe("chunks (SPEC §7)", () => {
       expect(r.reason).toBe("CHUNK_HASH_MISMATCH");
       expect(r.rejectChunk).toBe(at);
     }
-    const other = await buildBundle(image(1000, 77), opts(), [root0]);
+    const other = await buildBundle(patternImage(1000, 77), opts(), [root0]);
     const spliced = concatBytes(bundle.subarray(0, chunkStart(2)), other.subarray(chunkStart(2)));
     const r = run(spliced);
     expect(r.reason).toBe("CHUNK_HASH_MISMATCH");
@@ -601,7 +602,7 @@ describe("chunks (SPEC §7)", () => {
     const views = new Set<Uint8Array>();
     for (let k = 0; k < 3; k++) {
       v.reset();
-      const b = k === 1 ? await buildBundle(image(700, k), opts(), [root1]) : bundle;
+      const b = k === 1 ? await buildBundle(patternImage(700, k), opts(), [root1]) : bundle;
       let off = 0;
       while (off < b.length) {
         const ev = v.push(b, off, b.length - off);

@@ -8,7 +8,9 @@ import type { SerialPort } from "serialport";
 import { main } from "../../host/cli/cli.js";
 import { createPtyPair, attachDevice, type PtyPair } from "../../device-sim/sim/serial-runner.js";
 import type { SimDevice } from "../../device-sim/sim/sim-device.js";
-import { makeKeys, makeBundle, sampleImage, simDevice } from "../helpers/device.js";
+import { makeBundle, simDevice } from "../helpers/device.js";
+import { makeKeys } from "../helpers/keys.js";
+import { sampleImage } from "../helpers/images.js";
 
 let dir: string;
 let pty: PtyPair;

@@ -16,7 +16,9 @@ import { FwsealError } from "../../host/errors.js";
 import { ExitCode } from "../../host/exit-codes.js";
 import { buildBundle } from "../../formats/host-only/bundle-builder.js";
 import { LocalSigner, generateKeyPair } from "../../host/keys/keys.js";
-import { makeKeys, makeBundle, sampleImage, simDevice, CLASS, OTHER_CLASS, VENDOR, type TestKeys } from "../helpers/device.js";
+import { makeBundle, simDevice, CLASS, OTHER_CLASS, VENDOR } from "../helpers/device.js";
+import { makeKeys, type TestKeys } from "../helpers/keys.js";
+import { sampleImage } from "../helpers/images.js";
 
 interface Rig {
   port: string; // host side

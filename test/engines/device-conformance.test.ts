@@ -4,56 +4,39 @@
 // of the device core (build/fwseal-core.js); the answers must be right and identical.
 import { describe, it, expect, beforeAll } from "vitest";
 import { spawnSync } from "node:child_process";
-import { readFileSync, existsSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, statSync, writeFileSync } from "node:fs";
 import { createHash, createPublicKey, verify as nodeVerify } from "node:crypto";
 import path from "node:path";
 import os from "node:os";
-import { fileURLToPath } from "node:url";
 import { makeBundleCases, type BundleCase } from "../helpers/conformance-fixtures.js";
+import { readSha256Vectors, readEd25519Vectors } from "../helpers/standard-vectors.js";
+import { REPO } from "../helpers/repo.js";
+import { buildCoreFiles } from "../helpers/engines.js";
 import { createBundleVerifier, VerifyEvent } from "../../device-sim/core/verify/bundle-verifier.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 
-const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const vectors = path.resolve(repo, "test/vectors");
-
-interface EdVector { name: string; publicKey: string; message: string; signature: string }
-
-function parseRsp(file: string): { msg: string; md: string }[] {
-  const out: { msg: string; md: string }[] = [];
-  let len = -1;
-  let msg = "";
-  for (const raw of readFileSync(file, "utf8").split(/\r?\n/)) {
-    const line = raw.trim();
-    let m: RegExpMatchArray | null;
-    if ((m = line.match(/^Len = (\d+)$/))) len = Number(m[1]);
-    else if ((m = line.match(/^Msg = ([0-9a-f]*)$/))) msg = len === 0 ? "" : m[1];
-    else if ((m = line.match(/^MD = ([0-9a-f]{64})$/))) out.push({ msg, md: m[1] });
-  }
-  return out;
-}
 
 function mtime(f: string): number {
   return existsSync(f) ? statSync(f).mtimeMs : 0;
 }
 
 // The CLI runs from dist/: (re)compile when our sources are newer. tsc emits even if some
-// other (in-progress) file of the repo has type errors.
+// other (in-progress) file of the repository has type errors.
 function ensureBuilt(): void {
-  const distCmd = path.join(repo, "dist/host/cli/commands/device-conformance.js");
+  const distCmd = path.join(REPO, "dist/host/cli/commands/device-conformance.js");
   const srcs = ["host/device/conformance.ts", "host/cli/commands/device-conformance.ts", "host/cli/commands/index.ts", "host/cli/cli.ts"];
-  if (srcs.some((s) => mtime(path.join(repo, s)) > mtime(distCmd))) {
-    spawnSync(process.execPath, [path.join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: repo, encoding: "utf8" });
+  if (srcs.some((s) => mtime(path.join(REPO, s)) > mtime(distCmd))) {
+    spawnSync(process.execPath, [path.join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: REPO, encoding: "utf8" });
   }
   expect(existsSync(distCmd), "tsc did not produce " + distCmd).toBe(true);
-  const r = spawnSync(process.execPath, ["scripts/build-core-es5.mjs", "--quiet"], { cwd: repo, encoding: "utf8" });
-  expect(r.status, r.stderr).toBe(0);
+  buildCoreFiles();
 }
 
 function cli(engine: string, lines: string[], extra: string[] = []): string[] {
   const r = spawnSync(process.execPath, ["bin/fwseal.js", "device-conformance", "--engine", engine, ...extra], {
-    cwd: repo,
+    cwd: REPO,
     input: lines.join("\n") + "\n",
     encoding: "utf8",
     maxBuffer: 64 * 1024 * 1024
@@ -99,8 +82,8 @@ describe("device-conformance", () => {
     ensureBuilt();
   });
 
-  const short = parseRsp(path.join(vectors, "sha256/SHA256ShortMsg.rsp"));
-  const long = parseRsp(path.join(vectors, "sha256/SHA256LongMsg.rsp"));
+  const short = readSha256Vectors("SHA256ShortMsg.rsp");
+  const long = readSha256Vectors("SHA256LongMsg.rsp");
 
   it("parses the NIST files (65 short + 64 long messages)", () => {
     expect(short.length).toBe(65);
@@ -115,7 +98,7 @@ describe("device-conformance", () => {
     expect(got).toEqual(all.map((v) => v.md));
   });
 
-  const ed = JSON.parse(readFileSync(path.join(vectors, "ed25519/rfc8032-ed25519.json"), "utf8")) as EdVector[];
+  const ed = readEd25519Vectors();
   // Mutations: every one must be rejected. [label, pk, msg, sig]
   const flip = (hex: string, byte: number, bit: number): string => {
     const b = Buffer.from(hex, "hex");

@@ -1,0 +1,82 @@
+// Running the ES5 build of the device core on the engines it targets: the real Duktape
+// `duk` command (each script a file, run in order as separate programs; output via print())
+// and Node's vm. Also the ES5 hex codec that runner scripts use to receive their inputs
+// (duk has no file system access, so inputs are embedded as hex strings).
+import { expect } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import vm from "node:vm";
+// @ts-expect-error plain .mjs script without type declarations
+import { emitCoreEs5 } from "../../scripts/build-core-es5.mjs";
+import { REPO } from "./repo.js";
+
+
+/** The emitted core files, relative to REPO: plain and minified. */
+export const CORE_FILES = ["build/fwseal-core.js", "build/fwseal-core.min.js"] as const;
+
+/**
+ * ES5 source (inside the constrained subset) defining HEX, nib(c), fromHex(h) -> Uint8Array
+ * and toHex(b) -> lowercase hex string, for runner scripts.
+ */
+export const ES5_HEX_CODEC = `
+var HEX = "0123456789abcdef";
+function nib(c) { return c <= 57 ? c - 48 : c - 87; }
+function fromHex(h) { var b = new Uint8Array(h.length >> 1); for (var i = 0; i < b.length; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1)); return b; }
+function toHex(b) { var s = ""; for (var i = 0; i < b.length; i++) s += HEX.charAt(b[i] >> 4) + HEX.charAt(b[i] & 15); return s; }
+`;
+
+/** Lowercase hex of bytes, for embedding inputs in runner scripts. */
+export function hex(b: Uint8Array): string {
+  return Buffer.from(b).toString("hex");
+}
+
+/** True when the `duk` command runs. */
+export function hasDuk(): boolean {
+  return spawnSync("duk", ["-e", "print(1)"], { encoding: "utf8" }).stdout?.trim() === "1";
+}
+
+/**
+ * Runs the scripts under `duk`, in order, each as its own file (program); fails the test
+ * when duk is missing, exits non-zero or writes to stderr. Returns the non-empty stdout lines.
+ */
+export function runDuk(scripts: string[]): string[] {
+  const dir = mkdtempSync(path.join(tmpdir(), "fwseal-duk-"));
+  try {
+    const files = scripts.map((s, i) => {
+      const f = path.join(dir, `part${i}.js`);
+      writeFileSync(f, s);
+      return f;
+    });
+    const r = spawnSync("duk", files, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    expect(r.error, "duk is required (apt-get install duktape)").toBeUndefined();
+    expect(r.status, r.stderr + r.stdout.slice(-500)).toBe(0);
+    expect(r.stderr).toBe("");
+    return r.stdout.split("\n").filter((l) => l.length > 0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs ES5 source in a fresh Node vm context and returns the value of its last expression. */
+export function runInNodeVm(source: string): unknown {
+  return vm.runInNewContext(source, {});
+}
+
+/** Builds build/fwseal-core.js and .min.js from the current sources (fails the test on error). */
+export function buildCoreFiles(): void {
+  const r = spawnSync(process.execPath, ["scripts/build-core-es5.mjs", "--quiet"], { cwd: REPO, encoding: "utf8" });
+  expect(r.status, r.stderr).toBe(0);
+}
+
+/** The text of one built core file (see CORE_FILES); call buildCoreFiles() first. */
+export function readCoreFile(rel: string = CORE_FILES[0]): string {
+  return readFileSync(path.join(REPO, rel), "utf8");
+}
+
+/** The ES5 core emitted in memory from the current sources (no files written). */
+export async function emitCore(): Promise<string> {
+  const outs = (await emitCoreEs5()) as { text: string }[];
+  return outs[0].text;
+}
