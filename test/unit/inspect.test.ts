@@ -18,8 +18,9 @@ import { reasonName } from "../../formats/device-safe/reasons.js";
 import { inspectBytes } from "../../host/bundle/inspect.js";
 import { verifyBytes } from "../../host/bundle/verify.js";
 import { escapeForTerminal, terminalSafeJson } from "../../host/cli/terminal-text.js";
-import { fwseal, tempDir } from "../helpers/keys.js";
-import { buildBundle, cert, image, opts, release, root0, root1, CLASS, VENDOR } from "../helpers/verifier-fixtures.js";
+import { fwseal, tempDir } from "../helpers/cli.js";
+import { patternImage as image } from "../helpers/images.js";
+import { buildBundle, cert, opts, release, root0, root1, CLASS, VENDOR } from "../helpers/verifier-fixtures.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const vectorDir = path.resolve(here, "../../formats/vectors");
