@@ -12,7 +12,8 @@
  *             CborTag(tag, value) | CborRaw(bytes = one pre-encoded item). encodeHead, concatBytes.
  *             decodeCanonical(bytes, {allowTags?}): Cbor   strict host decoder (throws
  *             CborDecodeError{reason}); it runs the device's CborReader (cbor-decode.ts).
- *             CborReader / CborItemScanner: the constrained, allocation-free device reader;
+ *             CborReader / CborItemScanner / CborMapWalk (canonical key order, MapKeys): the
+ *             constrained, allocation-free device reader;
  *             cborItemLength(buf, avail, maxLen): > 0 complete item length, 0 need more,
  *             < 0 minus a Reason (host convenience over CborItemScanner).
  * UUIDs       vendorUuid(nameOrUuid), classUuid(vendor: bytes|string, nameOrUuid): 16 bytes
@@ -36,7 +37,9 @@
  *             buildCertificate(rootSigner, body): Promise<cert bytes>;
  *             buildUnsignedCertificate(rootPk, body) -> {protected, payload, toBeSigned} +
  *             attachCertificateSignature(u, sig) for offline roots; parseCertificate(bytes).
- * Chunks      chunkGeometry(imageSize, chunkSize); chunkDataLen(g, i);
+ * Chunks      writeChunkPrefix(buf, off, i), checkChunkSize, checkChunkCount, checkChunkGeometry,
+ *             chunkCountFor, chunkDataLength (chunk-layout.ts, shared with the device);
+ *             chunkGeometry(imageSize, chunkSize); chunkDataLen(g, i);
  *             chunkHash(i, data, next, sha256?); chunkHashInput; computeChain(read, g, sha256?)
  *             -> all H_i (32 bytes each, back to front, one chunk in memory).
  * Bundles     interface ImageSource {size, read(offset, dst, dstOff, len): void | Promise<void>}
@@ -58,6 +61,7 @@
 export * from "./device-safe/reasons.js";
 export * from "./device-safe/limits.js";
 export * from "./device-safe/labels.js";
+export * from "./device-safe/chunk-layout.js";
 export * from "./host-only/cbor-encode.js";
 export * from "./device-safe/cbor-reader.js";
 export * from "./host-only/cbor-decode.js";

@@ -466,11 +466,16 @@ export class CborMapWalk {
     this.left = 0;
     const n = this.r.readMap();
     if (n < 0) return -1;
-    this.left = n;
+    this.beginAfterHead(n, kind);
+    return n;
+  }
+
+  // Like begin(), for a map whose head the caller has already read: `count` entries follow.
+  beginAfterHead(count: number, kind: number): void {
+    this.left = count;
     this.kind = kind;
     this.prevOff = -1;
     this.prevLen = 0;
-    return n;
   }
 
   // Reads the next key: true if one was read (the reader is then at its value), false

@@ -1,7 +1,7 @@
 // Host-side strict decoder to JS values (normal TS), built on the device's CborReader so
 // both sides accept exactly the same bytes. Throws CborDecodeError carrying the Reason code.
 import { Cbor, CborMap, CborTag } from "./cbor-encode.js";
-import { CborReader } from "../device-safe/cbor-reader.js";
+import { CborReader, CborMapWalk, MapKeys } from "../device-safe/cbor-reader.js";
 import { Reason, reasonName } from "../device-safe/reasons.js";
 import { Limits } from "../device-safe/limits.js";
 
@@ -18,23 +18,37 @@ export interface DecodeOptions {
   allowTags?: number[];
 }
 
+// The integer whose head the reader just read (major 0 or 1), as a number when exact.
+function intValue(r: CborReader): number | bigint {
+  if (!r.big) return r.intValue();
+  const v = readBig(r.buf, r.headStart);
+  return r.major === 0 ? v : -1n - v;
+}
+
+function decodeText(b: Uint8Array, off: number, len: number): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(b.subarray(off, off + len));
+  } catch {
+    throw new CborDecodeError(Reason.MALFORMED, "CBOR text string is not UTF-8");
+  }
+}
+
+// The map key the walk just read: an integer or a text string.
+function keyValue(r: CborReader): number | bigint | string {
+  return r.major === 3 ? decodeText(r.buf, r.dataOff, r.arg) : intValue(r);
+}
+
 function readValue(r: CborReader, depth: number, opts: DecodeOptions): Cbor {
   if (!r.head()) throw new CborDecodeError(r.err, "CBOR");
   const b = r.buf;
   switch (r.major) {
     case 0:
-      return r.big ? readBig(b, r.headStart) : r.arg;
     case 1:
-      return r.big ? -1n - readBig(b, r.headStart) : -1 - r.arg;
+      return intValue(r);
     case 2:
       return b.slice(r.dataOff, r.dataOff + r.arg);
-    case 3: {
-      try {
-        return new TextDecoder("utf-8", { fatal: true }).decode(b.subarray(r.dataOff, r.dataOff + r.arg));
-      } catch {
-        throw new CborDecodeError(Reason.MALFORMED, "CBOR text string is not UTF-8");
-      }
-    }
+    case 3:
+      return decodeText(b, r.dataOff, r.arg);
     case 4: {
       if (depth + 1 > Limits.MAX_DEPTH) throw new CborDecodeError(Reason.TOO_LARGE, "CBOR nesting");
       if (r.arg > Limits.MAX_ARRAY_ITEMS) throw new CborDecodeError(Reason.TOO_LARGE, "CBOR array");
@@ -46,27 +60,14 @@ function readValue(r: CborReader, depth: number, opts: DecodeOptions): Cbor {
     case 5: {
       if (depth + 1 > Limits.MAX_DEPTH) throw new CborDecodeError(Reason.TOO_LARGE, "CBOR nesting");
       if (r.arg > Limits.MAX_MAP_ENTRIES) throw new CborDecodeError(Reason.TOO_LARGE, "CBOR map");
-      const n = r.arg;
+      // The device's map walk: the same key order and key type rules as the device.
+      const walk = new CborMapWalk(r);
+      walk.beginAfterHead(r.arg, MapKeys.ANY);
       const out: CborMap = new Map();
-      let prevOff = -1;
-      let prevLen = 0;
-      for (let i = 0; i < n; i++) {
-        const ks = r.pos;
-        const k = readValue(r, depth + 1, opts);
-        const kl = r.pos - ks;
-        if (prevOff >= 0) {
-          let c = 0;
-          const m = Math.min(prevLen, kl);
-          for (let j = 0; j < m && c === 0; j++) c = b[prevOff + j] - b[ks + j];
-          if (c === 0) c = prevLen - kl;
-          if (c >= 0) throw new CborDecodeError(Reason.NON_CANONICAL, "CBOR map keys");
-        }
-        prevOff = ks;
-        prevLen = kl;
-        if (typeof k !== "number" && typeof k !== "string" && typeof k !== "bigint")
-          throw new CborDecodeError(Reason.MALFORMED, "CBOR map key type");
-        out.set(k, readValue(r, depth + 1, opts));
+      while (walk.next()) {
+        out.set(keyValue(r), readValue(r, depth + 1, opts));
       }
+      if (r.err !== 0) throw new CborDecodeError(r.err, "CBOR map");
       return out;
     }
     case 6: {

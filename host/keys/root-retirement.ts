@@ -4,7 +4,7 @@ import { CborMap, CborTag, encodeCanonical, type Cbor } from "../../formats/host
 import { encodeProtectedHeader } from "../../formats/host-only/cose.js";
 import { keyId, toHex } from "../../formats/host-only/keyid.js";
 import { CoseTag, RootStatementKey } from "../../formats/device-safe/labels.js";
-import { ALG_ED25519, Limits, MAX_ROOT_STATEMENT, ROOT_RETIRE_AAD } from "../../formats/device-safe/limits.js";
+import { ALG_ED25519, Limits, MAX_ROOT_NOTE_LEN, MAX_ROOT_STATEMENT, ROOT_RETIRE_AAD } from "../../formats/device-safe/limits.js";
 import { decodeCanonical } from "../../formats/host-only/cbor-decode.js";
 import { formatUuid } from "../../formats/host-only/uuid.js";
 import { RootStatementVerifier, type RootTrustState } from "../../device-sim/core/verify/root-statement.js";
@@ -41,7 +41,7 @@ export function encodeRootRetirementPayload(b: RootRetirementBody): Uint8Array {
   if (b.vendorId.length !== 16) throw new FwsealError("USAGE", "vendor-id must be 16 bytes");
   if (b.classId !== undefined && b.classId.length !== 16) throw new FwsealError("USAGE", "class-id must be 16 bytes");
   if (b.retiredKey.length !== 32) throw new FwsealError("USAGE", "the retired root key must be a 32-byte Ed25519 key");
-  if (b.note !== undefined && Buffer.byteLength(b.note, "utf8") > 256) throw new FwsealError("USAGE", "note is longer than 256 bytes");
+  if (b.note !== undefined && Buffer.byteLength(b.note, "utf8") > MAX_ROOT_NOTE_LEN) throw new FwsealError("USAGE", `note is longer than ${MAX_ROOT_NOTE_LEN} bytes`);
   const m: CborMap = new Map<number, Cbor>();
   m.set(RootStatementKey.FORMAT_VERSION, 1);
   m.set(RootStatementKey.SLOT, b.slot);
