@@ -2,7 +2,7 @@
 //   H_i = SHA-256(CHUNK_DOMAIN || be32(i) || data_i || next_i),  next_{n-1} = 0^32
 import { Limits } from "../device-safe/limits.js";
 import { Reason } from "../device-safe/reasons.js";
-import { checkChunkCount, checkChunkSize, chunkCountFor, writeChunkPrefix } from "../device-safe/chunk-layout.js";
+import { checkChunkCount, checkChunkSize, chunkCountFor, chunkDataLength, writeChunkPrefix } from "../device-safe/chunk-layout.js";
 import { defaultSha256, Sha256Fn } from "./keyid.js";
 
 export const ZERO_HASH = new Uint8Array(Limits.HASH_LEN);
@@ -20,7 +20,7 @@ export function chunkGeometry(imageSize: number, chunkSize: number): ChunkGeomet
     throw new Error(`chunk size must be a power of two in ${Limits.MIN_CHUNK_SIZE}..${Limits.MAX_CHUNK_SIZE}`);
   const chunkCount = chunkCountFor(imageSize, chunkSize);
   if (checkChunkCount(imageSize, chunkSize, chunkCount) !== Reason.OK) throw new Error("image too large for this chunk size (more than 2^24 chunks)");
-  return { chunkSize, chunkCount, lastLen: imageSize - (chunkCount - 1) * chunkSize };
+  return { chunkSize, chunkCount, lastLen: chunkDataLength(imageSize, chunkSize, chunkCount, chunkCount - 1) };
 }
 
 /** Byte length of chunk i's data. */

@@ -7,7 +7,7 @@
 // Run: npm run build && node scripts/gen-vectors.mjs   (writes formats/vectors/)
 import { createHash, sign as edSign, type KeyObject } from "node:crypto";
 import { Limits, ALG_EDDSA } from "../../formats/device-safe/limits.js";
-import { chunkCountFor, writeChunkPrefix } from "../../formats/device-safe/chunk-layout.js";
+import { chunkCountFor, chunkDataLength, writeChunkPrefix } from "../../formats/device-safe/chunk-layout.js";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { ManifestKey, HeaderLabel } from "../../formats/device-safe/labels.js";
 import { encodeManifest, type Manifest } from "../../formats/host-only/manifest.js";
@@ -74,7 +74,7 @@ function chain(img: Uint8Array, cs: number, lastNext: Uint8Array = new Uint8Arra
   const chunks: Uint8Array[] = new Array(n);
   let next = lastNext;
   for (let i = n - 1; i >= 0; i--) {
-    const data = img.subarray(i * cs, Math.min(img.length, (i + 1) * cs));
+    const data = img.subarray(i * cs, i * cs + chunkDataLength(img.length, cs, n, i));
     const wire = new Uint8Array(data.length + 32);
     wire.set(data);
     wire.set(next, data.length);

@@ -15,7 +15,7 @@ import { CborReader, CborItemScanner, CborMapWalk, MapKeys } from "../../../form
 import { writeChunkPrefix, chunkDataLength } from "../../../formats/device-safe/chunk-layout.js";
 import { bytesEqual, copyBytes } from "./bytes.js";
 import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules, NO_AAD } from "./envelope.js";
-import { ManifestDecoder } from "./manifest.js";
+import { ManifestDecoder, ManifestFields } from "./manifest.js";
 import { CertificateCheck } from "./certificate.js";
 
 export const VerifyEvent = { NEED_MORE: 0, ENVELOPE: 1, CHUNK: 2, DONE: 3, REJECT: 4 };
@@ -43,12 +43,12 @@ const ST_REJECTED = 3;
 // Signer header slots: MAX_SIGNERS envelope signers + 1 for the certificate being checked.
 const CERT_SLOT = Limits.MAX_SIGNERS;
 
-export class BundleVerifier {
+export class BundleVerifier implements ManifestFields {
   // ---- public results ----
   reason: number;
   rejectChunk: number;
   consumed: number;
-  // manifest (valid after ENVELOPE)
+  // manifest (valid after ENVELOPE; decoded by manifest.ts)
   sequence: number;
   version: string;
   imageSize: number;
@@ -129,10 +129,9 @@ export class BundleVerifier {
     this.manifest = new ManifestDecoder(r2);
     this.cert = new CertificateCheck(this.prim, this.r, new CborReader(), this.headers, CERT_SLOT, this.sigs, this.hash);
     this.countedKey = new Int32Array(Limits.MAX_SIGNERS);
-    // The manifest's byte fields are filled in place: these are the same arrays.
-    this.chainHead = this.manifest.chainHead;
-    this.vendorId = this.manifest.vendorId;
-    this.classId = this.manifest.classId;
+    this.chainHead = new Uint8Array(Limits.HASH_LEN);
+    this.vendorId = new Uint8Array(Limits.UUID_LEN);
+    this.classId = new Uint8Array(Limits.UUID_LEN);
 
     this.reason = 0;
     this.rejectChunk = -1;
@@ -315,7 +314,7 @@ export class BundleVerifier {
       rc = this.headers.check(i, Reason.UNSUPPORTED_ALGORITHM, Reason.UNSUPPORTED_CRITICAL, true); // step 2
       if (rc !== Reason.OK) return rc;
     }
-    rc = this.decodeManifest(); // step 3
+    rc = this.manifest.decode(this.envelope, this.payOff, this.payLen, this.maxChunk, this); // step 3
     if (rc !== Reason.OK) return rc;
     rc = this.checkSigners(); // step 4
     if (rc !== Reason.OK) return rc;
@@ -382,20 +381,6 @@ export class BundleVerifier {
     }
     if (r.pos !== this.envelopeLen) return Reason.MALFORMED;
     return Reason.OK;
-  }
-
-  // Step 3: the manifest (manifest.ts); its values become this verifier's results.
-  private decodeManifest(): number {
-    const m = this.manifest;
-    const rc = m.decode(this.envelope, this.payOff, this.payLen, this.maxChunk);
-    this.sequence = m.sequence;
-    this.version = m.version;
-    this.imageSize = m.imageSize;
-    this.chunkSize = m.chunkSize;
-    this.chunkCount = m.chunkCount;
-    this.keyEpochFloor = m.keyEpochFloor;
-    this.payloadEncoding = m.payloadEncoding;
-    return rc;
   }
 
   // ---------------------------------------------------------------- signers (SPEC §5, §6, §8.1)

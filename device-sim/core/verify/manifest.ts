@@ -51,20 +51,25 @@ function utf8ToString(b: Uint8Array, off: number, len: number): string {
 }
 
 /**
- * A decoded manifest. The byte fields are filled in place (allocated once); the numbers
- * are valid after decode() returned OK (on failure they may be partly set).
+ * Where a decoded manifest goes (the bundle verifier's public results). The byte arrays
+ * are filled in place; the numbers are valid after decode() returned OK (on failure they
+ * may be partly set).
  */
-export class ManifestDecoder {
+export interface ManifestFields {
   sequence: number;
   version: string;
   imageSize: number;
   chunkSize: number;
   chunkCount: number;
-  chainHead: Uint8Array;
-  vendorId: Uint8Array;
-  classId: Uint8Array;
+  chainHead: Uint8Array; // HASH_LEN
+  vendorId: Uint8Array; // UUID_LEN
+  classId: Uint8Array; // UUID_LEN
   keyEpochFloor: number; // -1 absent
   payloadEncoding: number;
+}
+
+/** Decodes and checks manifests into a ManifestFields. */
+export class ManifestDecoder {
   private r: CborReader;
   private walk: CborMapWalk;
   private buf: Uint8Array;
@@ -79,16 +84,6 @@ export class ManifestDecoder {
     this.buf = new Uint8Array(0);
     this.end = 0;
     this.pos = new Int32Array(LAST_KEY + 1);
-    this.chainHead = new Uint8Array(Limits.HASH_LEN);
-    this.vendorId = new Uint8Array(Limits.UUID_LEN);
-    this.classId = new Uint8Array(Limits.UUID_LEN);
-    this.sequence = 0;
-    this.version = "";
-    this.imageSize = 0;
-    this.chunkSize = 0;
-    this.chunkCount = 0;
-    this.keyEpochFloor = -1;
-    this.payloadEncoding = 0;
   }
 
   // Positions the reader at manifest key k's value; false if absent.
@@ -108,16 +103,17 @@ export class ManifestDecoder {
 
   /**
    * Decodes and checks the manifest buf[off .. off+len) (SPEC §8 step 3). maxChunk: the
-   * verifier's chunk buffer (a larger chunk size is TOO_LARGE). Returns a Reason.
+   * verifier's chunk buffer (a larger chunk size is TOO_LARGE). The values go to `out`.
+   * Returns a Reason.
    */
-  decode(buf: Uint8Array, off: number, len: number, maxChunk: number): number {
+  decode(buf: Uint8Array, off: number, len: number, maxChunk: number, out: ManifestFields): number {
     const r = this.r;
     const w = this.walk;
     const end = off + len;
     this.buf = buf;
     this.end = end;
-    this.version = "";
-    this.keyEpochFloor = -1;
+    out.version = "";
+    out.keyEpochFloor = -1;
     r.init(buf, off, end);
     for (let k = 0; k <= LAST_KEY; k++) this.pos[k] = -1;
     // 3a: canonical CBOR map with integer keys; remember where known keys' values are.
@@ -137,7 +133,7 @@ export class ManifestDecoder {
     if (fv === -2) return r.err === Reason.TOO_LARGE ? Reason.UNSUPPORTED_VERSION : r.err;
     if (fv !== Limits.FORMAT_VERSION) return Reason.UNSUPPORTED_VERSION;
     // 3c: types and sizes of every field
-    const rc = this.fields();
+    const rc = this.fields(out);
     if (rc !== Reason.OK) return rc;
     // 3d: crit
     if (this.seek(ManifestKey.CRIT)) {
@@ -149,13 +145,13 @@ export class ManifestDecoder {
       }
     }
     // 3e: payload encoding
-    if (this.payloadEncoding !== PayloadEncoding.RAW) return Reason.UNSUPPORTED_ENCODING;
+    if (out.payloadEncoding !== PayloadEncoding.RAW) return Reason.UNSUPPORTED_ENCODING;
     // 3f: geometry
-    return checkChunkGeometry(this.imageSize, this.chunkSize, this.chunkCount, maxChunk);
+    return checkChunkGeometry(out.imageSize, out.chunkSize, out.chunkCount, maxChunk);
   }
 
   // 3c: every known manifest field has its type and size (MALFORMED / TOO_LARGE).
-  private fields(): number {
+  private fields(out: ManifestFields): number {
     const r = this.r;
     const buf = this.buf;
     // mandatory: every key from vendor-id to payload-encoding
@@ -163,14 +159,14 @@ export class ManifestDecoder {
     this.seek(ManifestKey.VENDOR_ID);
     let o = r.readBytesN(Limits.UUID_LEN);
     if (o < 0) return r.err;
-    copyBytes(buf, o, this.vendorId, 0, Limits.UUID_LEN);
+    copyBytes(buf, o, out.vendorId, 0, Limits.UUID_LEN);
     this.seek(ManifestKey.CLASS_ID);
     o = r.readBytesN(Limits.UUID_LEN);
     if (o < 0) return r.err;
-    copyBytes(buf, o, this.classId, 0, Limits.UUID_LEN);
+    copyBytes(buf, o, out.classId, 0, Limits.UUID_LEN);
     let v = this.uintAt(ManifestKey.SEQUENCE);
     if (v < 0) return r.err;
-    this.sequence = v;
+    out.sequence = v;
     this.seek(ManifestKey.VERSION);
     const vl = r.readText();
     if (vl < 0) return r.err;
@@ -180,29 +176,29 @@ export class ManifestDecoder {
     v = this.uintAt(ManifestKey.IMAGE_SIZE);
     if (v < 0) return r.err;
     if (v === 0) return Reason.MALFORMED;
-    this.imageSize = v;
+    out.imageSize = v;
     v = this.uintAt(ManifestKey.CHUNK_SIZE);
     if (v < 0) return r.err;
-    this.chunkSize = v;
+    out.chunkSize = v;
     v = this.uintAt(ManifestKey.CHUNK_COUNT);
     if (v < 0) return r.err;
-    this.chunkCount = v;
+    out.chunkCount = v;
     this.seek(ManifestKey.CHAIN_HEAD);
     o = r.readBytesN(Limits.HASH_LEN);
     if (o < 0) return r.err;
-    copyBytes(buf, o, this.chainHead, 0, Limits.HASH_LEN);
+    copyBytes(buf, o, out.chainHead, 0, Limits.HASH_LEN);
     v = this.uintAt(ManifestKey.PAYLOAD_ENCODING);
     if (v < 0) return r.err;
-    this.payloadEncoding = v;
+    out.payloadEncoding = v;
     // optional keys
-    const rc = this.optionalFields();
+    const rc = this.optionalFields(out);
     if (rc !== Reason.OK) return rc;
-    this.version = utf8ToString(buf, vo, vl);
+    out.version = utf8ToString(buf, vo, vl);
     return Reason.OK;
   }
 
   // 3c for encoding-params .. crit, in key order.
-  private optionalFields(): number {
+  private optionalFields(out: ManifestFields): number {
     const r = this.r;
     const w = this.walk;
     if (this.seek(ManifestKey.ENCODING_PARAMS)) {
@@ -234,10 +230,10 @@ export class ManifestDecoder {
       if (nl < 0) return r.err;
       if (nl > Limits.MAX_NOTES_LEN) return Reason.TOO_LARGE;
     }
-    this.keyEpochFloor = -1;
+    out.keyEpochFloor = -1;
     const v = this.uintAt(ManifestKey.KEY_EPOCH_FLOOR);
     if (v === -2) return r.err;
-    this.keyEpochFloor = v;
+    out.keyEpochFloor = v;
     if (this.seek(ManifestKey.CRIT)) {
       const cn = r.readArray();
       if (cn < 0) return r.err;
