@@ -6,7 +6,8 @@
 //
 // Run: npm run build && node scripts/gen-vectors.mjs   (writes formats/vectors/)
 import { createHash, sign as edSign, type KeyObject } from "node:crypto";
-import { Limits, CHUNK_DOMAIN, ALG_EDDSA } from "../formats/device-safe/limits.js";
+import { Limits, ALG_EDDSA } from "../formats/device-safe/limits.js";
+import { chunkCountFor, chunkDataLength, writeChunkPrefix } from "../formats/device-safe/chunk-layout.js";
 import { Reason, reasonName } from "../formats/device-safe/reasons.js";
 import { ManifestKey, HeaderLabel } from "../formats/device-safe/labels.js";
 import { encodeManifest, type Manifest } from "../formats/host-only/manifest.js";
@@ -69,18 +70,17 @@ function image(label: string, size: number): Uint8Array {
 
 /** Chunk i on the wire (data_i || next_i) and the chain head, with an optional last next. */
 function chain(img: Uint8Array, cs: number, lastNext: Uint8Array = new Uint8Array(32)): { head: Uint8Array; chunks: Uint8Array[] } {
-  const n = Math.ceil(img.length / cs);
+  const n = chunkCountFor(img.length, cs);
   const chunks: Uint8Array[] = new Array(n);
   let next = lastNext;
   for (let i = n - 1; i >= 0; i--) {
-    const data = img.subarray(i * cs, Math.min(img.length, (i + 1) * cs));
+    const data = img.subarray(i * cs, i * cs + chunkDataLength(img.length, cs, n, i));
     const wire = new Uint8Array(data.length + 32);
     wire.set(data);
     wire.set(next, data.length);
     chunks[i] = wire;
     const input = new Uint8Array(Limits.CHUNK_PREFIX_LEN + wire.length);
-    input.set(CHUNK_DOMAIN);
-    new DataView(input.buffer).setUint32(16, i);
+    writeChunkPrefix(input, 0, i);
     input.set(wire, Limits.CHUNK_PREFIX_LEN);
     next = sha256(input);
   }
@@ -157,7 +157,7 @@ export async function generateVectors(): Promise<GeneratedVectors> {
   const img = image("fwseal vector image", 5000);
   const ch = chain(img, CS);
   const manifest = (over: Partial<Manifest> = {}, head = ch.head, size = img.length, cs = CS): Manifest => ({
-    vendorId, classId, sequence: 7, version: "1.2.3", imageSize: size, chunkSize: cs, chunkCount: Math.ceil(size / cs), chainHead: head,
+    vendorId, classId, sequence: 7, version: "1.2.3", imageSize: size, chunkSize: cs, chunkCount: chunkCountFor(size, cs), chainHead: head,
     provenance: { sourceRevision: "0123456789abcdef0123456789abcdef01234567", builder: "vector-generator", buildTime: VECTOR_NOW - 86400 },
     releaseNotes: "Golden vector.", ...over
   });

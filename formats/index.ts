@@ -144,6 +144,12 @@ export {
   type ImageReader
 } from "./host-only/chunk-chain.js";
 export {
+  /** Writes the chunk-hash prefix (domain string || be32 index) that every chunk hash starts with. */
+  writeChunkPrefix,
+  /** The Reason a manifest's chunk size, count and image size earn (OK when they agree, SPEC §7). */
+  checkChunkGeometry
+} from "./device-safe/chunk-layout.js";
+export {
   /** A whole bundle in memory. */
   buildBundle,
   /** A bundle streamed to a writer, reading the image twice, one chunk at a time. */

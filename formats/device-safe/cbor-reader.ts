@@ -248,22 +248,6 @@ export class CborReader {
     return len;
   }
 
-  // Like readKey, but the key must be an integer that fits a double (else MALFORMED /
-  // TOO_LARGE). The key value is intValue().
-  readIntKey(prevOff: number, prevLen: number): number {
-    const len = this.readKey(prevOff, prevLen);
-    if (len < 0) return -1;
-    if (this.major === 3) {
-      this.fail(Reason.MALFORMED);
-      return -1;
-    }
-    if (this.big) {
-      this.fail(Reason.TOO_LARGE);
-      return -1;
-    }
-    return len;
-  }
-
   // Skips one complete data item, validating all of it: well-formed, deterministic (incl.
   // map key order and uniqueness, keys of any type), no tags, depth and count bounds.
   // `depth` = number of containers enclosing the item. Iterative: fixed stack, no recursion.
@@ -449,4 +433,70 @@ export function cborItemLength(buf: Uint8Array, avail: number, maxLen: number): 
   const s = new CborItemScanner();
   s.reset(maxLen);
   return s.scan(buf, avail);
+}
+
+// Key types a map walk accepts (CborMapWalk.begin).
+export const MapKeys = {
+  ANY: 0, // integer or text keys
+  INT: 1, // integer keys; a text key is MALFORMED; a big integer is allowed (isInt() false)
+  SAFE_INT: 2 // integer keys that fit a double; text is MALFORMED, a bigger integer TOO_LARGE
+};
+
+// Walks the entries of one map on a CborReader, enforcing deterministic key order (each
+// key sorts strictly after the previous one, so keys are also unique) and the key type.
+// Allocation-free; errors go to the reader's `err` (first error wins), never thrown.
+//
+//   if (walk.begin(MapKeys.INT) < 0) return r.err;
+//   while (walk.next()) { key: r.isInt() / r.intValue(); then read or skip its value }
+//   if (r.err !== 0) return r.err;
+//
+// The caller reads or skips each value before the next next(). Nested maps on the same
+// reader need a walk each.
+export class CborMapWalk {
+  private r: CborReader;
+  private left: number;
+  private kind: number;
+  private prevOff: number;
+  private prevLen: number;
+
+  constructor(r: CborReader) {
+    this.r = r;
+    this.left = 0;
+    this.kind = 0;
+    this.prevOff = -1;
+    this.prevLen = 0;
+  }
+
+  // Reads a map head at the reader's position: the entry count, -1 on error
+  // (MALFORMED: not a map; TOO_LARGE: above MAX_MAP_ENTRIES).
+  begin(kind: number): number {
+    this.left = 0;
+    const n = this.r.readMap();
+    if (n < 0) return -1;
+    this.beginAfterHead(n, kind);
+    return n;
+  }
+
+  // Like begin(), for a map whose head the caller has already read: `count` entries follow.
+  beginAfterHead(count: number, kind: number): void {
+    this.left = count;
+    this.kind = kind;
+    this.prevOff = -1;
+    this.prevLen = 0;
+  }
+
+  // Reads the next key: true if one was read (the reader is then at its value), false
+  // when the map has no more entries or on an error (reader err set).
+  next(): boolean {
+    const r = this.r;
+    if (this.left <= 0 || r.err !== 0) return false;
+    const len = r.readKey(this.prevOff, this.prevLen);
+    if (len < 0) return false;
+    if (this.kind !== MapKeys.ANY && r.major === 3) return r.fail(Reason.MALFORMED);
+    if (this.kind === MapKeys.SAFE_INT && r.big) return r.fail(Reason.TOO_LARGE);
+    this.prevOff = r.headStart;
+    this.prevLen = len;
+    this.left--;
+    return true;
+  }
 }

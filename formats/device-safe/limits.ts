@@ -16,11 +16,14 @@ export const Limits = {
   MAX_VERSION_LEN: 64, // human version string, bytes
   MAX_NOTES_LEN: 2048, // release notes, bytes
   MAX_TEXT_LEN: 256, // other text fields (provenance)
+  MAX_MANIFEST_CRIT: 8, // entries of the manifest's crit array
   MAX_CERT_CLASSES: 8,
   MAX_ROOT_SLOTS: 4,
   KEY_ID_LEN: 8,
   UUID_LEN: 16,
   HASH_LEN: 32,
+  PUBLIC_KEY_LEN: 32, // Ed25519 public key
+  SIGNATURE_LEN: 64, // Ed25519 signature
   // Chunk hash input = CHUNK_DOMAIN (16) || be32(index) || data || next-hash (32)
   CHUNK_PREFIX_LEN: 20
 };
@@ -38,5 +41,7 @@ export const ALG_ED25519 = -19;
 // delegation certificates (empty AAD), which the same root keys sign.
 /** Largest root-retirement statement, bytes (SPEC §11). */
 export const MAX_ROOT_STATEMENT = 512;
+/** Longest note a root-retirement statement may carry, bytes. */
+export const MAX_ROOT_NOTE_LEN = 256;
 /** External AAD of a root-retirement statement's Sig_structure: "fwseal/root-retire/v1" as bytes. */
 export const ROOT_RETIRE_AAD = [0x66, 0x77, 0x73, 0x65, 0x61, 0x6c, 0x2f, 0x72, 0x6f, 0x6f, 0x74, 0x2d, 0x72, 0x65, 0x74, 0x69, 0x72, 0x65, 0x2f, 0x76, 0x31];

@@ -142,8 +142,9 @@ class ValueDecoder {
       const kl = this.r.pos - ks;
       const keyType = typeof k === "number" || typeof k === "string" || typeof k === "bigint";
       if (!this.opts.lenient) {
-        if (prevOff >= 0 && compareBytes(b, prevOff, prevLen, b, ks, kl) >= 0) this.fail(Reason.NON_CANONICAL, "map keys not in deterministic order, or repeated", ks);
+        // Key type before order, as the device's map walk checks them.
         if (!keyType) this.fail(Reason.MALFORMED, "map key neither an integer nor text", ks);
+        if (prevOff >= 0 && compareBytes(b, prevOff, prevLen, b, ks, kl) >= 0) this.fail(Reason.NON_CANONICAL, "map keys not in deterministic order, or repeated", ks);
       }
       prevOff = ks;
       prevLen = kl;

@@ -1,6 +1,8 @@
 // The hash chain over chunks (formats/SPEC.md §7), host side.
 //   H_i = SHA-256(CHUNK_DOMAIN || be32(i) || data_i || next_i),  next_{n-1} = 0^32
-import { CHUNK_DOMAIN, Limits } from "../device-safe/limits.js";
+import { Limits } from "../device-safe/limits.js";
+import { Reason } from "../device-safe/reasons.js";
+import { checkChunkCount, checkChunkSize, chunkCountFor, chunkDataLength, writeChunkPrefix } from "../device-safe/chunk-layout.js";
 import { defaultSha256, Sha256Fn } from "./keyid.js";
 
 export const ZERO_HASH = new Uint8Array(Limits.HASH_LEN);
@@ -14,11 +16,11 @@ export interface ChunkGeometry {
 
 export function chunkGeometry(imageSize: number, chunkSize: number): ChunkGeometry {
   if (!Number.isSafeInteger(imageSize) || imageSize < 1) throw new Error("image must be at least 1 byte");
-  if (chunkSize < Limits.MIN_CHUNK_SIZE || chunkSize > Limits.MAX_CHUNK_SIZE || (chunkSize & (chunkSize - 1)) !== 0)
+  if (checkChunkSize(chunkSize, Limits.MAX_CHUNK_SIZE) !== Reason.OK)
     throw new Error(`chunk size must be a power of two in ${Limits.MIN_CHUNK_SIZE}..${Limits.MAX_CHUNK_SIZE}`);
-  const chunkCount = Math.ceil(imageSize / chunkSize);
-  if (chunkCount > Limits.MAX_CHUNK_COUNT) throw new Error("image too large for this chunk size (more than 2^24 chunks)");
-  return { chunkSize, chunkCount, lastLen: imageSize - (chunkCount - 1) * chunkSize };
+  const chunkCount = chunkCountFor(imageSize, chunkSize);
+  if (checkChunkCount(imageSize, chunkSize, chunkCount) !== Reason.OK) throw new Error("image too large for this chunk size (more than 2^24 chunks)");
+  return { chunkSize, chunkCount, lastLen: chunkDataLength(imageSize, chunkSize, chunkCount, chunkCount - 1) };
 }
 
 /** Byte length of chunk i's data. */
@@ -31,11 +33,7 @@ export function chunkHashInput(index: number, data: Uint8Array, next: Uint8Array
   if (next.length !== Limits.HASH_LEN) throw new Error("next hash must be 32 bytes");
   const p = Limits.CHUNK_PREFIX_LEN;
   const b = new Uint8Array(p + data.length + Limits.HASH_LEN);
-  for (let i = 0; i < CHUNK_DOMAIN.length; i++) b[i] = CHUNK_DOMAIN[i];
-  b[16] = (index >>> 24) & 0xff;
-  b[17] = (index >>> 16) & 0xff;
-  b[18] = (index >>> 8) & 0xff;
-  b[19] = index & 0xff;
+  writeChunkPrefix(b, 0, index);
   b.set(data, p);
   b.set(next, p + data.length);
   return b;
@@ -58,15 +56,11 @@ export async function computeChain(read: ImageReader, g: ChunkGeometry, sha256: 
   const hashes = new Uint8Array(n * Limits.HASH_LEN);
   const p = Limits.CHUNK_PREFIX_LEN;
   const buf = new Uint8Array(p + g.chunkSize + Limits.HASH_LEN);
-  for (let i = 0; i < CHUNK_DOMAIN.length; i++) buf[i] = CHUNK_DOMAIN[i];
   let next: Uint8Array = ZERO_HASH;
   for (let i = n - 1; i >= 0; i--) {
     const len = chunkDataLen(g, i);
     await read(i * g.chunkSize, buf, p, len);
-    buf[16] = (i >>> 24) & 0xff;
-    buf[17] = (i >>> 16) & 0xff;
-    buf[18] = (i >>> 8) & 0xff;
-    buf[19] = i & 0xff;
+    writeChunkPrefix(buf, 0, i);
     buf.set(next, p + len);
     const h = sha256(buf.subarray(0, p + len + Limits.HASH_LEN));
     hashes.set(h, i * Limits.HASH_LEN);

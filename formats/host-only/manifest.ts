@@ -5,6 +5,8 @@ import { Cbor, CborMap, encodeCanonical } from "./cbor-encode.js";
 import { decodeCanonical, type DecodeOptions } from "./cbor-decode.js";
 import { ManifestKey, PayloadEncoding, ProvenanceKey } from "../device-safe/labels.js";
 import { Limits } from "../device-safe/limits.js";
+import { Reason } from "../device-safe/reasons.js";
+import { checkChunkSize, chunkCountFor } from "../device-safe/chunk-layout.js";
 
 /** Where an image came from (manifest key 12); descriptive only. */
 export interface Provenance {
@@ -56,9 +58,9 @@ export function checkManifest(m: Manifest): void {
   if (vl < 1 || vl > Limits.MAX_VERSION_LEN) throw new Error(`version must be 1..${Limits.MAX_VERSION_LEN} bytes`);
   if (!isUint(m.imageSize) || m.imageSize < 1) throw new Error("image-size must be >= 1");
   const cs = m.chunkSize;
-  if (!isUint(cs) || cs < Limits.MIN_CHUNK_SIZE || cs > Limits.MAX_CHUNK_SIZE || (cs & (cs - 1)) !== 0)
+  if (!isUint(cs) || checkChunkSize(cs, Limits.MAX_CHUNK_SIZE) !== Reason.OK)
     throw new Error(`chunk-size must be a power of two in ${Limits.MIN_CHUNK_SIZE}..${Limits.MAX_CHUNK_SIZE}`);
-  if (m.chunkCount !== Math.ceil(m.imageSize / cs)) throw new Error("chunk-count != ceil(image-size / chunk-size)");
+  if (m.chunkCount !== chunkCountFor(m.imageSize, cs)) throw new Error("chunk-count != ceil(image-size / chunk-size)");
   if (m.chunkCount > Limits.MAX_CHUNK_COUNT) throw new Error("image too large: more than 2^24 chunks");
   if (m.chainHead.length !== Limits.HASH_LEN) throw new Error("chain-head must be 32 bytes");
   if (m.sbomDigest && m.sbomDigest.length !== Limits.HASH_LEN) throw new Error("sbom-digest must be 32 bytes");

@@ -7,7 +7,7 @@ import { readProtectedHeader } from "./cose.js";
 import { keyId, toHex } from "./keyid.js";
 import { formatUuid } from "./uuid.js";
 import { CoseTag, RootStatementKey } from "../device-safe/labels.js";
-import { Limits, MAX_ROOT_STATEMENT, ROOT_RETIRE_AAD } from "../device-safe/limits.js";
+import { Limits, MAX_ROOT_NOTE_LEN, MAX_ROOT_STATEMENT, ROOT_RETIRE_AAD } from "../device-safe/limits.js";
 
 /** What a statement says, as its author gives it. */
 export interface RootRetirementBody {
@@ -23,8 +23,6 @@ export interface RootRetirementBody {
   note?: string;
 }
 
-/** Longest note, in UTF-8 bytes. */
-const MAX_NOTE_LEN = 256;
 const AAD = new Uint8Array(ROOT_RETIRE_AAD);
 
 /** The exact bytes a root key signs for a statement: ["Signature1", protected, AAD, payload]. */
@@ -39,7 +37,7 @@ export function checkRootRetirementBody(b: RootRetirementBody): void {
   if (b.vendorId.length !== Limits.UUID_LEN) throw new Error("vendor-id must be 16 bytes");
   if (b.classId !== undefined && b.classId.length !== Limits.UUID_LEN) throw new Error("class-id must be 16 bytes");
   if (b.retiredKey.length !== 32) throw new Error("the retired root key must be a 32-byte Ed25519 key");
-  if (b.note !== undefined && new TextEncoder().encode(b.note).length > MAX_NOTE_LEN) throw new Error(`note is longer than ${MAX_NOTE_LEN} bytes`);
+  if (b.note !== undefined && new TextEncoder().encode(b.note).length > MAX_ROOT_NOTE_LEN) throw new Error(`note is longer than ${MAX_ROOT_NOTE_LEN} bytes`);
 }
 
 /** The statement payload (deterministic CBOR map), after checkRootRetirementBody. */

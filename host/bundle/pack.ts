@@ -8,7 +8,9 @@
 // 0 last. Memory: a few blocks of BLOCK bytes, whatever the image size.
 import * as fsp from "node:fs/promises";
 import { createHash } from "node:crypto";
-import { Limits, CHUNK_DOMAIN } from "../../formats/device-safe/limits.js";
+import { Limits } from "../../formats/device-safe/limits.js";
+import { Reason } from "../../formats/device-safe/reasons.js";
+import { checkChunkCount, checkChunkSize, chunkCountFor, writeChunkPrefix } from "../../formats/device-safe/chunk-layout.js";
 import { encodeManifest, type Manifest, type Provenance } from "../../formats/host-only/manifest.js";
 import { buildUnsignedEnvelope, attachSignatures, type EnvelopeOptions } from "../../formats/host-only/cose.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
@@ -110,7 +112,7 @@ function toUuid(v: string | Uint8Array, what: string, vendor?: Uint8Array): Uint
 /** Pack `opts.image` into a signed bundle at `opts.output`. */
 export async function pack(opts: PackOptions): Promise<PackResult> {
   const cs = opts.chunkSize ?? 4096;
-  if (!Number.isInteger(cs) || cs < Limits.MIN_CHUNK_SIZE || cs > Limits.MAX_CHUNK_SIZE || (cs & (cs - 1)) !== 0) {
+  if (!Number.isInteger(cs) || checkChunkSize(cs, Limits.MAX_CHUNK_SIZE) !== Reason.OK) {
     throw usage(`chunk size must be a power of two from ${Limits.MIN_CHUNK_SIZE} to ${Limits.MAX_CHUNK_SIZE}`);
   }
   if (opts.signers.length < 1) throw usage("at least one signing key is required");
@@ -123,8 +125,8 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   try {
     const imageSize = st.size;
     if (imageSize < 1) throw new FwsealError("INPUT_UNREADABLE", `${opts.image}: image is empty`);
-    const chunkCount = Math.ceil(imageSize / cs);
-    if (chunkCount > Limits.MAX_CHUNK_COUNT) throw usage(`image too large for chunk size ${cs}: more than ${Limits.MAX_CHUNK_COUNT} chunks`);
+    const chunkCount = chunkCountFor(imageSize, cs);
+    if (checkChunkCount(imageSize, cs, chunkCount) !== Reason.OK) throw usage(`image too large for chunk size ${cs}: more than ${Limits.MAX_CHUNK_COUNT} chunks`);
 
     const manifest: Manifest = {
       vendorId, classId, sequence: opts.sequence, version: opts.version, imageSize, chunkSize: cs, chunkCount,
@@ -202,8 +204,6 @@ async function writeChainBackToFront(
   // blocks earlier) completed, so reads, hashing and writes rarely wait on each other.
   const NBUF = 4;
   const bufs = Array.from({ length: NBUF }, () => Buffer.allocUnsafe(PAD + chunksPerBlock * slot));
-  const prefix = Buffer.alloc(P);
-  prefix.set(CHUNK_DOMAIN, 0);
   let next = ZERO_HASH_LATIN1; // next_{n-1} = 0^32
   const blockCount = Math.ceil(n / chunksPerBlock);
 
@@ -252,8 +252,7 @@ async function writeChainBackToFront(
       const dst = PAD + j * slot;
       if (j > 0) buf.copyWithin(dst, PAD + j * cs, PAD + j * cs + dLen);
       buf.write(next, dst + dLen, H, "latin1");
-      prefix.writeUInt32BE(first + j, 16);
-      buf.set(prefix, dst - P);
+      writeChunkPrefix(buf, dst - P, first + j);
       next = sha256Latin1(dLen === cs ? views[j] : buf.subarray(dst - P, dst + dLen + H));
     }
     const outLen = len + count * H;

@@ -3,7 +3,8 @@
 // blocks, with node:crypto SHA-256. Memory is bounded by the verifier's chunk buffer and
 // the read blocks, never by the image size.
 import * as fsp from "node:fs/promises";
-import { Limits, CHUNK_DOMAIN } from "../../formats/device-safe/limits.js";
+import { Limits } from "../../formats/device-safe/limits.js";
+import { chunkDataLength, writeChunkPrefix } from "../../formats/device-safe/chunk-layout.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid, parseUuid, formatUuid } from "../../formats/host-only/uuid.js";
@@ -224,7 +225,6 @@ class FastChain {
   private readonly carry: Buffer;
   private have = 0;
   private need: number;
-  private readonly prefix: Buffer;
 
   constructor(
     private readonly chunkCount: number,
@@ -235,13 +235,11 @@ class FastChain {
   ) {
     this.expected = Buffer.from(chainHead).toString("latin1");
     this.carry = Buffer.allocUnsafe(Limits.CHUNK_PREFIX_LEN + chunkSize + Limits.HASH_LEN);
-    this.prefix = Buffer.alloc(Limits.CHUNK_PREFIX_LEN);
-    this.prefix.set(CHUNK_DOMAIN, 0);
     this.need = this.dataLen(0) + Limits.HASH_LEN;
   }
 
   private dataLen(i: number): number {
-    return i === this.chunkCount - 1 ? this.imageSize - (this.chunkCount - 1) * this.chunkSize : this.chunkSize;
+    return chunkDataLength(this.imageSize, this.chunkSize, this.chunkCount, i);
   }
 
   private reject(reason: number, chunk: number): boolean {
@@ -258,8 +256,7 @@ class FastChain {
     const P = Limits.CHUNK_PREFIX_LEN;
     const dl = this.need - Limits.HASH_LEN;
     const i = this.i;
-    this.prefix.writeUInt32BE(i, 16);
-    buf.set(this.prefix, s - P);
+    writeChunkPrefix(buf, s - P, i);
     const h = sha256Latin1(buf.subarray(s - P, s + this.need));
     if (h !== this.expected) {
       this.reject(Reason.CHUNK_HASH_MISMATCH, i);

@@ -4,6 +4,7 @@
 // chunk buffer and 32 bytes, and compares with the signed chain head.
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
+import { writeChunkPrefix } from "../../../formats/device-safe/chunk-layout.js";
 import { BundleVerifier, VerifierConfig, VerifyEvent, createBundleVerifier } from "./bundle-verifier.js";
 
 export type ImageRead = (imageOffset: number, dst: Uint8Array, dstOff: number, len: number) => void;
@@ -44,10 +45,7 @@ export class BootVerifier {
     for (let i = v.chunkCount - 1; i >= 0; i--) {
       const len = v.dataLen(i);
       readImage(i * v.chunkSize, buf, pre, len);
-      buf[16] = (i >>> 24) & 255;
-      buf[17] = (i >>> 16) & 255;
-      buf[18] = (i >>> 8) & 255;
-      buf[19] = i & 255;
+      writeChunkPrefix(buf, 0, i);
       for (let k = 0; k < Limits.HASH_LEN; k++) buf[pre + len + k] = next[k];
       v.primitivesSha256(buf, 0, pre + len + Limits.HASH_LEN, next);
     }

@@ -7,10 +7,12 @@
 // checks run in the order SPEC §11.3 lists, and the first failure is the result.
 // All buffers are allocated once, in the constructor.
 import { Reason } from "../../../formats/device-safe/reasons.js";
-import { Limits, ALG_EDDSA, ALG_ED25519, MAX_ROOT_STATEMENT, ROOT_RETIRE_AAD } from "../../../formats/device-safe/limits.js";
-import { CoseTag, HeaderLabel, RootStatementKey } from "../../../formats/device-safe/labels.js";
-import { CborReader } from "../../../formats/device-safe/cbor-reader.js";
+import { Limits, MAX_ROOT_STATEMENT, MAX_ROOT_NOTE_LEN, ROOT_RETIRE_AAD } from "../../../formats/device-safe/limits.js";
+import { CoseTag, RootStatementKey } from "../../../formats/device-safe/labels.js";
+import { CborReader, CborMapWalk, MapKeys } from "../../../formats/device-safe/cbor-reader.js";
 import type { Primitives } from "../crypto/primitives.js";
+import { bytesEqual } from "./bytes.js";
+import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules } from "./envelope.js";
 
 // The part of the device's trust configuration a statement is checked against. A
 // VerifierConfig (bundle-verifier.ts) has these fields, so it can be passed as is.
@@ -22,26 +24,6 @@ export interface RootTrustState {
   classId: Uint8Array; // 16
 }
 
-const SIGNATURE1 = [0x53, 0x69, 0x67, 0x6e, 0x61, 0x74, 0x75, 0x72, 0x65, 0x31]; // "Signature1"
-const NOTE_MAX = 256;
-
-// Writes a CBOR byte-string head for len (< 65536) at off; returns the offset after it.
-function putBstrHead(out: Uint8Array, off: number, len: number): number {
-  if (len < 24) {
-    out[off] = 0x40 | len;
-    return off + 1;
-  }
-  if (len < 256) {
-    out[off] = 0x58;
-    out[off + 1] = len;
-    return off + 2;
-  }
-  out[off] = 0x59;
-  out[off + 1] = (len >> 8) & 0xff;
-  out[off + 2] = len & 0xff;
-  return off + 3;
-}
-
 export class RootStatementVerifier {
   // Results of the last check() that returned OK.
   slot: number; // the slot retired
@@ -50,32 +32,24 @@ export class RootStatementVerifier {
   signerSlot: number; // the live slot that signed
   private prim: Primitives;
   private r: CborReader;
-  private scratch: Uint8Array;
+  private walk: CborMapWalk;
+  private headers: SignerHeaders; // one slot: the statement's protected header
+  private sigs: SignatureCheck;
+  private roots: RootKeyTable;
   private hash: Uint8Array;
-  private pk: Uint8Array;
-  private sig: Uint8Array;
 
   constructor(primitives: Primitives) {
     this.prim = primitives;
     this.r = new CborReader();
-    // Sig_structure: array head, "Signature1", protected, AAD, payload (< 64 bytes overhead).
-    this.scratch = new Uint8Array(MAX_ROOT_STATEMENT + 64);
-    this.hash = new Uint8Array(32);
-    this.pk = new Uint8Array(32);
-    this.sig = new Uint8Array(64);
+    this.walk = new CborMapWalk(this.r);
+    this.headers = new SignerHeaders(this.r, 1);
+    this.sigs = new SignatureCheck(primitives, MAX_ROOT_STATEMENT);
+    this.roots = new RootKeyTable();
+    this.hash = new Uint8Array(Limits.HASH_LEN);
     this.slot = -1;
     this.counter = -1;
     this.retiredMask = 0;
     this.signerSlot = -1;
-  }
-
-  // Does root slot s have the key ID stmt[kidOff .. kidOff+8)?
-  private slotHasKid(st: RootTrustState, s: number, stmt: Uint8Array, kidOff: number): boolean {
-    this.prim.sha256(st.roots, s * 32, 32, this.hash);
-    for (let i = 0; i < Limits.KEY_ID_LEN; i++) {
-      if (this.hash[i] !== stmt[kidOff + i]) return false;
-    }
-    return true;
   }
 
   // Checks stmt[0 .. len) against the device state and the stored counter. Returns a
@@ -87,6 +61,8 @@ export class RootStatementVerifier {
     this.signerSlot = -1;
     if (len > MAX_ROOT_STATEMENT || len > stmt.length) return Reason.TOO_LARGE;
     const r = this.r;
+    const w = this.walk;
+    const h = this.headers;
 
     // 1. Structure: #6.18([protected bstr, unprotected map, payload bstr, signature bstr(64)]).
     r.init(stmt, 0, len);
@@ -103,68 +79,24 @@ export class RootStatementVerifier {
     const payLen = r.readBytes();
     if (payLen < 0) return r.err;
     const payOff = r.dataOff;
-    const sigOff = r.readBytesN(64);
+    const sigOff = r.readBytesN(Limits.SIGNATURE_LEN);
     if (sigOff < 0) return r.err;
     if (r.pos !== len) return Reason.MALFORMED;
 
-    // 2. Protected header {1: alg, ?2: crit, 4: kid}.
-    r.init(stmt, pOff, pOff + pLen);
-    let entries = r.readMap();
-    if (entries < 0) return r.err;
-    let prevOff = -1;
-    let prevLen = 0;
-    let alg = 0;
-    let haveAlg = false;
-    let kidOff = -1;
-    let critBad = false;
-    for (let i = 0; i < entries; i++) {
-      const kl = r.readIntKey(prevOff, prevLen);
-      if (kl < 0) return r.err;
-      prevOff = r.headStart;
-      prevLen = kl;
-      const key = r.intValue();
-      if (key === HeaderLabel.ALG) {
-        if (!r.head()) return r.err;
-        if (!r.isInt()) return Reason.MALFORMED;
-        alg = r.intValue();
-        haveAlg = true;
-      } else if (key === HeaderLabel.KID) {
-        kidOff = r.readBytesN(Limits.KEY_ID_LEN);
-        if (kidOff < 0) return r.err;
-      } else if (key === HeaderLabel.CRIT) {
-        const cn = r.readArray();
-        if (cn < 0) return r.err;
-        if (cn === 0) return Reason.MALFORMED;
-        for (let j = 0; j < cn; j++) {
-          if (!r.head()) return r.err;
-          if (!r.isInt()) return Reason.MALFORMED;
-          const c = r.intValue();
-          if (c !== HeaderLabel.ALG && c !== HeaderLabel.CRIT && c !== HeaderLabel.KID) critBad = true;
-        }
-      } else {
-        if (!r.skip(1)) return r.err;
-      }
-    }
-    if (r.pos !== pOff + pLen) return Reason.MALFORMED;
-    if (!haveAlg || kidOff < 0) return Reason.MALFORMED;
+    // 2. Protected header {1: alg, ?2: crit, 4: kid}: integer labels only.
+    let rc = h.parseProtected(stmt, 0, pOff, pLen, HeaderRules.INT_ONLY);
+    if (rc !== Reason.OK) return rc;
 
     // 3. Payload {1: version, 2: slot, 3: counter, 4: vendor, ?5: class, 6: retired kid, ?7: note}.
     r.init(stmt, payOff, payOff + payLen);
-    entries = r.readMap();
-    if (entries < 0) return r.err;
-    prevOff = -1;
-    prevLen = 0;
     let version = -1;
     let slot = -1;
     let counter = -1;
     let vendorOff = -1;
     let classOff = -1;
     let retiredKidOff = -1;
-    for (let i = 0; i < entries; i++) {
-      const kl = r.readIntKey(prevOff, prevLen);
-      if (kl < 0) return r.err;
-      prevOff = r.headStart;
-      prevLen = kl;
+    if (w.begin(MapKeys.SAFE_INT) < 0) return r.err;
+    while (w.next()) {
       const key = r.intValue();
       if (key === RootStatementKey.FORMAT_VERSION) {
         version = r.readUint();
@@ -187,58 +119,38 @@ export class RootStatementVerifier {
       } else if (key === RootStatementKey.NOTE) {
         const tl = r.readText();
         if (tl < 0) return r.err;
-        if (tl > NOTE_MAX) return Reason.TOO_LARGE;
+        if (tl > MAX_ROOT_NOTE_LEN) return Reason.TOO_LARGE;
       } else {
         if (!r.skip(1)) return r.err;
       }
     }
+    if (r.err !== 0) return r.err;
     if (r.pos !== payOff + payLen) return Reason.MALFORMED;
     if (version < 0 || slot < 0 || counter < 0 || vendorOff < 0 || retiredKidOff < 0) return Reason.MALFORMED;
 
     // Header semantics (after the structure is known to be sound, as for bundles).
-    if (alg !== ALG_ED25519 && alg !== ALG_EDDSA) return Reason.UNSUPPORTED_ALGORITHM;
-    if (critBad) return Reason.UNSUPPORTED_CRITICAL;
-    if (version !== 1) return Reason.UNSUPPORTED_VERSION;
+    rc = h.check(0, Reason.UNSUPPORTED_ALGORITHM, Reason.UNSUPPORTED_CRITICAL, false);
+    if (rc !== Reason.OK) return rc;
+    if (version !== Limits.FORMAT_VERSION) return Reason.UNSUPPORTED_VERSION;
 
     // 4. Signer: a live root slot, not the one being retired.
-    let signer = -1;
-    for (let s = 0; s < st.rootCount; s++) {
-      if (this.slotHasKid(st, s, stmt, kidOff)) {
-        signer = s;
-        break;
-      }
-    }
-    if (signer < 0) return Reason.UNKNOWN_KEY;
-    if (((st.rootRetired >> signer) & 1) !== 0) return Reason.REVOKED_ROOT;
+    const roots = this.roots;
+    roots.load(this.prim, st.roots, st.rootCount, this.hash);
+    const signer = roots.slotFor(st.rootRetired, stmt, h.kidOff[0]);
+    if (signer === -1) return Reason.UNKNOWN_KEY;
+    if (signer === -2) return Reason.REVOKED_ROOT;
     if (signer === slot) return Reason.KEY_NOT_AUTHORIZED;
 
     // 5. Signature over ["Signature1", protected, ROOT_RETIRE_AAD, payload].
-    const sc = this.scratch;
-    let o = 0;
-    sc[o++] = 0x84;
-    sc[o++] = 0x60 | SIGNATURE1.length;
-    for (let i = 0; i < SIGNATURE1.length; i++) sc[o++] = SIGNATURE1[i];
-    o = putBstrHead(sc, o, pLen);
-    for (let i = 0; i < pLen; i++) sc[o++] = stmt[pOff + i];
-    o = putBstrHead(sc, o, ROOT_RETIRE_AAD.length);
-    for (let i = 0; i < ROOT_RETIRE_AAD.length; i++) sc[o++] = ROOT_RETIRE_AAD[i];
-    o = putBstrHead(sc, o, payLen);
-    for (let i = 0; i < payLen; i++) sc[o++] = stmt[payOff + i];
-    for (let i = 0; i < 32; i++) this.pk[i] = st.roots[signer * 32 + i];
-    for (let i = 0; i < 64; i++) this.sig[i] = stmt[sigOff + i];
-    if (!this.prim.ed25519Verify(this.pk, this.sig, sc, 0, o)) return Reason.BAD_SIGNATURE;
+    if (!this.sigs.verify(st.roots, signer * Limits.PUBLIC_KEY_LEN, stmt, pOff, pLen, ROOT_RETIRE_AAD, payOff, payLen, false, sigOff)) {
+      return Reason.BAD_SIGNATURE;
+    }
 
     // 6. Does it apply to this device? Vendor, class (absent: every class), slot and key.
-    for (let i = 0; i < Limits.UUID_LEN; i++) {
-      if (stmt[vendorOff + i] !== st.vendorId[i]) return Reason.WRONG_VENDOR;
-    }
-    if (classOff >= 0) {
-      for (let i = 0; i < Limits.UUID_LEN; i++) {
-        if (stmt[classOff + i] !== st.classId[i]) return Reason.WRONG_CLASS;
-      }
-    }
-    if (slot >= st.rootCount) return Reason.UNKNOWN_KEY;
-    if (!this.slotHasKid(st, slot, stmt, retiredKidOff)) return Reason.UNKNOWN_KEY;
+    if (!bytesEqual(stmt, vendorOff, st.vendorId, 0, Limits.UUID_LEN)) return Reason.WRONG_VENDOR;
+    if (classOff >= 0 && !bytesEqual(stmt, classOff, st.classId, 0, Limits.UUID_LEN)) return Reason.WRONG_CLASS;
+    if (slot >= roots.count) return Reason.UNKNOWN_KEY;
+    if (!roots.slotHasKid(slot, stmt, retiredKidOff)) return Reason.UNKNOWN_KEY;
 
     // 7. Freshness: strictly above every counter applied before (replay protection).
     if (counter <= storedCounter) return Reason.STALE_STATEMENT;

@@ -1,0 +1,166 @@
+// Delegation certificates (formats/SPEC.md §5; checked in §8 step 4, sub-steps a-h in
+// that order). CONSTRAINED TS: no allocation after construction, no exceptions. A
+// certificate is a COSE_Sign1 by a root slot over a map that names a release key, its
+// epoch, validity window and scope; every byte is attacker-controlled.
+import { Reason } from "../../../formats/device-safe/reasons.js";
+import { Limits } from "../../../formats/device-safe/limits.js";
+import { CoseTag, CertKey } from "../../../formats/device-safe/labels.js";
+import { CborReader, CborMapWalk, MapKeys } from "../../../formats/device-safe/cbor-reader.js";
+import type { Primitives } from "../crypto/primitives.js";
+import { bytesEqual } from "./bytes.js";
+import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules, NO_AAD } from "./envelope.js";
+
+// Encoded size of one class-ids entry: a 0x50 head (bstr of 16) and the 16 bytes.
+const CLASS_ENTRY_LEN = 1 + Limits.UUID_LEN;
+
+/** What a certificate is judged against. A VerifierConfig has these fields. */
+export interface CertificatePolicy {
+  roots: Uint8Array; // rootCount * 32 bytes, slot order
+  rootRetired: number; // bit s set = slot s retired
+  vendorId: Uint8Array; // 16
+  classId: Uint8Array; // 16
+  minEpoch: number;
+  now: number; // seconds since 1970, or -1 = no trusted time
+}
+
+/** Checks one delegation certificate; on OK, pkOff is the certified key's offset. */
+export class CertificateCheck {
+  pkOff: number;
+  private prim: Primitives;
+  private r: CborReader;
+  private walk: CborMapWalk;
+  private body: CborReader;
+  private bodyWalk: CborMapWalk;
+  private headers: SignerHeaders;
+  private slot: number;
+  private sigs: SignatureCheck;
+  private hash: Uint8Array;
+
+  // r: the certificate's structure, body: its payload map (readers may be shared; both
+  // are re-initialised). headers[slot]: where the certificate's own protected header is
+  // decoded. hash: a 32-byte scratch.
+  constructor(
+    prim: Primitives, r: CborReader, body: CborReader, headers: SignerHeaders, slot: number,
+    sigs: SignatureCheck, hash: Uint8Array
+  ) {
+    this.pkOff = -1;
+    this.prim = prim;
+    this.r = r;
+    this.walk = new CborMapWalk(r);
+    this.body = body;
+    this.bodyWalk = new CborMapWalk(body);
+    this.headers = headers;
+    this.slot = slot;
+    this.sigs = sigs;
+    this.hash = hash;
+  }
+
+  /**
+   * The certificate env[off .. end) of a signer whose kid is env[kidOff ..+8), against
+   * `policy` and the root key table. Returns a Reason (BAD_CERTIFICATE for any structural
+   * or signature fault; REVOKED_ROOT, UNSUPPORTED_VERSION, REVOKED_KEY, EXPIRED_KEY,
+   * KEY_NOT_AUTHORIZED for the policy checks).
+   */
+  check(env: Uint8Array, off: number, end: number, kidOff: number, policy: CertificatePolicy, roots: RootKeyTable): number {
+    const r = this.r;
+    const h = this.headers;
+    const slot = this.slot;
+    const BAD = Reason.BAD_CERTIFICATE;
+    r.init(env, off, end);
+    // (a) structure: #6.18([protected, unprotected, payload, signature])
+    if (!r.head() || r.major !== 6 || r.arg !== CoseTag.SIGN1) return BAD;
+    if (r.readArray() !== 4) return BAD;
+    const pl = r.readBytes();
+    if (pl < 0) return BAD;
+    const po = r.dataOff;
+    if (this.walk.begin(MapKeys.ANY) < 0) return BAD;
+    while (this.walk.next()) if (!r.skip(1)) return BAD;
+    if (r.err !== 0) return BAD;
+    const yl = r.readBytes();
+    if (yl < 0) return BAD;
+    const yo = r.dataOff;
+    const so = r.readBytesN(Limits.SIGNATURE_LEN);
+    if (so < 0 || r.pos !== end) return BAD;
+    if (h.parseProtected(env, slot, po, pl, HeaderRules.COSE) !== Reason.OK) return BAD;
+    if (h.check(slot, BAD, BAD, true) !== Reason.OK) return BAD;
+    // (b) issuer: a root slot
+    const s = roots.slotFor(policy.rootRetired, env, h.kidOff[slot]);
+    if (s === -1) return BAD;
+    if (s === -2) return Reason.REVOKED_ROOT;
+    // (c) root signature over the certificate
+    if (!this.sigs.verify(policy.roots, s * Limits.PUBLIC_KEY_LEN, env, po, pl, NO_AAD, yo, yl, false, so)) return BAD;
+    // (d) body, (e) - (h)
+    return this.checkBody(env, yo, yo + yl, kidOff, policy);
+  }
+
+  // (d) the payload map env[off .. end); then (e) kid, (f) epoch, (g) validity, (h) scope.
+  private checkBody(env: Uint8Array, off: number, end: number, kidOff: number, policy: CertificatePolicy): number {
+    const b = this.body;
+    const w = this.bodyWalk;
+    const BAD = Reason.BAD_CERTIFICATE;
+    b.init(env, off, end);
+    let version = -1;
+    let pkOff = -1;
+    let notBefore = -1;
+    let notAfter = -1;
+    let epoch = -1;
+    let vendorOff = -1;
+    let classOff = -1;
+    let classN = 0;
+    if (w.begin(MapKeys.INT) < 0) return BAD;
+    while (w.next()) {
+      const key = b.isInt() ? b.intValue() : 0;
+      if (key === CertKey.FORMAT_VERSION) {
+        if (!b.head() || b.major !== 0) return BAD;
+        version = b.big ? 0 : b.arg;
+      } else if (key === CertKey.PUBLIC_KEY) {
+        pkOff = b.readBytesN(Limits.PUBLIC_KEY_LEN);
+        if (pkOff < 0) return BAD;
+      } else if (key === CertKey.NOT_BEFORE) {
+        notBefore = b.readUint();
+        if (notBefore < 0) return BAD;
+      } else if (key === CertKey.NOT_AFTER) {
+        notAfter = b.readUint();
+        if (notAfter < 0) return BAD;
+      } else if (key === CertKey.EPOCH) {
+        epoch = b.readUint();
+        if (epoch < 0) return BAD;
+      } else if (key === CertKey.VENDOR_ID) {
+        vendorOff = b.readBytesN(Limits.UUID_LEN);
+        if (vendorOff < 0) return BAD;
+      } else if (key === CertKey.CLASS_IDS) {
+        classN = b.readArray();
+        if (classN < 1 || classN > Limits.MAX_CERT_CLASSES) return BAD;
+        classOff = b.pos;
+        for (let c = 0; c < classN; c++) if (b.readBytesN(Limits.UUID_LEN) < 0) return BAD;
+      } else if (!b.skip(1)) {
+        return BAD;
+      }
+    }
+    if (b.err !== 0) return BAD;
+    if (b.pos !== end) return BAD;
+    if (version < 0) return BAD;
+    if (version !== Limits.FORMAT_VERSION) return Reason.UNSUPPORTED_VERSION;
+    if (pkOff < 0 || epoch < 0) return BAD;
+    // (e) the signer's kid names the certified key
+    this.prim.sha256(env, pkOff, Limits.PUBLIC_KEY_LEN, this.hash);
+    if (!bytesEqual(this.hash, 0, env, kidOff, Limits.KEY_ID_LEN)) return BAD;
+    // (f) epoch, (g) validity window, (h) scope
+    if (epoch < policy.minEpoch) return Reason.REVOKED_KEY;
+    const now = policy.now;
+    if (now >= 0) {
+      if (notBefore >= 0 && now < notBefore) return Reason.EXPIRED_KEY;
+      if (notAfter >= 0 && now > notAfter) return Reason.EXPIRED_KEY;
+    }
+    if (vendorOff >= 0 && !bytesEqual(env, vendorOff, policy.vendorId, 0, Limits.UUID_LEN)) return Reason.KEY_NOT_AUTHORIZED;
+    if (classOff >= 0) {
+      let found = false;
+      for (let c = 0; c < classN; c++) {
+        if (bytesEqual(env, classOff + c * CLASS_ENTRY_LEN + 1, policy.classId, 0, Limits.UUID_LEN)) found = true;
+      }
+      if (!found) return Reason.KEY_NOT_AUTHORIZED;
+    }
+    this.pkOff = pkOff;
+    return Reason.OK;
+  }
+}
