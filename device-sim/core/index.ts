@@ -38,6 +38,7 @@ import { Msg, PROTOCOL_VERSION, RunMode, Session } from "../../formats/device-sa
 import { createFrameDecoder, createFrameEncoder } from "./update/framing.js";
 import { crc32 } from "./update/crc32.js";
 import { createRootStatementVerifier, RootStatementVerifier } from "./verify/root-statement.js";
+import { hexToBytes, bytesToHex } from "./hex.js";
 
 export type { Primitives } from "./crypto/primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
@@ -46,6 +47,7 @@ export type { VerifierConfig, BundleVerifier } from "./verify/bundle-verifier.js
 export { VerifyEvent, createBundleVerifier, createBootVerifier };
 export type { BootVerifier, ImageRead } from "./verify/boot-verifier.js";
 export { createRootStatementVerifier, RootStatementVerifier };
+export { hexToBytes, bytesToHex };
 export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, crc32 };
 export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
 
@@ -60,16 +62,16 @@ export const fwsealCore = {
   reasonName: reasonName,
   Limits: Limits,
   CHUNK_DOMAIN: CHUNK_DOMAIN,
-  // --- crypto (CRYPTO) ---
+  // --- crypto ---
   sha256: sha256,
   Sha256: Sha256,
   ed25519Verify: ed25519Verify,
   createPurePrimitives: createPurePrimitives,
-  // --- streaming and boot verifiers (FORMAT) ---
+  // --- streaming and boot verifiers ---
   VerifyEvent: VerifyEvent,
   createBundleVerifier: createBundleVerifier,
   createBootVerifier: createBootVerifier,
-  // --- device application / protocol entry points (DEVICE) ---
+  // --- device application / protocol entry points ---
   // createDeviceApp(hal, cfg): formats/PROTOCOL.md §6 lists the HAL; feed UART bytes to
   // app.onBytes(buf, off, len) after app.boot().
   createDeviceApp: createDeviceApp,
@@ -82,8 +84,11 @@ export const fwsealCore = {
   createFrameDecoder: createFrameDecoder,
   createFrameEncoder: createFrameEncoder,
   crc32: crc32,
-  // --- root-retirement statements, SPEC §11 (TRUST) ---
+  // --- root-retirement statements, SPEC §11 ---
   // v = createRootStatementVerifier(primitives); v.check(stmt, len, cfg, storedCounter) -> Reason;
   // on OK persist v.retiredMask and v.counter.
-  createRootStatementVerifier: createRootStatementVerifier
+  createRootStatementVerifier: createRootStatementVerifier,
+  // --- hex for the ES5 drivers around the core (policy in, results out) ---
+  hexToBytes: hexToBytes,
+  bytesToHex: bytesToHex
 };

@@ -8,18 +8,7 @@
 //   finish()       end of input -> "valid reason chunk chunksReleased" (one line, no JSON)
 // Everything is allocated here, once, before the first byte of the bundle.
 var fwsealRunner = (function (core, args) {
-  function nib(c) {
-    if (c >= 48 && c <= 57) return c - 48;
-    if (c >= 97 && c <= 102) return c - 87;
-    if (c >= 65 && c <= 70) return c - 55;
-    return 0;
-  }
-  function fromHex(h) {
-    var n = h.length >> 1;
-    var b = new Uint8Array(n);
-    for (var i = 0; i < n; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1));
-    return b;
-  }
+  var fromHex = core.hexToBytes;
   var pure = core.createPurePrimitives();
   var prims = pure;
   if (args.nativeSha256) prims = { sha256: fwsealNativeSha256, ed25519Verify: pure.ed25519Verify };

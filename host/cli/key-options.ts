@@ -40,7 +40,7 @@ export async function loadSigners(keys: string[], certs: string[], passphraseFil
 export async function loadRoots(roots: string[]): Promise<Uint8Array[]> {
   if (roots.length === 0) throw new FwsealError("USAGE", "--root is required");
   const out: Uint8Array[] = [];
-  for (const r of roots) out.push(await loadPublicKeySpec(r)); // file, hex or pkcs11: URI (TRUST)
+  for (const r of roots) out.push(await loadPublicKeySpec(r)); // file, hex or pkcs11: URI
   return out;
 }
 

@@ -187,24 +187,8 @@ export const PRINT_FALLBACK =
 
 /** The driver's fixed part: helper functions. Exported for the subset test. */
 export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
-  var HEX = "0123456789abcdef";
-  function nib(c) {
-    if (c >= 48 && c <= 57) return c - 48;
-    if (c >= 97 && c <= 102) return c - 87;
-    if (c >= 65 && c <= 70) return c - 55;
-    return 0;
-  }
-  function fromHex(h) {
-    var n = h.length >> 1;
-    var b = new Uint8Array(n);
-    for (var i = 0; i < n; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1));
-    return b;
-  }
-  function toHex(b, off, len) {
-    var s = "";
-    for (var i = off; i < off + len; i++) s += HEX.charAt(b[i] >> 4) + HEX.charAt(b[i] & 15);
-    return s;
-  }
+  var fromHex = core.hexToBytes;
+  var toHex = core.bytesToHex;
   function emit(id, body) { print("${RESULT_TAG}" + id + " " + body); }
   function fail(id, msg) { emit(id, "{\\"error\\":\\"" + msg + "\\"}"); }
   var digest = new Uint8Array(32);

@@ -21,21 +21,8 @@ var fwsealMcu = { app: null };
     return null;
   }
 
-  var HEX = "0123456789abcdef";
-  function toHex(b, off, len) {
-    var s = "";
-    for (var i = 0; i < len; i++) {
-      var v = b[off + i];
-      s += HEX.charAt(v >>> 4) + HEX.charAt(v & 15);
-    }
-    return s;
-  }
-  function fromHex(s) {
-    var n = s.length >>> 1;
-    var b = new Uint8Array(n);
-    for (var i = 0; i < n; i++) b[i] = parseInt(s.substring(2 * i, 2 * i + 2), 16);
-    return b;
-  }
+  var toHex = core.bytesToHex;
+  var fromHex = core.hexToBytes;
 
   // Checked native flash, in the shape of the core's FlashHal. A failure is a bug in the
   // caller (range, alignment, writing unerased bytes): it throws so the firmware logs it.

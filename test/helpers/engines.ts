@@ -17,14 +17,12 @@ import { REPO } from "./repo.js";
 export const CORE_FILES = ["build/fwseal-core.js", "build/fwseal-core.min.js"] as const;
 
 /**
- * ES5 source (inside the constrained subset) defining HEX, nib(c), fromHex(h) -> Uint8Array
- * and toHex(b) -> lowercase hex string, for runner scripts.
+ * ES5 prelude for runner scripts loaded after the core: fromHex(h) -> Uint8Array and
+ * toHex(b) -> lowercase hex, through the core's own hex codec (fwsealCore.hexToBytes/bytesToHex).
  */
 export const ES5_HEX_CODEC = `
-var HEX = "0123456789abcdef";
-function nib(c) { return c <= 57 ? c - 48 : c - 87; }
-function fromHex(h) { var b = new Uint8Array(h.length >> 1); for (var i = 0; i < b.length; i++) b[i] = (nib(h.charCodeAt(2 * i)) << 4) | nib(h.charCodeAt(2 * i + 1)); return b; }
-function toHex(b) { var s = ""; for (var i = 0; i < b.length; i++) s += HEX.charAt(b[i] >> 4) + HEX.charAt(b[i] & 15); return s; }
+var fromHex = fwsealCore.hexToBytes;
+function toHex(b) { return fwsealCore.bytesToHex(b, 0, b.length); }
 `;
 
 /** Lowercase hex of bytes, for embedding inputs in runner scripts. */

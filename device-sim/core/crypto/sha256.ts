@@ -3,6 +3,8 @@
 // One-shot `sha256(buf, off, len, out)` plus an incremental `Sha256` (init/update/final)
 // whose state lives in typed arrays created once per instance.
 
+import { MdBuffer, writeWordsBE } from "./md-buffer.js";
+
 const K256 = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -154,87 +156,33 @@ function initState256(h: Int32Array): void {
 // Incremental SHA-256. All buffers are created once in the constructor.
 export class Sha256 {
   h: Int32Array;
-  block: Uint8Array;
-  blockLen: number;
-  // Total message length in bytes, kept as two numbers so inputs above 2^32 bytes still work.
-  lenLo: number;
-  lenHi: number;
+  md: MdBuffer;
 
   constructor() {
-    this.h = new Int32Array(8);
-    this.block = new Uint8Array(64);
-    this.blockLen = 0;
-    this.lenLo = 0;
-    this.lenHi = 0;
-    initState256(this.h);
+    const h = new Int32Array(8);
+    this.h = h;
+    this.md = new MdBuffer(64, 8, function (buf: Uint8Array, pos: number, nblocks: number): void {
+      compress256(h, buf, pos, nblocks);
+    });
+    initState256(h);
   }
 
   init(): Sha256 {
     initState256(this.h);
-    this.blockLen = 0;
-    this.lenLo = 0;
-    this.lenHi = 0;
+    this.md.reset();
     return this;
   }
 
   update(buf: Uint8Array, off: number, len: number): Sha256 {
-    let lo = this.lenLo + len;
-    if (lo >= 4294967296) {
-      const c = (lo / 4294967296) | 0;
-      this.lenHi += c;
-      lo -= c * 4294967296;
-    }
-    this.lenLo = lo;
-    const block = this.block;
-    let bl = this.blockLen;
-    if (bl > 0) {
-      let take = 64 - bl;
-      if (take > len) take = len;
-      block.set(buf.subarray(off, off + take), bl);
-      bl += take; off += take; len -= take;
-      if (bl < 64) { this.blockLen = bl; return this; }
-      compress256(this.h, block, 0, 1);
-      bl = 0;
-    }
-    const n = (len / 64) | 0;
-    if (n > 0) {
-      compress256(this.h, buf, off, n);
-      off += n * 64; len -= n * 64;
-    }
-    if (len > 0) block.set(buf.subarray(off, off + len), 0);
-    this.blockLen = len;
+    this.md.update(buf, off, len);
     return this;
   }
 
   // Writes the 32-byte digest to out[outOff..outOff+32). The instance must be init()ed again
   // before reuse.
   final(out: Uint8Array, outOff: number): void {
-    const block = this.block;
-    let bl = this.blockLen;
-    block[bl++] = 0x80;
-    if (bl > 56) {
-      while (bl < 64) block[bl++] = 0;
-      compress256(this.h, block, 0, 1);
-      bl = 0;
-    }
-    while (bl < 56) block[bl++] = 0;
-    // Bit length, big-endian 64-bit: (lenHi * 2^32 + lenLo) * 8.
-    const lo = this.lenLo;
-    const hiBits = this.lenHi * 8 + ((lo / 536870912) | 0); // lo >> 29 without 32-bit overflow
-    const loBits = (lo * 8) % 4294967296;
-    block[56] = (hiBits >>> 24) & 255; block[57] = (hiBits >>> 16) & 255;
-    block[58] = (hiBits >>> 8) & 255; block[59] = hiBits & 255;
-    block[60] = (loBits >>> 24) & 255; block[61] = (loBits >>> 16) & 255;
-    block[62] = (loBits >>> 8) & 255; block[63] = loBits & 255;
-    compress256(this.h, block, 0, 1);
-    const h = this.h;
-    for (let i = 0; i < 8; i++) {
-      const v = h[i];
-      out[outOff + 4 * i] = (v >>> 24) & 255;
-      out[outOff + 4 * i + 1] = (v >>> 16) & 255;
-      out[outOff + 4 * i + 2] = (v >>> 8) & 255;
-      out[outOff + 4 * i + 3] = v & 255;
-    }
+    this.md.finish();
+    writeWordsBE(this.h, 8, out, outOff);
   }
 }
 

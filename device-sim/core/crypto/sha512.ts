@@ -2,6 +2,8 @@
 // 32-bit halves (hi, lo) in Int32Arrays. Incremental (init/update/final) because Ed25519
 // hashes R || A || M with M possibly large. No allocation after construction.
 
+import { MdBuffer, writeWordsBE } from "./md-buffer.js";
+
 // Round constants as hi/lo pairs.
 const K512 = new Int32Array([
   0x428a2f98, 0xd728ae22, 0x71374491, 0x23ef65cd, 0xb5c0fbcf, 0xec4d3b2f, 0xe9b5dba5, 0x8189dbbc,
@@ -32,7 +34,6 @@ const IV512 = new Int32Array([
 ]);
 
 // 2^32. Hot loops use the literal: a module-level name costs a scope lookup in Duktape.
-const TWO32 = 4294967296;
 
 // Compress nblocks 128-byte blocks of buf from pos into h (16 words: hi0, lo0, hi1, lo1, ...).
 // w: 160-word schedule scratch (hi/lo pairs).
@@ -160,85 +161,33 @@ function compress512(h: Int32Array, w: Int32Array, buf: Uint8Array, pos: number,
 export class Sha512 {
   h: Int32Array;
   w: Int32Array;
-  block: Uint8Array;
-  blockLen: number;
-  lenLo: number; // total bytes mod 2^32
-  lenHi: number; // total bytes / 2^32
+  md: MdBuffer;
 
   constructor() {
-    this.h = new Int32Array(16);
-    this.w = new Int32Array(160);
-    this.block = new Uint8Array(128);
-    this.blockLen = 0;
-    this.lenLo = 0;
-    this.lenHi = 0;
-    this.h.set(IV512, 0);
+    const h = new Int32Array(16);
+    const w = new Int32Array(160);
+    this.h = h;
+    this.w = w;
+    this.md = new MdBuffer(128, 16, function (buf: Uint8Array, pos: number, nblocks: number): void {
+      compress512(h, w, buf, pos, nblocks);
+    });
+    h.set(IV512, 0);
   }
 
   init(): Sha512 {
     this.h.set(IV512, 0);
-    this.blockLen = 0;
-    this.lenLo = 0;
-    this.lenHi = 0;
+    this.md.reset();
     return this;
   }
 
   update(buf: Uint8Array, off: number, len: number): Sha512 {
-    let lo = this.lenLo + len;
-    if (lo >= TWO32) {
-      const c = (lo / TWO32) | 0;
-      this.lenHi += c;
-      lo -= c * TWO32;
-    }
-    this.lenLo = lo;
-    const block = this.block;
-    let bl = this.blockLen;
-    if (bl > 0) {
-      let take = 128 - bl;
-      if (take > len) take = len;
-      block.set(buf.subarray(off, off + take), bl);
-      bl += take; off += take; len -= take;
-      if (bl < 128) { this.blockLen = bl; return this; }
-      compress512(this.h, this.w, block, 0, 1);
-      bl = 0;
-    }
-    const n = (len / 128) | 0;
-    if (n > 0) {
-      compress512(this.h, this.w, buf, off, n);
-      off += n * 128; len -= n * 128;
-    }
-    if (len > 0) block.set(buf.subarray(off, off + len), 0);
-    this.blockLen = len;
+    this.md.update(buf, off, len);
     return this;
   }
 
   // Writes the 64-byte digest to out[outOff..outOff+64); init() before reuse.
   final(out: Uint8Array, outOff: number): void {
-    const block = this.block;
-    let bl = this.blockLen;
-    block[bl++] = 0x80;
-    if (bl > 112) {
-      while (bl < 128) block[bl++] = 0;
-      compress512(this.h, this.w, block, 0, 1);
-      bl = 0;
-    }
-    while (bl < 120) block[bl++] = 0;
-    // 128-bit big-endian bit length; only the low 64 bits can be non-zero here.
-    const lo = this.lenLo;
-    const hiBits = this.lenHi * 8 + ((lo / 536870912) | 0);
-    const loBits = (lo * 8) % TWO32;
-    block[120] = (hiBits >>> 24) & 255; block[121] = (hiBits >>> 16) & 255;
-    block[122] = (hiBits >>> 8) & 255; block[123] = hiBits & 255;
-    block[124] = (loBits >>> 24) & 255; block[125] = (loBits >>> 16) & 255;
-    block[126] = (loBits >>> 8) & 255; block[127] = loBits & 255;
-    compress512(this.h, this.w, block, 0, 1);
-    const h = this.h;
-    for (let i = 0; i < 16; i++) {
-      const v = h[i];
-      out[outOff + 4 * i] = (v >>> 24) & 255;
-      out[outOff + 4 * i + 1] = (v >>> 16) & 255;
-      out[outOff + 4 * i + 2] = (v >>> 8) & 255;
-      out[outOff + 4 * i + 3] = v & 255;
-    }
+    this.md.finish();
+    writeWordsBE(this.h, 16, out, outOff);
   }
 }
