@@ -2,7 +2,8 @@
 // optionally throttled to a baud rate (10 bits per byte, as 8N1 on a UART), with injected
 // faults (corrupted, dropped and duplicated bytes, from a seeded generator so a failing
 // run can be replayed) and a plug you can pull and push back.
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
+import { createSerialPort } from "../../host/device/serial-port.js";
 
 export interface RelayFaults {
   corrupt?: number; // probability per byte of flipping one bit
@@ -149,7 +150,7 @@ export class Relay {
     const r = new Relay();
     const open = (path: string): Promise<SerialPort> =>
       new Promise((resolve, reject) => {
-        const p = new SerialPort({ path, baudRate: 115200, autoOpen: false });
+        const p = createSerialPort(path, 115200);
         p.open((e) => (e ? reject(e) : resolve(p)));
       });
     r.a = await open(hostSide);

@@ -3,9 +3,10 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
 import type { SimDevice } from "./sim-device.js";
 import { PowerCut } from "./sim-flash.js";
+import { createSerialPort } from "../../host/device/serial-port.js";
 
 export interface PtyPair {
   hostPath: string;
@@ -59,7 +60,7 @@ export async function createPtyPair(dir: string, hostName = "dev-host", deviceNa
  * that rate would deliver them (10 bits per byte), so a pty behaves like a real line.
  */
 export async function attachDevice(device: SimDevice, portPath: string, baudRate = 115200, lineRate = 0): Promise<SerialPort> {
-  const port = new SerialPort({ path: portPath, baudRate, autoOpen: false });
+  const port = createSerialPort(portPath, baudRate);
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(e) : resolve())));
   device.setOutput((b) => {
     if (port.isOpen) port.write(Buffer.from(b));

@@ -3,18 +3,18 @@
 // own framing (COBS + CRC-32) so both ends encode frames with the same code.
 // Everything the device sends is attacker-controlled: replies are length-checked before
 // any field is read.
-import * as fs from "node:fs";
-import { SerialPort } from "serialport";
+import type { SerialPort } from "serialport";
 import { createFrameDecoder, createFrameEncoder } from "../../device-sim/core/update/framing.js";
 import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, DataAt, ErrorAt, putU32, newInfoFields, readInfoReply, newStatusFields, readStatusReply, readErrorReply, type StatusFields, type ErrorFields } from "../../formats/device-safe/protocol.js";
 import { FwsealError } from "../errors.js";
+import { createSerialPort } from "./serial-port.js";
 
 export const HOST_MAX_DATA = 16384;
 const MAX_REPLY_BODY = 1024;
 
 /** Opens a serial port by path (never enumerates ports: SerialPort.list() needs udev). */
 export async function openSerialPort(path: string, baudRate: number): Promise<SerialPort> {
-  const port = new SerialPort({ path, baudRate, autoOpen: false });
+  const port = createSerialPort(path, baudRate);
   await new Promise<void>((resolve, reject) => {
     port.open((e) => (e ? reject(e) : resolve()));
   }).catch((e: Error) => {
@@ -80,10 +80,7 @@ export class DeviceLink {
     const ws = this.waiters;
     this.waiters = [];
     for (const w of ws) w.fn(null);
-    this.outQueue = [];
-    const ds = this.drainWaiters;
-    this.drainWaiters = [];
-    for (const d of ds) d();
+    this.wroteAll();
   }
 
   private onData(b: Buffer): void {
@@ -110,51 +107,30 @@ export class DeviceLink {
     if (r.type === Msg.R_ACK || r.type === Msg.R_NAK || r.type === Msg.R_ERROR) this.queue.push(r);
   }
 
-  // Writes bypass the binding's poller when the port exposes its descriptor:
-  // @serialport/bindings-cpp 13 polls "writable" INSTEAD of "readable" while a write waits
-  // for room (Poller::poll restarts uv_poll with the new event only), so on a slow link
-  // with a full DATA window (QEMU's pty) replies were read only in clumps and the line
-  // idled. Here a write that meets a full buffer (EAGAIN) retries on a short timer instead.
-  private outQueue: Buffer[] = [];
-  private writing = false;
+  // Frames handed to the port and not yet written out (serial-port.ts writes them on the
+  // loop thread, retrying a full line on a short timer), and who waits for that to reach 0.
+  private writesPending = 0;
   private drainWaiters: (() => void)[] = [];
 
   private writeRaw(bytes: Uint8Array): void {
     if (this.closedError) return;
     this.stats.wireOut += bytes.length;
-    const fd = (this.port.port as unknown as { fd?: unknown } | undefined)?.fd;
-    if (typeof fd !== "number") {
-      this.port.write(Buffer.from(bytes));
-      return;
-    }
-    this.outQueue.push(Buffer.from(bytes));
-    this.pump(fd);
+    this.writesPending++;
+    this.port.write(Buffer.from(bytes), () => {
+      this.writesPending--;
+      if (this.writesPending === 0) this.wroteAll();
+    });
   }
 
-  private pump(fd: number): void {
-    if (this.writing) return;
-    const b = this.outQueue[0];
-    if (!b || this.closedError) {
-      this.outQueue = [];
-      const ds = this.drainWaiters;
-      this.drainWaiters = [];
-      for (const d of ds) d();
-      return;
-    }
-    this.writing = true;
-    fs.write(fd, b, 0, b.length, null, (err, n) => {
-      this.writing = false;
-      if (err && err.code !== "EAGAIN" && err.code !== "EWOULDBLOCK" && err.code !== "EINTR") {
-        this.fail(new FwsealError("DEVICE", `${this.path}: ${err.message}`, { cause: err }));
-        this.pump(fd);
-        return;
-      }
-      const wrote = err ? 0 : n;
-      if (wrote >= b.length) this.outQueue.shift();
-      else if (wrote > 0) this.outQueue[0] = b.subarray(wrote);
-      if (wrote < b.length) setTimeout(() => this.pump(fd), 2);
-      else this.pump(fd);
-    });
+  private wroteAll(): void {
+    const ds = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const d of ds) d();
+  }
+
+  private writesDone(): Promise<void> {
+    if (this.closedError || this.writesPending === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.drainWaiters.push(resolve));
   }
 
   private sendBody(len: number): void {
@@ -236,16 +212,15 @@ export class DeviceLink {
   }
 
   async drain(): Promise<void> {
-    if (this.closedError) return;
-    if (this.writing || this.outQueue.length > 0) await new Promise<void>((resolve) => this.drainWaiters.push(resolve));
+    await this.writesDone();
     if (this.closedError) return;
     await new Promise<void>((resolve) => this.port.drain(() => resolve()));
   }
 
   async close(): Promise<void> {
     // Let queued bytes reach the port (bounded: a stuck line must not hang the close).
-    if (!this.closedError && (this.writing || this.outQueue.length > 0)) {
-      await Promise.race([new Promise<void>((resolve) => this.drainWaiters.push(resolve)), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+    if (!this.closedError && this.writesPending > 0) {
+      await Promise.race([this.writesDone(), new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
     }
     this.closedError ??= new FwsealError("DEVICE", `${this.path}: closed`);
     if (!this.port.isOpen) return;

@@ -10,9 +10,11 @@ export class McuConsole {
     sp.on("data", (b) => (this.buf += b.toString("latin1")));
   }
 
-  /** Opens the port and handshakes (bytes sent before the host opened a pty are lost). */
-  static async open(port) {
-    const sp = new SerialPort({ path: port, baudRate: 115200, autoOpen: false });
+  /** Opens the port and handshakes (bytes sent before the host opened a pty are lost).
+   *  createPort(path, baud): an unopened SerialPort (the tests pass host/device/serial-port's,
+   *  whose close leaves no read in flight, so the port can be opened again at once). */
+  static async open(port, createPort = (path, baudRate) => new SerialPort({ path, baudRate, autoOpen: false })) {
+    const sp = createPort(port, 115200);
     await new Promise((res, rej) => sp.open((e) => (e ? rej(e) : res())));
     const c = new McuConsole(sp);
     for (let i = 0; ; i++) {

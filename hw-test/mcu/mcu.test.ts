@@ -20,6 +20,7 @@ import type { LocalSigner } from "../../host/keys/keys.js";
 import { randomSigner } from "../../test/helpers/keys.js";
 import { flashDevice } from "../../host/device/flash.js";
 import { FwsealError } from "../../host/errors.js";
+import { createSerialPort } from "../../host/device/serial-port.js";
 // @ts-expect-error plain ESM helper without type declarations
 import { startMcu, defaultElf } from "./qemu.mjs";
 // @ts-expect-error plain ESM helper without type declarations
@@ -50,7 +51,7 @@ describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
     if (!fs.existsSync(defaultElf as string)) throw new Error(`${defaultElf} missing: run npm run build:mcu`);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-mcu-"));
     mcu = (await startMcu({ dir, args: ["mode=console"] })) as Mcu;
-    con = await McuConsole.open(mcu.port);
+    con = await McuConsole.open(mcu.port, createSerialPort);
   });
 
   afterAll(async () => {
@@ -123,7 +124,7 @@ describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
 
     await con.close();
     await mcu.powerCycle(); // SIGKILL: no shutdown path runs in the guest
-    con = await McuConsole.open(mcu.port);
+    con = await McuConsole.open(mcu.port, createSerialPort);
     expect(await con.cmd(`fr ${addr} 300`)).toBe(`fr rc=0 data=${data}`);
     expect(await con.cmd(`fr ${addr - 4} 4`)).toBe("fr rc=0 data=ffffffff");
     expect(await con.cmd(`fe ${7 * page} ${page}`)).toBe("fe rc=0");
