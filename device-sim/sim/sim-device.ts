@@ -14,6 +14,7 @@ export interface SimDeviceOptions {
   vendorId: Uint8Array;
   classId: Uint8Array;
   threshold?: number;
+  rootThreshold?: number; // distinct roots the signers must come through, default 1
   pageSize?: number; // default 4096
   flashSize?: number; // default 1 MiB
   flashFile?: string; // persist flash here
@@ -66,6 +67,7 @@ export class SimDevice {
       vendorId: opts.vendorId,
       classId: opts.classId,
       threshold: opts.threshold ?? 1,
+      rootThreshold: opts.rootThreshold ?? 1,
       maxChunkSize: opts.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
       maxData: opts.maxData ?? SIM_DEFAULTS.maxData,
       window: opts.window ?? SIM_DEFAULTS.window,
