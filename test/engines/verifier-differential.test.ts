@@ -543,7 +543,8 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
       const lines = index.vectors.map((v) =>
         JSON.stringify({
           op: "verify_bundle", bundle: path.join(dir, v.file), root: v.policy.roots, vendor: v.policy.vendor, class: v.policy.class,
-          retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold, now: v.policy.now,
+          retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold,
+          rootThreshold: v.policy.rootThreshold, now: v.policy.now,
         })
       );
       const out = await runConformance(lines, { engine: "duk", coreFile });
