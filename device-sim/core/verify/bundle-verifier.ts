@@ -250,6 +250,19 @@ export class BundleVerifier implements ManifestFields {
     return VerifyEvent.NEED_MORE;
   }
 
+  /**
+   * Verifies an envelope the caller has already placed in envelope[0 .. len) (read back
+   * from flash, say), exactly as push() of those bytes would; only right after reset()
+   * (else BAD_STATE). Returns ENVELOPE, REJECT, or NEED_MORE if len ends inside it.
+   */
+  pushStoredEnvelope(len: number): number {
+    if (this.state !== ST_ENVELOPE || this.envHave !== 0) return this.reject(Reason.BAD_STATE, -1);
+    let n = len;
+    if (n > Limits.MAX_ENVELOPE) n = Limits.MAX_ENVELOPE;
+    // push() copies its input to envelope[envHave ..]; here that is each byte onto itself.
+    return this.push(this.envelope, 0, n);
+  }
+
   private rejectEnv(reason: number, used: number): number {
     this.consumed = used;
     return this.reject(reason, -1);
