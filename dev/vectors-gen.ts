@@ -111,6 +111,8 @@ export interface VectorPolicy {
   minSeq: number;
   minEpoch: number;
   threshold: number;
+  // distinct root slots the counted signers must come through (SPEC §8.1); absent: 1
+  rootThreshold?: number;
   now: number; // -1 = no trusted time
 }
 
@@ -321,6 +323,21 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     const prot = encodeProtectedHeader({ kid: keyId(K.root1.pk, sha256) });
     const env = encodeSign1(prot, new Map() as CborMap, big, new Uint8Array(64));
     add("envelope-too-large", "envelope of more than 8192 bytes", bundleOf(env), Reason.TOO_LARGE, -1);
+  }
+  {
+    // Distinct roots (SPEC §8.1): three release keys certified by one root meet a key
+    // threshold of 3 but not a root threshold of 2; with one of them certified by the
+    // second root they meet both.
+    const twoRoots = { roots: [hex(K.root1.pk), hex(K.root2.pk)], threshold: 3, rootThreshold: 2 };
+    add("root-threshold-one-root", "three release keys all certified by root1; device holds root1 and root2, threshold 3, root threshold 2",
+      bundleOf(env3), Reason.THRESHOLD_NOT_MET, -1, twoRoots);
+    const certC2 = await cert(K["release-c"], {}, new LocalSigner(K.root2.key));
+    add("root-threshold-two-roots", "release and release-b certified by root1, release-c by root2; threshold 3, root threshold 2",
+      bundleOf(await envelope(mBytes, [{ key: K.release, cert: relCert }, { key: K["release-b"], cert: certB }, { key: K["release-c"], cert: certC2 }])), Reason.OK, -1, twoRoots);
+    // Bounded signature work (SPEC §9): the first signature that fails ends the signer step,
+    // even if the signers after it would meet the threshold.
+    add("bad-signature-first", "COSE_Sign 3 delegated signers, the first signature broken, threshold 2",
+      bundleOf(await envelope(mBytes, [{ key: K.release, cert: relCert }, { key: K["release-b"], cert: certB }, { key: K["release-c"], cert: certC }], {}, (s) => (s[0][5] ^= 1))), Reason.BAD_SIGNATURE, -1, { threshold: 2 });
   }
   void HeaderLabel;
   void ManifestKey;

@@ -55,7 +55,8 @@ export interface DeviceConfig {
   rootRetired: number; // slots retired at manufacture (e.g. eFuses); statements add to these
   vendorId: Uint8Array; // 16
   classId: Uint8Array; // 16
-  threshold: number; // signatures required, >= 1
+  threshold: number; // signatures required (distinct keys), >= 1
+  rootThreshold?: number; // distinct roots they must come through (SPEC §8.1); absent: 1
   maxChunkSize: number; // largest bundle chunk size accepted (verifier buffer)
   maxData: number; // largest DATA payload per frame
   window: number; // DATA frames the host may have in flight
@@ -94,6 +95,7 @@ function initialVerifierConfig(cfg: DeviceConfig): VerifierConfig {
     minSequence: 0,
     minEpoch: 0,
     threshold: cfg.threshold,
+    rootThreshold: cfg.rootThreshold,
     now: -1,
     maxChunkSize: cfg.maxChunkSize
   };

@@ -4,6 +4,7 @@ import type { DeviceApp, DeviceConfig, DeviceHal } from "../core/device-app.js";
 import { createDeviceApp } from "../core/device-app.js";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { createNodePrimitives } from "../../host/bundle/node-primitives.js";
+import type { Primitives } from "../core/crypto/primitives.js";
 import { SimFlash } from "./sim-flash.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
 import { RunMode } from "../../formats/device-safe/protocol.js";
@@ -14,6 +15,7 @@ export interface SimDeviceOptions {
   vendorId: Uint8Array;
   classId: Uint8Array;
   threshold?: number;
+  rootThreshold?: number; // distinct roots the signers must come through, default 1
   pageSize?: number; // default 4096
   flashSize?: number; // default 1 MiB
   flashFile?: string; // persist flash here
@@ -22,6 +24,7 @@ export interface SimDeviceOptions {
   maxChunkSize?: number; // default Limits.MAX_CHUNK_SIZE
   resumeStride?: number; // default 16 KiB
   now?: () => number; // trusted time, default wall clock
+  primitives?: Primitives; // default node:crypto SHA-256 + the core's Ed25519
 }
 
 export const SIM_DEFAULTS = { pageSize: 4096, flashSize: 1 << 20, maxData: 4096, window: 8, resumeStride: 16384 };
@@ -59,13 +62,14 @@ export class SimDevice {
       reset: () => undefined // the app sets `halted`; receive() reboots it
     };
     this.cfg = {
-      primitives: createNodePrimitives(),
+      primitives: opts.primitives ?? createNodePrimitives(),
       roots,
       rootCount: opts.roots.length,
       rootRetired: opts.rootRetired ?? 0,
       vendorId: opts.vendorId,
       classId: opts.classId,
       threshold: opts.threshold ?? 1,
+      rootThreshold: opts.rootThreshold ?? 1,
       maxChunkSize: opts.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
       maxData: opts.maxData ?? SIM_DEFAULTS.maxData,
       window: opts.window ?? SIM_DEFAULTS.window,

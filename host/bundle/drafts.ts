@@ -303,7 +303,10 @@ export interface FinalizeOptions {
   output: string;
   /** k; default the draft's own policy threshold, else 1. */
   threshold?: number;
-  /** Trust and device policy the result must pass (roots in slot order, etc.). */
+  /**
+   * Trust and device policy the result must pass (roots in slot order, root threshold:
+   * distinct roots the signers must come through, etc.).
+   */
   policy: Omit<VerifyPolicy, "threshold">;
   overwrite?: boolean;
 }
@@ -314,6 +317,8 @@ export interface FinalizeResult {
   bundleSize: number;
   envelopeSize: number;
   threshold: number;
+  /** Distinct roots the counted signers came through, at least this many (policy). */
+  rootThreshold: number;
   signers: string[];
   verify: VerifyResult;
   manifest: DraftManifestSummary;
@@ -324,6 +329,7 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
   const d = await readDraft(draftPath);
   const k = opts.threshold ?? d.policy.threshold ?? 1;
   checkPolicyFeasible(k, d.policy.signers?.length);
+  const rootK = opts.policy.rootThreshold ?? 1;
   if (opts.policy.roots.length < 1) throw new FwsealError("USAGE", "--root is required (the device's root keys, in slot order)");
   // Every signature must still match its key (a draft is an unprotected file between steps).
   const prim = createNodePrimitives();
@@ -368,7 +374,8 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
       await gen.return(undefined); // a rejection may stop reading early: close the draft file
     }
     if (!v.valid) {
-      throw rejectionError(v.reason, v.chunk, "finalize: the signed bundle does not pass the policy");
+      const needs = rootK > 1 ? ` (${k} distinct keys through ${rootK} distinct roots)` : "";
+      throw rejectionError(v.reason, v.chunk, `finalize: the signed bundle does not pass the policy${v.reason === Reason.THRESHOLD_NOT_MET ? needs : ""}`);
     }
     await out.commit();
     return {
@@ -376,6 +383,7 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
       bundleSize: written,
       envelopeSize: envelope.length,
       threshold: k,
+      rootThreshold: rootK,
       signers: sorted.map((s) => s.keyId),
       verify: v,
       manifest: d.manifest

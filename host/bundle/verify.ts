@@ -20,7 +20,7 @@ import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 // faults on fresh buffers (measurable on VMs) stay cheap for small bundles.
 export const VERIFY_BLOCK = 1024 * 1024;
 
-/** What a device trusts and enforces: root keys in slot order, vendor, class, minimum sequence and epoch, threshold, time. */
+/** What a device trusts and enforces: root keys in slot order, vendor, class, minimum sequence and epoch, thresholds, time. */
 export interface VerifyPolicy {
   /** Root public keys (32 bytes each), in device slot order; 1..4. */
   roots: Uint8Array[];
@@ -34,8 +34,14 @@ export interface VerifyPolicy {
   minSequence?: number;
   /** Minimum key epoch. Default 0. */
   minEpoch?: number;
-  /** Distinct authorised signers required. Default 1. */
+  /** Distinct authorised signers (keys) required. Default 1. */
   threshold?: number;
+  /**
+   * Distinct root slots the counted signers must come through (root-signed: its own slot;
+   * delegated: the slot that issued its certificate). Default 1. With roots held by
+   * different custodians, 2 is the two-person rule (formats/SPEC.md §8.1).
+   */
+  rootThreshold?: number;
   /** Trusted time in seconds since 1970; default the host clock; null = no trusted time. */
   now?: number | null;
   /** Largest chunk size accepted (default Limits.MAX_CHUNK_SIZE). */
@@ -108,6 +114,20 @@ function hex(b: Uint8Array): string {
   return Buffer.from(b).toString("hex");
 }
 
+/**
+ * A root threshold must be 1..4 and at most the number of root slots, else no bundle could
+ * ever pass. (Retired slots are the device's state, not a policy error: the verdict names
+ * them.)
+ */
+export function checkRootThreshold(rootThreshold: number, rootCount: number): void {
+  if (!Number.isInteger(rootThreshold) || rootThreshold < 1 || rootThreshold > Limits.MAX_ROOT_SLOTS) {
+    throw new FwsealError("USAGE", `root threshold must be 1..${Limits.MAX_ROOT_SLOTS}`);
+  }
+  if (rootThreshold > rootCount) {
+    throw new FwsealError("USAGE", `policy can never be met: root threshold ${rootThreshold} but only ${rootCount} root key(s)`);
+  }
+}
+
 /** Validate a policy and build the core's VerifierConfig for the given head of the bundle. */
 function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConfig; signers: SignerInfoView[] | null; vendorFromPolicy: boolean; classFromPolicy: boolean } {
   const roots = policy.roots;
@@ -119,6 +139,8 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
   });
   const threshold = policy.threshold ?? 1;
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > Limits.MAX_SIGNERS) throw new FwsealError("USAGE", `threshold must be 1..${Limits.MAX_SIGNERS}`);
+  const rootThreshold = policy.rootThreshold ?? 1;
+  checkRootThreshold(rootThreshold, roots.length);
   for (const [k, v] of [["min-seq", policy.minSequence], ["min-epoch", policy.minEpoch]] as const) {
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0)) throw new FwsealError("USAGE", `${k} must be a non-negative integer`);
   }
@@ -152,6 +174,7 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     minSequence: policy.minSequence ?? 0,
     minEpoch: policy.minEpoch ?? 0,
     threshold,
+    rootThreshold,
     now,
     maxChunkSize: policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE
   };

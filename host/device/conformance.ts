@@ -35,6 +35,7 @@ type Op =
       minSeq: number;
       minEpoch: number;
       threshold: number;
+      rootThreshold: number;
       now: number;
       maxChunkSize: number;
     };
@@ -169,6 +170,7 @@ export function parseOp(line: string, baseDir = process.cwd()): Op {
         minSeq: intField(r, "minSeq", 0, 0),
         minEpoch: intField(r, "minEpoch", 0, 0),
         threshold: intField(r, "threshold", 1, 1),
+        rootThreshold: intField(r, "rootThreshold", 1, 1),
         now,
         maxChunkSize: intField(r, "maxChunkSize", Limits.MAX_CHUNK_SIZE, 1)
       };
@@ -214,7 +216,7 @@ export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
   }
   // Fragment sizes cycle through this pattern so that splits land everywhere.
   var FRAG = [1, 7, 64, 3, 511, 4096, 2, 1021];
-  function bundle(id, bHex, rootsHex, rootCount, retired, vendorHex, classHex, minSeq, minEpoch, threshold, now, maxChunk) {
+  function bundle(id, bHex, rootsHex, rootCount, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk) {
     if (typeof core.createBundleVerifier !== "function") { fail(id, "core has no createBundleVerifier"); return; }
     var p = primitives();
     if (p === null) { fail(id, "core has no createPurePrimitives"); return; }
@@ -222,7 +224,7 @@ export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
     var v = core.createBundleVerifier({
       primitives: p, roots: fromHex(rootsHex), rootCount: rootCount, rootRetired: retired,
       vendorId: fromHex(vendorHex), classId: fromHex(classHex), minSequence: minSeq, minEpoch: minEpoch,
-      threshold: threshold, now: now, maxChunkSize: maxChunk
+      threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk
     });
     var b = fromHex(bHex);
     var n = b.length;
@@ -273,7 +275,7 @@ export function driverCalls(ops: { id: number; op: Op }[]): string {
     else {
       lines.push(
         `fwsealDriver.bundle(${id}, ${q(op.bundle)}, ${q(op.roots)}, ${op.rootCount}, ${op.rootRetired}, ` +
-          `${q(op.vendor)}, ${q(op.cls)}, ${op.minSeq}, ${op.minEpoch}, ${op.threshold}, ${op.now}, ${op.maxChunkSize});`
+          `${q(op.vendor)}, ${q(op.cls)}, ${op.minSeq}, ${op.minEpoch}, ${op.threshold}, ${op.rootThreshold}, ${op.now}, ${op.maxChunkSize});`
       );
     }
   }

@@ -163,6 +163,7 @@ var fwsealMcu = { app: null };
 
   // Provisioning ("burned in" at manufacture): semihosting command-line words
   //   roots=<hex, 32 bytes per root> vendor=<hex 16> class=<hex 16> [threshold=k]
+  //   [rootthreshold=r] (distinct roots the k signers must come through)
   //   [maxchunk=4096] [maxdata=4096] [window=8]
   function startApp() {
     var roots = fromHex(argValue("roots") || "");
@@ -181,6 +182,7 @@ var fwsealMcu = { app: null };
       vendorId: vendorId,
       classId: classId,
       threshold: +(argValue("threshold") || 1),
+      rootThreshold: +(argValue("rootthreshold") || 1),
       maxChunkSize: +(argValue("maxchunk") || 4096),
       maxData: +(argValue("maxdata") || 4096),
       window: +(argValue("window") || 8),

@@ -45,6 +45,7 @@ interface Policy {
   minSeq: number;
   minEpoch: number;
   threshold: number;
+  rootThreshold?: number; // distinct roots (absent: 1)
   now: number; // -1: no trusted time
   maxChunk: number;
 }
@@ -82,6 +83,7 @@ function coreConfig(p: Policy): VerifierConfig {
     minSequence: p.minSeq,
     minEpoch: p.minEpoch,
     threshold: p.threshold,
+    rootThreshold: p.rootThreshold,
     now: p.now,
     maxChunkSize: p.maxChunk,
   };
@@ -134,6 +136,7 @@ async function runHost(c: Case): Promise<Verdict> {
       minSequence: p.minSeq,
       minEpoch: p.minEpoch,
       threshold: p.threshold,
+      rootThreshold: p.rootThreshold,
       now: p.now < 0 ? null : p.now,
       maxChunkSize: p.maxChunk,
     },
@@ -148,10 +151,10 @@ const DUK_DRIVER = ES5_HEX_CODEC + `
 var diffRun = (function (core) {
   var prims = core.createPurePrimitives();
   var EV = core.VerifyEvent;
-  return function (id, bHex, rootsHex, rootCount, retired, vHex, cHex, minSeq, minEpoch, threshold, now, maxChunk, splits) {
+  return function (id, bHex, rootsHex, rootCount, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits) {
     var v = core.createBundleVerifier({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
       rootRetired: retired, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: minSeq,
-      minEpoch: minEpoch, threshold: threshold, now: now, maxChunkSize: maxChunk });
+      minEpoch: minEpoch, threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk });
     var b = fromHex(bHex);
     var off = 0, k = 0, released = 0, ev = EV.NEED_MORE, stuck = false;
     while (off < b.length && ev !== EV.REJECT && !stuck) {
@@ -182,7 +185,7 @@ function runAllOnDuk(cases: Case[]): Verdict[] {
     const p = c.policy;
     lines.push(
       `diffRun(${id}, "${hex(c.bundle)}", "${p.roots.map(hex).join("")}", ${p.roots.length}, ${p.retired}, ` +
-        `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}]);`
+        `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.rootThreshold ?? 1}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}]);`
     );
   });
   const out = runDuk([coreJs, lines.join("\n") + "\n"]);
@@ -267,7 +270,7 @@ interface VectorIndex {
   vectors: {
     name: string;
     file: string;
-    policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; now: number; maxChunkSize?: number };
+    policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; rootThreshold?: number; now: number; maxChunkSize?: number };
     expected: { valid: boolean; reason: string; chunk: number };
   }[];
 }
@@ -286,6 +289,7 @@ function vectorCases(rnd: () => number): Case[] {
       minSeq: v.policy.minSeq,
       minEpoch: v.policy.minEpoch,
       threshold: v.policy.threshold,
+      rootThreshold: v.policy.rootThreshold,
       now: v.policy.now,
       maxChunk: v.policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
     },
@@ -539,7 +543,8 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
       const lines = index.vectors.map((v) =>
         JSON.stringify({
           op: "verify_bundle", bundle: path.join(dir, v.file), root: v.policy.roots, vendor: v.policy.vendor, class: v.policy.class,
-          retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold, now: v.policy.now,
+          retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold,
+          rootThreshold: v.policy.rootThreshold, now: v.policy.now,
         })
       );
       const out = await runConformance(lines, { engine: "duk", coreFile });

@@ -9,6 +9,7 @@ import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
+import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 import { seedSigner, type TestKey } from "./keys.js";
 
 ed.hashes.sha512 = sha512;
@@ -104,3 +105,34 @@ export function run(bundle: Uint8Array, cfg: VerifierConfig = config(), sizes: n
 }
 
 export { buildBundle, ed };
+
+/** Primitives that count the Ed25519 verifications they pass on to `base` (the real ones). */
+export interface CountingPrimitives extends Primitives {
+  ed25519Calls: number;
+}
+
+/** Wraps real primitives so a test can count the signature checks a verifier asks for. */
+export function countingPrimitives(base: Primitives = primitives): CountingPrimitives {
+  const p: CountingPrimitives = {
+    ed25519Calls: 0,
+    sha256: (buf, off, len, out) => base.sha256(buf, off, len, out),
+    ed25519Verify: (pk, sig, msg, off, len) => {
+      p.ed25519Calls++;
+      return base.ed25519Verify(pk, sig, msg, off, len);
+    },
+  };
+  return p;
+}
+
+/** The same key and certificate as `k`, producing signatures with one bit flipped. */
+export function badSigner(k: TestKey): TestKey {
+  return {
+    publicKey: k.publicKey,
+    certificate: k.certificate,
+    sign: async (m: Uint8Array) => {
+      const s = (await k.sign(m)).slice();
+      s[0] ^= 1;
+      return s;
+    },
+  };
+}

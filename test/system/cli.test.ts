@@ -278,13 +278,16 @@ describe("fwseal CLI", () => {
       ["cert-revoked-epoch", 11, true],
       ["rollback", 12, true],
       ["wrong-class", 12, false],
-      ["noncanonical-int", 10, true]
+      ["noncanonical-int", 10, true],
+      ["root-threshold-one-root", 11, false],
+      ["root-threshold-two-roots", 0, false]
     ];
     const vecs = want.map(([name]) => idx.vectors.find((x: { name: string }) => x.name === name));
     const argsOf = (v: { file: string; policy: Record<string, never> }) => {
-      const pol = v.policy as unknown as { roots: string[]; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; now: number };
+      const pol = v.policy as unknown as { roots: string[]; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; rootThreshold?: number; now: number };
       return ["verify", path.join(VEC, v.file), ...pol.roots.flatMap((r) => ["--root", r]), "--vendor", pol.vendor, "--class", pol.class,
-        "--min-seq", String(pol.minSeq), "--min-epoch", String(pol.minEpoch), "--threshold", String(pol.threshold), "--now", String(pol.now)];
+        "--min-seq", String(pol.minSeq), "--min-epoch", String(pol.minEpoch), "--threshold", String(pol.threshold),
+        "--root-threshold", String(pol.rootThreshold ?? 1), "--now", String(pol.now)];
     };
     const plain = await runAll(vecs.map(argsOf));
     const jsonIdx = want.map((w, i) => (w[2] ? i : -1)).filter((i) => i >= 0);

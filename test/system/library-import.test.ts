@@ -30,7 +30,7 @@ const v = index.vectors.find((x) => x.expected.valid);
 const p = v.policy;
 const r = await lib.verifyFile(vectorsDir + "/" + v.file, {
   roots: p.roots.map((h) => new Uint8Array(Buffer.from(h, "hex"))), retiredRoots: p.retiredRoots,
-  vendor: p.vendor, deviceClass: p.class, minSequence: p.minSeq, minEpoch: p.minEpoch, threshold: p.threshold, now: p.now
+  vendor: p.vendor, deviceClass: p.class, minSequence: p.minSeq, minEpoch: p.minEpoch, threshold: p.threshold, rootThreshold: p.rootThreshold, now: p.now
 });
 const afterVerify = [...new Set(native())];
 const flashError = await lib.flashDevice({ port: "/dev/fwseal-no-such-port" }).then(() => "", (e) => e.code);

@@ -10,14 +10,14 @@ import { Reason } from "../../formats/device-safe/reasons.js";
 import { RunMode } from "../../formats/device-safe/protocol.js";
 import { createPtyPair, attachDevice, type PtyPair } from "../../device-sim/sim/serial-runner.js";
 import { Relay, type RelayOptions } from "../../device-sim/sim/relay.js";
-import type { SimDevice } from "../../device-sim/sim/sim-device.js";
+import type { SimDevice, SimDeviceOptions } from "../../device-sim/sim/sim-device.js";
 import { flashDevice, type FlashOptions } from "../../host/device/flash.js";
 import { FwsealError } from "../../host/errors.js";
 import { ExitCode } from "../../host/exit-codes.js";
 import { buildBundle } from "../../formats/host-only/bundle-builder.js";
 import { LocalSigner, generateKeyPair } from "../../host/keys/keys.js";
 import { makeBundle, simDevice, CLASS, OTHER_CLASS, VENDOR } from "../helpers/device.js";
-import { makeKeys, type TestKeys } from "../helpers/keys.js";
+import { makeKeys, delegatedSigner, randomSigner, type TestKeys } from "../helpers/keys.js";
 import { sampleImage } from "../helpers/images.js";
 
 interface Rig {
@@ -32,7 +32,7 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-async function rig(keys: TestKeys, relayOpts?: RelayOptions): Promise<Rig> {
+async function rig(keys: TestKeys, relayOpts?: RelayOptions, device: Partial<SimDeviceOptions> = {}): Promise<Rig> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-serial-"));
   const pairs: PtyPair[] = [];
   let relay: Relay | null = null;
@@ -51,7 +51,7 @@ async function rig(keys: TestKeys, relayOpts?: RelayOptions): Promise<Rig> {
     hostPort = p.hostPath;
     devPort = p.devicePath;
   }
-  const dev = simDevice(keys, { flashFile: path.join(dir, "flash.bin") });
+  const dev = simDevice(keys, { flashFile: path.join(dir, "flash.bin"), ...device });
   const sp: SerialPort = await attachDevice(dev, devPort);
   const r: Rig = {
     port: hostPort,
@@ -247,6 +247,21 @@ describe("serial: fwseal flash <-> simulated device over socat ptys", () => {
     const slot = r.dev.app.runningSlot;
     const base = r.dev.app.layout.slotAddr[slot];
     expect(Buffer.compare(Buffer.from(r.dev.flash.mem.subarray(base, base + IMG2.length)), Buffer.from(IMG2))).toBe(0);
+  });
+
+  it("root threshold: a bundle meeting k = 2 through one root is refused by the device (THRESHOLD_NOT_MET); through two roots it installs", async () => {
+    const other = randomSigner();
+    const r = await rig(keys, undefined, { roots: [keys.root.publicKey, other.keyPair.publicKey], threshold: 2, rootThreshold: 2 });
+    const opts = { vendorId: VENDOR, classId: CLASS, version: "3.0.0" };
+    const img = sampleImage(20_000, 9);
+    const oneRoot = await buildBundle(img, { ...opts, sequence: 3 }, [keys.releaseSigner, await delegatedSigner(keys.rootSigner, 1)]);
+    const e = await expectRejected(flashDevice({ ...FAST, port: r.port, bundle: oneRoot }), Reason.THRESHOLD_NOT_MET);
+    expect(e.exitCode).toBe(ExitCode.TRUST);
+    expect(e.message).not.toMatch(/^not sent/); // the device's verdict, not a host pre-check
+    const twoRoots = await buildBundle(img, { ...opts, sequence: 3 }, [keys.releaseSigner, await delegatedSigner(other.signer, 1)]);
+    const res = await flashDevice({ ...FAST, port: r.port, bundle: twoRoots, reboot: true });
+    expect(res.outcome).toBe("installed");
+    expect(res.boot!.bootCheck[res.boot!.runningSlot]).toBe(Reason.OK);
   });
 
   it("errors for a missing port name the port", async () => {

@@ -27,6 +27,7 @@ function policyOf(v: VectorEntry): VerifyPolicy {
     minSequence: p.minSeq,
     minEpoch: p.minEpoch,
     threshold: p.threshold,
+    rootThreshold: p.rootThreshold,
     now: p.now < 0 ? null : p.now
   };
 }

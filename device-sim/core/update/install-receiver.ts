@@ -60,7 +60,6 @@ export function createInstallReceiver(
   replies: ReplySender
 ): InstallReceiver {
   const st = store.state;
-  const scratch = new Uint8Array(256);
   const hash = new Uint8Array(32);
   const hostHash = new Uint8Array(32);
   const sess: InstallSession = { session: Session.IDLE, expectOffset: 0, lastReason: 0, lastChunk: -1 };
@@ -249,27 +248,6 @@ export function createInstallReceiver(
     replyAck(tag);
   }
 
-  // Re-verifies the envelope stored for slot ins (signature, trust, rollback) from flash.
-  // Returns the last verifier event (ENVELOPE when it passed).
-  function reverifyStoredEnvelope(ins: number, envLen: number): number {
-    let ev = 0;
-    let pos = 0;
-    while (pos < envLen && ev !== VerifyEvent.ENVELOPE && ev !== VerifyEvent.REJECT) {
-      let n = envLen - pos;
-      if (n > scratch.length) n = scratch.length;
-      hal.flashRead(layout.envAddr[ins] + pos, scratch, 0, n);
-      let used = 0;
-      while (used < n && ev !== VerifyEvent.ENVELOPE && ev !== VerifyEvent.REJECT) {
-        ev = verifier.push(scratch, used, n - used);
-        used += verifier.consumed;
-        if (verifier.consumed === 0) break;
-      }
-      pos += used;
-      if (used < n) break;
-    }
-    return ev;
-  }
-
   function resume(tag: number, body: Uint8Array, len: number): void {
     const ins = installingSlot(st);
     if (len < ResumeAt.LEN || status.runMode === RunMode.TEST || ins < 0 || ins === status.runningSlot) {
@@ -280,21 +258,30 @@ export function createInstallReceiver(
     const si = st.slots[ins];
     target = ins;
     startSession();
-    const ev = reverifyStoredEnvelope(ins, si.envLen);
-    if (ev !== VerifyEvent.ENVELOPE || verifier.envelopeLen !== si.envLen) {
-      const r = ev === VerifyEvent.REJECT ? verifier.reason : Reason.MALFORMED;
+    // The stored envelope is read into the verifier's envelope buffer and its hash compared
+    // with the host's BEFORE it is verified: a RESUME naming another bundle costs one
+    // SHA-256, no signature check (SPEC §9), however often it is sent.
+    const envLen = si.envLen;
+    const inRange = envLen >= 1 && envLen <= verifier.envelope.length;
+    if (inRange) {
+      hal.flashRead(layout.envAddr[ins], verifier.envelope, 0, envLen);
+      primitives.sha256(verifier.envelope, 0, envLen, hash);
+      let same = 1;
+      for (let i = 0; i < 32; i++) if (hash[i] !== hostHash[i]) same = 0;
+      if (same === 0) {
+        sess.session = Session.IDLE;
+        replyError(tag, Reason.BAD_STATE, -1);
+        return;
+      }
+    }
+    // Then re-verified against the current state (signature, trust, identity, rollback).
+    const ev = inRange ? verifier.pushStoredEnvelope(envLen) : VerifyEvent.REJECT;
+    if (ev !== VerifyEvent.ENVELOPE || verifier.envelopeLen !== envLen) {
+      const r = ev === VerifyEvent.REJECT && inRange ? verifier.reason : Reason.MALFORMED;
       reject(r, -1);
       clearSlot(si);
       store.save();
       replyError(tag, r, -1);
-      return;
-    }
-    primitives.sha256(verifier.envelope, 0, verifier.envelopeLen, hash);
-    let same = 1;
-    for (let i = 0; i < 32; i++) if (hash[i] !== hostHash[i]) same = 0;
-    if (same === 0) {
-      sess.session = Session.IDLE;
-      replyError(tag, Reason.BAD_STATE, -1);
       return;
     }
     const r2 = verifier.resume(st.nextChunk, st.expected);

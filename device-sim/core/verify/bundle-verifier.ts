@@ -29,7 +29,11 @@ export interface VerifierConfig {
   classId: Uint8Array; // 16
   minSequence: number;
   minEpoch: number;
-  threshold: number; // k >= 1
+  threshold: number; // k >= 1: distinct keys required
+  // r: distinct root slots the counted signers must come through (a root-signed signer
+  // through its own slot, a delegated one through the slot that issued its certificate);
+  // absent or < 1: 1, which any counted signer meets (SPEC §8.1)
+  rootThreshold?: number;
   now: number; // seconds since 1970, or -1 = no trusted time
   maxChunkSize: number; // chunk buffer sized for this
 }
@@ -61,6 +65,7 @@ export class BundleVerifier implements ManifestFields {
   payloadEncoding: number;
   signerCount: number; // signers in the envelope
   countedSigners: number; // distinct authorised signers that verified
+  countedRoots: number; // distinct root slots those signers came through
   // raw envelope (store for boot / resume)
   envelope: Uint8Array;
   envelopeLen: number;
@@ -82,6 +87,7 @@ export class BundleVerifier implements ManifestFields {
   private maxChunk: number;
   private rootKeys: RootKeyTable;
   private threshold: number;
+  private rootThreshold: number;
 
   // ---- internal state ----
   private state: number;
@@ -97,8 +103,8 @@ export class BundleVerifier implements ManifestFields {
   private isSign: boolean;
   private payOff: number;
   private payLen: number;
-  // keys already counted: >= 0 offset of a certificate subject key in envelope, < 0: -1-slot
-  private countedKey: Int32Array;
+  // key IDs of the signers already counted, as offsets of their kid in the envelope
+  private countedKid: Int32Array;
   private chunkHave: number;
   private chunkNeed: number; // data + 32
   private chunkFresh: boolean; // ENVELOPE just returned, no chunk byte consumed yet
@@ -111,6 +117,8 @@ export class BundleVerifier implements ManifestFields {
     if (mc < Limits.MIN_CHUNK_SIZE) mc = Limits.MIN_CHUNK_SIZE;
     this.maxChunk = mc;
     this.threshold = cfg.threshold >= 1 ? cfg.threshold : 1;
+    const rt = cfg.rootThreshold;
+    this.rootThreshold = typeof rt === "number" && rt >= 1 ? rt : 1;
     this.hash = new Uint8Array(Limits.HASH_LEN);
     this.rootKeys = new RootKeyTable();
     this.rootKeys.load(this.prim, cfg.roots, cfg.rootCount, this.hash);
@@ -128,7 +136,7 @@ export class BundleVerifier implements ManifestFields {
     this.headers = new SignerHeaders(r2, Limits.MAX_SIGNERS + 1);
     this.manifest = new ManifestDecoder(r2);
     this.cert = new CertificateCheck(this.prim, this.r, new CborReader(), this.headers, CERT_SLOT, this.sigs, this.hash);
-    this.countedKey = new Int32Array(Limits.MAX_SIGNERS);
+    this.countedKid = new Int32Array(Limits.MAX_SIGNERS);
     this.chainHead = new Uint8Array(Limits.HASH_LEN);
     this.vendorId = new Uint8Array(Limits.UUID_LEN);
     this.classId = new Uint8Array(Limits.UUID_LEN);
@@ -145,6 +153,7 @@ export class BundleVerifier implements ManifestFields {
     this.payloadEncoding = 0;
     this.signerCount = 0;
     this.countedSigners = 0;
+    this.countedRoots = 0;
     this.envelopeLen = 0;
     this.chunkIndex = -1;
     this.chunkLen = 0;
@@ -177,6 +186,7 @@ export class BundleVerifier implements ManifestFields {
     this.chunkFresh = false;
     this.signerCount = 0;
     this.countedSigners = 0;
+    this.countedRoots = 0;
     this.version = "";
     this.keyEpochFloor = -1;
   }
@@ -238,6 +248,19 @@ export class BundleVerifier implements ManifestFields {
     }
     this.consumed = used;
     return VerifyEvent.NEED_MORE;
+  }
+
+  /**
+   * Verifies an envelope the caller has already placed in envelope[0 .. len) (read back
+   * from flash, say), exactly as push() of those bytes would; only right after reset()
+   * (else BAD_STATE). Returns ENVELOPE, REJECT, or NEED_MORE if len ends inside it.
+   */
+  pushStoredEnvelope(len: number): number {
+    if (this.state !== ST_ENVELOPE || this.envHave !== 0) return this.reject(Reason.BAD_STATE, -1);
+    let n = len;
+    if (n > Limits.MAX_ENVELOPE) n = Limits.MAX_ENVELOPE;
+    // push() copies its input to envelope[envHave ..]; here that is each byte onto itself.
+    return this.push(this.envelope, 0, n);
   }
 
   private rejectEnv(reason: number, used: number): number {
@@ -385,59 +408,76 @@ export class BundleVerifier implements ManifestFields {
 
   // ---------------------------------------------------------------- signers (SPEC §5, §6, §8.1)
 
-  // Step 4: at least `threshold` distinct authorised keys whose signatures verify.
+  // Step 4 (SPEC §8.1): signers in envelope order until `threshold` distinct keys that came
+  // through at least `rootThreshold` distinct root slots have verified. The work is bounded
+  // (SPEC §9): a signer that could not count costs no signature check; the first signature
+  // (the signer's or its certificate's) that fails to verify ends the step; once a signer
+  // has failed, a certificate's body is judged before its signature is checked. So an
+  // envelope costs at most 2 * max(k, r) + 1 Ed25519 verifications.
   private checkSigners(): number {
     const h = this.headers;
     const env = this.envelope;
-    const roots = this.cfg.roots;
-    const KL = Limits.PUBLIC_KEY_LEN;
-    let counted = 0;
-    let firstFail = 0;
     const k = this.threshold;
-    for (let i = 0; i < this.signerCount && counted < k; i++) {
-      // The signer's key: a certified key (keyBuf = env) or a root slot (keyBuf = roots).
-      let keyRef = 0;
-      let keyBuf = env;
-      let keyOff = 0;
+    const rk = this.rootThreshold;
+    let keys = 0;
+    let roots = 0;
+    let rootMask = 0; // bit s: root slot s counted
+    let firstFail = 0;
+    for (let i = 0; i < this.signerCount && (keys < k || roots < rk); i++) {
+      const kidOff = h.kidOff[i];
+      // A key already counted is skipped before any check: neither counted twice nor a
+      // failure. The kid names the key (a root slot's, or the certified key: step (e)).
+      let dup = false;
+      for (let j = 0; j < keys; j++) {
+        if (bytesEqual(env, this.countedKid[j], env, kidOff, Limits.KEY_ID_LEN)) dup = true;
+      }
+      if (dup) continue;
+      // The root slot the signer comes through, without any signature work.
+      const delegated = h.certOff[i] >= 0;
+      let slot = -1;
       let rc = Reason.OK;
-      if (h.certOff[i] >= 0) {
-        rc = this.cert.check(env, h.certOff[i], h.certEnd[i], h.kidOff[i], this.cfg, this.rootKeys);
-        keyRef = this.cert.pkOff;
-        keyOff = keyRef;
+      if (delegated) {
+        rc = this.cert.open(env, h.certOff[i], h.certEnd[i], this.cfg, this.rootKeys);
+        slot = this.cert.issuerSlot;
       } else {
-        const s = this.rootKeys.slotFor(this.cfg.rootRetired, env, h.kidOff[i]);
-        if (s === -1) rc = Reason.UNKNOWN_KEY;
-        else if (s === -2) rc = Reason.REVOKED_ROOT;
-        else {
-          keyRef = -1 - s;
-          keyBuf = roots;
-          keyOff = s * KL;
-        }
+        slot = this.rootKeys.slotFor(this.cfg.rootRetired, env, kidOff);
+        if (slot === -1) rc = Reason.UNKNOWN_KEY;
+        else if (slot === -2) rc = Reason.REVOKED_ROOT;
       }
       if (rc !== Reason.OK) {
         if (firstFail === 0) firstFail = rc;
         continue;
       }
-      // A key already counted is skipped: not checked again, not counted twice.
-      let dup = false;
-      for (let j = 0; j < counted; j++) {
-        const c = this.countedKey[j];
-        if (c < 0) {
-          if (bytesEqual(roots, (-1 - c) * KL, keyBuf, keyOff, KL)) dup = true;
-        } else if (bytesEqual(env, c, keyBuf, keyOff, KL)) {
-          dup = true;
+      // Through a root already counted, a signer adds a key but no root: it can still
+      // count only while more keys than roots are missing.
+      const newRoot = ((rootMask >> slot) & 1) === 0;
+      if (!newRoot && k - keys <= rk - roots) continue;
+      let keyBuf = this.cfg.roots;
+      let keyOff = slot * Limits.PUBLIC_KEY_LEN;
+      if (delegated) {
+        rc = this.cert.finish(env, kidOff, this.cfg, firstFail !== 0);
+        if (rc !== Reason.OK) {
+          if (firstFail === 0) firstFail = rc;
+          if (this.cert.signatureFailed) break;
+          continue;
         }
+        keyBuf = env;
+        keyOff = this.cert.pkOff;
       }
-      if (dup) continue;
       if (!this.sigs.verify(keyBuf, keyOff, env, h.protOff[i], h.protLen[i], NO_AAD, this.payOff, this.payLen, this.isSign, h.sigOff[i])) {
         if (firstFail === 0) firstFail = Reason.BAD_SIGNATURE;
-        continue;
+        break;
       }
-      this.countedKey[counted] = keyRef;
-      counted++;
+      this.countedKid[keys] = kidOff;
+      keys++;
+      if (newRoot) {
+        rootMask |= 1 << slot;
+        roots++;
+      }
     }
-    this.countedSigners = counted;
-    if (counted >= k) return Reason.OK;
+    this.countedSigners = keys;
+    this.countedRoots = roots;
+    if (keys >= k && roots >= rk) return Reason.OK;
     return firstFail !== 0 ? firstFail : Reason.THRESHOLD_NOT_MET;
   }
 }

@@ -23,9 +23,22 @@ export interface CertificatePolicy {
   now: number; // seconds since 1970, or -1 = no trusted time
 }
 
-/** Checks one delegation certificate; on OK, pkOff is the certified key's offset. */
+/**
+ * Checks one delegation certificate in two calls: open() (structure and issuer, no
+ * signature work) then finish() (root signature and body). On OK, issuerSlot is the root
+ * slot that issued it and pkOff the certified key's offset.
+ */
 export class CertificateCheck {
   pkOff: number;
+  issuerSlot: number;
+  // finish() failed because the root's signature did not verify (not for another fault)
+  signatureFailed: boolean;
+  // the opened certificate: protected header, payload and signature offsets
+  private protOff: number;
+  private protLen: number;
+  private payOff: number;
+  private payLen: number;
+  private sigOff: number;
   private prim: Primitives;
   private r: CborReader;
   private walk: CborMapWalk;
@@ -44,6 +57,13 @@ export class CertificateCheck {
     sigs: SignatureCheck, hash: Uint8Array
   ) {
     this.pkOff = -1;
+    this.issuerSlot = -1;
+    this.signatureFailed = false;
+    this.protOff = 0;
+    this.protLen = 0;
+    this.payOff = 0;
+    this.payLen = 0;
+    this.sigOff = 0;
     this.prim = prim;
     this.r = r;
     this.walk = new CborMapWalk(r);
@@ -56,12 +76,11 @@ export class CertificateCheck {
   }
 
   /**
-   * The certificate env[off .. end) of a signer whose kid is env[kidOff ..+8), against
-   * `policy` and the root key table. Returns a Reason (BAD_CERTIFICATE for any structural
-   * or signature fault; REVOKED_ROOT, UNSUPPORTED_VERSION, REVOKED_KEY, EXPIRED_KEY,
-   * KEY_NOT_AUTHORIZED for the policy checks).
+   * Steps (a) and (b) of the certificate env[off .. end): structure and issuer, against
+   * `policy` and the root key table; no signature is checked. Returns a Reason
+   * (BAD_CERTIFICATE, REVOKED_ROOT); on OK, issuerSlot is set and finish() may follow.
    */
-  check(env: Uint8Array, off: number, end: number, kidOff: number, policy: CertificatePolicy, roots: RootKeyTable): number {
+  open(env: Uint8Array, off: number, end: number, policy: CertificatePolicy, roots: RootKeyTable): number {
     const r = this.r;
     const h = this.headers;
     const slot = this.slot;
@@ -87,8 +106,40 @@ export class CertificateCheck {
     const s = roots.slotFor(policy.rootRetired, env, h.kidOff[slot]);
     if (s === -1) return BAD;
     if (s === -2) return Reason.REVOKED_ROOT;
+    this.issuerSlot = s;
+    this.protOff = po;
+    this.protLen = pl;
+    this.payOff = yo;
+    this.payLen = yl;
+    this.sigOff = so;
+    return Reason.OK;
+  }
+
+  /**
+   * Steps (c) - (h) of the certificate opened last (open() returned OK), for a signer whose
+   * kid is env[kidOff ..+8). Returns a Reason (BAD_CERTIFICATE for a body or signature
+   * fault; UNSUPPORTED_VERSION, REVOKED_KEY, EXPIRED_KEY, KEY_NOT_AUTHORIZED for the policy
+   * checks). With `bodyFirst` the body is judged before the root's signature is checked, so
+   * a certificate that fails anyway costs no signature check; its reason may then differ
+   * from the spec order's, so only a caller that will not report it may ask for this.
+   */
+  finish(env: Uint8Array, kidOff: number, policy: CertificatePolicy, bodyFirst: boolean): number {
+    const yo = this.payOff;
+    const yl = this.payLen;
+    this.signatureFailed = false;
+    this.pkOff = -1;
+    if (bodyFirst) {
+      const rb = this.checkBody(env, yo, yo + yl, kidOff, policy);
+      if (rb !== Reason.OK) return rb;
+    }
     // (c) root signature over the certificate
-    if (!this.sigs.verify(policy.roots, s * Limits.PUBLIC_KEY_LEN, env, po, pl, NO_AAD, yo, yl, false, so)) return BAD;
+    const keyOff = this.issuerSlot * Limits.PUBLIC_KEY_LEN;
+    if (!this.sigs.verify(policy.roots, keyOff, env, this.protOff, this.protLen, NO_AAD, yo, yl, false, this.sigOff)) {
+      this.signatureFailed = true;
+      this.pkOff = -1;
+      return Reason.BAD_CERTIFICATE;
+    }
+    if (bodyFirst) return Reason.OK;
     // (d) body, (e) - (h)
     return this.checkBody(env, yo, yo + yl, kidOff, policy);
   }

@@ -9,6 +9,7 @@ import { vendorUuid, classUuid, formatUuid } from "../../../formats/host-only/uu
 import { SimDevice, SIM_DEFAULTS } from "../../../device-sim/sim/sim-device.js";
 import { attachDevice, createPtyPair, type PtyPair } from "../../../device-sim/sim/serial-runner.js";
 import { out, err } from "../output.js";
+import { Limits } from "../../../formats/device-safe/limits.js";
 import { FwsealError, outputError } from "../../errors.js";
 
 /**
@@ -43,6 +44,7 @@ interface Args {
   vendor: string;
   class: string;
   threshold: number;
+  "root-threshold": number;
   "page-size": number;
   "flash-size": number;
   "max-data": number;
@@ -63,7 +65,8 @@ const command: CommandModule<object, Args> = {
       .option("root", { type: "string", array: true, demandOption: true, description: "Burned-in root public key(s), .pub file or hex (up to 4)" })
       .option("vendor", { type: "string", demandOption: true, description: "Vendor domain or UUID" })
       .option("class", { type: "string", demandOption: true, description: "Device class name or UUID" })
-      .option("threshold", { type: "number", default: 1, description: "Signatures required" })
+      .option("threshold", { type: "number", default: 1, description: "Signatures required (distinct keys)" })
+      .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signatures must come through (2: two-person rule)" })
       .option("page-size", { type: "number", default: SIM_DEFAULTS.pageSize, description: "Flash erase page size" })
       .option("flash-size", { type: "number", default: SIM_DEFAULTS.flashSize, description: "Flash size in bytes" })
       .option("max-data", { type: "number", default: SIM_DEFAULTS.maxData, description: "Largest DATA payload per frame" })
@@ -76,6 +79,9 @@ const command: CommandModule<object, Args> = {
     if (a.root.length < 1 || a.root.length > 4) throw new FwsealError("USAGE", "--root: give 1 to 4 root public keys");
     const roots: Uint8Array[] = [];
     for (const r of a.root) roots.push(await loadPublicKey(r));
+    for (const [flag, v, max] of [["--threshold", a.threshold, Limits.MAX_SIGNERS], ["--root-threshold", a["root-threshold"], a.root.length]] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > max) throw new FwsealError("USAGE", `${flag}: must be 1..${max}`);
+    }
     const vendorId = vendorUuid(a.vendor);
     const classId = classUuid(vendorId, a.class);
     makeStateDir(a.state);
@@ -84,6 +90,7 @@ const command: CommandModule<object, Args> = {
       vendorId,
       classId,
       threshold: a.threshold,
+      rootThreshold: a["root-threshold"],
       pageSize: a["page-size"],
       flashSize: a["flash-size"],
       maxData: a["max-data"],

@@ -24,7 +24,8 @@ const command: CommandModule<object, Args> = {
       )
     )
       .example("$0 finalize fw.draft --threshold 2 --root root.pub -o fw.fwb", "2 distinct authorised signers required")
-      .example("$0 finalize fw.draft --threshold 2 --root r0.pub --root r1.pub --vendor acme.example --class hub -o fw.fwb", "also check the device identity") as never,
+      .example("$0 finalize fw.draft --threshold 2 --root r0.pub --root r1.pub --vendor acme.example --class hub -o fw.fwb", "also check the device identity")
+      .example("$0 finalize fw.draft --threshold 2 --root-threshold 2 --root r0.pub --root r1.pub -o fw.fwb", "two-person rule: signers through two different roots") as never,
   handler: async (a) => {
     await preflightAudit(a);
     const d = await readDraft(a.draft);
@@ -39,10 +40,10 @@ const command: CommandModule<object, Args> = {
       chainHead: m.chainHead, signatures: r.signers.length, threshold: r.threshold
     });
     if (a.json) {
-      outJson({ ok: true, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, threshold: r.threshold, signers: r.signers, manifest: r.verify.manifest });
+      outJson({ ok: true, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, threshold: r.threshold, rootThreshold: r.rootThreshold, signers: r.signers, manifest: r.verify.manifest });
       return;
     }
-    out(`${r.output}: ${formatBytes(r.bundleSize)}, ${r.signers.length} signer(s) (${r.signers.join(", ")}), passes ${r.threshold}-of-n policy`);
+    out(`${r.output}: ${formatBytes(r.bundleSize)}, ${r.signers.length} signer(s) (${r.signers.join(", ")}), passes ${r.threshold}-of-n policy${r.rootThreshold > 1 ? ` through ${r.rootThreshold} distinct roots` : ""}`);
     out(`  version ${m.version}, sequence ${m.sequence}, ${m.chunkCount} chunks of ${m.chunkSize} bytes`);
   }
 };

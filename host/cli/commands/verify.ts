@@ -18,6 +18,7 @@ export interface PolicyArgs {
   "min-seq"?: number;
   "min-epoch"?: number;
   threshold?: number;
+  "root-threshold"?: number;
   now?: string;
   time?: boolean;
 }
@@ -36,7 +37,8 @@ export function policyOptions(y: any): any {
     .option("class", { type: "string", description: "Device class (name or UUID); default: not checked" })
     .option("min-seq", { type: "number", default: 0, description: "Device minimum sequence (rollback check)" })
     .option("min-epoch", { type: "number", default: 0, description: "Device minimum key epoch" })
-    .option("threshold", { type: "number", default: 1, description: "Distinct authorised signers required (k of n)" })
+    .option("threshold", { type: "number", default: 1, description: "Distinct authorised signers (keys) required (k of n)" })
+    .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signers must come through (2 = two-person rule when roots have different custodians)" })
     .option("now", { type: "string", description: "Trusted time for certificate windows (ISO 8601 / seconds); default the host clock" })
     .option("time", { type: "boolean", default: true, description: "Check certificate validity windows; --no-time verifies as a device without a trusted clock" });
 }
@@ -55,6 +57,7 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     minSequence: parseUint(a["min-seq"], "--min-seq"),
     minEpoch: parseUint(a["min-epoch"], "--min-epoch"),
     threshold: parseUint(a.threshold, "--threshold"),
+    rootThreshold: parseUint(a["root-threshold"], "--root-threshold"),
     now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined
   };
 }
@@ -96,6 +99,7 @@ const command: CommandModule<object, Args> = {
         .example("$0 verify fw.fwb --root root.pub --vendor acme.example --class sensor-v3 --min-seq 41", "as a sensor-v3 that runs sequence 41")
         .example("curl -s https://updates.example/fw.fwb | $0 verify - -r root.pub", "verify while downloading")
         .example("$0 verify fw.fwb -r root.pub --threshold 2 --json", "2-of-n policy, JSON verdict")
+        .example("$0 verify fw.fwb -r r0.pub -r r1.pub --threshold 2 --root-threshold 2", "two signers through two different roots")
     ) as never,
   handler: async (a) => {
     const policy = await policyFromArgs(a);
