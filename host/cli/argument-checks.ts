@@ -9,20 +9,37 @@ import { assertOutputNotInput } from "../io/atomic-write.js";
 export interface DeclaredOptions {
   key: Record<string, unknown>;
   array: string[];
+  boolean: string[];
   alias: Record<string, string[]>;
 }
 
+/** The declared option a command-line flag names (through an alias or camelCase), if any. */
+function declaredName(flag: string, declared: DeclaredOptions): string | undefined {
+  const kebab = flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  for (const name of [flag, kebab, flag.startsWith("no-") ? flag.slice(3) : flag]) {
+    for (const [canonical, aliases] of Object.entries(declared.alias)) if (aliases.includes(name)) return canonical;
+    if (Object.prototype.hasOwnProperty.call(declared.key, name)) return name;
+  }
+  return undefined;
+}
+
 /**
- * yargs merges a repeated flag into an array: `--version 1.0 --version 2.0` would pack
- * version "1.0,2.0" and two --vendor flags a third vendor ID. Only options declared
- * `array` may repeat; any other given twice is a usage error naming the flag.
+ * yargs merges a repeated flag: `--version 1.0 --version 2.0` would pack version "1.0,2.0",
+ * two --vendor flags give a third vendor ID, and `--seq 2 --seq 1` even adds up to 3. So
+ * the check reads the raw command line: only options declared `array` may repeat (and
+ * switches, where a repeat changes nothing); any other flag given twice, under any of its
+ * names, is a usage error naming it.
  */
-export function rejectRepeatedFlags(a: Record<string, unknown>, declared: DeclaredOptions): void {
-  const repeatable = new Set(declared.array);
-  for (const name of declared.array) for (const al of declared.alias[name] ?? []) repeatable.add(al);
-  for (const name of Object.keys(declared.key)) {
-    if (repeatable.has(name) || !Array.isArray(a[name])) continue;
-    throw new FwsealError("USAGE", `--${name} given more than once; it takes one value`);
+export function rejectRepeatedFlags(argv: readonly string[], declared: DeclaredOptions): void {
+  const seen = new Set<string>();
+  for (const token of argv) {
+    if (token === "--") break; // the rest are operands
+    const m = /^--?([A-Za-z][\w-]*)(=.*)?$/.exec(token);
+    if (!m || (!token.startsWith("--") && m[1].length !== 1)) continue;
+    const name = declaredName(m[1], declared);
+    if (name === undefined || declared.array.includes(name) || declared.boolean.includes(name)) continue;
+    if (seen.has(name)) throw new FwsealError("USAGE", `--${name} given more than once; it takes one value`);
+    seen.add(name);
   }
 }
 

@@ -39,14 +39,16 @@ function messageOf(e: unknown): string {
 }
 
 /**
- * Run on every command's arguments before its handler. yargs passes the instance that
- * parsed the command as the second argument: its option table names the command's own
- * flags (the published typings omit that argument).
+ * The checks every command's arguments get before its handler (host/cli/argument-checks.ts).
+ * yargs passes the instance that parsed the command as the middleware's second argument:
+ * its option table names the command's own flags (the published typings omit it).
  */
-function argumentChecks(a: Record<string, unknown>, y: { getOptions(): DeclaredOptions }): void {
-  rejectRepeatedFlags(a, y.getOptions());
-  refuseOutputThatIsInput(a);
-  refuseExistingOutput(a);
+function argumentChecks(argv: readonly string[]): (a: Record<string, unknown>, y: { getOptions(): DeclaredOptions }) => void {
+  return (a, y) => {
+    rejectRepeatedFlags(argv, y.getOptions());
+    refuseOutputThatIsInput(a);
+    refuseExistingOutput(a);
+  };
 }
 
 function isYargsError(e: unknown): boolean {
@@ -72,7 +74,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .usage("$0 <command> [options]\n\nSign firmware updates on the host, verify them chunk by chunk on the device.")
     .command(commands)
     .option("json", { type: "boolean", description: "Machine-readable output on stdout", global: true })
-    .middleware(argumentChecks as unknown as (a: object) => void)
+    .middleware(argumentChecks(argv) as unknown as (a: object) => void)
     .demandCommand(1, "no command given")
     .recommendCommands()
     .strict()
