@@ -219,7 +219,7 @@ describe("repeated single-value flags and contradictory flags are usage errors (
     [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--chunkSize=512", "-o", "O"], /--chunk-size given more than once/],
     [["verify", "B", "--root", "R", "--vendor", VENDOR, "--vendor", "b.example"], /--vendor given more than once/],
     [["delegate", "--root", "RK", "--pub", "P", "--epoch", "1", "--epoch", "2", "-o", "O"], /--epoch given more than once/],
-    [["keygen", "--out", "a", "--out", "b"], /--out given more than once/],
+    [["keygen", "--out", "KA", "--out", "KB"], /--out given more than once/],
     [["pubkey", "R", "--format", "hex", "--format", "c"], /--format given more than once/],
     [["retire-root", "--key", "RK", "--slot", "0", "--slot", "1", "--retire-pub", "R", "--vendor", VENDOR, "-o", "O"], /--slot given more than once/],
     [["pack", "IMG", "--key", "K", ...meta, "--threshold", "2", "-o", "O"], /--threshold applies to a draft.*needs --unsigned/],
@@ -229,7 +229,7 @@ describe("repeated single-value flags and contradictory flags are usage errors (
     [["keygen", "--pkcs11", "pkcs11:token=t;object=o", "--passphrase-file", "P"], /--pkcs11 and --passphrase-file contradict/],
     [["verify", "B", "--root", "R", "--retired-slot", "5"], /--retired-slot 5: the device has 1 root slot/]
   ])("%j", async (args, re) => {
-    const files: Record<string, string> = { IMG: image, K: f("rel.key"), C: f("rel.cert"), O: f("rep.fwb"), O2: f("rep2.fwb"), B: f("by-root.fwb"), R: f("root.pub"), RK: f("root.key"), P: f("rel.pub") };
+    const files: Record<string, string> = { IMG: image, K: f("rel.key"), C: f("rel.cert"), O: f("rep.fwb"), O2: f("rep2.fwb"), B: f("by-root.fwb"), R: f("root.pub"), RK: f("root.key"), P: f("rel.pub"), KA: f("ka"), KB: f("kb") };
     await expectRefused(args.map((x) => files[x] ?? x), ExitCode.USAGE, re);
   });
 });
