@@ -47,9 +47,17 @@ function commandOf(a: Record<string, unknown>): string {
   return String((a._ as unknown[] | undefined)?.[0] ?? "");
 }
 
-/** sign and attach-signature update their draft in place by design: `-o <the draft>` is that. */
+/** sign and attach-signature update their draft in place by design: `-o <the draft>` (under any spelling) is that. */
 function updatesInPlace(cmd: string, a: Record<string, unknown>, output: string): boolean {
-  return (cmd === "sign" || cmd === "attach-signature") && typeof a.draft === "string" && a.draft === output;
+  if ((cmd !== "sign" && cmd !== "attach-signature") || typeof a.draft !== "string") return false;
+  if (a.draft === output) return true;
+  try {
+    const d = fs.statSync(a.draft);
+    const o = fs.statSync(output);
+    return d.dev === o.dev && d.ino === o.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** The files a command writes: --output/-o (keygen's --out prefix names two). */
@@ -63,15 +71,17 @@ function outputsOf(a: Record<string, unknown>): string[] {
 /**
  * Refuse an output path that names one of the command's inputs (`delegate -o root.key`,
  * `pack fw.bin -o fw.bin`, `extract fw.fwb -o fw.fwb`): writing it would destroy the input.
- * Every string argument other than the outputs that names an existing file is an input.
+ * Every string argument other than the outputs that names an existing file is an input
+ * (except the draft sign and attach-signature update).
  */
 export function refuseOutputThatIsInput(a: Record<string, unknown>): void {
   const cmd = commandOf(a);
-  const outputs = outputsOf(a).filter((o) => !updatesInPlace(cmd, a, o));
+  const outputs = outputsOf(a);
   if (outputs.length === 0) return;
   const inputs: string[] = [];
   for (const [k, v] of Object.entries(a)) {
     if (k === "_" || k === "$0" || k === "output" || k === "out" || k === "o") continue;
+    if ((cmd === "sign" || cmd === "attach-signature") && k === "draft") continue; // updated in place by design
     for (const x of Array.isArray(v) ? v : [v]) if (typeof x === "string") inputs.push(x);
   }
   for (const o of outputs) assertOutputNotInput(o, inputs);

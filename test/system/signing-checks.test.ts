@@ -14,6 +14,7 @@ import { buildCertificate } from "../../formats/host-only/certificate.js";
 import { vendorUuid } from "../../formats/host-only/uuid.js";
 import { loadPrivateKey, loadPublicKey, LocalSigner } from "../../host/keys/keys.js";
 import { ExitCode } from "../../host/exit-codes.js";
+import { readDraft } from "../../host/bundle/drafts.js";
 
 const VENDOR = "acme.example";
 const CLASS = "sensor-v3";
@@ -207,6 +208,9 @@ describe("no command replaces an existing file without --force", () => {
     await fwsealOk(["pack", image, "--unsigned", ...meta, "-o", d]);
     await fwsealOk(["sign", d, "--key", f("root.key")]);
     await fwsealOk(["sign", d, "--key", f("rel.key"), "--cert", f("rel.cert"), "-o", d]);
+    // The same file under another spelling is still the draft itself.
+    await fwsealOk(["sign", d, "--key", f("root2.key"), "-o", `${dir}/./inplace.draft`]);
+    expect((await readDraft(d)).signatures).toHaveLength(3);
   });
 });
 
