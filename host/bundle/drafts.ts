@@ -6,6 +6,7 @@
 // policy, and only then writes it. The draft header format is formats/host-only/draft.ts.
 import * as crypto from "node:crypto";
 import * as fsp from "node:fs/promises";
+import { resolve } from "node:path";
 import {
   DRAFT_MAGIC, MAX_DRAFT_HEADER, decodeDraftHeader, draftProtectedHeader, draftToBeSigned as draftSigStructure,
   encodeDraftHeader, startsWithDraftMagic, type DraftPolicy, type DraftSignature
@@ -124,7 +125,7 @@ async function* chunkStream(d: Draft): AsyncGenerator<Uint8Array> {
 
 /** Write header || chunk stream of `d` to `output` atomically (output may be d.path). */
 async function writeDraftFile(d: Draft, header: Uint8Array, output: string, overwrite = true): Promise<number> {
-  const f = await AtomicFile.open(output, { overwrite: overwrite || output === d.path });
+  const f = await AtomicFile.open(output, { overwrite: overwrite || resolve(output) === resolve(d.path) });
   try {
     await f.write(header);
     let total = header.length;
