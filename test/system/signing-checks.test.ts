@@ -15,6 +15,7 @@ import { vendorUuid } from "../../formats/host-only/uuid.js";
 import { loadPrivateKey, loadPublicKey, LocalSigner } from "../../host/keys/keys.js";
 import { ExitCode } from "../../host/exit-codes.js";
 import { readDraft } from "../../host/bundle/drafts.js";
+import { listAuditLog } from "../../host/audit/audit-log.js";
 
 const VENDOR = "acme.example";
 const CLASS = "sensor-v3";
@@ -112,12 +113,15 @@ describe("pack refuses a bundle no device would accept", () => {
   });
 
   it("--force writes it anyway, with one warning line naming why", async () => {
-    const r = await fwseal(pack(["--key", f("rel.key"), "--cert", f("rel-badsig.cert"), "--root", f("root.pub"), "--force", "--json"], "forced.fwb"));
+    const r = await fwseal(pack(["--key", f("rel.key"), "--cert", f("rel-badsig.cert"), "--root", f("root.pub"), "--force", "--json", "--audit", f("forced.log")], "forced.fwb"));
     expect(r.code, r.stderr).toBe(0);
     expect(errorLines(r)).toHaveLength(1);
     expect(r.stderr).toMatch(/^fwseal: warning: no device with the given roots would accept this bundle: BAD_.*--force/);
     expect(JSON.parse(r.stdout).warnings).toHaveLength(1);
     expect((await fwseal(["verify", f("forced.fwb"), "--root", f("root.pub")])).code).toBe(ExitCode.TRUST);
+    // The audit record says the release was written over a refusal.
+    const [rec] = await listAuditLog(f("forced.log"));
+    expect(rec.summary?.forced).toEqual([expect.stringMatching(/no device with the given roots would accept/)]);
   });
 
   it("a certificate of a different key is a key problem, exit 4", async () => {

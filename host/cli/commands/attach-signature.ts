@@ -54,7 +54,8 @@ const command: CommandModule<object, Args> = {
     const m = r.draft.manifest;
     await auditSigning(a, "attach-signature", [r.keyId], "external", r.output, {
       version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
-      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {})
+      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {}),
+      ...(r.warnings.length > 0 ? { forced: r.warnings } : {})
     });
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {

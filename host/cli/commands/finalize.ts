@@ -38,7 +38,7 @@ const command: CommandModule<object, Args> = {
     const m = r.manifest;
     await auditSigning(a, "finalize", r.signers, "none", r.output, {
       version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
-      chainHead: m.chainHead, signatures: r.signers.length, threshold: r.threshold
+      chainHead: m.chainHead, signatures: r.signers.length, threshold: r.threshold, ...(r.warnings.length > 0 ? { forced: r.warnings } : {})
     });
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {

@@ -145,7 +145,8 @@ const command: CommandModule<object, Args> = {
     }
     await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, {
       version: a.version, sequence: seq, vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), imageSize: r.imageSize,
-      chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {})
+      chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {}),
+      ...(r.warnings.length > 0 ? { forced: r.warnings } : {}) // a release written over a refusal (--force)
     });
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
