@@ -50,7 +50,7 @@ export {
 export {
   /** A signer from a key file or a `pkcs11:` URI; close() releases a token session. Throws FwsealError (exit 3 or 4). */
   loadSigner,
-  /** The same signer with its delegation certificate attached. */
+  /** The same signer with its delegation certificate attached; throws FwsealError KEY_WRONG_TYPE (exit 4) for a certificate of another key. */
   withCertificate,
   /** A signer as loadSigner returns it, and loadSigner's options. */
   type LoadedSigner,

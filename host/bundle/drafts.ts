@@ -6,6 +6,7 @@
 // policy, and only then writes it. The draft header format is formats/host-only/draft.ts.
 import * as crypto from "node:crypto";
 import * as fsp from "node:fs/promises";
+import { resolve } from "node:path";
 import {
   DRAFT_MAGIC, MAX_DRAFT_HEADER, decodeDraftHeader, draftProtectedHeader, draftToBeSigned as draftSigStructure,
   encodeDraftHeader, startsWithDraftMagic, type DraftPolicy, type DraftSignature
@@ -15,7 +16,7 @@ import { keyId, toHex } from "../../formats/host-only/keyid.js";
 import { decodeCompleteManifest, type Manifest } from "../../formats/host-only/manifest.js";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
-import { formatUuid, vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
+import { formatUuid, vendorUuid, classUuid, parseUuid } from "../../formats/host-only/uuid.js";
 import { prepareBundle, writeBundle, type BundleOptions, type ImageSource } from "../../formats/host-only/bundle-builder.js";
 import { AtomicFile } from "../io/atomic-write.js";
 import { openInput } from "../io/input-file.js";
@@ -24,7 +25,7 @@ import { ExitCode } from "../exit-codes.js";
 import { createNodePrimitives } from "./node-primitives.js";
 import { verifyBlocks, type ManifestSummary, type VerifyPolicy, type VerifyResult } from "./verify.js";
 import type { Signer } from "../keys/signer.js";
-import { checkCertificateBytes } from "../keys/delegate.js";
+import { signerProblem } from "../keys/delegate.js";
 
 export { DRAFT_MAGIC, MAX_DRAFT_HEADER, encodeDraftHeader, type DraftPolicy, type DraftSignature };
 const EMPTY = new Uint8Array(0);
@@ -123,8 +124,8 @@ async function* chunkStream(d: Draft): AsyncGenerator<Uint8Array> {
 }
 
 /** Write header || chunk stream of `d` to `output` atomically (output may be d.path). */
-async function writeDraftFile(d: Draft, header: Uint8Array, output: string): Promise<number> {
-  const f = await AtomicFile.open(output, { overwrite: true });
+async function writeDraftFile(d: Draft, header: Uint8Array, output: string, overwrite = true): Promise<number> {
+  const f = await AtomicFile.open(output, { overwrite: overwrite || resolve(output) === resolve(d.path) });
   try {
     await f.write(header);
     let total = header.length;
@@ -237,13 +238,35 @@ export interface AddSignatureResult {
   signatures: number;
   draftSize: number;
   draft: Draft;
+  /** Problems --force let through (a certificate a device would refuse for this draft). */
+  warnings: string[];
 }
 
-function certSubjectCheck(cert: Uint8Array, publicKey: Uint8Array, what: string): void {
-  const subject = checkCertificateBytes(cert, what).body.publicKey;
-  if (!Buffer.from(subject).equals(Buffer.from(publicKey))) {
-    throw new FwsealError("KEY_WRONG_TYPE", `${what}: certifies key ${toHex(keyId(subject, nodeSha256))}, not the signing key ${toHex(keyId(publicKey, nodeSha256))}`);
-  }
+/** Options of signDraft and addSignature. */
+export interface SignDraftOptions {
+  /** Write the signed draft here (default: update the draft in place). */
+  output?: string;
+  /** The certificate's file name, for messages. */
+  certPath?: string;
+  /** Replace an existing `output` other than the draft itself (default true). */
+  overwrite?: boolean;
+  /** Sign even with a certificate a device would refuse for this draft; the problem becomes a warning. */
+  force?: boolean;
+  /** Signing time for the certificate's window, seconds since 1970 (default the host clock). */
+  now?: number;
+}
+
+/**
+ * The checks a device makes on a delegated signer, against this draft: the certificate
+ * certifies the key (else KEY_WRONG_TYPE, always thrown), covers the manifest's vendor and
+ * class, and is valid now. Throws the device's reason, or with `force` returns it as a warning.
+ */
+function certificateCheck(d: Draft, publicKey: Uint8Array, certificate: Uint8Array, opts: SignDraftOptions): string[] {
+  const target = { vendorId: parseUuid(d.manifest.vendorId), classId: parseUuid(d.manifest.classId), now: opts.now };
+  const problem = signerProblem({ publicKey, certificate }, target, opts.certPath ?? "certificate");
+  if (problem === null) return [];
+  if (!opts.force) throw problem;
+  return [problem.message];
 }
 
 /**
@@ -254,14 +277,14 @@ function certSubjectCheck(cert: Uint8Array, publicKey: Uint8Array, what: string)
 export async function addSignature(
   draftPath: string,
   sig: { publicKey: Uint8Array; signature: Uint8Array; certificate?: Uint8Array },
-  opts: { output?: string; certPath?: string } = {}
+  opts: SignDraftOptions = {}
 ): Promise<AddSignatureResult> {
   const d = await readDraft(draftPath);
   const kidHex = toHex(keyId(sig.publicKey, nodeSha256));
   if (sig.signature.length !== 64) {
     throw new FwsealError("BUNDLE_REJECTED", `signature is ${sig.signature.length} bytes; an Ed25519 signature is 64 (raw, as openssl pkeyutl -sign -rawin writes it)`, { exitCode: ExitCode.TRUST, reason: Reason.BAD_SIGNATURE, chunk: -1 });
   }
-  if (sig.certificate) certSubjectCheck(sig.certificate, sig.publicKey, opts.certPath ?? "certificate");
+  const warnings = sig.certificate ? certificateCheck(d, sig.publicKey, sig.certificate, opts) : [];
   if (d.signatures.some((s) => s.keyId === kidHex)) {
     throw new FwsealError("USAGE", `${draftPath}: already signed by key ${kidHex} (a key counts once)`);
   }
@@ -279,12 +302,12 @@ export async function addSignature(
   const sigs = [...d.signatures, entry];
   const header = encodeDraftHeader(d.payload, sigs, d.policy);
   const output = opts.output ?? draftPath;
-  const size = await writeDraftFile(d, header, output);
-  return { output, keyId: kidHex, signatures: sigs.length, draftSize: size, draft: { ...d, signatures: sigs, headerLength: header.length, fileSize: size, path: output } };
+  const size = await writeDraftFile(d, header, output, opts.overwrite ?? true);
+  return { output, keyId: kidHex, signatures: sigs.length, draftSize: size, draft: { ...d, signatures: sigs, headerLength: header.length, fileSize: size, path: output }, warnings };
 }
 
 /** `fwseal sign`: sign the draft with a key (file or token) and add the signature. */
-export async function signDraft(draftPath: string, signer: Signer, opts: { output?: string; certPath?: string } = {}): Promise<AddSignatureResult> {
+export async function signDraft(draftPath: string, signer: Signer, opts: SignDraftOptions = {}): Promise<AddSignatureResult> {
   const d = await readDraft(draftPath);
   const kidHex = toHex(keyId(signer.publicKey, nodeSha256));
   // Refuse early, before the key is used (a token may count signatures or ask for a PIN).
@@ -292,7 +315,7 @@ export async function signDraft(draftPath: string, signer: Signer, opts: { outpu
   if (d.policy.signers !== undefined && !d.policy.signers.includes(kidHex)) {
     throw new FwsealError("BUNDLE_REJECTED", `key ${kidHex} is not one of the signers this draft allows (${d.policy.signers.join(", ")})`, { exitCode: ExitCode.TRUST, reason: Reason.KEY_NOT_AUTHORIZED, chunk: -1 });
   }
-  if (signer.certificate) certSubjectCheck(signer.certificate, signer.publicKey, opts.certPath ?? "certificate");
+  if (signer.certificate) certificateCheck(d, signer.publicKey, signer.certificate, opts);
   const signature = await signer.sign(draftToBeSigned(d.payload, signer.publicKey));
   return addSignature(draftPath, { publicKey: signer.publicKey, signature, certificate: signer.certificate }, opts);
 }
@@ -309,6 +332,8 @@ export interface FinalizeOptions {
    */
   policy: Omit<VerifyPolicy, "threshold">;
   overwrite?: boolean;
+  /** Write the bundle even if the policy's verifier refuses it; the verdict becomes a warning. */
+  force?: boolean;
 }
 
 /** The finished bundle and the verifier's verdict on it. */
@@ -322,6 +347,8 @@ export interface FinalizeResult {
   signers: string[];
   verify: VerifyResult;
   manifest: DraftManifestSummary;
+  /** The verifier's refusal that `force` let through, if any. */
+  warnings: string[];
 }
 
 /** Build the envelope, verify the whole bundle as a device would, then write it. */
@@ -373,10 +400,9 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
     } finally {
       await gen.return(undefined); // a rejection may stop reading early: close the draft file
     }
-    if (!v.valid) {
-      const needs = rootK > 1 ? ` (${k} distinct keys through ${rootK} distinct roots)` : "";
-      throw rejectionError(v.reason, v.chunk, `finalize: the signed bundle does not pass the policy${v.reason === Reason.THRESHOLD_NOT_MET ? needs : ""}`);
-    }
+    const needs = rootK > 1 ? ` (${k} distinct keys through ${rootK} distinct roots)` : "";
+    const refusal = v.valid ? null : rejectionError(v.reason, v.chunk, `finalize: the signed bundle does not pass the policy${v.reason === Reason.THRESHOLD_NOT_MET ? needs : ""}`);
+    if (refusal && !opts.force) throw refusal;
     await out.commit();
     return {
       output: opts.output,
@@ -386,7 +412,8 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
       rootThreshold: rootK,
       signers: sorted.map((s) => s.keyId),
       verify: v,
-      manifest: d.manifest
+      manifest: d.manifest,
+      warnings: refusal ? [`${refusal.message} (written anyway: --force)`] : []
     };
   } catch (e) {
     await out.abort();

@@ -19,12 +19,13 @@ import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "../keys/signer.js";
+import { checkBundleBeforeWrite, checkReleaseSigners, type ReleaseCheckOptions } from "./release-check.js";
 
 /** Bytes per positional read; a multiple of every chunk size (1 MiB, see VERIFY_BLOCK). */
 export const PACK_BLOCK = 1024 * 1024;
 
 /** Options of pack: the image, the output, signers, and what the manifest says. */
-export interface PackOptions {
+export interface PackOptions extends ReleaseCheckOptions {
   /** Image file to pack. */
   image: string;
   /** Bundle file to write (atomically). */
@@ -70,6 +71,8 @@ export interface PackResult {
   vendorId: Uint8Array;
   classId: Uint8Array;
   signerKeyIds: string[];
+  /** Refusals `force` let through (host/bundle/release-check.ts). */
+  warnings: string[];
 }
 
 const nodeSha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
@@ -119,6 +122,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   if (opts.signers.length > Limits.MAX_SIGNERS) throw usage(`at most ${Limits.MAX_SIGNERS} signing keys`);
   const vendorId = toUuid(opts.vendor, "vendor");
   const classId = toUuid(opts.deviceClass, "class", vendorId);
+  const warnings = checkReleaseSigners(opts.signers, { vendorId, classId }, opts);
 
   const { fh: img, stat: st } = await openInput(opts.image, { regularFile: true });
   let outFile: AtomicFile | null = null;
@@ -163,12 +167,14 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     const envelope = attachSignatures(u, sigs);
     if (envelope.length !== envelopeSize) throw new FwsealError("INTERNAL", "envelope length changed after signing");
     await outFile.write(envelope, 0);
+    warnings.push(...(await checkBundleBeforeWrite(outFile.tempPath, { vendorId, classId }, opts)));
     await outFile.commit();
     return {
       output: opts.output,
       bundleSize: envelopeSize + imageSize + Limits.HASH_LEN * chunkCount,
       envelopeSize, imageSize, chunkSize: cs, chunkCount, chainHead, vendorId, classId,
-      signerKeyIds: u.signers.map((s) => Buffer.from(s.keyId).toString("hex"))
+      signerKeyIds: u.signers.map((s) => Buffer.from(s.keyId).toString("hex")),
+      warnings
     };
   } catch (e) {
     if (outFile) await outFile.abort();

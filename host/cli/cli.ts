@@ -7,7 +7,7 @@ import { ExitCode } from "../exit-codes.js";
 import { FwsealError } from "../errors.js";
 import { cleanupPendingSync } from "../io/atomic-write.js";
 import { cliState, defaultIO, err, outJson, type CliIO } from "./output.js";
-import { assertOutputNotInput } from "../io/atomic-write.js";
+import { refuseExistingOutput, refuseOutputThatIsInput, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
 
 const EPILOG = [
   "Exit codes: 0 ok, 1 internal error, 2 usage, 3 input file, 4 key, 5 output,",
@@ -39,25 +39,16 @@ function messageOf(e: unknown): string {
 }
 
 /**
- * Refuse an output path that names one of the command's inputs (`delegate -o root.key`,
- * `pack fw.bin -o fw.bin`, `extract fw.fwb -o fw.fwb`): writing it would destroy the input.
- * Outputs are --output/-o (and keygen's --out prefix); every other string argument that
- * names an existing file is an input. sign/attach-signature update their draft in place
- * by design, so `-o <the draft>` is allowed there.
+ * The checks every command's arguments get before its handler (host/cli/argument-checks.ts).
+ * yargs passes the instance that parsed the command as the middleware's second argument:
+ * its option table names the command's own flags (the published typings omit it).
  */
-function outputNotInputCheck(a: Record<string, unknown>): void {
-  const cmd = String((a._ as unknown[] | undefined)?.[0] ?? "");
-  const outputs: string[] = [];
-  if (typeof a.output === "string") outputs.push(a.output);
-  if (cmd === "keygen" && typeof a.out === "string") outputs.push(`${a.out}.key`, `${a.out}.pub`);
-  if (outputs.length === 0) return;
-  const inputs: string[] = [];
-  for (const [k, v] of Object.entries(a)) {
-    if (k === "_" || k === "$0" || k === "output" || k === "out" || k === "o") continue;
-    if ((cmd === "sign" || cmd === "attach-signature") && k === "draft") continue;
-    for (const x of Array.isArray(v) ? v : [v]) if (typeof x === "string") inputs.push(x);
-  }
-  for (const o of outputs) assertOutputNotInput(o, inputs);
+function argumentChecks(argv: readonly string[]): (a: Record<string, unknown>, y: { getOptions(): DeclaredOptions }) => void {
+  return (a, y) => {
+    rejectRepeatedFlags(argv, y.getOptions());
+    refuseOutputThatIsInput(a);
+    refuseExistingOutput(a);
+  };
 }
 
 function isYargsError(e: unknown): boolean {
@@ -83,7 +74,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .usage("$0 <command> [options]\n\nSign firmware updates on the host, verify them chunk by chunk on the device.")
     .command(commands)
     .option("json", { type: "boolean", description: "Machine-readable output on stdout", global: true })
-    .middleware((a) => outputNotInputCheck(a as Record<string, unknown>))
+    .middleware(argumentChecks(argv) as unknown as (a: object) => void)
     .demandCommand(1, "no command given")
     .recommendCommands()
     .strict()

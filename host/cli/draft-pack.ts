@@ -18,6 +18,7 @@ export interface DraftArgs extends AuditArgs {
   unsigned?: boolean;
   threshold?: number;
   "allow-signer"?: string[];
+  force?: boolean;
   json?: boolean;
 }
 
@@ -60,7 +61,8 @@ export async function packUnsignedCli(
     sbomDigest: m.sbomDigest,
     releaseNotes: m.releaseNotes,
     keyEpochFloor: m.keyEpochFloor,
-    policy
+    policy,
+    overwrite: !!a.force
   });
   const s = r.manifest;
   await auditSigning(a, "pack", [], "none", r.output, {

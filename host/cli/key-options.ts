@@ -44,6 +44,20 @@ export async function loadRoots(roots: string[]): Promise<Uint8Array[]> {
   return out;
 }
 
+/**
+ * The device's retired-slot bitmask from repeated --retired-slot, each a slot that exists
+ * among the `rootCount` roots given (a slot beyond them is a typo, not a device state).
+ */
+export function retiredMask(slots: readonly unknown[] | undefined, rootCount: number): number {
+  let mask = 0;
+  for (const s of slots ?? []) {
+    const n = parseUint(s, "--retired-slot") as number;
+    if (n >= rootCount) throw new FwsealError("USAGE", `--retired-slot ${n}: the device has ${rootCount} root slot(s) (--root), numbered 0..${rootCount - 1}`);
+    mask |= 1 << n;
+  }
+  return mask;
+}
+
 export function parseUint(v: unknown, what: string): number | undefined {
   if (v === undefined) return undefined;
   const n = typeof v === "number" ? v : Number(String(v));

@@ -6,6 +6,8 @@ import { Limits } from "../../formats/device-safe/limits.js";
 import { createHash } from "node:crypto";
 import { writeFileAtomic } from "../io/atomic-write.js";
 import { FwsealError } from "../errors.js";
+import { exitCodeForReason } from "../exit-codes.js";
+import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { keyIdHex } from "./keys.js";
 import type { Signer } from "./signer.js";
 
@@ -26,6 +28,10 @@ export interface DelegateOptions {
   classes?: string[];
   /** Where to write the certificate (atomically). Omit to only return the bytes. */
   output?: string;
+  /** Replace an existing `output` (default true; the CLI passes its --force). */
+  overwrite?: boolean;
+  /** The current time, seconds since 1970 (default the host clock): a not-after before it is refused. */
+  now?: number;
 }
 
 /** The certificate made, and what it says. */
@@ -39,6 +45,8 @@ export interface DelegateResult {
   vendorId: string | null;
   classIds: string[] | null;
   output: string | null;
+  /** What makes the certificate unbounded (no expiry, any vendor or class); empty when bounded. */
+  warnings: string[];
 }
 
 const nodeSha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
@@ -51,8 +59,37 @@ export function parseTime(s: string, what: string): number {
   return Math.floor(ms / 1000);
 }
 
+/**
+ * Why a certificate would be dangerous to make: a root certifying its own key (it gains
+ * nothing and hides that the "release" key is the root), or a window that has already ended
+ * (every device with a clock says EXPIRED_KEY). Throws USAGE.
+ */
+function refuseUselessCertificate(opts: DelegateOptions): void {
+  if (Buffer.from(opts.subject).equals(Buffer.from(opts.root.publicKey))) {
+    throw new FwsealError("USAGE", `the release key is the root key ${keyIdHex(opts.root.publicKey)} itself: a root does not delegate to itself (give the release key's public key)`);
+  }
+  const now = opts.now ?? Math.floor(Date.now() / 1000);
+  if (opts.notAfter !== undefined && opts.notAfter < now) {
+    throw new FwsealError("USAGE", `not-after ${isoTime(opts.notAfter)} is in the past: the certificate would be expired from the start`);
+  }
+}
+
+/** What leaves a certificate unbounded: no expiry, no vendor, no class (one warning line). */
+function unboundedWarnings(body: CertBody): string[] {
+  const open: string[] = [];
+  if (body.notAfter === undefined) open.push("never expires (no --not-after)");
+  if (body.vendorId === undefined) open.push("is valid for every vendor (no --vendor)");
+  else if (body.classIds === undefined) open.push("is valid for every device class of the vendor (no --class)");
+  return open.length === 0 ? [] : [`the certificate ${open.join(" and ")}: if the release key leaks, it signs for all of them until its epoch is revoked`];
+}
+
+function isoTime(t: number): string {
+  return new Date(t * 1000).toISOString().replace(".000Z", "Z");
+}
+
 /** Certify a release key with a root key (SPEC §5); writes the certificate if `output` is given. */
 export async function delegate(opts: DelegateOptions): Promise<DelegateResult> {
+  refuseUselessCertificate(opts);
   if (opts.classes && opts.classes.length > 0 && opts.vendor === undefined && !opts.classes.every((c) => /^[0-9a-f-]{36}$/i.test(c))) {
     throw new FwsealError("USAGE", "--class names need --vendor (class IDs are derived from the vendor ID)");
   }
@@ -73,7 +110,7 @@ export async function delegate(opts: DelegateOptions): Promise<DelegateResult> {
     if (e instanceof FwsealError) throw e;
     throw new FwsealError("USAGE", (e as Error).message);
   }
-  if (opts.output !== undefined) await writeFileAtomic(opts.output, cert);
+  if (opts.output !== undefined) await writeFileAtomic(opts.output, cert, { overwrite: opts.overwrite ?? true });
   return {
     certificate: cert,
     rootKeyId: keyIdHex(opts.root.publicKey),
@@ -83,7 +120,8 @@ export async function delegate(opts: DelegateOptions): Promise<DelegateResult> {
     notAfter: body.notAfter ?? null,
     vendorId: vendorId ? formatUuid(vendorId) : null,
     classIds: classIds ? classIds.map(formatUuid) : null,
-    output: opts.output ?? null
+    output: opts.output ?? null,
+    warnings: unboundedWarnings(body)
   };
 }
 
@@ -93,5 +131,63 @@ export function checkCertificateBytes(bytes: Uint8Array, what: string): ReturnTy
     return parseCertificate(bytes);
   } catch (e) {
     throw new FwsealError("KEY_CORRUPT", `${what}: not a fwseal delegation certificate (${(e as Error).message})`);
+  }
+}
+
+/** What a signed bundle is for: the manifest's vendor and class, and the signing time. */
+export interface SigningTarget {
+  vendorId: Uint8Array;
+  classId: Uint8Array;
+  /** Seconds since 1970 (default the host clock); null: no time check. */
+  now?: number | null;
+  /** The device roots, when known: a key without a certificate must be one of them, a certificate's issuer too. */
+  roots?: readonly Uint8Array[];
+}
+
+function trustProblem(reason: number, message: string): FwsealError {
+  return new FwsealError("BUNDLE_REJECTED", `${message} (${reasonName(reason)})`, { exitCode: exitCodeForReason(reason), reason, chunk: -1 });
+}
+
+/**
+ * The first reason a device would refuse `signer`'s signature on a bundle for `target`, as
+ * a FwsealError (exit code of the reason class), or null: a key without a certificate that
+ * is not a known root (UNKNOWN_KEY), a certificate by another root, for another vendor or
+ * class (KEY_NOT_AUTHORIZED), outside its validity window (EXPIRED_KEY). A certificate that
+ * certifies a different key is thrown at once (KEY_WRONG_TYPE, exit 4): that is a mix-up of
+ * files, not a policy question `--force` could answer.
+ */
+export function signerProblem(signer: { publicKey: Uint8Array; certificate?: Uint8Array }, target: SigningTarget, what = "certificate"): FwsealError | null {
+  const kid = keyIdHex(signer.publicKey);
+  const rootIds = target.roots?.map((r) => keyIdHex(r));
+  if (signer.certificate === undefined) {
+    if (rootIds === undefined) {
+      return trustProblem(Reason.UNKNOWN_KEY, `key ${kid} has no certificate, so it signs as a root key; give its certificate (--cert), or the device roots (--root) if it is one`);
+    }
+    if (!rootIds.includes(kid)) return trustProblem(Reason.UNKNOWN_KEY, `key ${kid} has no certificate and is not one of the device roots (${rootIds.join(", ")})`);
+    return null;
+  }
+  const cert = checkCertificateBytes(signer.certificate, what);
+  assertCertifies(cert.body.publicKey, signer.publicKey, what);
+  const issuer = Buffer.from(cert.issuerKeyId).toString("hex");
+  if (rootIds !== undefined && !rootIds.includes(issuer)) {
+    return trustProblem(Reason.UNKNOWN_KEY, `${what}: issued by ${issuer}, which is not one of the device roots (${rootIds.join(", ")})`);
+  }
+  const b = cert.body;
+  if (b.vendorId !== undefined && !Buffer.from(b.vendorId).equals(Buffer.from(target.vendorId))) {
+    return trustProblem(Reason.KEY_NOT_AUTHORIZED, `${what}: limited to vendor ${formatUuid(b.vendorId)}, the bundle is for vendor ${formatUuid(target.vendorId)}`);
+  }
+  if (b.classIds !== undefined && !b.classIds.some((c) => Buffer.from(c).equals(Buffer.from(target.classId)))) {
+    return trustProblem(Reason.KEY_NOT_AUTHORIZED, `${what}: limited to class(es) ${b.classIds.map(formatUuid).join(", ")}, the bundle is for class ${formatUuid(target.classId)}`);
+  }
+  const now = target.now === undefined ? Math.floor(Date.now() / 1000) : target.now;
+  if (now !== null && b.notBefore !== undefined && now < b.notBefore) return trustProblem(Reason.EXPIRED_KEY, `${what}: not valid before ${isoTime(b.notBefore)}`);
+  if (now !== null && b.notAfter !== undefined && now > b.notAfter) return trustProblem(Reason.EXPIRED_KEY, `${what}: expired at ${isoTime(b.notAfter)}`);
+  return null;
+}
+
+/** Throws KEY_WRONG_TYPE (exit 4) unless the certificate's subject is `publicKey`. */
+export function assertCertifies(subject: Uint8Array, publicKey: Uint8Array, what: string): void {
+  if (!Buffer.from(subject).equals(Buffer.from(publicKey))) {
+    throw new FwsealError("KEY_WRONG_TYPE", `${what}: certifies key ${keyIdHex(subject)}, not the signing key ${keyIdHex(publicKey)}`);
   }
 }

@@ -4,6 +4,7 @@
 // call closeSigner(s) when done (process exit also releases it).
 import { loadPrivateKey, loadPublicKey, LocalSigner, keyIdHex } from "./keys.js";
 import { isPkcs11Uri, openPkcs11Signer, readPkcs11PublicKey, Pkcs11Signer } from "./pkcs11.js";
+import { assertCertifies, checkCertificateBytes } from "./delegate.js";
 import type { Signer } from "./signer.js";
 
 /** Options of loadSigner and loadPublicKeySpec. */
@@ -97,9 +98,14 @@ export function keySourceOf(signers: readonly Signer[]): string {
   return [...kinds].sort().join("+");
 }
 
-/** The same key with a delegation certificate attached (the session is shared). */
+/**
+ * The same key with a delegation certificate attached (the session is shared). Throws
+ * KEY_CORRUPT for bytes that are not a certificate and KEY_WRONG_TYPE (exit 4) for a
+ * certificate of another key: signing with it would make a bundle no device accepts.
+ */
 export function withCertificate(s: LoadedSigner, certificate: Uint8Array | undefined): LoadedSigner {
   if (certificate === undefined) return s;
+  assertCertifies(checkCertificateBytes(certificate, "certificate").body.publicKey, s.publicKey, "certificate");
   return {
     source: s.source,
     spec: s.spec,

@@ -193,7 +193,7 @@ describe("bad input: one line, the documented exit code", () => {
 
   it("verify does not call a co-signer outside the given roots a root key", () => {
     expect(fwseal(["keygen", "--out", "other"]).code).toBe(0);
-    const p = fwseal(["pack", "fw.bin", "-k", "root.key", "-k", "other.key", "--seq", "3", ...RELEASE, "--version", "1", "-o", "two.fwb"]);
+    const p = fwseal(["pack", "fw.bin", "-k", "root.key", "-k", "other.key", "--seq", "3", ...RELEASE, "--version", "1", "-o", "two.fwb", "--root", "root.pub", "--root", "other.pub"]);
     expect(p.code, p.stderr).toBe(0);
     const v = fwseal(["verify", "two.fwb", "--root", "root.pub"]);
     expect(v.code).toBe(0);
@@ -232,7 +232,7 @@ describe("library API (README)", () => {
 describe("progress bar", () => {
   it("pack shows one on a TTY and nothing on a pipe", () => {
     fs.writeFileSync(path.join(dir, "big.bin"), randomBytes(9 * 1024 * 1024));
-    const args = ["pack", "big.bin", "--key", "root.key", "--seq", "1", ...RELEASE, "--version", "1", "-o", "big.fwb"];
+    const args = ["pack", "big.bin", "--key", "root.key", "--seq", "1", ...RELEASE, "--version", "1", "-o", "big.fwb", "--root", "root.pub", "--force"];
     const piped = fwseal(args);
     expect(piped.code).toBe(0);
     expect(piped.stderr).toBe("");

@@ -79,8 +79,10 @@ function listing(): string[] {
 
 const VENDOR = "acme.example";
 const CLASS = "sensor-v3";
+// A key packed without --cert signs as a root: --root names it (its .pub) as one.
 const packArgs = (image: string, key: string, out: string, extra: string[] = []) => [
-  "pack", image, "--key", key, "--seq", "42", "--vendor", VENDOR, "--class", CLASS, "--version", "1.4.2", "--chunk-size", "1024", "-o", out, ...extra
+  "pack", image, "--key", key, "--seq", "42", "--vendor", VENDOR, "--class", CLASS, "--version", "1.4.2", ...(extra.includes("--chunk-size") ? [] : ["--chunk-size", "1024"]), "-o", out,
+  ...(extra.includes("--cert") ? [] : ["--root", key.replace(/\.key$/, ".pub")]), ...extra
 ];
 
 function newestSource(d: string): number {
@@ -142,11 +144,11 @@ describe("fwseal CLI", () => {
     expect(o.stdout).toBe(fs.readFileSync(p("root.pub"), "utf8"));
     // openssl's key works with --key and as a public key source.
     expect(openssl(["genpkey", "-algorithm", "ed25519", "-out", "ossl.key"]).code).toBe(0);
+    openssl(["pkey", "-in", "ossl.key", "-pubout", "-out", "ossl.pub"]);
     const r = fwseal(packArgs("fw.bin", "ossl.key", "ossl.fwb"));
     expect(r.code, r.stderr).toBe(0);
     const v = fwseal(["verify", "ossl.fwb", "--root", "ossl.key", "--vendor", VENDOR, "--class", CLASS]);
     expect(v.code, v.stderr).toBe(0);
-    openssl(["pkey", "-in", "ossl.key", "-pubout", "-out", "ossl.pub"]);
     expect(fwseal(["verify", "ossl.fwb", "--root", "ossl.pub"]).code).toBe(0);
   });
 
@@ -202,7 +204,7 @@ describe("fwseal CLI", () => {
     expect(x.code, x.stderr).toBe(0);
     expect(sha("out.bin")).toBe(sha("fw.bin"));
     // Two signers (COSE_Sign), 2-of-n.
-    const two = fwseal(["pack", "fw.bin", "-k", "root.key", "-k", "release.key", "-c", "release.cert", "--seq", "1", "--vendor", VENDOR, "--class", CLASS, "--version", "2", "-o", "two.fwb"]);
+    const two = fwseal(["pack", "fw.bin", "-k", "root.key", "-k", "release.key", "-c", "release.cert", "--seq", "1", "--vendor", VENDOR, "--class", CLASS, "--version", "2", "-o", "two.fwb", "--root", "root.pub"]);
     expect(two.code, two.stderr).toBe(0);
     expect(fwseal(["verify", "two.fwb", "--root", "root.pub", "--threshold", "2"]).code).toBe(0);
     expectOneLineFailure(fwseal(["verify", "fw.fwb", "--root", "root.pub", "--threshold", "2"]), 11, /THRESHOLD_NOT_MET/);

@@ -6,7 +6,8 @@ import { addSignature, draftSummary } from "../../bundle/drafts.js";
 import { loadPublicKeySpec } from "../../keys/signer-loader.js";
 import { readInput } from "../../io/input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
-import { out, outJson } from "../output.js";
+import { out, outJson, err } from "../output.js";
+import { forceOption } from "../argument-checks.js";
 import { FwsealError } from "../../errors.js";
 
 interface Args extends AuditArgs {
@@ -15,6 +16,7 @@ interface Args extends AuditArgs {
   sig: string;
   cert?: string;
   output?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -33,7 +35,7 @@ const command: CommandModule<object, Args> = {
   describe: "Add an externally made Ed25519 signature (e.g. openssl pkeyutl -sign -rawin) to a draft",
   builder: (y) =>
     auditOptions(
-      y
+      forceOption(y, "Overwrite an existing -o file; sign even with a certificate a device would refuse for this draft")
         .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file (updated in place unless -o)" })
         .option("pub", { type: "string", demandOption: true, description: "Signer's public key (.pub, 64 hex digits, or pkcs11: URI)" })
         .option("sig", { type: "string", demandOption: true, description: "Signature file: 64 raw bytes (or hex / base64 text)" })
@@ -48,14 +50,16 @@ const command: CommandModule<object, Args> = {
     const publicKey = await loadPublicKeySpec(a.pub);
     const signature = await readSignatureFile(a.sig);
     const certificate = a.cert !== undefined ? await readInput(a.cert) : undefined;
-    const r = await addSignature(a.draft, { publicKey, signature, certificate }, { output: a.output, certPath: a.cert });
+    const r = await addSignature(a.draft, { publicKey, signature, certificate }, { output: a.output, certPath: a.cert, overwrite: !!a.force, force: !!a.force });
     const m = r.draft.manifest;
     await auditSigning(a, "attach-signature", [r.keyId], "external", r.output, {
       version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
-      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {})
+      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {}),
+      ...(r.warnings.length > 0 ? { forced: r.warnings } : {})
     });
+    for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
-      outJson({ ok: true, file: r.output, keyId: r.keyId, signatureCount: r.signatures, ...draftSummary(r.draft) });
+      outJson({ ok: true, warnings: r.warnings, file: r.output, keyId: r.keyId, signatureCount: r.signatures, ...draftSummary(r.draft) });
       return;
     }
     const k = r.draft.policy.threshold;

@@ -5,7 +5,8 @@ import { loadPublicKey } from "../../keys/keys.js";
 import { loadSigner, closeSigners } from "../../keys/signer-loader.js";
 import { auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
 import { asList, parseUint } from "../key-options.js";
-import { out, outJson } from "../output.js";
+import { out, outJson, err } from "../output.js";
+import { forceOption } from "../argument-checks.js";
 
 interface Args {
   root: string;
@@ -31,7 +32,7 @@ const command: CommandModule<object, Args> = {
   command: "delegate",
   describe: "Sign a delegation certificate for a release key with a root key",
   builder: (y) =>
-    auditOptions(y)
+    forceOption(auditOptions(y), "Overwrite an existing certificate file")
       .option("root", { type: "string", demandOption: true, description: "Root private key (.key file or pkcs11: URI)" })
       .option("pub", { type: "string", demandOption: true, description: "Release public key (.pub, or 64 hex digits)" })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "Certificate file to write" })
@@ -56,11 +57,13 @@ const command: CommandModule<object, Args> = {
       notAfter: a["not-after"] !== undefined ? parseTime(a["not-after"], "--not-after") + (/^\d{4}-\d{2}-\d{2}$/.test(a["not-after"]) ? 86399 : 0) : undefined,
       vendor: a.vendor,
       classes: asList(a.class),
-      output: a.output
+      output: a.output,
+      overwrite: !!a.force
     }).finally(() => closeSigners([root]));
     await auditSigning(a, "delegate", [r.rootKeyId], root.source, r.output ?? undefined, {
       subjectKeyId: r.subjectKeyId, epoch: r.epoch, notBefore: r.notBefore, notAfter: r.notAfter, vendorId: r.vendorId, classIds: r.classIds
     });
+    for (const w of r.warnings) err(`fwseal: warning: ${w}`); // stderr only: stdout stays one JSON document
     if (a.json) {
       outJson({ ok: true, ...r, certificate: undefined, file: r.output, sizeBytes: r.certificate.length });
       return;

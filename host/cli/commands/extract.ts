@@ -5,10 +5,12 @@ import { policyOptions, policyFromArgs, rejectionLine, type PolicyArgs } from ".
 import { out, outJson, err, setExitCode, progressBar } from "../output.js";
 import { exitCodeForReason } from "../../exit-codes.js";
 import * as fsp from "node:fs/promises";
+import { forceOption } from "../argument-checks.js";
 
 interface Args extends PolicyArgs {
   bundle: string;
   output: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -17,7 +19,7 @@ const command: CommandModule<object, Args> = {
   describe: "Verify a bundle and write its image (nothing is written unless all of it verifies)",
   builder: (y) =>
     policyOptions(
-      y
+      forceOption(y, "Overwrite an existing image file")
         .positional("bundle", { type: "string", demandOption: true, description: "Bundle file" })
         .option("output", { alias: "o", type: "string", demandOption: true, description: "Image file to write" })
         .example("$0 extract fw.fwb --root root.pub --vendor acme.example --class sensor-v3 -o fw.bin", "verified image")
@@ -28,7 +30,7 @@ const command: CommandModule<object, Args> = {
     const bar = a.json ? { update: () => undefined, finish: () => undefined } : progressBar("extracting", total);
     let r;
     try {
-      r = await extract({ bundle: a.bundle, output: a.output, policy, onProgress: (d) => bar.update(d) });
+      r = await extract({ bundle: a.bundle, output: a.output, policy, overwrite: !!a.force, onProgress: (d) => bar.update(d) });
     } finally {
       bar.finish();
     }

@@ -4,11 +4,13 @@ import type { CommandModule } from "yargs";
 import { finalizeDraft, readDraft } from "../../bundle/drafts.js";
 import { policyOptions, policyFromArgs, type PolicyArgs } from "./verify.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
-import { out, outJson, formatBytes } from "../output.js";
+import { out, outJson, formatBytes, err } from "../output.js";
+import { forceOption } from "../argument-checks.js";
 
 interface Args extends PolicyArgs, AuditArgs {
   draft: string;
   output: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -18,7 +20,7 @@ const command: CommandModule<object, Args> = {
   builder: (y) =>
     auditOptions(
       policyOptions(
-        y
+        forceOption(y, "Overwrite an existing output; write the bundle even if the policy refuses it")
           .positional("draft", { type: "string", demandOption: true, description: "Signed draft bundle" })
           .option("output", { alias: "o", type: "string", demandOption: true, description: "Final bundle file to write" })
       )
@@ -33,14 +35,15 @@ const command: CommandModule<object, Args> = {
     // The draft's own threshold (set at pack --unsigned) is a floor: finalize never goes below it.
     const k = Math.max(policy.threshold ?? 1, d.policy.threshold ?? 1);
     const { threshold: _t, ...rest } = policy;
-    const r = await finalizeDraft(a.draft, { output: a.output, threshold: k, policy: rest });
+    const r = await finalizeDraft(a.draft, { output: a.output, threshold: k, policy: rest, overwrite: !!a.force, force: !!a.force });
     const m = r.manifest;
     await auditSigning(a, "finalize", r.signers, "none", r.output, {
       version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
-      chainHead: m.chainHead, signatures: r.signers.length, threshold: r.threshold
+      chainHead: m.chainHead, signatures: r.signers.length, threshold: r.threshold, ...(r.warnings.length > 0 ? { forced: r.warnings } : {})
     });
+    for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
-      outJson({ ok: true, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, threshold: r.threshold, rootThreshold: r.rootThreshold, signers: r.signers, manifest: r.verify.manifest });
+      outJson({ ok: true, warnings: r.warnings, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, threshold: r.threshold, rootThreshold: r.rootThreshold, signers: r.signers, manifest: r.verify.manifest });
       return;
     }
     out(`${r.output}: ${formatBytes(r.bundleSize)}, ${r.signers.length} signer(s) (${r.signers.join(", ")}), passes ${r.threshold}-of-n policy${r.rootThreshold > 1 ? ` through ${r.rootThreshold} distinct roots` : ""}`);

@@ -32,6 +32,9 @@ const command: CommandModule<object, Args> = {
       .example("$0 keygen --out rel --encrypt", "encrypted key (FWSEAL_PASSPHRASE or prompt)")
       .example("$0 keygen --pkcs11 'pkcs11:token=release;object=rel-2026' --out rel-2026", "key on an HSM / SoftHSM token; writes rel-2026.pub") as never,
   handler: async (a) => {
+    if (a.pkcs11 !== undefined && (a.encrypt || a["passphrase-file"] !== undefined)) {
+      throw new FwsealError("USAGE", `--pkcs11 and ${a.encrypt ? "--encrypt" : "--passphrase-file"} contradict each other: a token key never leaves the token, there is no key file to encrypt`);
+    }
     if (a.pkcs11 !== undefined) return pkcs11KeygenCli({ ...a, pkcs11: a.pkcs11 });
     if (a.out === undefined) throw new FwsealError("USAGE", "keygen needs --out <prefix> (or --pkcs11 <uri>)");
     if (a.out !== undefined && (a.out === "" || /[\\/]$/.test(a.out))) {

@@ -3,8 +3,9 @@ import * as fsp from "node:fs/promises";
 import type { CommandModule } from "yargs";
 import { pack, sha256File } from "../../bundle/pack.js";
 import { parseTime } from "../../keys/delegate.js";
-import { asList, loadSigners, parseUint } from "../key-options.js";
-import { out, outJson, progressBar, formatBytes, hex } from "../output.js";
+import { asList, loadRoots, loadSigners, parseUint } from "../key-options.js";
+import { out, outJson, progressBar, formatBytes, hex, err } from "../output.js";
+import { forceOption } from "../argument-checks.js";
 import { FwsealError, inputError } from "../../errors.js";
 import { formatUuid } from "../../../formats/host-only/uuid.js";
 import { draftOptions, packUnsignedCli } from "../draft-pack.js";
@@ -20,6 +21,8 @@ interface Args {
   audit?: string;
   operator?: string;
   cert?: string | string[];
+  root?: string[];
+  force?: boolean;
   seq: number;
   vendor: string;
   class: string;
@@ -36,6 +39,21 @@ interface Args {
   json?: boolean;
 }
 
+/**
+ * Flags that contradict each other: --threshold and --allow-signer describe a draft's
+ * ceremony, --root the check of a signed bundle.
+ */
+function refuseContradictions(a: Args): void {
+  if (a.unsigned) {
+    if (asList(a.root).length > 0) throw new FwsealError("USAGE", "--root checks a signed bundle; a draft (--unsigned) is checked by fwseal finalize --root");
+    return;
+  }
+  for (const flag of ["threshold", "allow-signer"] as const) {
+    if (a[flag] !== undefined) throw new FwsealError("USAGE", `--${flag} applies to a draft for offline signing: it needs --unsigned (a device's threshold is its own policy: see verify --threshold)`);
+  }
+  if (asList(a.key).length === 0) throw new FwsealError("USAGE", "pack needs --key (or --unsigned for a draft to sign offline)");
+}
+
 async function readNotes(v: string | undefined): Promise<string | undefined> {
   if (v === undefined || !v.startsWith("@")) return v;
   const file = v.slice(1);
@@ -50,11 +68,12 @@ const command: CommandModule<object, Args> = {
   command: "pack <image>",
   describe: "Sign a firmware image into a bundle (envelope + hash-chained chunks)",
   builder: (y) =>
-    auditOptions(draftOptions(y))
+    forceOption(auditOptions(draftOptions(y)), "Overwrite an existing output; write the bundle even if the signing checks refuse it")
       .version(false) // --version is the firmware version here
       .positional("image", { type: "string", demandOption: true, description: "Firmware image file" })
       .option("key", { alias: "k", type: "string", array: true, description: "Signing key (.key file or pkcs11: URI); repeat for k-of-n (COSE_Sign)" })
       .option("cert", { alias: "c", type: "string", array: true, description: "Delegation certificate of a --key (omit for a root key); repeatable" })
+      .option("root", { alias: "r", type: "string", array: true, description: "Device root public key(s), in slot order: the bundle must verify under them before it is written; a --key without --cert must be one of them" })
       .option("seq", { type: "number", demandOption: true, description: "Sequence number (anti-rollback; monotonic)" })
       .option("vendor", { type: "string", demandOption: true, description: "Vendor domain (UUIDv5) or UUID" })
       .option("class", { type: "string", demandOption: true, description: "Device class name (UUIDv5 under the vendor) or UUID" })
@@ -71,7 +90,7 @@ const command: CommandModule<object, Args> = {
       .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --version 1.4.2 -o fw.fwb", "sign with a delegated release key")
       .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
   handler: async (a) => {
-    if (!a.unsigned && asList(a.key).length === 0) throw new FwsealError("USAGE", "pack needs --key (or --unsigned for a draft to sign offline)");
+    refuseContradictions(a);
     await preflightAudit(a);
     const seq = parseUint(a.seq, "--seq") as number;
     const buildTime = a["build-time"] !== undefined ? parseTime(a["build-time"], "--build-time") : undefined;
@@ -85,6 +104,13 @@ const command: CommandModule<object, Args> = {
       return packUnsignedCli(a, { sequence: seq, provenance, sbomDigest, releaseNotes, keyEpochFloor: parseUint(a["key-epoch-floor"], "--key-epoch-floor") });
     }
     const signers = await loadSigners(asList(a.key), asList(a.cert), a["passphrase-file"]);
+    let roots: Uint8Array[] | undefined;
+    try {
+      roots = asList(a.root).length > 0 ? await loadRoots(asList(a.root)) : undefined;
+    } catch (e) {
+      closeSigners(signers);
+      throw e;
+    }
     let total = 0;
     try {
       total = (await fsp.stat(a.image)).size;
@@ -107,6 +133,10 @@ const command: CommandModule<object, Args> = {
         sbomDigest,
         releaseNotes,
         keyEpochFloor: parseUint(a["key-epoch-floor"], "--key-epoch-floor"),
+        roots,
+        requireRoots: true,
+        force: !!a.force,
+        overwrite: !!a.force,
         onProgress: (d, t) => bar.update(d)
       });
     } finally {
@@ -115,11 +145,13 @@ const command: CommandModule<object, Args> = {
     }
     await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, {
       version: a.version, sequence: seq, vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), imageSize: r.imageSize,
-      chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {})
+      chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {}),
+      ...(r.warnings.length > 0 ? { forced: r.warnings } : {}) // a release written over a refusal (--force)
     });
+    for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
       outJson({
-        ok: true, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, imageSize: r.imageSize,
+        ok: true, warnings: r.warnings, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, imageSize: r.imageSize,
         chunkSize: r.chunkSize, chunkCount: r.chunkCount, chainHead: hex(r.chainHead),
         vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), sequence: seq, version: a.version, signers: r.signerKeyIds
       });

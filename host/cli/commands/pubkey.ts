@@ -6,6 +6,7 @@ import { formatPublicKey, type PubkeyFormat } from "../../keys/pubkey-format.js"
 import { out, outJson } from "../output.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { keyIdHex } from "../../keys/keys.js";
+import { forceOption } from "../argument-checks.js";
 
 interface Args {
   key: string;
@@ -13,6 +14,7 @@ interface Args {
   name?: string;
   output?: string;
   "passphrase-file"?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -20,7 +22,7 @@ const command: CommandModule<object, Args> = {
   command: "pubkey <key>",
   describe: "Export a public key (from a .pub or .key file) for burning into a device",
   builder: (y) =>
-    y
+    forceOption(y, "Overwrite an existing -o file")
       .positional("key", { type: "string", demandOption: true, description: "Public key (.pub), private key (.key) or 64 hex digits" })
       .option("format", { alias: "f", choices: ["pem", "hex", "c", "ts", "cose"] as const, default: "hex" as PubkeyFormat, description: "Output format" })
       .option("name", { type: "string", description: "Identifier for --format c|ts (default fwseal_root_pubkey / FWSEAL_ROOT_PUBKEY)" })
@@ -33,7 +35,7 @@ const command: CommandModule<object, Args> = {
     const pk = await loadPublicKey(a.key, { passphraseFile: a["passphrase-file"] });
     const text = formatPublicKey(pk, a.format, a.name);
     if (a.output !== undefined) {
-      await writeFileAtomic(a.output, text);
+      await writeFileAtomic(a.output, text, { overwrite: !!a.force });
       if (a.json) outJson({ ok: true, keyId: keyIdHex(pk), publicKey: pk, format: a.format, file: a.output });
       else out(`key ID ${keyIdHex(pk)}: wrote ${a.format} to ${a.output}`);
       return;

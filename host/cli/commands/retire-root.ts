@@ -4,12 +4,13 @@
 import type { CommandModule } from "yargs";
 import { createRootRetirement, decodeRootStatement, checkRootStatement } from "../../keys/root-retirement.js";
 import { loadSigner, loadPublicKeySpec, closeSigners } from "../../keys/signer-loader.js";
-import { loadRoots, asList, parseUint } from "../key-options.js";
+import { loadRoots, asList, parseUint, retiredMask } from "../key-options.js";
 import { readInput } from "../../io/input-file.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
 import { keyIdHex } from "../../keys/keys.js";
 import { out, outJson } from "../output.js";
+import { forceOption } from "../argument-checks.js";
 import { FwsealError, rejectionError } from "../../errors.js";
 import { vendorUuid, classUuid, formatUuid } from "../../../formats/host-only/uuid.js";
 import { Reason } from "../../../formats/device-safe/reasons.js";
@@ -28,6 +29,7 @@ interface Args extends AuditArgs {
   "retired-slot"?: number[];
   "stored-counter"?: number;
   "passphrase-file"?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -45,8 +47,7 @@ async function check(a: Args): Promise<void> {
   const roots = await loadRoots(asList(a.root));
   const buf = new Uint8Array(32 * roots.length);
   roots.forEach((r, i) => buf.set(r, 32 * i));
-  let retired = 0;
-  for (const s of a["retired-slot"] ?? []) retired |= 1 << ((parseUint(s, "--retired-slot") as number) & 31);
+  const retired = retiredMask(a["retired-slot"], roots.length);
   const { vendorId, classId } = ids(a);
   if (a.class === undefined) throw new FwsealError("USAGE", "--check needs the device's --class");
   const stored = parseUint(a["stored-counter"] ?? 0, "--stored-counter") as number;
@@ -66,7 +67,7 @@ const command: CommandModule<object, Args> = {
   describe: "Create (or --check) a signed statement retiring a device root-key slot",
   builder: (y) =>
     auditOptions(
-      y
+      forceOption(y, "Overwrite an existing statement file")
         .option("key", { alias: "k", type: "string", description: "Root key of ANOTHER live slot that signs (.key or pkcs11: URI)" })
         .option("slot", { type: "number", description: "Slot to retire (0..3)" })
         .option("retire-pub", { type: "string", description: "Public key of the root in that slot (.pub / hex / pkcs11:)" })
@@ -100,7 +101,7 @@ const command: CommandModule<object, Args> = {
     } finally {
       closeSigners([signer]);
     }
-    await writeFileAtomic(a.output, stmt);
+    await writeFileAtomic(a.output, stmt, { overwrite: !!a.force });
     await auditSigning(a, "retire-root", [signer.keyId], signer.source, a.output, {
       slot, counter, retiredKeyId: keyIdHex(retiredKey), vendorId: formatUuid(vendorId), ...(classId ? { classId: formatUuid(classId) } : {}), ...(a.note !== undefined ? { note: a.note } : {})
     });

@@ -5,13 +5,15 @@ import { signDraft, draftSummary } from "../../bundle/drafts.js";
 import { loadSigner, closeSigners } from "../../keys/signer-loader.js";
 import { readInput } from "../../io/input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
-import { out, outJson } from "../output.js";
+import { out, outJson, err } from "../output.js";
+import { forceOption } from "../argument-checks.js";
 
 interface Args extends AuditArgs {
   draft: string;
   key: string;
   cert?: string;
   output?: string;
+  force?: boolean;
   "passphrase-file"?: string;
   json?: boolean;
 }
@@ -21,7 +23,7 @@ const command: CommandModule<object, Args> = {
   describe: "Add one signature to a draft bundle (from fwseal pack --unsigned)",
   builder: (y) =>
     auditOptions(
-      y
+      forceOption(y, "Overwrite an existing -o file; sign even with a certificate a device would refuse for this draft")
         .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file (updated in place unless -o)" })
         .option("key", { alias: "k", type: "string", demandOption: true, description: "Signing key: .key file or pkcs11: URI (PIN from FWSEAL_PKCS11_PIN or a prompt)" })
         .option("cert", { alias: "c", type: "string", description: "Delegation certificate of the key (omit for a root key)" })
@@ -36,17 +38,19 @@ const command: CommandModule<object, Args> = {
     const signer = await loadSigner(a.key, { passphraseFile: a["passphrase-file"], certificate });
     let r;
     try {
-      r = await signDraft(a.draft, signer, { output: a.output, certPath: a.cert });
+      r = await signDraft(a.draft, signer, { output: a.output, certPath: a.cert, overwrite: !!a.force, force: !!a.force });
     } finally {
       closeSigners([signer]);
     }
     const m = r.draft.manifest;
     await auditSigning(a, "sign", [r.keyId], signer.source, r.output, {
       version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
-      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {})
+      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {}),
+      ...(r.warnings.length > 0 ? { forced: r.warnings } : {})
     });
+    for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
-      outJson({ ok: true, file: r.output, keyId: r.keyId, keySource: signer.source, signatureCount: r.signatures, ...draftSummary(r.draft) });
+      outJson({ ok: true, warnings: r.warnings, file: r.output, keyId: r.keyId, keySource: signer.source, signatureCount: r.signatures, ...draftSummary(r.draft) });
       return;
     }
     const k = r.draft.policy.threshold;

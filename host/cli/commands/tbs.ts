@@ -8,11 +8,13 @@ import { loadPublicKeySpec } from "../../keys/signer-loader.js";
 import { keyIdHex } from "../../keys/keys.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { out, outJson } from "../output.js";
+import { forceOption } from "../argument-checks.js";
 
 interface Args {
   draft: string;
   "signer-key": string;
   output: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -20,7 +22,7 @@ const command: CommandModule<object, Args> = {
   command: "tbs <draft>",
   describe: "Write the to-be-signed bytes of a draft for one signer's key (for external signing)",
   builder: (y) =>
-    y
+    forceOption(y)
       .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file" })
       .option("signer-key", { type: "string", demandOption: true, description: "The signer's public key (.pub, 64 hex digits, or pkcs11: URI)" })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "File to write the bytes to" })
@@ -29,7 +31,7 @@ const command: CommandModule<object, Args> = {
     const d = await readDraft(a.draft);
     const pk = await loadPublicKeySpec(a["signer-key"]);
     const tbs = draftToBeSigned(d.payload, pk);
-    await writeFileAtomic(a.output, tbs);
+    await writeFileAtomic(a.output, tbs, { overwrite: !!a.force });
     if (a.json) {
       outJson({ ok: true, file: a.output, bytes: tbs.length, keyId: keyIdHex(pk), sha256: createHash("sha256").update(tbs).digest("hex") });
       return;

@@ -3,7 +3,7 @@
 // and one line naming the reason and where.
 import type { CommandModule } from "yargs";
 import { verifyFile, verifyStream, type VerifyPolicy, type VerifyResult } from "../../bundle/verify.js";
-import { loadRoots, asList, parseUint } from "../key-options.js";
+import { loadRoots, asList, parseUint, retiredMask } from "../key-options.js";
 import { parseTime } from "../../keys/delegate.js";
 import { out, outJson, err, setExitCode, progressBar } from "../output.js";
 import { exitCodeForReason } from "../../exit-codes.js";
@@ -44,14 +44,10 @@ export function policyOptions(y: any): any {
 }
 
 export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
-  let retired = 0;
-  for (const s of a["retired-slot"] ?? []) {
-    const n = parseUint(s, "--retired-slot") as number;
-    retired |= 1 << (n & 31);
-  }
+  const roots = await loadRoots(asList(a.root));
   return {
-    roots: await loadRoots(asList(a.root)),
-    retiredRoots: retired,
+    roots,
+    retiredRoots: retiredMask(a["retired-slot"], roots.length),
     vendor: a.vendor,
     deviceClass: a.class,
     minSequence: parseUint(a["min-seq"], "--min-seq"),

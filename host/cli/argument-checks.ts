@@ -1,0 +1,114 @@
+// Checks every command's parsed arguments get before its handler runs (wired once, as
+// yargs middleware, in cli.ts): a single-value flag given twice, an output that is one of
+// the command's inputs, an output that already exists without --force.
+import * as fs from "node:fs";
+import { FwsealError, outputError } from "../errors.js";
+import { assertOutputNotInput } from "../io/atomic-write.js";
+
+/** The parts of yargs' option table these checks read (yargs' getOptions()). */
+export interface DeclaredOptions {
+  key: Record<string, unknown>;
+  array: string[];
+  boolean: string[];
+  alias: Record<string, string[]>;
+}
+
+/** The declared option a command-line flag names (through an alias or camelCase), if any. */
+function declaredName(flag: string, declared: DeclaredOptions): string | undefined {
+  const kebab = flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  for (const name of [flag, kebab, flag.startsWith("no-") ? flag.slice(3) : flag]) {
+    for (const [canonical, aliases] of Object.entries(declared.alias)) if (aliases.includes(name)) return canonical;
+    if (Object.prototype.hasOwnProperty.call(declared.key, name)) return name;
+  }
+  return undefined;
+}
+
+/**
+ * yargs merges a repeated flag: `--version 1.0 --version 2.0` would pack version "1.0,2.0",
+ * two --vendor flags give a third vendor ID, and `--seq 2 --seq 1` even adds up to 3. So
+ * the check reads the raw command line: only options declared `array` may repeat (and
+ * switches, where a repeat changes nothing); any other flag given twice, under any of its
+ * names, is a usage error naming it.
+ */
+export function rejectRepeatedFlags(argv: readonly string[], declared: DeclaredOptions): void {
+  const seen = new Set<string>();
+  for (const token of argv) {
+    if (token === "--") break; // the rest are operands
+    const m = /^--?([A-Za-z][\w-]*)(=.*)?$/.exec(token);
+    if (!m || (!token.startsWith("--") && m[1].length !== 1)) continue;
+    const name = declaredName(m[1], declared);
+    if (name === undefined || declared.array.includes(name) || declared.boolean.includes(name)) continue;
+    if (seen.has(name)) throw new FwsealError("USAGE", `--${name} given more than once; it takes one value`);
+    seen.add(name);
+  }
+}
+
+function commandOf(a: Record<string, unknown>): string {
+  return String((a._ as unknown[] | undefined)?.[0] ?? "");
+}
+
+/** sign and attach-signature update their draft in place by design: `-o <the draft>` (under any spelling) is that. */
+function updatesInPlace(cmd: string, a: Record<string, unknown>, output: string): boolean {
+  if ((cmd !== "sign" && cmd !== "attach-signature") || typeof a.draft !== "string") return false;
+  if (a.draft === output) return true;
+  try {
+    const d = fs.statSync(a.draft);
+    const o = fs.statSync(output);
+    return d.dev === o.dev && d.ino === o.ino;
+  } catch {
+    return false;
+  }
+}
+
+/** The files a command writes: --output/-o (keygen's --out prefix names two). */
+function outputsOf(a: Record<string, unknown>): string[] {
+  const outputs: string[] = [];
+  if (typeof a.output === "string") outputs.push(a.output);
+  if (commandOf(a) === "keygen" && typeof a.out === "string") outputs.push(`${a.out}.key`, `${a.out}.pub`);
+  return outputs;
+}
+
+/**
+ * Refuse an output path that names one of the command's inputs (`delegate -o root.key`,
+ * `pack fw.bin -o fw.bin`, `extract fw.fwb -o fw.fwb`): writing it would destroy the input.
+ * Every string argument other than the outputs that names an existing file is an input
+ * (except the draft sign and attach-signature update).
+ */
+export function refuseOutputThatIsInput(a: Record<string, unknown>): void {
+  const cmd = commandOf(a);
+  const outputs = outputsOf(a);
+  if (outputs.length === 0) return;
+  const inputs: string[] = [];
+  for (const [k, v] of Object.entries(a)) {
+    if (k === "_" || k === "$0" || k === "output" || k === "out" || k === "o") continue;
+    if ((cmd === "sign" || cmd === "attach-signature") && k === "draft") continue; // updated in place by design
+    for (const x of Array.isArray(v) ? v : [v]) if (typeof x === "string") inputs.push(x);
+  }
+  for (const o of outputs) assertOutputNotInput(o, inputs);
+}
+
+/**
+ * Refuse, before any key is loaded or byte hashed, to replace an existing output file
+ * unless --force (exit 5, one line naming it). The writers also refuse atomically
+ * (host/io/atomic-write.ts), so a file appearing meanwhile is not clobbered either.
+ * keygen checks its own pair of files.
+ */
+export function refuseExistingOutput(a: Record<string, unknown>): void {
+  const cmd = commandOf(a);
+  if (a.force === true || cmd === "keygen" || typeof a.output !== "string") return;
+  if (updatesInPlace(cmd, a, a.output)) return;
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(a.output);
+  } catch {
+    return; // absent (or unreachable: the writer reports that)
+  }
+  if (st.isDirectory()) return; // the writer says "is a directory"
+  throw outputError(a.output, Object.assign(new Error("exists"), { code: "EEXIST" }));
+}
+
+/** Adds --force to a command that writes a file (the one flag that allows replacing it). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function forceOption(y: any, description = "Overwrite an existing output file"): any {
+  return y.option("force", { type: "boolean", description });
+}
