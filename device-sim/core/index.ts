@@ -83,7 +83,8 @@ export const fwsealCore = {
   createFrameEncoder: createFrameEncoder,
   crc32: crc32,
   // --- root-retirement statements, SPEC §11 (TRUST) ---
-  // v = createRootStatementVerifier(primitives); v.check(stmt, len, cfg, storedCounter) -> Reason;
+  // v = createRootStatementVerifier(primitives); v.check(stmt, len, cfg, storedCounter,
+  // retireThreshold) -> Reason (retireThreshold 0 = majority of the other live roots);
   // on OK persist v.retiredMask and v.counter.
   createRootStatementVerifier: createRootStatementVerifier
 };
