@@ -9,6 +9,13 @@ import { reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { randomSigner } from "../helpers/keys.js";
 import { ES5_HEX_CODEC, buildCoreFiles, hex, readCoreFile, runDuk } from "../helpers/engines.js";
+import { statementVectorState } from "../helpers/statement-vectors.js";
+import type { StatementVectorEntry } from "../../dev/root-statement-vectors.js";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const VECTORS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../formats/vectors");
 
 const VID = vendorUuid("acme.example");
 const CID = classUuid(VID, "sensor-v3");
@@ -82,5 +89,25 @@ for (var i = 0; i < cases.length; i++) {
 }
 `;
     expect(runDuk([readCoreFile(), runner])).toEqual(expected);
+  });
+
+  it("every root-statement golden vector gives its expected verdict and stored state", () => {
+    const index = JSON.parse(fs.readFileSync(path.join(VECTORS, "index.json"), "utf8")) as { rootStatements: StatementVectorEntry[] };
+    const cases = index.rootStatements.map((v) => {
+      const { state, storedCounter, retireThreshold } = statementVectorState(v);
+      return [hex(new Uint8Array(fs.readFileSync(path.join(VECTORS, v.file)))), hex(state.roots), state.rootCount, state.rootRetired, hex(state.vendorId), hex(state.classId), storedCounter, retireThreshold];
+    });
+    const runner = ES5_HEX_CODEC + `
+var v = fwsealCore.createRootStatementVerifier(fwsealCore.createPurePrimitives());
+var cases = ${JSON.stringify(cases)};
+for (var i = 0; i < cases.length; i++) {
+  var c = cases[i];
+  var s = fromHex(c[0]);
+  var cfg = { roots: fromHex(c[1]), rootCount: c[2], rootRetired: c[3], vendorId: fromHex(c[4]), classId: fromHex(c[5]) };
+  var r = v.check(s, s.length, cfg, c[6], c[7]);
+  print(r === 0 ? r + " " + v.retiredMask + " " + v.counter : r + " -1 -1");
+}
+`;
+    expect(runDuk([readCoreFile(), runner])).toEqual(index.rootStatements.map((v) => `${v.expected.reasonCode} ${v.expected.retiredMask} ${v.expected.counter}`));
   });
 });
