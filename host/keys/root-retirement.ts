@@ -105,7 +105,7 @@ export interface RootStatementOutcome {
   slot: number;
   counter: number;
   retiredMask: number;
-  /** On OK: the first slot whose signature counted, and a bit per counted slot. */
+  /** On OK: the lowest slot whose signature counted, and a bit per counted slot. */
   signerSlot: number;
   signerMask: number;
   /** Signatures of other live roots the statement needed (0 if it failed before step 4). */

@@ -44,7 +44,7 @@ export class RootStatementVerifier {
   slot: number; // the slot retired
   counter: number; // the statement's counter: store it
   retiredMask: number; // rootRetired with the slot's bit set: store it
-  signerSlot: number; // the first live slot whose signature counted
+  signerSlot: number; // the lowest slot whose signature counted
   signerMask: number; // bit s set = slot s signed and counted
   required: number; // signatures the statement needed (also set when it fell short)
   private prim: Primitives;
@@ -177,7 +177,7 @@ export class RootStatementVerifier {
       if (!this.sigs.verify(roots, s * Limits.PUBLIC_KEY_LEN, stmt, h.protOff[i], h.protLen[i], ROOT_RETIRE_AAD, this.payOff, this.payLen, this.isSign, h.sigOff[i])) {
         continue;
       }
-      if (this.signerSlot < 0) this.signerSlot = s;
+      if (this.signerSlot < 0 || s < this.signerSlot) this.signerSlot = s;
       this.signerMask = this.signerMask | (1 << s);
       counted++;
     }
