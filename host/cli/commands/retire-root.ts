@@ -5,8 +5,8 @@
 // a device state exactly as the device core does.
 import type { CommandModule } from "yargs";
 import { createRootRetirement, cosignRootRetirement, decodeRootStatement, checkRootStatement } from "../../keys/root-retirement.js";
-import { loadSigner, loadPublicKeySpec, closeSigners, keySourceOf, type LoadedSigner } from "../../keys/signer-loader.js";
-import { loadRoots, asList, parseUint } from "../key-options.js";
+import { loadPublicKeySpec, closeSigners, keySourceOf, type LoadedSigner } from "../../keys/signer-loader.js";
+import { loadRoots, loadSigners, asList, parseUint } from "../key-options.js";
 import { readInput } from "../../io/input-file.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
@@ -50,15 +50,9 @@ function slotsOf(mask: number): number[] {
   return out;
 }
 
-async function loadKeys(a: Args): Promise<LoadedSigner[]> {
-  const signers: LoadedSigner[] = [];
-  try {
-    for (const k of asList(a.key)) signers.push(await loadSigner(k, { passphraseFile: a["passphrase-file"] }));
-  } catch (e) {
-    closeSigners(signers);
-    throw e;
-  }
-  return signers;
+// The signing roots: every --key (a .key file or a pkcs11: URI).
+function loadKeys(a: Args): Promise<LoadedSigner[]> {
+  return loadSigners(asList(a.key), [], a["passphrase-file"]);
 }
 
 // --cosign: one more root signs an existing statement.
