@@ -77,12 +77,20 @@ export async function generateStatementVectors(
   add("stmt-provisioned-threshold", "the valid two-root statement on a device provisioned with retireThreshold 3 (unreachable: only two other slots)", valid, Reason.THRESHOLD_NOT_MET, { retireThreshold: 3 }, { retiredMask: 0, counter: 0 });
   add("stmt-after-retirement", "root3 alone retiring slot 1 once slot 0 is retired: a majority of its one other live slot", await make(1, [2], COUNTER + 1), Reason.OK, { retiredRoots: 1, storedCounter: COUNTER }, { retiredMask: 3, counter: COUNTER + 1 });
   {
-    // The single-signature COSE_Sign1 form: one signature, enough for a two-slot device.
-    const payload = encodeRootRetirementPayload({ slot: 0, counter: COUNTER, vendorId, retiredKey: roots[0].pk });
-    const prot = encodeProtectedHeader({ kid: keyId(roots[1].pk) });
-    const s1 = encodeRootStatement(prot, payload, await signers[1].sign(rootStatementToBeSigned(prot, payload)));
+    // The single-signature COSE_Sign1 form (what fwseal wrote before statements took several
+    // roots): one signature, enough for a two-slot device only.
+    const sign1 = async (slot: number, by: number, counter: number) => {
+      const payload = encodeRootRetirementPayload({ slot, counter, vendorId, retiredKey: roots[slot].pk });
+      const prot = encodeProtectedHeader({ kid: keyId(roots[by].pk) });
+      return encodeRootStatement(prot, payload, await signers[by].sign(rootStatementToBeSigned(prot, payload)));
+    };
+    const s1 = await sign1(0, 1, COUNTER);
     add("stmt-sign1-two-slots", "COSE_Sign1 by root2 retiring slot 0 of a two-slot device (root1, root2)", s1, Reason.OK, { roots: three.slice(0, 2) }, { retiredMask: 1, counter: COUNTER });
     add("stmt-sign1-three-slots", "the same COSE_Sign1 on a three-slot device: one signature of the two needed", s1, Reason.THRESHOLD_NOT_MET, {}, { retiredMask: 0, counter: 0 });
+    add("stmt-sign1-leaked-root-lockout", "COSE_Sign1 by root1 (slot 0, leaked) retiring slot 1 of a three-slot device with counter 2^53-1: the lock-out attack",
+      await sign1(1, 0, Number.MAX_SAFE_INTEGER), Reason.THRESHOLD_NOT_MET, {}, { retiredMask: 0, counter: 0 });
+    add("stmt-sign1-counter-max", "COSE_Sign1 by root2 retiring slot 0 of a two-slot device with counter 2^53-1 (would exhaust the counter)",
+      await sign1(0, 1, Number.MAX_SAFE_INTEGER), Reason.TOO_LARGE, { roots: three.slice(0, 2) }, { retiredMask: 0, counter: 0 });
   }
   return out;
 }
