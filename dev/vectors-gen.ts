@@ -17,6 +17,7 @@ import { buildCertificate, type CertBody } from "../formats/host-only/certificat
 import { vendorUuid, classUuid, formatUuid } from "../formats/host-only/uuid.js";
 import { keyId } from "../formats/host-only/keyid.js";
 import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from "../host/keys/keys.js";
+import { generateStatementVectors, type StatementVectorEntry } from "./root-statement-vectors.js";
 
 const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -127,7 +128,15 @@ export interface VectorEntry {
 export interface GeneratedVectors {
   /** Relative path under formats/vectors/ -> bytes. */
   files: Map<string, Uint8Array>;
-  index: { format: string; generator: string; now: number; keys: Record<string, { seed: string; publicKey: string; keyId: string }>; vectors: VectorEntry[] };
+  index: {
+    format: string;
+    generator: string;
+    now: number;
+    keys: Record<string, { seed: string; publicKey: string; keyId: string }>;
+    vectors: VectorEntry[];
+    /** Root-retirement statements (SPEC §11), checked against a device state. */
+    rootStatements: StatementVectorEntry[];
+  };
 }
 
 export async function generateVectors(): Promise<GeneratedVectors> {
@@ -350,6 +359,7 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     files.set(`keys/${n}.pub`, new TextEncoder().encode(publicKeyToPem(K[n].pk)));
     keys[n] = { seed: hex(K[n].seed), publicKey: hex(K[n].pk), keyId: hex(keyId(K[n].pk, sha256)) };
   }
+  const rootStatements = await generateStatementVectors([K.root1, K.root2, K.root3], vendorId, formatUuid(vendorId), formatUuid(classId), files);
   files.set("images/vector-image.bin", img);
   files.set("certs/release.cert", relCert);
   const index = {
@@ -357,7 +367,8 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     generator: "scripts/gen-vectors.mjs",
     now: VECTOR_NOW,
     keys,
-    vectors
+    vectors,
+    rootStatements
   };
   files.set("index.json", new TextEncoder().encode(JSON.stringify(index, null, 2) + "\n"));
   return { files, index };

@@ -134,8 +134,10 @@ export {
 
 // Root-slot retirement.
 export {
-  /** Signs a statement that retires a root slot (formats/SPEC.md §11); resolves to its bytes. */
+  /** Signs a statement that retires a root slot with one or more root keys (formats/SPEC.md §11); resolves to its bytes. */
   createRootRetirement,
+  /** Adds one more root's signature to a statement (custodians signing at different sites). */
+  cosignRootRetirement,
   /** Checks a statement against a device's trust state with the device core's code; returns the outcome (never throws). */
   checkRootStatement,
   /** What a retirement statement says. */

@@ -53,6 +53,9 @@ export interface DeviceConfig {
   roots: Uint8Array; // rootCount * 32 bytes, burned in ("boot ROM")
   rootCount: number;
   rootRetired: number; // slots retired at manufacture (e.g. eFuses); statements add to these
+  // Optional: live roots other than the retired one that must sign a retirement statement,
+  // at least (SPEC §11.3); absent or 0 = a majority of them. It can only raise that bar.
+  retireThreshold?: number;
   vendorId: Uint8Array; // 16
   classId: Uint8Array; // 16
   threshold: number; // signatures required (distinct keys), >= 1
@@ -140,7 +143,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
 
   const loader = createBootLoader(hal, layout, store, app, bootVerifier, bcfg);
   const install = createInstallReceiver(hal, layout, store, app, verifier, vcfg, cfg.primitives, cfg, replies);
-  const retire = createRetireReceiver(cfg.primitives, cfg.rootRetired, store, app, loader, vcfg, bcfg, replies);
+  const retire = createRetireReceiver(cfg.primitives, cfg.rootRetired, cfg.retireThreshold ? cfg.retireThreshold : 0, store, app, loader, vcfg, bcfg, replies);
   const reports = createReports(cfg, layout, store, app, app, install.sess, vcfg, replies);
 
   function boot(): void {

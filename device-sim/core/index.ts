@@ -85,7 +85,8 @@ export const fwsealCore = {
   createFrameEncoder: createFrameEncoder,
   crc32: crc32,
   // --- root-retirement statements, SPEC §11 ---
-  // v = createRootStatementVerifier(primitives); v.check(stmt, len, cfg, storedCounter) -> Reason;
+  // v = createRootStatementVerifier(primitives); v.check(stmt, len, cfg, storedCounter,
+  // retireThreshold) -> Reason (retireThreshold 0 = majority of the other live roots);
   // on OK persist v.retiredMask and v.counter.
   createRootStatementVerifier: createRootStatementVerifier,
   // --- hex for the ES5 drivers around the core (policy in, results out) ---

@@ -12,6 +12,7 @@ import { RunMode } from "../../formats/device-safe/protocol.js";
 export interface SimDeviceOptions {
   roots: Uint8Array[]; // burned-in root public keys (slot order)
   rootRetired?: number;
+  retireThreshold?: number; // provisioned retirement threshold (SPEC §11.3), default 0 = majority rule
   vendorId: Uint8Array;
   classId: Uint8Array;
   threshold?: number;
@@ -66,6 +67,7 @@ export class SimDevice {
       roots,
       rootCount: opts.roots.length,
       rootRetired: opts.rootRetired ?? 0,
+      retireThreshold: opts.retireThreshold ?? 0,
       vendorId: opts.vendorId,
       classId: opts.classId,
       threshold: opts.threshold ?? 1,

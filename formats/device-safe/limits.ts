@@ -41,6 +41,12 @@ export const ALG_ED25519 = -19;
 // delegation certificates (empty AAD), which the same root keys sign.
 /** Largest root-retirement statement, bytes (SPEC §11). */
 export const MAX_ROOT_STATEMENT = 512;
+/**
+ * How far one root-retirement statement may advance the device's statement counter: a
+ * counter above stored + this is TOO_LARGE (SPEC §11.3). 2^32 lets the tool's default
+ * counter (Unix time in seconds) be applied to a fresh device (counter 0) until 2106.
+ */
+export const MAX_ROOT_COUNTER_STEP = 4294967296;
 /** Longest note a root-retirement statement may carry, bytes. */
 export const MAX_ROOT_NOTE_LEN = 256;
 /** External AAD of a root-retirement statement's Sig_structure: "fwseal/root-retire/v1" as bytes. */

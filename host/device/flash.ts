@@ -11,7 +11,7 @@ import * as fsp from "node:fs/promises";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { formatUuid } from "../../formats/host-only/uuid.js";
 import { AckFlag, AckAt, BeginAt, BeginFlag, ConfirmOkAt, Msg, PROTOCOL_VERSION, REQUEST_HEAD_LEN, ResumeOkAt, RetireAt, RetireOkAt, getU16, getU32, getU53, putU16, putU32 } from "../../formats/device-safe/protocol.js";
-import { MAX_ROOT_STATEMENT } from "../../formats/device-safe/limits.js";
+import { MAX_ROOT_COUNTER_STEP, MAX_ROOT_STATEMENT } from "../../formats/device-safe/limits.js";
 import { decodeRootStatement, type DecodedRootStatement } from "../keys/root-retirement.js";
 import { DeviceLink, HOST_MAX_DATA, parseError, parseInfo, parseStatus, type DeviceInfo, type LinkStats } from "./flash-link.js";
 import { FwsealError, inputError } from "../errors.js";
@@ -289,6 +289,10 @@ export function preCheckStatement(info: DeviceInfo, d: DecodedRootStatement): { 
   if (d.counter <= info.roots.statementCounter) {
     return { reason: Reason.STALE_STATEMENT, message: `statement counter ${d.counter} is not above the device's ${info.roots.statementCounter} (already applied, or older)` };
   }
+  if (d.counter - info.roots.statementCounter > MAX_ROOT_COUNTER_STEP) {
+    return { reason: Reason.TOO_LARGE, message: `statement counter ${d.counter} is more than ${MAX_ROOT_COUNTER_STEP} above the device's ${info.roots.statementCounter}` };
+  }
+  if (((info.roots.retiredMask >> d.slot) & 1) === 1) return { reason: Reason.STALE_STATEMENT, message: `root slot ${d.slot} is already retired on the device` };
   return null;
 }
 

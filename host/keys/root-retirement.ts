@@ -1,16 +1,22 @@
-// Root-slot retirement statements (formats/SPEC.md §11), host side: sign one with a root
-// key (the format itself is formats/host-only/root-statement.ts), decode one for display
-// with CLI errors, and check one against a device's trust state with the device core's code.
+// Root-slot retirement statements (formats/SPEC.md §11), host side: sign one with the keys
+// of one or more roots, add another root's signature to an existing one (custodians at
+// different sites), decode one for display with CLI errors, and check one against a device's
+// trust state with the device core's code. The format is formats/host-only/root-statement.ts.
 import { encodeProtectedHeader } from "../../formats/host-only/cose.js";
 import { keyId } from "../../formats/host-only/keyid.js";
 import {
   decodeRootStatement as decodeStatement,
   encodeRootRetirementPayload as encodePayload,
-  encodeRootStatement,
+  encodeRootStatementSign,
+  rootStatementSignatureInput,
   rootStatementToBeSigned,
+  splitRootStatement,
   type DecodedRootStatement,
-  type RootRetirementBody
+  type RootRetirementBody,
+  type RootStatementSignature
 } from "../../formats/host-only/root-statement.js";
+import { RootStatementKey } from "../../formats/device-safe/labels.js";
+import { decodeCanonical } from "../../formats/host-only/cbor-decode.js";
 import { ALG_ED25519 } from "../../formats/device-safe/limits.js";
 import { RootStatementVerifier, type RootTrustState } from "../../device-sim/core/verify/root-statement.js";
 import { createNodePrimitives } from "../bundle/node-primitives.js";
@@ -18,7 +24,7 @@ import { FwsealError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import type { Signer } from "./signer.js";
 
-export { rootStatementToBeSigned, type DecodedRootStatement, type RootRetirementBody };
+export { rootStatementToBeSigned, rootStatementSignatureInput, type DecodedRootStatement, type RootRetirementBody };
 
 function usage<T>(build: () => T): T {
   try {
@@ -33,18 +39,54 @@ export function encodeRootRetirementPayload(b: RootRetirementBody): Uint8Array {
   return usage(() => encodePayload(b));
 }
 
-/**
- * Create a statement retiring `body.slot`, signed by `signer` (a root key of another slot,
- * local or on a token). The signer's key ID goes into the protected header.
- */
-export async function createRootRetirement(signer: Signer, body: RootRetirementBody): Promise<Uint8Array> {
-  if (Buffer.from(signer.publicKey).equals(Buffer.from(body.retiredKey))) {
-    throw new FwsealError("USAGE", "a root key cannot retire itself: sign with the key of another live root slot");
-  }
+// One root's signature over a COSE_Sign statement's payload.
+async function signPayload(signer: Signer, payload: Uint8Array): Promise<RootStatementSignature> {
   const prot = encodeProtectedHeader({ alg: ALG_ED25519, kid: keyId(signer.publicKey) });
+  return { protected: prot, signature: await signer.sign(rootStatementSignatureInput(prot, payload)) };
+}
+
+function refuseSelf(signer: Signer, retiredKeyId: Uint8Array): void {
+  if (Buffer.from(keyId(signer.publicKey)).equals(Buffer.from(retiredKeyId))) {
+    throw new FwsealError("USAGE", "a root key cannot retire itself: sign with the keys of the other live root slots");
+  }
+}
+
+/**
+ * Create a statement retiring `body.slot`, signed by `signers` (root keys of OTHER slots,
+ * local or on tokens; a device needs a majority of its other live roots, SPEC §11.3). The
+ * result is a COSE_Sign even for one signer, so more roots can sign it later
+ * (cosignRootRetirement).
+ */
+export async function createRootRetirement(signers: Signer | Signer[], body: RootRetirementBody): Promise<Uint8Array> {
+  const list = Array.isArray(signers) ? signers : [signers];
+  if (list.length === 0) throw new FwsealError("USAGE", "a statement needs at least one root key");
   const payload = encodeRootRetirementPayload(body);
-  const sig = await signer.sign(rootStatementToBeSigned(prot, payload));
-  return usage(() => encodeRootStatement(prot, payload, sig));
+  const retiredKeyId = keyId(body.retiredKey);
+  for (const s of list) refuseSelf(s, retiredKeyId);
+  const sigs: RootStatementSignature[] = [];
+  for (const s of list) sigs.push(await signPayload(s, payload));
+  return usage(() => encodeRootStatementSign(payload, sigs));
+}
+
+/**
+ * Add `signer`'s signature to an existing COSE_Sign statement (another custodian, another
+ * machine: only the statement file travels). The payload is not changed; the signatures
+ * already there are kept as they are (the device checks them all).
+ */
+export async function cosignRootRetirement(statement: Uint8Array, signer: Signer): Promise<Uint8Array> {
+  const parts = usage(() => splitRootStatement(statement));
+  if (!parts.sign) {
+    throw new FwsealError("USAGE", "this statement is a single-signature COSE_Sign1 and cannot take more signatures: create it again with retire-root");
+  }
+  const body = decodeCanonical(parts.payload) as Map<number, unknown>;
+  const retiredKeyId = body.get(RootStatementKey.RETIRED_KEY_ID);
+  if (retiredKeyId instanceof Uint8Array) refuseSelf(signer, retiredKeyId);
+  const kid = keyId(signer.publicKey);
+  if (parts.signatures.some((s) => Buffer.from(s.keyId).equals(Buffer.from(kid)))) {
+    throw new FwsealError("USAGE", `the statement is already signed by key ${Buffer.from(kid).toString("hex")}`);
+  }
+  const sig = await signPayload(signer, parts.payload);
+  return usage(() => encodeRootStatementSign(parts.payload, [...parts.signatures, sig]));
 }
 
 /** Decode for display (no trust decision: use checkRootStatement for that). */
@@ -63,12 +105,19 @@ export interface RootStatementOutcome {
   slot: number;
   counter: number;
   retiredMask: number;
+  /** On OK: the lowest slot whose signature counted, and a bit per counted slot. */
   signerSlot: number;
+  signerMask: number;
+  /** Signatures of other live roots the statement needed (0 if it failed before step 4). */
+  required: number;
 }
 
-/** Check a statement exactly as a device would (device core code, Node primitives). */
-export function checkRootStatement(bytes: Uint8Array, state: RootTrustState, storedCounter: number): RootStatementOutcome {
+/**
+ * Check a statement exactly as a device would (device core code, Node primitives).
+ * retireThreshold: the device's provisioned retirement threshold (0 = majority rule alone).
+ */
+export function checkRootStatement(bytes: Uint8Array, state: RootTrustState, storedCounter: number, retireThreshold = 0): RootStatementOutcome {
   const v = new RootStatementVerifier(createNodePrimitives());
-  const reason = v.check(bytes, bytes.length, state, storedCounter);
-  return { reason, slot: v.slot, counter: v.counter, retiredMask: v.retiredMask, signerSlot: v.signerSlot };
+  const reason = v.check(bytes, bytes.length, state, storedCounter, retireThreshold);
+  return { reason, slot: v.slot, counter: v.counter, retiredMask: v.retiredMask, signerSlot: v.signerSlot, signerMask: v.signerMask, required: v.required };
 }

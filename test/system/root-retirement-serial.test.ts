@@ -17,13 +17,14 @@ import { LocalSigner, type KeyPair } from "../../host/keys/keys.js";
 import { VENDOR, CLASS, OTHER_CLASS } from "../helpers/device.js";
 import { fwseal, errorLines } from "../helpers/cli.js";
 import { fwsealRejection } from "../helpers/errors.js";
-import { makeRetirementKeys, retirementStatement, signedBundle, type RetirementKeys, type StatementOptions } from "../helpers/root-retirement.js";
+import { makeRetirementKeys, retirementStatement, rootsOf, signedBundle, type RetirementKeys, type StatementOptions } from "../helpers/root-retirement.js";
 
 const FAST: Partial<FlashOptions> = { baud: 4_000_000, timeoutMs: 400, retries: 6 };
 
 let keys: RetirementKeys;
 let root0: KeyPair;
 let root1: KeyPair;
+let root2: KeyPair;
 let via0: LocalSigner; // release key certified by root 0
 let via1: LocalSigner; // release key certified by root 1
 let direct0: LocalSigner; // root 0 signing bundles itself
@@ -40,7 +41,7 @@ function writeStmt(name: string, bytes: Uint8Array): string {
 
 beforeAll(async () => {
   keys = await makeRetirementKeys();
-  ({ root0, root1, via0, via1, direct0 } = keys);
+  ({ root0, root1, root2, via0, via1, direct0 } = keys);
   stmtDir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-keys-serial-"));
   return () => fs.rmSync(stmtDir, { recursive: true, force: true });
 });
@@ -60,11 +61,13 @@ afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!();
 });
 
-function newDevice(flashFile: string, extra: { maxData?: number } = {}): SimDevice {
-  return new SimDevice({ roots: [root0.publicKey, root1.publicKey], vendorId: VENDOR, classId: CLASS, flashFile, ...extra });
+// rootCount: 2 (the default) or 3 root slots.
+function newDevice(flashFile: string, extra: { maxData?: number; rootCount?: number } = {}): SimDevice {
+  const { rootCount, ...rest } = extra;
+  return new SimDevice({ roots: rootsOf(keys, rootCount ?? 2), vendorId: VENDOR, classId: CLASS, flashFile, ...rest });
 }
 
-async function rig(extra: { maxData?: number } = {}): Promise<Rig> {
+async function rig(extra: { maxData?: number; rootCount?: number } = {}): Promise<Rig> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-keys-serial-"));
   const flashFile = path.join(dir, "flash.bin");
   let pair: PtyPair;
@@ -168,18 +171,50 @@ describe("RETIRE_ROOT over a serial line (socat ptys)", () => {
     // A thief holding root 0 cannot retire slot 1: slot 0 is retired.
     const thief = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(200, { by: root0, slot: 1 }) }));
     expect(thief.reason).toBe(Reason.REVOKED_ROOT);
-    // One flipped signature bit.
+    // One flipped signature bit (--force: the host would already see slot 0 retired; the
+    // device checks the signature before that).
     const forged = (await statement(300)).slice();
     forged[forged.length - 1] ^= 1;
-    expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: forged }))).reason).toBe(Reason.BAD_SIGNATURE);
+    expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: forged, force: true }))).reason).toBe(Reason.BAD_SIGNATURE);
     // A statement for another class is WRONG_CLASS (pre-check, and the device with --force).
     const oc = await statement(400, { classId: OTHER_CLASS });
     expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: oc }))).reason).toBe(Reason.WRONG_CLASS);
     expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: oc, force: true }))).reason).toBe(Reason.WRONG_CLASS);
-    // Nothing of it changed the device's state; a fresh counter re-retiring slot 0 only advances it.
+    // Nothing of it changed the device's state; a fresh counter cannot re-retire slot 0 (a slot
+    // is retired once, so statements cannot push the counter up without end).
     expect(r.dev.app.store.state.rootCounter).toBe(100);
-    const again = await flashDevice({ ...FAST, port: r.port, retireRoot: await statement(500) });
-    expect(again.retired).toEqual({ slot: 0, counter: 500, retiredMask: 1, alreadyApplied: false });
+    const again = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(500) }));
+    expect([again.reason, again.message]).toEqual([Reason.STALE_STATEMENT, "root-retirement statement not sent: STALE_STATEMENT: root slot 0 is already retired on the device"]);
+    expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(500), force: true }))).reason).toBe(Reason.STALE_STATEMENT);
+    expect(r.dev.app.store.state.rootCounter).toBe(100);
+  });
+
+  it("three root slots: the thief of root 0 cannot retire the others nor exhaust the counter; roots 1 and 2 retire root 0", async () => {
+    const r = await rig({ rootCount: 3 });
+    // The thief installs an image signed through root 0 (a root holder can).
+    await flashDevice({ ...FAST, port: r.port, bundle: await bundle(via0, 1), reboot: true, confirm: true });
+    for (const [slot, counter] of [[1, 100], [2, 100], [1, Number.MAX_SAFE_INTEGER]]) {
+      const e = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(counter, { by: root0, slot }), force: true }));
+      expect([e.reason, e.message]).toEqual([Reason.THRESHOLD_NOT_MET, "root-retirement statement refused by the device: THRESHOLD_NOT_MET"]);
+      expect(e.exitCode).toBe(ExitCode.TRUST);
+    }
+    // Without --force the host already refuses a counter jump past the bound.
+    const jump = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(Number.MAX_SAFE_INTEGER, { by: root0, slot: 1 }) }));
+    expect(jump.reason).toBe(Reason.TOO_LARGE);
+    expect(r.dev.app.store.state.rootRetired).toBe(0);
+    expect(r.dev.app.store.state.rootCounter).toBe(0);
+
+    // The owners: a release through root 1, then the statement signed by roots 1 and 2.
+    const owners = await statement(100, { by: [root1, root2], slot: 0 });
+    const b = await flashDevice({ ...FAST, port: r.port, bundle: await bundle(via1, 2), reboot: true, confirm: true, retireRoot: owners });
+    expect(b.retired).toEqual({ slot: 0, counter: 100, retiredMask: 1, alreadyApplied: false });
+    await r.restart();
+    expect((await flashDevice({ ...FAST, port: r.port })).device.roots).toEqual({ count: 3, retiredMask: 1, statementCounter: 100 });
+    expect((await fwsealRejection(flashDevice({ ...FAST, port: r.port, bundle: await bundle(via0, 3) }))).reason).toBe(Reason.REVOKED_ROOT);
+    // The counter cannot be pushed far ahead even by a live root (device check, with --force).
+    const far = await fwsealRejection(flashDevice({ ...FAST, port: r.port, retireRoot: await statement(100 + 2 ** 32 + 1, { by: root2, slot: 1 }), force: true }));
+    expect(far.reason).toBe(Reason.TOO_LARGE);
+    expect(r.dev.app.store.state.rootCounter).toBe(100);
   });
 
   it("the reply to the last fragment is lost: the retry is stale, and the host finds the statement applied", async () => {

@@ -157,7 +157,7 @@ describe("one host codec per structure", () => {
     const stmt = encodeRootStatement(prot, payload, new Uint8Array(64));
     expect(rootStatementToBeSigned(prot, payload).length).toBeGreaterThan(payload.length);
     expect(decodeRootStatement(stmt)).toEqual({
-      signerKeyId: keyIdHex(root1.publicKey), alg: -19, version: 1, slot: 0, counter: 42,
+      signerKeyId: keyIdHex(root1.publicKey), signerKeyIds: [keyIdHex(root1.publicKey)], alg: -19, version: 1, slot: 0, counter: 42,
       vendorId: formatUuid(VENDOR), retiredKeyId: keyIdHex(root0.publicKey), note: "INC-1"
     });
     expect(() => encodeRootRetirementPayload({ slot: 9, counter: 1, vendorId: VENDOR, retiredKey: root0.publicKey })).toThrow("slot must be 0..3");

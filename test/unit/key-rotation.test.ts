@@ -183,12 +183,13 @@ describe("root slots: retirement statements", () => {
       state = { roots: buf, rootCount: 3, rootRetired: 0, vendorId: VID, classId: CID };
     });
 
-    const make = (signer: number, slot: number, counter: number, extra: { classId?: Uint8Array; vendorId?: Uint8Array; retiredKey?: Uint8Array } = {}) =>
-      createRootRetirement(signers[signer], { slot, counter, vendorId: extra.vendorId ?? VID, classId: extra.classId, retiredKey: extra.retiredKey ?? roots[slot] });
+    // A device with three live slots needs both other roots (a majority of the two).
+    const make = (signer: number | number[], slot: number, counter: number, extra: { classId?: Uint8Array; vendorId?: Uint8Array; retiredKey?: Uint8Array } = {}) =>
+      createRootRetirement((Array.isArray(signer) ? signer : [signer]).map((i) => signers[i]), { slot, counter, vendorId: extra.vendorId ?? VID, classId: extra.classId, retiredKey: extra.retiredKey ?? roots[slot] });
 
     it("accepts a good statement and reports what to persist", async () => {
-      const s = await make(2, 1, 7, { classId: CID });
-      expect(checkRootStatement(s, state, 6)).toEqual({ reason: Reason.OK, slot: 1, counter: 7, retiredMask: 2, signerSlot: 2 });
+      const s = await make([2, 0], 1, 7, { classId: CID });
+      expect(checkRootStatement(s, state, 6)).toEqual({ reason: Reason.OK, slot: 1, counter: 7, retiredMask: 2, signerSlot: 0, signerMask: 5, required: 2 });
     });
 
     it("refuses: self-retirement, a retired signer, an unknown signer, a tampered byte", async () => {
@@ -204,7 +205,7 @@ describe("root slots: retirement statements", () => {
       const stranger = new LocalSigner(await loadPrivateKey(f("stranger.key")));
       const s3 = await createRootRetirement(stranger, { slot: 0, counter: 9, vendorId: VID, retiredKey: roots[0] });
       expect(reasonName(checkRootStatement(s3, state, 0).reason)).toBe("UNKNOWN_KEY");
-      const good = await make(1, 0, 9);
+      const good = await make([1, 2], 0, 9);
       for (const at of [good.length - 1, good.length - 70, 20]) {
         const t = good.slice();
         t[at] ^= 0x01;
@@ -217,10 +218,10 @@ describe("root slots: retirement statements", () => {
     });
 
     it("refuses the wrong vendor, class, slot/key binding, and stale counters", async () => {
-      expect(reasonName(checkRootStatement(await make(1, 0, 9, { vendorId: vendorUuid("other.example") }), state, 0).reason)).toBe("WRONG_VENDOR");
-      expect(reasonName(checkRootStatement(await make(1, 0, 9, { classId: classUuid(VID, "hub") }), state, 0).reason)).toBe("WRONG_CLASS");
-      expect(reasonName(checkRootStatement(await make(1, 0, 9, { retiredKey: roots[2] }), state, 0).reason)).toBe("UNKNOWN_KEY");
-      const s = await make(1, 0, 9);
+      expect(reasonName(checkRootStatement(await make([1, 2], 0, 9, { vendorId: vendorUuid("other.example") }), state, 0).reason)).toBe("WRONG_VENDOR");
+      expect(reasonName(checkRootStatement(await make([1, 2], 0, 9, { classId: classUuid(VID, "hub") }), state, 0).reason)).toBe("WRONG_CLASS");
+      expect(reasonName(checkRootStatement(await make([1, 2], 0, 9, { retiredKey: new Uint8Array(32).fill(9) }), state, 0).reason)).toBe("UNKNOWN_KEY");
+      const s = await make([1, 2], 0, 9);
       expect(reasonName(checkRootStatement(s, state, 9).reason)).toBe("STALE_STATEMENT");
       expect(reasonName(checkRootStatement(s, state, 10).reason)).toBe("STALE_STATEMENT");
       expect(checkRootStatement(s, state, 8).reason).toBe(Reason.OK);
@@ -233,9 +234,9 @@ describe("root slots: retirement statements", () => {
       expect(checkRootStatement(cert, state, 0).reason).not.toBe(Reason.OK);
       // Garbage and oversize inputs: a reason, never an exception.
       const v = new RootStatementVerifier(createNodePrimitives());
-      expect(v.check(new Uint8Array(600), 600, state, 0)).toBe(Reason.TOO_LARGE);
-      expect(v.check(new Uint8Array([0xd2, 0x84]), 2, state, 0)).toBe(Reason.MALFORMED);
-      expect(v.check(new Uint8Array([0xd8, 0x12]), 2, state, 0)).toBe(Reason.NON_CANONICAL);
+      expect(v.check(new Uint8Array(600), 600, state, 0, 0)).toBe(Reason.TOO_LARGE);
+      expect(v.check(new Uint8Array([0xd2, 0x84]), 2, state, 0, 0)).toBe(Reason.MALFORMED);
+      expect(v.check(new Uint8Array([0xd8, 0x12]), 2, state, 0, 0)).toBe(Reason.NON_CANONICAL);
     });
   });
 });

@@ -3,7 +3,7 @@
 // boot, an old state record format, and a power cut at every flash operation of the state
 // write. The same statements over a real serial line: test/system/root-retirement-serial.
 import { describe, it, expect, beforeAll } from "vitest";
-import { Reason } from "../../formats/device-safe/reasons.js";
+import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { MAX_ROOT_STATEMENT } from "../../formats/device-safe/limits.js";
 import { crc32 } from "../../device-sim/core/update/crc32.js";
 import { Msg, RunMode, RETIRE_HEADER_LEN, getU16, getU32, getU53, putU16 } from "../../formats/device-safe/protocol.js";
@@ -13,11 +13,12 @@ import { PowerCut, type CutMode } from "../../device-sim/sim/sim-flash.js";
 import type { KeyPair, LocalSigner } from "../../host/keys/keys.js";
 import { InProcHost, VENDOR, CLASS } from "../helpers/device.js";
 import { sampleImage } from "../helpers/images.js";
-import { makeRetirementKeys, retirementStatement, signedBundle as bundle, type RetirementKeys, type StatementOptions } from "../helpers/root-retirement.js";
+import { makeRetirementKeys, retirementStatement, rootsOf, signedBundle as bundle, type RetirementKeys, type StatementOptions } from "../helpers/root-retirement.js";
 
 let keys: RetirementKeys;
 let root0: KeyPair;
 let root1: KeyPair;
+let root2: KeyPair;
 let via0: LocalSigner;
 let via1: LocalSigner;
 
@@ -25,7 +26,7 @@ const statement = (counter: number, o: StatementOptions = {}): Promise<Uint8Arra
 
 beforeAll(async () => {
   keys = await makeRetirementKeys();
-  ({ root0, root1, via0, via1 } = keys);
+  ({ root0, root1, root2, via0, via1 } = keys);
 });
 
 const GEOMETRY = { pageSize: 512, flashSize: 64 * 1024, resumeStride: 1024, maxData: 700 };
@@ -182,5 +183,47 @@ describe("RETIRE_ROOT in the device core", () => {
     expect(seen.old + seen.new).toBe(2 * ops);
     expect(seen.old).toBeGreaterThan(0);
     expect(seen.new).toBeGreaterThan(0);
+  });
+});
+
+describe("RETIRE_ROOT on a three-slot device: one leaked root cannot lock out the others", () => {
+  it("root 0 alone is refused (THRESHOLD_NOT_MET, even with the largest counter); roots 1 and 2 retire it; a counter jump is TOO_LARGE", async () => {
+    const dev = new SimDevice({ roots: rootsOf(keys, 3), vendorId: VENDOR, classId: CLASS, ...GEOMETRY });
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    const send = (stmt: Uint8Array) => h.one(Msg.RETIRE_ROOT, retireFrame(stmt, 0, stmt.length));
+    // The thief of root 0 has installed an image signed through it.
+    expect(h.install(await bundle(via0, 1, sampleImage(2000, 7), 256), GEOMETRY.maxData).type).toBe(Msg.R_OK);
+    h.one(Msg.REBOOT);
+    h.one(Msg.CONFIRM);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    for (const [slot, counter] of [[1, 100], [2, 100], [1, Number.MAX_SAFE_INTEGER]]) {
+      const r = send(await statement(counter, { by: root0, slot }));
+      expect([r.type, reasonName(r.body[2])]).toEqual([Msg.R_ERROR, "THRESHOLD_NOT_MET"]);
+    }
+    expect([dev.app.store.state.rootRetired, dev.app.store.state.rootCounter]).toEqual([0, 0]);
+
+    // The owner: roots 1 and 2 together. First the device must run an image not signed through root 0.
+    const owners = await statement(200, { by: [root1, root2], slot: 0 });
+    expect(send(owners).body[2]).toBe(Reason.BAD_STATE);
+    expect(h.install(await bundle(via1, 2, sampleImage(2000, 8), 256), GEOMETRY.maxData).type).toBe(Msg.R_OK);
+    h.one(Msg.REBOOT);
+    h.one(Msg.CONFIRM);
+    const ok = send(owners);
+    expect([ok.type, ok.body[4], getU53(ok.body, 6)]).toEqual([Msg.R_OK, 1, 200]);
+    // Replayed: stale. Slot 0's key can no longer sign anything.
+    expect(reasonName(send(owners).body[2])).toBe("STALE_STATEMENT");
+    expect(reasonName(send(await statement(300, { by: root0, slot: 1 })).body[2])).toBe("REVOKED_ROOT");
+    // Root 2 alone may now retire slot 1 (its only other live slot), but not jump the counter.
+    expect(reasonName(send(await statement(200 + 2 ** 32 + 1, { by: root2, slot: 1 })).body[2])).toBe("TOO_LARGE");
+    expect([dev.app.store.state.rootRetired, dev.app.store.state.rootCounter]).toEqual([1, 200]);
+  });
+
+  it("a provisioned retireThreshold of 2 keeps one remaining root from retiring the last other one", async () => {
+    const dev = new SimDevice({ roots: rootsOf(keys, 3), rootRetired: 1, retireThreshold: 2, vendorId: VENDOR, classId: CLASS, ...GEOMETRY });
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    const stmt = await statement(100, { by: root2, slot: 1 });
+    expect(reasonName(h.one(Msg.RETIRE_ROOT, retireFrame(stmt, 0, stmt.length)).body[2])).toBe("THRESHOLD_NOT_MET");
   });
 });

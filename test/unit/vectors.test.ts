@@ -6,6 +6,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateVectors, type VectorEntry } from "../../dev/vectors-gen.js";
+import type { StatementVectorEntry } from "../../dev/root-statement-vectors.js";
+import { checkRootStatement } from "../../host/keys/root-retirement.js";
+import { statementVectorState } from "../helpers/statement-vectors.js";
 import { verifyFile, type VerifyPolicy } from "../../host/bundle/verify.js";
 import { loadPrivateKey, loadPublicKey, rawPublicKey } from "../../host/keys/keys.js";
 import { Reason, REASON_NAMES } from "../../formats/device-safe/reasons.js";
@@ -15,6 +18,7 @@ const index = JSON.parse(fs.readFileSync(path.join(dir, "index.json"), "utf8")) 
   now: number;
   keys: Record<string, { seed: string; publicKey: string; keyId: string }>;
   vectors: VectorEntry[];
+  rootStatements: StatementVectorEntry[];
 };
 
 function policyOf(v: VectorEntry): VerifyPolicy {
@@ -59,6 +63,18 @@ describe("golden vectors", () => {
       expect(Buffer.from(rawPublicKey(priv)).toString("hex")).toBe(k.publicKey);
       expect(Buffer.from(await loadPublicKey(path.join(dir, "keys", `${name}.pub`))).toString("hex")).toBe(k.publicKey);
       expect(Buffer.from(priv.export({ format: "der", type: "pkcs8" })).subarray(16).toString("hex")).toBe(k.seed);
+    }
+  });
+
+  it("every root-statement vector gives its expected verdict and stored state (device core on Node)", () => {
+    expect(index.rootStatements.length).toBeGreaterThanOrEqual(10);
+    for (const v of index.rootStatements) {
+      const bytes = new Uint8Array(fs.readFileSync(path.join(dir, v.file)));
+      const { state, storedCounter, retireThreshold } = statementVectorState(v);
+      const r = checkRootStatement(bytes, state, storedCounter, retireThreshold);
+      const got = { name: v.name, reason: REASON_NAMES[r.reason], retiredMask: r.reason === Reason.OK ? r.retiredMask : -1, counter: r.reason === Reason.OK ? r.counter : -1 };
+      expect(got).toEqual({ name: v.name, reason: v.expected.reason, retiredMask: v.expected.retiredMask, counter: v.expected.counter });
+      expect(r.reason).toBe(v.expected.reasonCode);
     }
   });
 

@@ -1,7 +1,7 @@
 // RETIRE_ROOT (formats/PROTOCOL.md §3, SPEC §11): a root-retirement statement arrives in
 // fragments [total u16][offset u16][bytes] into one statement buffer; the last fragment
-// triggers the check (root-statement.ts) against the roots, the retired bits and the stored
-// counter. It is applied only if the image that runs would still boot afterwards (as ESP-IDF's
+// triggers the check (root-statement.ts) against the roots, the retired bits, the stored
+// counter and the provisioned retirement threshold (enough OTHER live roots must sign). It is applied only if the image that runs would still boot afterwards (as ESP-IDF's
 // esp_ota_revoke_secure_boot_public_key: the running app must be confirmed and verify with a
 // key other than the revoked one), in one atomic state-record write.
 // Constrained TS: no exceptions, buffers allocated at creation.
@@ -22,10 +22,12 @@ export interface RetireReceiver {
   retireRoot(tag: number, body: Uint8Array, len: number): void;
 }
 
-/** Creates the receiver; burnedIn = root slots retired at manufacture. */
+/** Creates the receiver; burnedIn = root slots retired at manufacture, retireThreshold = the
+ *  provisioned minimum of signing roots (0: the majority rule of SPEC §11.3 alone). */
 export function createRetireReceiver(
   primitives: Primitives,
   burnedIn: number,
+  retireThreshold: number,
   store: StateStore,
   status: RunStatus,
   loader: BootLoader,
@@ -49,7 +51,7 @@ export function createRetireReceiver(
       replyError(tag, Reason.BAD_STATE); // confirm (or revert) the test image first
       return;
     }
-    const r = stmtVerifier.check(stmtBuf, len, vcfg, st.rootCounter);
+    const r = stmtVerifier.check(stmtBuf, len, vcfg, st.rootCounter, retireThreshold);
     if (r !== Reason.OK) {
       replyError(tag, r);
       return;

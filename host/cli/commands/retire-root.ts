@@ -1,10 +1,12 @@
 // fwseal retire-root: a signed statement that retires one root slot on every device of a
-// vendor (or class), signed by the key of ANOTHER live slot (formats/SPEC.md §11); and
-// --check, which applies a statement to a device state exactly as the device core does.
+// vendor (or class), signed by the keys of OTHER live slots (formats/SPEC.md §11: a device
+// needs a majority of its other live roots); --cosign, which adds one more root's signature
+// to a statement (custodians at different sites); and --check, which applies a statement to
+// a device state exactly as the device core does.
 import type { CommandModule } from "yargs";
-import { createRootRetirement, decodeRootStatement, checkRootStatement } from "../../keys/root-retirement.js";
-import { loadSigner, loadPublicKeySpec, closeSigners } from "../../keys/signer-loader.js";
-import { loadRoots, asList, parseUint, retiredMask } from "../key-options.js";
+import { createRootRetirement, cosignRootRetirement, decodeRootStatement, checkRootStatement } from "../../keys/root-retirement.js";
+import { loadPublicKeySpec, closeSigners, keySourceOf, type LoadedSigner } from "../../keys/signer-loader.js";
+import { loadRoots, loadSigners, asList, parseUint, retiredMask } from "../key-options.js";
 import { readInput } from "../../io/input-file.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
@@ -16,7 +18,8 @@ import { vendorUuid, classUuid, formatUuid } from "../../../formats/host-only/uu
 import { Reason } from "../../../formats/device-safe/reasons.js";
 
 interface Args extends AuditArgs {
-  key?: string;
+  key?: string | string[];
+  cosign?: string;
   slot?: number;
   "retire-pub"?: string;
   counter?: number;
@@ -28,6 +31,7 @@ interface Args extends AuditArgs {
   root?: string | string[];
   "retired-slot"?: number[];
   "stored-counter"?: number;
+  "retire-threshold"?: number;
   "passphrase-file"?: string;
   force?: boolean;
   json?: boolean;
@@ -42,6 +46,41 @@ function ids(a: Args): { vendorId: Uint8Array; classId?: Uint8Array } {
   }
 }
 
+function slotsOf(mask: number): number[] {
+  const out: number[] = [];
+  for (let s = 0; s < 32; s++) if ((mask >>> s) & 1) out.push(s);
+  return out;
+}
+
+// The signing roots: every --key (a .key file or a pkcs11: URI).
+function loadKeys(a: Args): Promise<LoadedSigner[]> {
+  return loadSigners(asList(a.key), [], a["passphrase-file"]);
+}
+
+// --cosign: one more root signs an existing statement.
+async function cosign(a: Args): Promise<void> {
+  const keys = asList(a.key);
+  if (keys.length !== 1 || a.output === undefined) throw new FwsealError("USAGE", "retire-root --cosign needs exactly one --key and -o");
+  await preflightAudit(a);
+  const stmt = await readInput(a.cosign as string);
+  const before = decodeRootStatement(stmt);
+  const [signer] = await loadKeys(a);
+  let out2: Uint8Array;
+  try {
+    out2 = await cosignRootRetirement(stmt, signer);
+  } finally {
+    closeSigners([signer]);
+  }
+  await writeFileAtomic(a.output, out2, { overwrite: !!a.force });
+  await auditSigning(a, "retire-root", [signer.keyId], signer.source, a.output, { slot: before.slot, counter: before.counter, retiredKeyId: before.retiredKeyId, cosign: true });
+  const ids = decodeRootStatement(out2).signerKeyIds;
+  if (a.json) {
+    outJson({ ok: true, file: a.output, bytes: out2.length, slot: before.slot, counter: before.counter, signerKeyIds: ids });
+    return;
+  }
+  out(`${a.output}: retires slot ${before.slot} (key ${before.retiredKeyId}), counter ${before.counter}; signed by ${ids.join(", ")}`);
+}
+
 async function check(a: Args): Promise<void> {
   const stmt = await readInput(a.check as string);
   const roots = await loadRoots(asList(a.root));
@@ -51,14 +90,19 @@ async function check(a: Args): Promise<void> {
   const { vendorId, classId } = ids(a);
   if (a.class === undefined) throw new FwsealError("USAGE", "--check needs the device's --class");
   const stored = parseUint(a["stored-counter"] ?? 0, "--stored-counter") as number;
-  const r = checkRootStatement(stmt, { roots: buf, rootCount: roots.length, rootRetired: retired, vendorId, classId: classId as Uint8Array }, stored);
-  if (r.reason !== Reason.OK) throw rejectionError(r.reason, -1, `${a.check}: root-retirement statement refused`);
+  const threshold = parseUint(a["retire-threshold"] ?? 0, "--retire-threshold") as number;
+  const r = checkRootStatement(stmt, { roots: buf, rootCount: roots.length, rootRetired: retired, vendorId, classId: classId as Uint8Array }, stored, threshold);
+  if (r.reason !== Reason.OK) {
+    const need = r.reason === Reason.THRESHOLD_NOT_MET ? ` (needs ${r.required} signatures of other live root slots)` : "";
+    throw rejectionError(r.reason, -1, `${a.check}: root-retirement statement refused${need}`);
+  }
   const d = decodeRootStatement(stmt);
+  const signedBy = slotsOf(r.signerMask);
   if (a.json) {
-    outJson({ ok: true, file: a.check, slot: r.slot, signerSlot: r.signerSlot, counter: r.counter, retiredMask: r.retiredMask, statement: d });
+    outJson({ ok: true, file: a.check, slot: r.slot, signerSlot: r.signerSlot, signerSlots: signedBy, required: r.required, counter: r.counter, retiredMask: r.retiredMask, statement: d });
     return;
   }
-  out(`${a.check}: OK: retires slot ${r.slot} (key ${d.retiredKeyId}), signed by slot ${r.signerSlot}; counter ${r.counter}`);
+  out(`${a.check}: OK: retires slot ${r.slot} (key ${d.retiredKeyId}), signed by slot${signedBy.length > 1 ? "s" : ""} ${signedBy.join(", ")} (${r.required} needed); counter ${r.counter}`);
   out(`  device stores: retired mask 0x${r.retiredMask.toString(16)}, statement counter ${r.counter}`);
 }
 
@@ -68,7 +112,8 @@ const command: CommandModule<object, Args> = {
   builder: (y) =>
     auditOptions(
       forceOption(y, "Overwrite an existing statement file")
-        .option("key", { alias: "k", type: "string", description: "Root key of ANOTHER live slot that signs (.key or pkcs11: URI)" })
+        .option("key", { alias: "k", type: "string", array: true, description: "Root key of ANOTHER live slot that signs (.key or pkcs11: URI); repeat for each root (a device needs a majority of its other live roots)" })
+        .option("cosign", { type: "string", description: "Instead: add the signature of one more root (--key) to this statement" })
         .option("slot", { type: "number", description: "Slot to retire (0..3)" })
         .option("retire-pub", { type: "string", description: "Public key of the root in that slot (.pub / hex / pkcs11:)" })
         .option("counter", { type: "number", description: "Anti-replay counter, above every earlier statement's (default: now, in seconds)" })
@@ -80,36 +125,40 @@ const command: CommandModule<object, Args> = {
         .option("root", { alias: "r", type: "string", array: true, description: "--check: device root public keys in slot order" })
         .option("retired-slot", { type: "number", array: true, description: "--check: slots the device already marks retired" })
         .option("stored-counter", { type: "number", description: "--check: the device's stored statement counter (default 0)" })
+        .option("retire-threshold", { type: "number", description: "--check: the device's provisioned retirement threshold (default 0: a majority of its other live roots)" })
         .option("passphrase-file", { type: "string", description: "Passphrase for an encrypted key file" })
     )
-      .example("$0 retire-root --key root1.key --slot 0 --retire-pub root0.pub --vendor acme.example -o retire-slot0.cose", "slot 1 retires the leaked slot-0 root")
+      .example("$0 retire-root --key root1.key --key root2.key --slot 0 --retire-pub root0.pub --vendor acme.example -o retire-slot0.cose", "slots 1 and 2 retire the leaked slot-0 root")
+      .example("$0 retire-root --cosign retire-slot0.cose --key root2.key -o retire-slot0-2of3.cose --vendor acme.example", "a second custodian adds a signature elsewhere (the input is kept)")
       .example("$0 retire-root --check retire-slot0.cose --root root0.pub --root root1.pub --vendor acme.example --class hub", "what a device would do") as never,
   handler: async (a) => {
     if (a.check !== undefined) return check(a);
+    if (a.cosign !== undefined) return cosign(a);
     if (a.key === undefined || a.slot === undefined || a["retire-pub"] === undefined || a.output === undefined) {
-      throw new FwsealError("USAGE", "retire-root needs --key, --slot, --retire-pub and -o (or --check <statement>)");
+      throw new FwsealError("USAGE", "retire-root needs --key (one per signing root), --slot, --retire-pub and -o (or --cosign / --check <statement>)");
     }
     await preflightAudit(a);
     const slot = parseUint(a.slot, "--slot") as number;
     const counter = a.counter !== undefined ? (parseUint(a.counter, "--counter") as number) : Math.floor(Date.now() / 1000);
     const retiredKey = await loadPublicKeySpec(a["retire-pub"]);
     const { vendorId, classId } = ids(a);
-    const signer = await loadSigner(a.key, { passphraseFile: a["passphrase-file"] });
+    const signers = await loadKeys(a);
     let stmt: Uint8Array;
     try {
-      stmt = await createRootRetirement(signer, { slot, counter, vendorId, classId, retiredKey, note: a.note });
+      stmt = await createRootRetirement(signers, { slot, counter, vendorId, classId, retiredKey, note: a.note });
     } finally {
-      closeSigners([signer]);
+      closeSigners(signers);
     }
+    const keyIds = signers.map((s) => s.keyId);
     await writeFileAtomic(a.output, stmt, { overwrite: !!a.force });
-    await auditSigning(a, "retire-root", [signer.keyId], signer.source, a.output, {
+    await auditSigning(a, "retire-root", keyIds, keySourceOf(signers), a.output, {
       slot, counter, retiredKeyId: keyIdHex(retiredKey), vendorId: formatUuid(vendorId), ...(classId ? { classId: formatUuid(classId) } : {}), ...(a.note !== undefined ? { note: a.note } : {})
     });
     if (a.json) {
-      outJson({ ok: true, file: a.output, bytes: stmt.length, slot, counter, signerKeyId: signer.keyId, retiredKeyId: keyIdHex(retiredKey) });
+      outJson({ ok: true, file: a.output, bytes: stmt.length, slot, counter, signerKeyId: keyIds[0], signerKeyIds: keyIds, retiredKeyId: keyIdHex(retiredKey) });
       return;
     }
-    out(`${a.output}: retires slot ${slot} (key ${keyIdHex(retiredKey)}), signed by ${signer.keyId}, counter ${counter}`);
+    out(`${a.output}: retires slot ${slot} (key ${keyIdHex(retiredKey)}), signed by ${keyIds.join(", ")}, counter ${counter}`);
     out(`  vendor ${formatUuid(vendorId)}${classId ? `, class ${formatUuid(classId)}` : ", every class"}`);
   }
 };
