@@ -10,10 +10,10 @@ import { Limits, ALG_EDDSA } from "../formats/device-safe/limits.js";
 import { chunkCountFor, chunkDataLength, writeChunkPrefix } from "../formats/device-safe/chunk-layout.js";
 import { Reason, reasonName } from "../formats/device-safe/reasons.js";
 import { ManifestKey, HeaderLabel } from "../formats/device-safe/labels.js";
-import { encodeManifest, type Manifest } from "../formats/host-only/manifest.js";
-import { buildUnsignedEnvelope, attachSignatures, encodeSign1, encodeProtectedHeader, type EnvelopeOptions } from "../formats/host-only/cose.js";
-import { CborRaw, type Cbor, type CborMap } from "../formats/host-only/cbor-encode.js";
-import { buildCertificate, type CertBody } from "../formats/host-only/certificate.js";
+import { encodeManifest, manifestToCbor, type Manifest } from "../formats/host-only/manifest.js";
+import { buildUnsignedEnvelope, attachSignatures, encodeSign1, encodeProtectedHeader, sigStructure1, type EnvelopeOptions } from "../formats/host-only/cose.js";
+import { CborRaw, encodeCanonical, type Cbor, type CborMap } from "../formats/host-only/cbor-encode.js";
+import { buildCertificate, encodeCertBody, type CertBody } from "../formats/host-only/certificate.js";
 import { vendorUuid, classUuid, formatUuid } from "../formats/host-only/uuid.js";
 import { keyId } from "../formats/host-only/keyid.js";
 import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from "../host/keys/keys.js";
@@ -322,8 +322,26 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     const env = encodeSign1(prot, new Map() as CborMap, big, new Uint8Array(64));
     add("envelope-too-large", "envelope of more than 8192 bytes", bundleOf(env), Reason.TOO_LARGE, -1);
   }
-  void HeaderLabel;
-  void ManifestKey;
+
+  // ---- conformance and key-safety rules (SPEC §4 step 3 order, §5 (a))
+  {
+    // A certificate whose own protected header lists the certificate label in crit: that
+    // label belongs to the signer's header, never to a certificate's (SPEC §5 (a)).
+    const body = encodeCertBody({ publicKey: K.release.pk, epoch: 1, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, vendorId, classIds: [classId] });
+    const prot = encodeProtectedHeader({ kid: keyId(K.root1.pk, sha256), crit: [HeaderLabel.FWSEAL_CERT] });
+    const certSig = await rootSigner.sign(sigStructure1(prot, body));
+    const critCert = encodeSign1(prot, new Map() as CborMap, body, certSig);
+    add("cert-header-crit-cert-label", "certificate protected header crit lists -65537 (only 1, 2, 4 are allowed there)",
+      bundleOf(await envelope(mBytes, [{ key: K.release, cert: critCert }])), Reason.BAD_CERTIFICATE, -1);
+  }
+  {
+    // Two faults in the manifest: version of 65 bytes (key 5, TOO_LARGE) and no chain head
+    // (key 9, MALFORMED). Checked in key order, the version is reported.
+    const m = manifestToCbor(manifest({ version: "v".repeat(Limits.MAX_VERSION_LEN + 1) }));
+    m.delete(ManifestKey.CHAIN_HEAD);
+    add("manifest-order-version-before-missing-key", "version of 65 bytes and key 9 missing: key order gives TOO_LARGE",
+      bundleOf(await envelope(encodeCanonical(m), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
+  }
   void CborRaw;
 
   // Keys: PEM files (test-only!) and seeds.

@@ -82,7 +82,9 @@ export class CertificateCheck {
     const so = r.readBytesN(Limits.SIGNATURE_LEN);
     if (so < 0 || r.pos !== end) return BAD;
     if (h.parseProtected(env, slot, po, pl, HeaderRules.COSE) !== Reason.OK) return BAD;
-    if (h.check(slot, BAD, BAD, true) !== Reason.OK) return BAD;
+    // A certificate's own header understands only alg, crit and kid: the certificate label
+    // belongs to the signer it vouches for, never to the certificate itself (SPEC §5 (a)).
+    if (h.check(slot, BAD, BAD, false) !== Reason.OK) return BAD;
     // (b) issuer: a root slot
     const s = roots.slotFor(policy.rootRetired, env, h.kidOff[slot]);
     if (s === -1) return BAD;
