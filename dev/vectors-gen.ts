@@ -342,6 +342,23 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     add("manifest-order-version-before-missing-key", "version of 65 bytes and key 9 missing: key order gives TOO_LARGE",
       bundleOf(await envelope(encodeCanonical(m), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
   }
+  {
+    // Key-epoch floor (SPEC §8.3): a release may not revoke its own signer, nor raise the
+    // device minimum by more than MAX_EPOCH_STEP.
+    const floorOf = (floor: number) => encodeManifest(manifest({ keyEpochFloor: floor }));
+    add("epoch-floor-above-signer", "delegated signer's certificate has epoch 1, manifest key-epoch-floor 2",
+      bundleOf(await envelope(floorOf(2), [{ key: K.release, cert: relCert }])), Reason.KEY_NOT_AUTHORIZED, -1);
+    add("valid-epoch-floor-at-signer", "delegated signer's certificate has epoch 1, manifest key-epoch-floor 1",
+      bundleOf(await envelope(floorOf(1), [{ key: K.release, cert: relCert }])), Reason.OK, -1);
+    const certB3 = await cert(K["release-b"], { epoch: 3 });
+    add("epoch-floor-above-second-signer", "2 of 2 signers with epochs 1 and 3, key-epoch-floor 3: above the lower one",
+      bundleOf(await envelope(floorOf(3), [{ key: K.release, cert: relCert }, { key: K["release-b"], cert: certB3 }])), Reason.KEY_NOT_AUTHORIZED, -1, { threshold: 2 });
+    add("valid-epoch-floor-full-step", "root-signed, key-epoch-floor 1024 = device minimum 0 + MAX_EPOCH_STEP",
+      bundleOf(await envelope(floorOf(Limits.MAX_EPOCH_STEP), [{ key: K.root1 }])), Reason.OK, -1);
+    add("epoch-floor-step-too-far", "root-signed, key-epoch-floor 1025 with device minimum 0 (more than MAX_EPOCH_STEP)",
+      bundleOf(await envelope(floorOf(Limits.MAX_EPOCH_STEP + 1), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
+    add("epoch-floor-max", "root-signed, key-epoch-floor 2^53 - 1", bundleOf(await envelope(floorOf(Number.MAX_SAFE_INTEGER), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
+  }
   void CborRaw;
 
   // Keys: PEM files (test-only!) and seeds.

@@ -14,6 +14,8 @@ import { checkChunkCount, checkChunkSize, chunkCountFor, writeChunkPrefix } from
 import { encodeManifest, type Manifest, type Provenance } from "../../formats/host-only/manifest.js";
 import { buildUnsignedEnvelope, attachSignatures, type EnvelopeOptions } from "../../formats/host-only/cose.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
+import { parseCertificate } from "../../formats/host-only/certificate.js";
+import { keyIdHex } from "../../formats/host-only/keyid.js";
 import { AtomicFile, assertOutputNotInput } from "../io/atomic-write.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
@@ -109,6 +111,27 @@ function toUuid(v: string | Uint8Array, what: string, vendor?: Uint8Array): Uint
   }
 }
 
+/**
+ * Refuses a key-epoch floor (SPEC §8.3) above the epoch of any signer's certificate: once
+ * devices confirmed the release, that signer would be revoked and the release would no
+ * longer boot (devices answer KEY_NOT_AUTHORIZED). Root signers have no epoch.
+ */
+export function checkKeyEpochFloor(floor: number | undefined, signers: readonly Signer[]): void {
+  if (floor === undefined) return;
+  for (const s of signers) {
+    if (!s.certificate) continue;
+    let epoch: number;
+    try {
+      epoch = parseCertificate(s.certificate).body.epoch;
+    } catch {
+      continue; // an unreadable certificate is the certificate checks' finding, not this one's
+    }
+    if (floor > epoch) {
+      throw usage(`key-epoch-floor ${floor} is above the epoch ${epoch} of the certificate of key ${keyIdHex(s.publicKey, nodeSha256)}: devices would refuse the release (KEY_NOT_AUTHORIZED)`);
+    }
+  }
+}
+
 /** Pack `opts.image` into a signed bundle at `opts.output`. */
 export async function pack(opts: PackOptions): Promise<PackResult> {
   const cs = opts.chunkSize ?? 4096;
@@ -119,6 +142,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   if (opts.signers.length > Limits.MAX_SIGNERS) throw usage(`at most ${Limits.MAX_SIGNERS} signing keys`);
   const vendorId = toUuid(opts.vendor, "vendor");
   const classId = toUuid(opts.deviceClass, "class", vendorId);
+  checkKeyEpochFloor(opts.keyEpochFloor, opts.signers);
 
   const { fh: img, stat: st } = await openInput(opts.image, { regularFile: true });
   let outFile: AtomicFile | null = null;

@@ -3,6 +3,7 @@
 // untouched, resume from the persisted chunk.
 import { describe, it, expect, beforeAll } from "vitest";
 import { Reason } from "../../formats/device-safe/reasons.js";
+import { Limits } from "../../formats/device-safe/limits.js";
 import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
 import { InProcHost, makeBundle, simDevice, OTHER_CLASS } from "../helpers/device.js";
@@ -129,6 +130,28 @@ describe("device app: install, boot, confirm, revert", () => {
     expect(errReason(h.install(longer))).toBe(Reason.TRAILING_DATA);
     reboot(h);
     expect(dev.app.runningSlot).toBe(-1);
+  });
+
+  it("a release whose key-epoch floor is above its signer's epoch, or more than MAX_EPOCH_STEP above the device's, is refused at install", async () => {
+    const { dev, h } = poweredDevice();
+    installAndConfirm(h, v1);
+    // keys.releaseSigner is delegated at epoch 1: a floor of 2 would revoke it on confirm.
+    const selfRevoking = await makeBundle(keys, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: 2 });
+    expect(errReason(h.install(selfRevoking))).toBe(Reason.KEY_NOT_AUTHORIZED);
+    const rootSigned = { ...keys, releaseSigner: keys.rootSigner };
+    const tooFar = await makeBundle(rootSigned, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: Limits.MAX_EPOCH_STEP + 1 });
+    expect(errReason(h.install(tooFar))).toBe(Reason.TOO_LARGE);
+    const exhaust = await makeBundle(rootSigned, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: Number.MAX_SAFE_INTEGER });
+    expect(errReason(h.install(exhaust))).toBe(Reason.TOO_LARGE);
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    expect(dev.app.store.state.minEpoch).toBe(0);
+    // A full step from the root is accepted and confirmed.
+    const fullStep = await makeBundle(rootSigned, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: Limits.MAX_EPOCH_STEP });
+    installAndConfirm(h, fullStep);
+    expect(dev.app.store.state.minEpoch).toBe(Limits.MAX_EPOCH_STEP);
+    reboot(h);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
   });
 
   it("confirming a release with a key-epoch floor revokes older release keys", async () => {

@@ -61,6 +61,7 @@ export class BundleVerifier implements ManifestFields {
   payloadEncoding: number;
   signerCount: number; // signers in the envelope
   countedSigners: number; // distinct authorised signers that verified
+  signerEpoch: number; // lowest certificate epoch among the counted signers, -1 none delegated
   // raw envelope (store for boot / resume)
   envelope: Uint8Array;
   envelopeLen: number;
@@ -145,6 +146,7 @@ export class BundleVerifier implements ManifestFields {
     this.payloadEncoding = 0;
     this.signerCount = 0;
     this.countedSigners = 0;
+    this.signerEpoch = -1;
     this.envelopeLen = 0;
     this.chunkIndex = -1;
     this.chunkLen = 0;
@@ -177,6 +179,7 @@ export class BundleVerifier implements ManifestFields {
     this.chunkFresh = false;
     this.signerCount = 0;
     this.countedSigners = 0;
+    this.signerEpoch = -1;
     this.version = "";
     this.keyEpochFloor = -1;
   }
@@ -322,7 +325,21 @@ export class BundleVerifier implements ManifestFields {
     if (!bytesEqual(this.vendorId, 0, this.cfg.vendorId, 0, Limits.UUID_LEN)) return Reason.WRONG_VENDOR;
     if (!bytesEqual(this.classId, 0, this.cfg.classId, 0, Limits.UUID_LEN)) return Reason.WRONG_CLASS;
     if (this.checkRollback && this.sequence < this.cfg.minSequence) return Reason.ROLLBACK;
+    rc = this.checkEpochFloor();
+    if (rc !== Reason.OK) return rc;
     copyBytes(this.chainHead, 0, this.expected, 0, Limits.HASH_LEN);
+    return Reason.OK;
+  }
+
+  // Step 5, key-epoch floor (SPEC §8.3): a release may not revoke a key that signed it
+  // (floor above a counted delegated signer's epoch: KEY_NOT_AUTHORIZED; once confirmed,
+  // its own boot check would fail), nor raise the device's minimum by more than
+  // MAX_EPOCH_STEP (TOO_LARGE). Both hold again at boot, where the minimum is only higher.
+  private checkEpochFloor(): number {
+    const floor = this.keyEpochFloor;
+    if (floor < 0) return Reason.OK;
+    if (this.signerEpoch >= 0 && floor > this.signerEpoch) return Reason.KEY_NOT_AUTHORIZED;
+    if (floor - this.cfg.minEpoch > Limits.MAX_EPOCH_STEP) return Reason.TOO_LARGE;
     return Reason.OK;
   }
 
@@ -393,6 +410,7 @@ export class BundleVerifier implements ManifestFields {
     const KL = Limits.PUBLIC_KEY_LEN;
     let counted = 0;
     let firstFail = 0;
+    let minEpoch = -1;
     const k = this.threshold;
     for (let i = 0; i < this.signerCount && counted < k; i++) {
       // The signer's key: a certified key (keyBuf = env) or a root slot (keyBuf = roots).
@@ -435,8 +453,11 @@ export class BundleVerifier implements ManifestFields {
       }
       this.countedKey[counted] = keyRef;
       counted++;
+      // keyRef >= 0: a certified key; this.cert still holds that signer's certificate.
+      if (keyRef >= 0 && (minEpoch < 0 || this.cert.epoch < minEpoch)) minEpoch = this.cert.epoch;
     }
     this.countedSigners = counted;
+    this.signerEpoch = minEpoch;
     if (counted >= k) return Reason.OK;
     return firstFail !== 0 ? firstFail : Reason.THRESHOLD_NOT_MET;
   }

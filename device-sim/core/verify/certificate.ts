@@ -23,9 +23,10 @@ export interface CertificatePolicy {
   now: number; // seconds since 1970, or -1 = no trusted time
 }
 
-/** Checks one delegation certificate; on OK, pkOff is the certified key's offset. */
+/** Checks one delegation certificate; on OK, pkOff is the certified key's offset and epoch its epoch. */
 export class CertificateCheck {
   pkOff: number;
+  epoch: number;
   private prim: Primitives;
   private r: CborReader;
   private walk: CborMapWalk;
@@ -44,6 +45,7 @@ export class CertificateCheck {
     sigs: SignatureCheck, hash: Uint8Array
   ) {
     this.pkOff = -1;
+    this.epoch = -1;
     this.prim = prim;
     this.r = r;
     this.walk = new CborMapWalk(r);
@@ -163,6 +165,7 @@ export class CertificateCheck {
       if (!found) return Reason.KEY_NOT_AUTHORIZED;
     }
     this.pkOff = pkOff;
+    this.epoch = epoch;
     return Reason.OK;
   }
 }
