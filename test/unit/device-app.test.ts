@@ -8,6 +8,8 @@ import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
 import { InProcHost, makeBundle, simDevice, OTHER_CLASS } from "../helpers/device.js";
 import { makeKeys, delegatedSigner, type TestKeys } from "../helpers/keys.js";
+import { LocalSigner } from "../../host/keys/keys.js";
+import { buildCertificate } from "../../formats/host-only/certificate.js";
 import type { SimDevice } from "../../device-sim/sim/sim-device.js";
 import { sampleImage } from "../helpers/images.js";
 
@@ -152,6 +154,30 @@ describe("device app: install, boot, confirm, revert", () => {
     expect(dev.app.store.state.minEpoch).toBe(Limits.MAX_EPOCH_STEP);
     reboot(h);
     expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+  });
+
+  it("certificate validity is checked at install, not at boot: a confirmed delegated image keeps booting after its not-after", async () => {
+    let now = 1800000000;
+    const dev = simDevice(keys, { now: () => now });
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    const shortCert = await buildCertificate(keys.rootSigner, { publicKey: keys.release.publicKey, epoch: 1, notBefore: now - 100, notAfter: now + 100 });
+    const shortKeys = { ...keys, releaseSigner: new LocalSigner(keys.release.privateKey, shortCert) };
+    installAndConfirm(h, await makeBundle(shortKeys, { image: sampleImage(8000, 11), sequence: 1 }));
+    // Installed inside the window, test-booted and confirmed after it.
+    expect(h.install(await makeBundle(shortKeys, { image: sampleImage(8000, 12), sequence: 2 })).type).toBe(Msg.R_OK);
+    now += 1000;
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.TEST);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+    expect(h.one(Msg.CONFIRM).type).toBe(Msg.R_OK);
+    // A year later the confirmed image still boots; a new install with that certificate does not.
+    now += 365 * 86400;
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+    expect(dev.app.store.state.minSequence).toBe(2);
+    expect(errReason(h.install(await makeBundle(shortKeys, { image: sampleImage(8000, 13), sequence: 3 })))).toBe(Reason.EXPIRED_KEY);
   });
 
   it("confirming a release with a key-epoch floor revokes older release keys", async () => {

@@ -1,7 +1,9 @@
 // Boot-time re-verification (formats/SPEC.md §7 "Boot-time re-verification"). CONSTRAINED TS.
-// Re-checks the stored envelope (signatures, trust, vendor/class; not rollback: the stored
-// bundle is the running one), then recomputes the chain back to front from flash with one
-// chunk buffer and 32 bytes, and compares with the signed chain head.
+// Re-checks the stored envelope (signatures, trust, retired roots, key epochs, vendor/class;
+// not rollback: the stored bundle is the running one; not certificate validity windows:
+// they were checked against trusted time at install, and a confirmed image must not stop
+// booting because the clock moved on, SPEC §8.5), then recomputes the chain back to front
+// from flash with one chunk buffer and 32 bytes, and compares with the signed chain head.
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
 import { writeChunkPrefix } from "../../../formats/device-safe/chunk-layout.js";
@@ -25,8 +27,10 @@ export class BootVerifier {
     const v = this.v;
     v.reset();
     v.checkRollback = false;
+    v.checkValidity = false;
     const rc = this.run(envelope, envLen, readImage);
     v.checkRollback = true;
+    v.checkValidity = true;
     v.reset();
     return rc;
   }

@@ -76,6 +76,9 @@ export class BundleVerifier implements ManifestFields {
   chunkBuffer: Uint8Array;
   // false while the boot verifier borrows this instance (SPEC §7: boot skips rollback)
   checkRollback: boolean;
+  // false while the boot verifier borrows this instance (SPEC §8.5: a certificate's validity
+  // window is checked at install, never at boot)
+  checkValidity: boolean;
 
   // ---- configuration ----
   private cfg: VerifierConfig;
@@ -160,6 +163,7 @@ export class BundleVerifier implements ManifestFields {
     this.chunkNeed = 0;
     this.chunkFresh = false;
     this.checkRollback = true;
+    this.checkValidity = true;
     this.reset();
   }
 
@@ -319,6 +323,7 @@ export class BundleVerifier implements ManifestFields {
     }
     rc = this.manifest.decode(this.envelope, this.payOff, this.payLen, this.maxChunk, this); // step 3
     if (rc !== Reason.OK) return rc;
+    this.cert.checkValidity = this.checkValidity;
     rc = this.checkSigners(); // step 4
     if (rc !== Reason.OK) return rc;
     // step 5: policy on the authenticated manifest

@@ -27,6 +27,8 @@ export interface CertificatePolicy {
 export class CertificateCheck {
   pkOff: number;
   epoch: number;
+  // false: skip the validity window (g) whatever policy.now says (the boot check, SPEC §8.5)
+  checkValidity: boolean;
   private prim: Primitives;
   private r: CborReader;
   private walk: CborMapWalk;
@@ -46,6 +48,7 @@ export class CertificateCheck {
   ) {
     this.pkOff = -1;
     this.epoch = -1;
+    this.checkValidity = true;
     this.prim = prim;
     this.r = r;
     this.walk = new CborMapWalk(r);
@@ -152,7 +155,7 @@ export class CertificateCheck {
     // (f) epoch, (g) validity window, (h) scope
     if (epoch < policy.minEpoch) return Reason.REVOKED_KEY;
     const now = policy.now;
-    if (now >= 0) {
+    if (now >= 0 && this.checkValidity) {
       if (notBefore >= 0 && now < notBefore) return Reason.EXPIRED_KEY;
       if (notAfter >= 0 && now > notAfter) return Reason.EXPIRED_KEY;
     }
