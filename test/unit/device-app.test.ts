@@ -180,6 +180,26 @@ describe("device app: install, boot, confirm, revert", () => {
     expect(errReason(h.install(await makeBundle(shortKeys, { image: sampleImage(8000, 13), sequence: 3 })))).toBe(Reason.EXPIRED_KEY);
   });
 
+  it("an equal sequence only re-installs the running release: a different image at that sequence is ROLLBACK", async () => {
+    const { dev, h } = poweredDevice();
+    installAndConfirm(h, v1);
+    const running = dev.app.runningSlot;
+    const sibling = await makeBundle(keys, { image: sampleImage(20000, 77), sequence: 1 });
+    const r = h.install(sibling);
+    expect(errReason(r)).toBe(Reason.ROLLBACK);
+    expect(errChunk(r)).toBe(-1);
+    reboot(h);
+    expect(dev.app.runningSlot).toBe(running);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    // The same release (same chain head, even re-signed) re-installs, boots and confirms.
+    expect(h.install(await makeBundle(keys, { image: sampleImage(20000, 1), sequence: 1, version: "1.0.1-resigned" })).type).toBe(Msg.R_OK);
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.TEST);
+    expect(h.one(Msg.CONFIRM).type).toBe(Msg.R_OK);
+    // A higher sequence is a new release as always.
+    expect(h.install(v2).type).toBe(Msg.R_OK);
+  });
+
   it("confirming a release with a key-epoch floor revokes older release keys", async () => {
     const { dev, h } = poweredDevice();
     installAndConfirm(h, v1);

@@ -29,6 +29,7 @@ export interface RunStatus {
   runMode: number; // RunMode
   bootReason: Int32Array; // per slot: result of its last boot check, -1 = not checked
   reverted: number; // 1 when the last boot reverted an unconfirmed test image
+  runningHead: Uint8Array; // 32: chain head of the running image (valid while runningSlot >= 0)
 }
 
 /** Boot decisions over the state record; `status` is updated in place. */
@@ -72,9 +73,11 @@ export function createBootLoader(hal: FlashHal, layout: FlashLayout, store: Stat
     return r;
   }
 
+  // Runs slot s, whose checkSlot() just passed: the boot verifier holds its chain head.
   function run(s: number, mode: number): void {
     status.runningSlot = s;
     status.runMode = mode;
+    for (let k = 0; k < Limits.HASH_LEN; k++) status.runningHead[k] = bootVerifier.chainHead[k];
   }
 
   function select(): void {

@@ -12,6 +12,8 @@ import { BundleVerifier, VerifierConfig, VerifyEvent, createBundleVerifier } fro
 export type ImageRead = (imageOffset: number, dst: Uint8Array, dstOff: number, len: number) => void;
 
 export class BootVerifier {
+  // chain head of the last image that passed check() (the release identity, SPEC §8.2)
+  chainHead: Uint8Array;
   private v: BundleVerifier;
   private next: Uint8Array;
 
@@ -20,6 +22,7 @@ export class BootVerifier {
   constructor(cfg: VerifierConfig, shared?: BundleVerifier) {
     this.v = shared ? shared : createBundleVerifier(cfg);
     this.next = new Uint8Array(Limits.HASH_LEN);
+    this.chainHead = new Uint8Array(Limits.HASH_LEN);
   }
 
   // Returns Reason.OK (0) or the reason the installed image must not boot.
@@ -55,7 +58,9 @@ export class BootVerifier {
     }
     let d = 0;
     for (let k = 0; k < Limits.HASH_LEN; k++) d |= next[k] ^ v.chainHead[k];
-    return d === 0 ? Reason.OK : Reason.CHUNK_HASH_MISMATCH;
+    if (d !== 0) return Reason.CHUNK_HASH_MISMATCH;
+    for (let k = 0; k < Limits.HASH_LEN; k++) this.chainHead[k] = next[k];
+    return Reason.OK;
   }
 }
 
