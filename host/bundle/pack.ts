@@ -13,9 +13,10 @@ import { Reason } from "../../formats/device-safe/reasons.js";
 import { checkChunkCount, checkChunkSize, chunkCountFor, writeChunkPrefix } from "../../formats/device-safe/chunk-layout.js";
 import { encodeManifest, type Manifest, type Provenance } from "../../formats/host-only/manifest.js";
 import { buildUnsignedEnvelope, attachSignatures, type EnvelopeOptions } from "../../formats/host-only/cose.js";
-import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
+import { vendorUuid, classUuid, formatUuid } from "../../formats/host-only/uuid.js";
 import { parseCertificate } from "../../formats/host-only/certificate.js";
 import { keyIdHex } from "../../formats/host-only/keyid.js";
+import { sequenceRecords } from "../audit/audit-log.js";
 import { AtomicFile, assertOutputNotInput } from "../io/atomic-write.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
@@ -58,6 +59,9 @@ export interface PackOptions {
   overwrite?: boolean;
   /** fsync the bundle before the rename (default false: atomic, not crash-durable). */
   fsync?: boolean;
+  /** Audit log whose pack / finalize records must not hold this sequence for this vendor and
+   *  class with another chain head (see checkSequenceUnused); absent: no check. */
+  sequenceLog?: string;
 }
 
 /** What pack wrote: sizes, chunk geometry, chain head, vendor and class IDs, signer key IDs. */
@@ -132,6 +136,20 @@ export function checkKeyEpochFloor(floor: number | undefined, signers: readonly 
   }
 }
 
+/**
+ * Refuses a sequence that the audit log at `logPath` already records for this vendor and
+ * class with a different chain head: devices refuse a different image at an equal sequence
+ * (SPEC §8.2, ROLLBACK), so such a bundle is dead on every device that ran the other one.
+ * The same chain head (the same release, re-signed) is fine.
+ */
+export async function checkSequenceUnused(logPath: string, vendorId: Uint8Array, classId: Uint8Array, sequence: number, chainHead: Uint8Array): Promise<void> {
+  const head = Buffer.from(chainHead).toString("hex");
+  const other = (await sequenceRecords(logPath, formatUuid(vendorId), formatUuid(classId), sequence)).find((r) => r.summary?.chainHead !== head);
+  if (other) {
+    throw usage(`sequence ${sequence} is already used for this vendor and class by another image (${logPath} record #${other.seq}, ${other.op}): devices refuse it (ROLLBACK); use a higher --seq, or --force`);
+  }
+}
+
 /** Pack `opts.image` into a signed bundle at `opts.output`. */
 export async function pack(opts: PackOptions): Promise<PackResult> {
   const cs = opts.chunkSize ?? 4096;
@@ -175,6 +193,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
     const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress);
 
+    if (opts.sequenceLog !== undefined) await checkSequenceUnused(opts.sequenceLog, vendorId, classId, opts.sequence, chainHead);
     manifest.chainHead = chainHead;
     const mBytes = encodeManifest(manifest);
     const u = buildUnsignedEnvelope(mBytes, signerInfo, envOpts);

@@ -8,7 +8,7 @@ import { out, outJson, progressBar, formatBytes, hex } from "../output.js";
 import { FwsealError, inputError } from "../../errors.js";
 import { formatUuid } from "../../../formats/host-only/uuid.js";
 import { draftOptions, packUnsignedCli } from "../draft-pack.js";
-import { auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
+import { auditLogPath, auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
 import { closeSigners, keySourceOf } from "../../keys/signer-loader.js";
 
 interface Args {
@@ -33,6 +33,7 @@ interface Args {
   "key-epoch-floor"?: number;
   output: string;
   "passphrase-file"?: string;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -68,6 +69,7 @@ const command: CommandModule<object, Args> = {
       .option("key-epoch-floor", { type: "number", description: "Raise devices' minimum key epoch to this once confirmed" })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "Bundle file to write" })
       .option("passphrase-file", { type: "string", description: "Passphrase for encrypted keys" })
+      .option("force", { type: "boolean", description: "Pack even if the audit log records this sequence for another image" })
       .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --version 1.4.2 -o fw.fwb", "sign with a delegated release key")
       .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
   handler: async (a) => {
@@ -107,6 +109,7 @@ const command: CommandModule<object, Args> = {
         sbomDigest,
         releaseNotes,
         keyEpochFloor: parseUint(a["key-epoch-floor"], "--key-epoch-floor"),
+        sequenceLog: a.force ? undefined : auditLogPath(a.audit),
         onProgress: (d, t) => bar.update(d)
       });
     } finally {
