@@ -44,7 +44,7 @@ beforeAll(async () => {
   const geometry = { chunkSize: 1024 };
   lines = runDukDevice(
     {
-      ROOT: keys.root.publicKey, VENDOR, CLASS,
+      ROOTS: keys.root.publicKey, VENDOR, CLASS,
       S1: await makeBundle(shortKeys, { image: sampleImage(9000, 1), sequence: 1, ...geometry }),
       SIBLING: await makeBundle(shortKeys, { image: sampleImage(9000, 2), sequence: 1, ...geometry }),
       S1_RESIGNED: await makeBundle(rootKeys, { image: sampleImage(9000, 1), sequence: 1, ...geometry }),
