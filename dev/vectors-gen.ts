@@ -10,10 +10,10 @@ import { Limits, ALG_EDDSA } from "../formats/device-safe/limits.js";
 import { chunkCountFor, chunkDataLength, writeChunkPrefix } from "../formats/device-safe/chunk-layout.js";
 import { Reason, reasonName } from "../formats/device-safe/reasons.js";
 import { ManifestKey, HeaderLabel } from "../formats/device-safe/labels.js";
-import { encodeManifest, type Manifest } from "../formats/host-only/manifest.js";
-import { buildUnsignedEnvelope, attachSignatures, encodeSign1, encodeProtectedHeader, type EnvelopeOptions } from "../formats/host-only/cose.js";
-import { CborRaw, type Cbor, type CborMap } from "../formats/host-only/cbor-encode.js";
-import { buildCertificate, type CertBody } from "../formats/host-only/certificate.js";
+import { encodeManifest, manifestToCbor, type Manifest } from "../formats/host-only/manifest.js";
+import { buildUnsignedEnvelope, attachSignatures, encodeSign1, encodeProtectedHeader, sigStructure1, type EnvelopeOptions } from "../formats/host-only/cose.js";
+import { CborRaw, encodeCanonical, type Cbor, type CborMap } from "../formats/host-only/cbor-encode.js";
+import { buildCertificate, encodeCertBody, type CertBody } from "../formats/host-only/certificate.js";
 import { vendorUuid, classUuid, formatUuid } from "../formats/host-only/uuid.js";
 import { keyId } from "../formats/host-only/keyid.js";
 import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from "../host/keys/keys.js";
@@ -348,8 +348,43 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     add("bad-signature-first", "COSE_Sign 3 delegated signers, the first signature broken, threshold 2",
       bundleOf(await envelope(mBytes, [{ key: K.release, cert: relCert }, { key: K["release-b"], cert: certB }, { key: K["release-c"], cert: certC }], {}, (s) => (s[0][5] ^= 1))), Reason.BAD_SIGNATURE, -1, { threshold: 2 });
   }
-  void HeaderLabel;
-  void ManifestKey;
+
+  // ---- conformance and key-safety rules (SPEC §4 step 3 order, §5 (a))
+  {
+    // A certificate whose own protected header lists the certificate label in crit: that
+    // label belongs to the signer's header, never to a certificate's (SPEC §5 (a)).
+    const body = encodeCertBody({ publicKey: K.release.pk, epoch: 1, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, vendorId, classIds: [classId] });
+    const prot = encodeProtectedHeader({ kid: keyId(K.root1.pk, sha256), crit: [HeaderLabel.FWSEAL_CERT] });
+    const certSig = await rootSigner.sign(sigStructure1(prot, body));
+    const critCert = encodeSign1(prot, new Map() as CborMap, body, certSig);
+    add("cert-header-crit-cert-label", "certificate protected header crit lists -65537 (only 1, 2, 4 are allowed there)",
+      bundleOf(await envelope(mBytes, [{ key: K.release, cert: critCert }])), Reason.BAD_CERTIFICATE, -1);
+  }
+  {
+    // Two faults in the manifest: version of 65 bytes (key 5, TOO_LARGE) and no chain head
+    // (key 9, MALFORMED). Checked in key order, the version is reported.
+    const m = manifestToCbor(manifest({ version: "v".repeat(Limits.MAX_VERSION_LEN + 1) }));
+    m.delete(ManifestKey.CHAIN_HEAD);
+    add("manifest-order-version-before-missing-key", "version of 65 bytes and key 9 missing: key order gives TOO_LARGE",
+      bundleOf(await envelope(encodeCanonical(m), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
+  }
+  {
+    // Key-epoch floor (SPEC §8.3): a release may not revoke its own signer, nor raise the
+    // device minimum by more than MAX_EPOCH_STEP.
+    const floorOf = (floor: number) => encodeManifest(manifest({ keyEpochFloor: floor }));
+    add("epoch-floor-above-signer", "delegated signer's certificate has epoch 1, manifest key-epoch-floor 2",
+      bundleOf(await envelope(floorOf(2), [{ key: K.release, cert: relCert }])), Reason.KEY_NOT_AUTHORIZED, -1);
+    add("valid-epoch-floor-at-signer", "delegated signer's certificate has epoch 1, manifest key-epoch-floor 1",
+      bundleOf(await envelope(floorOf(1), [{ key: K.release, cert: relCert }])), Reason.OK, -1);
+    const certB3 = await cert(K["release-b"], { epoch: 3 });
+    add("epoch-floor-above-second-signer", "2 of 2 signers with epochs 1 and 3, key-epoch-floor 3: above the lower one",
+      bundleOf(await envelope(floorOf(3), [{ key: K.release, cert: relCert }, { key: K["release-b"], cert: certB3 }])), Reason.KEY_NOT_AUTHORIZED, -1, { threshold: 2 });
+    add("valid-epoch-floor-full-step", "root-signed, key-epoch-floor 1024 = device minimum 0 + MAX_EPOCH_STEP",
+      bundleOf(await envelope(floorOf(Limits.MAX_EPOCH_STEP), [{ key: K.root1 }])), Reason.OK, -1);
+    add("epoch-floor-step-too-far", "root-signed, key-epoch-floor 1025 with device minimum 0 (more than MAX_EPOCH_STEP)",
+      bundleOf(await envelope(floorOf(Limits.MAX_EPOCH_STEP + 1), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
+    add("epoch-floor-max", "root-signed, key-epoch-floor 2^53 - 1", bundleOf(await envelope(floorOf(Number.MAX_SAFE_INTEGER), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
+  }
   void CborRaw;
 
   // Keys: PEM files (test-only!) and seeds.

@@ -136,6 +136,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
     runMode: RunMode.RECOVERY,
     bootReason: new Int32Array(2),
     reverted: 0,
+    runningHead: new Uint8Array(32),
     framesSinceBoot: 0,
     store: store,
     layout: layout

@@ -19,6 +19,9 @@ export const Limits = {
   MAX_MANIFEST_CRIT: 8, // entries of the manifest's crit array
   MAX_CERT_CLASSES: 8,
   MAX_ROOT_SLOTS: 4,
+  // How far one release may raise the device's minimum key epoch (manifest key-epoch-floor
+  // at most minimum + this, SPEC §8.3): no single signature can use up the epoch space.
+  MAX_EPOCH_STEP: 1024,
   KEY_ID_LEN: 8,
   UUID_LEN: 16,
   HASH_LEN: 32,

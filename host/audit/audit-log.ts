@@ -387,6 +387,19 @@ export async function listAuditLog(logPath: string): Promise<AuditListEntry[]> {
   return out;
 }
 
+/**
+ * Records of the log that released `sequence` for this vendor and class (ops pack, also
+ * drafts, and finalize; vendor and class as the records hold them, formatted UUIDs). A log
+ * that does not exist yet has none.
+ */
+export async function sequenceRecords(logPath: string, vendorId: string, classId: string, sequence: number): Promise<AuditListEntry[]> {
+  if (!fs.existsSync(logPath)) return [];
+  return (await listAuditLog(logPath)).filter((r) => {
+    const s = r.summary ?? {};
+    return (r.op === "pack" || r.op === "finalize") && s.sequence === sequence && s.vendorId === vendorId && s.classId === classId;
+  });
+}
+
 /** One readable line per record. */
 export function formatAuditRecord(r: AuditRecord): string {
   const parts = [`#${r.seq}`, r.time.replace(/\.\d{3}Z$/, "Z"), r.op.padEnd(16), `by ${r.operator}`, `key ${r.keyIds.join(",") || "-"}`];

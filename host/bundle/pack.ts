@@ -13,7 +13,10 @@ import { Reason } from "../../formats/device-safe/reasons.js";
 import { checkChunkCount, checkChunkSize, chunkCountFor, writeChunkPrefix } from "../../formats/device-safe/chunk-layout.js";
 import { encodeManifest, type Manifest, type Provenance } from "../../formats/host-only/manifest.js";
 import { buildUnsignedEnvelope, attachSignatures, type EnvelopeOptions } from "../../formats/host-only/cose.js";
-import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
+import { vendorUuid, classUuid, formatUuid } from "../../formats/host-only/uuid.js";
+import { parseCertificate } from "../../formats/host-only/certificate.js";
+import { keyIdHex } from "../../formats/host-only/keyid.js";
+import { sequenceRecords } from "../audit/audit-log.js";
 import { AtomicFile, assertOutputNotInput } from "../io/atomic-write.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
@@ -57,6 +60,9 @@ export interface PackOptions extends ReleaseCheckOptions {
   overwrite?: boolean;
   /** fsync the bundle before the rename (default false: atomic, not crash-durable). */
   fsync?: boolean;
+  /** Audit log whose pack / finalize records must not hold this sequence for this vendor and
+   *  class with another chain head (see checkSequenceUnused); absent: no check. */
+  sequenceLog?: string;
 }
 
 /** What pack wrote: sizes, chunk geometry, chain head, vendor and class IDs, signer key IDs. */
@@ -112,6 +118,41 @@ function toUuid(v: string | Uint8Array, what: string, vendor?: Uint8Array): Uint
   }
 }
 
+/**
+ * Refuses a key-epoch floor (SPEC §8.3) above the epoch of any signer's certificate: once
+ * devices confirmed the release, that signer would be revoked and the release would no
+ * longer boot (devices answer KEY_NOT_AUTHORIZED). Root signers have no epoch.
+ */
+export function checkKeyEpochFloor(floor: number | undefined, signers: readonly Signer[]): void {
+  if (floor === undefined) return;
+  for (const s of signers) {
+    if (!s.certificate) continue;
+    let epoch: number;
+    try {
+      epoch = parseCertificate(s.certificate).body.epoch;
+    } catch {
+      continue; // an unreadable certificate is the certificate checks' finding, not this one's
+    }
+    if (floor > epoch) {
+      throw usage(`key-epoch-floor ${floor} is above the epoch ${epoch} of the certificate of key ${keyIdHex(s.publicKey, nodeSha256)}: devices would refuse the release (KEY_NOT_AUTHORIZED)`);
+    }
+  }
+}
+
+/**
+ * Refuses a sequence that the audit log at `logPath` already records for this vendor and
+ * class with a different chain head: devices refuse a different image at an equal sequence
+ * (SPEC §8.2, ROLLBACK), so such a bundle is dead on every device that ran the other one.
+ * The same chain head (the same release, re-signed) is fine.
+ */
+export async function checkSequenceUnused(logPath: string, vendorId: Uint8Array, classId: Uint8Array, sequence: number, chainHead: Uint8Array): Promise<void> {
+  const head = Buffer.from(chainHead).toString("hex");
+  const other = (await sequenceRecords(logPath, formatUuid(vendorId), formatUuid(classId), sequence)).find((r) => r.summary?.chainHead !== head);
+  if (other) {
+    throw usage(`sequence ${sequence} is already used for this vendor and class by another image (${logPath} record #${other.seq}, ${other.op}): devices refuse it (ROLLBACK); use a higher --seq, or --force`);
+  }
+}
+
 /** Pack `opts.image` into a signed bundle at `opts.output`. */
 export async function pack(opts: PackOptions): Promise<PackResult> {
   const cs = opts.chunkSize ?? 4096;
@@ -122,6 +163,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   if (opts.signers.length > Limits.MAX_SIGNERS) throw usage(`at most ${Limits.MAX_SIGNERS} signing keys`);
   const vendorId = toUuid(opts.vendor, "vendor");
   const classId = toUuid(opts.deviceClass, "class", vendorId);
+  checkKeyEpochFloor(opts.keyEpochFloor, opts.signers);
   const warnings = checkReleaseSigners(opts.signers, { vendorId, classId }, opts);
 
   const { fh: img, stat: st } = await openInput(opts.image, { regularFile: true });
@@ -155,6 +197,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
     const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress);
 
+    if (opts.sequenceLog !== undefined) await checkSequenceUnused(opts.sequenceLog, vendorId, classId, opts.sequence, chainHead);
     manifest.chainHead = chainHead;
     const mBytes = encodeManifest(manifest);
     const u = buildUnsignedEnvelope(mBytes, signerInfo, envOpts);

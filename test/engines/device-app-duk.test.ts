@@ -9,58 +9,10 @@ import { createRootRetirement } from "../../host/keys/root-retirement.js";
 import { makeBundle, VENDOR, CLASS } from "../helpers/device.js";
 import { makeKeys, randomSigner } from "../helpers/keys.js";
 import { sampleImage } from "../helpers/images.js";
-import { ES5_HEX_CODEC, buildCoreFiles, hex, readCoreFile, runDuk } from "../helpers/engines.js";
+import { buildCoreFiles, hex, readCoreFile, runDuk } from "../helpers/engines.js";
+import { DUK_DEVICE } from "../helpers/duk-device.js";
 
-const DRIVER = ES5_HEX_CODEC + `
-var C = fwsealCore;
-var PAGE = 1024, SIZE = 96 * 1024;
-var FLASH = new Uint8Array(SIZE);
-for (var i = 0; i < SIZE; i++) FLASH[i] = 255;
-var replies = [];
-var dec = C.createFrameDecoder(1024);
-var misuse = 0;
-var hal = {
-  pageSize: PAGE, flashSize: SIZE,
-  flashRead: function (a, d, o, l) { for (var i = 0; i < l; i++) d[o + i] = FLASH[a + i]; },
-  flashErase: function (p) { for (var i = 0; i < PAGE; i++) FLASH[p + i] = 255; },
-  flashWrite: function (a, s, o, l) { for (var i = 0; i < l; i++) { if (FLASH[a + i] !== 255) misuse++; FLASH[a + i] = s[o + i]; } },
-  uartWrite: function (b, o, l) {
-    var p = o, e = o + l;
-    while (p < e) { var n = dec.push(b, p, e - p); p += dec.consumed; if (n >= 0) replies.push([dec.frame[0], dec.frame[2], dec.frame[3] | (dec.frame[4] << 8) | (dec.frame[5] << 16) | (dec.frame[6] << 24)]); }
-  },
-  nowSeconds: function () { return -1; },
-  reset: function () {}
-};
-var app = C.createDeviceApp(hal, { primitives: C.createPurePrimitives(), roots: fromHex(ROOT + ROOT1), rootCount: 2, rootRetired: 0,
-  vendorId: fromHex(VENDOR), classId: fromHex(CLASS), threshold: 1, maxChunkSize: 4096, maxData: 512, window: 4, resumeStride: 2048 });
-app.boot();
-var enc = C.createFrameEncoder(600);
-var tag = 0;
-function send(type, bytes, off, len) {
-  replies = [];
-  tag = (tag + 1) & 255;
-  enc.body[0] = type; enc.body[1] = tag;
-  for (var i = 0; i < len; i++) enc.body[2 + i] = bytes[off + i];
-  var n = enc.encode(2 + len);
-  app.onBytes(enc.wire, 0, n);
-  if (app.halted) app.boot();
-  return replies.length ? replies[0] : [0, 0, 0];
-}
-var NONE = new Uint8Array(8);
-function install(b) {
-  var r = send(C.Msg.BEGIN, NONE, 0, 5);
-  if (r[0] !== C.Msg.R_OK) return r;
-  var off = 0, frame = new Uint8Array(516);
-  while (off < b.length) {
-    var n = b.length - off; if (n > 512) n = 512;
-    frame[0] = off & 255; frame[1] = (off >>> 8) & 255; frame[2] = (off >>> 16) & 255; frame[3] = (off >>> 24) & 255;
-    for (var i = 0; i < n; i++) frame[4 + i] = b[off + i];
-    r = send(C.Msg.DATA, frame, 0, 4 + n);
-    if (r[0] !== C.Msg.R_ACK) return r;
-    off += n;
-  }
-  return send(C.Msg.END, NONE, 0, 0);
-}
+const DRIVER = DUK_DEVICE + `
 print("boot " + app.runningSlot + " " + app.runMode);
 print("info " + send(C.Msg.INFO, [1], 0, 1)[0]);
 print("install " + install(fromHex(B1))[0]);
@@ -100,7 +52,7 @@ beforeAll(async () => {
   const { keyPair: root1, signer: root1Signer } = randomSigner();
   const s0 = await createRootRetirement(root1Signer, { slot: 0, counter: 10, vendorId: VENDOR, retiredKey: keys.root.publicKey });
   const s1 = await createRootRetirement(keys.rootSigner, { slot: 1, counter: 11, vendorId: VENDOR, retiredKey: root1.publicKey });
-  const inputs = `var ROOT = "${hex(keys.root.publicKey)}", ROOT1 = "${hex(root1.publicKey)}", S_RETIRE0 = "${hex(s0)}", S_RETIRE1 = "${hex(s1)}", VENDOR = "${hex(VENDOR)}", CLASS = "${hex(CLASS)}", B1 = "${hex(b1)}", B2BAD = "${hex(bad)}";\n`;
+  const inputs = `var ROOTS = "${hex(keys.root.publicKey)}${hex(root1.publicKey)}", S_RETIRE0 = "${hex(s0)}", S_RETIRE1 = "${hex(s1)}", VENDOR = "${hex(VENDOR)}", CLASS = "${hex(CLASS)}", B1 = "${hex(b1)}", B2BAD = "${hex(bad)}";\n`;
   lines = runDuk([readCoreFile(), inputs + DRIVER]);
 });
 

@@ -16,6 +16,7 @@ import { FwsealError } from "../../host/errors.js";
 import { ExitCode } from "../../host/exit-codes.js";
 import { buildBundle } from "../../formats/host-only/bundle-builder.js";
 import { LocalSigner, generateKeyPair } from "../../host/keys/keys.js";
+import { buildCertificate } from "../../formats/host-only/certificate.js";
 import { makeBundle, simDevice, CLASS, OTHER_CLASS, VENDOR } from "../helpers/device.js";
 import { makeKeys, delegatedSigner, randomSigner, type TestKeys } from "../helpers/keys.js";
 import { sampleImage } from "../helpers/images.js";
@@ -161,6 +162,23 @@ describe("serial: fwseal flash <-> simulated device over socat ptys", () => {
     expect(e.message).toMatch(/^not sent/);
     await expectRejected(flashDevice({ ...FAST, port: r.port, bundle: wrong, force: true }), Reason.WRONG_CLASS);
     expect(r.dev.app.store.state.slots[r.dev.app.runningSlot].sequence).toBe(2);
+  });
+
+  it("a different image at the running sequence is refused by the device (ROLLBACK); the confirmed image keeps booting after its certificate expired", async () => {
+    let now = Math.floor(Date.now() / 1000);
+    const cert = await buildCertificate(keys.rootSigner, { publicKey: keys.release.publicKey, epoch: 1, notBefore: now - 600, notAfter: now + 600 });
+    const shortKeys = { ...keys, releaseSigner: new LocalSigner(keys.release.privateKey, cert) };
+    const r = await rig(keys, undefined, { now: () => now });
+    await installConfirmed(r, await makeBundle(shortKeys, { image: sampleImage(20_000, 31), sequence: 1 }));
+    const active = r.dev.app.runningSlot;
+    const sibling = await makeBundle(shortKeys, { image: sampleImage(20_000, 32), sequence: 1 });
+    const e = await expectRejected(flashDevice({ ...FAST, port: r.port, bundle: sibling, force: true }), Reason.ROLLBACK);
+    expect(e.chunk).toBe(-1);
+    now += 365 * 86400; // the certificate expired a year ago
+    const after = await flashDevice({ ...FAST, port: r.port, reboot: true });
+    expect(after.device.runningSlot).toBe(active);
+    expect(after.device.runMode).toBe("normal");
+    expect(r.dev.app.bootReason[active]).toBe(Reason.OK);
   });
 
   it("cable pulled mid-transfer: link failure (exit 14), then --resume continues from the last persisted chunk", async () => {

@@ -191,3 +191,27 @@ describe("tamper detection (audit verify names the line)", () => {
     expect(() => canonicalJson({ x: 1.5 })).toThrow();
   });
 });
+
+describe("sequence reuse", () => {
+  it("pack refuses a sequence the log records for this vendor and class with another image; the same image, another class or --force pass", async () => {
+    const seqLog = f("sequences.log");
+    const other = writeImage(dir, "fw-other.bin", 30000, 6);
+    const pack = (img: string, out: string, extra: string[] = []) =>
+      fwseal(["pack", img, "--key", f("root.key"), ...meta, "-o", f(out), "--audit", seqLog, ...extra]);
+    expect((await pack(image, "seq-a.fwb")).code).toBe(0);
+    const refused = await pack(other, "seq-b.fwb");
+    expect(refused.code).toBe(ExitCode.USAGE);
+    expect(errorLines(refused)).toHaveLength(1);
+    expect(errorLines(refused)[0]).toMatch(/sequence 5 is already used for this vendor and class by another image \(.*sequences\.log record #1, pack\): devices refuse it \(ROLLBACK\)/);
+    expect(fs.existsSync(f("seq-b.fwb"))).toBe(false);
+    expect(records(seqLog)).toHaveLength(1);
+    // The same release re-signed (same chain head) is no reuse.
+    expect((await pack(image, "seq-a2.fwb")).code).toBe(0);
+    // Another class has its own sequence space.
+    const otherClass = ["pack", other, "--key", f("root.key"), "--seq", "5", "--vendor", "acme.example", "--class", "hub", "--version", "3.0.1", "-o", f("seq-hub.fwb"), "--audit", seqLog];
+    expect((await fwseal(otherClass)).code).toBe(0);
+    // --force packs it anyway (and logs it).
+    expect((await pack(other, "seq-b.fwb", ["--force"])).code).toBe(0);
+    expect(records(seqLog)).toHaveLength(4);
+  });
+});

@@ -690,6 +690,26 @@ describe("boot verifier", () => {
     expect(shared.push(bundle, 0, bundle.length)).toBe(REJECT);
     expect(reasonName(shared.reason)).toBe("ROLLBACK");
   });
+
+  it("skips certificate validity windows (checked at install), still applies key epochs; a shared verifier checks time again after", async () => {
+    const notAfter = 1800000000;
+    const signer = withCert(release, await cert(root0, release, { notBefore: notAfter - 1000, notAfter }));
+    const bundle = await buildBundle(IMG, opts(), [signer]);
+    const atInstall = createBundleVerifier(config({ now: notAfter - 10 }));
+    expect(atInstall.push(bundle, 0, bundle.length)).toBe(ENVELOPE);
+    const env = atInstall.envelope.slice(0, atInstall.envelopeLen);
+    const read = (o: number, dst: Uint8Array, dOff: number, n: number) => dst.set(IMG.subarray(o, o + n), dOff);
+    // Years later, and before its window: the installed image still boots.
+    expect(createBootVerifier(config({ now: notAfter + 86400 * 365 })).check(env, env.length, read)).toBe(Reason.OK);
+    expect(createBootVerifier(config({ now: notAfter - 5000 })).check(env, env.length, read)).toBe(Reason.OK);
+    // Revocation by epoch still stops it.
+    expect(createBootVerifier(config({ now: notAfter + 1, minEpoch: 2 })).check(env, env.length, read)).toBe(Reason.REVOKED_KEY);
+    // Borrowed buffers: after the boot check, the install verifier checks the window again.
+    const shared = createBundleVerifier(config({ now: notAfter + 1 }));
+    expect(createBootVerifier(config({ now: notAfter + 1 }), shared).check(env, env.length, read)).toBe(Reason.OK);
+    expect(shared.push(bundle, 0, bundle.length)).toBe(REJECT);
+    expect(reasonName(shared.reason)).toBe("EXPIRED_KEY");
+  });
 });
 
 describe("random mutations never verify and never throw", () => {

@@ -3,10 +3,13 @@
 // untouched, resume from the persisted chunk.
 import { describe, it, expect, beforeAll } from "vitest";
 import { Reason } from "../../formats/device-safe/reasons.js";
+import { Limits } from "../../formats/device-safe/limits.js";
 import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
 import { InProcHost, makeBundle, simDevice, OTHER_CLASS } from "../helpers/device.js";
 import { makeKeys, delegatedSigner, type TestKeys } from "../helpers/keys.js";
+import { LocalSigner } from "../../host/keys/keys.js";
+import { buildCertificate } from "../../formats/host-only/certificate.js";
 import type { SimDevice } from "../../device-sim/sim/sim-device.js";
 import { sampleImage } from "../helpers/images.js";
 
@@ -129,6 +132,72 @@ describe("device app: install, boot, confirm, revert", () => {
     expect(errReason(h.install(longer))).toBe(Reason.TRAILING_DATA);
     reboot(h);
     expect(dev.app.runningSlot).toBe(-1);
+  });
+
+  it("a release whose key-epoch floor is above its signer's epoch, or more than MAX_EPOCH_STEP above the device's, is refused at install", async () => {
+    const { dev, h } = poweredDevice();
+    installAndConfirm(h, v1);
+    // keys.releaseSigner is delegated at epoch 1: a floor of 2 would revoke it on confirm.
+    const selfRevoking = await makeBundle(keys, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: 2 });
+    expect(errReason(h.install(selfRevoking))).toBe(Reason.KEY_NOT_AUTHORIZED);
+    const rootSigned = { ...keys, releaseSigner: keys.rootSigner };
+    const tooFar = await makeBundle(rootSigned, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: Limits.MAX_EPOCH_STEP + 1 });
+    expect(errReason(h.install(tooFar))).toBe(Reason.TOO_LARGE);
+    const exhaust = await makeBundle(rootSigned, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: Number.MAX_SAFE_INTEGER });
+    expect(errReason(h.install(exhaust))).toBe(Reason.TOO_LARGE);
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    expect(dev.app.store.state.minEpoch).toBe(0);
+    // A full step from the root is accepted and confirmed.
+    const fullStep = await makeBundle(rootSigned, { image: sampleImage(8000, 8), sequence: 2, keyEpochFloor: Limits.MAX_EPOCH_STEP });
+    installAndConfirm(h, fullStep);
+    expect(dev.app.store.state.minEpoch).toBe(Limits.MAX_EPOCH_STEP);
+    reboot(h);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+  });
+
+  it("certificate validity is checked at install, not at boot: a confirmed delegated image keeps booting after its not-after", async () => {
+    let now = 1800000000;
+    const dev = simDevice(keys, { now: () => now });
+    dev.powerOn();
+    const h = new InProcHost(dev);
+    const shortCert = await buildCertificate(keys.rootSigner, { publicKey: keys.release.publicKey, epoch: 1, notBefore: now - 100, notAfter: now + 100 });
+    const shortKeys = { ...keys, releaseSigner: new LocalSigner(keys.release.privateKey, shortCert) };
+    installAndConfirm(h, await makeBundle(shortKeys, { image: sampleImage(8000, 11), sequence: 1 }));
+    // Installed inside the window, test-booted and confirmed after it.
+    expect(h.install(await makeBundle(shortKeys, { image: sampleImage(8000, 12), sequence: 2 })).type).toBe(Msg.R_OK);
+    now += 1000;
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.TEST);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+    expect(h.one(Msg.CONFIRM).type).toBe(Msg.R_OK);
+    // A year later the confirmed image still boots; a new install with that certificate does not.
+    now += 365 * 86400;
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    expect(dev.app.bootReason[dev.app.runningSlot]).toBe(Reason.OK);
+    expect(dev.app.store.state.minSequence).toBe(2);
+    expect(errReason(h.install(await makeBundle(shortKeys, { image: sampleImage(8000, 13), sequence: 3 })))).toBe(Reason.EXPIRED_KEY);
+  });
+
+  it("an equal sequence only re-installs the running release: a different image at that sequence is ROLLBACK", async () => {
+    const { dev, h } = poweredDevice();
+    installAndConfirm(h, v1);
+    const running = dev.app.runningSlot;
+    const sibling = await makeBundle(keys, { image: sampleImage(20000, 77), sequence: 1 });
+    const r = h.install(sibling);
+    expect(errReason(r)).toBe(Reason.ROLLBACK);
+    expect(errChunk(r)).toBe(-1);
+    reboot(h);
+    expect(dev.app.runningSlot).toBe(running);
+    expect(dev.app.runMode).toBe(RunMode.NORMAL);
+    // The same release (same chain head, even re-signed) re-installs, boots and confirms.
+    expect(h.install(await makeBundle(keys, { image: sampleImage(20000, 1), sequence: 1, version: "1.0.1-resigned" })).type).toBe(Msg.R_OK);
+    reboot(h);
+    expect(dev.app.runMode).toBe(RunMode.TEST);
+    expect(h.one(Msg.CONFIRM).type).toBe(Msg.R_OK);
+    // A higher sequence is a new release as always.
+    expect(h.install(v2).type).toBe(Msg.R_OK);
   });
 
   it("confirming a release with a key-epoch floor revokes older release keys", async () => {

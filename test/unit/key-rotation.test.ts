@@ -109,6 +109,19 @@ describe("release key rotation and revocation", () => {
     expect(errorLines(fin)).toEqual(["fwseal: error: finalize: the signed bundle does not pass the policy: REVOKED_KEY"]);
     expect(fs.existsSync(f("revoked.fwb"))).toBe(false);
   });
+
+  it("a release cannot revoke its own signer: pack refuses a key-epoch floor above the certificate's epoch in one line", async () => {
+    const out = f("self-revoking.fwb");
+    const r = await fwseal(["pack", image1, "--key", f("rel-a.key"), "--cert", f("rel-a.cert"), "--seq", "5", "--vendor", VENDOR, "--class", CLASS,
+      "--version", "1.0.5", "--key-epoch-floor", "2", "-o", out]);
+    expect(r.code).toBe(ExitCode.USAGE);
+    const lines = errorLines(r);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/key-epoch-floor 2 is above the epoch 1 of the certificate of key [0-9a-f]{16}/);
+    expect(fs.existsSync(out)).toBe(false);
+    // At the certificate's own epoch the floor is allowed.
+    await pack("rel-a.key", "rel-a.cert", 5, "floor-at-epoch.fwb", image1, ["--key-epoch-floor", "1"]);
+  });
 });
 
 describe("root slots: retirement statements", () => {

@@ -17,7 +17,8 @@ import type { FlashHal, FlashLayout, StateStore } from "./flash-layout.js";
 import type { VerifierConfig } from "../verify/bundle-verifier.js";
 import type { BootVerifier } from "../verify/boot-verifier.js";
 
-/** What the boot loader needs from the platform: flash and trusted time. */
+/** Flash and trusted time. The time serves installs only: the boot check never reads it
+ *  (SPEC §8.5: certificate validity windows are checked at install, not at boot). */
 export interface BootHal extends FlashHal {
   nowSeconds(): number; // trusted time in seconds since 1970, or -1 if none
 }
@@ -28,6 +29,7 @@ export interface RunStatus {
   runMode: number; // RunMode
   bootReason: Int32Array; // per slot: result of its last boot check, -1 = not checked
   reverted: number; // 1 when the last boot reverted an unconfirmed test image
+  runningHead: Uint8Array; // 32: chain head of the running image (valid while runningSlot >= 0)
 }
 
 /** Boot decisions over the state record; `status` is updated in place. */
@@ -45,7 +47,7 @@ export interface BootLoader {
 }
 
 /** Creates the boot loader; bcfg is the boot verifier's configuration, updated in place. */
-export function createBootLoader(hal: BootHal, layout: FlashLayout, store: StateStore, status: RunStatus, bootVerifier: BootVerifier, bcfg: VerifierConfig): BootLoader {
+export function createBootLoader(hal: FlashHal, layout: FlashLayout, store: StateStore, status: RunStatus, bootVerifier: BootVerifier, bcfg: VerifierConfig): BootLoader {
   const st = store.state;
   const envBuf = new Uint8Array(Limits.MAX_ENVELOPE);
   let bootSlot = 0; // slot read by readImage during a boot check
@@ -55,14 +57,15 @@ export function createBootLoader(hal: BootHal, layout: FlashLayout, store: State
   }
 
   // Full verification of a slot as stored in flash: envelope (signature, trust, identity,
-  // key epoch) and the chunk chain over every image byte (SPEC §7, back to front).
+  // key epoch) and the chunk chain over every image byte (SPEC §7, back to front). Not the
+  // certificates' validity windows (SPEC §8.5): the boot verifier skips them.
   function checkSlot(s: number): number {
     const si = st.slots[s];
     let r = Reason.MALFORMED;
     if (si.envLen > 0 && si.envLen <= Limits.MAX_ENVELOPE && si.imageSize <= layout.slotSize) {
       hal.flashRead(layout.envAddr[s], envBuf, 0, si.envLen);
       bcfg.minEpoch = st.minEpoch;
-      bcfg.now = hal.nowSeconds();
+      bcfg.now = -1;
       bootSlot = s;
       r = bootVerifier.check(envBuf, si.envLen, readImage);
     }
@@ -70,9 +73,11 @@ export function createBootLoader(hal: BootHal, layout: FlashLayout, store: State
     return r;
   }
 
+  // Runs slot s, whose checkSlot() just passed: the boot verifier holds its chain head.
   function run(s: number, mode: number): void {
     status.runningSlot = s;
     status.runMode = mode;
+    for (let k = 0; k < Limits.HASH_LEN; k++) status.runningHead[k] = bootVerifier.chainHead[k];
   }
 
   function select(): void {

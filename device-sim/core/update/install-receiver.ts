@@ -130,10 +130,24 @@ export function createInstallReceiver(
     wroteTarget = false;
   }
 
+  // SPEC §8.2: a sequence equal to the running image's only re-installs that release, so
+  // its chain head must be the running image's. (The verifier already refused a lower one.)
+  function otherReleaseAtRunningSequence(): boolean {
+    const s = status.runningSlot;
+    if (s < 0 || verifier.sequence !== st.slots[s].sequence) return false;
+    let d = 0;
+    for (let k = 0; k < 32; k++) d |= verifier.chainHead[k] ^ status.runningHead[k];
+    return d !== 0;
+  }
+
   // The verifier authenticated the envelope (signature, trust, identity, rollback).
   function onEnvelope(): void {
     if (verifier.imageSize > layout.slotSize) {
       reject(Reason.TOO_LARGE, -1);
+      return;
+    }
+    if (otherReleaseAtRunningSequence()) {
+      reject(Reason.ROLLBACK, -1);
       return;
     }
     const si = st.slots[target];

@@ -1,7 +1,9 @@
 // Boot-time re-verification (formats/SPEC.md §7 "Boot-time re-verification"). CONSTRAINED TS.
-// Re-checks the stored envelope (signatures, trust, vendor/class; not rollback: the stored
-// bundle is the running one), then recomputes the chain back to front from flash with one
-// chunk buffer and 32 bytes, and compares with the signed chain head.
+// Re-checks the stored envelope (signatures, trust, retired roots, key epochs, vendor/class;
+// not rollback: the stored bundle is the running one; not certificate validity windows:
+// they were checked against trusted time at install, and a confirmed image must not stop
+// booting because the clock moved on, SPEC §8.5), then recomputes the chain back to front
+// from flash with one chunk buffer and 32 bytes, and compares with the signed chain head.
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
 import { writeChunkPrefix } from "../../../formats/device-safe/chunk-layout.js";
@@ -10,6 +12,8 @@ import { BundleVerifier, VerifierConfig, VerifyEvent, createBundleVerifier } fro
 export type ImageRead = (imageOffset: number, dst: Uint8Array, dstOff: number, len: number) => void;
 
 export class BootVerifier {
+  // chain head of the last image that passed check() (the release identity, SPEC §8.2)
+  chainHead: Uint8Array;
   private v: BundleVerifier;
   private next: Uint8Array;
 
@@ -18,6 +22,7 @@ export class BootVerifier {
   constructor(cfg: VerifierConfig, shared?: BundleVerifier) {
     this.v = shared ? shared : createBundleVerifier(cfg);
     this.next = new Uint8Array(Limits.HASH_LEN);
+    this.chainHead = new Uint8Array(Limits.HASH_LEN);
   }
 
   // Returns Reason.OK (0) or the reason the installed image must not boot.
@@ -25,8 +30,10 @@ export class BootVerifier {
     const v = this.v;
     v.reset();
     v.checkRollback = false;
+    v.checkValidity = false;
     const rc = this.run(envelope, envLen, readImage);
     v.checkRollback = true;
+    v.checkValidity = true;
     v.reset();
     return rc;
   }
@@ -51,7 +58,9 @@ export class BootVerifier {
     }
     let d = 0;
     for (let k = 0; k < Limits.HASH_LEN; k++) d |= next[k] ^ v.chainHead[k];
-    return d === 0 ? Reason.OK : Reason.CHUNK_HASH_MISMATCH;
+    if (d !== 0) return Reason.CHUNK_HASH_MISMATCH;
+    for (let k = 0; k < Limits.HASH_LEN; k++) this.chainHead[k] = next[k];
+    return Reason.OK;
   }
 }
 

@@ -66,6 +66,7 @@ export class BundleVerifier implements ManifestFields {
   signerCount: number; // signers in the envelope
   countedSigners: number; // distinct authorised signers that verified
   countedRoots: number; // distinct root slots those signers came through
+  signerEpoch: number; // lowest certificate epoch among the counted signers, -1 none delegated
   // raw envelope (store for boot / resume)
   envelope: Uint8Array;
   envelopeLen: number;
@@ -80,6 +81,9 @@ export class BundleVerifier implements ManifestFields {
   chunkBuffer: Uint8Array;
   // false while the boot verifier borrows this instance (SPEC §7: boot skips rollback)
   checkRollback: boolean;
+  // false while the boot verifier borrows this instance (SPEC §8.5: a certificate's validity
+  // window is checked at install, never at boot)
+  checkValidity: boolean;
 
   // ---- configuration ----
   private cfg: VerifierConfig;
@@ -154,6 +158,7 @@ export class BundleVerifier implements ManifestFields {
     this.signerCount = 0;
     this.countedSigners = 0;
     this.countedRoots = 0;
+    this.signerEpoch = -1;
     this.envelopeLen = 0;
     this.chunkIndex = -1;
     this.chunkLen = 0;
@@ -167,6 +172,7 @@ export class BundleVerifier implements ManifestFields {
     this.chunkNeed = 0;
     this.chunkFresh = false;
     this.checkRollback = true;
+    this.checkValidity = true;
     this.reset();
   }
 
@@ -187,6 +193,7 @@ export class BundleVerifier implements ManifestFields {
     this.signerCount = 0;
     this.countedSigners = 0;
     this.countedRoots = 0;
+    this.signerEpoch = -1;
     this.version = "";
     this.keyEpochFloor = -1;
   }
@@ -339,13 +346,28 @@ export class BundleVerifier implements ManifestFields {
     }
     rc = this.manifest.decode(this.envelope, this.payOff, this.payLen, this.maxChunk, this); // step 3
     if (rc !== Reason.OK) return rc;
+    this.cert.checkValidity = this.checkValidity;
     rc = this.checkSigners(); // step 4
     if (rc !== Reason.OK) return rc;
     // step 5: policy on the authenticated manifest
     if (!bytesEqual(this.vendorId, 0, this.cfg.vendorId, 0, Limits.UUID_LEN)) return Reason.WRONG_VENDOR;
     if (!bytesEqual(this.classId, 0, this.cfg.classId, 0, Limits.UUID_LEN)) return Reason.WRONG_CLASS;
     if (this.checkRollback && this.sequence < this.cfg.minSequence) return Reason.ROLLBACK;
+    rc = this.checkEpochFloor();
+    if (rc !== Reason.OK) return rc;
     copyBytes(this.chainHead, 0, this.expected, 0, Limits.HASH_LEN);
+    return Reason.OK;
+  }
+
+  // Step 5, key-epoch floor (SPEC §8.3): a release may not revoke a key that signed it
+  // (floor above a counted delegated signer's epoch: KEY_NOT_AUTHORIZED; once confirmed,
+  // its own boot check would fail), nor raise the device's minimum by more than
+  // MAX_EPOCH_STEP (TOO_LARGE). Both hold again at boot, where the minimum is only higher.
+  private checkEpochFloor(): number {
+    const floor = this.keyEpochFloor;
+    if (floor < 0) return Reason.OK;
+    if (this.signerEpoch >= 0 && floor > this.signerEpoch) return Reason.KEY_NOT_AUTHORIZED;
+    if (floor - this.cfg.minEpoch > Limits.MAX_EPOCH_STEP) return Reason.TOO_LARGE;
     return Reason.OK;
   }
 
@@ -417,6 +439,7 @@ export class BundleVerifier implements ManifestFields {
   private checkSigners(): number {
     const h = this.headers;
     const env = this.envelope;
+    let minEpoch = -1;
     const k = this.threshold;
     const rk = this.rootThreshold;
     let keys = 0;
@@ -474,9 +497,12 @@ export class BundleVerifier implements ManifestFields {
         rootMask |= 1 << slot;
         roots++;
       }
+      // A delegated signer: this.cert still holds its certificate.
+      if (delegated && (minEpoch < 0 || this.cert.epoch < minEpoch)) minEpoch = this.cert.epoch;
     }
     this.countedSigners = keys;
     this.countedRoots = roots;
+    this.signerEpoch = minEpoch;
     if (keys >= k && roots >= rk) return Reason.OK;
     return firstFail !== 0 ? firstFail : Reason.THRESHOLD_NOT_MET;
   }

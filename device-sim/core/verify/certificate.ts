@@ -26,11 +26,14 @@ export interface CertificatePolicy {
 /**
  * Checks one delegation certificate in two calls: open() (structure and issuer, no
  * signature work) then finish() (root signature and body). On OK, issuerSlot is the root
- * slot that issued it and pkOff the certified key's offset.
+ * slot that issued it, pkOff the certified key's offset and epoch its epoch.
  */
 export class CertificateCheck {
   pkOff: number;
   issuerSlot: number;
+  epoch: number;
+  // false: skip the validity window (g) whatever policy.now says (the boot check, SPEC §8.5)
+  checkValidity: boolean;
   // finish() failed because the root's signature did not verify (not for another fault)
   signatureFailed: boolean;
   // the opened certificate: protected header, payload and signature offsets
@@ -58,6 +61,8 @@ export class CertificateCheck {
   ) {
     this.pkOff = -1;
     this.issuerSlot = -1;
+    this.epoch = -1;
+    this.checkValidity = true;
     this.signatureFailed = false;
     this.protOff = 0;
     this.protLen = 0;
@@ -101,7 +106,9 @@ export class CertificateCheck {
     const so = r.readBytesN(Limits.SIGNATURE_LEN);
     if (so < 0 || r.pos !== end) return BAD;
     if (h.parseProtected(env, slot, po, pl, HeaderRules.COSE) !== Reason.OK) return BAD;
-    if (h.check(slot, BAD, BAD, true) !== Reason.OK) return BAD;
+    // A certificate's own header understands only alg, crit and kid: the certificate label
+    // belongs to the signer it vouches for, never to the certificate itself (SPEC §5 (a)).
+    if (h.check(slot, BAD, BAD, false) !== Reason.OK) return BAD;
     // (b) issuer: a root slot
     const s = roots.slotFor(policy.rootRetired, env, h.kidOff[slot]);
     if (s === -1) return BAD;
@@ -199,7 +206,7 @@ export class CertificateCheck {
     // (f) epoch, (g) validity window, (h) scope
     if (epoch < policy.minEpoch) return Reason.REVOKED_KEY;
     const now = policy.now;
-    if (now >= 0) {
+    if (now >= 0 && this.checkValidity) {
       if (notBefore >= 0 && now < notBefore) return Reason.EXPIRED_KEY;
       if (notAfter >= 0 && now > notAfter) return Reason.EXPIRED_KEY;
     }
@@ -212,6 +219,7 @@ export class CertificateCheck {
       if (!found) return Reason.KEY_NOT_AUTHORIZED;
     }
     this.pkOff = pkOff;
+    this.epoch = epoch;
     return Reason.OK;
   }
 }

@@ -76,6 +76,7 @@ export class ManifestDecoder {
   private end: number;
   // value offset by manifest key (FIRST_KEY..LAST_KEY), -1 absent
   private pos: Int32Array;
+  private err: number; // reason of the last mandatoryUint() failure
 
   // `r` may be shared with other decoders: decode() re-initialises it.
   constructor(r: CborReader) {
@@ -84,6 +85,7 @@ export class ManifestDecoder {
     this.buf = new Uint8Array(0);
     this.end = 0;
     this.pos = new Int32Array(LAST_KEY + 1);
+    this.err = 0;
   }
 
   // Positions the reader at manifest key k's value; false if absent.
@@ -150,45 +152,58 @@ export class ManifestDecoder {
     return checkChunkGeometry(out.imageSize, out.chunkSize, out.chunkCount, maxChunk);
   }
 
-  // 3c: every known manifest field has its type and size (MALFORMED / TOO_LARGE).
+  // Reads mandatory manifest key k as a uint: -1 on failure, the reason in this.err
+  // (MALFORMED when absent).
+  private mandatoryUint(k: number): number {
+    if (!this.seek(k)) {
+      this.err = Reason.MALFORMED;
+      return -1;
+    }
+    const v = this.r.readUint();
+    if (v < 0) this.err = this.r.err;
+    return v < 0 ? -1 : v;
+  }
+
+  // 3c: every known manifest field has its type and size (MALFORMED / TOO_LARGE), strictly
+  // in key order: a missing mandatory key is judged where its key would be, so a fault in
+  // a lower key is reported first (a 65-byte version before a missing chain head).
   private fields(out: ManifestFields): number {
     const r = this.r;
     const buf = this.buf;
-    // mandatory: every key from vendor-id to payload-encoding
-    for (let k = ManifestKey.VENDOR_ID; k <= ManifestKey.PAYLOAD_ENCODING; k++) if (this.pos[k] < 0) return Reason.MALFORMED;
-    this.seek(ManifestKey.VENDOR_ID);
+    const BAD = Reason.MALFORMED;
+    if (!this.seek(ManifestKey.VENDOR_ID)) return BAD;
     let o = r.readBytesN(Limits.UUID_LEN);
     if (o < 0) return r.err;
     copyBytes(buf, o, out.vendorId, 0, Limits.UUID_LEN);
-    this.seek(ManifestKey.CLASS_ID);
+    if (!this.seek(ManifestKey.CLASS_ID)) return BAD;
     o = r.readBytesN(Limits.UUID_LEN);
     if (o < 0) return r.err;
     copyBytes(buf, o, out.classId, 0, Limits.UUID_LEN);
-    let v = this.uintAt(ManifestKey.SEQUENCE);
-    if (v < 0) return r.err;
+    let v = this.mandatoryUint(ManifestKey.SEQUENCE);
+    if (v < 0) return this.err;
     out.sequence = v;
-    this.seek(ManifestKey.VERSION);
+    if (!this.seek(ManifestKey.VERSION)) return BAD;
     const vl = r.readText();
     if (vl < 0) return r.err;
-    if (vl === 0) return Reason.MALFORMED;
+    if (vl === 0) return BAD;
     if (vl > Limits.MAX_VERSION_LEN) return Reason.TOO_LARGE;
     const vo = r.dataOff;
-    v = this.uintAt(ManifestKey.IMAGE_SIZE);
-    if (v < 0) return r.err;
-    if (v === 0) return Reason.MALFORMED;
+    v = this.mandatoryUint(ManifestKey.IMAGE_SIZE);
+    if (v < 0) return this.err;
+    if (v === 0) return BAD;
     out.imageSize = v;
-    v = this.uintAt(ManifestKey.CHUNK_SIZE);
-    if (v < 0) return r.err;
+    v = this.mandatoryUint(ManifestKey.CHUNK_SIZE);
+    if (v < 0) return this.err;
     out.chunkSize = v;
-    v = this.uintAt(ManifestKey.CHUNK_COUNT);
-    if (v < 0) return r.err;
+    v = this.mandatoryUint(ManifestKey.CHUNK_COUNT);
+    if (v < 0) return this.err;
     out.chunkCount = v;
-    this.seek(ManifestKey.CHAIN_HEAD);
+    if (!this.seek(ManifestKey.CHAIN_HEAD)) return BAD;
     o = r.readBytesN(Limits.HASH_LEN);
     if (o < 0) return r.err;
     copyBytes(buf, o, out.chainHead, 0, Limits.HASH_LEN);
-    v = this.uintAt(ManifestKey.PAYLOAD_ENCODING);
-    if (v < 0) return r.err;
+    v = this.mandatoryUint(ManifestKey.PAYLOAD_ENCODING);
+    if (v < 0) return this.err;
     out.payloadEncoding = v;
     // optional keys
     const rc = this.optionalFields(out);

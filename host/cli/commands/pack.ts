@@ -9,7 +9,7 @@ import { forceOption } from "../argument-checks.js";
 import { FwsealError, inputError } from "../../errors.js";
 import { formatUuid } from "../../../formats/host-only/uuid.js";
 import { draftOptions, packUnsignedCli } from "../draft-pack.js";
-import { auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
+import { auditLogPath, auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
 import { closeSigners, keySourceOf } from "../../keys/signer-loader.js";
 
 interface Args {
@@ -68,7 +68,7 @@ const command: CommandModule<object, Args> = {
   command: "pack <image>",
   describe: "Sign a firmware image into a bundle (envelope + hash-chained chunks)",
   builder: (y) =>
-    forceOption(auditOptions(draftOptions(y)), "Overwrite an existing output; write the bundle even if the signing checks refuse it")
+    forceOption(auditOptions(draftOptions(y)), "Overwrite an existing output; write the bundle even if the signing checks refuse it or the audit log records its sequence for another image")
       .version(false) // --version is the firmware version here
       .positional("image", { type: "string", demandOption: true, description: "Firmware image file" })
       .option("key", { alias: "k", type: "string", array: true, description: "Signing key (.key file or pkcs11: URI); repeat for k-of-n (COSE_Sign)" })
@@ -137,6 +137,7 @@ const command: CommandModule<object, Args> = {
         requireRoots: true,
         force: !!a.force,
         overwrite: !!a.force,
+        sequenceLog: a.force ? undefined : auditLogPath(a.audit),
         onProgress: (d, t) => bar.update(d)
       });
     } finally {
