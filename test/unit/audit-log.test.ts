@@ -197,7 +197,7 @@ describe("sequence reuse", () => {
     const seqLog = f("sequences.log");
     const other = writeImage(dir, "fw-other.bin", 30000, 6);
     const pack = (img: string, out: string, extra: string[] = []) =>
-      fwseal(["pack", img, "--key", f("root.key"), ...meta, "-o", f(out), "--audit", seqLog, ...extra]);
+      fwseal(["pack", img, "--key", f("root.key"), "--root", f("root.pub"), ...meta, "-o", f(out), "--audit", seqLog, ...extra]);
     expect((await pack(image, "seq-a.fwb")).code).toBe(0);
     const refused = await pack(other, "seq-b.fwb");
     expect(refused.code).toBe(ExitCode.USAGE);
@@ -208,7 +208,7 @@ describe("sequence reuse", () => {
     // The same release re-signed (same chain head) is no reuse.
     expect((await pack(image, "seq-a2.fwb")).code).toBe(0);
     // Another class has its own sequence space.
-    const otherClass = ["pack", other, "--key", f("root.key"), "--seq", "5", "--vendor", "acme.example", "--class", "hub", "--version", "3.0.1", "-o", f("seq-hub.fwb"), "--audit", seqLog];
+    const otherClass = ["pack", other, "--key", f("root.key"), "--root", f("root.pub"), "--seq", "5", "--vendor", "acme.example", "--class", "hub", "--version", "3.0.1", "-o", f("seq-hub.fwb"), "--audit", seqLog];
     expect((await fwseal(otherClass)).code).toBe(0);
     // --force packs it anyway (and logs it).
     expect((await pack(other, "seq-b.fwb", ["--force"])).code).toBe(0);
