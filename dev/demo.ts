@@ -149,12 +149,15 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     ]);
     await fwseal(ctx, ["keygen", "--out", "keys/root"]);
     await fwseal(ctx, ["keygen", "--out", "keys/release"]);
-    await fwseal(ctx, ["delegate", "--root", "keys/root.key", "--pub", "keys/release.pub", "--epoch", "1", "--vendor", VENDOR, "-o", "keys/release.cert"]);
+    // A bounded delegation: this vendor and class only, for one year.
+    const notAfter = new Date(Date.now() + 365 * 86400 * 1000).toISOString().slice(0, 10);
+    await fwseal(ctx, ["delegate", "--root", "keys/root.key", "--pub", "keys/release.pub", "--epoch", "1", "--vendor", VENDOR, "--class", CLASS, "--not-after", notAfter, "-o", "keys/release.cert"]);
 
     step(ctx, 2, "Pack three releases", [
       `Sample ${size / 1024} KiB images, signed into bundles: an envelope (COSE, the manifest with`,
       "vendor, class, sequence, size and the hash of chunk 0), then 4 KiB chunks that each",
-      "carry the hash of the next one."
+      "carry the hash of the next one. With --root, pack checks the finished bundle as a",
+      "device holding that root would, before writing it."
     ]);
     const releases = [
       { v: "1.0.0", seq: 1 },
@@ -163,7 +166,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     ];
     for (const r of releases) {
       fs.writeFileSync(path.join(dir, "firmware", `sensor-${r.v}.bin`), sampleFirmware(size, r.seq));
-      await fwseal(ctx, ["pack", `firmware/sensor-${r.v}.bin`, "-k", "keys/release.key", "-c", "keys/release.cert", "--seq", String(r.seq), "--vendor", VENDOR, "--class", CLASS, "--version", r.v, "-o", `sensor-${r.v}.fwb`]);
+      await fwseal(ctx, ["pack", `firmware/sensor-${r.v}.bin`, "-k", "keys/release.key", "-c", "keys/release.cert", "--root", "keys/root.pub", "--seq", String(r.seq), "--vendor", VENDOR, "--class", CLASS, "--version", r.v, "-o", `sensor-${r.v}.fwb`]);
     }
     await fwseal(ctx, ["verify", "sensor-1.0.0.fwb", "--root", "keys/root.pub", "--vendor", VENDOR, "--class", CLASS]);
 
