@@ -19,8 +19,9 @@ const want = nodeVerdicts(cases, createPurePrimitives(), MAX_MSG);
 function checkExpected(lines: string[]): void {
   const reasons = lines.map((l) => l.split(" ")[0]);
   expect(reasons.slice(0, 5)).toEqual(["OK", "OK", "UNSUPPORTED_ALGORITHM", "UNSUPPORTED_ALGORITHM", "UNSUPPORTED_ALGORITHM"]);
-  expect(reasons.slice(5, 9)).toEqual(["BAD_SIGNATURE", "BAD_SIGNATURE", "MALFORMED", "MALFORMED"]);
-  expect(reasons.slice(9).every((r) => r !== "OK")).toBe(true);
+  expect(reasons.slice(5, 9)).toEqual(["OK", "OK", "OK", "OK"]);
+  expect(reasons.slice(9, 13)).toEqual(["BAD_SIGNATURE", "BAD_SIGNATURE", "MALFORMED", "MALFORMED"]);
+  expect(reasons.slice(13).every((r) => r !== "OK")).toBe(true);
 }
 
 describe("HSS/LMS verify on duk (ES5 core, pure SHA-256)", () => {

@@ -4,7 +4,9 @@ import { createHash } from "node:crypto";
 import {
   createHssVerifier, createPurePrimitives, HSS_MAX_CHAIN_STEPS, lmsSignatureLength, reasonName, type Primitives,
 } from "../../device-sim/core/index.js";
-import { fromHex, hssVerifyCases, readHssLmsVectors } from "./hss-lms-vectors.js";
+import { fromHex, hssVerifyCases, readHssLmsVectors, singleLevelCases } from "./hss-lms-vectors.js";
+
+const hexOf = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
 /** Primitives whose sha256 is node:crypto's (Ed25519 stays the pure one). */
 export function nodeSha256Primitives(): Primitives {
@@ -60,12 +62,13 @@ export interface EngineCase {
 
 /**
  * The cases every engine must decide like Node: the supported and unsupported verify vectors,
- * every invalid vector, and `perSig` one-bit flips spread over each valid signature.
+ * the single-level cases cut out of the RFC ones, every invalid vector, and `perSig` one-bit flips spread over each valid signature.
  */
 export function engineCases(perSig: number): EngineCase[] {
   const { supported, unsupported } = hssVerifyCases();
   const out: EngineCase[] = [];
   for (const c of [...supported, ...unsupported]) out.push({ name: c.name, pk: c.fields.PublicKey, sig: c.fields.Signature, msg: c.fields.Msg });
+  for (const c of singleLevelCases()) out.push({ name: c.name, pk: hexOf(c.pk), sig: hexOf(c.sig), msg: hexOf(c.msg) });
   for (const c of readHssLmsVectors("hss_lms_invalid.vec")) out.push({ name: "invalid: " + c.name, pk: c.fields.PublicKey, sig: c.fields.InvalidSignature, msg: c.fields.Msg });
   for (const c of supported) {
     const sig = fromHex(c.fields.Signature);
@@ -73,7 +76,7 @@ export function engineCases(perSig: number): EngineCase[] {
       const pos = Math.floor((k * (sig.length - 1)) / (perSig - 1));
       const m = sig.slice();
       m[pos] ^= 1 << (k % 8);
-      out.push({ name: `${c.name}: sig byte ${pos} flipped`, pk: c.fields.PublicKey, sig: Buffer.from(m).toString("hex"), msg: c.fields.Msg });
+      out.push({ name: `${c.name}: sig byte ${pos} flipped`, pk: c.fields.PublicKey, sig: hexOf(m), msg: c.fields.Msg });
     }
   }
   return out;

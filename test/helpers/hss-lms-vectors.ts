@@ -56,3 +56,41 @@ export function hssVerifyCases(): { supported: VecCase[]; unsupported: VecCase[]
   };
   return { supported: all.filter(isSupported), unsupported: all.filter((c) => !isSupported(c)) };
 }
+
+/** A derived single-level (L = 1) HSS case: key, signature and message bytes. */
+export interface SingleLevelCase {
+  name: string;
+  pk: Uint8Array;
+  sig: Uint8Array;
+  msg: Uint8Array;
+}
+
+/**
+ * Single-level HSS cases cut out of the two-level RFC 8554 test cases: each level's LMS key
+ * with L = 1 in front, its LMS signature with Nspk = 0 in front, over what that level signs
+ * (the next level's public key, or the message). RFC 8554 test case 2 thereby gives an
+ * H10/W4 and an H5/W8 case, test case 1 two H5/W8 cases.
+ */
+export function singleLevelCases(): SingleLevelCase[] {
+  const out: SingleLevelCase[] = [];
+  const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(v); return b; };
+  const lmsSigLen = (s: Buffer, o: number): number => {
+    const p = ({ 1: 265, 2: 133, 3: 67, 4: 34 } as Record<number, number>)[s.readUInt32BE(o + 4)];
+    const h = ({ 5: 5, 6: 10, 7: 15, 8: 20, 9: 25 } as Record<number, number>)[s.readUInt32BE(o + 8 + 32 + 32 * p)];
+    return 4 + 4 + 32 + 32 * p + 4 + 32 * h;
+  };
+  for (const c of hssVerifyCases().supported) {
+    const pk = Buffer.from(c.fields.PublicKey, "hex"), sig = Buffer.from(c.fields.Signature, "hex");
+    const msg = Buffer.from(c.fields.Msg, "hex");
+    const n0 = lmsSigLen(sig, 4);
+    const key1 = sig.subarray(4 + n0, 4 + n0 + 56);
+    const sig1 = sig.subarray(4 + n0 + 56);
+    const name = (lvl: number, key: Buffer): string =>
+      `${c.name}, level ${lvl} alone (LMS type ${key.readUInt32BE(0)}, LM-OTS type ${key.readUInt32BE(4)})`;
+    out.push({ name: name(1, pk.subarray(4)), pk: new Uint8Array(Buffer.concat([u32(1), pk.subarray(4)])),
+      sig: new Uint8Array(Buffer.concat([u32(0), sig.subarray(4, 4 + n0)])), msg: new Uint8Array(key1) });
+    out.push({ name: name(2, key1), pk: new Uint8Array(Buffer.concat([u32(1), key1])),
+      sig: new Uint8Array(Buffer.concat([u32(0), sig1])), msg: new Uint8Array(msg) });
+  }
+  return out;
+}

@@ -6,7 +6,7 @@ import {
   createHssVerifier, createPurePrimitives, lmsSignatureLength, Reason, reasonName,
   HSS_MAX_CHAIN_STEPS, HSS_PUBKEY_LEN, type Primitives,
 } from "../../device-sim/core/index.js";
-import { fromHex, hssVerifyCases, readHssLmsVectors } from "../helpers/hss-lms-vectors.js";
+import { fromHex, hssVerifyCases, readHssLmsVectors, singleLevelCases } from "../helpers/hss-lms-vectors.js";
 import { hssMaxHashCalls, mutationPositions, nodeSha256Primitives } from "../helpers/hss-lms-cases.js";
 
 const MAX_MSG = 1024;
@@ -30,6 +30,23 @@ describe.each(engines)("HSS/LMS verify on %s", (_name, prims) => {
       expect(reasonName(run(pk, sig, msg)), c.name).toBe("OK");
       expect(v.hashCalls).toBeGreaterThan(0);
       expect(v.hashCalls).toBeLessThanOrEqual(hssMaxHashCalls(pk, sig));
+    }
+  });
+
+  it("accepts single-level (L = 1) signatures cut out of the RFC test cases, and rejects them under L = 2", () => {
+    const single = singleLevelCases();
+    expect(single.map((c) => c.name.replace(/^.*\(/, "("))).toEqual([
+      "(LMS type 5, LM-OTS type 4)", "(LMS type 5, LM-OTS type 4)", "(LMS type 6, LM-OTS type 3)", "(LMS type 5, LM-OTS type 4)",
+    ]);
+    for (const c of single) {
+      expect(reasonName(run(c.pk, c.sig, c.msg)), c.name).toBe("OK");
+      expect(v.hashCalls).toBeLessThanOrEqual(hssMaxHashCalls(c.pk, c.sig));
+      const two = c.pk.slice();
+      two[3] = 2;
+      expect(reasonName(run(two, c.sig, c.msg)), c.name).toBe("BAD_SIGNATURE");
+      const m = c.msg.slice();
+      m[m.length - 1] ^= 1;
+      expect(reasonName(run(c.pk, c.sig, m)), c.name).toBe("BAD_SIGNATURE");
     }
   });
 
