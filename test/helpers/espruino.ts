@@ -1,13 +1,14 @@
 // Running the ES5 build of the device core on Espruino's Linux build, when one is configured
-// with ESPRUINO_BIN (it is not part of the repository). The core goes into Storage in pieces
-// read from the file system, then runs with eval(require("Storage").read(...)): function bodies
-// then stay in flash, as on a board, instead of filling the variable pool as script text.
+// with ESPRUINO_BIN (it is not part of the repository); the core is loaded through Storage
+// (espruino-scripts.ts).
 import { expect } from "vitest";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { REPO } from "./repo.js";
+import { espruinoCoreLoader } from "./espruino-scripts.js";
+
+export { ESPRUINO_NATIVE_PRIMITIVES } from "./espruino-scripts.js";
 
 /** The Espruino binary from ESPRUINO_BIN, or "" when none is configured. */
 export function espruinoBin(): string {
@@ -19,23 +20,6 @@ export const ESPRUINO_SKIP_REASON = espruinoBin() === "" ? "ESPRUINO_BIN is not 
 
 /** Marks the lines a driver prints for the test (Espruino also prints its banner and prompt). */
 export const ESPRUINO_OUT = "@@";
-
-/**
- * ES5 prelude that loads the built core (build/fwseal-core.min.js: run buildCoreFiles() or
- * npm run build first) into Storage and evaluates it, so `fwsealCore` is defined.
- */
-export function espruinoCoreLoader(): string {
-  const file = path.join(REPO, "build/fwseal-core.min.js");
-  const total = statSync(file).size;
-  return `
-(function () {
-  var S = require("Storage"), f = E.openFile(${JSON.stringify(file)}, "r"), off = 0, piece;
-  while ((piece = f.read(1024))) { S.write("fwcore", piece, off, ${total}); off += piece.length; }
-  f.close();
-})();
-eval(require("Storage").read("fwcore"));
-`;
-}
 
 /**
  * Runs the scripts (concatenated, after the core loader) on Espruino in a fresh directory
@@ -56,12 +40,3 @@ export function runEspruino(scripts: string[], timeoutMs = 600_000): string[] {
     rmSync(dir, { recursive: true, force: true });
   }
 }
-
-/**
- * ES5 expression for Primitives whose sha256 is Espruino's native one-shot
- * require("crypto").SHA256 (Ed25519 stays the core's pure one).
- */
-export const ESPRUINO_NATIVE_PRIMITIVES = `{
-  sha256: function (buf, off, len, out) { out.set(new Uint8Array(require("crypto").SHA256(buf.subarray(off, off + len))), 0); },
-  ed25519Verify: fwsealCore.ed25519Verify
-}`;
