@@ -25,12 +25,15 @@ eval(require("Storage").read("fwcore"));
 
 /**
  * ES5 expression for Primitives whose sha256 is Espruino's native one-shot
- * require("crypto").SHA256 (Ed25519 stays the core's pure one).
+ * require("crypto").SHA256, looked up once (Ed25519 stays the core's pure one).
  */
-export const ESPRUINO_NATIVE_PRIMITIVES = `{
-  sha256: function (buf, off, len, out) { out.set(new Uint8Array(require("crypto").SHA256(buf.subarray(off, off + len))), 0); },
-  ed25519Verify: fwsealCore.ed25519Verify
-}`;
+export const ESPRUINO_NATIVE_PRIMITIVES = `(function () {
+  var H = require("crypto").SHA256;
+  return {
+    sha256: function (buf, off, len, out) { out.set(new Uint8Array(H(buf.subarray(off, off + len))), 0); },
+    ed25519Verify: fwsealCore.ed25519Verify
+  };
+})()`;
 
 /** ES5 function cpuMs(): the Espruino process's user + system CPU time in ms (Linux /proc, 10 ms steps). */
 export const ESPRUINO_CPU_MS = `
