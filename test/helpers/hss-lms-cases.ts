@@ -4,7 +4,8 @@ import { createHash } from "node:crypto";
 import {
   createHssVerifier, createPurePrimitives, HSS_MAX_CHAIN_STEPS, lmsSignatureLength, reasonName, type Primitives,
 } from "../../device-sim/core/index.js";
-import { fromHex, hssVerifyCases, readHssLmsVectors, singleLevelCases } from "./hss-lms-vectors.js";
+import { fromHex, hssVerifyCases, keygenVectors, readHssLmsVectors, singleLevelCases } from "./hss-lms-vectors.js";
+import { derivedCases } from "./lms-reference.js";
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
@@ -62,13 +63,14 @@ export interface EngineCase {
 
 /**
  * The cases every engine must decide like Node: the supported and unsupported verify vectors,
- * the single-level cases cut out of the RFC ones, every invalid vector, and `perSig` one-bit flips spread over each valid signature.
+ * the single-level cases cut out of the RFC ones and rebuilt from lms.vec / lmots.vec (W1..W8),
+ * every invalid vector, and `perSig` one-bit flips spread over each valid signature.
  */
 export function engineCases(perSig: number): EngineCase[] {
   const { supported, unsupported } = hssVerifyCases();
   const out: EngineCase[] = [];
   for (const c of [...supported, ...unsupported]) out.push({ name: c.name, pk: c.fields.PublicKey, sig: c.fields.Signature, msg: c.fields.Msg });
-  for (const c of singleLevelCases()) out.push({ name: c.name, pk: hexOf(c.pk), sig: hexOf(c.sig), msg: hexOf(c.msg) });
+  for (const c of [...singleLevelCases(), ...derivedCases(keygenVectors())]) out.push({ name: c.name, pk: hexOf(c.pk), sig: hexOf(c.sig), msg: hexOf(c.msg) });
   for (const c of readHssLmsVectors("hss_lms_invalid.vec")) out.push({ name: "invalid: " + c.name, pk: c.fields.PublicKey, sig: c.fields.InvalidSignature, msg: c.fields.Msg });
   for (const c of supported) {
     const sig = fromHex(c.fields.Signature);

@@ -94,3 +94,8 @@ export function singleLevelCases(): SingleLevelCase[] {
   }
   return out;
 }
+
+/** The keygen/sign vectors of lms.vec then lmots.vec, each with its file name. */
+export function keygenVectors(): (VecCase & { file: string })[] {
+  return ["lms.vec", "lmots.vec"].flatMap((file) => readHssLmsVectors(file).map((c) => ({ ...c, file })));
+}

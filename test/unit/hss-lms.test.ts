@@ -6,12 +6,14 @@ import {
   createHssVerifier, createPurePrimitives, lmsSignatureLength, Reason, reasonName,
   HSS_MAX_CHAIN_STEPS, HSS_PUBKEY_LEN, type Primitives,
 } from "../../device-sim/core/index.js";
-import { fromHex, hssVerifyCases, readHssLmsVectors, singleLevelCases } from "../helpers/hss-lms-vectors.js";
+import { fromHex, hssVerifyCases, keygenVectors, readHssLmsVectors, singleLevelCases } from "../helpers/hss-lms-vectors.js";
+import { derivedCases } from "../helpers/lms-reference.js";
 import { hssMaxHashCalls, mutationPositions, nodeSha256Primitives } from "../helpers/hss-lms-cases.js";
 
 const MAX_MSG = 1024;
 const { supported, unsupported } = hssVerifyCases();
 const invalid = readHssLmsVectors("hss_lms_invalid.vec");
+const derived = derivedCases(keygenVectors());
 
 const engines: [string, Primitives][] = [
   ["pure TS sha256", createPurePrimitives()],
@@ -47,6 +49,20 @@ describe.each(engines)("HSS/LMS verify on %s", (_name, prims) => {
       const m = c.msg.slice();
       m[m.length - 1] ^= 1;
       expect(reasonName(run(c.pk, c.sig, m)), c.name).toBe("BAD_SIGNATURE");
+    }
+  });
+
+  it("accepts the lms.vec and lmots.vec signatures (W1, W2, W4, W8; H5, H10), rebuilt from their seeds", () => {
+    expect(derived.length).toBe(7);
+    for (const c of derived) {
+      // The reference signer reproduces the vector: same public key, same signature hash.
+      expect(c.madeKey, c.name).toBe(c.wantKey);
+      expect(c.sigHash, c.name).toBe(c.wantSigHash);
+      expect(reasonName(run(c.pk, c.sig, c.msg)), c.name).toBe("OK");
+      expect(v.hashCalls).toBeLessThanOrEqual(hssMaxHashCalls(c.pk, c.sig));
+      const m = c.sig.slice();
+      m[m.length - 40] ^= 4;
+      expect(reasonName(run(c.pk, m, c.msg)), c.name).toBe("BAD_SIGNATURE");
     }
   });
 
