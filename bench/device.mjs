@@ -5,8 +5,8 @@
 //  - duk (Duktape 2.7, Debian package `duktape`): the core's ES5 build next to TweetNaCl's
 //    nacl-fast.js loaded into the SAME duk process.
 //  - HSS/LMS (RFC 8554) verification by the core next to its Ed25519 verification, on the
-//    RFC 8554 Appendix F signatures (two levels) and on single levels cut out of them (H10/W4,
-//    H5/W8): time and sha256 calls on Node (pure and node:crypto SHA-256) and duk (pure), and,
+//    RFC 8554 Appendix F signatures (two levels), on single levels cut out of them (H10/W4,
+//    H5/W8) and on lms.vec's H5/W1 and H10/W2 signatures rebuilt from their seeds: time and sha256 calls on Node (pure and node:crypto SHA-256) and duk (pure), and,
 //    when ESPRUINO_BIN names an Espruino Linux build, CPU time on Espruino with its native
 //    one-shot SHA-256; the Ed25519 / HSS time ratio on each engine.
 // Goals: SHA-256 on Node <= 1.5x the time of @noble/hashes; Ed25519 verify on duk <= 0.35x
@@ -210,7 +210,8 @@ async function loadHelpers() {
   const out = path.join(repo, "build/bench/hss-helpers.mjs");
   await build({
     stdin: {
-      contents: 'export { hssVerifyCases, singleLevelCases, fromHex } from "./test/helpers/hss-lms-vectors.ts";\n' +
+      contents: 'export { hssVerifyCases, singleLevelCases, keygenVectors, fromHex } from "./test/helpers/hss-lms-vectors.ts";\n' +
+        'export { derivedCases } from "./test/helpers/lms-reference.ts";\n' +
         'export { espruinoCoreLoader, ESPRUINO_NATIVE_PRIMITIVES, ESPRUINO_CPU_MS } from "./test/helpers/espruino-scripts.ts";\n',
       resolveDir: repo, sourcefile: "bench-hss-entry.ts", loader: "ts",
     },
@@ -230,6 +231,8 @@ const hssCases = (() => {
     mk("RFC 8554 TC2: L=2, H10/W4 + H5/W8", tc2),
     { label: "L=1, H10/W4 (TC2 top level)", pk: single[2].pk, sig: single[2].sig, msg: single[2].msg },
     { label: "L=1, H5/W8 (TC2 second level)", pk: single[3].pk, sig: single[3].sig, msg: single[3].msg },
+    // rebuilt from lms.vec's seeds: the W1 and W2 sets (larger signatures, fewer chain steps)
+    ...helpers.derivedCases(helpers.keygenVectors().slice(1, 3)).map((c, k) => ({ label: ["L=1, H5/W1 (lms.vec)", "L=1, H10/W2 (lms.vec)"][k], pk: c.pk, sig: c.sig, msg: c.msg })),
   ];
 })();
 results.hss = { cases: hssCases.map((c) => ({ label: c.label, sigBytes: c.sig.length })) };

@@ -8,7 +8,7 @@ import {
 } from "../../device-sim/core/index.js";
 import { fromHex, hssVerifyCases, keygenVectors, readHssLmsVectors, singleLevelCases } from "../helpers/hss-lms-vectors.js";
 import { derivedCases } from "../helpers/lms-reference.js";
-import { hssMaxHashCalls, mutationPositions, nodeSha256Primitives } from "../helpers/hss-lms-cases.js";
+import { hssMaxHashCalls, lmsMaxHashCalls, mutationPositions, nodeSha256Primitives } from "../helpers/hss-lms-cases.js";
 
 const MAX_MSG = 1024;
 const { supported, unsupported } = hssVerifyCases();
@@ -174,6 +174,17 @@ describe("HSS/LMS parameter tables", () => {
       return best;
     });
     expect(Array.from(HSS_MAX_CHAIN_STEPS)).toEqual(worst);
+  });
+
+  it("the stated most sha256 calls per LMS level, for every supported parameter set", () => {
+    const table: Record<number, number[]> = {};
+    for (const ots of [1, 2, 3, 4]) table[ots] = [5, 6, 7, 8, 9].map((lms) => lmsMaxHashCalls(lms, ots));
+    expect(table).toEqual({
+      1: [272, 277, 282, 287, 292],
+      2: [404, 409, 414, 419, 424],
+      3: [998, 1003, 1008, 1013, 1018],
+      4: [8423, 8428, 8433, 8438, 8443],
+    });
   });
 
   it("node:crypto primitives hash like the pure ones", () => {

@@ -9,13 +9,16 @@
 // parameter sets (and each LMS signature's types against the key it is checked with), so
 // malformed input costs no hashing.
 //
-// Memory, allocated once by createHssVerifier: 8,502 + (54 + max(maxMsgLen, 56)) + 55 + 86 +
-// 34 + 32 + 32 bytes of typed arrays (8,853 + max(maxMsgLen, 56) bytes; 9,933 for 1 KiB
-// messages) plus two Int32Arrays of 5 and 4 entries. Nothing is allocated per call.
+// Memory, allocated once by createHssVerifier (nothing is kept per call): typed arrays of
+// 8,502 (candidate-key input, p = 265) + 54 + max(maxMsgLen, 56) (message-digest input) + 55
+// (chain step) + 86 (tree node) + 34 + 32 + 32 bytes, i.e. 8,795 + max(maxMsgLen, 56) bytes
+// (9,819 for 1 KiB messages), and two Int32Arrays of 2 entries. The copies into that scratch
+// use set() with a short-lived subarray view, the native copy the rest of the core uses.
 //
-// sha256 calls per LMS level: 1 (message digest Q) + at most chainMax(w) (Winternitz chain
-// steps; exact figures in HSS_MAX_CHAIN_STEPS) + 1 (candidate OTS key) + 1 (leaf) + h (path).
-// An HSS signature with L levels costs the sum over its levels.
+// sha256 calls per LMS level: 1 (message digest Q) + at most HSS_MAX_CHAIN_STEPS (264 / 396 /
+// 990 / 8,415 for W1 / W2 / W4 / W8) + 1 (candidate OTS key) + 1 (leaf) + h (path), so for
+// H5 / H10 / H15 / H20 / H25: W1 272 / 277 / 282 / 287 / 292, W2 404 ... 424, W4 998 ... 1,018,
+// W8 8,423 ... 8,443 (5 more per step of height). An HSS signature costs the sum over its levels.
 
 import type { Primitives } from "./primitives.js";
 import { Reason } from "../../../formats/device-safe/reasons.js";
