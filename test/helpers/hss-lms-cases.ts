@@ -5,7 +5,7 @@ import {
   createHssVerifier, createPurePrimitives, HSS_MAX_CHAIN_STEPS, lmsSignatureLength, reasonName, type Primitives,
 } from "../../device-sim/core/index.js";
 import { fromHex, hssVerifyCases, keygenVectors, readHssLmsVectors, singleLevelCases } from "./hss-lms-vectors.js";
-import { derivedCases } from "./lms-reference.js";
+import { derivedCases, lmsHeight } from "./lms-reference.js";
 
 const hexOf = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 
@@ -19,11 +19,9 @@ export function nodeSha256Primitives(): Primitives {
   };
 }
 
-const HEIGHTS: Record<number, number> = { 5: 5, 6: 10, 7: 15, 8: 20, 9: 25 };
-
 /** The most sha256 calls one LMS level with these types costs: Q, chain steps, Kc, leaf, path. */
 export function lmsMaxHashCalls(lmsType: number, otsType: number): number {
-  return 1 + HSS_MAX_CHAIN_STEPS[otsType - 1] + 1 + 1 + HEIGHTS[lmsType];
+  return 1 + HSS_MAX_CHAIN_STEPS[otsType - 1] + 1 + 1 + lmsHeight(lmsType);
 }
 
 /** The stated bound for one well-formed HSS signature: the sum over its levels (types read from key and signature). */

@@ -3,6 +3,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { STANDARD_VECTORS } from "./standard-vectors.js";
+import { lmsSignatureLength } from "../../device-sim/core/crypto/hss-lms.js";
 
 /** One case of a .vec file: its fields (lowercase hex) and the comment lines just above it. */
 export interface VecCase {
@@ -74,15 +75,12 @@ export interface SingleLevelCase {
 export function singleLevelCases(): SingleLevelCase[] {
   const out: SingleLevelCase[] = [];
   const u32 = (v: number): Buffer => { const b = Buffer.alloc(4); b.writeUInt32BE(v); return b; };
-  const lmsSigLen = (s: Buffer, o: number): number => {
-    const p = ({ 1: 265, 2: 133, 3: 67, 4: 34 } as Record<number, number>)[s.readUInt32BE(o + 4)];
-    const h = ({ 5: 5, 6: 10, 7: 15, 8: 20, 9: 25 } as Record<number, number>)[s.readUInt32BE(o + 8 + 32 + 32 * p)];
-    return 4 + 4 + 32 + 32 * p + 4 + 32 * h;
-  };
+  // The top level's types are the key's (checked by the verifier), so its length follows from them.
+  const lmsSigLen = (key: Buffer): number => lmsSignatureLength(key.readUInt32BE(8), key.readUInt32BE(4));
   for (const c of hssVerifyCases().supported) {
     const pk = Buffer.from(c.fields.PublicKey, "hex"), sig = Buffer.from(c.fields.Signature, "hex");
     const msg = Buffer.from(c.fields.Msg, "hex");
-    const n0 = lmsSigLen(sig, 4);
+    const n0 = lmsSigLen(pk);
     const key1 = sig.subarray(4 + n0, 4 + n0 + 56);
     const sig1 = sig.subarray(4 + n0 + 56);
     const name = (lvl: number, key: Buffer): string =>
