@@ -21,6 +21,7 @@ import crypto from "node:crypto";
 import { build } from "esbuild";
 import ts from "typescript";
 import * as ed from "@noble/ed25519";
+import { loadHssHelpers, hssBenchCases } from "./hss-cases.mjs";
 import { sha256 as nobleSha256, sha512 as nobleSha512 } from "@noble/hashes/sha2.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -204,37 +205,9 @@ if (dukVersion.status !== 0) {
 
 // ---- HSS/LMS (RFC 8554) verification next to Ed25519 ----
 
-// The vector readers and the Espruino script pieces of the test helpers, bundled for Node
-// under build/ (their repository root is found from their own location, two levels up).
-async function loadHelpers() {
-  const out = path.join(repo, "build/bench/hss-helpers.mjs");
-  await build({
-    stdin: {
-      contents: 'export { hssVerifyCases, singleLevelCases, keygenVectors, fromHex } from "./test/helpers/hss-lms-vectors.ts";\n' +
-        'export { derivedCases } from "./test/helpers/lms-reference.ts";\n' +
-        'export { espruinoCoreLoader, ESPRUINO_NATIVE_PRIMITIVES, ESPRUINO_CPU_MS } from "./test/helpers/espruino-scripts.ts";\n',
-      resolveDir: repo, sourcefile: "bench-hss-entry.ts", loader: "ts",
-    },
-    bundle: true, format: "esm", platform: "node", outfile: out, logLevel: "silent",
-  });
-  return import(out);
-}
-
 const HSS_MAX_MSG = 1024;
-const helpers = await loadHelpers();
-const hssCases = (() => {
-  const [tc1, tc2] = helpers.hssVerifyCases().supported;
-  const single = helpers.singleLevelCases();
-  const mk = (label, c) => ({ label, pk: helpers.fromHex(c.fields.PublicKey), sig: helpers.fromHex(c.fields.Signature), msg: helpers.fromHex(c.fields.Msg) });
-  return [
-    mk("RFC 8554 TC1: L=2, H5/W8 + H5/W8", tc1),
-    mk("RFC 8554 TC2: L=2, H10/W4 + H5/W8", tc2),
-    { label: "L=1, H10/W4 (TC2 top level)", pk: single[2].pk, sig: single[2].sig, msg: single[2].msg },
-    { label: "L=1, H5/W8 (TC2 second level)", pk: single[3].pk, sig: single[3].sig, msg: single[3].msg },
-    // rebuilt from lms.vec's seeds: the W1 and W2 sets (larger signatures, fewer chain steps)
-    ...helpers.derivedCases(helpers.keygenVectors().slice(1, 3)).map((c, k) => ({ label: ["L=1, H5/W1 (lms.vec)", "L=1, H10/W2 (lms.vec)"][k], pk: c.pk, sig: c.sig, msg: c.msg })),
-  ];
-})();
+const helpers = await loadHssHelpers();
+const hssCases = hssBenchCases(helpers);
 results.hss = { cases: hssCases.map((c) => ({ label: c.label, sigBytes: c.sig.length })) };
 
 // Node: the core's verifier on its pure SHA-256 and on node:crypto's.
