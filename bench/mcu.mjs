@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { startMcu, defaultElf } from "../hw-test/mcu/qemu.mjs";
 import { McuConsole, field, pattern } from "../hw-test/mcu/console-client.mjs";
+import { loadHssHelpers, hssBenchCases } from "./hss-cases.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const vectors = path.resolve(root, "test/vectors");
@@ -28,6 +29,7 @@ const { generateKeyPair, LocalSigner } = await import(path.join(root, "dist/host
 const { vendorUuid, classUuid } = await import(path.join(root, "dist/formats/host-only/uuid.js"));
 const { createHash } = await import("node:crypto");
 
+const hexOf = (b) => Buffer.from(b).toString("hex");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-bench-mcu-"));
 const rows = [];
@@ -102,6 +104,17 @@ try {
   const ed = await con.cmd(`ed ${v.publicKey} ${v.signature} ${v.message}`, 300000);
   if (field(ed, "ok") !== "1") throw new Error(`Ed25519 vector rejected on the MCU: ${ed}`);
   row("Ed25519 verify (core, JS)", Number(field(ed, "ticks")) * INSN_PER_TICK, 1.5e9, Date.now() - t0, "RFC 8032 TEST 2");
+
+  // HSS/LMS (RFC 8554) by the core on the firmware's native C SHA-256, next to Ed25519.
+  const edInsn = Number(field(ed, "ticks")) * INSN_PER_TICK;
+  for (const c of hssBenchCases(await loadHssHelpers())) {
+    t0 = Date.now();
+    const h = await con.cmd(`hss ${hexOf(c.pk)} ${hexOf(c.sig)} ${hexOf(c.msg)}`, 300000);
+    if (field(h, "rc") !== "0") throw new Error(`HSS/LMS signature rejected on the MCU (${c.label}): ${h}`);
+    const insn = Number(field(h, "ticks")) * INSN_PER_TICK;
+    row(`HSS/LMS verify, ${c.label}`, insn, null, Date.now() - t0,
+      `${field(h, "calls")} sha256 calls, ${c.sig.length} B sig; Ed25519 / HSS = ${(edInsn / insn).toFixed(1)}x`);
+  }
 
   t0 = Date.now();
   const sh = await con.cmd("shagen 65536 1 1", 300000);

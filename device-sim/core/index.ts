@@ -5,7 +5,9 @@
  *
  * Constants   Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519.
  * Crypto      sha256(buf, off, len, out) / class Sha256 (incremental); ed25519Verify(pk, sig,
- *             msg, off, len) -> boolean; createPurePrimitives() -> Primitives (both in pure TS).
+ *             msg, off, len) -> boolean; createPurePrimitives() -> Primitives (both in pure TS);
+ *             createHssVerifier(primitives, maxMsgLen) -> HssVerifier: verify(pk, pkOff, pkLen,
+ *             sig, sigOff, sigLen, msg, off, len) -> Reason (HSS/LMS, RFC 8554, on primitives.sha256).
  * Verifiers   createBundleVerifier(VerifierConfig) -> BundleVerifier: push(buf, off, len)
  *             returns VerifyEvent values (ENVELOPE, CHUNK, DONE, REJECT with `reason`), in
  *             SPEC §8 order; createBootVerifier(cfg, shared?) -> BootVerifier:
@@ -30,6 +32,7 @@ import { Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 } from "../../formats/devi
 import { sha256, Sha256 } from "./crypto/sha256.js";
 import { ed25519Verify } from "./crypto/ed25519.js";
 import { createPurePrimitives } from "./crypto/pure-primitives.js";
+import { createHssVerifier, lmsSignatureLength, HSS_PUBKEY_LEN, HSS_MAX_LEVELS, HSS_MAX_CHAIN_STEPS } from "./crypto/hss-lms.js";
 import { VerifyEvent, createBundleVerifier } from "./verify/bundle-verifier.js";
 import { createBootVerifier } from "./verify/boot-verifier.js";
 import { createDeviceApp } from "./device-app.js";
@@ -43,6 +46,8 @@ import { hexToBytes, bytesToHex } from "./hex.js";
 export type { Primitives } from "./crypto/primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
 export { sha256, Sha256, ed25519Verify, createPurePrimitives };
+export { createHssVerifier, lmsSignatureLength, HSS_PUBKEY_LEN, HSS_MAX_LEVELS, HSS_MAX_CHAIN_STEPS };
+export type { HssVerifier } from "./crypto/hss-lms.js";
 export type { VerifierConfig, BundleVerifier } from "./verify/bundle-verifier.js";
 export { VerifyEvent, createBundleVerifier, createBootVerifier };
 export type { BootVerifier, ImageRead } from "./verify/boot-verifier.js";
@@ -67,6 +72,13 @@ export const fwsealCore = {
   Sha256: Sha256,
   ed25519Verify: ed25519Verify,
   createPurePrimitives: createPurePrimitives,
+  // v = createHssVerifier(primitives, maxMsgLen); v.verify(pk, pkOff, pkLen, sig, sigOff,
+  // sigLen, msg, off, len) -> Reason (HSS/LMS, RFC 8554); v.hashCalls = sha256 calls made.
+  createHssVerifier: createHssVerifier,
+  lmsSignatureLength: lmsSignatureLength,
+  HSS_PUBKEY_LEN: HSS_PUBKEY_LEN,
+  HSS_MAX_LEVELS: HSS_MAX_LEVELS,
+  HSS_MAX_CHAIN_STEPS: HSS_MAX_CHAIN_STEPS,
   // --- streaming and boot verifiers ---
   VerifyEvent: VerifyEvent,
   createBundleVerifier: createBundleVerifier,

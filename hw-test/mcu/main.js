@@ -42,6 +42,7 @@ var fwsealMcu = { app: null };
 
   // ---- console: one command per line, one reply line each ----
   var line = "";
+  var hssV = null; // the console's HSS/LMS verifier, made at first use
   function reply(s) { mcu.uartWrite(s + "\n"); }
 
   function pattern(len, seed) {
@@ -94,6 +95,14 @@ var fwsealMcu = { app: null };
       var t0 = mcu.busyTicks();
       var ok = v(pk, sig, msg, 0, msg.length);
       return reply("ed ok=" + (ok ? 1 : 0) + " ticks=" + (mcu.busyTicks() - t0));
+    }
+    if (op === "hss") { // HSS/LMS verification by the core on the native C SHA-256
+      if (!core || !core.createHssVerifier) return reply("hss unavailable");
+      if (!hssV) hssV = core.createHssVerifier({ sha256: mcu.sha256, ed25519Verify: edVerify() }, 1024);
+      var hpk = fromHex(a[0]), hsig = fromHex(a[1] || ""), hmsg = fromHex(a[2] || "");
+      var h0 = mcu.busyTicks();
+      var hrc = hssV.verify(hpk, 0, hpk.length, hsig, 0, hsig.length, hmsg, 0, hmsg.length);
+      return reply("hss rc=" + hrc + " calls=" + hssV.hashCalls + " ticks=" + (mcu.busyTicks() - h0));
     }
     if (op === "fr") {
       var rb = new Uint8Array(+a[1]);

@@ -1,6 +1,6 @@
 // Platform tests of the fwseal MCU firmware on QEMU (mps2-an385): boot, UART round trip
-// through a pty, native (C) vs JS (the core's) SHA-256 vs node:crypto, the core's Ed25519 on
-// the emulated Cortex-M3, NOR flash rules, and flash persistence across a power cut (QEMU
+// through a pty, native (C) vs JS (the core's) SHA-256 vs node:crypto, the core's Ed25519 and
+// HSS/LMS verifiers on the emulated Cortex-M3, NOR flash rules, and flash persistence across a power cut (QEMU
 // killed with SIGKILL, restarted on the same flash file) in its line console (mode=console);
 // then the device application with a power cut in the middle of a streaming install. The
 // full protocol suite is hw-test/protocol.test.ts, run against the MCU by test.sh.
@@ -13,7 +13,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
-import { Reason } from "../../formats/device-safe/reasons.js";
+import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
+import { createPurePrimitives } from "../../device-sim/core/index.js";
+import { engineCases, nodeVerdicts } from "../../test/helpers/hss-lms-cases.js";
 import { buildBundle } from "../../formats/host-only/bundle-builder.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import type { LocalSigner } from "../../host/keys/keys.js";
@@ -110,6 +112,18 @@ describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
     expect(await con.cmd(`ed ${t2.publicKey} ${t2.signature} ${t2.message}`, 120000)).toMatch(/^ed ok=1 /);
     const bad = t2.signature.slice(0, 10) + (t2.signature[10] === "0" ? "1" : "0") + t2.signature.slice(11);
     expect(await con.cmd(`ed ${t2.publicKey} ${bad} ${t2.message}`, 120000)).toMatch(/^ed ok=0 /);
+  });
+
+  it("HSS/LMS: the core's verifier on the M3 (native C SHA-256) decides every vector and mutation like Node", async () => {
+    const cases = engineCases(6);
+    const want = nodeVerdicts(cases, createPurePrimitives(), 1024);
+    const got: string[] = [];
+    for (const c of cases) {
+      const r = await con.cmd(`hss ${c.pk} ${c.sig} ${c.msg}`, 120000);
+      got.push(`${reasonName(Number(field(r, "rc")))} ${field(r, "calls")}`);
+    }
+    expect(got).toEqual(want);
+    expect(got.filter((g) => g.startsWith("OK ")).length).toBe(13);
   });
 
   it("flash: NOR rules (program erased bytes only, page erase) and persistence across a power cut", async () => {

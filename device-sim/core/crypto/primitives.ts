@@ -10,4 +10,9 @@ export interface Primitives {
   // Ed25519 verification following formats/SPEC.md §6.1 exactly (strict, cofactorless).
   // pk: 32 bytes, sig: 64 bytes, message msg[msgOff .. msgOff+msgLen).
   ed25519Verify(pk: Uint8Array, sig: Uint8Array, msg: Uint8Array, msgOff: number, msgLen: number): boolean;
+  // Optional native HSS/LMS (RFC 8554) verification with the contract of
+  // HssVerifier.verify in hss-lms.ts (returns a Reason code). A platform without one builds
+  // the constrained-TS verifier on its sha256 with createHssVerifier(primitives, maxMsgLen).
+  hssVerify?(pk: Uint8Array, pkOff: number, pkLen: number, sig: Uint8Array, sigOff: number, sigLen: number,
+    msg: Uint8Array, off: number, len: number): number;
 }
