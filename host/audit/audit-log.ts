@@ -21,7 +21,7 @@ export const AUDIT_RECORD_VERSION = 1;
 const ZERO_HASH = "0".repeat(64);
 
 /** The signing operations an audit record can name. */
-export type AuditOperation = "pack" | "sign" | "attach-signature" | "finalize" | "delegate" | "retire-root" | "keygen";
+export type AuditOperation = "pack" | "sign" | "attach-signature" | "finalize" | "delegate" | "retire-root" | "keygen" | "hss-sign";
 
 /** A JSON value in a record's summary. */
 export type AuditValue = string | number | boolean | null | AuditValue[] | { [k: string]: AuditValue };

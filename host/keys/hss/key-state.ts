@@ -1,0 +1,134 @@
+// What keeps a stateful key file from handing out a leaf twice: an exclusive lock file
+// beside the key (one signer at a time, across processes), a durable replace of the key
+// file (temporary file, fsync, rename, fsync of the directory: after a crash either the old
+// or the new counter is on disk, and the new one is there before any signature exists), and
+// the audit log's record of the highest leaf each key has used (catches a key file restored
+// from an old backup).
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { randomBytes } from "node:crypto";
+import { FwsealError, outputError } from "../../errors.js";
+import { listAuditLog } from "../../audit/audit-log.js";
+
+/** Lock file of a key file. */
+export function lockPathOf(keyPath: string): string {
+  return `${keyPath}.lock`;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** Remove the lock when the process named in it (on this host) no longer exists; true if removed. */
+function removeIfStale(lock: string): boolean {
+  let owner: string;
+  try {
+    owner = fs.readFileSync(lock, "utf8");
+  } catch {
+    return true; // released meanwhile
+  }
+  const m = /^(\d+) (.*)$/.exec(owner.trim());
+  if (m === null || m[2] !== os.hostname() || processAlive(Number(m[1]))) return false;
+  try {
+    fs.unlinkSync(lock);
+  } catch {
+    /* another waiter removed it first */
+  }
+  return true;
+}
+
+/**
+ * Run `fn` holding the key's lock file (created with O_EXCL, holding "pid host"). Waits up
+ * to `waitMs` for another signer; a lock whose process died on this host is taken over.
+ */
+export async function withKeyLock<T>(keyPath: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
+  const lock = lockPathOf(keyPath);
+  const deadline = Date.now() + waitMs;
+  let fd: number;
+  for (;;) {
+    try {
+      fd = fs.openSync(lock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      fs.writeSync(fd, `${process.pid} ${os.hostname()}\n`);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw outputError(lock, e);
+      if (removeIfStale(lock)) continue;
+      if (Date.now() >= deadline) {
+        let owner = "another process";
+        try {
+          owner = `process ${fs.readFileSync(lock, "utf8").trim()}`;
+        } catch {
+          /* released just now */
+        }
+        throw new FwsealError("KEY_STATE", `${keyPath}: key is in use by ${owner} (lock ${lock}); one signer at a time`);
+      }
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    fs.closeSync(fd);
+    try {
+      fs.unlinkSync(lock);
+    } catch {
+      /* removed by hand */
+    }
+  }
+}
+
+/**
+ * Replace `dest` durably: write a temporary file (mode `mode`) in its directory, fsync it,
+ * rename it over `dest`, fsync the directory so the rename itself survives a power cut.
+ * `overwrite: false` refuses an existing `dest` (link instead of rename).
+ */
+export function replaceFileDurably(dest: string, data: string | Uint8Array, mode: number, overwrite = true): void {
+  const dir = path.dirname(dest);
+  const tmp = path.join(dir, `.${path.basename(dest)}.${randomBytes(6).toString("hex")}.tmp`);
+  let fd: number | null = null;
+  try {
+    fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, mode);
+    fs.writeFileSync(fd, data);
+    fs.fchmodSync(fd, mode);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = null;
+    if (overwrite) fs.renameSync(tmp, dest);
+    else {
+      fs.linkSync(tmp, dest);
+      fs.unlinkSync(tmp);
+    }
+    const dfd = fs.openSync(dir, fs.constants.O_RDONLY);
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  } catch (e) {
+    if (fd !== null) fs.closeSync(fd);
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* renamed or never created */
+    }
+    if ((e as NodeJS.ErrnoException).code === "EEXIST") throw new FwsealError("OUTPUT_EXISTS", `${dest}: already exists (use --force to overwrite)`);
+    throw outputError(dest, e);
+  }
+}
+
+/** Highest global leaf index the audit log records for this key ID, or -1 (none, or no log yet). */
+export async function highestAuditedLeaf(logPath: string, keyId: string): Promise<number> {
+  if (!fs.existsSync(logPath)) return -1;
+  let best = -1;
+  for (const r of await listAuditLog(logPath)) {
+    const leaf = r.summary?.hssLeaf;
+    if (typeof leaf === "number" && r.keyIds.includes(keyId) && leaf > best) best = leaf;
+  }
+  return best;
+}
