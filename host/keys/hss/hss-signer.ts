@@ -13,7 +13,8 @@ import { appendAuditRecord, auditLogPath } from "../../audit/audit-log.js";
 import { generateHssKey, hssPublicKey, keyHeights, leafCounts, reserveLeaf, signReserved, type HssKeySpec, type LeafCounts } from "./hss-key.js";
 import { isHssPrivateKeyPem, privateKeyFromPem, privateKeyToPem, type HssPrivateKey } from "./private-key-file.js";
 import { highestAuditedLeaf, replaceFileDurably, withKeyLock } from "./key-state.js";
-import { hssKeyIdHex, hssPublicKeyToPem } from "./public-key.js";
+import { hssPublicKeyToPem } from "./public-key.js";
+import { keyIdHex } from "../keys.js";
 import { verifyHss } from "./hss-verify.js";
 
 /** Options of the file signer. */
@@ -54,7 +55,7 @@ export interface HssKeyInfo extends LeafCounts {
 export function hssKeyInfo(key: HssPrivateKey): HssKeyInfo {
   const publicKey = hssPublicKey(key);
   return {
-    keyId: hssKeyIdHex(publicKey),
+    keyId: keyIdHex(publicKey),
     publicKey,
     levels: key.levels.map((lv) => ({ lms: lv.tree.secret.lms.name, lmots: lv.tree.secret.ots.name, height: lv.tree.secret.lms.h, nextLeaf: lv.next })),
     ...leafCounts(key)
@@ -82,7 +83,7 @@ export class HssLmsFileSigner {
   private constructor(keyPath: string, key: HssPrivateKey, opts: HssSignerOptions) {
     this.keyPath = keyPath;
     this.publicKey = hssPublicKey(key);
-    this.keyId = hssKeyIdHex(this.publicKey);
+    this.keyId = keyIdHex(this.publicKey);
     this.opts = opts;
     this.cached = key;
     this.counts = leafCounts(key);

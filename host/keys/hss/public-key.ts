@@ -3,8 +3,8 @@
 // id-alg-hss-lms-hashsig (1.2.840.113549.1.9.16.3.17, parameters absent) whose BIT STRING
 // holds the raw key as RFC 9708 clarified (the older OCTET STRING wrapping is also read),
 // and COSE_Key per RFC 8778 / the IANA COSE registries: kty HSS-LMS (5), pub (-1).
-import { createHash } from "node:crypto";
 import { FwsealError } from "../../errors.js";
+import { keyIdHex } from "../keys.js";
 import { HSS_PUB_LEN, MAX_LEVELS, lmotsByType, lmsByType } from "./params.js";
 
 /** COSE algorithm HSS-LMS (RFC 8778). */
@@ -53,21 +53,16 @@ export function hssPublicKeyFromSpki(der: Uint8Array, what: string): Uint8Array 
   return new Uint8Array(pk);
 }
 
-/** Key ID per SPEC §6: the first 8 bytes of SHA-256 over the public key bytes, hex. */
-export function hssKeyIdHex(pk: Uint8Array): string {
-  return createHash("sha256").update(pk).digest().subarray(0, 8).toString("hex");
-}
-
 /**
  * COSE_Key of an HSS public key, deterministic CBOR:
- * { 1 (kty): 5 (HSS-LMS), 2 (kid): key ID, 3 (alg): -46 (HSS-LMS), -1 (pub): public key bytes }.
+ * { 1 (kty): 5 (HSS-LMS), 2 (kid): key ID (SPEC §6, over the 60 public key bytes), 3 (alg): -46 (HSS-LMS), -1 (pub): public key bytes }.
  */
 export function hssCoseKey(pk: Uint8Array): Uint8Array {
   if (pk.length !== HSS_PUB_LEN) throw new FwsealError("INTERNAL", "HSS public key length");
   return new Uint8Array(
     Buffer.concat([
       Buffer.from([0xa4, 0x01, COSE_KTY_HSS_LMS, 0x02, 0x48]),
-      Buffer.from(hssKeyIdHex(pk), "hex"),
+      Buffer.from(keyIdHex(pk), "hex"),
       Buffer.from([0x03, 0x38, -1 - COSE_ALG_HSS_LMS, 0x20, 0x58, HSS_PUB_LEN]),
       Buffer.from(pk)
     ])
