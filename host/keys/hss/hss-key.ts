@@ -65,7 +65,7 @@ export function hssPublicKey(key: HssPrivateKey): Uint8Array {
   const pk = Buffer.alloc(4 + top.length);
   pk.writeUInt32BE(key.levels.length, 0);
   pk.set(top, 4);
-  return pk;
+  return new Uint8Array(pk);
 }
 
 /** Leaf accounting of a key: signatures made (= the next global leaf index), total and remaining. */
