@@ -35,7 +35,7 @@ else
   echo "setup: installing the Python package hsslms into $HSSLMS_VENV"
   rm -rf "$HSSLMS_VENV"
   python3 -m venv "$HSSLMS_VENV"
-  if ! "$HSSLMS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check "hsslms==0.1.3"; then
+  if ! "$HSSLMS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --retries 1 --timeout 30 "hsslms==0.1.3"; then
     echo "setup: WARNING: could not install hsslms; test/system/hss-lms-interop.test.ts will be skipped" >&2
   fi
 fi
