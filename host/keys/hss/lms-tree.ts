@@ -103,10 +103,15 @@ export class LmsTree {
     const count = 1 << (secret.lms.h - s);
     const roots = Buffer.alloc(count * HASH_LEN);
     for (let t = 0; t < count; t++) {
-      computeSubtree(secret, s, t).copy(roots, t * HASH_LEN, HASH_LEN, 2 * HASH_LEN);
+      roots.set(LmsTree.subtreeRoot(secret, s, t), t * HASH_LEN);
       if (progress) progress(t + 1, count);
     }
     return new LmsTree(secret, s, roots);
+  }
+
+  /** The root of subtree t (height s) of a tree: the work of key generation for 2^s leaves. */
+  static subtreeRoot(secret: LmsSecret, s: number, t: number): Uint8Array {
+    return new Uint8Array(computeSubtree(secret, s, t).subarray(HASH_LEN, 2 * HASH_LEN));
   }
 
   /** T[1], the tree root. */
