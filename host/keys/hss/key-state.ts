@@ -5,82 +5,24 @@
 // the audit log's record of the highest leaf each key has used (catches a key file restored
 // from an old backup).
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { FwsealError, outputError } from "../../errors.js";
 import { listAuditLog } from "../../audit/audit-log.js";
+import { withLockFile } from "../../io/lock-file.js";
 
 /** Lock file of a key file. */
 export function lockPathOf(keyPath: string): string {
   return `${keyPath}.lock`;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
-/** Remove the lock when the process named in it (on this host) no longer exists; true if removed. */
-function removeIfStale(lock: string): boolean {
-  let owner: string;
-  try {
-    owner = fs.readFileSync(lock, "utf8");
-  } catch {
-    return true; // released meanwhile
-  }
-  const m = /^(\d+) (.*)$/.exec(owner.trim());
-  if (m === null || m[2] !== os.hostname() || processAlive(Number(m[1]))) return false;
-  try {
-    fs.unlinkSync(lock);
-  } catch {
-    /* another waiter removed it first */
-  }
-  return true;
-}
-
 /**
- * Run `fn` holding the key's lock file (created with O_EXCL, holding "pid host"). Waits up
- * to `waitMs` for another signer; a lock whose process died on this host is taken over.
+ * Run `fn` holding the key's lock file. Waits up to `waitMs` for another signer; the lock of
+ * a signer that died on this host is taken over.
  */
 export async function withKeyLock<T>(keyPath: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
   const lock = lockPathOf(keyPath);
-  const deadline = Date.now() + waitMs;
-  let fd: number;
-  for (;;) {
-    try {
-      fd = fs.openSync(lock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-      fs.writeSync(fd, `${process.pid} ${os.hostname()}\n`);
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw outputError(lock, e);
-      if (removeIfStale(lock)) continue;
-      if (Date.now() >= deadline) {
-        let owner = "another process";
-        try {
-          owner = `process ${fs.readFileSync(lock, "utf8").trim()}`;
-        } catch {
-          /* released just now */
-        }
-        throw new FwsealError("KEY_STATE", `${keyPath}: key is in use by ${owner} (lock ${lock}); one signer at a time`);
-      }
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.closeSync(fd);
-    try {
-      fs.unlinkSync(lock);
-    } catch {
-      /* removed by hand */
-    }
-  }
+  return withLockFile(lock, { waitMs, busy: (owner) => new FwsealError("KEY_STATE", `${keyPath}: key is in use by process ${owner} (lock ${lock}); one signer at a time`) }, fn);
 }
 
 /**
