@@ -14,7 +14,7 @@ import { generateHssKey, hssPublicKey, keyHeights, leafCounts, reserveLeaf, sign
 import { isHssPrivateKeyPem, privateKeyFromPem, privateKeyToPem, type HssPrivateKey } from "./private-key-file.js";
 import { highestAuditedLeaf, replaceFileDurably, withKeyLock } from "./key-state.js";
 import { hssPublicKeyToPem } from "./public-key.js";
-import { keyIdHex } from "../keys.js";
+import { keyIdHex, refuseExistingFiles } from "../keys.js";
 import { verifyHss } from "./hss-verify.js";
 
 /** Options of the file signer. */
@@ -174,11 +174,7 @@ export interface HssKeygenResult extends HssKeyInfo {
 export async function keygenHssLms(opts: HssKeygenOptions): Promise<HssKeygenResult> {
   const keyPath = `${opts.out}.key`;
   const pubPath = `${opts.out}.pub`;
-  if (!opts.force) {
-    for (const p of [keyPath, pubPath]) {
-      if (await fsp.lstat(p).then(() => true, () => false)) throw new FwsealError("OUTPUT_EXISTS", `${p}: already exists (use --force to overwrite)`);
-    }
-  }
+  if (!opts.force) await refuseExistingFiles([keyPath, pubPath]);
   const t0 = process.hrtime.bigint();
   const key = generateHssKey(opts, opts.progress);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
