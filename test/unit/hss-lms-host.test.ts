@@ -209,6 +209,20 @@ describe("HSS/LMS key files", () => {
     expect((err as Error).message).not.toContain("\n");
     expect(hssKeyInfo(await readHssPrivateKey(r.keyPath)).next).toBe(0); // nothing was reserved
   });
+
+  it("counts leaves across the levels of a two-level key: a backup from before a bottom-tree change is refused too", async () => {
+    const log = f("restore2-audit.log");
+    const r = await keygenHssLms({ out: f("restore2"), heights: [5, 5], w: 4 });
+    const signer = await HssLmsFileSigner.open(r.keyPath, { audit: log });
+    await signer.sign(Buffer.from("first"));
+    const backup = fs.readFileSync(r.keyPath);
+    for (let i = 0; i < 33; i++) await signer.sign(Buffer.from([i]));
+    const leaves = (await listAuditLog(log)).map((x) => x.summary?.hssLeaf);
+    expect(leaves).toEqual(Array.from({ length: 34 }, (_, i) => i)); // 0..31 under top leaf 0, then 32.. under top leaf 1
+    fs.writeFileSync(r.keyPath, backup, { mode: 0o600 });
+    const restored = await HssLmsFileSigner.open(r.keyPath, { audit: log });
+    await expect(restored.sign(Buffer.from("again"))).rejects.toThrow(/leaf 1 of HSS\/LMS key [0-9a-f]{16} was already used \(the audit log .* records leaf 33\)/);
+  });
 });
 
 describe("fwseal keygen --alg hss-lms, inspect and pubkey", () => {
