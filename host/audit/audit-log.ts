@@ -15,13 +15,14 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import { FwsealError, inputError, outputError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
+import { withLockFile } from "../io/lock-file.js";
 
 export const AUDIT_LOG_ENV = "FWSEAL_AUDIT_LOG";
 export const AUDIT_RECORD_VERSION = 1;
 const ZERO_HASH = "0".repeat(64);
 
 /** The signing operations an audit record can name. */
-export type AuditOperation = "pack" | "sign" | "attach-signature" | "finalize" | "delegate" | "retire-root" | "keygen";
+export type AuditOperation = "pack" | "sign" | "attach-signature" | "finalize" | "delegate" | "retire-root" | "keygen" | "hss-sign";
 
 /** A JSON value in a record's summary. */
 export type AuditValue = string | number | boolean | null | AuditValue[] | { [k: string]: AuditValue };
@@ -175,40 +176,8 @@ class AuditBroken extends Error {
 
 async function withLock<T>(logPath: string, fn: () => Promise<T>): Promise<T> {
   const lock = `${logPath}.lock`;
-  const deadline = Date.now() + 15000;
-  let fd: number | null = null;
-  for (;;) {
-    try {
-      fd = fs.openSync(lock, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-      fs.writeSync(fd, String(process.pid));
-      break;
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== "EEXIST") throw outputError(logPath, e);
-      // A lock left by a dead process (crash between open and unlink) is stale after 60 s.
-      try {
-        const st = fs.statSync(lock);
-        if (Date.now() - st.mtimeMs > 60000) {
-          fs.unlinkSync(lock);
-          continue;
-        }
-      } catch {
-        continue;
-      }
-      if (Date.now() > deadline) throw new FwsealError("OUTPUT_UNWRITABLE", `${logPath}: audit log is locked by another fwseal process (${lock})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    fs.closeSync(fd);
-    try {
-      fs.unlinkSync(lock);
-    } catch {
-      /* gone */
-    }
-  }
+  // A lock left by a dead process (crash between open and unlink) is stale; so is one older than 60 s.
+  return withLockFile(lock, { waitMs: 15000, staleAfterMs: 60000, errorPath: logPath, busy: () => new FwsealError("OUTPUT_UNWRITABLE", `${logPath}: audit log is locked by another fwseal process (${lock})`) }, fn);
 }
 
 /**

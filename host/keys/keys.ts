@@ -207,16 +207,19 @@ export interface KeygenResult {
   encrypted: boolean;
 }
 
+/** OUTPUT_EXISTS for the first of `paths` that exists: keygen never overwrites a key without --force. */
+export async function refuseExistingFiles(paths: string[]): Promise<void> {
+  for (const p of paths) {
+    const there = await fsp.lstat(p).then(() => true, () => false);
+    if (there) throw new FwsealError("OUTPUT_EXISTS", `${p}: already exists (use --force to overwrite)`);
+  }
+}
+
 /** Generate a key pair and write <out>.key (mode 0600) and <out>.pub atomically. */
 export async function keygen(opts: KeygenOptions): Promise<KeygenResult> {
   const keyPath = `${opts.out}.key`;
   const pubPath = `${opts.out}.pub`;
-  if (!opts.force) {
-    for (const p of [keyPath, pubPath]) {
-      const there = await fsp.lstat(p).then(() => true, () => false);
-      if (there) throw new FwsealError("OUTPUT_EXISTS", `${p}: already exists (use --force to overwrite)`);
-    }
-  }
+  if (!opts.force) await refuseExistingFiles([keyPath, pubPath]);
   const passphrase = opts.encrypt ? await getNewPassphrase(opts, keyPath) : undefined;
   const kp = generateKeyPair();
   await writeFileAtomic(keyPath, privateKeyToPem(kp.privateKey, passphrase), { mode: 0o600, overwrite: !!opts.force });

@@ -3,6 +3,9 @@ import type { CommandModule } from "yargs";
 import { inspect, type InspectResult } from "../../bundle/inspect.js";
 import { out as outLine, formatBytes, jsonReplacer } from "../output.js";
 import { escapeForTerminal, terminalSafeJson } from "../terminal-text.js";
+import { hssKeyInfo, readHssPrivateKey, isHssPrivateKeyPem } from "../../keys/hss-lms.js";
+import { hssKeyInfoJson, printHssKeyInfo } from "../hss-key-report.js";
+import { closeSync, openSync, readSync } from "node:fs";
 
 interface Args {
   bundle: string;
@@ -60,15 +63,40 @@ export function printInspect(r: InspectResult, file: string): void {
   for (const n of r.notes) out(`note: ${n}`);
 }
 
+/** An HSS/LMS private key file (inspect then reports its state instead of a bundle's). */
+function isHssKeyFile(file: string): boolean {
+  try {
+    const fd = openSync(file, "r");
+    const head = Buffer.alloc(100);
+    try {
+      return isHssPrivateKeyPem(head.subarray(0, readSync(fd, head, 0, head.length, 0)).toString("latin1"));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return false; // inspect() reports a missing or unreadable file
+  }
+}
+
 const command: CommandModule<object, Args> = {
   command: "inspect <bundle>",
-  describe: "Show a bundle's manifest, signers and certificates (no key needed, no verdict)",
+  describe: "Show a bundle's manifest, signers and certificates (no key needed, no verdict), or an HSS/LMS key's signatures left",
   builder: (y) =>
     y
       .positional("bundle", { type: "string", demandOption: true, description: "Bundle file" })
       .example("$0 inspect fw.fwb", "human-readable summary")
-      .example("$0 inspect fw.fwb --json | jq .manifest.sequence", "for scripts") as never,
+      .example("$0 inspect fw.fwb --json | jq .manifest.sequence", "for scripts")
+      .example("$0 inspect pq.key", "an HSS/LMS private key: parameters and signatures left") as never,
   handler: async (a) => {
+    if (isHssKeyFile(a.bundle)) {
+      const info = hssKeyInfo(await readHssPrivateKey(a.bundle));
+      if (a.json) outLine(JSON.stringify({ ok: true, file: a.bundle, ...hssKeyInfoJson(info) }, jsonReplacer, 2));
+      else {
+        out(`${a.bundle}: HSS/LMS private key, key ID ${info.keyId}`);
+        printHssKeyInfo(info);
+      }
+      return;
+    }
     const r = await inspect(a.bundle);
     if (a.json) outLine(terminalSafeJson(JSON.stringify({ ok: true, file: a.bundle, ...r }, jsonReplacer, 2)));
     else printInspect(r, a.bundle);

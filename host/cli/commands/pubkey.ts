@@ -6,6 +6,7 @@ import { formatPublicKey, type PubkeyFormat } from "../../keys/pubkey-format.js"
 import { out, outJson } from "../output.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { keyIdHex } from "../../keys/keys.js";
+import { loadHssPublicKey } from "../../keys/hss-lms.js";
 import { forceOption } from "../argument-checks.js";
 
 interface Args {
@@ -23,7 +24,7 @@ const command: CommandModule<object, Args> = {
   describe: "Export a public key (from a .pub or .key file) for burning into a device",
   builder: (y) =>
     forceOption(y, "Overwrite an existing -o file")
-      .positional("key", { type: "string", demandOption: true, description: "Public key (.pub), private key (.key) or 64 hex digits" })
+      .positional("key", { type: "string", demandOption: true, description: "Public key (.pub), private key (.key), 64 hex digits (Ed25519) or 120 (HSS/LMS)" })
       .option("format", { alias: "f", choices: ["pem", "hex", "c", "ts", "cose"] as const, default: "hex" as PubkeyFormat, description: "Output format" })
       .option("name", { type: "string", description: "Identifier for --format c|ts (default fwseal_root_pubkey / FWSEAL_ROOT_PUBKEY)" })
       .option("output", { alias: "o", type: "string", description: "Write to a file instead of stdout" })
@@ -32,7 +33,8 @@ const command: CommandModule<object, Args> = {
       .example("$0 pubkey root.pub --format ts", "TypeScript constant for the device core")
       .example("$0 pubkey root.key --format cose -o root.cose", "COSE_Key (CBOR) file") as never,
   handler: async (a) => {
-    const pk = await loadPublicKey(a.key, { passphraseFile: a["passphrase-file"] });
+    const hss = await loadHssPublicKey(a.key);
+    const pk = hss ?? (await loadPublicKey(a.key, { passphraseFile: a["passphrase-file"] }));
     const text = formatPublicKey(pk, a.format, a.name);
     if (a.output !== undefined) {
       await writeFileAtomic(a.output, text, { overwrite: !!a.force });
