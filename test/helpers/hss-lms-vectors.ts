@@ -40,6 +40,24 @@ export function readHssLmsVectors(file: string): VecCase[] {
   return out;
 }
 
+/**
+ * The same cases with byte fields: hex fields as bytes, and the decimal `q` and `TypeId`
+ * fields as 4-byte big-endian values (as they appear inside keys and signatures).
+ */
+export function readHssLmsVectorBytes(file: string): { name: string; fields: Record<string, Buffer> }[] {
+  return readHssLmsVectors(file).map((c) => {
+    const fields: Record<string, Buffer> = {};
+    for (const [k, v] of Object.entries(c.fields)) {
+      if (k === "q" || k === "TypeId") {
+        const b = Buffer.alloc(4);
+        b.writeUInt32BE(Number(v), 0);
+        fields[k] = b;
+      } else fields[k] = Buffer.from(v, "hex");
+    }
+    return { name: c.name, fields };
+  });
+}
+
 /** Bytes of a hex field ("" gives an empty array). */
 export function fromHex(h: string): Uint8Array {
   return new Uint8Array(Buffer.from(h, "hex"));

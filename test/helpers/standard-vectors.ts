@@ -42,39 +42,3 @@ export interface Ed25519Vector {
 export function readEd25519Vectors(): Ed25519Vector[] {
   return JSON.parse(readFileSync(path.join(STANDARD_VECTORS, "ed25519/rfc8032-ed25519.json"), "utf8")) as Ed25519Vector[];
 }
-
-/** One case of a Botan-format .vec file under test/vectors/hss-lms: the comment above it and its hex fields. */
-export interface HssLmsVector {
-  /** The last comment line before the case ("" if none). */
-  name: string;
-  fields: Record<string, Buffer>;
-}
-
-/**
- * The cases of one test/vectors/hss-lms file (e.g. "hss_lms_verify.vec"). A case is a run of
- * `Key = hex` lines; a blank line or a comment ends it. `q` and `TypeId` are decimal there
- * and are returned as 4-byte big-endian values.
- */
-export function readHssLmsVectors(file: string): HssLmsVector[] {
-  const out: HssLmsVector[] = [];
-  let name = "";
-  let fields: Record<string, Buffer> = {};
-  const flush = (): void => {
-    if (Object.keys(fields).length > 0) out.push({ name, fields });
-    fields = {};
-  };
-  for (const raw of readFileSync(path.join(STANDARD_VECTORS, "hss-lms", file), "utf8").split(/\r?\n/)) {
-    const line = raw.trim();
-    const m = line.match(/^(\w+) =\s*([0-9a-fA-F]*)$/);
-    if (m) {
-      const v = Buffer.alloc(4);
-      if (m[1] === "q" || m[1] === "TypeId") v.writeUInt32BE(Number(m[2]), 0);
-      fields[m[1]] = m[1] === "q" || m[1] === "TypeId" ? v : Buffer.from(m[2], "hex");
-      continue;
-    }
-    flush();
-    if (line.startsWith("#")) name = line.replace(/^#+\s*/, "");
-  }
-  flush();
-  return out;
-}

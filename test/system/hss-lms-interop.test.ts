@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { tempDir } from "../helpers/cli.js";
 import { findHsslmsPython, hsslms } from "../helpers/hsslms.js";
-import { readHssLmsVectors } from "../helpers/standard-vectors.js";
+import { readHssLmsVectorBytes as readHssLmsVectors } from "../helpers/hss-lms-vectors.js";
 import { HssLmsFileSigner, keygenHssLms, verifyHss } from "../../host/keys/hss-lms.js";
 
 const found = findHsslmsPython();

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { createHash } from "node:crypto";
 import { decode as cborDecode } from "cbor-x";
 import { fwseal, fwsealOk, errorLines, tempDir } from "../helpers/cli.js";
-import { readHssLmsVectors } from "../helpers/standard-vectors.js";
+import { readHssLmsVectorBytes as readHssLmsVectors } from "../helpers/hss-lms-vectors.js";
 import { verifyHss, verifyLms } from "../../host/keys/hss/hss-verify.js";
 import { LmsTree } from "../../host/keys/hss/lms-tree.js";
 import { lmotsPublicKey, lmotsSign, prf } from "../../host/keys/hss/lm-ots.js";
