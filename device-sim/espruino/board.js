@@ -12,6 +12,7 @@
 //  3. launches the JavaScript application from the verified slot: the Storage file
 //     "fws.app" is compared page by page (native SHA-256 of each 4 KiB page) with the slot
 //     just verified, rewritten from the slot if it differs, and evaluated from flash.
+//     (fws.cfg "launch": false makes the slots hold raw images that are only verified.)
 // fwsealUpdate() (typed on the console by the host, prefixed with 0x10 so it is not echoed)
 // moves the REPL off the console and runs the binary update protocol (formats/PROTOCOL.md)
 // on the raw console device until the line stays idle; REBOOT reboots into update mode.
@@ -149,12 +150,12 @@ var fwsealBoard = (function () {
     return false;
   }
   function launch() {
-    if (board.launched || app.runningSlot < 0) return;
+    if (board.launched || app.runningSlot < 0 || cfg.launch === false) return;
     board.launched = true;
     var reused = syncAppFile(app.runningSlot);
     print("FWSEAL launch slot=" + "AB"[app.runningSlot] + " file=" + (reused ? "kept" : "rewritten"));
     peak();
-    eval(S.read("fws.app"));
+    eval.call(null, S.read("fws.app")); // global scope: the application's vars are globals
   }
 
   // ---- update mode ----

@@ -72,10 +72,11 @@ export class EspruinoConsole {
     return m[1];
   }
 
-  /** Clears a half-typed line and any running command (Ctrl-C), then checks the console answers. */
+  /** Ends any half-typed line, then checks the console answers. (Not Ctrl-C: Espruino's Linux
+   *  build keeps its interrupt flag pending and would break the next command instead.) */
   async sync(timeoutMs = 5000): Promise<void> {
-    await this.write("\x03");
-    await new Promise((r) => setTimeout(r, 100));
+    await this.write("\n");
+    await new Promise((r) => setTimeout(r, 50));
     this.text = "";
     await this.evaluate("1", timeoutMs);
   }
