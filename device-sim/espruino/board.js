@@ -155,7 +155,9 @@ var fwsealBoard = (function () {
     var reused = syncAppFile(app.runningSlot);
     print("FWSEAL launch slot=" + "AB"[app.runningSlot] + " file=" + (reused ? "kept" : "rewritten"));
     peak();
-    eval.call(null, S.read("fws.app")); // global scope: the application's vars are globals
+    // A string timeout runs in global scope: the application's vars are globals, as when a
+    // board runs its saved code.
+    setTimeout('eval(require("Storage").read("fws.app"))', 0);
   }
 
   // ---- update mode ----
@@ -174,8 +176,12 @@ var fwsealBoard = (function () {
     idleTimer = setTimeout(endSession, idleMs);
   }
   var pend = "";
+  var MARK = "\nFWSEAL update esc=" + (esc ? 1 : 0) + "\n\x00";
   function onData(d) {
     kick();
+    // A host that finds the board still in update mode (a session that has not idled out)
+    // types the same line again: answer it, the decoder drops the text as a bad frame.
+    if (d.indexOf("fwsealUpdate()") >= 0) CON.write(MARK);
     if (esc) {
       d = pend + d;
       pend = "";
@@ -191,7 +197,7 @@ var fwsealBoard = (function () {
     board.updating = true;
     LoopbackA.setConsole();
     CON.on("data", onData);
-    CON.write("\nFWSEAL update esc=" + (esc ? 1 : 0) + "\n");
+    CON.write(MARK);
     kick();
   }
 

@@ -114,8 +114,9 @@ export function escapeForEspruino(b: Uint8Array): Uint8Array {
 
 /** Switches a provisioned board's console into update mode; returns whether it wants 0x04 escaped. */
 export async function enterUpdateMode(con: EspruinoConsole, timeoutMs = 10000): Promise<boolean> {
-  await con.sync();
-  await con.write(`${DLE}fwsealUpdate()\n`);
+  // No sync() first: a board still in update mode from a previous session does not answer
+  // command lines, but its glue answers this line with the same marker.
+  await con.write(`\n${DLE}fwsealUpdate()\n`);
   const m = await con.waitFor(/FWSEAL update esc=(\d)\n/, timeoutMs, "fwsealUpdate(): is the board provisioned?");
   return m[1] === "1";
 }

@@ -28,6 +28,30 @@ export interface EspruinoConfig {
   window: number;
   stride: number; // resume point persisted every this many image bytes
   idle: number; // seconds of silence that end an update session
+  launch: boolean; // the slots hold a JavaScript application to run (false: raw images, verified only)
+}
+
+/** The defaults: 4 KiB pages, two 68 KiB slots (the layout's flash is 160 KiB of Storage at
+ *  most, written pages only), 4 KiB chunks, 2 KiB frames, 4 in flight. */
+export function espruinoConfig(roots: Uint8Array[], vendorId: Uint8Array, classId: Uint8Array, over: Partial<EspruinoConfig> = {}): EspruinoConfig {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+  const slot = over.flashSize ? 0 : 68 * 1024;
+  return {
+    roots: roots.map(hex).join(""),
+    vendor: hex(vendorId),
+    class: hex(classId),
+    threshold: 1,
+    rootThreshold: 1,
+    pageSize: 4096,
+    flashSize: 2 * 4096 + 2 * 8192 + 2 * slot,
+    maxChunk: 4096,
+    maxData: 2048,
+    window: 4,
+    stride: 16384,
+    idle: 5,
+    launch: true,
+    ...over
+  };
 }
 
 /** What provisioning needs besides the port. */
@@ -126,7 +150,7 @@ export async function provisionEspruino(o: ProvisionOptions): Promise<ProvisionR
     }
     // Restart the interpreter: the boot code runs the boot check and prints its line.
     await con.write(`\x10load()\n`);
-    const m = await con.waitFor(/FWSEAL boot [^\r\n]*/, 120000, "boot after provisioning");
+    const m = await con.waitFor(/FWSEAL boot [^\r\n]*(?=\r?\n)/, 120000, "boot after provisioning");
     return { bytes, ms: Date.now() - t0, bootLine: m[0], replacedConfig: replaced };
   } finally {
     await con.close();
