@@ -73,7 +73,9 @@ var fwsealBoard = (function () {
   }
 
   // Power-off-and-on: the interpreter restarts and runs the boot code again. A reboot asked
-  // for by the protocol comes back in update mode (the host continues its session).
+  // for by the protocol comes back in update mode (the host continues its session). The host
+  // never sends 0x03 (it escapes it), so its retried frames cannot interrupt the boot check
+  // like Ctrl-C while the console is back on the line.
   function reset() {
     if (board.updating) S.write("fws.upd", "1");
     CON.setConsole();
@@ -162,7 +164,6 @@ var fwsealBoard = (function () {
 
   // ---- update mode ----
   var idleTimer, idleMs = (cfg.idle || 5) * 1000;
-  var esc = process.env.BOARD === "LINUX"; // its stdin exits on 0x04: the host escapes it
   function endSession() {
     idleTimer = undefined;
     CON.removeAllListeners("data");
@@ -176,18 +177,18 @@ var fwsealBoard = (function () {
     idleTimer = setTimeout(endSession, idleMs);
   }
   var pend = "";
-  var MARK = "\nFWSEAL update esc=" + (esc ? 1 : 0) + "\n\x00";
+  var MARK = "\nFWSEAL update esc=1\n\x00";
   function onData(d) {
     kick();
     // A host that finds the board still in update mode (a session that has not idled out)
     // types the same line again: answer it, the decoder drops the text as a bad frame.
     if (d.indexOf("fwsealUpdate()") >= 0) CON.write(MARK);
-    if (esc) {
-      d = pend + d;
-      pend = "";
-      if (d.charCodeAt(d.length - 1) === 27) { pend = "\x1b"; d = d.substring(0, d.length - 1); }
-      if (d.indexOf("\x1b") >= 0) d = d.split("\x1b\x05").join("\x04").split("\x1b\x1c").join("\x1b");
-    }
+    // The host escapes 0x03 (Ctrl-C on a console), 0x04 (ends the Linux build's stdin) and
+    // the escape byte itself: 1B 07, 1B 05, 1B 1C. Undone with native string operations.
+    d = pend + d;
+    pend = "";
+    if (d.charCodeAt(d.length - 1) === 27) { pend = "\x1b"; d = d.substring(0, d.length - 1); }
+    if (d.indexOf("\x1b") >= 0) d = d.split("\x1b\x07").join("\x03").split("\x1b\x05").join("\x04").split("\x1b\x1c").join("\x1b");
     app.onBytes(E.toUint8Array(d), 0, d.length);
     peak();
     kick();

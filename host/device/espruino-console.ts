@@ -93,26 +93,31 @@ export class EspruinoConsole {
   }
 }
 
-// The Linux build of Espruino exits when its stdin reads 0x04 (Ctrl-D), so a board that says
-// esc=1 gets 0x04 as 1B 05 and 0x1B as 1B 1C (about 2 % more bytes on random data).
-/** Escapes 0x04 and 0x1B for a console that asked for it (the Linux build). */
+// While the board's console is on the line (before update mode, and while it reboots into
+// update mode) 0x03 is Ctrl-C and interrupts whatever runs, the boot check included; the
+// Linux build also exits when its stdin reads 0x04. So the host never sends either:
+// 0x03 -> 1B 07, 0x04 -> 1B 05, 0x1B -> 1B 1C (about 1 % more bytes on random data; the
+// board's glue undoes it with native string operations).
+const ESCAPED: Record<number, number> = { 3: 7, 4: 5, 27: 28 };
+
+/** Escapes 0x03, 0x04 and 0x1B for an Espruino board's console. */
 export function escapeForEspruino(b: Uint8Array): Uint8Array {
   let extra = 0;
-  for (let i = 0; i < b.length; i++) if (b[i] === 4 || b[i] === 27) extra++;
+  for (let i = 0; i < b.length; i++) if (ESCAPED[b[i]] !== undefined) extra++;
   if (extra === 0) return b;
   const o = new Uint8Array(b.length + extra);
   let j = 0;
   for (let i = 0; i < b.length; i++) {
-    const c = b[i];
-    if (c === 4 || c === 27) {
+    const e = ESCAPED[b[i]];
+    if (e !== undefined) {
       o[j++] = 27;
-      o[j++] = c === 4 ? 5 : 28;
-    } else o[j++] = c;
+      o[j++] = e;
+    } else o[j++] = b[i];
   }
   return o;
 }
 
-/** Switches a provisioned board's console into update mode; returns whether it wants 0x04 escaped. */
+/** Switches a provisioned board's console into update mode; returns whether it wants the escaping above (esc=1). */
 export async function enterUpdateMode(con: EspruinoConsole, timeoutMs = 10000): Promise<boolean> {
   // No sync() first: a board still in update mode from a previous session does not answer
   // command lines, but its glue answers this line with the same marker.
