@@ -3,9 +3,9 @@
 # repository, with a board-sized variable pool, for the Espruino suite
 # (test/system/espruino.test.ts) and `npm run demo`:
 #
-#   git clone https://github.com/espruino/Espruino ~/espruino
-#   scripts/build-espruino.sh ~/espruino 12000      # a Bangle.js 2's pool (default)
-#   ESPRUINO_BIN=~/espruino/bin/espruino npx vitest run test/system/espruino.test.ts
+#   git clone https://github.com/espruino/Espruino <espruino-checkout>
+#   scripts/build-espruino.sh <espruino-checkout> 12000      # a Bangle.js 2's pool (default)
+#   ESPRUINO_BIN=<espruino-checkout>/bin/espruino npx vitest run test/system/espruino.test.ts
 #
 # VARIABLES: 12000 (Bangle.js 2), 5100 (Pico), 2600 (Puck.js). The build takes about two
 # minutes; the binary is <source>/bin/espruino (its flash is ./espruino.flash wherever it runs).

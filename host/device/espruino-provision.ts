@@ -7,9 +7,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
 import { FwsealError } from "../errors.js";
 import { EspruinoConsole } from "./espruino-console.js";
+import { packageRoot } from "./conformance.js";
 
 /** Storage file names on the board (kept short: Espruino allows 28 characters). */
 export const ESPRUINO_FILES = { core: "fws.core", board: "fws.board", cfg: "fws.cfg", boot: ".boot0" };
@@ -75,19 +75,15 @@ export interface ProvisionResult {
 
 const BOOT_CODE = `eval(require("Storage").read("${ESPRUINO_FILES.core}"));eval(require("Storage").read("${ESPRUINO_FILES.board}"));`;
 
-function repoFile(rel: string): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  // host/device (source, run by tsx/vitest) or dist/host/device (compiled)
-  for (const up of ["../..", "../../.."]) {
-    const p = path.resolve(here, up, rel);
-    if (fs.existsSync(p)) return p;
-  }
-  throw new FwsealError("USAGE", `${rel} not found: run npm run build first`);
+function packageFile(rel: string): string {
+  const p = path.join(packageRoot(), rel);
+  if (!fs.existsSync(p)) throw new FwsealError("USAGE", `${rel} not found: run npm run build first`);
+  return p;
 }
 
 /** The two programs provisioning uploads: the minified ES5 core and the board glue. */
 export function espruinoPrograms(): { core: Buffer; board: Buffer } {
-  return { core: fs.readFileSync(repoFile("build/fwseal-core.min.js")), board: fs.readFileSync(repoFile("device-sim/espruino/board.js")) };
+  return { core: fs.readFileSync(packageFile("build/fwseal-core.min.js")), board: fs.readFileSync(packageFile("device-sim/espruino/board.js")) };
 }
 
 function sha256b64(b: Uint8Array): string {
