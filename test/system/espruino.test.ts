@@ -44,12 +44,11 @@ function report(line: string): void {
   process.stdout.write(`espruino: ${line}\n`);
 }
 
-async function provisioned(keys: TestKeys, dir: string, over: Partial<EspruinoConfig>): Promise<EspruinoBoard> {
-  const board = await startBoard(bin as string, dir);
+/** Provisions a started board (the caller keeps it, so it is powered off even if this fails). */
+async function provision(keys: TestKeys, board: EspruinoBoard, over: Partial<EspruinoConfig>): Promise<void> {
   const r = await provisionEspruino({ port: board.port, config: espruinoConfig([keys.root.publicKey], VENDOR, CLASS, over) });
   report(`provisioned ${r.bytes} bytes in ${r.ms} ms; ${r.bootLine}`);
   expect(r.bootLine).toMatch(/FWSEAL boot slot=- /);
-  return board;
 }
 
 suite(`Espruino board (${bin ? "ESPRUINO_BIN" : why})`, () => {
@@ -61,7 +60,8 @@ suite(`Espruino board (${bin ? "ESPRUINO_BIN" : why})`, () => {
   beforeAll(async () => {
     keys = await makeKeys();
     dir = tempDir("fwseal-espruino-");
-    board = await provisioned(keys, path.join(dir, "board"), { idle });
+    board = await startBoard(bin as string, path.join(dir, "board"));
+    await provision(keys, board, { idle });
   });
   afterAll(async () => {
     await board?.powerCut();
@@ -139,7 +139,8 @@ suite(`Espruino board, 64 KiB raw image (${bin ? "ESPRUINO_BIN" : why})`, () => 
   it("installs a 64 KiB image and boot-checks it", async () => {
     const keys = await makeKeys();
     dir = tempDir("fwseal-espruino-raw-");
-    board = await provisioned(keys, path.join(dir, "board"), { launch: false, idle: 2 });
+    board = await startBoard(bin as string, path.join(dir, "board"));
+    await provision(keys, board, { launch: false, idle: 2 });
     const bundle = await makeBundle(keys, { image: sampleImage(65536, 7), sequence: 1 });
     const res = await flashDevice({ port: board.port, espruino: true, bundle, reboot: true, slowTimeoutMs: 120000 });
     expect(res.boot?.bootCheck[0]).toBe(Reason.OK);
