@@ -1,9 +1,14 @@
-// `npm run demo [-- --dir D --line-rate BAUD --image-size BYTES]`: runs dev/demo.ts.
+// `npm run demo [-- --dir D --line-rate BAUD --image-size BYTES] [--espruino]`: runs dev/demo.ts,
+// then, when ESPRUINO_BIN names Espruino's Linux interpreter, dev/demo-espruino.ts in
+// <dir>/espruino (--espruino: that part only).
 // A development entry point, not part of the shipped CLI.
 import { parseArgs } from "node:util";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { runDemo } from "./demo.js";
+import { runEspruinoDemo } from "./demo-espruino.js";
 
-const USAGE = "usage: npm run demo [-- --dir <new or empty dir>] [--line-rate <baud>] [--image-size <bytes>]";
+const USAGE = "usage: npm run demo [-- --dir <new or empty dir>] [--line-rate <baud>] [--image-size <bytes>] [--espruino]  (Espruino part: set ESPRUINO_BIN)";
 
 function positiveInt(name: string, v: string | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -14,16 +19,28 @@ function positiveInt(name: string, v: string | undefined, dflt: number): number 
 
 try {
   const { values } = parseArgs({
-    options: { dir: { type: "string" }, "line-rate": { type: "string" }, "image-size": { type: "string" }, help: { type: "boolean", short: "h" } }
+    options: { espruino: { type: "boolean" }, dir: { type: "string" }, "line-rate": { type: "string" }, "image-size": { type: "string" }, help: { type: "boolean", short: "h" } }
   });
   if (values.help) {
     console.log(USAGE);
   } else {
-    process.exitCode = await runDemo({
-      dir: values.dir,
-      lineRate: positiveInt("line-rate", values["line-rate"], 921600),
-      imageSize: positiveInt("image-size", values["image-size"], 192 * 1024)
-    });
+    const bin = process.env.ESPRUINO_BIN ?? "";
+    if (values.espruino && !bin) throw new Error("--espruino needs ESPRUINO_BIN (scripts/build-espruino.sh builds one)");
+    const dir = path.resolve(values.dir ?? ".fwseal-demo");
+    let code = 0;
+    if (!values.espruino) {
+      code = await runDemo({
+        dir: values.dir,
+        lineRate: positiveInt("line-rate", values["line-rate"], 921600),
+        imageSize: positiveInt("image-size", values["image-size"], 192 * 1024)
+      });
+    } else if (!values.dir) fs.rmSync(dir, { recursive: true, force: true });
+    if (bin && code === 0) {
+      const failures = await runEspruinoDemo(path.join(dir, "espruino"), bin, (s) => void process.stdout.write(s));
+      console.log(failures ? `\nEspruino demo: ${failures} step(s) FAILED` : `\nEspruino demo complete (${path.join(dir, "espruino")}).`);
+      if (failures) code = 1;
+    }
+    process.exitCode = code;
   }
 } catch (e) {
   console.error(`demo: error: ${(e as Error).message}\n${USAGE}`);

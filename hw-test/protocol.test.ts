@@ -13,6 +13,8 @@
 //   HW_CHUNK_SIZE       bundle chunk size (default 4096, capped by the device's maximum)
 //   HW_POWER_CYCLE_CMD  optional shell command that power-cycles the device (kills and
 //                       restarts it) and returns once it is up: enables the power-loss test
+//   HW_ESPRUINO=1       the port is an Espruino board's console (fwseal espruino provision):
+//                       every flash switches it to update mode first
 //   FWSEAL_SERIAL_TIMEOUT_MS / FWSEAL_SERIAL_SLOW_TIMEOUT_MS  reply timeouts (slow devices)
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
@@ -45,7 +47,7 @@ let port = env.HW_PORT ?? "";
 let signer: LocalSigner;
 let powerCycle: (() => Promise<void>) | null = null;
 let teardown: (() => Promise<void>) | null = null;
-const base: Partial<FlashOptions> = { baud: Number(env.HW_BAUD ?? 115200) };
+const base: Partial<FlashOptions> = { baud: Number(env.HW_BAUD ?? 115200), espruino: env.HW_ESPRUINO === "1" };
 
 async function bundle(seq: number, opts: { classId?: Uint8Array; seed?: number } = {}): Promise<Uint8Array> {
   return buildBundle(

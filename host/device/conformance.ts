@@ -57,7 +57,7 @@ const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 const MAX_SAFE = 9007199254740991;
 
 /** The package root (directory holding package.json named "fwseal"), from src or dist. */
-function packageRoot(): string {
+export function packageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 6; i++) {
     const pj = path.join(dir, "package.json");

@@ -56,9 +56,14 @@ export class DeviceLink {
   private closedError: Error | null = null;
   readonly stats: LinkStats = { wireOut: 0, wireIn: 0, framesOut: 0, dataPayloadOut: 0, retransmits: 0, timeouts: 0, badFramesIn: 0 };
 
-  constructor(port: SerialPort, path: string) {
+  /** wireOut, when given, rewrites every outgoing byte run for the line (e.g. the escaping an
+   *  Espruino console needs, host/device/espruino-console.ts); replies are read unchanged. */
+  private readonly wireOut: ((b: Uint8Array) => Uint8Array) | null;
+
+  constructor(port: SerialPort, path: string, wireOut: ((b: Uint8Array) => Uint8Array) | null = null) {
     this.port = port;
     this.path = path;
+    this.wireOut = wireOut;
     port.on("data", (b: Buffer) => this.onData(b));
     port.on("close", () => this.fail(new FwsealError("DEVICE", `${path}: serial port closed (cable pulled?)`)));
     port.on("error", (e: Error) => this.fail(new FwsealError("DEVICE", `${path}: ${e.message}`, { cause: e })));
@@ -114,6 +119,7 @@ export class DeviceLink {
 
   private writeRaw(bytes: Uint8Array): void {
     if (this.closedError) return;
+    if (this.wireOut) bytes = this.wireOut(bytes);
     this.stats.wireOut += bytes.length;
     this.writesPending++;
     this.port.write(Buffer.from(bytes), () => {

@@ -6,6 +6,7 @@
 // The device is the authority: it verifies everything itself; the pre-checks only save time.
 // Also delivers a root-retirement statement (SPEC §11, RETIRE_ROOT), after any install,
 // reboot and confirm of the same run, which is the order the key runbook needs.
+import { openEspruinoLink } from "./espruino-console.js";
 import { createHash } from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
@@ -48,6 +49,8 @@ export interface FlashOptions {
   onProgress?: (p: FlashProgress) => void;
   onLog?: (line: string) => void;
   link?: DeviceLink; // an open link to reuse (not closed afterwards)
+  /** The port is an Espruino board's JavaScript console: switch it to update mode first. */
+  espruino?: boolean;
   /** Stop after this many acknowledged bytes (tests: a cable pull at a known point). */
   stopAfter?: number;
 }
@@ -393,7 +396,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       throw rejected(Reason.MALFORMED, -1, "bundle");
     }
   }
-  const link = opts.link ?? (await DeviceLink.open(opts.port, baud));
+  const link = opts.link ?? (opts.espruino ? await openEspruinoLink(opts.port, baud) : await DeviceLink.open(opts.port, baud));
   try {
     const info = await deviceInfo(link, t, retries);
     const result: FlashResult = { outcome: "info", port: opts.port, device: info };

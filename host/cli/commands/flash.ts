@@ -16,6 +16,7 @@ interface Args {
   confirm?: boolean;
   "retire-root"?: string;
   force?: boolean;
+  espruino?: boolean;
   timeout?: number;
   json?: boolean;
 }
@@ -84,6 +85,7 @@ const command: CommandModule<object, Args> = {
       .option("confirm", { type: "boolean", description: "Confirm the running test image (makes it permanent, advances anti-rollback)" })
       .option("retire-root", { type: "string", description: "Apply this root-retirement statement (fwseal retire-root -o ...) after any install/reboot/confirm" })
       .option("force", { type: "boolean", description: "Skip the host-side pre-checks (the device still checks everything)" })
+      .option("espruino", { type: "boolean", description: "The port is an Espruino board's console (fwseal espruino provision): switch it to update mode first" })
       .option("timeout", { type: "number", description: "Reply timeout in ms (default 3000)" })
       .example("$0 flash fw.fwseal --port /dev/ttyACM0 --reboot", "Install, reboot into test mode")
       .example("$0 flash --port /dev/ttyACM0 --confirm", "Confirm the running test image")
@@ -104,6 +106,7 @@ const command: CommandModule<object, Args> = {
         confirm: a.confirm,
         retireRoot: a["retire-root"],
         force: a.force,
+        espruino: a.espruino,
         timeoutMs: a.timeout,
         onProgress: tty ? (p) => bar.update(p) : undefined,
         onLog: (l) => {

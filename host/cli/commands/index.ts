@@ -24,7 +24,8 @@ export const commandLoaders: Record<string, Loader> = {
   tbs: () => import("./tbs.js"),
   finalize: () => import("./finalize.js"),
   "retire-root": () => import("./retire-root.js"),
-  audit: () => import("./audit.js")
+  audit: () => import("./audit.js"),
+  espruino: () => import("./espruino.js")
 };
 
 /** The command modules needed for `name` (all of them when unknown or absent), in table order. */

@@ -1,0 +1,221 @@
+// fwseal Espruino board glue (ES5). Stored in the board's Storage as "fws.board" and run by
+// the boot code ("fws.boot0" installed as ".boot0") after the device core ("fws.core"),
+// both with eval(require("Storage").read(...)) so function bodies stay in flash.
+//
+// What it does at every start:
+//  1. builds the device application (the core's createDeviceApp) over a HAL whose flash
+//     pages are Storage files "fws.p<index>" (a missing file reads as erased 0xFF bytes;
+//     erase = delete the file; a write creates the page file all-0xFF first and then writes
+//     into it, which like NOR flash only clears bits), with native one-shot SHA-256;
+//  2. runs the boot check (app.boot(): the selected slot's envelope signatures, trust and
+//     the chunk chain re-hashed over every byte in flash) and prints one "FWSEAL boot" line;
+//  3. launches the JavaScript application from the verified slot: the Storage file
+//     "fws.app" is compared page by page (native SHA-256 of each 4 KiB page) with the slot
+//     just verified, rewritten from the slot if it differs, and evaluated from flash.
+//     (fws.cfg "launch": false makes the slots hold raw images that are only verified.)
+// fwsealUpdate() (typed on the console by the host, prefixed with 0x10 so it is not echoed)
+// moves the REPL off the console and runs the binary update protocol (formats/PROTOCOL.md)
+// on the raw console device until the line stays idle; REBOOT reboots into update mode.
+var fwsealBoard = (function () {
+  var S = require("Storage");
+  var core = fwsealCore;
+  var cfg = S.readJSON("fws.cfg", true);
+  var CON = eval(process.env.CONSOLE || "USB"); // the device the board's console is on
+  var PREFIX = "fws.p";
+  var board = { app: null, launched: false, updating: false, error: null, peak: 0 };
+
+  function peak() {
+    var u = process.memory(false).usage;
+    if (u > board.peak) board.peak = u;
+  }
+
+  if (!cfg) {
+    board.error = "not provisioned (no fws.cfg)";
+    print("FWSEAL boot error=" + board.error);
+    return board;
+  }
+  var pageSize = cfg.pageSize;
+
+  function pageFile(p) { return PREFIX + p; }
+
+  // ---- flash HAL over Storage page files ----
+  function flashRead(addr, dst, off, len) {
+    while (len > 0) {
+      var p = (addr / pageSize) | 0, po = addr - p * pageSize;
+      var n = pageSize - po < len ? pageSize - po : len;
+      var ab = S.readArrayBuffer(pageFile(p));
+      if (ab === undefined) {
+        for (var i = 0; i < n; i++) dst[off + i] = 255;
+      } else {
+        dst.set(new Uint8Array(ab, po, n), off);
+      }
+      addr += n; off += n; len -= n;
+    }
+  }
+  function flashErase(pageAddr) {
+    S.erase(pageFile((pageAddr / pageSize) | 0));
+  }
+  function flashWrite(addr, src, off, len) {
+    while (len > 0) {
+      var p = (addr / pageSize) | 0, po = addr - p * pageSize;
+      var n = pageSize - po < len ? pageSize - po : len;
+      var name = pageFile(p);
+      if (S.readArrayBuffer(name) === undefined) S.write(name, "", 0, pageSize);
+      S.write(name, src.subarray(off, off + n), po);
+      addr += n; off += n; len -= n;
+    }
+    peak();
+  }
+
+  // ---- the console as a raw byte link (update mode only) ----
+  function uartWrite(buf, off, len) {
+    CON.write(buf.subarray(off, off + len));
+  }
+
+  // Power-off-and-on: the interpreter restarts and runs the boot code again. A reboot asked
+  // for by the protocol comes back in update mode (the host continues its session). The host
+  // never sends 0x03 (it escapes it), so its retried frames cannot interrupt the boot check
+  // like Ctrl-C while the console is back on the line.
+  function reset() {
+    if (board.updating) S.write("fws.upd", "1");
+    CON.setConsole();
+    load();
+  }
+
+  function nowSeconds() {
+    var t = (Date.now() / 1000) | 0;
+    return t > 1600000000 ? t : -1; // boards without a set clock start in 1970
+  }
+
+  var crypto = require("crypto");
+  var pure = core.createPurePrimitives();
+  var primitives = {
+    sha256: function (buf, off, len, out) {
+      out.set(new Uint8Array(crypto.SHA256(buf.subarray(off, off + len))), 0);
+    },
+    ed25519Verify: pure.ed25519Verify
+  };
+
+  var hal = {
+    pageSize: pageSize, flashSize: cfg.flashSize,
+    flashRead: flashRead, flashErase: flashErase, flashWrite: flashWrite,
+    uartWrite: uartWrite, nowSeconds: nowSeconds, reset: reset
+  };
+  var app = core.createDeviceApp(hal, {
+    primitives: primitives,
+    roots: core.hexToBytes(cfg.roots),
+    rootCount: cfg.roots.length / 64,
+    rootRetired: cfg.rootRetired || 0,
+    vendorId: core.hexToBytes(cfg.vendor),
+    classId: core.hexToBytes(cfg["class"]),
+    threshold: cfg.threshold || 1,
+    rootThreshold: cfg.rootThreshold || 1,
+    maxChunkSize: cfg.maxChunk,
+    maxData: cfg.maxData,
+    window: cfg.window,
+    resumeStride: cfg.stride
+  });
+  if (!app) {
+    board.error = "flash layout does not fit";
+    print("FWSEAL boot error=" + board.error);
+    return board;
+  }
+  board.app = app;
+  pure = null;
+
+  // ---- the application launcher ----
+  function sameHash(a, b) {
+    for (var i = 0; i < 32; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  // Makes "fws.app" byte-identical to the verified slot's image (flash to flash, one page at
+  // a time, no copy of the image in RAM) and reports whether it already was.
+  function syncAppFile(slot) {
+    var size = app.store.state.slots[slot].imageSize;
+    var base = app.layout.slotAddr[slot] / pageSize;
+    var cur = S.readArrayBuffer("fws.app");
+    var same = cur !== undefined && cur.byteLength === size;
+    for (var o = 0; same && o < size; o += pageSize) {
+      var n = size - o < pageSize ? size - o : pageSize;
+      var pa = S.readArrayBuffer(pageFile(base + o / pageSize));
+      same = pa !== undefined && sameHash(new Uint8Array(crypto.SHA256(new Uint8Array(cur, o, n))),
+        new Uint8Array(crypto.SHA256(new Uint8Array(pa, 0, n))));
+    }
+    if (same) return true;
+    S.erase("fws.app");
+    for (o = 0; o < size; o += pageSize) {
+      n = size - o < pageSize ? size - o : pageSize;
+      pa = S.readArrayBuffer(pageFile(base + o / pageSize));
+      if (o === 0) S.write("fws.app", new Uint8Array(pa, 0, n), 0, size);
+      else S.write("fws.app", new Uint8Array(pa, 0, n), o);
+    }
+    return false;
+  }
+  function launch() {
+    if (board.launched || app.runningSlot < 0 || cfg.launch === false) return;
+    board.launched = true;
+    var reused = syncAppFile(app.runningSlot);
+    print("FWSEAL launch slot=" + "AB"[app.runningSlot] + " file=" + (reused ? "kept" : "rewritten"));
+    peak();
+    // A string timeout runs in global scope: the application's vars are globals, as when a
+    // board runs its saved code.
+    setTimeout('eval(require("Storage").read("fws.app"))', 0);
+  }
+
+  // ---- update mode ----
+  var idleTimer, idleMs = (cfg.idle || 5) * 1000;
+  function endSession() {
+    idleTimer = undefined;
+    CON.removeAllListeners("data");
+    board.updating = false;
+    CON.setConsole();
+    print("FWSEAL session end peak=" + board.peak);
+    launch();
+  }
+  function kick() {
+    if (idleTimer !== undefined) clearTimeout(idleTimer);
+    idleTimer = setTimeout(endSession, idleMs);
+  }
+  var pend = "";
+  var MARK = "\nFWSEAL update esc=1\n\x00";
+  function onData(d) {
+    kick();
+    // A host that finds the board still in update mode (a session that has not idled out)
+    // types the same line again: answer it, the decoder drops the text as a bad frame.
+    if (d.indexOf("fwsealUpdate()") >= 0) CON.write(MARK);
+    // The host escapes 0x03 (Ctrl-C on a console), 0x04 (ends the Linux build's stdin) and
+    // the escape byte itself: 1B 07, 1B 05, 1B 1C. Undone with native string operations.
+    d = pend + d;
+    pend = "";
+    if (d.charCodeAt(d.length - 1) === 27) { pend = "\x1b"; d = d.substring(0, d.length - 1); }
+    if (d.indexOf("\x1b") >= 0) d = d.split("\x1b\x07").join("\x03").split("\x1b\x05").join("\x04").split("\x1b\x1c").join("\x1b");
+    app.onBytes(E.toUint8Array(d), 0, d.length);
+    peak();
+    kick();
+  }
+  function startUpdate() {
+    if (board.updating) return;
+    board.updating = true;
+    LoopbackA.setConsole();
+    CON.on("data", onData);
+    CON.write(MARK);
+    kick();
+  }
+
+  var t0 = getTime();
+  app.boot();
+  var dt = getTime() - t0;
+  peak();
+  print("FWSEAL boot slot=" + (app.runningSlot < 0 ? "-" : "AB"[app.runningSlot]) + " mode=" + app.runMode +
+    " check=" + app.bootReason[0] + "," + app.bootReason[1] + " reverted=" + app.reverted +
+    " ms=" + Math.round(dt * 1000) + " vars=" + process.memory().usage + " peak=" + board.peak);
+  board.startUpdate = startUpdate;
+  if (S.read("fws.upd") !== undefined) {
+    S.erase("fws.upd");
+    startUpdate();
+  } else {
+    launch();
+  }
+  return board;
+})();
+function fwsealUpdate() { fwsealBoard.startUpdate(); }

@@ -1,0 +1,77 @@
+// fwseal espruino provision: make an Espruino board an fwseal device over its console
+// (host/device/espruino-provision.ts). Updates then go through `fwseal flash --espruino`.
+import type { CommandModule } from "yargs";
+import { loadPublicKey } from "../../keys/keys.js";
+import { vendorUuid, classUuid } from "../../../formats/host-only/uuid.js";
+import { Limits } from "../../../formats/device-safe/limits.js";
+import { provisionEspruino, espruinoConfig } from "../../device/espruino-provision.js";
+import { out, err, outJson } from "../output.js";
+import { FwsealError } from "../../errors.js";
+
+interface Args {
+  action: string;
+  port: string;
+  baud: number;
+  root: string[];
+  vendor: string;
+  class: string;
+  threshold: number;
+  "root-threshold": number;
+  "slot-size": number;
+  "max-chunk": number;
+  "max-data": number;
+  window: number;
+  idle: number;
+  raw?: boolean;
+  force?: boolean;
+  json?: boolean;
+}
+
+const command: CommandModule<object, Args> = {
+  command: "espruino <action>",
+  describe: "Espruino boards: provision (upload the device core, roots, identity and boot check over the console)",
+  builder: (y) =>
+    y
+      .positional("action", { type: "string", choices: ["provision"], description: "What to do" })
+      .option("port", { alias: "p", type: "string", demandOption: true, description: "The board's serial port (its JavaScript console)" })
+      .option("baud", { type: "number", default: 115200, description: "Baud rate" })
+      .option("root", { type: "string", array: true, demandOption: true, description: "Root public key(s) to burn in, .pub file or hex (up to 4)" })
+      .option("vendor", { type: "string", demandOption: true, description: "Vendor domain or UUID" })
+      .option("class", { type: "string", demandOption: true, description: "Device class name or UUID" })
+      .option("threshold", { type: "number", default: 1, description: "Signatures required (distinct keys)" })
+      .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signatures must come through" })
+      .option("slot-size", { type: "number", default: 68 * 1024, description: "Bytes per A/B slot (Storage pages are used only as written)" })
+      .option("max-chunk", { type: "number", default: 4096, description: "Largest bundle chunk the board accepts (its verifier buffer)" })
+      .option("max-data", { type: "number", default: 2048, description: "DATA payload per frame" })
+      .option("window", { type: "number", default: 4, description: "DATA frames in flight" })
+      .option("idle", { type: "number", default: 5, description: "Seconds of silence that end an update session and give the console back" })
+      .option("raw", { type: "boolean", description: "Slots hold raw images (verified, not run) instead of a JavaScript application" })
+      .option("force", { type: "boolean", description: "Replace other roots or identity (erases the board's slots and state)" })
+      .example("$0 espruino provision --port /dev/ttyACM0 --root root.pub --vendor acme.example --class sensor-v3", "Provision a board; then: fwseal flash app.fwseal --port /dev/ttyACM0 --espruino --reboot --confirm") as never,
+  handler: async (a) => {
+    if (a.root.length < 1 || a.root.length > 4) throw new FwsealError("USAGE", "--root: give 1 to 4 root public keys");
+    for (const [flag, v, max] of [["--threshold", a.threshold, Limits.MAX_SIGNERS], ["--root-threshold", a["root-threshold"], a.root.length]] as const) {
+      if (!Number.isInteger(v) || v < 1 || v > max) throw new FwsealError("USAGE", `${flag}: must be 1..${max}`);
+    }
+    const pageSize = 4096;
+    if (!Number.isInteger(a["slot-size"]) || a["slot-size"] < pageSize || a["slot-size"] % pageSize !== 0) throw new FwsealError("USAGE", `--slot-size: a positive multiple of ${pageSize}`);
+    const roots: Uint8Array[] = [];
+    for (const r of a.root) roots.push(await loadPublicKey(r));
+    const vendorId = vendorUuid(a.vendor);
+    const classId = classUuid(vendorId, a.class);
+    const config = espruinoConfig(roots, vendorId, classId, {
+      threshold: a.threshold,
+      rootThreshold: a["root-threshold"],
+      flashSize: 2 * pageSize + 2 * Limits.MAX_ENVELOPE + 2 * a["slot-size"],
+      maxChunk: a["max-chunk"],
+      maxData: a["max-data"],
+      window: a.window,
+      idle: a.idle,
+      launch: !a.raw
+    });
+    const r = await provisionEspruino({ port: a.port, baud: a.baud, config, force: a.force, onLog: a.json ? undefined : (l) => err(`fwseal: ${l}`) });
+    if (a.json) outJson({ ok: true, port: a.port, ...r });
+    else out(`provisioned ${a.port}: ${r.bytes} bytes in ${(r.ms / 1000).toFixed(1)} s; ${r.bootLine}`);
+  }
+};
+export default command;

@@ -1,0 +1,154 @@
+// Provisioning an Espruino board: the device core and the board glue go into the board's
+// Storage (written in pieces the console accepts, read back and checked by SHA-256), then
+// the configuration (roots, identity, layout, limits) and last the boot code, so a board
+// whose provisioning is interrupted never runs half of it. A board that already holds a
+// configuration with other roots or identity is refused unless `force` (which also erases
+// its slots and state).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { createHash } from "node:crypto";
+import { FwsealError } from "../errors.js";
+import { EspruinoConsole } from "./espruino-console.js";
+import { packageRoot } from "./conformance.js";
+
+/** Storage file names on the board (kept short: Espruino allows 28 characters). */
+export const ESPRUINO_FILES = { core: "fws.core", board: "fws.board", cfg: "fws.cfg", boot: ".boot0" };
+
+/** The board's configuration record (Storage file fws.cfg, JSON), read by device-sim/espruino/board.js. */
+export interface EspruinoConfig {
+  roots: string; // hex, 32 bytes per root
+  vendor: string; // hex, 16 bytes
+  class: string; // hex, 16 bytes
+  threshold: number;
+  rootThreshold: number;
+  pageSize: number;
+  flashSize: number; // the protocol's flash: state copies, envelopes, two slots (as page files)
+  maxChunk: number; // largest bundle chunk accepted (verifier buffer)
+  maxData: number; // DATA payload per frame
+  window: number;
+  stride: number; // resume point persisted every this many image bytes
+  idle: number; // seconds of silence that end an update session
+  launch: boolean; // the slots hold a JavaScript application to run (false: raw images, verified only)
+}
+
+/** The defaults: 4 KiB pages, two 68 KiB slots (the layout's flash is 160 KiB of Storage at
+ *  most, written pages only), 4 KiB chunks, 2 KiB frames, 4 in flight. */
+export function espruinoConfig(roots: Uint8Array[], vendorId: Uint8Array, classId: Uint8Array, over: Partial<EspruinoConfig> = {}): EspruinoConfig {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+  const slot = over.flashSize ? 0 : 68 * 1024;
+  return {
+    roots: roots.map(hex).join(""),
+    vendor: hex(vendorId),
+    class: hex(classId),
+    threshold: 1,
+    rootThreshold: 1,
+    pageSize: 4096,
+    flashSize: 2 * 4096 + 2 * 8192 + 2 * slot,
+    maxChunk: 4096,
+    maxData: 2048,
+    window: 4,
+    stride: 16384,
+    idle: 5,
+    launch: true,
+    ...over
+  };
+}
+
+/** What provisioning needs besides the port. */
+export interface ProvisionOptions {
+  port: string;
+  baud?: number;
+  config: EspruinoConfig;
+  force?: boolean;
+  /** Raw bytes per written piece (default 384: a 512-character base64 line). */
+  piece?: number;
+  onLog?: (line: string) => void;
+}
+
+/** What was done: bytes written, time taken and the boot line the board printed afterwards. */
+export interface ProvisionResult {
+  bytes: number;
+  ms: number;
+  bootLine: string;
+  replacedConfig: boolean;
+}
+
+const BOOT_CODE = `eval(require("Storage").read("${ESPRUINO_FILES.core}"));eval(require("Storage").read("${ESPRUINO_FILES.board}"));`;
+
+function packageFile(rel: string): string {
+  const p = path.join(packageRoot(), rel);
+  if (!fs.existsSync(p)) throw new FwsealError("USAGE", `${rel} not found: run npm run build first`);
+  return p;
+}
+
+/** The two programs provisioning uploads: the minified ES5 core and the board glue. */
+export function espruinoPrograms(): { core: Buffer; board: Buffer } {
+  return { core: fs.readFileSync(packageFile("build/fwseal-core.min.js")), board: fs.readFileSync(packageFile("device-sim/espruino/board.js")) };
+}
+
+function sha256b64(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("base64");
+}
+
+/** Writes one Storage file in pieces and checks it by SHA-256 read back from the board. */
+export async function uploadFile(con: EspruinoConsole, name: string, data: Uint8Array, piece = 384): Promise<void> {
+  const S = `require("Storage")`;
+  for (let off = 0; off < data.length || off === 0; off += piece) {
+    const b64 = Buffer.from(data.subarray(off, off + piece)).toString("base64");
+    const tail = off === 0 ? `0,${data.length}` : `${off}`;
+    const r = await con.evaluate(`${S}.write(${JSON.stringify(name)},atob("${b64}"),${tail})`);
+    if (r !== "true") throw new FwsealError("DEVICE", `${con.path}: Storage.write ${name} at ${off} failed (${r}); is Storage full?`);
+    if (data.length === 0) break;
+  }
+  const got = await con.evaluate(`btoa(require("crypto").SHA256(${S}.read(${JSON.stringify(name)})||""))`);
+  if (got !== sha256b64(data)) throw new FwsealError("DEVICE", `${con.path}: ${name} read back differs from what was written`);
+}
+
+/** Provisions (or re-provisions with the same roots and identity) an Espruino board. */
+export async function provisionEspruino(o: ProvisionOptions): Promise<ProvisionResult> {
+  const log = o.onLog ?? (() => undefined);
+  const t0 = Date.now();
+  const con = await EspruinoConsole.open(o.port, o.baud ?? 115200);
+  try {
+    await con.sync();
+    const S = `require("Storage")`;
+    const old = await con.evaluate(`${S}.read("${ESPRUINO_FILES.cfg}")||"none"`);
+    const cfgText = JSON.stringify(o.config);
+    let replaced = false;
+    if (old !== "none") {
+      let same = false;
+      try {
+        const c = JSON.parse(old) as EspruinoConfig;
+        same = c.roots === o.config.roots && c.vendor === o.config.vendor && c.class === o.config.class;
+      } catch {
+        same = false;
+      }
+      if (!same && !o.force) throw new FwsealError("USAGE", `${o.port}: the board is already provisioned with other roots or identity; refusing to replace them (use --force, which also erases its slots)`);
+      replaced = !same;
+    }
+    if (o.force) {
+      // Everything fwseal keeps on the board, including the slots and the state record.
+      await con.evaluate(`${S}.list(/^fws\\./).forEach(function(f){${S}.erase(f)})||${S}.erase(".boot0")||"ok"`, 30000);
+      log("erased the board's fwseal files");
+    }
+    const { core, board } = espruinoPrograms();
+    const files: [string, Uint8Array][] = [
+      [ESPRUINO_FILES.core, core],
+      [ESPRUINO_FILES.board, board],
+      [ESPRUINO_FILES.cfg, Buffer.from(cfgText)],
+      [ESPRUINO_FILES.boot, Buffer.from(BOOT_CODE)]
+    ];
+    let bytes = 0;
+    for (const [name, data] of files) {
+      await uploadFile(con, name, data, o.piece ?? 384);
+      bytes += data.length;
+      log(`wrote ${name} (${data.length} bytes, checked by SHA-256)`);
+    }
+    // Restart the interpreter: the boot code runs the boot check and prints its line.
+    await con.write(`\x10load()\n`);
+    const m = await con.waitFor(/FWSEAL boot [^\r\n]*(?=\r?\n)/, 120000, "boot after provisioning");
+    return { bytes, ms: Date.now() - t0, bootLine: m[0], replacedConfig: replaced };
+  } finally {
+    await con.close();
+  }
+}

@@ -1,0 +1,152 @@
+// The Espruino target end to end, on the real interpreter: Espruino's Linux build (named by
+// ESPRUINO_BIN, e.g. built with VARIABLES=12000 by scripts/build-espruino.sh) behind a pty,
+// talked to only through its console. Provisioning, install of a signed JavaScript
+// application, reboot into it through the boot check, confirm, a tampered bundle, and a power
+// cut (SIGKILL) in the middle of an install followed by a verified boot of the old image and a
+// resumed install. Without ESPRUINO_BIN the suite is skipped, with the reason in its name.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { espruinoBinary, startBoard, type EspruinoBoard } from "../helpers/espruino-board.js";
+import { makeKeys, type TestKeys } from "../helpers/keys.js";
+import { makeBundle, VENDOR, CLASS, OTHER_CLASS } from "../helpers/device.js";
+import { sampleImage } from "../helpers/images.js";
+import { tempDir } from "../helpers/cli.js";
+import { flashDevice } from "../../host/device/flash.js";
+import { EspruinoConsole } from "../../host/device/espruino-console.js";
+import { provisionEspruino, espruinoConfig, type EspruinoConfig } from "../../host/device/espruino-provision.js";
+import { FwsealError } from "../../host/errors.js";
+import { Reason } from "../../formats/device-safe/reasons.js";
+
+const { bin, why } = espruinoBinary();
+const suite = bin ? describe : describe.skip;
+
+/** A JavaScript application image of about `size` bytes that sets the global appVersion. */
+function jsApp(version: number, size = 0): Uint8Array {
+  const code = `var appVersion=${version};print("app v${version} running");`;
+  return new Uint8Array(Buffer.from(size > code.length + 4 ? code + "/*" + "x".repeat(size - code.length - 4) + "*/" : code));
+}
+
+async function query(port: string, expr: string, timeoutMs = 120000): Promise<string> {
+  const con = await EspruinoConsole.open(port);
+  try {
+    await con.sync(timeoutMs);
+    return await con.evaluate(expr, timeoutMs);
+  } finally {
+    await con.close();
+  }
+}
+
+const BOARD_STATE = `fwsealBoard.app.runningSlot+","+fwsealBoard.app.runMode+","+fwsealBoard.app.bootReason[0]+","+fwsealBoard.app.bootReason[1]+","+(typeof appVersion==="undefined"?"-":appVersion)`;
+
+function report(line: string): void {
+  // Measurements for the closing notes (SPEC §9, README): visible in the test output.
+  process.stdout.write(`espruino: ${line}\n`);
+}
+
+/** Provisions a started board (the caller keeps it, so it is powered off even if this fails). */
+async function provision(keys: TestKeys, board: EspruinoBoard, over: Partial<EspruinoConfig>): Promise<void> {
+  const r = await provisionEspruino({ port: board.port, config: espruinoConfig([keys.root.publicKey], VENDOR, CLASS, over) });
+  report(`provisioned ${r.bytes} bytes in ${r.ms} ms; ${r.bootLine}`);
+  expect(r.bootLine).toMatch(/FWSEAL boot slot=- /);
+}
+
+suite(`Espruino board (${bin ? "ESPRUINO_BIN" : why})`, () => {
+  let keys: TestKeys;
+  let board: EspruinoBoard;
+  let dir: string;
+  const idle = 2;
+
+  beforeAll(async () => {
+    keys = await makeKeys();
+    dir = tempDir("fwseal-espruino-");
+    board = await startBoard(bin as string, path.join(dir, "board"));
+    await provision(keys, board, { idle });
+  });
+  afterAll(async () => {
+    await board?.powerCut();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("refuses to replace the roots of a provisioned board without force", async () => {
+    const other = await makeKeys();
+    await expect(provisionEspruino({ port: board.port, config: espruinoConfig([other.root.publicKey], VENDOR, CLASS) })).rejects.toThrow(/already provisioned/);
+  });
+
+  it("installs a signed application, boots it through the boot check, confirms it and runs it", async () => {
+    const bundle = await makeBundle(keys, { image: jsApp(1, 12000), sequence: 1 });
+    const res = await flashDevice({ port: board.port, espruino: true, bundle, reboot: true, confirm: true, slowTimeoutMs: 120000 });
+    expect(res.outcome).toBe("installed");
+    expect(res.boot?.runningSlot).toBe(0);
+    expect(res.boot?.bootCheck[0]).toBe(Reason.OK);
+    expect(res.confirmed?.sequence).toBe(1);
+    report(`install of a ${bundle.length}-byte bundle: ${res.transfer?.ms} ms, payload/wire ${res.transfer?.payloadOverWire.toFixed(3)}`);
+    await new Promise((r) => setTimeout(r, (idle + 1) * 1000)); // the session ends, the app starts
+    expect(await query(board.port, BOARD_STATE)).toBe("0,1,0,-1,1");
+    report(`peak variables so far (no GC before reading): ${await query(board.port, "fwsealBoard.peak")}`);
+  });
+
+  it("refuses a tampered bundle and a bundle for another class; the running application stays", async () => {
+    const good = await makeBundle(keys, { image: jsApp(2, 12000), sequence: 2 });
+    const bad = good.slice();
+    bad[bad.length - 100] ^= 1;
+    const e1 = await flashDevice({ port: board.port, espruino: true, bundle: bad, slowTimeoutMs: 120000 }).catch((e: unknown) => e);
+    expect(e1).toBeInstanceOf(FwsealError);
+    expect((e1 as FwsealError).reason).toBe(Reason.CHUNK_HASH_MISMATCH);
+    const wrong = await makeBundle(keys, { image: jsApp(2), sequence: 2, classId: OTHER_CLASS });
+    const e2 = await flashDevice({ port: board.port, espruino: true, bundle: wrong, force: true, slowTimeoutMs: 120000 }).catch((e: unknown) => e);
+    expect((e2 as FwsealError).reason).toBe(Reason.WRONG_CLASS);
+    await new Promise((r) => setTimeout(r, (idle + 1) * 1000));
+    expect(await query(board.port, BOARD_STATE)).toBe("0,1,0,-1,1");
+  });
+
+  it("survives a power cut in the middle of an install: boots the verified old image, then resumes", async () => {
+    const bundle = await makeBundle(keys, { image: jsApp(3, 30000), sequence: 3 });
+    let cut: Promise<void> | null = null;
+    const first = await flashDevice({
+      port: board.port,
+      espruino: true,
+      bundle,
+      slowTimeoutMs: 120000,
+      retries: 1,
+      onProgress: (p) => {
+        if (!cut && p.acked >= 20000) cut = board.powerCut();
+      }
+    }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(Error);
+    await cut;
+    board = await startBoard(bin as string, path.join(dir, "board"));
+    // Power back: the boot check verifies the old image and the launcher runs it.
+    expect(await query(board.port, BOARD_STATE)).toBe("0,1,0,-1,1");
+    const res = await flashDevice({ port: board.port, espruino: true, bundle, resume: true, reboot: true, confirm: true, slowTimeoutMs: 120000 });
+    expect(res.resumedFrom).toBeGreaterThan(0);
+    expect(res.boot?.runningSlot).toBe(1);
+    report(`resumed at byte ${res.resumedFrom} of ${bundle.length}`);
+    await new Promise((r) => setTimeout(r, (idle + 1) * 1000));
+    expect(await query(board.port, BOARD_STATE)).toBe("1,1,-1,0,3");
+    report(`peak variables (no GC before reading): ${await query(board.port, "fwsealBoard.peak")}; after GC now: ${await query(board.port, "process.memory().usage")}`);
+  });
+});
+
+suite(`Espruino board, 64 KiB raw image (${bin ? "ESPRUINO_BIN" : why})`, () => {
+  let board: EspruinoBoard;
+  let dir: string;
+  afterAll(async () => {
+    await board?.powerCut();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("installs a 64 KiB image and boot-checks it", async () => {
+    const keys = await makeKeys();
+    dir = tempDir("fwseal-espruino-raw-");
+    board = await startBoard(bin as string, path.join(dir, "board"));
+    await provision(keys, board, { launch: false, idle: 2 });
+    const bundle = await makeBundle(keys, { image: sampleImage(65536, 7), sequence: 1 });
+    const res = await flashDevice({ port: board.port, espruino: true, bundle, reboot: true, slowTimeoutMs: 120000 });
+    expect(res.boot?.bootCheck[0]).toBe(Reason.OK);
+    const t = res.transfer;
+    report(`64 KiB image (${bundle.length}-byte bundle): ${t?.ms} ms, ${Math.round(t?.bytesPerSec ?? 0)} B/s, payload/wire ${t?.payloadOverWire.toFixed(3)}, retransmits ${t?.retransmits}`);
+    await new Promise((r) => setTimeout(r, 3000));
+    report(`boot line state ${await query(board.port, BOARD_STATE)}; peak variables ${await query(board.port, "fwsealBoard.peak")}`);
+  });
+});
