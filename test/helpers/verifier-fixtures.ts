@@ -6,6 +6,7 @@ import { sha512 } from "@noble/hashes/sha2.js";
 import { buildBundle, type BundleOptions } from "../../formats/host-only/bundle-builder.js";
 import { buildCertificate, type CertBody } from "../../formats/host-only/certificate.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
+import { concatBytes } from "../../formats/host-only/cbor-encode.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
@@ -93,14 +94,7 @@ export function run(bundle: Uint8Array, cfg: VerifierConfig = config(), sizes: n
     off = end;
   }
   if (ev !== VerifyEvent.REJECT) events.push(v.end());
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const data = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    data.set(p, o);
-    o += p.length;
-  }
+  const data = concatBytes(...parts);
   return { events, reason: reasonName(v.reason), rejectChunk: v.rejectChunk, data, chunks };
 }
 

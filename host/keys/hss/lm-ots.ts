@@ -103,21 +103,3 @@ export function lmotsSign(ots: LmotsParams, I: Uint8Array, seed: Uint8Array, q: 
   }
   return sig;
 }
-
-/**
- * The public key candidate Kc of an LM-OTS signature (RFC 8554 §4.6, Algorithm 4b), or null
- * when the signature's length or type does not match `ots`.
- */
-export function lmotsCandidate(ots: LmotsParams, I: Uint8Array, q: number, sig: Uint8Array, message: Uint8Array): Buffer | null {
-  if (sig.length !== ots.sigLen) return null;
-  if (Buffer.from(sig.buffer, sig.byteOffset, 4).readUInt32BE(0) !== ots.type) return null;
-  const C = sig.subarray(4, 4 + HASH_LEN);
-  const a = digestCoefficients(messageDigest(I, q, C, message), ots);
-  const top = (1 << ots.w) - 1;
-  const ends = Buffer.allocUnsafe(ots.p * HASH_LEN);
-  for (let i = 0; i < ots.p; i++) {
-    const y = sig.subarray(4 + HASH_LEN * (i + 1), 4 + HASH_LEN * (i + 2));
-    chain(I, q, i, y, a[i], top).copy(ends, i * HASH_LEN);
-  }
-  return publicHash(I, q, ends);
-}
