@@ -20,6 +20,7 @@ export type FwsealErrorCode =
   | "OUTPUT_EXISTS"
   | "OUTPUT_UNWRITABLE"
   | "BUNDLE_REJECTED"
+  | "AUDIT_LOG_INVALID"
   | "DEVICE"
   | "INTERNAL";
 
@@ -36,6 +37,7 @@ const DEFAULT_EXIT: Record<FwsealErrorCode, ExitCodeValue> = {
   OUTPUT_EXISTS: ExitCode.OUTPUT,
   OUTPUT_UNWRITABLE: ExitCode.OUTPUT,
   BUNDLE_REJECTED: ExitCode.BUNDLE_MALFORMED,
+  AUDIT_LOG_INVALID: ExitCode.TRUST,
   DEVICE: ExitCode.DEVICE,
   INTERNAL: ExitCode.INTERNAL
 };
@@ -47,14 +49,17 @@ export class FwsealError extends Error {
   /** For BUNDLE_REJECTED: the Reason code and the chunk index (-1: envelope). */
   readonly reason?: number;
   readonly chunk?: number;
+  /** Machine-readable particulars (e.g. which signers counted and why others did not). */
+  readonly details?: Record<string, unknown>;
 
-  constructor(code: FwsealErrorCode, message: string, opts: { exitCode?: ExitCodeValue; reason?: number; chunk?: number; cause?: unknown } = {}) {
+  constructor(code: FwsealErrorCode, message: string, opts: { exitCode?: ExitCodeValue; reason?: number; chunk?: number; cause?: unknown; details?: Record<string, unknown> } = {}) {
     super(message, opts.cause !== undefined ? { cause: opts.cause } : undefined);
     this.name = "FwsealError";
     this.code = code;
     this.exitCode = opts.exitCode ?? DEFAULT_EXIT[code];
     if (opts.reason !== undefined) this.reason = opts.reason;
     if (opts.chunk !== undefined) this.chunk = opts.chunk;
+    if (opts.details !== undefined) this.details = opts.details;
   }
 }
 

@@ -350,7 +350,7 @@ export async function listAuditLog(logPath: string): Promise<AuditListEntry[]> {
     try {
       out.push({ line: i + 1, ...parseRecord(lines[i], i + 1) });
     } catch (e) {
-      throw new FwsealError("BUNDLE_REJECTED", `${logPath}: ${(e as Error).message}`, { exitCode: ExitCode.TRUST });
+      throw new FwsealError("AUDIT_LOG_INVALID", `${logPath}: ${(e as Error).message}`, { exitCode: ExitCode.TRUST });
     }
   }
   return out;

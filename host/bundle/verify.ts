@@ -10,7 +10,7 @@ import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid, parseUuid, formatUuid } from "../../formats/host-only/uuid.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
 import { createNodePrimitives } from "./node-primitives.js";
-import { inspectBytes, type SignerInfoView } from "./inspect.js";
+import { inspectBytes, type ManifestView, type SignerInfoView } from "./inspect.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
 import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
@@ -81,6 +81,8 @@ export interface VerifyResult {
   manifest: ManifestSummary | null;
   /** Signers as listed in the envelope (descriptive; null if it could not be decoded). */
   signers: SignerInfoView[] | null;
+  /** The manifest as the envelope claims it, before any verdict (null if it could not be decoded): what a rejection is explained with. */
+  claimedManifest: ManifestView | null;
   /** Vendor/class the bundle was checked against, and whether they came from the caller. */
   checkedVendor: string | null;
   checkedClass: string | null;
@@ -129,7 +131,7 @@ export function checkRootThreshold(rootThreshold: number, rootCount: number): vo
 }
 
 /** Validate a policy and build the core's VerifierConfig for the given head of the bundle. */
-function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConfig; signers: SignerInfoView[] | null; vendorFromPolicy: boolean; classFromPolicy: boolean } {
+function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConfig; signers: SignerInfoView[] | null; claimedManifest: ManifestView | null; vendorFromPolicy: boolean; classFromPolicy: boolean } {
   const roots = policy.roots;
   if (roots.length < 1 || roots.length > Limits.MAX_ROOT_SLOTS) throw new FwsealError("USAGE", `between 1 and ${Limits.MAX_ROOT_SLOTS} root keys are needed`);
   const rootBytes = new Uint8Array(32 * roots.length);
@@ -178,7 +180,7 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     now,
     maxChunkSize: policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE
   };
-  return { cfg, signers: info ? info.signers : null, vendorFromPolicy: policy.vendor !== undefined, classFromPolicy: policy.deviceClass !== undefined };
+  return { cfg, signers: info ? info.signers : null, claimedManifest: info ? info.manifest : null, vendorFromPolicy: policy.vendor !== undefined, classFromPolicy: policy.deviceClass !== undefined };
 }
 
 /**
@@ -366,13 +368,13 @@ async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPol
     if (take < b.len) rest = { buf: b.buf, off: b.off + take, len: b.len - take };
   }
   const head = Buffer.concat(headParts);
-  const { cfg, signers, vendorFromPolicy, classFromPolicy } = makeConfig(policy, head.subarray(HEADROOM, HEADROOM + Math.min(headLen, Limits.MAX_ENVELOPE)));
+  const { cfg, signers, claimedManifest, vendorFromPolicy, classFromPolicy } = makeConfig(policy, head.subarray(HEADROOM, HEADROOM + Math.min(headLen, Limits.MAX_ENVELOPE)));
   const v = createBundleVerifier(cfg);
   const fastEngine = (policy.engine ?? "fast") === "fast";
   let fast: FastChain | null = null;
 
   const result: VerifyResult = {
-    valid: false, reason: Reason.BAD_STATE, reasonName: "", chunk: -1, manifest: null, signers,
+    valid: false, reason: Reason.BAD_STATE, reasonName: "", chunk: -1, manifest: null, signers, claimedManifest,
     checkedVendor: formatUuid(cfg.vendorId), checkedClass: formatUuid(cfg.classId), vendorFromPolicy, classFromPolicy, bytes: 0
   };
   const finish = (reason: number, chunk: number): VerifyResult => {

@@ -2,11 +2,12 @@
 // this file only wires them up and turns every failure into ONE line on stderr and an
 // exit code from host/exit-codes.ts. No stack traces reach the user.
 import yargs from "yargs";
-import { loadCommands } from "./commands/index.js";
+import { commandLoaders, loadCommands } from "./commands/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { FwsealError } from "../errors.js";
 import { cleanupPendingSync } from "../io/atomic-write.js";
-import { cliState, defaultIO, err, outJson, type CliIO } from "./output.js";
+import { cliState, defaultIO, err, type CliIO } from "./output.js";
+import { outFailure } from "./json-document.js";
 import { refuseExistingOutput, refuseOutputThatIsInput, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
 
 const EPILOG = [
@@ -24,6 +25,7 @@ function installSignalCleanup(): void {
     process.once(sig, () => {
       cleanupPendingSync(); // no partial output files
       process.stderr.write(`\nfwseal: interrupted\n`);
+      for (const line of cliState.onInterrupt) process.stderr.write(`fwseal: ${line}\n`); // e.g. how to resume
       process.exit(sig === "SIGINT" ? 130 : 143);
     });
   }
@@ -55,10 +57,25 @@ function isYargsError(e: unknown): boolean {
   return e instanceof Error && e.name === "YError";
 }
 
+/** Commands with actions of their own: their documents name both words ("audit verify"). */
+const GROUP_COMMANDS = ["audit"];
+
+/** The command a JSON document names: the first word (two for a group), or null. */
+function commandOf(argv: readonly string[]): string | null {
+  const words = argv.filter((w) => !w.startsWith("-"));
+  if (words.length === 0 || !Object.prototype.hasOwnProperty.call(commandLoaders, words[0])) return null;
+  if (GROUP_COMMANDS.includes(words[0]) && words.length > 1) return `${words[0]} ${words[1]}`;
+  return words[0];
+}
+
 /** Run the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[], io: CliIO = defaultIO): Promise<number> {
   cliState.exitCode = ExitCode.OK;
   cliState.io = io;
+  cliState.onInterrupt = [];
+  // `fwseal help <command>` is `fwseal <command> --help`.
+  if (argv[0] === "help") argv = argv.length > 1 ? [...argv.slice(1), "--help"] : ["--help"];
+  cliState.command = commandOf(argv);
   if (io === defaultIO) installSignalCleanup();
   const wantsJson = argv.includes("--json");
   let usageFailure: string | null = null;
@@ -112,9 +129,7 @@ function reportError(e: unknown, json: boolean): number {
   if (e instanceof FwsealError) fe = e;
   else fe = new FwsealError("INTERNAL", `internal error: ${messageOf(e)}`);
   if (process.env.FWSEAL_DEBUG && e instanceof Error && e.stack) cliState.io.stderr(e.stack + "\n");
-  if (json) {
-    outJson({ ok: false, error: { code: fe.code, message: fe.message, exitCode: fe.exitCode, ...(fe.reason !== undefined ? { reason: fe.reason, chunk: fe.chunk } : {}) } });
-  }
+  if (json) outFailure(fe);
   err(`fwseal: error: ${fe.message}`);
   cliState.exitCode = fe.exitCode;
   return fe.exitCode;

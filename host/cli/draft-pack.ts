@@ -4,7 +4,8 @@ import { createDraft, checkPolicyFeasible, type DraftPolicy } from "../bundle/dr
 import { loadPublicKeySpec } from "../keys/signer-loader.js";
 import { keyIdHex } from "../keys/keys.js";
 import { auditSigning, type AuditArgs } from "../audit/audit-log.js";
-import { out, outJson, formatBytes } from "./output.js";
+import { out, formatBytes } from "./output.js";
+import { outDocument } from "./json-document.js";
 import { FwsealError } from "../errors.js";
 import type { Provenance } from "../../formats/host-only/manifest.js";
 
@@ -70,7 +71,7 @@ export async function packUnsignedCli(
     ...(policy.threshold !== undefined ? { threshold: policy.threshold } : {})
   });
   if (a.json) {
-    outJson({ ok: true, draft: true, file: r.output, draftSize: r.draftSize, manifest: s, policy });
+    outDocument({ kind: "draft", file: r.output, draftSize: r.draftSize, manifest: s, policy: { threshold: policy.threshold ?? null, signers: policy.signers ?? null } });
     return;
   }
   out(`draft ${r.output}: ${formatBytes(r.draftSize)}, unsigned (${s.chunkCount} chunks of ${s.chunkSize} bytes)`);

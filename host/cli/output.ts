@@ -16,8 +16,17 @@ export const defaultIO: CliIO = {
   stderrIsTTY: !!process.stderr.isTTY
 };
 
-/** State of the running CLI invocation (reset by main()). */
-export const cliState: { exitCode: ExitCodeValue | number; io: CliIO } = { exitCode: ExitCode.OK, io: defaultIO };
+/**
+ * State of the running CLI invocation (reset by main()): the exit code, where output goes,
+ * the command's name as JSON documents give it ("pack", "audit verify"; null before one is
+ * known), and lines to print if the process is interrupted (e.g. how to resume).
+ */
+export const cliState: { exitCode: ExitCodeValue | number; io: CliIO; command: string | null; onInterrupt: string[] } = {
+  exitCode: ExitCode.OK,
+  io: defaultIO,
+  command: null,
+  onInterrupt: []
+};
 
 export function setExitCode(code: ExitCodeValue | number): void {
   cliState.exitCode = code;

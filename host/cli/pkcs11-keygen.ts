@@ -5,7 +5,8 @@ import { writeFileAtomic } from "../io/atomic-write.js";
 import * as fs from "node:fs";
 import { auditIfConfigured, preflightAudit } from "../audit/audit-log.js";
 import { FwsealError } from "../errors.js";
-import { out, outJson } from "./output.js";
+import { out } from "./output.js";
+import { outDocument } from "./json-document.js";
 
 export interface Pkcs11KeygenArgs {
   pkcs11: string;
@@ -31,7 +32,7 @@ export async function pkcs11KeygenCli(a: Pkcs11KeygenArgs): Promise<void> {
   }
   await auditIfConfigured(a.audit, { op: "keygen", keyIds: [r.keyId], keySource: "pkcs11", summary: { token: r.tokenLabel, uri: r.uri }, operator: a.operator });
   if (a.json) {
-    outJson({ ok: true, keyId: r.keyId, publicKey: r.publicKey, uri: r.uri, token: r.tokenLabel, extractable: r.extractable, sensitive: r.sensitive, publicKeyFile: pubPath });
+    outDocument({ keyId: r.keyId, publicKey: r.publicKey, uri: r.uri, token: r.tokenLabel, extractable: r.extractable, sensitive: r.sensitive, publicKeyFile: pubPath });
     return;
   }
   out(`key ID ${r.keyId}`);

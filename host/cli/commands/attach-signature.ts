@@ -2,11 +2,13 @@
 // signing service) over the bytes `fwseal tbs` wrote. The signature is checked against the
 // public key and this draft before anything is written.
 import type { CommandModule } from "yargs";
-import { addSignature, draftSummary } from "../../bundle/drafts.js";
+import { addSignature } from "../../bundle/drafts.js";
+import { draftDoc } from "../draft-notice.js";
 import { loadPublicKeySpec } from "../../keys/signer-loader.js";
 import { readInput } from "../../io/input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
-import { out, outJson, err } from "../output.js";
+import { out, err } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { forceOption } from "../argument-checks.js";
 import { FwsealError } from "../../errors.js";
 
@@ -59,7 +61,7 @@ const command: CommandModule<object, Args> = {
     });
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
-      outJson({ ok: true, warnings: r.warnings, file: r.output, keyId: r.keyId, signatureCount: r.signatures, ...draftSummary(r.draft) });
+      outDocument({ warnings: r.warnings, file: r.output, keyId: r.keyId, keySource: "external", signatureCount: r.signatures, ...draftDoc(r.draft) });
       return;
     }
     const k = r.draft.policy.threshold;

@@ -1,9 +1,9 @@
 // fwseal audit verify|list: check and read the hash-chained signing log.
 import type { CommandModule, Argv } from "yargs";
 import { verifyAuditLog, listAuditLog, formatAuditRecord, auditLogPath, AUDIT_LOG_ENV } from "../../audit/audit-log.js";
-import { out, outJson, setExitCode } from "../output.js";
+import { out, err, setExitCode } from "../output.js";
+import { outDocument, outFailure } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
-import { ExitCode } from "../../exit-codes.js";
 
 interface VerifyArgs {
   log?: string;
@@ -30,19 +30,20 @@ const verify: CommandModule<object, VerifyArgs> = {
   handler: async (a) => {
     const log = logOf(a);
     const r = await verifyAuditLog(log, { head: a.head, count: a.count });
-    if (a.json) {
-      outJson({ ok: r.ok, file: log, records: r.records, head: r.head, problems: r.problems });
-      if (!r.ok) setExitCode(ExitCode.TRUST);
-      return;
-    }
+    const body = { file: log, records: r.records, head: r.head, problems: r.problems };
     if (r.ok) {
-      out(`${log}: OK, ${r.records} record(s), head ${r.head}`);
+      if (a.json) outDocument(body);
+      else out(`${log}: OK, ${r.records} record(s), head ${r.head}`);
       return;
     }
     // One line (the CLI's error contract): the first problem, and how many more --json lists.
     const first = r.problems[0];
     const more = r.problems.length > 1 ? ` (and ${r.problems.length - 1} more problem(s): fwseal audit verify --json lists them)` : "";
-    throw new FwsealError("BUNDLE_REJECTED", `${log}: line ${first.line}: ${first.problem}${more}`, { exitCode: ExitCode.TRUST });
+    const e = new FwsealError("AUDIT_LOG_INVALID", `${log}: line ${first.line}: ${first.problem}${more}`, { details: { summary: first.problem, expected: null, actual: null, problems: r.problems } });
+    if (!a.json) throw e;
+    outFailure(e, body);
+    err(`fwseal: error: ${e.message}`);
+    setExitCode(e.exitCode);
   }
 };
 
@@ -62,7 +63,7 @@ const list: CommandModule<object, ListArgs> = {
     const log = logOf(a);
     const recs = await listAuditLog(log);
     if (a.json) {
-      outJson({ ok: true, file: log, records: recs });
+      outDocument({ file: log, records: recs });
       return;
     }
     if (recs.length === 0) out(`${log}: no records`);

@@ -5,7 +5,8 @@ import { loadPublicKey } from "../../keys/keys.js";
 import { loadSigner, closeSigners } from "../../keys/signer-loader.js";
 import { auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
 import { asList, parseUint } from "../key-options.js";
-import { out, outJson, err } from "../output.js";
+import { out, err } from "../output.js";
+import { outDocument, rfc3339 } from "../json-document.js";
 import { forceOption } from "../argument-checks.js";
 
 interface Args {
@@ -65,7 +66,10 @@ const command: CommandModule<object, Args> = {
     });
     for (const w of r.warnings) err(`fwseal: warning: ${w}`); // stderr only: stdout stays one JSON document
     if (a.json) {
-      outJson({ ok: true, ...r, certificate: undefined, file: r.output, sizeBytes: r.certificate.length });
+      outDocument({
+        warnings: r.warnings, file: r.output, sizeBytes: r.certificate.length, rootKeyId: r.rootKeyId, subjectKeyId: r.subjectKeyId, epoch: r.epoch,
+        notBefore: r.notBefore, notBeforeUtc: rfc3339(r.notBefore), notAfter: r.notAfter, notAfterUtc: rfc3339(r.notAfter), vendorId: r.vendorId, classIds: r.classIds
+      });
       return;
     }
     out(`certificate ${r.output} (${r.certificate.length} bytes)`);

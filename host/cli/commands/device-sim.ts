@@ -9,6 +9,7 @@ import { vendorUuid, classUuid, formatUuid } from "../../../formats/host-only/uu
 import { SimDevice, SIM_DEFAULTS } from "../../../device-sim/sim/sim-device.js";
 import { attachDevice, createPtyPair, type PtyPair } from "../../../device-sim/sim/serial-runner.js";
 import { out, err } from "../output.js";
+import { bootCheckDoc, outDocumentLine, RUN_MODES, runModeFields } from "../json-document.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
 import { FwsealError, outputError } from "../../errors.js";
 
@@ -35,6 +36,9 @@ function makeStateDir(dir: string): void {
     if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw outputError(`--state ${dir}`, e);
   }
 }
+
+/** One event: one line of JSON, a document of the same schema per line. */
+const outEvent = outDocumentLine;
 
 interface Args {
   pty?: boolean;
@@ -107,11 +111,14 @@ const command: CommandModule<object, Args> = {
     }
     const hostPath = pty ? pty.hostPath : portPath;
     device.onBoot = (d) => {
-      if (a.json) out(JSON.stringify({ event: "boot", runningSlot: d.app.runningSlot, runMode: d.app.runMode, bootCheck: Array.from(d.app.bootReason), text: d.describeBoot() }));
+      if (a.json) {
+        const slot = d.app.runningSlot;
+        outEvent({ event: "boot", runningSlot: slot < 0 ? null : slot, ...runModeFields(RUN_MODES[d.app.runMode] ?? "recovery"), bootCheck: Array.from(d.app.bootReason, bootCheckDoc), text: d.describeBoot() });
+      }
       else err(`device-sim: ${d.describeBoot()}`);
     };
     const port = await attachDevice(device, portPath, a.baud, a["line-rate"]);
-    if (a.json) out(JSON.stringify({ event: "ready", port: hostPath, devicePort: portPath, vendorId: formatUuid(vendorId), classId: formatUuid(classId), state: a.state }));
+    if (a.json) outEvent({ event: "ready", port: hostPath, devicePort: portPath, vendorId: formatUuid(vendorId), classId: formatUuid(classId), state: a.state });
     else out(pty ? `device-sim: serial port ${hostPath}` : `device-sim: serving on ${portPath}`);
     await new Promise<void>((resolve) => {
       const stop = (): void => resolve();

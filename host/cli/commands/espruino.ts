@@ -5,7 +5,8 @@ import { loadPublicKey } from "../../keys/keys.js";
 import { vendorUuid, classUuid } from "../../../formats/host-only/uuid.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
 import { provisionEspruino, espruinoConfig } from "../../device/espruino-provision.js";
-import { out, err, outJson } from "../output.js";
+import { out, err } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
 
 interface Args {
@@ -70,7 +71,7 @@ const command: CommandModule<object, Args> = {
       launch: !a.raw
     });
     const r = await provisionEspruino({ port: a.port, baud: a.baud, config, force: a.force, onLog: a.json ? undefined : (l) => err(`fwseal: ${l}`) });
-    if (a.json) outJson({ ok: true, port: a.port, ...r });
+    if (a.json) outDocument({ port: a.port, ...r });
     else out(`provisioned ${a.port}: ${r.bytes} bytes in ${(r.ms / 1000).toFixed(1)} s; ${r.bootLine}`);
   }
 };

@@ -1,9 +1,9 @@
 // fwseal extract: write the image only if the whole bundle verifies.
 import type { CommandModule } from "yargs";
 import { extract } from "../../bundle/extract.js";
-import { policyOptions, policyFromArgs, rejectionLine, type PolicyArgs } from "./verify.js";
-import { out, outJson, err, setExitCode, progressBar } from "../output.js";
-import { exitCodeForReason } from "../../exit-codes.js";
+import { policyOptions, policyFromArgs, reportRejection, type PolicyArgs } from "./verify.js";
+import { out, progressBar } from "../output.js";
+import { outDocument, verdictDoc } from "../json-document.js";
 import * as fsp from "node:fs/promises";
 import { forceOption } from "../argument-checks.js";
 
@@ -34,13 +34,9 @@ const command: CommandModule<object, Args> = {
     } finally {
       bar.finish();
     }
-    if (a.json) outJson({ ok: r.valid, file: a.bundle, ...r });
-    if (r.valid) {
-      if (!a.json) out(`${a.bundle}: OK; wrote ${r.manifest?.imageSize ?? "?"}-byte image to ${r.output}`);
-      return;
-    }
-    err(rejectionLine(r));
-    setExitCode(exitCodeForReason(r.reason));
+    if (!r.valid) return reportRejection(r, policy, a.bundle, a.json);
+    if (a.json) outDocument({ file: a.bundle, ...verdictDoc(r), output: r.output });
+    else out(`${a.bundle}: OK; wrote ${r.manifest?.imageSize ?? "?"}-byte image to ${r.output}`);
   }
 };
 export default command;

@@ -4,7 +4,8 @@ import type { CommandModule } from "yargs";
 import { finalizeDraft, readDraft } from "../../bundle/drafts.js";
 import { policyOptions, policyFromArgs, type PolicyArgs } from "./verify.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
-import { out, outJson, formatBytes, err } from "../output.js";
+import { out, formatBytes, err } from "../output.js";
+import { outDocument, signerIdDoc, verifiedManifestDoc } from "../json-document.js";
 import { forceOption } from "../argument-checks.js";
 
 interface Args extends PolicyArgs, AuditArgs {
@@ -43,7 +44,7 @@ const command: CommandModule<object, Args> = {
     });
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
-      outJson({ ok: true, warnings: r.warnings, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, threshold: r.threshold, rootThreshold: r.rootThreshold, signers: r.signers, manifest: r.verify.manifest });
+      outDocument({ warnings: r.warnings, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, threshold: r.threshold, rootThreshold: r.rootThreshold, signers: r.signers.map((k) => signerIdDoc(k, null)), manifest: verifiedManifestDoc(r.verify.manifest) });
       return;
     }
     out(`${r.output}: ${formatBytes(r.bundleSize)}, ${r.signers.length} signer(s) (${r.signers.join(", ")}), passes ${r.threshold}-of-n policy${r.rootThreshold > 1 ? ` through ${r.rootThreshold} distinct roots` : ""}`);

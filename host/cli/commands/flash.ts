@@ -2,7 +2,8 @@
 import type { CommandModule } from "yargs";
 import { flashDevice, retiredList, type FlashProgress, type FlashResult } from "../../device/flash.js";
 import type { DeviceInfo } from "../../device/flash-link.js";
-import { cliState, err, out, outJson, formatBytes } from "../output.js";
+import { cliState, err, out, formatBytes } from "../output.js";
+import { deviceDoc, outDocument } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
 import { reasonName } from "../../../formats/device-safe/reasons.js";
 import { formatUuid } from "../../../formats/host-only/uuid.js";
@@ -126,8 +127,10 @@ const command: CommandModule<object, Args> = {
     }
     bar.done();
     if (a.json) {
-      const ids = (d: DeviceInfo) => ({ ...d, vendorId: formatUuid(d.vendorId), classId: formatUuid(d.classId) });
-      outJson({ ok: true, ...result, device: ids(result.device), boot: result.boot ? ids(result.boot) : undefined, logs });
+      outDocument({
+        outcome: result.outcome, port: result.port, device: deviceDoc(result.device), bundle: result.bundle ?? null, resumedFrom: result.resumedFrom ?? null,
+        transfer: result.transfer ?? null, boot: result.boot ? deviceDoc(result.boot) : null, confirmed: result.confirmed ?? null, retired: result.retired ?? null, logs
+      });
       return;
     }
     if (result.outcome === "installed" && result.transfer && result.bundle) {

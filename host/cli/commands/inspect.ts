@@ -1,7 +1,11 @@
 // fwseal inspect: what is in a bundle, without a key and without a verdict.
 import type { CommandModule } from "yargs";
-import { inspect, type InspectResult } from "../../bundle/inspect.js";
-import { out as outLine, formatBytes, jsonReplacer } from "../output.js";
+import { inspect, inspectBytes, type InspectResult } from "../../bundle/inspect.js";
+import { out as outLine, formatBytes, jsonReplacer, cliState } from "../output.js";
+import { SCHEMA_ID, inspectedManifestDoc, signerDoc } from "../json-document.js";
+import { readStdinHead, stdinPath } from "../stdio-paths.js";
+import { isDraftFile, draftDoc, draftStatus, draftStatusText } from "../draft-notice.js";
+import { readDraft } from "../../bundle/drafts.js";
 import { escapeForTerminal, terminalSafeJson } from "../terminal-text.js";
 import { hssKeyInfo, readHssPrivateKey, isHssPrivateKeyPem } from "../../keys/hss-lms.js";
 import { hssKeyInfoJson, printHssKeyInfo } from "../hss-key-report.js";
@@ -78,19 +82,52 @@ function isHssKeyFile(file: string): boolean {
   }
 }
 
+/** A success document whose text comes from the bundle: control characters escaped as in the text report. */
+function outInspectDocument(body: Record<string, unknown>): void {
+  outLine(terminalSafeJson(JSON.stringify({ schema: SCHEMA_ID, command: cliState.command, ok: true, ...body }, jsonReplacer, 2)));
+}
+
+/** inspect's result as a document: signers as objects, encoding by name and code, times with RFC 3339 twins. */
+export function inspectDoc(r: InspectResult): Record<string, unknown> {
+  return { ...r, manifest: inspectedManifestDoc(r.manifest), signers: r.signers.map(signerDoc) };
+}
+
+/** inspect on a draft: its manifest, and which signatures it has and which it still needs. */
+async function inspectDraft(file: string, json: boolean | undefined): Promise<void> {
+  const d = await readDraft(file);
+  const s = draftStatus(d);
+  if (json) {
+    outInspectDocument({ file, kind: "draft", ...draftDoc(d) });
+    return;
+  }
+  out(`${file}: ${draftStatusText(d)}`);
+  out(`  version ${d.manifest.version}, sequence ${d.manifest.sequence}, ${d.manifest.chunkCount} chunks of ${d.manifest.chunkSize} bytes, image ${d.manifest.imageSize} bytes`);
+  out(`  vendor-id ${d.manifest.vendorId}, class-id ${d.manifest.classId}`);
+  out(`  next: ${s.signatures.length < s.required ? `fwseal sign ${file} --key <key>, then ` : ""}fwseal finalize ${file} --root <root> -o <bundle>`);
+}
+
 const command: CommandModule<object, Args> = {
   command: "inspect <bundle>",
   describe: "Show a bundle's manifest, signers and certificates (no key needed, no verdict), or an HSS/LMS key's signatures left",
   builder: (y) =>
     y
-      .positional("bundle", { type: "string", demandOption: true, description: "Bundle file" })
+      .positional("bundle", { type: "string", demandOption: true, description: "Bundle file (or draft, or HSS/LMS key), or - for stdin" })
       .example("$0 inspect fw.fwb", "human-readable summary")
       .example("$0 inspect fw.fwb --json | jq .manifest.sequence", "for scripts")
       .example("$0 inspect pq.key", "an HSS/LMS private key: parameters and signatures left") as never,
   handler: async (a) => {
+    a.bundle = stdinPath(a.bundle);
+    if (a.bundle === "-") {
+      const { head, size } = await readStdinHead();
+      const r = inspectBytes(head, size);
+      if (a.json) outInspectDocument({ file: a.bundle, kind: "bundle", ...inspectDoc(r) });
+      else printInspect(r, a.bundle);
+      return;
+    }
+    if (await isDraftFile(a.bundle)) return inspectDraft(a.bundle, a.json);
     if (isHssKeyFile(a.bundle)) {
       const info = hssKeyInfo(await readHssPrivateKey(a.bundle));
-      if (a.json) outLine(JSON.stringify({ ok: true, file: a.bundle, ...hssKeyInfoJson(info) }, jsonReplacer, 2));
+      if (a.json) outInspectDocument({ file: a.bundle, kind: "hss-lms-key", ...hssKeyInfoJson(info) });
       else {
         out(`${a.bundle}: HSS/LMS private key, key ID ${info.keyId}`);
         printHssKeyInfo(info);
@@ -98,7 +135,7 @@ const command: CommandModule<object, Args> = {
       return;
     }
     const r = await inspect(a.bundle);
-    if (a.json) outLine(terminalSafeJson(JSON.stringify({ ok: true, file: a.bundle, ...r }, jsonReplacer, 2)));
+    if (a.json) outInspectDocument({ file: a.bundle, kind: "bundle", ...inspectDoc(r) });
     else printInspect(r, a.bundle);
   }
 };

@@ -3,7 +3,8 @@
 import type { CommandModule } from "yargs";
 import { keygen } from "../../keys/keys.js";
 import { keygenHssLms } from "../../keys/hss-lms.js";
-import { out, outJson } from "../output.js";
+import { out } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { pkcs11KeygenCli } from "../pkcs11-keygen.js";
 import { FwsealError } from "../../errors.js";
 import { auditIfConfigured } from "../../audit/audit-log.js";
@@ -44,7 +45,7 @@ async function keygenHssCli(a: Args & { out: string }): Promise<void> {
   const r = await keygenHssLms({ out: a.out, heights: hssHeights(a), w: a["lmots-w"] ?? 4, warnBelow: a["warn-below"], force: a.force });
   await auditIfConfigured(a.audit, { op: "keygen", keyIds: [r.keyId], keySource: "file", summary: { alg: "HSS-LMS", signatures: r.total }, operator: a.operator });
   if (a.json) {
-    outJson({ ok: true, ...hssKeyInfoJson(r), privateKeyFile: r.keyPath, publicKeyFile: r.pubPath, seconds: r.seconds });
+    outDocument({ ...hssKeyInfoJson(r), privateKeyFile: r.keyPath, publicKeyFile: r.pubPath, seconds: r.seconds });
     return;
   }
   out(`key ID ${r.keyId}`);
@@ -98,7 +99,7 @@ const command: CommandModule<object, Args> = {
       force: a.force
     });
     if (a.json) {
-      outJson({ ok: true, keyId: r.keyId, publicKey: r.publicKey, privateKeyFile: r.keyPath, publicKeyFile: r.pubPath, encrypted: r.encrypted });
+      outDocument({ keyId: r.keyId, alg: "ed25519", publicKey: r.publicKey, privateKeyFile: r.keyPath, publicKeyFile: r.pubPath, encrypted: r.encrypted });
       return;
     }
     out(`key ID ${r.keyId}`);

@@ -4,7 +4,9 @@ import type { CommandModule } from "yargs";
 import { pack, sha256File } from "../../bundle/pack.js";
 import { parseTime } from "../../keys/delegate.js";
 import { asList, loadRoots, loadSigners, parseUint } from "../key-options.js";
-import { out, outJson, progressBar, formatBytes, hex, err } from "../output.js";
+import { out, progressBar, formatBytes, hex, err } from "../output.js";
+import { outDocument, signerIdDoc } from "../json-document.js";
+import { policyNames } from "./verify.js";
 import { forceOption } from "../argument-checks.js";
 import { FwsealError, inputError } from "../../errors.js";
 import { formatUuid } from "../../../formats/host-only/uuid.js";
@@ -150,17 +152,19 @@ const command: CommandModule<object, Args> = {
       ...(r.warnings.length > 0 ? { forced: r.warnings } : {}) // a release written over a refusal (--force)
     });
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
+    const imageSha256 = hex(await sha256File(a.image));
     if (a.json) {
-      outJson({
-        ok: true, warnings: r.warnings, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, imageSize: r.imageSize,
+      outDocument({
+        warnings: r.warnings, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, imageSize: r.imageSize, imageSha256,
         chunkSize: r.chunkSize, chunkCount: r.chunkCount, chainHead: hex(r.chainHead),
-        vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), sequence: seq, version: a.version, signers: r.signerKeyIds
+        vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), ...policyNames(a), sequence: seq, version: a.version,
+        signers: signers.map((s) => signerIdDoc(s.keyId, s.certificate !== undefined))
       });
       return;
     }
     if (signers.length === 0) throw new FwsealError("INTERNAL", "no signer");
     out(`bundle ${r.output}: ${formatBytes(r.bundleSize)} (${r.envelopeSize}-byte envelope + ${r.chunkCount} chunks of ${r.chunkSize} bytes)`);
-    out(`  version ${a.version}, sequence ${seq}, image ${r.imageSize} bytes`);
+    out(`  version ${a.version}, sequence ${seq}, image ${r.imageSize} bytes, SHA-256 ${imageSha256}`);
     out(`  vendor ${formatUuid(r.vendorId)} (${a.vendor}), class ${formatUuid(r.classId)} (${a.class})`);
     out(`  signed by ${signers.map((s) => `${s.keyId}${s.certificate ? " (delegated)" : " (root)"}`).join(", ")}`);
   }

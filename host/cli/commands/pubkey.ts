@@ -3,7 +3,8 @@
 import type { CommandModule } from "yargs";
 import { loadPublicKey } from "../../keys/keys.js";
 import { formatPublicKey, type PubkeyFormat } from "../../keys/pubkey-format.js";
-import { out, outJson } from "../output.js";
+import { out } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { keyIdHex } from "../../keys/keys.js";
 import { loadHssPublicKey } from "../../keys/hss-lms.js";
@@ -38,12 +39,12 @@ const command: CommandModule<object, Args> = {
     const text = formatPublicKey(pk, a.format, a.name);
     if (a.output !== undefined) {
       await writeFileAtomic(a.output, text, { overwrite: !!a.force });
-      if (a.json) outJson({ ok: true, keyId: keyIdHex(pk), publicKey: pk, format: a.format, file: a.output });
+      if (a.json) outDocument({ keyId: keyIdHex(pk), publicKey: pk, format: a.format, file: a.output });
       else out(`key ID ${keyIdHex(pk)}: wrote ${a.format} to ${a.output}`);
       return;
     }
     if (a.json) {
-      outJson({ ok: true, keyId: keyIdHex(pk), publicKey: pk, format: a.format, text: typeof text === "string" ? text : Buffer.from(text).toString("hex") });
+      outDocument({ keyId: keyIdHex(pk), publicKey: pk, format: a.format, text: typeof text === "string" ? text : Buffer.from(text).toString("hex") });
       return;
     }
     if (typeof text === "string") out(text.replace(/\n$/, ""));

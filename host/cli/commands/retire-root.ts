@@ -11,7 +11,8 @@ import { readInput } from "../../io/input-file.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
 import { keyIdHex } from "../../keys/keys.js";
-import { out, outJson } from "../output.js";
+import { out } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { forceOption } from "../argument-checks.js";
 import { FwsealError, rejectionError } from "../../errors.js";
 import { vendorUuid, classUuid, formatUuid } from "../../../formats/host-only/uuid.js";
@@ -75,7 +76,7 @@ async function cosign(a: Args): Promise<void> {
   await auditSigning(a, "retire-root", [signer.keyId], signer.source, a.output, { slot: before.slot, counter: before.counter, retiredKeyId: before.retiredKeyId, cosign: true });
   const ids = decodeRootStatement(out2).signerKeyIds;
   if (a.json) {
-    outJson({ ok: true, file: a.output, bytes: out2.length, slot: before.slot, counter: before.counter, signerKeyIds: ids });
+    outDocument({ file: a.output, bytes: out2.length, slot: before.slot, counter: before.counter, signerKeyIds: ids });
     return;
   }
   out(`${a.output}: retires slot ${before.slot} (key ${before.retiredKeyId}), counter ${before.counter}; signed by ${ids.join(", ")}`);
@@ -99,7 +100,7 @@ async function check(a: Args): Promise<void> {
   const d = decodeRootStatement(stmt);
   const signedBy = slotsOf(r.signerMask);
   if (a.json) {
-    outJson({ ok: true, file: a.check, slot: r.slot, signerSlot: r.signerSlot, signerSlots: signedBy, required: r.required, counter: r.counter, retiredMask: r.retiredMask, statement: d });
+    outDocument({ file: a.check, slot: r.slot, signerSlot: r.signerSlot, signerSlots: signedBy, required: r.required, counter: r.counter, retiredMask: r.retiredMask, statement: d });
     return;
   }
   out(`${a.check}: OK: retires slot ${r.slot} (key ${d.retiredKeyId}), signed by slot${signedBy.length > 1 ? "s" : ""} ${signedBy.join(", ")} (${r.required} needed); counter ${r.counter}`);
@@ -155,7 +156,7 @@ const command: CommandModule<object, Args> = {
       slot, counter, retiredKeyId: keyIdHex(retiredKey), vendorId: formatUuid(vendorId), ...(classId ? { classId: formatUuid(classId) } : {}), ...(a.note !== undefined ? { note: a.note } : {})
     });
     if (a.json) {
-      outJson({ ok: true, file: a.output, bytes: stmt.length, slot, counter, signerKeyId: keyIds[0], signerKeyIds: keyIds, retiredKeyId: keyIdHex(retiredKey) });
+      outDocument({ file: a.output, bytes: stmt.length, slot, counter, signerKeyId: keyIds[0], signerKeyIds: keyIds, retiredKeyId: keyIdHex(retiredKey) });
       return;
     }
     out(`${a.output}: retires slot ${slot} (key ${keyIdHex(retiredKey)}), signed by ${keyIds.join(", ")}, counter ${counter}`);

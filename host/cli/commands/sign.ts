@@ -1,11 +1,13 @@
 // fwseal sign: add ONE signature to a draft bundle (offline / k-of-n ceremonies). Run it
 // once per key holder, on the air-gapped machine or against a token (--key pkcs11:...).
 import type { CommandModule } from "yargs";
-import { signDraft, draftSummary } from "../../bundle/drafts.js";
+import { signDraft } from "../../bundle/drafts.js";
+import { draftDoc } from "../draft-notice.js";
 import { loadSigner, closeSigners } from "../../keys/signer-loader.js";
 import { readInput } from "../../io/input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
-import { out, outJson, err } from "../output.js";
+import { out, err } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { forceOption } from "../argument-checks.js";
 
 interface Args extends AuditArgs {
@@ -50,7 +52,7 @@ const command: CommandModule<object, Args> = {
     });
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
-      outJson({ ok: true, warnings: r.warnings, file: r.output, keyId: r.keyId, keySource: signer.source, signatureCount: r.signatures, ...draftSummary(r.draft) });
+      outDocument({ warnings: r.warnings, file: r.output, keyId: r.keyId, keySource: signer.source, signatureCount: r.signatures, ...draftDoc(r.draft) });
       return;
     }
     const k = r.draft.policy.threshold;

@@ -7,7 +7,8 @@ import { readDraft, draftToBeSigned } from "../../bundle/drafts.js";
 import { loadPublicKeySpec } from "../../keys/signer-loader.js";
 import { keyIdHex } from "../../keys/keys.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
-import { out, outJson } from "../output.js";
+import { out } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { forceOption } from "../argument-checks.js";
 
 interface Args {
@@ -33,7 +34,7 @@ const command: CommandModule<object, Args> = {
     const tbs = draftToBeSigned(d.payload, pk);
     await writeFileAtomic(a.output, tbs, { overwrite: !!a.force });
     if (a.json) {
-      outJson({ ok: true, file: a.output, bytes: tbs.length, keyId: keyIdHex(pk), sha256: createHash("sha256").update(tbs).digest("hex") });
+      outDocument({ file: a.output, bytes: tbs.length, keyId: keyIdHex(pk), sha256: createHash("sha256").update(tbs).digest("hex") });
       return;
     }
     out(`${a.output}: ${tbs.length} bytes to be signed by key ${keyIdHex(pk)} (version ${d.manifest.version}, sequence ${d.manifest.sequence})`);

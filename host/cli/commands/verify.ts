@@ -5,10 +5,15 @@ import type { CommandModule } from "yargs";
 import { verifyFile, verifyStream, type VerifyPolicy, type VerifyResult } from "../../bundle/verify.js";
 import { loadRoots, asList, parseUint, retiredMask } from "../key-options.js";
 import { parseTime } from "../../keys/delegate.js";
-import { out, outJson, err, setExitCode, progressBar } from "../output.js";
-import { exitCodeForReason } from "../../exit-codes.js";
+import { out, err, setExitCode, progressBar } from "../output.js";
 import * as fsp from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { keyIdHex } from "../../keys/keys.js";
+import { verdictError } from "../../bundle/rejection-diagnosis.js";
+import { outDocument, outFailure, verdictDoc } from "../json-document.js";
+import { isUuidString } from "../../../formats/host-only/uuid.js";
+import { stdinPath } from "../stdio-paths.js";
+import { refuseDraft } from "../draft-notice.js";
 
 export interface PolicyArgs {
   root: string | string[];
@@ -58,8 +63,18 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
   };
 }
 
-export function rejectionLine(r: VerifyResult): string {
-  return `fwseal: rejected: ${r.reasonName}${r.chunk >= 0 ? ` at chunk ${r.chunk}` : " (envelope)"}`;
+/** A rejected verdict: one line on stderr (reason, where, why), the failure document with --json, the exit code. */
+export function reportRejection(r: VerifyResult, policy: VerifyPolicy, file: string, json: boolean | undefined): void {
+  const e = verdictError(r, policy);
+  if (json) outFailure(e, { file, ...verdictDoc(r) });
+  err(`fwseal: ${e.message}`);
+  setExitCode(e.exitCode);
+}
+
+/** The vendor and class names a policy gave (null when given as UUIDs or not at all), for documents. */
+export function policyNames(a: { vendor?: string; class?: string }): { vendorName: string | null; className: string | null } {
+  const nameOf = (v: string | undefined): string | null => (v !== undefined && !isUuidString(v) ? v : null);
+  return { vendorName: nameOf(a.vendor), className: nameOf(a.class) };
 }
 
 /**
@@ -67,13 +82,14 @@ export function rejectionLine(r: VerifyResult): string {
  * root nor delegated by one did not count towards the threshold: say so, rather than
  * calling it a root key.
  */
-export function printValid(r: VerifyResult, file: string, rootKeyIds?: string[]): void {
+export function printValid(r: VerifyResult, file: string, rootKeyIds?: string[], imageSha256?: string, names?: { vendorName: string | null; className: string | null }): void {
   const m = r.manifest;
   out(`${file}: OK`);
   if (m) {
     out(`  version ${m.version}, sequence ${m.sequence}, ${m.chunkCount} chunks of ${m.chunkSize} bytes, image ${m.imageSize} bytes`);
-    out(`  vendor ${m.vendorId}${r.vendorFromPolicy ? "" : " (not checked: no --vendor)"}`);
-    out(`  class  ${m.classId}${r.classFromPolicy ? "" : " (not checked: no --class)"}`);
+    out(`  vendor ${m.vendorId}${names?.vendorName ? ` (${names.vendorName})` : ""}${r.vendorFromPolicy ? "" : " (not checked: no --vendor)"}`);
+    out(`  class  ${m.classId}${names?.className ? ` (${names.className})` : ""}${r.classFromPolicy ? "" : " (not checked: no --class)"}`);
+    if (imageSha256) out(`  image SHA-256 ${imageSha256}`);
   }
   for (const s of r.signers ?? []) {
     const c = s.certificate;
@@ -99,7 +115,8 @@ const command: CommandModule<object, Args> = {
     ) as never,
   handler: async (a) => {
     const policy = await policyFromArgs(a);
-    if (a.bundle === "") a.bundle = "-"; // yargs turns a lone "-" positional into ""
+    a.bundle = stdinPath(a.bundle);
+    if (a.bundle !== "-") await refuseDraft(a.bundle);
     let total = 0;
     try {
       total = a.bundle === "-" ? 0 : (await fsp.stat(a.bundle)).size;
@@ -108,18 +125,19 @@ const command: CommandModule<object, Args> = {
     }
     const bar = a.json ? { update: () => undefined, finish: () => undefined } : progressBar("verifying", total);
     let r: VerifyResult;
+    // The image's SHA-256 over the authenticated chunks, as they pass.
+    const image = createHash("sha256");
+    const hooks = { onProgress: (d: number) => bar.update(d), onChunk: (_i: number, data: Uint8Array) => void image.update(data) };
     try {
-      r = a.bundle === "-" ? await verifyStream(process.stdin, policy) : await verifyFile(a.bundle, policy, { onProgress: (d) => bar.update(d) });
+      r = a.bundle === "-" ? await verifyStream(process.stdin, policy, hooks) : await verifyFile(a.bundle, policy, hooks);
     } finally {
       bar.finish();
     }
-    if (a.json) outJson({ ok: r.valid, file: a.bundle, ...r });
-    if (r.valid) {
-      if (!a.json) printValid(r, a.bundle, policy.roots.map((k) => keyIdHex(k)));
-      return;
-    }
-    err(rejectionLine(r));
-    setExitCode(exitCodeForReason(r.reason));
+    if (!r.valid) return reportRejection(r, policy, a.bundle, a.json);
+    const imageSha256 = image.digest("hex");
+    const names = policyNames(a);
+    if (a.json) outDocument({ file: a.bundle, ...verdictDoc(r), imageSha256, ...names });
+    else printValid(r, a.bundle, policy.roots.map((k) => keyIdHex(k)), imageSha256, names);
   }
 };
 export default command;
