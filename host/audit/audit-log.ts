@@ -420,6 +420,7 @@ export async function auditSigning(
 export async function preflightAudit(a: AuditArgs): Promise<void> {
   const log = auditLogPath(a.audit);
   if (log === undefined) return;
+  if (fs.statSync(log, { throwIfNoEntry: false })?.isDirectory()) throw outputError(log, Object.assign(new Error(), { code: "EISDIR" }));
   const last = await lastLine(log);
   if (last) {
     let r: AuditRecord;

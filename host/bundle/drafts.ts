@@ -4,6 +4,7 @@
 // made elsewhere, e.g. `openssl pkeyutl -sign -rawin`); `fwseal finalize` builds the
 // COSE_Sign envelope, checks the whole bundle with the device verifier against the given
 // policy, and only then writes it. The draft header format is formats/host-only/draft.ts.
+import { verdictError } from "./rejection-diagnosis.js";
 import * as crypto from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { resolve } from "node:path";
@@ -401,7 +402,7 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
       await gen.return(undefined); // a rejection may stop reading early: close the draft file
     }
     const needs = rootK > 1 ? ` (${k} distinct keys through ${rootK} distinct roots)` : "";
-    const refusal = v.valid ? null : rejectionError(v.reason, v.chunk, `finalize: the signed bundle does not pass the policy${v.reason === Reason.THRESHOLD_NOT_MET ? needs : ""}`);
+    const refusal = v.valid ? null : verdictError(v, { ...opts.policy, threshold: k }, `finalize: the signed bundle does not pass the policy${v.reason === Reason.THRESHOLD_NOT_MET ? needs : ""}`);
     if (refusal && !opts.force) throw refusal;
     await out.commit();
     return {

@@ -3,8 +3,9 @@
 // the current time; given the device roots, the finished bundle is verified by the device
 // core's verifier (host/bundle/verify.ts) before it is moved into place. `force` turns a
 // refusal into a warning (the bundle is written anyway).
+import { verdictError } from "./rejection-diagnosis.js";
 import { signerProblem } from "../keys/delegate.js";
-import { rejectionError, type FwsealError } from "../errors.js";
+import type { FwsealError } from "../errors.js";
 import { verifyFile } from "./verify.js";
 
 /** What a release is checked against before it is written. */
@@ -55,8 +56,9 @@ export function checkReleaseSigners(signers: readonly { publicKey: Uint8Array; c
  */
 export async function checkBundleBeforeWrite(path: string, target: ReleaseTarget, opts: ReleaseCheckOptions): Promise<string[]> {
   if (opts.roots === undefined) return [];
-  const v = await verifyFile(path, { roots: opts.roots, vendor: target.vendorId, deviceClass: target.classId, now: opts.now });
+  const policy = { roots: opts.roots, vendor: target.vendorId, deviceClass: target.classId, now: opts.now };
+  const v = await verifyFile(path, policy);
   const warnings: string[] = [];
-  refuseOrWarn(v.valid ? null : rejectionError(v.reason, v.chunk, "no device with the given roots would accept this bundle"), opts.force, warnings);
+  refuseOrWarn(v.valid ? null : verdictError(v, policy, "no device with the given roots would accept this bundle"), opts.force, warnings);
   return warnings;
 }

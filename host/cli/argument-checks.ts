@@ -11,6 +11,20 @@ export interface DeclaredOptions {
   array: string[];
   boolean: string[];
   alias: Record<string, string[]>;
+  number?: string[];
+}
+
+/**
+ * A flag declared as a number must be one: yargs reads `--baud abc` as NaN and lets it
+ * through, to fail later in a library's own words. The raw text is named instead.
+ */
+export function rejectNonNumbers(a: Record<string, unknown>, declared: DeclaredOptions): void {
+  for (const name of declared.number ?? []) {
+    const v = a[name];
+    for (const x of Array.isArray(v) ? v : [v]) {
+      if (typeof x === "number" && !Number.isFinite(x)) throw new FwsealError("USAGE", `--${name} must be a number`);
+    }
+  }
 }
 
 /** The declared option a command-line flag names (through an alias or camelCase), if any. */

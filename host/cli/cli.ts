@@ -8,7 +8,7 @@ import { FwsealError } from "../errors.js";
 import { cleanupPendingSync } from "../io/atomic-write.js";
 import { cliState, defaultIO, err, type CliIO } from "./output.js";
 import { outFailure } from "./json-document.js";
-import { refuseExistingOutput, refuseOutputThatIsInput, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
+import { refuseExistingOutput, refuseOutputThatIsInput, rejectNonNumbers, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
 
 const EPILOG = [
   "Exit codes: 0 ok, 1 internal error, 2 usage, 3 input file, 4 key, 5 output,",
@@ -48,6 +48,7 @@ function messageOf(e: unknown): string {
 function argumentChecks(argv: readonly string[]): (a: Record<string, unknown>, y: { getOptions(): DeclaredOptions }) => void {
   return (a, y) => {
     rejectRepeatedFlags(argv, y.getOptions());
+    rejectNonNumbers(a, y.getOptions());
     refuseOutputThatIsInput(a);
     refuseExistingOutput(a);
   };

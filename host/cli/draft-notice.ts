@@ -3,17 +3,11 @@
 // run next, instead of calling it malformed.
 import * as fsp from "node:fs/promises";
 import { readDraft, type Draft } from "../bundle/drafts.js";
-import { DRAFT_MAGIC } from "../../formats/host-only/draft.js";
+import { startsWithDraftMagic } from "../../formats/host-only/draft.js";
 import { Reason } from "../../formats/device-safe/reasons.js";
 import { FwsealError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { signerIdDoc } from "./json-document.js";
-
-/** True when `head` starts like a draft: the CBOR array [magic, payload, signatures, policy]. */
-export function looksLikeDraft(head: Uint8Array): boolean {
-  const magic = Buffer.from(DRAFT_MAGIC, "latin1");
-  return head.length >= 2 + magic.length && head[0] === 0x84 && head[1] === 0x60 + magic.length && Buffer.from(head.subarray(2, 2 + magic.length)).equals(magic);
-}
 
 /** True when the file at `path` is a draft (false when it is not, or cannot be read: the caller reports that). */
 export async function isDraftFile(path: string): Promise<boolean> {
@@ -22,7 +16,7 @@ export async function isDraftFile(path: string): Promise<boolean> {
     fh = await fsp.open(path, "r");
     const head = Buffer.alloc(32);
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
-    return looksLikeDraft(head.subarray(0, bytesRead));
+    return startsWithDraftMagic(head.subarray(0, bytesRead));
   } catch {
     return false;
   } finally {

@@ -52,7 +52,8 @@ export function errorObject(e: FwsealError): ErrorObject {
     reason: e.reason ?? null,
     reasonName: e.reason !== undefined ? reasonName(e.reason) : null,
     chunk: chunkOrNull(e.chunk),
-    details: e.details ?? null
+    // A rejection always has details; where no diagnosis ran, the message is its summary.
+    details: e.details ?? (e.reason !== undefined ? { summary: e.message, expected: null, actual: null, signers: null, cause: null } : null)
   };
 }
 

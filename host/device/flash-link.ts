@@ -4,6 +4,8 @@
 // Everything the device sends is attacker-controlled: replies are length-checked before
 // any field is read.
 import type { SerialPort } from "serialport";
+import * as fs from "node:fs";
+import * as tty from "node:tty";
 import { createFrameDecoder, createFrameEncoder } from "../../device-sim/core/update/framing.js";
 import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, DataAt, ErrorAt, putU32, newInfoFields, readInfoReply, newStatusFields, readStatusReply, readErrorReply, type StatusFields, type ErrorFields } from "../../formats/device-safe/protocol.js";
 import { FwsealError } from "../errors.js";
@@ -14,17 +16,48 @@ const MAX_REPLY_BODY = 1024;
 
 /** Opens a serial port by path (never enumerates ports: SerialPort.list() needs udev). */
 export async function openSerialPort(path: string, baudRate: number): Promise<SerialPort> {
+  checkSerialPortPath(path);
   const port = createSerialPort(path, baudRate);
   await new Promise<void>((resolve, reject) => {
     port.open((e) => (e ? reject(e) : resolve()));
   }).catch((e: Error) => {
-    const m = e.message || String(e);
-    if (/ENOENT|No such file/i.test(m)) throw new FwsealError("DEVICE", `${path}: no such serial port`, { cause: e });
-    if (/EBUSY|lock|temporarily unavailable/i.test(m)) throw new FwsealError("DEVICE", `${path}: serial port is busy (opened by another program)`, { cause: e });
-    if (/EACCES|Permission denied/i.test(m)) throw new FwsealError("DEVICE", `${path}: permission denied (add yourself to the dialout group?)`, { cause: e });
-    throw new FwsealError("DEVICE", `${path}: cannot open serial port (${m})`, { cause: e });
+    throw serialOpenError(path, e);
   });
   return port;
+}
+
+/** Refuse, before opening, a port path that does not exist or is not a terminal device (a file, /dev/null). */
+export function checkSerialPortPath(path: string): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(path);
+  } catch {
+    throw new FwsealError("DEVICE", `${path}: no such serial port`);
+  }
+  if (!st.isCharacterDevice()) throw new FwsealError("DEVICE", `${path}: not a serial port (a ${st.isDirectory() ? "directory" : "file"}); give a device such as /dev/ttyACM0 or /dev/ttyUSB0`);
+  let fd = -1;
+  try {
+    fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_NOCTTY | fs.constants.O_NONBLOCK);
+    if (!tty.isatty(fd)) throw new FwsealError("DEVICE", `${path}: not a serial port (a character device that is not a terminal); give a device such as /dev/ttyACM0 or /dev/ttyUSB0`);
+  } catch (e) {
+    if (e instanceof FwsealError) throw e;
+    throw serialOpenError(path, e);
+  } finally {
+    if (fd >= 0) fs.closeSync(fd);
+  }
+}
+
+/** A failure to open a serial port in fwseal's words (exit 14), never the driver's raw text alone. */
+export function serialOpenError(path: string, e: unknown): FwsealError {
+  if (e instanceof FwsealError) return e;
+  const m = (e as Error | undefined)?.message || String(e);
+  if (/ENOENT|No such file/i.test(m)) return new FwsealError("DEVICE", `${path}: no such serial port`, { cause: e });
+  if (/EBUSY|lock|temporarily unavailable/i.test(m)) return new FwsealError("DEVICE", `${path}: serial port is busy (opened by another program)`, { cause: e });
+  if (/EACCES|EPERM|Permission denied/i.test(m)) return new FwsealError("DEVICE", `${path}: permission denied (add yourself to the dialout group?)`, { cause: e });
+  if (/ENOTTY|ioctl/i.test(m)) return new FwsealError("DEVICE", `${path}: not a serial port; give a device such as /dev/ttyACM0 or /dev/ttyUSB0`, { cause: e });
+  if (/baud/i.test(m)) return new FwsealError("USAGE", `${path}: the port does not accept this baud rate`, { cause: e });
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return new FwsealError("DEVICE", `${path}: cannot open serial port${code ? ` (${code})` : ""}`, { cause: e });
 }
 
 export interface Reply {

@@ -4,6 +4,7 @@ import { verifyAuditLog, listAuditLog, formatAuditRecord, auditLogPath, AUDIT_LO
 import { out, err, setExitCode } from "../output.js";
 import { outDocument, outFailure } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
+import { parseUint } from "../key-options.js";
 
 interface VerifyArgs {
   log?: string;
@@ -29,7 +30,7 @@ const verify: CommandModule<object, VerifyArgs> = {
       .example("$0 audit verify signing.log", "exit 0 if intact, 11 and the first bad line otherwise") as never,
   handler: async (a) => {
     const log = logOf(a);
-    const r = await verifyAuditLog(log, { head: a.head, count: a.count });
+    const r = await verifyAuditLog(log, { head: a.head, count: parseUint(a.count, "--count") });
     const body = { file: log, records: r.records, head: r.head, problems: r.problems };
     if (r.ok) {
       if (a.json) outDocument(body);

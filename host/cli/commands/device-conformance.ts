@@ -5,11 +5,30 @@ import type { CommandModule } from "yargs";
 import { runConformance } from "../../device/conformance.js";
 import { out } from "../output.js";
 import { FwsealError } from "../../errors.js";
+import * as fs from "node:fs";
+import * as path from "node:path";
 
 interface Args {
   engine: string;
   core?: string;
   json?: boolean;
+}
+
+/** The engine's program must exist: "node", "duk" on PATH, or a command whose first word is a program. */
+function checkEngine(engine: string): void {
+  if (engine === "node") return;
+  const program = engine === "duk" ? "duk" : engine.split(" ").filter((s) => s.length > 0)[0];
+  if (program === undefined) throw new FwsealError("USAGE", "--engine: give node, duk or a command");
+  const candidates = program.includes("/") ? [program] : (process.env.PATH ?? "").split(path.delimiter).filter((d) => d.length > 0).map((d) => path.join(d, program));
+  for (const c of candidates) {
+    try {
+      fs.accessSync(c, fs.constants.X_OK);
+      if (fs.statSync(c).isFile()) return;
+    } catch {
+      // not this one
+    }
+  }
+  throw new FwsealError("INPUT_MISSING", `--engine ${engine}: ${program.includes("/") ? "no such program (or not executable)" : "not found on PATH"}`);
 }
 
 async function readStdin(): Promise<string> {
@@ -44,6 +63,7 @@ const command: CommandModule<object, Args> = {
           '-> {"valid":bool,"reason":NAME,"chunk":n}. A bad line gives {"error":"..."}.'
       ) as never,
   handler: async (a) => {
+    checkEngine(a.engine); // before waiting for stdin
     const input = await readStdin();
     let lines: string[];
     try {

@@ -12,6 +12,9 @@ import { out, err } from "../output.js";
 import { bootCheckDoc, outDocumentLine, RUN_MODES, runModeFields } from "../json-document.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
 import { FwsealError, outputError } from "../../errors.js";
+import { computeLayout } from "../../../device-sim/core/boot/flash-layout.js";
+import { checkSerialPortPath, serialOpenError } from "../../device/flash-link.js";
+import { lockStateDir } from "../state-lock.js";
 
 /**
  * mkdir -p for --state, one level at a time: Node 20's recursive mkdirSync spins forever
@@ -39,6 +42,23 @@ function makeStateDir(dir: string): void {
 
 /** One event: one line of JSON, a document of the same schema per line. */
 const outEvent = outDocumentLine;
+
+/** Positive integers where the simulator needs them, and a flash that holds the A/B layout. */
+function checkGeometry(a: Args): void {
+  for (const flag of ["page-size", "flash-size", "max-data", "window", "baud"] as const) {
+    const v = a[flag];
+    if (!Number.isSafeInteger(v) || v <= 0) throw new FwsealError("USAGE", `--${flag} must be a positive integer`);
+  }
+  const line = a["line-rate"];
+  if (!Number.isSafeInteger(line) || line < 0) throw new FwsealError("USAGE", "--line-rate must be a non-negative integer (0: unthrottled)");
+  const page = a["page-size"];
+  if (page < 256 || (page & (page - 1)) !== 0) throw new FwsealError("USAGE", `--page-size ${page}: a power of two, at least 256`);
+  if (computeLayout(page, a["flash-size"]) === null) {
+    let min = page;
+    while (computeLayout(page, min) === null) min += page;
+    throw new FwsealError("USAGE", `--flash-size ${a["flash-size"]}: too small for the device layout with ${page}-byte pages (two state copies, two envelope areas, two slots): at least ${min} bytes`);
+  }
+}
 
 interface Args {
   pty?: boolean;
@@ -80,6 +100,9 @@ const command: CommandModule<object, Args> = {
       .example("$0 device-sim --state /tmp/dev --root root.pub --vendor acme.example --class sensor-v3", "Simulator on a new pty; prints its path")
       .example("$0 device-sim --port /dev/ttyUSB0 --state ./dev --root root.pub --vendor acme.example --class sensor-v3", "Serve on a real serial port") as never,
   handler: async (a) => {
+    // Every check that can fail comes before anything is created (state directory, ptys).
+    checkGeometry(a);
+    if (a.port !== undefined) checkSerialPortPath(a.port);
     if (a.root.length < 1 || a.root.length > 4) throw new FwsealError("USAGE", "--root: give 1 to 4 root public keys");
     const roots: Uint8Array[] = [];
     for (const r of a.root) roots.push(await loadPublicKey(r));
@@ -89,6 +112,8 @@ const command: CommandModule<object, Args> = {
     const vendorId = vendorUuid(a.vendor);
     const classId = classUuid(vendorId, a.class);
     makeStateDir(a.state);
+    const unlock = lockStateDir(a.state);
+    process.on("exit", unlock);
     const device = new SimDevice({
       roots,
       vendorId,
@@ -104,7 +129,13 @@ const command: CommandModule<object, Args> = {
     let pty: PtyPair | null = null;
     let portPath = a.port;
     if (!portPath) {
-      pty = await createPtyPair(a.state);
+      try {
+        pty = await createPtyPair(a.state);
+      } catch (e) {
+        device.close();
+        unlock();
+        throw new FwsealError("DEVICE", (e as Error).message, { cause: e });
+      }
       portPath = pty.devicePath;
       const p = pty;
       process.on("exit", () => p.proc.kill("SIGTERM"));
@@ -117,7 +148,15 @@ const command: CommandModule<object, Args> = {
       }
       else err(`device-sim: ${d.describeBoot()}`);
     };
-    const port = await attachDevice(device, portPath, a.baud, a["line-rate"]);
+    let port;
+    try {
+      port = await attachDevice(device, portPath, a.baud, a["line-rate"]);
+    } catch (e) {
+      device.close();
+      if (pty) await pty.close(); // no dangling pty links
+      unlock();
+      throw serialOpenError(portPath, e);
+    }
     if (a.json) outEvent({ event: "ready", port: hostPath, devicePort: portPath, vendorId: formatUuid(vendorId), classId: formatUuid(classId), state: a.state });
     else out(pty ? `device-sim: serial port ${hostPath}` : `device-sim: serving on ${portPath}`);
     await new Promise<void>((resolve) => {
@@ -129,6 +168,7 @@ const command: CommandModule<object, Args> = {
     if (port.isOpen) await new Promise<void>((r) => port.close(() => r()));
     device.close();
     if (pty) await pty.close();
+    unlock();
   }
 };
 export default command;

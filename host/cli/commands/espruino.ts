@@ -51,6 +51,7 @@ const command: CommandModule<object, Args> = {
       .example("$0 espruino provision --port /dev/ttyACM0 --root root.pub --vendor acme.example --class sensor-v3", "Provision a board; then: fwseal flash app.fwseal --port /dev/ttyACM0 --espruino --reboot --confirm") as never,
   handler: async (a) => {
     if (a.root.length < 1 || a.root.length > 4) throw new FwsealError("USAGE", "--root: give 1 to 4 root public keys");
+    if (!Number.isSafeInteger(a.baud) || a.baud <= 0) throw new FwsealError("USAGE", "--baud must be a positive integer, e.g. 115200");
     for (const [flag, v, max] of [["--threshold", a.threshold, Limits.MAX_SIGNERS], ["--root-threshold", a["root-threshold"], a.root.length]] as const) {
       if (!Number.isInteger(v) || v < 1 || v > max) throw new FwsealError("USAGE", `${flag}: must be 1..${max}`);
     }

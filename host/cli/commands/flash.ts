@@ -93,6 +93,8 @@ const command: CommandModule<object, Args> = {
       .example("$0 flash fw.fwseal --port /dev/ttyACM0 --resume", "Continue after a cable pull")
       .example("$0 flash fw-root1.fwseal --port /dev/ttyACM0 --reboot --confirm --retire-root retire-slot0.cose", "Move to a release signed through root 1, then retire root slot 0") as never,
   handler: async (a) => {
+    if (!Number.isSafeInteger(a.baud) || a.baud <= 0) throw new FwsealError("USAGE", "--baud must be a positive integer, e.g. 115200");
+    if (a.timeout !== undefined && (!Number.isSafeInteger(a.timeout) || a.timeout <= 0)) throw new FwsealError("USAGE", "--timeout must be a positive number of milliseconds");
     const tty = cliState.io.stderrIsTTY && !a.json;
     const bar = progressBar("flashing");
     const logs: string[] = [];

@@ -1,0 +1,121 @@
+// One success and one failure `--json` document for every command, produced by running the
+// real CLI (in-process main()) on real files in a scratch directory. Used by the schema test
+// (test/unit/json-schema.test.ts) and by `npm run schema:examples`, which prints them with
+// their validation against schema/fwseal-1.schema.json. Development only, not shipped.
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { main } from "../host/cli/cli.js";
+
+/** One command run: what was typed, its exit code, and the JSON documents it printed. */
+export interface JsonExample {
+  command: string;
+  outcome: "success" | "failure";
+  /** What the example shows (e.g. "threshold not met"). */
+  label: string;
+  argv: string[];
+  exitCode: number;
+  documents: unknown[];
+  stderr: string;
+}
+
+/** Run `fwseal argv` in-process and parse its stdout as one JSON document, or JSON lines. */
+export async function runJson(argv: string[]): Promise<{ exitCode: number; documents: unknown[]; stdout: string; stderr: string }> {
+  let stdout = "";
+  let stderr = "";
+  const exitCode = await main(argv, { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), stderrIsTTY: false });
+  const text = stdout.trim();
+  let documents: unknown[] = [];
+  if (text.length > 0) {
+    try {
+      documents = [JSON.parse(text)];
+    } catch {
+      documents = text.split("\n").map((l) => JSON.parse(l) as unknown);
+    }
+  }
+  return { exitCode, documents, stdout, stderr };
+}
+
+/** The Ed25519 signature of `message` with the PKCS#8 PEM key in `keyFile` (an outside signer, as openssl would). */
+function signWithKeyFile(keyFile: string, message: Uint8Array): Uint8Array {
+  return new Uint8Array(crypto.sign(null, message, crypto.createPrivateKey(fs.readFileSync(keyFile))));
+}
+
+/**
+ * Every command's success and failure documents, made in `dir` (an empty scratch
+ * directory). Commands that need a device (flash, device-sim, espruino) or an engine
+ * (device-conformance) give their failure here; their successes need a serial line and are
+ * covered by the system tier.
+ */
+export async function collectJsonExamples(dir: string): Promise<JsonExample[]> {
+  const f = (name: string): string => path.join(dir, name);
+  const examples: JsonExample[] = [];
+  const run = async (command: string, outcome: "success" | "failure", label: string, argv: string[]): Promise<JsonExample> => {
+    const r = await runJson([...argv, "--json"]);
+    const ex: JsonExample = { command, outcome, label, argv: [...argv, "--json"], exitCode: r.exitCode, documents: r.documents, stderr: r.stderr };
+    examples.push(ex);
+    if ((outcome === "success") !== (r.exitCode === 0)) {
+      throw new Error(`fwseal ${argv.join(" ")}: expected ${outcome}, exit ${r.exitCode}: ${r.stderr}`);
+    }
+    return ex;
+  };
+  const setup = async (argv: string[]): Promise<void> => {
+    const r = await runJson([...argv, "--json"]);
+    if (r.exitCode !== 0) throw new Error(`fwseal ${argv.join(" ")}: exit ${r.exitCode}: ${r.stderr}`);
+  };
+  const image = f("fw.bin");
+  fs.writeFileSync(image, crypto.createHash("sha256").update("fwseal json examples").digest().toString("hex").repeat(200));
+  const target = ["--vendor", "acme.example", "--class", "sensor-v3"];
+
+  await run("keygen", "success", "Ed25519 key pair", ["keygen", "-o", f("root")]);
+  await run("keygen", "failure", "no --out", ["keygen"]);
+  await setup(["keygen", "-o", f("rel")]);
+  await setup(["keygen", "-o", f("bob")]);
+  await setup(["keygen", "-o", f("other")]);
+  await run("pubkey", "success", "hex public key", ["pubkey", f("root.pub")]);
+  await run("pubkey", "failure", "missing key file", ["pubkey", f("missing.pub")]);
+  await run("delegate", "success", "release key for one class", ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), ...target, "--not-after", "2099-12-31", "-o", f("rel.cert")]);
+  await run("delegate", "failure", "output exists", ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "-o", f("rel.cert")]);
+  await setup(["delegate", "--root", f("root.key"), "--pub", f("bob.pub"), ...target, "--not-after", "2099-12-31", "-o", f("bob.cert")]);
+  const packArgs = [image, "-k", f("rel.key"), "-c", f("rel.cert"), "--seq", "7", ...target, "--version", "1.4.2"];
+  await run("pack", "success", "signed bundle", ["pack", ...packArgs, "--root", f("root.pub"), "-o", f("fw.fwb")]);
+  await run("pack", "failure", "no device with these roots would accept it", ["pack", ...packArgs, "--root", f("other.pub"), "-o", f("refused.fwb")]);
+  await run("pack", "success", "unsigned draft", ["pack", image, "--unsigned", "--threshold", "2", "--allow-signer", f("rel.pub"), "--allow-signer", f("bob.pub"), "--seq", "8", ...target, "--version", "1.5.0", "-o", f("fw.draft")]);
+  fs.writeFileSync(f("garbage.fwb"), Buffer.from("not a bundle at all"));
+  await run("inspect", "success", "bundle", ["inspect", f("fw.fwb")]);
+  await run("inspect", "success", "draft: signatures present and missing", ["inspect", f("fw.draft")]);
+  await run("inspect", "failure", "not a bundle", ["inspect", f("garbage.fwb")]);
+  const policy = ["--root", f("root.pub"), ...target];
+  await run("verify", "success", "valid for sensor-v3", ["verify", f("fw.fwb"), ...policy]);
+  await run("verify", "failure", "threshold not met", ["verify", f("fw.fwb"), ...policy, "--threshold", "2"]);
+  await run("extract", "success", "verified image", ["extract", f("fw.fwb"), ...policy, "-o", f("fw.out")]);
+  await run("extract", "failure", "another vendor's device", ["extract", f("fw.fwb"), "--root", f("root.pub"), "--vendor", "other.example", "-o", f("fw2.out")]);
+  await run("sign", "success", "first signature, into a new file", ["sign", f("fw.draft"), "-k", f("rel.key"), "-c", f("rel.cert"), "-o", f("fw1.draft")]);
+  await run("sign", "failure", "a bundle is not a draft", ["sign", f("fw.fwb"), "-k", f("rel.key"), "-o", f("x.draft")]);
+  await run("finalize", "failure", "one of two signatures", ["finalize", f("fw1.draft"), "--root", f("root.pub"), "--threshold", "2", "-o", f("final.fwb")]);
+  await run("tbs", "success", "bytes for an outside signer", ["tbs", f("fw1.draft"), "--signer-key", f("bob.pub"), "-o", f("bob.tbs")]);
+  await run("tbs", "failure", "missing draft", ["tbs", f("missing.draft"), "--signer-key", f("bob.pub"), "-o", f("x.tbs")]);
+  fs.writeFileSync(f("bob.sig"), signWithKeyFile(f("bob.key"), fs.readFileSync(f("bob.tbs"))));
+  fs.writeFileSync(f("short.sig"), Buffer.alloc(10));
+  await run("attach-signature", "success", "outside signature", ["attach-signature", f("fw1.draft"), "--pub", f("bob.pub"), "--sig", f("bob.sig"), "-c", f("bob.cert"), "-o", f("fw2.draft")]);
+  await run("attach-signature", "failure", "not a signature", ["attach-signature", f("fw1.draft"), "--pub", f("bob.pub"), "--sig", f("short.sig"), "-o", f("fw3.draft")]);
+  await run("finalize", "success", "two of two signatures", ["finalize", f("fw2.draft"), "--root", f("root.pub"), "--threshold", "2", ...target, "-o", f("final.fwb")]);
+  await setup(["keygen", "-o", f("root1")]);
+  await run("retire-root", "success", "statement retiring slot 0", ["retire-root", "--key", f("root1.key"), "--slot", "0", "--retire-pub", f("root.pub"), "--vendor", "acme.example", "--counter", "5", "-o", f("retire.cose")]);
+  await run("retire-root", "success", "check as a device would", ["retire-root", "--check", f("retire.cose"), "--root", f("root.pub"), "--root", f("root1.pub"), ...target]);
+  await run("retire-root", "failure", "not a statement", ["retire-root", "--check", f("garbage.fwb"), "--root", f("root.pub"), "--root", f("root1.pub"), ...target]);
+  const log = f("signing.log");
+  await setup(["pack", ...packArgs, "--audit", log, "-o", f("audited.fwb")]);
+  await setup(["delegate", "--root", f("root.key"), "--pub", f("other.pub"), "--audit", log, "--not-after", "2099-12-31", ...target, "-o", f("other.cert")]);
+  await run("audit verify", "success", "intact log", ["audit", "verify", log]);
+  await run("audit list", "success", "records", ["audit", "list", log]);
+  const lines = fs.readFileSync(log, "utf8").split("\n");
+  fs.writeFileSync(f("edited.log"), [lines[0].replace(/"sequence":7/, '"sequence":9'), ...lines.slice(1)].join("\n"));
+  await run("audit verify", "failure", "edited record", ["audit", "verify", f("edited.log")]);
+  await run("audit list", "failure", "missing log", ["audit", "list", f("missing.log")]);
+  await run("flash", "failure", "no such port", ["flash", f("fw.fwb"), "--port", f("no-such-port")]);
+  await run("device-sim", "failure", "flash too small", ["device-sim", "--state", f("sim"), "--root", f("root.pub"), ...target, "--flash-size", "100"]);
+  await run("device-conformance", "failure", "no such engine", ["device-conformance", "--engine", f("no-such-engine")]);
+  await run("espruino", "failure", "no such port", ["espruino", "provision", "--port", f("no-such-port"), "--root", f("root.pub"), ...target]);
+  return examples;
+}

@@ -1,0 +1,93 @@
+// Every command's --json output against the published schema (schema/fwseal-1.schema.json),
+// checked by a real draft 2020-12 validator (Ajv): one success and one failure document per
+// command made by running the CLI on real files, and documents of the old, inconsistent
+// shapes refused by the schema.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import { collectJsonExamples, type JsonExample } from "../../dev/json-examples.js";
+import { schemaValidator, type SchemaProblem } from "../../dev/json-schema-check.js";
+import { commandLoaders } from "../../host/cli/commands/index.js";
+import { tempDir } from "../helpers/cli.js";
+
+const dir = tempDir("json-schema");
+let examples: JsonExample[] = [];
+let validate: (doc: unknown) => SchemaProblem[];
+
+beforeAll(async () => {
+  validate = schemaValidator();
+  examples = await collectJsonExamples(dir);
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+/** A document's copy with one change, for the refusal checks. */
+function changed(doc: unknown, edit: (d: Record<string, any>) => void): unknown {
+  const copy = JSON.parse(JSON.stringify(doc)) as Record<string, any>;
+  edit(copy);
+  return copy;
+}
+
+function example(command: string, outcome: "success" | "failure"): Record<string, any> {
+  const ex = examples.find((e) => e.command === command && e.outcome === outcome);
+  if (!ex) throw new Error(`no ${outcome} example for ${command}`);
+  return ex.documents[0] as Record<string, any>;
+}
+
+describe("--json documents (schema fwseal/1)", () => {
+  it("every document of every command conforms, success and failure alike", () => {
+    expect(examples.length).toBeGreaterThan(30);
+    for (const ex of examples) {
+      expect(ex.documents.length, `${ex.command} ${ex.label}: one document on stdout`).toBe(1);
+      const doc = ex.documents[0] as Record<string, unknown>;
+      expect({ example: `${ex.command} ${ex.label}`, problems: validate(doc) }).toEqual({ example: `${ex.command} ${ex.label}`, problems: [] });
+      expect(doc).toMatchObject({ schema: "fwseal/1", command: ex.command, ok: ex.outcome === "success" });
+      if (ex.outcome === "failure") expect((doc.error as { exitCode: number }).exitCode).toBe(ex.exitCode);
+    }
+  });
+
+  it("covers every command: a failure for each, a success for each that needs no device or engine", () => {
+    const names = Object.keys(commandLoaders).flatMap((c) => (c === "audit" ? ["audit verify", "audit list"] : [c]));
+    const deviceOnly = ["flash", "device-sim", "device-conformance", "espruino"]; // successes: test/system/json-schema-device.test.ts
+    for (const c of names) {
+      expect(examples.some((e) => e.command === c && e.outcome === "failure"), `${c} failure`).toBe(true);
+      if (!deviceOnly.includes(c)) expect(examples.some((e) => e.command === c && e.outcome === "success"), `${c} success`).toBe(true);
+    }
+  });
+
+  it("a rejected bundle is the same error object in verify, extract, pack, inspect and finalize", () => {
+    for (const [command, reasonName] of [["verify", "THRESHOLD_NOT_MET"], ["extract", "KEY_NOT_AUTHORIZED"], ["pack", "UNKNOWN_KEY"], ["inspect", "MALFORMED"], ["finalize", "THRESHOLD_NOT_MET"]] as const) {
+      const e = example(command, "failure").error;
+      expect(Object.keys(e).sort(), command).toEqual(["chunk", "code", "details", "exitCode", "message", "reason", "reasonName"]);
+      expect(e, command).toMatchObject({ code: "BUNDLE_REJECTED", reasonName, chunk: null, details: { summary: expect.any(String) } });
+      expect(typeof e.reason).toBe("number");
+    }
+  });
+
+  it("rejections say why: counted signers, and the vendor behind an unauthorised signer", () => {
+    const t = example("verify", "failure").error;
+    expect(t.message).toMatch(/^rejected: THRESHOLD_NOT_MET \(envelope\): 1 of 2 required signers \(counted: [0-9a-f]{16}\)$/);
+    expect(t.details).toMatchObject({ expected: 2, actual: 1, signers: [{ counted: true, rootSlot: 0 }] });
+    const v = example("extract", "failure").error;
+    expect(v.details.cause).toEqual({ reason: 12, reasonName: "WRONG_VENDOR" });
+    expect(v.message).toContain("WRONG_VENDOR: bundle is for vendor 0637e301-e05d-505b-8267-486f5677de9b, the device is vendor b1cf18ed-a476-5df4-b67c-e3cca049af6d (other.example)");
+  });
+
+  it("the schema refuses the shapes it replaced", () => {
+    const verify = example("verify", "success");
+    const refused: [string, unknown][] = [
+      ["no schema field", changed(verify, (d) => delete d.schema)],
+      ["another schema version", changed(verify, (d) => (d.schema = "fwseal/2"))],
+      ["chunk -1 for none", changed(verify, (d) => (d.chunk = -1))],
+      ["payloadEncoding as a number", changed(verify, (d) => (d.manifest.payloadEncoding = 0))],
+      ["an undocumented field", changed(verify, (d) => (d.extra = 1))],
+      ["a garbage vendor", changed(verify, (d) => (d.checkedVendor = "00000000"))],
+      ["pack signers as strings", changed(example("pack", "success"), (d) => (d.signers = d.signers.map((s: { keyId: string }) => s.keyId)))],
+      ["a rejection without a reason name", changed(example("verify", "failure"), (d) => (d.error.reasonName = null))],
+      ["a reason as a string", changed(example("inspect", "failure"), (d) => (d.error.reason = "MALFORMED"))],
+      ["an error without its object", changed(example("tbs", "failure"), (d) => delete d.error)],
+      ["the old error document", { ok: false, error: { code: "BUNDLE_REJECTED", message: "x", exitCode: 10, reason: 1, chunk: -1 } }],
+      ["a certificate time without its RFC 3339 twin", changed(example("delegate", "success"), (d) => delete d.notAfterUtc)],
+      ["delegate's duplicate output field", changed(example("delegate", "success"), (d) => (d.output = d.file))]
+    ];
+    for (const [what, doc] of refused) expect(validate(doc).length, what).toBeGreaterThan(0);
+  });
+});
