@@ -117,7 +117,7 @@ export function refuseExistingOutput(a: Record<string, unknown>): void {
   } catch {
     return; // absent (or unreachable: the writer reports that)
   }
-  if (st.isDirectory()) return; // the writer says "is a directory"
+  if (st.isDirectory()) throw outputError(a.output, Object.assign(new Error("directory"), { code: "EISDIR" }));
   throw outputError(a.output, Object.assign(new Error("exists"), { code: "EEXIST" }));
 }
 

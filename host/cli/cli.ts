@@ -74,8 +74,14 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
   cliState.exitCode = ExitCode.OK;
   cliState.io = io;
   cliState.onInterrupt = [];
+  cliState.command = null;
   // `fwseal help <command>` is `fwseal <command> --help`.
-  if (argv[0] === "help") argv = argv.length > 1 ? [...argv.slice(1), "--help"] : ["--help"];
+  if (argv[0] === "help") {
+    if (argv.length > 1 && !Object.prototype.hasOwnProperty.call(commandLoaders, argv[1])) {
+      return reportError(new FwsealError("USAGE", `unknown command "${argv[1]}" (see fwseal --help)`), argv.includes("--json"));
+    }
+    argv = argv.length > 1 ? [...argv.slice(1), "--help"] : ["--help"];
+  }
   cliState.command = commandOf(argv);
   if (io === defaultIO) installSignalCleanup();
   const wantsJson = argv.includes("--json");

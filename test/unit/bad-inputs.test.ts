@@ -1,0 +1,69 @@
+// Every bad input a user can type gets a one-line answer in fwseal's words and the exit code
+// of its class (README "Exit codes"): never 1 (internal error), never a library's raw text,
+// never a hang, and nothing created on the way.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { fwseal, fwsealOk, tempDir, errorLines } from "../helpers/cli.js";
+import { writeImage } from "../helpers/images.js";
+import { ExitCode } from "../../host/exit-codes.js";
+
+const dir = tempDir("bad-inputs");
+const f = (name: string): string => path.join(dir, name);
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+beforeAll(async () => {
+  await fwsealOk(["keygen", "-o", f("root")]);
+  writeImage(dir, "fw.bin", 10_000);
+  await fwsealOk(["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "1", "--vendor", "acme.example", "--class", "sensor-v3", "--version", "1.0", "-o", f("fw.fwb")]);
+  fs.mkdirSync(f("a-directory"));
+});
+
+/** Text that only a library or the runtime would print: it must never reach the user as is. */
+const RAW = /internal error|Error:|ioctl|NaN|EISDIR|ENOENT|ENOTTY|at [\w.]+ \(|undefined|\[object /;
+
+// [what, arguments, exit code, what the one line must say, files that must not appear]
+const CASES: [string, () => string[], number, RegExp, string[]?][] = [
+  ["flash --baud abc", () => ["flash", f("fw.fwb"), "--port", "/dev/null", "--baud", "abc"], ExitCode.USAGE, /--baud must be a number/],
+  ["flash --baud 0", () => ["flash", f("fw.fwb"), "--port", "/dev/null", "--baud", "0"], ExitCode.USAGE, /--baud must be a positive integer/],
+  ["flash --timeout 0", () => ["flash", f("fw.fwb"), "--port", "/dev/null", "--timeout", "0"], ExitCode.USAGE, /--timeout must be a positive number of milliseconds/],
+  ["flash --port /dev/null", () => ["flash", f("fw.fwb"), "--port", "/dev/null"], ExitCode.DEVICE, /\/dev\/null: not a serial port/],
+  ["flash --port <a file>", () => ["flash", f("fw.fwb"), "--port", f("fw.bin")], ExitCode.DEVICE, /fw\.bin: not a serial port \(a file\)/],
+  ["flash --port <missing>", () => ["flash", f("fw.fwb"), "--port", f("no-port")], ExitCode.DEVICE, /no-port: no such serial port/],
+  ["device-sim --port /dev/nonexistent", () => ["device-sim", "--port", "/dev/nonexistent", "--state", f("sim1"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.DEVICE, /\/dev\/nonexistent: no such serial port/, ["sim1"]],
+  ["device-sim --flash-size 100", () => ["device-sim", "--flash-size", "100", "--state", f("sim2"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--flash-size 100: too small .* at least 32768 bytes/, ["sim2"]],
+  ["device-sim --page-size 1000", () => ["device-sim", "--page-size", "1000", "--state", f("sim3"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--page-size 1000: a power of two/, ["sim3"]],
+  ["device-sim --window abc", () => ["device-sim", "--window", "abc", "--state", f("sim4"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--window must be a number/, ["sim4"]],
+  ["pack --audit <directory>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--version", "1.1", "--audit", f("a-directory"), "-o", f("audited.fwb")], ExitCode.OUTPUT, /a-directory: is a directory/, ["audited.fwb"]],
+  ["pack --chunk-size abc", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--version", "1.1", "--chunk-size", "abc", "-o", f("c.fwb")], ExitCode.USAGE, /--chunk-size must be a number/, ["c.fwb"]],
+  ["audit verify --count abc", () => ["audit", "verify", f("log"), "--count", "abc"], ExitCode.USAGE, /--count must be a number/],
+  ["audit verify --count -1", () => ["audit", "verify", f("log"), "--count", "-1"], ExitCode.USAGE, /--count must be a non-negative integer/],
+  ["audit verify with no log", () => ["audit", "verify"], ExitCode.USAGE, /no audit log given/],
+  ["device-conformance --engine /nonexistent", () => ["device-conformance", "--engine", "/nonexistent"], ExitCode.INPUT, /--engine \/nonexistent: no such program/],
+  ["device-conformance --engine no-such-program", () => ["device-conformance", "--engine", "no-such-program-fwseal"], ExitCode.INPUT, /not found on PATH/],
+  ["verify --min-seq -1", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--min-seq", "-1"], ExitCode.USAGE, /--min-seq must be a non-negative integer/],
+  ["verify <directory>", () => ["verify", f("a-directory"), "-r", f("root.pub")], ExitCode.INPUT, /a-directory: is a directory/],
+  ["inspect <directory>", () => ["inspect", f("a-directory")], ExitCode.INPUT, /a-directory: is a directory/],
+  ["extract -o <directory>", () => ["extract", f("fw.fwb"), "-r", f("root.pub"), "-o", f("a-directory")], ExitCode.OUTPUT, /a-directory: is a directory/],
+  ["espruino provision --baud abc", () => ["espruino", "provision", "--port", "/dev/null", "--baud", "abc", "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--baud must be a number/],
+  ["espruino provision --port /dev/null", () => ["espruino", "provision", "--port", "/dev/null", "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.DEVICE, /\/dev\/null: not a serial port/],
+  ["retire-root --slot abc", () => ["retire-root", "--key", f("root.key"), "--slot", "abc", "--retire-pub", f("root.pub"), "--vendor", "acme.example", "-o", f("r.cose")], ExitCode.USAGE, /--slot must be a number/, ["r.cose"]],
+  ["pubkey --format xyz", () => ["pubkey", f("root.pub"), "--format", "xyz"], ExitCode.USAGE, /Invalid values/],
+  ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
+  ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
+];
+
+describe("bad inputs: exit code of their class, one line in fwseal's words", () => {
+  it.each(CASES)("%s", async (_what, args, code, says, mustNotExist = []) => {
+    const r = await fwseal(args());
+    expect({ code: r.code, lines: errorLines(r) }).toEqual({ code, lines: [expect.stringMatching(/^fwseal: error: /)] });
+    expect(r.code).not.toBe(ExitCode.INTERNAL);
+    expect(errorLines(r)[0]).toMatch(says);
+    expect(errorLines(r)[0]).not.toMatch(RAW);
+    for (const name of mustNotExist) expect(fs.existsSync(f(name)), `${name} created`).toBe(false);
+    // The same failure as a JSON document: the error object with the same exit code.
+    const j = await fwseal([...args(), "--json"]);
+    expect(j.code).toBe(code);
+    expect(JSON.parse(j.stdout)).toMatchObject({ schema: "fwseal/1", ok: false, error: { exitCode: code, message: expect.stringMatching(says) } });
+  });
+});
