@@ -52,7 +52,7 @@ export async function runEspruinoDemo(dir: string, bin: string, w: (s: string) =
     fs.writeFileSync(path.join(dir, "app-1.js"), 'var badge = "v1"; print("badge app v1 running");\n');
     fs.writeFileSync(path.join(dir, "app-2.js"), 'var badge = "v2"; print("badge app v2 running");\n');
     for (const v of ["1", "2"]) {
-      await fwseal(["pack", `app-${v}.js`, "-k", "root.key", "--root", "root.pub", "--seq", v, "--vendor", VENDOR, "--class", CLASS, "--version", `${v}.0.0`, "-o", `app-${v}.fwb`]);
+      await fwseal(["pack", `app-${v}.js`, "-k", "root.key", "--root", "root.pub", "--seq", v, "--vendor", VENDOR, "--class", CLASS, "--fw-version", `${v}.0.0`, "-o", `app-${v}.fwb`]);
     }
     const bad = new Uint8Array(fs.readFileSync(path.join(dir, "app-2.fwb")));
     bad[bad.length - 40] ^= 1;

@@ -166,7 +166,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     ];
     for (const r of releases) {
       fs.writeFileSync(path.join(dir, "firmware", `sensor-${r.v}.bin`), sampleFirmware(size, r.seq));
-      await fwseal(ctx, ["pack", `firmware/sensor-${r.v}.bin`, "-k", "keys/release.key", "-c", "keys/release.cert", "--root", "keys/root.pub", "--seq", String(r.seq), "--vendor", VENDOR, "--class", CLASS, "--version", r.v, "-o", `sensor-${r.v}.fwb`]);
+      await fwseal(ctx, ["pack", `firmware/sensor-${r.v}.bin`, "-k", "keys/release.key", "-c", "keys/release.cert", "--root", "keys/root.pub", "--seq", String(r.seq), "--vendor", VENDOR, "--class", CLASS, "--fw-version", r.v, "-o", `sensor-${r.v}.fwb`]);
     }
     await fwseal(ctx, ["verify", "sensor-1.0.0.fwb", "--root", "keys/root.pub", "--vendor", VENDOR, "--class", CLASS]);
 

@@ -77,10 +77,10 @@ export async function collectJsonExamples(dir: string): Promise<JsonExample[]> {
   await run("delegate", "success", "release key for one class", ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), ...target, "--not-after", "2099-12-31", "-o", f("rel.cert")]);
   await run("delegate", "failure", "output exists", ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "-o", f("rel.cert")]);
   await setup(["delegate", "--root", f("root.key"), "--pub", f("bob.pub"), ...target, "--not-after", "2099-12-31", "-o", f("bob.cert")]);
-  const packArgs = [image, "-k", f("rel.key"), "-c", f("rel.cert"), "--seq", "7", ...target, "--version", "1.4.2"];
+  const packArgs = [image, "-k", f("rel.key"), "-c", f("rel.cert"), "--seq", "7", ...target, "--fw-version", "1.4.2"];
   await run("pack", "success", "signed bundle", ["pack", ...packArgs, "--root", f("root.pub"), "-o", f("fw.fwb")]);
   await run("pack", "failure", "no device with these roots would accept it", ["pack", ...packArgs, "--root", f("other.pub"), "-o", f("refused.fwb")]);
-  await run("pack", "success", "unsigned draft", ["pack", image, "--unsigned", "--threshold", "2", "--allow-signer", f("rel.pub"), "--allow-signer", f("bob.pub"), "--seq", "8", ...target, "--version", "1.5.0", "-o", f("fw.draft")]);
+  await run("pack", "success", "unsigned draft", ["pack", image, "--unsigned", "--threshold", "2", "--allow-signer", f("rel.pub"), "--allow-signer", f("bob.pub"), "--seq", "8", ...target, "--fw-version", "1.5.0", "-o", f("fw.draft")]);
   fs.writeFileSync(f("garbage.fwb"), Buffer.from("not a bundle at all"));
   await run("inspect", "success", "bundle", ["inspect", f("fw.fwb")]);
   await run("inspect", "success", "draft: signatures present and missing", ["inspect", f("fw.draft")]);

@@ -38,7 +38,7 @@ function declaredName(flag: string, declared: DeclaredOptions): string | undefin
 }
 
 /**
- * yargs merges a repeated flag: `--version 1.0 --version 2.0` would pack version "1.0,2.0",
+ * yargs merges a repeated flag: `--fw-version 1.0 --fw-version 2.0` would pack version "1.0,2.0",
  * two --vendor flags give a third vendor ID, and `--seq 2 --seq 1` even adds up to 3. So
  * the check reads the raw command line: only options declared `array` may repeat (and
  * switches, where a repeat changes nothing); any other flag given twice, under any of its
@@ -61,9 +61,9 @@ function commandOf(a: Record<string, unknown>): string {
   return String((a._ as unknown[] | undefined)?.[0] ?? "");
 }
 
-/** sign and attach-signature update their draft in place by design: `-o <the draft>` (under any spelling) is that. */
+/** sign and attach-signature with --in-place update their draft: `-o <the draft>` (under any spelling) is that too. */
 function updatesInPlace(cmd: string, a: Record<string, unknown>, output: string): boolean {
-  if ((cmd !== "sign" && cmd !== "attach-signature") || typeof a.draft !== "string") return false;
+  if ((cmd !== "sign" && cmd !== "attach-signature") || typeof a.draft !== "string" || a["in-place"] !== true) return false;
   if (a.draft === output) return true;
   try {
     const d = fs.statSync(a.draft);
@@ -77,7 +77,7 @@ function updatesInPlace(cmd: string, a: Record<string, unknown>, output: string)
 /** The files a command writes: --output/-o (keygen's --out prefix names two). */
 function outputsOf(a: Record<string, unknown>): string[] {
   const outputs: string[] = [];
-  if (typeof a.output === "string") outputs.push(a.output);
+  if (typeof a.output === "string" && a.output !== "-" && a.output !== "") outputs.push(a.output); // "-" is stdout
   if (commandOf(a) === "keygen" && typeof a.out === "string") outputs.push(`${a.out}.key`, `${a.out}.pub`);
   return outputs;
 }
@@ -95,7 +95,7 @@ export function refuseOutputThatIsInput(a: Record<string, unknown>): void {
   const inputs: string[] = [];
   for (const [k, v] of Object.entries(a)) {
     if (k === "_" || k === "$0" || k === "output" || k === "out" || k === "o") continue;
-    if ((cmd === "sign" || cmd === "attach-signature") && k === "draft") continue; // updated in place by design
+    if ((cmd === "sign" || cmd === "attach-signature") && k === "draft" && a["in-place"] === true) continue; // updated in place, as asked
     for (const x of Array.isArray(v) ? v : [v]) if (typeof x === "string") inputs.push(x);
   }
   for (const o of outputs) assertOutputNotInput(o, inputs);
@@ -109,7 +109,7 @@ export function refuseOutputThatIsInput(a: Record<string, unknown>): void {
  */
 export function refuseExistingOutput(a: Record<string, unknown>): void {
   const cmd = commandOf(a);
-  if (a.force === true || cmd === "keygen" || typeof a.output !== "string") return;
+  if (a.force === true || cmd === "keygen" || typeof a.output !== "string" || a.output === "-") return;
   if (updatesInPlace(cmd, a, a.output)) return;
   let st: fs.Stats;
   try {
@@ -119,6 +119,15 @@ export function refuseExistingOutput(a: Record<string, unknown>): void {
   }
   if (st.isDirectory()) throw outputError(a.output, Object.assign(new Error("directory"), { code: "EISDIR" }));
   throw outputError(a.output, Object.assign(new Error("exists"), { code: "EEXIST" }));
+}
+
+/**
+ * sign and attach-signature never change their input unless asked: they need -o (a new
+ * file) or --in-place (update the draft), and not both.
+ */
+export function inPlaceOrOutput(a: { draft: string; output?: string; "in-place"?: boolean }): void {
+  if (a["in-place"] && a.output !== undefined) throw new FwsealError("USAGE", "--in-place updates the draft itself; -o writes a new file: give one of them");
+  if (!a["in-place"] && a.output === undefined) throw new FwsealError("USAGE", `give -o <signed draft> to write a new file, or --in-place to update ${a.draft}`);
 }
 
 /** Adds --force to a command that writes a file (the one flag that allows replacing it). */

@@ -105,7 +105,8 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .help()
     .alias("h", "help")
     .version()
-    .wrap(Math.min(100, process.stdout.columns || 100))
+    // Unwrapped: an example broken over two lines cannot be copied and run.
+    .wrap(null)
     .epilog(EPILOG)
     .exitProcess(false)
     .showHelpOnFail(false)

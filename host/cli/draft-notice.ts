@@ -58,7 +58,7 @@ export async function refuseDraft(path: string): Promise<void> {
   if (!(await isDraftFile(path))) return;
   const d = await readDraft(path);
   const s = draftStatus(d);
-  const next = s.signatures.length < s.required ? `add signatures with fwseal sign ${path} --key <key>, then ` : "";
+  const next = s.signatures.length < s.required ? `add signatures with fwseal sign ${path} --in-place --key <key>, then ` : "";
   throw new FwsealError("BUNDLE_REJECTED", `${path} is ${draftStatusText(d)}, not a bundle: ${next}run fwseal finalize ${path} --root <root> -o <bundle>`, {
     exitCode: ExitCode.BUNDLE_MALFORMED,
     reason: Reason.MALFORMED,

@@ -14,7 +14,7 @@ export interface DraftArgs extends AuditArgs {
   output: string;
   vendor: string;
   class: string;
-  version: string;
+  "fw-version": string;
   "chunk-size"?: number;
   unsigned?: boolean;
   threshold?: number;
@@ -56,7 +56,7 @@ export async function packUnsignedCli(
     vendor: a.vendor,
     deviceClass: a.class,
     sequence: m.sequence,
-    version: a.version,
+    version: a["fw-version"],
     chunkSize: a["chunk-size"],
     provenance: m.provenance,
     sbomDigest: m.sbomDigest,
@@ -76,5 +76,5 @@ export async function packUnsignedCli(
   }
   out(`draft ${r.output}: ${formatBytes(r.draftSize)}, unsigned (${s.chunkCount} chunks of ${s.chunkSize} bytes)`);
   out(`  version ${s.version}, sequence ${s.sequence}; needs ${policy.threshold ?? 1} signature(s)${policy.signers ? ` from ${policy.signers.join(", ")}` : ""}`);
-  out(`  next: fwseal sign ${r.output} --key <key>   or   fwseal tbs ${r.output} --signer-key <pub> -o tbs.bin`);
+  out(`  next: fwseal sign ${r.output} --in-place --key <key>   or   fwseal tbs ${r.output} --signer-key <pub> -o tbs.bin`);
 }

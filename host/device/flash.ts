@@ -35,6 +35,11 @@ export interface FlashOptions {
   port: string;
   baud?: number;
   bundle?: Uint8Array | string; // bytes or a path; absent = only info / reboot / confirm
+  /**
+   * Continue an interrupted install of this bundle from the device's resume point. Default:
+   * whenever the device reports an interrupted install (a different bundle starts over, and
+   * the log says why); false always starts from the beginning.
+   */
   resume?: boolean;
   reboot?: boolean;
   confirm?: boolean;
@@ -75,6 +80,8 @@ export interface FlashResult {
   transfer?: { bytes: number; ms: number; bytesPerSec: number; wireOut: number; payloadOverWire: number; retransmits: number; timeouts: number };
   boot?: DeviceInfo; // after --reboot
   confirmed?: { sequence: number };
+  /** Why --confirm sent nothing: the device was not running a test image. */
+  notConfirmed?: string;
   /** After retireRoot: what the device stored (alreadyApplied: a lost reply, found applied). */
   retired?: { slot: number; counter: number; retiredMask: number; alreadyApplied: boolean };
 }
@@ -420,7 +427,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       }
       const frame = Math.max(64, Math.min(opts.frameData ?? HOST_MAX_DATA, info.maxData, HOST_MAX_DATA));
       const window = Math.max(1, Math.min(opts.window ?? 8, info.window || 1));
-      const start = await startOrResume(link, bundle, parsed.envelopeSize, { resume: !!opts.resume, t, slow, retries, log });
+      const start = await startOrResume(link, bundle, parsed.envelopeSize, { resume: opts.resume ?? info.install !== null, t, slow, retries, log });
       if (start > 0) result.resumedFrom = start;
       const t0 = Date.now();
       const w0 = link.stats.wireOut;
@@ -461,7 +468,14 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       result.outcome = "installed";
     }
     if (opts.reboot) result.boot = await reboot(link, t, slow);
-    if (opts.confirm) {
+    const current = result.boot ?? info;
+    if (opts.confirm && current.runMode === "normal") {
+      // Confirming is for a test image; a device already running a confirmed one has nothing to confirm.
+      const s = current.runningSlot;
+      result.notConfirmed = `nothing to confirm: the device runs a confirmed image (slot ${"AB"[s] ?? "?"}, ${current.slots[s]?.version || "?"}, sequence ${current.slots[s]?.sequence ?? "?"}), not a test image`;
+      log(result.notConfirmed);
+      if (result.boot) result.device = result.boot;
+    } else if (opts.confirm) {
       const seq = await confirm(link, t, retries);
       result.confirmed = { sequence: seq };
       result.device = await deviceInfo(link, t, retries);

@@ -63,7 +63,7 @@ describe("README: a release, start to finish", () => {
     expect(fwseal(["keygen", "--out", "release"]).code).toBe(0);
     const d = fwseal(["delegate", "--root", "root.key", "--pub", "release.pub", "--epoch", "1", ...RELEASE, "--not-after", "2027-12-31", "-o", "release.cert"]);
     expect(d.code, d.stderr).toBe(0);
-    const p = fwseal(["pack", "fw.bin", "--key", "release.key", "--cert", "release.cert", "--seq", "42", ...RELEASE, "--version", "1.4.2", "-o", "fw.fwb"]);
+    const p = fwseal(["pack", "fw.bin", "--key", "release.key", "--cert", "release.cert", "--seq", "42", ...RELEASE, "--fw-version", "1.4.2", "-o", "fw.fwb"]);
     expect(p.code, p.stderr).toBe(0);
     const i = fwseal(["inspect", "fw.fwb"]);
     expect(i.code).toBe(0);
@@ -130,8 +130,8 @@ describe("an output that names an input is refused (exit 5), the input untouched
     const cases: string[][] = [
       ["delegate", "--root", "root.key", "--pub", "release.pub", "-o", "root.key"],
       ["pubkey", "root.key", "--format", "pem", "-o", "root.key"],
-      ["pack", "fw.bin", "--key", "release.key", "--cert", "release.cert", "--seq", "1", ...RELEASE, "--version", "1", "-o", "./fw.bin"],
-      ["pack", "fw.bin", "--key", "release.key", "--cert", "release.cert", "--seq", "1", ...RELEASE, "--version", "1", "-o", "release.cert"],
+      ["pack", "fw.bin", "--key", "release.key", "--cert", "release.cert", "--seq", "1", ...RELEASE, "--fw-version", "1", "-o", "./fw.bin"],
+      ["pack", "fw.bin", "--key", "release.key", "--cert", "release.cert", "--seq", "1", ...RELEASE, "--fw-version", "1", "-o", "release.cert"],
       ["extract", "fw.fwb", "--root", "root.pub", "-o", "fw.fwb"]
     ];
     for (const c of cases) expectOneLineError(fwseal(c), 5, /^fwseal: error: .*is also an input/);
@@ -167,7 +167,7 @@ describe("bad input: one line, the documented exit code", () => {
 
   it("a corrupt certificate is a key problem (exit 4), a missing one an input problem (exit 3)", () => {
     fs.writeFileSync(path.join(dir, "junk.cert"), randomBytes(200));
-    const base = ["pack", "fw.bin", "--key", "release.key", "--seq", "1", ...RELEASE, "--version", "1", "-o", "junk.fwb"];
+    const base = ["pack", "fw.bin", "--key", "release.key", "--seq", "1", ...RELEASE, "--fw-version", "1", "-o", "junk.fwb"];
     expectOneLineError(fwseal([...base, "--cert", "junk.cert"]), 4, /junk\.cert: not a fwseal delegation certificate/);
     expectOneLineError(fwseal([...base, "--cert", "nope.cert"]), 3, /nope\.cert: no such file/);
     expect(fs.existsSync(path.join(dir, "junk.fwb"))).toBe(false);
@@ -193,7 +193,7 @@ describe("bad input: one line, the documented exit code", () => {
 
   it("verify does not call a co-signer outside the given roots a root key", () => {
     expect(fwseal(["keygen", "--out", "other"]).code).toBe(0);
-    const p = fwseal(["pack", "fw.bin", "-k", "root.key", "-k", "other.key", "--seq", "3", ...RELEASE, "--version", "1", "-o", "two.fwb", "--root", "root.pub", "--root", "other.pub"]);
+    const p = fwseal(["pack", "fw.bin", "-k", "root.key", "-k", "other.key", "--seq", "3", ...RELEASE, "--fw-version", "1", "-o", "two.fwb", "--root", "root.pub", "--root", "other.pub"]);
     expect(p.code, p.stderr).toBe(0);
     const v = fwseal(["verify", "two.fwb", "--root", "root.pub"]);
     expect(v.code).toBe(0);
@@ -232,7 +232,7 @@ describe("library API (README)", () => {
 describe("progress bar", () => {
   it("pack shows one on a TTY and nothing on a pipe", () => {
     fs.writeFileSync(path.join(dir, "big.bin"), randomBytes(9 * 1024 * 1024));
-    const args = ["pack", "big.bin", "--key", "root.key", "--seq", "1", ...RELEASE, "--version", "1", "-o", "big.fwb", "--root", "root.pub", "--force"];
+    const args = ["pack", "big.bin", "--key", "root.key", "--seq", "1", ...RELEASE, "--fw-version", "1", "-o", "big.fwb", "--root", "root.pub", "--force"];
     const piped = fwseal(args);
     expect(piped.code).toBe(0);
     expect(piped.stderr).toBe("");

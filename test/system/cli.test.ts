@@ -81,7 +81,7 @@ const VENDOR = "acme.example";
 const CLASS = "sensor-v3";
 // A key packed without --cert signs as a root: --root names it (its .pub) as one.
 const packArgs = (image: string, key: string, out: string, extra: string[] = []) => [
-  "pack", image, "--key", key, "--seq", "42", "--vendor", VENDOR, "--class", CLASS, "--version", "1.4.2", ...(extra.includes("--chunk-size") ? [] : ["--chunk-size", "1024"]), "-o", out,
+  "pack", image, "--key", key, "--seq", "42", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "1.4.2", ...(extra.includes("--chunk-size") ? [] : ["--chunk-size", "1024"]), "-o", out,
   ...(extra.includes("--cert") ? [] : ["--root", key.replace(/\.key$/, ".pub")]), ...extra
 ];
 
@@ -204,7 +204,7 @@ describe("fwseal CLI", () => {
     expect(x.code, x.stderr).toBe(0);
     expect(sha("out.bin")).toBe(sha("fw.bin"));
     // Two signers (COSE_Sign), 2-of-n.
-    const two = fwseal(["pack", "fw.bin", "-k", "root.key", "-k", "release.key", "-c", "release.cert", "--seq", "1", "--vendor", VENDOR, "--class", CLASS, "--version", "2", "-o", "two.fwb", "--root", "root.pub"]);
+    const two = fwseal(["pack", "fw.bin", "-k", "root.key", "-k", "release.key", "-c", "release.cert", "--seq", "1", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "2", "-o", "two.fwb", "--root", "root.pub"]);
     expect(two.code, two.stderr).toBe(0);
     expect(fwseal(["verify", "two.fwb", "--root", "root.pub", "--threshold", "2"]).code).toBe(0);
     expectOneLineFailure(fwseal(["verify", "fw.fwb", "--root", "root.pub", "--threshold", "2"]), 11, /THRESHOLD_NOT_MET/);

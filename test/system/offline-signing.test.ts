@@ -26,7 +26,7 @@ const CLASS = "gateway";
 let dir: string;
 let image: string;
 const f = (n: string): string => path.join(dir, n);
-const meta = ["--seq", "9", "--vendor", VENDOR, "--class", CLASS, "--version", "2.1.0"];
+const meta = ["--seq", "9", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "2.1.0"];
 
 function sha(p: string): string {
   return crypto.createHash("sha256").update(fs.readFileSync(p)).digest("hex");
@@ -89,10 +89,10 @@ describe("2-of-3 offline ceremony", () => {
   });
 
   it("Alice signs with fwseal sign; a second signature by the same key is refused", async () => {
-    const r = await fwsealOk(["sign", draft, "--key", f("alice.key"), "--cert", f("alice.cert")]);
+    const r = await fwsealOk(["sign", draft, "--in-place", "--key", f("alice.key"), "--cert", f("alice.cert")]);
     expect(r.stdout).toMatch(/1 signature\(s\) of 2 required/);
     const before = sha(draft);
-    const dup = await fwseal(["sign", draft, "--key", f("alice.key"), "--cert", f("alice.cert")]);
+    const dup = await fwseal(["sign", draft, "--in-place", "--key", f("alice.key"), "--cert", f("alice.cert")]);
     expect(dup.code).toBe(ExitCode.USAGE);
     expect(dup.stderr).toMatch(/already signed by key/);
     expect(sha(draft)).toBe(before);
@@ -100,7 +100,7 @@ describe("2-of-3 offline ceremony", () => {
 
   it("a key the draft does not allow is refused before it signs", async () => {
     const before = sha(draft);
-    const r = await fwseal(["sign", draft, "--key", f("mallory.key")]);
+    const r = await fwseal(["sign", draft, "--in-place", "--key", f("mallory.key")]);
     expect(r.code).toBe(ExitCode.TRUST);
     expect(errorLines(r)).toHaveLength(1);
     expect(r.stderr).toMatch(/not one of the signers this draft allows/);
@@ -120,17 +120,17 @@ describe("2-of-3 offline ceremony", () => {
     await fwsealOk(["tbs", draft, "--signer-key", f("bob.pub"), "-o", f("bob.tbs")]);
     execFileSync("openssl", ["pkeyutl", "-sign", "-rawin", "-inkey", f("carol.pem"), "-in", f("bob.tbs"), "-out", f("carol-wrong.sig")], { stdio: "pipe" });
     const before = sha(draft);
-    const bad = await fwseal(["attach-signature", draft, "--pub", f("carol.pub"), "--sig", f("carol-wrong.sig"), "--cert", f("carol.cert")]);
+    const bad = await fwseal(["attach-signature", draft, "--in-place", "--pub", f("carol.pub"), "--sig", f("carol-wrong.sig"), "--cert", f("carol.cert")]);
     expect(bad.code).toBe(ExitCode.TRUST);
     expect(errorLines(bad)).toHaveLength(1);
     expect(bad.stderr).toMatch(/signature does not match/);
     expect(sha(draft)).toBe(before);
     // Certificate of another key: refused.
-    const wrongCert = await fwseal(["attach-signature", draft, "--pub", f("carol.pub"), "--sig", f("carol.sig"), "--cert", f("bob.cert")]);
+    const wrongCert = await fwseal(["attach-signature", draft, "--in-place", "--pub", f("carol.pub"), "--sig", f("carol.sig"), "--cert", f("bob.cert")]);
     expect(wrongCert.code).toBe(ExitCode.KEY);
     expect(sha(draft)).toBe(before);
 
-    const ok = await fwsealOk(["attach-signature", draft, "--pub", f("carol.pub"), "--sig", f("carol.sig"), "--cert", f("carol.cert")]);
+    const ok = await fwsealOk(["attach-signature", draft, "--in-place", "--pub", f("carol.pub"), "--sig", f("carol.sig"), "--cert", f("carol.cert")]);
     expect(ok.stdout).toMatch(/2 signature\(s\) of 2 required/);
   });
 
@@ -156,8 +156,8 @@ describe("2-of-3 offline ceremony", () => {
   it("signing order does not matter: the same signatures in another order give the same bundle", async () => {
     const d2 = f("fw2.draft");
     await fwsealOk(["pack", image, "--unsigned", ...meta, "-o", d2]);
-    await fwsealOk(["attach-signature", d2, "--pub", f("carol.pub"), "--sig", f("carol.sig"), "--cert", f("carol.cert")]);
-    await fwsealOk(["sign", d2, "--key", f("alice.key"), "--cert", f("alice.cert")]);
+    await fwsealOk(["attach-signature", d2, "--in-place", "--pub", f("carol.pub"), "--sig", f("carol.sig"), "--cert", f("carol.cert")]);
+    await fwsealOk(["sign", d2, "--in-place", "--key", f("alice.key"), "--cert", f("alice.cert")]);
     await fwsealOk(["finalize", d2, "--threshold", "2", "--root", f("root.pub"), "-o", f("fw2.fwb")]);
     expect(sha(f("fw2.fwb"))).toBe(sha(f("fw.fwb")));
   });

@@ -48,7 +48,7 @@ describe.skipIf(!HAVE_HSM)("SoftHSM2 token", () => {
   let dir: string;
   let image: string;
   let uri: string;
-  const common = ["--seq", "3", "--vendor", "acme.example", "--class", "hub", "--version", "1.0.0"];
+  const common = ["--seq", "3", "--vendor", "acme.example", "--class", "hub", "--fw-version", "1.0.0"];
 
   beforeAll(async () => {
     hsm = initSoftHsm();
@@ -114,8 +114,8 @@ describe.skipIf(!HAVE_HSM)("SoftHSM2 token", () => {
     await fwsealOk(["delegate", "--root", `pkcs11:token=${hsm.label};object=hsm-root`, "--pub", path.join(dir, "offline.pub"), "--epoch", "1", "-o", path.join(dir, "offline.cert")], hsm.env);
     const draft = path.join(dir, "two.draft");
     await fwsealOk(["pack", image, "--unsigned", "--threshold", "2", ...common, "-o", draft]);
-    await fwsealOk(["sign", draft, "--key", `pkcs11:token=${hsm.label};object=hsm-root`], hsm.env);
-    await fwsealOk(["sign", draft, "--key", path.join(dir, "offline.key"), "--cert", path.join(dir, "offline.cert")]);
+    await fwsealOk(["sign", draft, "--in-place", "--key", `pkcs11:token=${hsm.label};object=hsm-root`], hsm.env);
+    await fwsealOk(["sign", draft, "--in-place", "--key", path.join(dir, "offline.key"), "--cert", path.join(dir, "offline.cert")]);
     const fin = path.join(dir, "two.fwb");
     await fwsealOk(["finalize", draft, "--threshold", "2", "--root", path.join(dir, "hsm-root.pub"), "-o", fin]);
     const v = await fwseal(["verify", fin, "--root", path.join(dir, "hsm-root.pub"), "--threshold", "2"]);

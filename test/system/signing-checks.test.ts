@@ -22,7 +22,7 @@ const CLASS = "sensor-v3";
 let dir: string;
 let image: string;
 const f = (n: string): string => path.join(dir, n);
-const meta = ["--seq", "5", "--vendor", VENDOR, "--class", CLASS, "--version", "1.0.5", "--chunk-size", "1024"];
+const meta = ["--seq", "5", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "1.0.5", "--chunk-size", "1024"];
 
 function sha(p: string): string {
   return crypto.createHash("sha256").update(fs.readFileSync(p)).digest("hex");
@@ -133,9 +133,9 @@ describe("sign and finalize check the same things", () => {
   it("sign with a certificate for another class is refused (exit 11); --force signs with a warning", async () => {
     const draft = f("d.draft");
     await fwsealOk(["pack", image, "--unsigned", ...meta, "-o", draft]);
-    await expectRefused(["sign", draft, "--key", f("rel.key"), "--cert", f("rel-hub.cert")], ExitCode.TRUST, /limited to class.*KEY_NOT_AUTHORIZED/);
-    await expectRefused(["sign", draft, "--key", f("rel.key"), "--cert", f("rel-expired.cert")], ExitCode.TRUST, /EXPIRED_KEY/);
-    const forced = await fwseal(["sign", draft, "--key", f("rel.key"), "--cert", f("rel-hub.cert"), "--force"]);
+    await expectRefused(["sign", draft, "--in-place", "--key", f("rel.key"), "--cert", f("rel-hub.cert")], ExitCode.TRUST, /limited to class.*KEY_NOT_AUTHORIZED/);
+    await expectRefused(["sign", draft, "--in-place", "--key", f("rel.key"), "--cert", f("rel-expired.cert")], ExitCode.TRUST, /EXPIRED_KEY/);
+    const forced = await fwseal(["sign", draft, "--in-place", "--key", f("rel.key"), "--cert", f("rel-hub.cert"), "--force"]);
     expect(forced.code, forced.stderr).toBe(0);
     expect(forced.stderr).toMatch(/^fwseal: warning: .*KEY_NOT_AUTHORIZED/);
     // finalize refuses the bundle the policy rejects, and writes it only with --force.
@@ -210,7 +210,7 @@ describe("no command replaces an existing file without --force", () => {
   it("sign and attach-signature still update their draft in place", async () => {
     const d = f("inplace.draft");
     await fwsealOk(["pack", image, "--unsigned", ...meta, "-o", d]);
-    await fwsealOk(["sign", d, "--key", f("root.key")]);
+    await fwsealOk(["sign", d, "--in-place", "--key", f("root.key")]);
     await fwsealOk(["sign", d, "--key", f("rel.key"), "--cert", f("rel.cert"), "-o", d]);
     // The same file under another spelling is still the draft itself.
     await fwsealOk(["sign", d, "--key", f("root2.key"), "-o", `${dir}/./inplace.draft`]);
@@ -220,7 +220,7 @@ describe("no command replaces an existing file without --force", () => {
 
 describe("repeated single-value flags and contradictory flags are usage errors (exit 2)", () => {
   it.each([
-    [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--version", "2.0", "-o", "O"], /--version given more than once/],
+    [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--fw-version", "2.0", "-o", "O"], /--version given more than once/],
     [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--vendor", "b.example", "-o", "O"], /--vendor given more than once/],
     [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "-o", "O", "--output", "O2"], /--output given more than once/],
     [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--seq", "1", "-o", "O"], /--seq given more than once/],

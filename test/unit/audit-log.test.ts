@@ -16,7 +16,7 @@ let log: string;
 let image: string;
 const f = (n: string): string => path.join(dir, n);
 const PASSPHRASE = "correct horse battery staple 42";
-const meta = ["--seq", "5", "--vendor", "acme.example", "--class", "meter", "--version", "3.0.1"];
+const meta = ["--seq", "5", "--vendor", "acme.example", "--class", "meter", "--fw-version", "3.0.1"];
 
 function lines(p: string): string[] {
   return fs.readFileSync(p, "utf8").split("\n").filter((l) => l.length > 0);
@@ -50,11 +50,11 @@ describe("records", () => {
     // The environment variable works as well as --audit; the operator defaults to $USER.
     const envLog = { FWSEAL_AUDIT_LOG: log, USER: "bob" };
     await fwsealOk(["pack", image, "--unsigned", ...meta, "-o", f("fw.draft")], envLog);
-    await fwsealOk(["sign", f("fw.draft"), "--key", f("root.key")], envLog);
+    await fwsealOk(["sign", f("fw.draft"), "--in-place", "--key", f("root.key")], envLog);
     await fwsealOk(["tbs", f("fw.draft"), "--signer-key", f("ext.pub"), "-o", f("ext.tbs")]);
     const extKey = await loadPrivateKey(f("ext.key"));
     fs.writeFileSync(f("ext.sig"), crypto.sign(null, fs.readFileSync(f("ext.tbs")), extKey));
-    await fwsealOk(["attach-signature", f("fw.draft"), "--pub", f("ext.pub"), "--sig", f("ext.sig")], envLog);
+    await fwsealOk(["attach-signature", f("fw.draft"), "--in-place", "--pub", f("ext.pub"), "--sig", f("ext.sig")], envLog);
     await fwsealOk(["finalize", f("fw.draft"), "--root", f("root.pub"), "-o", f("final.fwb")], envLog);
     await fwsealOk(["retire-root", "--key", f("root1.key"), "--slot", "0", "--retire-pub", f("root.pub"), "--vendor", "acme.example", "--counter", "7", "-o", f("retire.cose"), ...A]);
 
@@ -208,7 +208,7 @@ describe("sequence reuse", () => {
     // The same release re-signed (same chain head) is no reuse.
     expect((await pack(image, "seq-a2.fwb")).code).toBe(0);
     // Another class has its own sequence space.
-    const otherClass = ["pack", other, "--key", f("root.key"), "--root", f("root.pub"), "--seq", "5", "--vendor", "acme.example", "--class", "hub", "--version", "3.0.1", "-o", f("seq-hub.fwb"), "--audit", seqLog];
+    const otherClass = ["pack", other, "--key", f("root.key"), "--root", f("root.pub"), "--seq", "5", "--vendor", "acme.example", "--class", "hub", "--fw-version", "3.0.1", "-o", f("seq-hub.fwb"), "--audit", seqLog];
     expect((await fwseal(otherClass)).code).toBe(0);
     // --force packs it anyway (and logs it).
     expect((await pack(other, "seq-b.fwb", ["--force"])).code).toBe(0);

@@ -15,7 +15,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 beforeAll(async () => {
   await fwsealOk(["keygen", "-o", f("root")]);
   writeImage(dir, "fw.bin", 10_000);
-  await fwsealOk(["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "1", "--vendor", "acme.example", "--class", "sensor-v3", "--version", "1.0", "-o", f("fw.fwb")]);
+  await fwsealOk(["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "1", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.0", "-o", f("fw.fwb")]);
   fs.mkdirSync(f("a-directory"));
 });
 
@@ -34,8 +34,8 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["device-sim --flash-size 100", () => ["device-sim", "--flash-size", "100", "--state", f("sim2"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--flash-size 100: too small .* at least 32768 bytes/, ["sim2"]],
   ["device-sim --page-size 1000", () => ["device-sim", "--page-size", "1000", "--state", f("sim3"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--page-size 1000: a power of two/, ["sim3"]],
   ["device-sim --window abc", () => ["device-sim", "--window", "abc", "--state", f("sim4"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--window must be a number/, ["sim4"]],
-  ["pack --audit <directory>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--version", "1.1", "--audit", f("a-directory"), "-o", f("audited.fwb")], ExitCode.OUTPUT, /a-directory: is a directory/, ["audited.fwb"]],
-  ["pack --chunk-size abc", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--version", "1.1", "--chunk-size", "abc", "-o", f("c.fwb")], ExitCode.USAGE, /--chunk-size must be a number/, ["c.fwb"]],
+  ["pack --audit <directory>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "--audit", f("a-directory"), "-o", f("audited.fwb")], ExitCode.OUTPUT, /a-directory: is a directory/, ["audited.fwb"]],
+  ["pack --chunk-size abc", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "--chunk-size", "abc", "-o", f("c.fwb")], ExitCode.USAGE, /--chunk-size must be a number/, ["c.fwb"]],
   ["audit verify --count abc", () => ["audit", "verify", f("log"), "--count", "abc"], ExitCode.USAGE, /--count must be a number/],
   ["audit verify --count -1", () => ["audit", "verify", f("log"), "--count", "-1"], ExitCode.USAGE, /--count must be a non-negative integer/],
   ["audit verify with no log", () => ["audit", "verify"], ExitCode.USAGE, /no audit log given/],

@@ -41,7 +41,7 @@ function errReason(fr: { type: number; body: Uint8Array }): number {
 function pack(key: string, cert: string | null, seq: number, out: string, img: string, extra: string[] = []): Promise<unknown> {
   // A key without a certificate signs as a root: --root names it as one (pack refuses otherwise).
   const trust = cert ? ["--cert", f(cert)] : ["--root", f(key.replace(/\.key$/, ".pub"))];
-  return fwsealOk(["pack", img, "--key", f(key), ...trust, "--seq", String(seq), "--vendor", VENDOR, "--class", CLASS, "--version", `1.0.${seq}`, "-o", f(out), ...extra]);
+  return fwsealOk(["pack", img, "--key", f(key), ...trust, "--seq", String(seq), "--vendor", VENDOR, "--class", CLASS, "--fw-version", `1.0.${seq}`, "-o", f(out), ...extra]);
 }
 
 afterAll(() => {
@@ -102,8 +102,8 @@ describe("release key rotation and revocation", () => {
     expect(r.stdout + r.stderr).toMatch(/REVOKED_KEY/);
     // An offline ceremony with the revoked key cannot produce a bundle for that policy.
     const draft = f("revoked.draft");
-    await fwsealOk(["pack", image2, "--unsigned", "--seq", "4", "--vendor", VENDOR, "--class", CLASS, "--version", "1.0.4", "-o", draft]);
-    await fwsealOk(["sign", draft, "--key", f("rel-a.key"), "--cert", f("rel-a.cert")]);
+    await fwsealOk(["pack", image2, "--unsigned", "--seq", "4", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "1.0.4", "-o", draft]);
+    await fwsealOk(["sign", draft, "--in-place", "--key", f("rel-a.key"), "--cert", f("rel-a.cert")]);
     const fin = await fwseal(["finalize", draft, "--root", f("root0.pub"), "--min-epoch", "2", "-o", f("revoked.fwb")]);
     expect(fin.code).toBe(ExitCode.TRUST);
     expect(errorLines(fin)).toEqual(["fwseal: error: finalize: the signed bundle does not pass the policy: REVOKED_KEY"]);
@@ -113,7 +113,7 @@ describe("release key rotation and revocation", () => {
   it("a release cannot revoke its own signer: pack refuses a key-epoch floor above the certificate's epoch in one line", async () => {
     const out = f("self-revoking.fwb");
     const r = await fwseal(["pack", image1, "--key", f("rel-a.key"), "--cert", f("rel-a.cert"), "--seq", "5", "--vendor", VENDOR, "--class", CLASS,
-      "--version", "1.0.5", "--key-epoch-floor", "2", "-o", out]);
+      "--fw-version", "1.0.5", "--key-epoch-floor", "2", "-o", out]);
     expect(r.code).toBe(ExitCode.USAGE);
     const lines = errorLines(r);
     expect(lines).toHaveLength(1);

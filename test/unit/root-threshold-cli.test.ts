@@ -11,7 +11,7 @@ import { ExitCode } from "../../host/exit-codes.js";
 let dir: string;
 let image: string;
 const f = (n: string): string => path.join(dir, n);
-const meta = ["--seq", "4", "--vendor", "acme.example", "--class", "meter", "--version", "4.0.0"];
+const meta = ["--seq", "4", "--vendor", "acme.example", "--class", "meter", "--fw-version", "4.0.0"];
 const ROOTS = () => ["--root", f("root0.pub"), "--root", f("root1.pub")];
 
 afterAll(() => {
@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 async function signedDraft(name: string, keys: string[]): Promise<string> {
   await fwsealOk(["pack", image, "--unsigned", ...meta, "-o", f(name)]);
-  for (const k of keys) await fwsealOk(["sign", f(name), "--key", f(`${k}.key`), "--cert", f(`${k}.cert`)]);
+  for (const k of keys) await fwsealOk(["sign", f(name), "--in-place", "--key", f(`${k}.key`), "--cert", f(`${k}.cert`)]);
   return f(name);
 }
 

@@ -9,7 +9,7 @@ import { readInput } from "../../io/input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
 import { out, err } from "../output.js";
 import { outDocument } from "../json-document.js";
-import { forceOption } from "../argument-checks.js";
+import { forceOption, inPlaceOrOutput } from "../argument-checks.js";
 import { FwsealError } from "../../errors.js";
 
 interface Args extends AuditArgs {
@@ -18,6 +18,7 @@ interface Args extends AuditArgs {
   sig: string;
   cert?: string;
   output?: string;
+  "in-place"?: boolean;
   force?: boolean;
   json?: boolean;
 }
@@ -38,16 +39,18 @@ const command: CommandModule<object, Args> = {
   builder: (y) =>
     auditOptions(
       forceOption(y, "Overwrite an existing -o file; sign even with a certificate a device would refuse for this draft")
-        .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file (updated in place unless -o)" })
+        .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file (left as it is unless --in-place)" })
         .option("pub", { type: "string", demandOption: true, description: "Signer's public key (.pub, 64 hex digits, or pkcs11: URI)" })
         .option("sig", { type: "string", demandOption: true, description: "Signature file: 64 raw bytes (or hex / base64 text)" })
         .option("cert", { alias: "c", type: "string", description: "Delegation certificate of the key (omit for a root key)" })
-        .option("output", { alias: "o", type: "string", description: "Write the signed draft here instead of updating it in place" })
+        .option("output", { alias: "o", type: "string", description: "Signed draft file to write" })
+        .option("in-place", { type: "boolean", description: "Update the draft file itself instead of writing -o" })
     )
       .example("$0 tbs fw.draft --signer-key carol.pub -o carol.tbs", "1. the bytes Carol signs")
       .example("openssl pkeyutl -sign -rawin -inkey carol.pem -in carol.tbs -out carol.sig", "2. Carol signs offline")
-      .example("$0 attach-signature fw.draft --pub carol.pub --sig carol.sig --cert carol.cert", "3. attach it") as never,
+      .example("$0 attach-signature fw.draft --pub carol.pub --sig carol.sig --cert carol.cert --in-place", "3. attach it") as never,
   handler: async (a) => {
+    inPlaceOrOutput(a);
     await preflightAudit(a);
     const publicKey = await loadPublicKeySpec(a.pub);
     const signature = await readSignatureFile(a.sig);

@@ -5,6 +5,7 @@ import type { DeviceInfo } from "../../device/flash-link.js";
 import { cliState, err, out, formatBytes } from "../output.js";
 import { deviceDoc, outDocument } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
+import { refuseDraft } from "../draft-notice.js";
 import { reasonName } from "../../../formats/device-safe/reasons.js";
 import { formatUuid } from "../../../formats/host-only/uuid.js";
 
@@ -51,6 +52,13 @@ export function progressBar(label: string): { update(p: FlashProgress): void; do
   };
 }
 
+/** The command that continues this install (flash resumes by itself; --resume says so). */
+function resumeCommand(a: Args): string {
+  const q = (s: string): string => (/^[\w./:@=+-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  const extra = [a.baud !== 115200 ? `--baud ${a.baud}` : "", a.espruino ? "--espruino" : "", a.reboot ? "--reboot" : "", a.confirm ? "--confirm" : ""].filter((x) => x !== "");
+  return ["fwseal flash", q(a.bundle ?? ""), "--port", q(a.port), "--resume", ...extra].join(" ");
+}
+
 function slotName(s: number): string {
   return s < 0 ? "-" : "AB"[s];
 }
@@ -81,7 +89,7 @@ const command: CommandModule<object, Args> = {
       .positional("bundle", { type: "string", description: "Bundle to install (omit to only query, --reboot or --confirm)" })
       .option("port", { alias: "p", type: "string", demandOption: true, description: "Serial port path (e.g. /dev/ttyACM0 or a pty)" })
       .option("baud", { type: "number", default: 115200, description: "Baud rate" })
-      .option("resume", { type: "boolean", description: "Continue an interrupted install of this bundle from the device's last verified chunk" })
+      .option("resume", { type: "boolean", description: "Continue an interrupted install of this bundle from the device's last verified chunk (the default when the device reports one; --no-resume starts over)" })
       .option("reboot", { type: "boolean", description: "Reboot after installing: the device verifies the new image and runs it in test mode" })
       .option("confirm", { type: "boolean", description: "Confirm the running test image (makes it permanent, advances anti-rollback)" })
       .option("retire-root", { type: "string", description: "Apply this root-retirement statement (fwseal retire-root -o ...) after any install/reboot/confirm" })
@@ -95,6 +103,11 @@ const command: CommandModule<object, Args> = {
   handler: async (a) => {
     if (!Number.isSafeInteger(a.baud) || a.baud <= 0) throw new FwsealError("USAGE", "--baud must be a positive integer, e.g. 115200");
     if (a.timeout !== undefined && (!Number.isSafeInteger(a.timeout) || a.timeout <= 0)) throw new FwsealError("USAGE", "--timeout must be a positive number of milliseconds");
+    if (a.bundle !== undefined) {
+      await refuseDraft(a.bundle);
+      // Interrupted (Ctrl-C, a cable pulled): the device keeps every verified chunk.
+      cliState.onInterrupt = [`the device keeps what it verified; resume with: ${resumeCommand(a)}`];
+    }
     const tty = cliState.io.stderrIsTTY && !a.json;
     const bar = progressBar("flashing");
     const logs: string[] = [];
@@ -123,7 +136,10 @@ const command: CommandModule<object, Args> = {
     } catch (e) {
       bar.done();
       if (e instanceof FwsealError && e.code === "BUNDLE_REJECTED" && !/^(not sent|root-retirement)/.test(e.message)) {
-        throw new FwsealError(e.code, `${e.message}; the active image is untouched`, { exitCode: e.exitCode, reason: e.reason, chunk: e.chunk });
+        throw new FwsealError(e.code, `${e.message}; the active image is untouched`, { exitCode: e.exitCode, reason: e.reason, chunk: e.chunk, details: e.details });
+      }
+      if (e instanceof FwsealError && e.code === "DEVICE" && (e as { flashResult?: unknown }).flashResult !== undefined) {
+        throw new FwsealError(e.code, `${e.message}; the device keeps what it verified: resume with ${resumeCommand(a)}`, { exitCode: e.exitCode, cause: e });
       }
       throw e;
     }
@@ -131,7 +147,8 @@ const command: CommandModule<object, Args> = {
     if (a.json) {
       outDocument({
         outcome: result.outcome, port: result.port, device: deviceDoc(result.device), bundle: result.bundle ?? null, resumedFrom: result.resumedFrom ?? null,
-        transfer: result.transfer ?? null, boot: result.boot ? deviceDoc(result.boot) : null, confirmed: result.confirmed ?? null, retired: result.retired ?? null, logs
+        transfer: result.transfer ?? null, boot: result.boot ? deviceDoc(result.boot) : null, confirmed: result.confirmed ?? null,
+        notConfirmed: result.notConfirmed ?? null, retired: result.retired ?? null, logs
       });
       return;
     }
@@ -148,6 +165,7 @@ const command: CommandModule<object, Args> = {
       if (s >= 0 && b.bootCheck[s] === 0) out(`rebooted: boot loader verified slot ${"AB"[s]} (signature + chunk chain over ${formatBytes(b.slots[s].imageSize)}) and runs ${b.slots[s].version}${b.runMode === "test" ? " in test mode" : ""}`);
       else out(`rebooted: ${describeDevice(b)[1].trim()}`);
     }
+    if (result.notConfirmed) out(result.notConfirmed);
     if (result.confirmed) out(`confirmed: sequence ${result.confirmed.sequence} is now permanent (anti-rollback minimum ${result.device.minSequence})`);
     if (result.retired) {
       const r = result.retired;

@@ -103,7 +103,7 @@ async function inspectDraft(file: string, json: boolean | undefined): Promise<vo
   out(`${file}: ${draftStatusText(d)}`);
   out(`  version ${d.manifest.version}, sequence ${d.manifest.sequence}, ${d.manifest.chunkCount} chunks of ${d.manifest.chunkSize} bytes, image ${d.manifest.imageSize} bytes`);
   out(`  vendor-id ${d.manifest.vendorId}, class-id ${d.manifest.classId}`);
-  out(`  next: ${s.signatures.length < s.required ? `fwseal sign ${file} --key <key>, then ` : ""}fwseal finalize ${file} --root <root> -o <bundle>`);
+  out(`  next: ${s.signatures.length < s.required ? `fwseal sign ${file} --in-place --key <key>, then ` : ""}fwseal finalize ${file} --root <root> -o <bundle>`);
 }
 
 const command: CommandModule<object, Args> = {

@@ -60,7 +60,7 @@ const command: CommandModule<object, Args> = {
   describe: "Generate a key pair (<prefix>.key, mode 0600, and <prefix>.pub): Ed25519, or a stateful HSS/LMS key",
   builder: (y) =>
     y
-      .option("out", { alias: "o", type: "string", description: "Output prefix: writes <prefix>.key and <prefix>.pub (with --pkcs11: only <prefix>.pub)" })
+      .option("output", { alias: ["o", "out"], type: "string", description: "Output prefix: writes <prefix>.key and <prefix>.pub (with --pkcs11: only <prefix>.pub)" })
       .option("pkcs11", { type: "string", description: "Generate the key ON a PKCS#11 token instead (non-extractable), named by an RFC 7512 URI: pkcs11:token=...;object=<label>; PIN from FWSEAL_PKCS11_PIN or a prompt" })
       .option("audit", { type: "string", description: "Audit log to record --pkcs11 key generation in (default $FWSEAL_AUDIT_LOG)" })
       .option("operator", { type: "string", description: "Operator name for the audit record (default $USER)" })

@@ -28,7 +28,9 @@ interface Args {
   seq: number;
   vendor: string;
   class: string;
-  version: string;
+  "fw-version": string;
+  /** Refused: --version is fwseal's own version, never the firmware's. */
+  version?: unknown;
   "chunk-size": number;
   "source-revision"?: string;
   builder?: string;
@@ -71,7 +73,7 @@ const command: CommandModule<object, Args> = {
   describe: "Sign a firmware image into a bundle (envelope + hash-chained chunks)",
   builder: (y) =>
     forceOption(auditOptions(draftOptions(y)), "Overwrite an existing output; write the bundle even if the signing checks refuse it or the audit log records its sequence for another image")
-      .version(false) // --version is the firmware version here
+      .version(false) // refused below with a pointer to --fw-version, so an old command line cannot print a version and exit 0
       .positional("image", { type: "string", demandOption: true, description: "Firmware image file" })
       .option("key", { alias: "k", type: "string", array: true, description: "Signing key (.key file or pkcs11: URI); repeat for k-of-n (COSE_Sign)" })
       .option("cert", { alias: "c", type: "string", array: true, description: "Delegation certificate of a --key (omit for a root key); repeatable" })
@@ -79,7 +81,9 @@ const command: CommandModule<object, Args> = {
       .option("seq", { type: "number", demandOption: true, description: "Sequence number (anti-rollback; monotonic)" })
       .option("vendor", { type: "string", demandOption: true, description: "Vendor domain (UUIDv5) or UUID" })
       .option("class", { type: "string", demandOption: true, description: "Device class name (UUIDv5 under the vendor) or UUID" })
-      .option("version", { type: "string", demandOption: true, description: "Human-readable version, e.g. 1.4.2 (never compared)" })
+      // Required, checked in the handler: a stray --version must be named before a missing --fw-version.
+      .option("fw-version", { type: "string", description: "Human-readable firmware version, e.g. 1.4.2 (never compared) [required]" })
+      .option("version", { type: "string", hidden: true })
       .option("chunk-size", { type: "number", default: 4096, description: "Chunk size, power of two 256..65536" })
       .option("source-revision", { type: "string", description: "Provenance: source revision (git commit)" })
       .option("builder", { type: "string", description: "Provenance: builder identity" })
@@ -89,9 +93,11 @@ const command: CommandModule<object, Args> = {
       .option("key-epoch-floor", { type: "number", description: "Raise devices' minimum key epoch to this once confirmed" })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "Bundle file to write" })
       .option("passphrase-file", { type: "string", description: "Passphrase for encrypted keys" })
-      .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --version 1.4.2 -o fw.fwb", "sign with a delegated release key")
-      .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
+      .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --fw-version 1.4.2 -o fw.fwb", "sign with a delegated release key")
+      .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --fw-version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
   handler: async (a) => {
+    if (a.version !== undefined) throw new FwsealError("USAGE", "--version is fwseal's version; give the firmware's version with --fw-version");
+    if (a["fw-version"] === undefined) throw new FwsealError("USAGE", "Missing required argument: fw-version (see fwseal --help)");
     refuseContradictions(a);
     await preflightAudit(a);
     const seq = parseUint(a.seq, "--seq") as number;
@@ -129,7 +135,7 @@ const command: CommandModule<object, Args> = {
         vendor: a.vendor,
         deviceClass: a.class,
         sequence: seq,
-        version: a.version,
+        version: a["fw-version"],
         chunkSize: a["chunk-size"],
         provenance,
         sbomDigest,
@@ -147,7 +153,7 @@ const command: CommandModule<object, Args> = {
       closeSigners(signers);
     }
     await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, {
-      version: a.version, sequence: seq, vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), imageSize: r.imageSize,
+      version: a["fw-version"], sequence: seq, vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), imageSize: r.imageSize,
       chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {}),
       ...(r.warnings.length > 0 ? { forced: r.warnings } : {}) // a release written over a refusal (--force)
     });
@@ -157,14 +163,14 @@ const command: CommandModule<object, Args> = {
       outDocument({
         warnings: r.warnings, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, imageSize: r.imageSize, imageSha256,
         chunkSize: r.chunkSize, chunkCount: r.chunkCount, chainHead: hex(r.chainHead),
-        vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), ...policyNames(a), sequence: seq, version: a.version,
+        vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), ...policyNames(a), sequence: seq, version: a["fw-version"],
         signers: signers.map((s) => signerIdDoc(s.keyId, s.certificate !== undefined))
       });
       return;
     }
     if (signers.length === 0) throw new FwsealError("INTERNAL", "no signer");
     out(`bundle ${r.output}: ${formatBytes(r.bundleSize)} (${r.envelopeSize}-byte envelope + ${r.chunkCount} chunks of ${r.chunkSize} bytes)`);
-    out(`  version ${a.version}, sequence ${seq}, image ${r.imageSize} bytes, SHA-256 ${imageSha256}`);
+    out(`  version ${a["fw-version"]}, sequence ${seq}, image ${r.imageSize} bytes, SHA-256 ${imageSha256}`);
     out(`  vendor ${formatUuid(r.vendorId)} (${a.vendor}), class ${formatUuid(r.classId)} (${a.class})`);
     out(`  signed by ${signers.map((s) => `${s.keyId}${s.certificate ? " (delegated)" : " (root)"}`).join(", ")}`);
   }

@@ -8,13 +8,14 @@ import { readInput } from "../../io/input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
 import { out, err } from "../output.js";
 import { outDocument } from "../json-document.js";
-import { forceOption } from "../argument-checks.js";
+import { forceOption, inPlaceOrOutput } from "../argument-checks.js";
 
 interface Args extends AuditArgs {
   draft: string;
   key: string;
   cert?: string;
   output?: string;
+  "in-place"?: boolean;
   force?: boolean;
   "passphrase-file"?: string;
   json?: boolean;
@@ -26,15 +27,17 @@ const command: CommandModule<object, Args> = {
   builder: (y) =>
     auditOptions(
       forceOption(y, "Overwrite an existing -o file; sign even with a certificate a device would refuse for this draft")
-        .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file (updated in place unless -o)" })
+        .positional("draft", { type: "string", demandOption: true, description: "Draft bundle file (left as it is unless --in-place)" })
         .option("key", { alias: "k", type: "string", demandOption: true, description: "Signing key: .key file or pkcs11: URI (PIN from FWSEAL_PKCS11_PIN or a prompt)" })
         .option("cert", { alias: "c", type: "string", description: "Delegation certificate of the key (omit for a root key)" })
-        .option("output", { alias: "o", type: "string", description: "Write the signed draft here instead of updating it in place" })
+        .option("output", { alias: "o", type: "string", description: "Signed draft file to write" })
+        .option("in-place", { type: "boolean", description: "Update the draft file itself instead of writing -o" })
         .option("passphrase-file", { type: "string", description: "Passphrase for an encrypted key file" })
     )
-      .example("$0 sign fw.draft --key alice.key --cert alice.cert", "Alice adds her signature")
-      .example("FWSEAL_PKCS11_PIN=... $0 sign fw.draft --key 'pkcs11:token=release;object=bob'", "Bob signs with his HSM key") as never,
+      .example("$0 sign fw.draft --key alice.key --cert alice.cert -o fw-alice.draft", "Alice adds her signature (fw.draft is kept)")
+      .example("FWSEAL_PKCS11_PIN=... $0 sign fw.draft --key 'pkcs11:token=release;object=bob' --in-place", "Bob signs with his HSM key, updating the draft") as never,
   handler: async (a) => {
+    inPlaceOrOutput(a);
     await preflightAudit(a);
     const certificate = a.cert !== undefined ? await readInput(a.cert) : undefined;
     const signer = await loadSigner(a.key, { passphraseFile: a["passphrase-file"], certificate });
