@@ -189,7 +189,7 @@ describe("fwseal CLI", () => {
     expect(info.manifest.sequence).toBe(42);
     expect(info.manifest.version).toBe("1.4.2");
     expect(info.manifest.releaseNotes).toBe("Fixes the sensor drift.\nSecond line.");
-    expect(info.manifest.provenance).toEqual({ sourceRevision: "abc123", builder: "ci", buildTime: Date.parse("2026-11-25T10:00:00Z") / 1000 });
+    expect(info.manifest.provenance).toEqual({ sourceRevision: "abc123", builder: "ci", buildTime: Date.parse("2026-11-25T10:00:00Z") / 1000, buildTimeUtc: "2026-11-25T10:00:00Z" });
     expect(info.manifest.sbomDigest).toBe(sha("sbom.json"));
     expect(info.manifest.keyEpochFloor).toBe(3);
     expect(info.signers[0].kind).toBe("delegated");
@@ -198,7 +198,7 @@ describe("fwseal CLI", () => {
 
     const v = fwseal(["verify", "fw.fwb", "--root", "root.pub", "--vendor", VENDOR, "--class", CLASS, "--min-seq", "42", "--min-epoch", "3", "--json"]);
     expect(v.code, v.stderr).toBe(0);
-    expect(JSON.parse(v.stdout)).toMatchObject({ valid: true, reasonName: "OK", chunk: -1, manifest: { sequence: 42 } });
+    expect(JSON.parse(v.stdout)).toMatchObject({ valid: true, reasonName: "OK", chunk: null, manifest: { sequence: 42 } }); // null: no chunk
 
     const x = fwseal(["extract", "fw.fwb", "--root", "root.pub", "--vendor", VENDOR, "--class", CLASS, "-o", "out.bin"]);
     expect(x.code, x.stderr).toBe(0);
@@ -242,7 +242,7 @@ describe("fwseal CLI", () => {
       [packArgs("fw.bin", "root.pub", "o1.fwb"), 4, /public key/],
       [packArgs("fw.bin", "root.key", "no-such-dir/o1.fwb"), 5, /directory does not exist/],
       [packArgs("fw.bin", "root.key", "o1.fwb", ["--chunk-size", "1000"]), 2, /power of two/],
-      [["verify", "garbage.fwb", "--root", "root.pub"], 10, /^fwseal: rejected: MALFORMED \(envelope\)$/],
+      [["verify", "garbage.fwb", "--root", "root.pub"], 10, /^fwseal: rejected: MALFORMED \(envelope\): not a well-formed fwseal bundle/],
       [["verify", "missing.fwb", "--root", "root.pub"], 3, /no such file/],
       [["verify", "fw.fwb", "--root", "rsa.key"], 4, /RSA/],
       [["extract", "garbage.fwb", "--root", "root.pub", "-o", "o2.bin"], 10, /MALFORMED/],
@@ -302,12 +302,14 @@ describe("fwseal CLI", () => {
         return;
       }
       const where = v.expected.chunk >= 0 ? ` at chunk ${v.expected.chunk}` : " (envelope)";
-      expectOneLineFailure(plain[i], code, new RegExp(`^fwseal: rejected: ${v.expected.reason}${where.replace(/[()]/g, "\\$&")}$`));
+      // The reason and where, then why in words (rejection-diagnosis.ts).
+      expectOneLineFailure(plain[i], code, new RegExp(`^fwseal: rejected: ${v.expected.reason}${where.replace(/[()]/g, "\\$&")}: \\S`));
     });
     jsonIdx.forEach((i, k) => {
       const v = vecs[i];
       expect(json[k].code).toBe(want[i][1]);
-      expect(JSON.parse(json[k].stdout)).toMatchObject({ valid: v.expected.valid, reasonName: v.expected.reason, chunk: v.expected.chunk });
+      // In documents "no chunk" (the envelope, or valid) is null; the vector index writes -1.
+      expect(JSON.parse(json[k].stdout)).toMatchObject({ valid: v.expected.valid, reasonName: v.expected.reason, chunk: v.expected.chunk >= 0 ? v.expected.chunk : null });
     });
   });
 

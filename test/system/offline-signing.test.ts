@@ -70,7 +70,7 @@ describe("2-of-3 offline ceremony", () => {
     draft = f("fw.draft");
     const r = await fwsealOk(["pack", image, "--unsigned", "--threshold", "2", "--allow-signer", f("alice.pub"), "--allow-signer", f("bob.pub"), "--allow-signer", f("carol.pub"), ...meta, "-o", draft, "--json"]);
     const j = JSON.parse(r.stdout);
-    expect(j.draft).toBe(true);
+    expect(j.kind).toBe("draft");
     const d = await readDraft(draft);
     expect(d.signatures).toEqual([]);
     expect(d.policy.threshold).toBe(2);

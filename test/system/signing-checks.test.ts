@@ -207,27 +207,28 @@ describe("no command replaces an existing file without --force", () => {
     fs.rmSync(target());
   });
 
-  it("sign and attach-signature still update their draft in place", async () => {
+  it("sign and attach-signature update their draft in place when asked (--in-place), never otherwise", async () => {
     const d = f("inplace.draft");
     await fwsealOk(["pack", image, "--unsigned", ...meta, "-o", d]);
     await fwsealOk(["sign", d, "--in-place", "--key", f("root.key")]);
-    await fwsealOk(["sign", d, "--key", f("rel.key"), "--cert", f("rel.cert"), "-o", d]);
-    // The same file under another spelling is still the draft itself.
-    await fwsealOk(["sign", d, "--key", f("root2.key"), "-o", `${dir}/./inplace.draft`]);
-    expect((await readDraft(d)).signatures).toHaveLength(3);
+    await fwsealOk(["sign", d, "--in-place", "--key", f("rel.key"), "--cert", f("rel.cert")]);
+    // -o naming the draft (under any spelling) without --in-place is an output that is an input: refused.
+    const r = await fwseal(["sign", d, "--key", f("root2.key"), "-o", `${dir}/./inplace.draft`]);
+    expect(r.code).toBe(ExitCode.OUTPUT);
+    expect((await readDraft(d)).signatures).toHaveLength(2);
   });
 });
 
 describe("repeated single-value flags and contradictory flags are usage errors (exit 2)", () => {
   it.each([
-    [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--fw-version", "2.0", "-o", "O"], /--version given more than once/],
+    [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--fw-version", "2.0", "-o", "O"], /--fw-version given more than once/],
     [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--vendor", "b.example", "-o", "O"], /--vendor given more than once/],
     [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "-o", "O", "--output", "O2"], /--output given more than once/],
     [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--seq", "1", "-o", "O"], /--seq given more than once/],
     [["pack", "IMG", "--key", "K", "--cert", "C", ...meta, "--chunkSize=512", "-o", "O"], /--chunk-size given more than once/],
     [["verify", "B", "--root", "R", "--vendor", VENDOR, "--vendor", "b.example"], /--vendor given more than once/],
     [["delegate", "--root", "RK", "--pub", "P", "--epoch", "1", "--epoch", "2", "-o", "O"], /--epoch given more than once/],
-    [["keygen", "--out", "KA", "--out", "KB"], /--out given more than once/],
+    [["keygen", "--out", "KA", "--out", "KB"], /--output given more than once/],
     [["pubkey", "R", "--format", "hex", "--format", "c"], /--format given more than once/],
     [["retire-root", "--key", "RK", "--slot", "0", "--slot", "1", "--retire-pub", "R", "--vendor", VENDOR, "-o", "O"], /--slot given more than once/],
     [["pack", "IMG", "--key", "K", ...meta, "--threshold", "2", "-o", "O"], /--threshold applies to a draft.*needs --unsigned/],
