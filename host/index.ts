@@ -35,6 +35,29 @@ export {
   reasonName
 } from "../formats/device-safe/reasons.js";
 
+// JSON documents (schema/fwseal-1.schema.json) and why a bundle was rejected.
+export {
+  /** "fwseal/1": the `schema` field of every --json document. */
+  SCHEMA_ID,
+  /** The error object of a failure document, for any FwsealError (the same form as the CLI's). */
+  errorObject,
+  /** A verdict (VerifyResult) in document form: reason by name and code, chunk null for none, signers as objects. */
+  verdictDoc,
+  /** A device's INFO in document form: run mode and boot checks by name with their codes. */
+  deviceDoc,
+  /** The error object type. */
+  type ErrorObject
+} from "./documents.js";
+export {
+  /** Why a verify* verdict is a rejection, in words and as data: which key or certificate, expected versus actual. */
+  explainVerdict,
+  /** A rejected verdict as the FwsealError the CLI reports (BUNDLE_REJECTED, details attached). */
+  verdictError,
+  /** What explainVerdict returns, and one signer's standing under the policy. */
+  type RejectionDiagnosis,
+  type SignerStanding
+} from "./bundle/rejection-diagnosis.js";
+
 // Keys.
 export {
   /** Creates an Ed25519 key pair (PKCS#8 PEM, optionally encrypted) and its .pub; throws FwsealError OUTPUT_EXISTS unless `force`. */
