@@ -3,6 +3,7 @@
 // (test/unit/json-schema.test.ts) and by `npm run schema:examples`, which prints them with
 // their validation against schema/fwseal-1.schema.json. Development only, not shipped.
 import * as crypto from "node:crypto";
+import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { main } from "../host/cli/cli.js";
@@ -118,4 +119,48 @@ export async function collectJsonExamples(dir: string): Promise<JsonExample[]> {
   await run("device-conformance", "failure", "no such engine", ["device-conformance", "--engine", f("no-such-engine")]);
   await run("espruino", "failure", "no such port", ["espruino", "provision", "--port", f("no-such-port"), "--root", f("root.pub"), ...target]);
   return examples;
+}
+
+/**
+ * The successes that need a serial line: `device-sim --json` (run as `node <bin>`, on a
+ * pseudo-terminal pair made with socat) and `flash --json` installing fw.fwb from
+ * collectJsonExamples(dir) into it. Its events (ready, boot) are the device-sim documents.
+ */
+export async function collectDeviceExamples(dir: string, bin: string): Promise<JsonExample[]> {
+  const f = (name: string): string => path.join(dir, name);
+  const args = ["device-sim", "--json", "--state", f("sim-ok"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"];
+  const sim = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  const lines: string[] = [];
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      let buf = "";
+      const t = setTimeout(() => reject(new Error(`device-sim printed no ready event: ${buf}`)), 30_000);
+      sim.once("exit", (code) => reject(new Error(`device-sim exited (${code})`)));
+      sim.stdout.setEncoding("utf8").on("data", (s: string) => {
+        buf += s;
+        let i: number;
+        while ((i = buf.indexOf("\n")) >= 0) {
+          lines.push(buf.slice(0, i));
+          buf = buf.slice(i + 1);
+          const doc = JSON.parse(lines[lines.length - 1]) as { event?: string; port?: string };
+          if (doc.event === "ready" && doc.port !== undefined) {
+            clearTimeout(t);
+            resolve(doc.port);
+          }
+        }
+      });
+    });
+    const argv = ["flash", f("fw.fwb"), "--port", port, "--reboot", "--confirm", "--json"];
+    const r = await runJson(argv);
+    if (r.exitCode !== 0) throw new Error(`fwseal flash: exit ${r.exitCode}: ${r.stderr}`);
+    const flash: JsonExample = { command: "flash", outcome: "success", label: "install, test boot, confirm", argv, exitCode: 0, documents: r.documents, stderr: r.stderr };
+    await new Promise<void>((resolve) => {
+      sim.once("exit", () => resolve());
+      sim.kill("SIGINT");
+    });
+    const events: JsonExample = { command: "device-sim", outcome: "success", label: "events: boot, ready, boot after flash --reboot", argv: args, exitCode: 0, documents: lines.map((l) => JSON.parse(l) as unknown), stderr: "" };
+    return [events, flash];
+  } finally {
+    if (sim.exitCode === null && sim.signalCode === null) sim.kill("SIGKILL");
+  }
 }

@@ -5,7 +5,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { collectJsonExamples } from "./json-examples.js";
+import { collectDeviceExamples, collectJsonExamples } from "./json-examples.js";
+import { fileURLToPath } from "node:url";
 import { schemaValidator } from "./json-schema-check.js";
 
 const full = process.argv.includes("--full");
@@ -13,6 +14,9 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-schema-examples-"));
 try {
   const validate = schemaValidator();
   const examples = await collectJsonExamples(dir);
+  // flash and device-sim succeed only on a serial line: the simulator on a socat pty.
+  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../bin/fwseal.js");
+  examples.push(...(await collectDeviceExamples(dir, bin)));
   let bad = 0;
   for (const ex of examples) {
     for (const doc of ex.documents) {
@@ -25,7 +29,8 @@ try {
     }
   }
   const commands = new Set(examples.map((e) => e.command));
-  console.log(`\n${examples.length} documents from ${commands.size} commands: ${bad === 0 ? "all valid" : `${bad} INVALID`} against schema/fwseal-1.schema.json (Ajv, draft 2020-12)`);
+  const documents = examples.reduce((n, e) => n + e.documents.length, 0);
+  console.log(`\n${documents} documents (${examples.length} runs) from ${commands.size} commands: ${bad === 0 ? "all valid" : `${bad} INVALID`} against schema/fwseal-1.schema.json (Ajv, draft 2020-12)`);
   process.exitCode = bad === 0 ? 0 : 1;
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
