@@ -71,6 +71,13 @@ describe("--json documents (schema fwseal/1)", () => {
     expect(v.message).toContain("WRONG_VENDOR: bundle is for vendor 0637e301-e05d-505b-8267-486f5677de9b, the device is vendor b1cf18ed-a476-5df4-b67c-e3cca049af6d (other.example)");
   });
 
+  it("pack, inspect and verify give the same image SHA-256 (that of the image packed)", () => {
+    const packed = example("pack", "success").imageSha256;
+    expect(packed).toMatch(/^[0-9a-f]{64}$/);
+    expect(examples.find((e) => e.command === "inspect" && e.label === "bundle")!.documents[0]).toMatchObject({ imageSha256: packed });
+    expect(example("verify", "success").imageSha256).toBe(packed);
+  });
+
   it("the schema refuses the shapes it replaced", () => {
     const verify = example("verify", "success");
     const refused: [string, unknown][] = [

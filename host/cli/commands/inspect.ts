@@ -6,6 +6,7 @@ import { SCHEMA_ID, inspectedManifestDoc, signerDoc } from "../json-document.js"
 import { readStdinHead, stdinPath } from "../stdio-paths.js";
 import { isDraftFile, draftDoc, draftStatus, draftStatusText } from "../draft-notice.js";
 import { readDraft } from "../../bundle/drafts.js";
+import { imageSha256OfBundle } from "../../bundle/image-digest.js";
 import { escapeForTerminal, terminalSafeJson } from "../terminal-text.js";
 import { hssKeyInfo, readHssPrivateKey, isHssPrivateKeyPem } from "../../keys/hss-lms.js";
 import { hssKeyInfoJson, printHssKeyInfo } from "../hss-key-report.js";
@@ -26,7 +27,7 @@ function out(line: string): void {
 }
 
 /** The human-readable report of `fwseal inspect` on stdout. */
-export function printInspect(r: InspectResult, file: string): void {
+export function printInspect(r: InspectResult, file: string, imageSha256: string | null = null): void {
   const m = r.manifest;
   out(`${file}: ${r.envelopeType} envelope (${r.envelopeSize} bytes), ${formatBytes(r.fileSize)} in all`);
   out(`  (decoded without verification; run fwseal verify for a verdict)`);
@@ -40,6 +41,7 @@ export function printInspect(r: InspectResult, file: string): void {
   out(`  chunks           ${m.chunkCount ?? "?"} x ${m.chunkSize ?? "?"} bytes`);
   out(`  chain head       ${m.chainHead ?? "?"}`);
   out(`  payload encoding ${m.payloadEncoding ?? "?"}`);
+  if (imageSha256 !== null) out(`  image SHA-256    ${imageSha256} (unverified)`);
   if (m.provenance) {
     if (m.provenance.sourceRevision !== undefined) out(`  source revision  ${m.provenance.sourceRevision}`);
     if (m.provenance.builder !== undefined) out(`  builder          ${m.provenance.builder}`);
@@ -88,8 +90,15 @@ function outInspectDocument(body: Record<string, unknown>): void {
 }
 
 /** inspect's result as a document: signers as objects, encoding by name and code, times with RFC 3339 twins. */
-export function inspectDoc(r: InspectResult): Record<string, unknown> {
-  return { ...r, manifest: inspectedManifestDoc(r.manifest), signers: r.signers.map(signerDoc) };
+export function inspectDoc(r: InspectResult, imageSha256: string | null): Record<string, unknown> {
+  return { ...r, manifest: inspectedManifestDoc(r.manifest), signers: r.signers.map(signerDoc), imageSha256 };
+}
+
+/** The image's SHA-256 as the bundle file carries it (unverified), when its size matches the manifest; else null. */
+async function claimedImageSha256(file: string, r: InspectResult): Promise<string | null> {
+  const m = r.manifest;
+  if (m.chunkSize === null || m.imageSize === null || r.expectedBundleSize === null || r.expectedBundleSize !== r.fileSize) return null;
+  return imageSha256OfBundle(file, { envelopeSize: r.envelopeSize, chunkSize: m.chunkSize, imageSize: m.imageSize });
 }
 
 /** inspect on a draft: its manifest, and which signatures it has and which it still needs. */
@@ -120,8 +129,8 @@ const command: CommandModule<object, Args> = {
     if (a.bundle === "-") {
       const { head, size } = await readStdinHead();
       const r = inspectBytes(head, size);
-      if (a.json) outInspectDocument({ file: a.bundle, kind: "bundle", ...inspectDoc(r) });
-      else printInspect(r, a.bundle);
+      if (a.json) outInspectDocument({ file: a.bundle, kind: "bundle", ...inspectDoc(r, null) });
+      else printInspect(r, a.bundle, null);
       return;
     }
     if (await isDraftFile(a.bundle)) return inspectDraft(a.bundle, a.json);
@@ -135,8 +144,9 @@ const command: CommandModule<object, Args> = {
       return;
     }
     const r = await inspect(a.bundle);
-    if (a.json) outInspectDocument({ file: a.bundle, kind: "bundle", ...inspectDoc(r) });
-    else printInspect(r, a.bundle);
+    const sha = await claimedImageSha256(a.bundle, r);
+    if (a.json) outInspectDocument({ file: a.bundle, kind: "bundle", ...inspectDoc(r, sha) });
+    else printInspect(r, a.bundle, sha);
   }
 };
 export default command;
