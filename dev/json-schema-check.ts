@@ -7,16 +7,22 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** The schema file, found from this module in the source tree or in build/dev. */
-export function schemaPath(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+/** A file of the repository (e.g. "bin/fwseal.js"), found from this module in the source tree or in build/dev. */
+export function repoFile(rel: string): string {
+  const from = path.dirname(fileURLToPath(import.meta.url));
+  let dir = from;
   for (;;) {
-    const candidate = path.join(dir, "schema", "fwseal-1.schema.json");
+    const candidate = path.join(dir, rel);
     if (fs.existsSync(candidate)) return candidate;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error("schema/fwseal-1.schema.json not found above " + path.dirname(fileURLToPath(import.meta.url)));
+    if (up === dir) throw new Error(`${rel} not found above ${from}`);
     dir = up;
   }
+}
+
+/** The schema file. */
+export function schemaPath(): string {
+  return repoFile("schema/fwseal-1.schema.json");
 }
 
 /** One validation failure: where in the document, and what the schema says. */

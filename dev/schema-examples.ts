@@ -6,8 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { collectDeviceExamples, collectJsonExamples } from "./json-examples.js";
-import { fileURLToPath } from "node:url";
-import { schemaValidator } from "./json-schema-check.js";
+import { repoFile, schemaValidator } from "./json-schema-check.js";
 
 const full = process.argv.includes("--full");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-schema-examples-"));
@@ -15,8 +14,7 @@ try {
   const validate = schemaValidator();
   const examples = await collectJsonExamples(dir);
   // flash and device-sim succeed only on a serial line: the simulator on a socat pty.
-  const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../bin/fwseal.js");
-  examples.push(...(await collectDeviceExamples(dir, bin)));
+  examples.push(...(await collectDeviceExamples(dir, repoFile("bin/fwseal.js"))));
   let bad = 0;
   for (const ex of examples) {
     for (const doc of ex.documents) {
