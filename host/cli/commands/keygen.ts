@@ -87,7 +87,7 @@ const command: CommandModule<object, Args> = {
       }
     }
     if (a.pkcs11 !== undefined) return pkcs11KeygenCli({ ...a, pkcs11: a.pkcs11 });
-    if (a.out === undefined) throw new FwsealError("USAGE", "keygen needs --out <prefix> (or --pkcs11 <uri>)");
+    if (a.out === undefined) throw new FwsealError("USAGE", "keygen needs -o/--output <prefix> (or --pkcs11 <uri>)");
     if (a.out !== undefined && (a.out === "" || /[\\/]$/.test(a.out))) {
       throw new FwsealError("USAGE", `--out ${JSON.stringify(a.out)}: give a file prefix, e.g. --out ${a.out}root (writes <prefix>.key and <prefix>.pub)`);
     }
