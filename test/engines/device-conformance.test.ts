@@ -203,8 +203,19 @@ describe("device-conformance", () => {
     expect(outs.map((l) => JSON.parse(l))).toEqual([{ valid: true, reason: "OK", chunk: -1 }]);
   });
 
-  it("an unknown engine command gives {error} lines, not a crash", () => {
-    const outs = cli("/nonexistent/engine --flag", ['{"op":"sha256","msg":"00"}', '{"op":"sha256","msg":"01"}']);
+  it("an engine that does not exist is refused before any input is read: exit 3, one line, no output", () => {
+    const r = spawnSync(process.execPath, ["bin/fwseal.js", "device-conformance", "--engine", "/nonexistent/engine --flag"], {
+      cwd: REPO,
+      input: '{"op":"sha256","msg":"00"}\n',
+      encoding: "utf8"
+    });
+    expect(r.status).toBe(3);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe("fwseal: error: --engine /nonexistent/engine --flag: no such program (or not executable)\n");
+  });
+
+  it("an engine that dies on its input gives {error} lines, not a crash", () => {
+    const outs = cli("/bin/false", ['{"op":"sha256","msg":"00"}', '{"op":"sha256","msg":"01"}']);
     expect(outs).toHaveLength(2);
     for (const l of outs) expect(JSON.parse(l)).toHaveProperty("error");
   });
