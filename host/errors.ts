@@ -21,6 +21,7 @@ export type FwsealErrorCode =
   | "OUTPUT_UNWRITABLE"
   | "BUNDLE_REJECTED"
   | "DEVICE"
+  | "ABORTED"
   | "INTERNAL";
 
 const DEFAULT_EXIT: Record<FwsealErrorCode, ExitCodeValue> = {
@@ -37,6 +38,7 @@ const DEFAULT_EXIT: Record<FwsealErrorCode, ExitCodeValue> = {
   OUTPUT_UNWRITABLE: ExitCode.OUTPUT,
   BUNDLE_REJECTED: ExitCode.BUNDLE_MALFORMED,
   DEVICE: ExitCode.DEVICE,
+  ABORTED: ExitCode.INTERRUPTED,
   INTERNAL: ExitCode.INTERNAL
 };
 

@@ -20,6 +20,7 @@ import { sequenceRecords } from "../audit/audit-log.js";
 import { AtomicFile, assertOutputNotInput } from "../io/atomic-write.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
+import { throwIfAborted } from "../io/abort.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "../keys/signer.js";
 import { checkBundleBeforeWrite, checkReleaseSigners, type ReleaseCheckOptions } from "./release-check.js";
@@ -63,6 +64,8 @@ export interface PackOptions extends ReleaseCheckOptions {
   /** Audit log whose pack / finalize records must not hold this sequence for this vendor and
    *  class with another chain head (see checkSequenceUnused); absent: no check. */
   sequenceLog?: string;
+  /** Stops the pack at the next block: throws FwsealError ABORTED, the partial output removed. */
+  signal?: AbortSignal;
 }
 
 /** What pack wrote: sizes, chunk geometry, chain head, vendor and class IDs, signer key IDs. */
@@ -164,6 +167,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   const vendorId = toUuid(opts.vendor, "vendor");
   const classId = toUuid(opts.deviceClass, "class", vendorId);
   checkKeyEpochFloor(opts.keyEpochFloor, opts.signers);
+  throwIfAborted(opts.signal, "pack");
   const warnings = checkReleaseSigners(opts.signers, { vendorId, classId }, opts);
 
   const { fh: img, stat: st } = await openInput(opts.image, { regularFile: true });
@@ -195,7 +199,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
 
     assertOutputNotInput(opts.output, [opts.image]);
     outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
-    const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress);
+    const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress, opts.signal);
 
     if (opts.sequenceLog !== undefined) await checkSequenceUnused(opts.sequenceLog, vendorId, classId, opts.sequence, chainHead);
     manifest.chainHead = chainHead;
@@ -211,6 +215,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     if (envelope.length !== envelopeSize) throw new FwsealError("INTERNAL", "envelope length changed after signing");
     await outFile.write(envelope, 0);
     warnings.push(...(await checkBundleBeforeWrite(outFile.tempPath, { vendorId, classId }, opts)));
+    throwIfAborted(opts.signal, "pack");
     await outFile.commit();
     return {
       output: opts.output,
@@ -241,7 +246,8 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
  */
 async function writeChainBackToFront(
   img: fsp.FileHandle, out: AtomicFile, imageSize: number, cs: number, n: number, envelopeSize: number,
-  onProgress?: (done: number, total: number) => void
+  onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal
 ): Promise<Uint8Array> {
   const P = Limits.CHUNK_PREFIX_LEN;
   const H = Limits.HASH_LEN;
@@ -284,6 +290,10 @@ async function writeChainBackToFront(
   let pendingRead = track(readBlock(blockCount - 1, (blockCount - 1) % NBUF));
   for (let b = blockCount - 1; b >= 0; b--) {
     const len = await pendingRead;
+    if (signal?.aborted) {
+      for (const w of writes) if (w) await w.catch(() => undefined); // settle before the caller removes the file
+      throwIfAborted(signal, "pack");
+    }
     const k = b % NBUF;
     const buf = bufs[k];
     if (b > 0) {

@@ -18,6 +18,7 @@ import { DeviceLink, HOST_MAX_DATA, parseError, parseInfo, parseStatus, type Dev
 import { FwsealError, inputError } from "../errors.js";
 import { exitCodeForReason } from "../exit-codes.js";
 import { inspectBytes, type InspectResult } from "../bundle/inspect.js";
+import { throwIfAborted } from "../io/abort.js";
 
 /** A progress report passed to FlashOptions.onProgress. */
 export interface FlashProgress {
@@ -53,6 +54,8 @@ export interface FlashOptions {
   espruino?: boolean;
   /** Stop after this many acknowledged bytes (tests: a cable pull at a known point). */
   stopAfter?: number;
+  /** Stops at the next reply or step: throws FwsealError ABORTED; the link is closed and the device keeps its resume point. */
+  signal?: AbortSignal;
 }
 
 /** What flashDevice reports: the outcome, the device's info (and after a reboot), transfer statistics. */
@@ -172,7 +175,7 @@ async function stream(
   bundle: Uint8Array,
   start: number,
   envelopeSize: number,
-  o: { frame: number; window: number; t: number; slow: number; retries: number; baud: number; stopAfter?: number; progress: (acked: number, phase: FlashProgress["phase"]) => void }
+  o: { frame: number; window: number; t: number; slow: number; retries: number; baud: number; stopAfter?: number; signal?: AbortSignal; progress: (acked: number, phase: FlashProgress["phase"]) => void }
 ): Promise<void> {
   const total = bundle.length;
   let acked = start;
@@ -183,6 +186,7 @@ async function stream(
   link.clearDataReplies();
   const byteMs = (10 * 1000) / o.baud;
   for (;;) {
+    throwIfAborted(o.signal, "flash");
     while (sendOff < total && sendOff - acked < o.window * o.frame) {
       const n = Math.min(o.frame, total - sendOff);
       link.sendData(bundle, sendOff, n, sendOff < highest);
@@ -396,6 +400,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       throw rejected(Reason.MALFORMED, -1, "bundle");
     }
   }
+  throwIfAborted(opts.signal, "flash");
   const link = opts.link ?? (opts.espruino ? await openEspruinoLink(opts.port, baud) : await DeviceLink.open(opts.port, baud));
   try {
     const info = await deviceInfo(link, t, retries);
@@ -435,7 +440,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       };
       progress(start, "send");
       try {
-        await stream(link, bundle, start, parsed.envelopeSize, { frame, window, t, slow, retries, baud, stopAfter: opts.stopAfter, progress });
+        await stream(link, bundle, start, parsed.envelopeSize, { frame, window, t, slow, retries, baud, stopAfter: opts.stopAfter, signal: opts.signal, progress });
         await endStream(link, t, retries);
       } catch (e) {
         if (e instanceof FwsealError && e.code === "BUNDLE_REJECTED") {
@@ -460,7 +465,9 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       void p0;
       result.outcome = "installed";
     }
+    throwIfAborted(opts.signal, "flash");
     if (opts.reboot) result.boot = await reboot(link, t, slow);
+    throwIfAborted(opts.signal, "flash");
     if (opts.confirm) {
       const seq = await confirm(link, t, retries);
       result.confirmed = { sequence: seq };
@@ -468,6 +475,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
     } else if (result.boot) {
       result.device = result.boot;
     }
+    throwIfAborted(opts.signal, "flash");
     if (statement) {
       result.retired = await deliverStatement(link, statement, decoded, result.device, { t, slow, retries });
       result.device = await deviceInfo(link, t, retries);

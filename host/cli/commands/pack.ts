@@ -11,6 +11,7 @@ import { formatUuid } from "../../../formats/host-only/uuid.js";
 import { draftOptions, packUnsignedCli } from "../draft-pack.js";
 import { auditLogPath, auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
 import { closeSigners, keySourceOf } from "../../keys/signer-loader.js";
+import { packRecordSummary } from "../../audit/signing-records.js";
 
 interface Args {
   image: string;
@@ -144,11 +145,7 @@ const command: CommandModule<object, Args> = {
       bar.finish();
       closeSigners(signers);
     }
-    await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, {
-      version: a.version, sequence: seq, vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), imageSize: r.imageSize,
-      chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {}),
-      ...(r.warnings.length > 0 ? { forced: r.warnings } : {}) // a release written over a refusal (--force)
-    });
+    await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, packRecordSummary(r, { version: a.version, sequence: seq, keyEpochFloor: a["key-epoch-floor"] }));
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
       outJson({
