@@ -21,6 +21,8 @@ import { AtomicFile, assertOutputNotInput } from "../io/atomic-write.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
 import { throwIfAborted } from "../io/abort.js";
+import type { HexGaps } from "../io/intel-hex.js";
+import { openImageInput, type ImageFormat } from "./image-input.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "../keys/signer.js";
 import { checkBundleBeforeWrite, checkReleaseSigners, type ReleaseCheckOptions } from "./release-check.js";
@@ -66,6 +68,10 @@ export interface PackOptions extends ReleaseCheckOptions {
   sequenceLog?: string;
   /** Stops the pack at the next block: throws FwsealError ABORTED, the partial output removed. */
   signal?: AbortSignal;
+  /** "auto" (default: Intel HEX when the file starts with a valid record), "binary" or "ihex". */
+  inputFormat?: ImageFormat;
+  /** Intel HEX: fill gaps between data records with 0xFF (default) or refuse them. */
+  hexGaps?: HexGaps;
 }
 
 /** What pack wrote: sizes, chunk geometry, chain head, vendor and class IDs, signer key IDs. */
@@ -82,6 +88,10 @@ export interface PackResult {
   signerKeyIds: string[];
   /** Refusals `force` let through (host/bundle/release-check.ts). */
   warnings: string[];
+  /** How the image was read: raw binary or Intel HEX. */
+  inputFormat: "binary" | "ihex";
+  /** Intel HEX: the load address put in the manifest (key 17); absent for a binary image. */
+  loadAddress?: number;
 }
 
 const nodeSha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
@@ -156,8 +166,19 @@ export async function checkSequenceUnused(logPath: string, vendorId: Uint8Array,
   }
 }
 
-/** Pack `opts.image` into a signed bundle at `opts.output`. */
+/** Pack `opts.image` (binary or Intel HEX) into a signed bundle at `opts.output`. */
 export async function pack(opts: PackOptions): Promise<PackResult> {
+  const input = await openImageInput(opts.image, opts.inputFormat, opts.hexGaps);
+  try {
+    const r = await packBinary({ ...opts, image: input.path }, opts.image, input.loadAddress);
+    return { ...r, inputFormat: input.format, ...(input.loadAddress !== undefined ? { loadAddress: input.loadAddress } : {}) };
+  } finally {
+    await input.dispose();
+  }
+}
+
+/** Packs the binary image at `opts.image`; `source` is the file the caller named (checked against the output). */
+async function packBinary(opts: PackOptions, source: string, loadAddress: number | undefined): Promise<Omit<PackResult, "inputFormat" | "loadAddress">> {
   const cs = opts.chunkSize ?? 4096;
   if (!Number.isInteger(cs) || checkChunkSize(cs, Limits.MAX_CHUNK_SIZE) !== Reason.OK) {
     throw usage(`chunk size must be a power of two from ${Limits.MIN_CHUNK_SIZE} to ${Limits.MAX_CHUNK_SIZE}`);
@@ -182,7 +203,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
       vendorId, classId, sequence: opts.sequence, version: opts.version, imageSize, chunkSize: cs, chunkCount,
       chainHead: new Uint8Array(Limits.HASH_LEN),
       provenance: opts.provenance, sbomDigest: opts.sbomDigest, releaseNotes: opts.releaseNotes, keyEpochFloor: opts.keyEpochFloor,
-      payloadEncoding: opts.payloadEncoding, crit: opts.crit, extra: opts.extraManifest
+      payloadEncoding: opts.payloadEncoding, crit: opts.crit, extra: opts.extraManifest, loadAddress
     };
     const envOpts: EnvelopeOptions = { sha256: nodeSha256, ...opts.envelope };
     const signerInfo = opts.signers.map((s) => ({ publicKey: s.publicKey, certificate: s.certificate }));
@@ -197,7 +218,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     }
     const envelopeSize = probe.length;
 
-    assertOutputNotInput(opts.output, [opts.image]);
+    assertOutputNotInput(opts.output, [opts.image, source]);
     outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
     const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress, opts.signal);
 
