@@ -7,7 +7,7 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
-import { fwsealOk, tempDir } from "../helpers/cli.js";
+import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
   ANY, FwsealError, createDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
@@ -170,6 +170,11 @@ describe("audit records from the library", () => {
     const e = await pack({ image: f("fw.bin"), output: f("refused.fwb"), signers: [signer], ...META, audit: { log: f("edited.log") } }).then(() => null, (x: FwsealError) => x);
     expect(e?.code).toBe("OUTPUT_UNWRITABLE");
     expect(e?.message).toMatch(/edited\.log: refusing to append: the log's history does not verify: line 1: record seq 1 was edited .*; run fwseal audit verify/);
+    expect(fs.existsSync(f("refused.fwb"))).toBe(false);
+    // the CLI refuses the same log the same way: one line, exit 5
+    const cli = await fwseal(["pack", f("fw.bin"), "--key", f("root.key"), "--root", f("root.pub"), "--seq", "4", "--vendor", "acme.example", "--class", "meter", "--version", "4.0", "-o", f("refused.fwb"), "--audit", f("edited.log")]);
+    expect(cli.code).toBe(5);
+    expect(errorLines(cli)).toEqual([expect.stringMatching(/^fwseal: error: .*edited\.log: refusing to append: the log's history does not verify: line 1: record seq 1 was edited/)]);
     expect(fs.existsSync(f("refused.fwb"))).toBe(false);
   });
 });
