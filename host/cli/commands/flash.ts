@@ -92,7 +92,7 @@ const command: CommandModule<object, Args> = {
       .example("$0 flash fw.fwseal --port /dev/ttyACM0 --resume", "Continue after a cable pull")
       .example("$0 flash fw-root1.fwseal --port /dev/ttyACM0 --reboot --confirm --retire-root retire-slot0.cose", "Move to a release signed through root 1, then retire root slot 0") as never,
   handler: async (a) => {
-    const tty = cliState.io.stderrIsTTY && !a.json;
+    const tty = cliState.io.stderrIsTTY && !a.json && cliState.verbosity >= 1; // -q: no bar
     const bar = progressBar("flashing");
     const logs: string[] = [];
     let result: FlashResult;
