@@ -61,7 +61,7 @@ export async function completionCandidates(words: readonly string[]): Promise<st
 }
 
 /** The bash completion script (source it, or put it in /etc/bash_completion.d/fwseal). */
-export const BASH_SCRIPT = `# fwseal completion for bash: source this file, e.g. from ~/.bashrc:
+export const BASH_SCRIPT = `# fwseal completion for bash: source this file, e.g. from your .bashrc:
 #   source <(fwseal completion bash)
 _fwseal_complete() {
   local cur="\${COMP_WORDS[COMP_CWORD]}"
@@ -76,7 +76,7 @@ complete -o filenames -F _fwseal_complete fwseal
 
 /** The zsh completion script (source it, or save it as _fwseal on $fpath). */
 export const ZSH_SCRIPT = `#compdef fwseal
-# fwseal completion for zsh: source this file, e.g. from ~/.zshrc:
+# fwseal completion for zsh: source this file, e.g. from your .zshrc:
 #   source <(fwseal completion zsh)
 _fwseal() {
   local -a candidates

@@ -132,6 +132,6 @@ describe("precedence: flags > FWSEAL_* > profile > defaults", () => {
     // delegate's --root is the signing root key: the profile's roots (public keys) must not fill it
     const d = await fwseal(["delegate", "--pub", f("keys", "other.pub"), "-o", f("x.cert"), "--profile", f("proj", "fwseal.json")]);
     expect(d.code).toBe(ExitCode.USAGE);
-    expect(d.stderr).toMatch(/root/);
+    expect(d.stderr).toMatch(/Missing required argument: root/);
   });
 });

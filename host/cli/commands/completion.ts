@@ -19,8 +19,8 @@ const command: CommandModule<object, Args> = {
       .positional("shell", { type: "string", choices: ["bash", "zsh"], default: "bash", description: "Shell to complete in" })
       .option("candidates", { type: "boolean", hidden: true, description: "Print the candidates for the words after --" })
       .parserConfiguration({ "populate--": true })
-      .example("source <(fwseal completion bash)", "in ~/.bashrc")
-      .example("source <(fwseal completion zsh)", "in ~/.zshrc") as never,
+      .example("source <(fwseal completion bash)", "in the shell start-up file (.bashrc)")
+      .example("source <(fwseal completion zsh)", "in .zshrc") as never,
   handler: async (a) => {
     if (a.candidates) {
       const words = (a["--"] ?? []).map(String);
