@@ -7,7 +7,7 @@
 import * as path from "node:path";
 import { FwsealError } from "../errors.js";
 import { flagsOnCommandLine, type DeclaredOptions } from "./argument-checks.js";
-import { resolveProfile, type LoadedProfile, type ProfileSettings } from "./profile.js";
+import { isKeyFileSpec, resolveProfile, type LoadedProfile, type ProfileSettings } from "./profile.js";
 
 type Kind = "string" | "uint" | "strings";
 
@@ -48,7 +48,7 @@ function fromEnv(s: Setting): string | number | string[] | undefined {
     return Number(raw.trim());
   }
   // FWSEAL_ROOTS: comma-separated (a root is a file, 64 hex digits or a pkcs11: URI, none of which needs a comma).
-  const abs = (v: string): string => (s.path && !/^[0-9a-fA-F]{64}$/.test(v) && !v.startsWith("pkcs11:") ? path.resolve(v) : v);
+  const abs = (v: string): string => (s.path && isKeyFileSpec(v) ? path.resolve(v) : v);
   if (s.kind === "strings") return raw.split(",").map((v) => v.trim()).filter((v) => v !== "").map(abs);
   return abs(raw);
 }

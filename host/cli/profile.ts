@@ -79,15 +79,15 @@ export function checkProfile(value: unknown, file: string): ProfileSettings {
   return value as ProfileSettings;
 }
 
-/** A root spec that names a file (not 64 hex digits, not a pkcs11: URI). */
-function isRootFile(spec: string): boolean {
+/** A key spec that names a file (not 64 hex digits, not a pkcs11: URI): such a spec is a path to resolve. */
+export function isKeyFileSpec(spec: string): boolean {
   return !/^[0-9a-fA-F]{64}$/.test(spec) && !spec.startsWith("pkcs11:");
 }
 
 /** The settings with their paths made absolute against `dir` (roots files, audit log, a relative port path). */
 function resolvePaths(s: ProfileSettings, dir: string): ProfileSettings {
   const out: ProfileSettings = { ...s };
-  if (s.roots) out.roots = s.roots.map((r) => (isRootFile(r) ? path.resolve(dir, r) : r));
+  if (s.roots) out.roots = s.roots.map((r) => (isKeyFileSpec(r) ? path.resolve(dir, r) : r));
   if (s.audit !== undefined) out.audit = path.resolve(dir, s.audit);
   // "/dev/ttyACM0" and "COM3" stay; "sim/tty" is a path next to the profile.
   if (s.port !== undefined && s.port.includes("/")) out.port = path.resolve(dir, s.port);

@@ -8,7 +8,7 @@ import { writeFileAtomic } from "../../io/atomic-write.js";
 import { FwsealError } from "../../errors.js";
 import { forceOption } from "../argument-checks.js";
 import { out, outJson } from "../output.js";
-import { checkProfile, PROFILE_FILE, type ProfileSettings } from "../profile.js";
+import { checkProfile, isKeyFileSpec, PROFILE_FILE, type ProfileSettings } from "../profile.js";
 import { parseUint } from "../key-options.js";
 
 interface Args {
@@ -45,7 +45,7 @@ export function profileFromFlags(a: Args, dir: string): ProfileSettings {
   const p: ProfileSettings = {
     vendor: a.vendor,
     class: a.class,
-    roots: a.root?.map((r) => (/^[0-9a-fA-F]{64}$/.test(r) || r.startsWith("pkcs11:") ? r : relativeTo(dir, r))),
+    roots: a.root?.map((r) => (isKeyFileSpec(r) ? relativeTo(dir, r) : r)),
     policy: Object.values(policy).some((v) => v !== undefined) ? policy : undefined,
     port: a.port !== undefined && a.port.includes("/") && !path.isAbsolute(a.port) ? relativeTo(dir, a.port) : a.port,
     baud: uint(a.baud, "--baud"),
