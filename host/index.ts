@@ -10,6 +10,7 @@
  * bin/fwseal.js imports dist/host/cli/cli.js.
  */
 import type { FlashOptions, FlashResult } from "./device/flash.js";
+import { withLibraryWords } from "./library/wording.js";
 
 // Errors, exit codes and rejection reasons.
 export {
@@ -205,5 +206,5 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
   // Loaded here, not at import: the serial-port driver is a native binding that
   // verification-only users should never load.
   const { flashDevice: flash } = await import("./device/flash.js");
-  return flash(opts);
+  return withLibraryWords(() => flash(opts));
 }

@@ -7,6 +7,7 @@ import { appendSigningRecord, preflightAuditLog } from "../audit/audit-log.js";
 import { packRecordSummary, signRecordSummary } from "../audit/signing-records.js";
 import { keySourceOf } from "../keys/signer-loader.js";
 import type { Signer } from "../keys/signer.js";
+import { withLibraryWords } from "./wording.js";
 
 /** Where signing operations are recorded: a hash-chained audit log and the operator's name. */
 export interface AuditTarget {
@@ -30,6 +31,10 @@ export interface PackOptions extends Omit<PackFields, "sequenceLog"> {
 
 /** Signs an image into a bundle file (written atomically); throws FwsealError (input, key, output, audit problems, ABORTED). */
 export async function pack(opts: PackOptions): Promise<PackResult> {
+  return withLibraryWords(() => packAndRecord(opts));
+}
+
+async function packAndRecord(opts: PackOptions): Promise<PackResult> {
   const { audit, ...fields } = opts;
   if (audit) await preflightAuditLog(audit.log);
   const r = await packWith({ ...fields, overwrite: opts.overwrite ?? false, sequenceLog: audit && !opts.force ? audit.log : undefined });
@@ -56,6 +61,10 @@ export interface SignDraftOptions {
 
 /** Signs a draft with a signer and adds the signature; throws FwsealError if the key may not or already did sign. */
 export async function signDraft(draftPath: string, signer: Signer, opts: SignDraftOptions = {}): Promise<AddSignatureResult> {
+  return withLibraryWords(() => signAndRecord(draftPath, signer, opts));
+}
+
+async function signAndRecord(draftPath: string, signer: Signer, opts: SignDraftOptions): Promise<AddSignatureResult> {
   if (opts.audit) await preflightAuditLog(opts.audit.log);
   const r = await signDraftWith(draftPath, signer, { output: opts.output, overwrite: opts.overwrite ?? false, force: opts.force });
   if (opts.audit) {

@@ -86,7 +86,9 @@ describe("pack", () => {
     const opts = { image: f("fw.bin"), output: f("once.fwb"), signers: [signer], ...META };
     await pack(opts);
     const before = fs.readFileSync(f("once.fwb"));
-    expect(await codeOf(pack({ ...opts, version: "4.1" }))).toBe("OUTPUT_EXISTS");
+    const exists = await pack({ ...opts, version: "4.1" }).then(() => null, (e: FwsealError) => e);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("once.fwb")}: already exists (pass overwrite: true to replace it)`); // library words, not --force
     expect(fs.readFileSync(f("once.fwb")).equals(before)).toBe(true);
     await pack({ ...opts, version: "4.1", overwrite: true });
     expect(fs.readFileSync(f("once.fwb")).equals(before)).toBe(false);
