@@ -63,6 +63,7 @@ function argumentChecks(argv: readonly string[]): (a: Record<string, unknown>, y
  */
 function profileDefaults(argv: readonly string[]): (a: Record<string, unknown>, y: { getOptions(): DeclaredOptions }) => void {
   return (a, y) => {
+    cliState.verbosity = a.quiet === true ? 0 : a.verbose === true ? 2 : 1; // as parsed (a "-q" may be another flag's value)
     const { profile, applied } = applyProfileDefaults(argv, a, y.getOptions());
     if (profile) detail(`fwseal: profile ${profile.file}`);
     for (const x of applied) detail(`fwseal: --${x.flag} from ${x.from}`);
