@@ -128,10 +128,17 @@ export {
   type ManifestSummary
 } from "./bundle/verify.js";
 export {
-  /** Verifies a bundle and writes its image only if it is valid; throws FwsealError on a rejection. */
+  /** Verifies a bundle (policy vendor/deviceClass required, or ANY) and writes its image only if it is valid (an existing output refused unless `overwrite`); throws FwsealError on a rejection. */
   extract,
-  /** Options and result of extract. */
+  /** Options of extract. */
   type ExtractOptions,
+  /** Builds the bundle from a signed draft, verifies it under the policy (vendor/deviceClass required, or ANY), then writes it (an existing output refused unless `overwrite`); throws FwsealError if it fails. */
+  finalizeDraft,
+  /** Options of finalizeDraft. */
+  type FinalizeOptions
+} from "./library/verify.js";
+export {
+  /** What extract reports: the verdict and the image written. */
   type ExtractResult
 } from "./bundle/extract.js";
 
@@ -141,13 +148,10 @@ export {
   createDraft,
   /** Adds a detached signature to a draft after checking it; throws FwsealError if it does not match. */
   addSignature,
-  /** Builds the bundle from a signed draft, verifies it as a device would, then writes it; throws FwsealError if it fails. */
-  finalizeDraft,
   /** Options and results of the draft functions. */
   type DraftOptions,
   type DraftResult,
   type AddSignatureResult,
-  type FinalizeOptions,
   type FinalizeResult
 } from "./bundle/drafts.js";
 

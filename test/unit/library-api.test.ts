@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, createDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, createDraft, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
 
 let dir: string;
@@ -77,6 +77,25 @@ describe("verify policy", () => {
     const exact = await verifyBytes(fs.readFileSync(f("fw.fwb")), { roots, vendor: "acme.example", deviceClass: "meter" });
     expect(exact).toMatchObject({ valid: true, vendorFromPolicy: true, classFromPolicy: true });
     expect((await verifyStream(fs.createReadStream(f("fw.fwb")), { roots, vendor: "acme.example", deviceClass: "hub" })).reasonName).toBe("WRONG_CLASS");
+  });
+});
+
+describe("extract and finalizeDraft", () => {
+  it("need an explicit vendor/class (or ANY) and refuse to replace an output unless overwrite", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("x.fwb"), signers: [signer], ...META });
+    const roots = [await loadPublicKey(f("root.pub"))];
+    expect(await codeOf(extract({ bundle: f("x.fwb"), output: f("x.bin"), policy: { roots } as never }))).toBe("USAGE");
+    const r = await extract({ bundle: f("x.fwb"), output: f("x.bin"), policy: { roots, vendor: ANY, deviceClass: ANY } });
+    expect(r.valid).toBe(true);
+    expect(fs.readFileSync(f("x.bin")).equals(fs.readFileSync(f("fw.bin")))).toBe(true);
+    expect(await codeOf(extract({ bundle: f("x.fwb"), output: f("x.bin"), policy: { roots, vendor: "acme.example", deviceClass: "meter" } }))).toBe("OUTPUT_EXISTS");
+    await createDraft({ image: f("fw.bin"), output: f("x.draft"), vendor: "acme.example", deviceClass: "meter", sequence: 6, version: "6.0" });
+    await signDraft(f("x.draft"), signer);
+    expect(await codeOf(finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots } as never }))).toBe("USAGE");
+    const fin = await finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: "acme.example", deviceClass: "meter" } });
+    expect(fin.verify.valid).toBe(true);
+    expect(await codeOf(finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: ANY, deviceClass: ANY } }))).toBe("OUTPUT_EXISTS");
   });
 });
 
