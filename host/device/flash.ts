@@ -18,7 +18,7 @@ import { DeviceLink, HOST_MAX_DATA, parseError, parseInfo, parseStatus, type Dev
 import { FwsealError, inputError } from "../errors.js";
 import { exitCodeForReason } from "../exit-codes.js";
 import { inspectBytes, type InspectResult } from "../bundle/inspect.js";
-import { throwIfAborted } from "../io/abort.js";
+import { raceAbort, throwIfAborted } from "../io/abort.js";
 
 /** A progress report passed to FlashOptions.onProgress. */
 export interface FlashProgress {
@@ -199,7 +199,7 @@ async function stream(
     const verifying = acked < envelopeSize;
     const timeout = Math.ceil(inflightMs + (verifying ? o.slow : o.t));
     if (verifying) o.progress(acked, "verify-envelope");
-    const r = await link.nextDataReply(timeout);
+    const r = await raceAbort(link.nextDataReply(timeout), o.signal, "flash");
     link.throwIfFailed();
     if (!r) {
       link.stats.timeouts++;

@@ -14,3 +14,23 @@ export function abortedError(signal: AbortSignal, what: string): FwsealError {
   const why = signal.reason instanceof Error ? `: ${signal.reason.message}` : typeof signal.reason === "string" ? `: ${signal.reason}` : "";
   return new FwsealError("ABORTED", `${what} aborted${why}`, { cause: signal.reason });
 }
+
+/** `p`, or FwsealError ABORTED as soon as `signal` aborts (for waits that could last seconds). */
+export function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (!signal) return p;
+  throwIfAborted(signal, what);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(abortedError(signal, what));
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      }
+    );
+  });
+}
