@@ -16,6 +16,7 @@ import * as os from "node:os";
 import { FwsealError, inputError, outputError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { withLockFile } from "../io/lock-file.js";
+import { noteUnaudited } from "./unaudited-notice.js";
 
 export const AUDIT_LOG_ENV = "FWSEAL_AUDIT_LOG";
 export const AUDIT_RECORD_VERSION = 1;
@@ -436,16 +437,6 @@ export async function appendSigningRecord(log: string, entry: Omit<AuditEntry, "
   return appendAuditRecord(log, { ...entry, artifact });
 }
 
-let notifyUnaudited: ((line: string) => void) | undefined;
-
-/**
- * Where preflightAudit reports a signing command run without an audit log (the CLI sets
- * its note printer; undefined: silent, as for library callers).
- */
-export function setUnauditedNotice(fn: ((line: string) => void) | undefined): void {
-  notifyUnaudited = fn;
-}
-
 /**
  * Before signing: check the configured log can take a record (writable, last record
  * intact), so a signing operation does not produce an artifact and then fail to log it.
@@ -453,7 +444,7 @@ export function setUnauditedNotice(fn: ((line: string) => void) | undefined): vo
 export async function preflightAudit(a: AuditArgs): Promise<void> {
   const log = auditLogPath(a.audit);
   if (log === undefined) {
-    notifyUnaudited?.("fwseal: note: no audit log configured (--audit, FWSEAL_AUDIT_LOG or the profile's \"audit\"): this signing is not recorded");
+    noteUnaudited();
     return;
   }
   await preflightAuditLog(log);

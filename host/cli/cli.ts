@@ -10,7 +10,7 @@ import { cliState, defaultIO, detail, err, note, outJson, type CliIO } from "./o
 import { refuseExistingOutput, refuseOutputThatIsInput, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
 import { applyProfileDefaults } from "./profile-defaults.js";
 import { colorWanted } from "./color.js";
-import { setUnauditedNotice } from "../audit/audit-log.js";
+import { setUnauditedNotice } from "../audit/unaudited-notice.js";
 
 const EPILOG = [
   "Exit codes: 0 ok, 1 internal error, 2 usage, 3 input file, 4 key, 5 output,",
