@@ -23,7 +23,7 @@ async function child(op, args) {
   if (op === "pack") {
     const [image, output, keyFile] = args;
     const signer = await lib.loadSigner(keyFile);
-    await lib.pack({ image, output, signers: [signer], vendor: "acme.example", deviceClass: "bench", sequence: 1, version: "1.0.0", chunkSize: 4096 });
+    await lib.pack({ image, output, signers: [signer], vendor: "acme.example", deviceClass: "bench", sequence: 1, version: "1.0.0", chunkSize: 4096, overwrite: true });
   } else if (op === "verify") {
     const [bundle, pubFile] = args;
     const r = await lib.verifyFile(bundle, { roots: [await lib.loadPublicKey(pubFile)], vendor: "acme.example", deviceClass: "bench" });

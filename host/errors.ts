@@ -22,6 +22,7 @@ export type FwsealErrorCode =
   | "BUNDLE_REJECTED"
   | "AUDIT_LOG_INVALID"
   | "DEVICE"
+  | "ABORTED"
   | "INTERNAL";
 
 const DEFAULT_EXIT: Record<FwsealErrorCode, ExitCodeValue> = {
@@ -39,6 +40,7 @@ const DEFAULT_EXIT: Record<FwsealErrorCode, ExitCodeValue> = {
   BUNDLE_REJECTED: ExitCode.BUNDLE_MALFORMED,
   AUDIT_LOG_INVALID: ExitCode.TRUST,
   DEVICE: ExitCode.DEVICE,
+  ABORTED: ExitCode.INTERRUPTED,
   INTERNAL: ExitCode.INTERNAL
 };
 

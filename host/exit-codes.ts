@@ -14,7 +14,8 @@ export const ExitCode = {
   TRUST: 11, // BAD_SIGNATURE, UNKNOWN_KEY, REVOKED_*, EXPIRED_KEY, KEY_NOT_AUTHORIZED, THRESHOLD_NOT_MET, BAD_CERTIFICATE, STALE_STATEMENT
   POLICY: 12, // WRONG_VENDOR, WRONG_CLASS, ROLLBACK
   INTEGRITY: 13, // CHUNK_HASH_MISMATCH, TRUNCATED, TRAILING_DATA
-  DEVICE: 14 // device or serial link failure
+  DEVICE: 14, // device or serial link failure
+  INTERRUPTED: 130 // stopped by Ctrl-C / SIGINT (the CLI), or an AbortSignal (the library)
 } as const;
 
 /** One of the ExitCode values. */

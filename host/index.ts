@@ -10,6 +10,7 @@
  * bin/fwseal.js imports dist/host/cli/cli.js.
  */
 import type { FlashOptions, FlashResult } from "./device/flash.js";
+import { withLibraryWords } from "./library/wording.js";
 
 // Errors, exit codes and rejection reasons.
 export {
@@ -71,16 +72,23 @@ export {
   type PassphraseSource
 } from "./keys/keys.js";
 export {
-  /** A signer from a key file or a `pkcs11:` URI; close() releases a token session. Throws FwsealError (exit 3 or 4). */
+  /** A signer from a key file or a `pkcs11:` URI; the passphrase or PIN from the options (never a prompt or the environment unless asked); close() releases a token session. Throws FwsealError (exit 3 or 4). */
   loadSigner,
+  /** loadSigner's options: passphrase (a string or a callback), passphraseFile, pin, certificate, useEnvironment, prompt. */
+  type LoadSignerOptions
+} from "./library/load-signer.js";
+export {
   /** The same signer with its delegation certificate attached; throws FwsealError KEY_WRONG_TYPE (exit 4) for a certificate of another key. */
   withCertificate,
-  /** A signer as loadSigner returns it, and loadSigner's options. */
+  /** A signer as loadSigner returns it. */
   type LoadedSigner,
-  type LoadSignerOptions,
   /** "file" or "pkcs11": where a LoadedSigner's key lives. */
   type KeySource
 } from "./keys/signer-loader.js";
+export {
+  /** The callback form of a passphrase: called with the key's name, only for an encrypted key. */
+  type PassphraseCallback
+} from "./keys/passphrase.js";
 export {
   /** What signs: a public key, an optional delegation certificate, and sign(message). */
   type Signer
@@ -101,10 +109,19 @@ export {
 
 // Bundles: pack, inspect, verify, extract.
 export {
-  /** Signs an image into a bundle file (written atomically); throws FwsealError (input, key, output problems). */
+  /** Signs an image into a bundle file (written atomically; an existing output refused unless `overwrite`); writes an audit record when `audit` names a log; throws FwsealError (input, key, output, audit problems; ABORTED). */
   pack,
-  /** Options and result of pack. */
+  /** Options of pack. */
   type PackOptions,
+  /** Where pack and signDraft record what they signed: an audit log and an operator. */
+  type AuditTarget,
+  /** Signs a draft with a signer and adds the signature (recorded when `audit` names a log); throws FwsealError if the key may not or already did sign. */
+  signDraft,
+  /** Options of signDraft. */
+  type SignDraftOptions
+} from "./library/pack.js";
+export {
+  /** What pack wrote. */
   type PackResult
 } from "./bundle/pack.js";
 export {
@@ -114,14 +131,18 @@ export {
   type InspectResult
 } from "./bundle/inspect.js";
 export {
-  /** Verifies a bundle file as a device would; resolves to a VerifyResult (never throws on a rejection). */
+  /** Verifies a bundle file as a device would; resolves to a VerifyResult (never throws on a rejection; ABORTED on an abort). */
   verifyFile,
-  /** Verifies a bundle arriving as a stream of chunks; resolves to a VerifyResult. */
+  /** Verifies a bundle arriving as a stream of chunks, as it arrives; resolves to a VerifyResult. */
   verifyStream,
   /** Verifies a bundle held in memory; resolves to a VerifyResult. */
   verifyBytes,
-  /** What a device trusts and enforces: roots, vendor, class, minimum sequence and epoch, threshold. */
-  type VerifyPolicy,
+  /** The vendor or device class of a VerifyPolicy that accepts any (the bundle's own, unchecked). */
+  ANY,
+  /** What a device trusts and enforces: roots, vendor and class (required: a value or ANY), minimum sequence and epoch, threshold. */
+  type VerifyPolicy
+} from "./library/verify.js";
+export {
   /** A verdict: `valid`, `reason`/`reasonName`, the failing `chunk`, and the manifest. */
   type VerifyResult,
   /** Progress callbacks of the verify functions. */
@@ -130,10 +151,17 @@ export {
   type ManifestSummary
 } from "./bundle/verify.js";
 export {
-  /** Verifies a bundle and writes its image only if it is valid; throws FwsealError on a rejection. */
+  /** Verifies a bundle (policy vendor/deviceClass required, or ANY) and writes its image only if it is valid (an existing output refused unless `overwrite`); throws FwsealError on a rejection. */
   extract,
-  /** Options and result of extract. */
+  /** Options of extract. */
   type ExtractOptions,
+  /** Builds the bundle from a signed draft, verifies it under the policy (vendor/deviceClass required, or ANY), then writes it (an existing output refused unless `overwrite`); throws FwsealError if it fails. */
+  finalizeDraft,
+  /** Options of finalizeDraft. */
+  type FinalizeOptions
+} from "./library/verify.js";
+export {
+  /** What extract reports: the verdict and the image written. */
   type ExtractResult
 } from "./bundle/extract.js";
 
@@ -141,17 +169,12 @@ export {
 export {
   /** Writes an unsigned draft of a bundle for offline signers; throws FwsealError on bad input or an existing output. */
   createDraft,
-  /** Signs a draft with a signer and adds the signature; throws FwsealError if the key may not or already did sign. */
-  signDraft,
   /** Adds a detached signature to a draft after checking it; throws FwsealError if it does not match. */
   addSignature,
-  /** Builds the bundle from a signed draft, verifies it as a device would, then writes it; throws FwsealError if it fails. */
-  finalizeDraft,
   /** Options and results of the draft functions. */
   type DraftOptions,
   type DraftResult,
   type AddSignatureResult,
-  type FinalizeOptions,
   type FinalizeResult
 } from "./bundle/drafts.js";
 
@@ -210,5 +233,5 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
   // Loaded here, not at import: the serial-port driver is a native binding that
   // verification-only users should never load.
   const { flashDevice: flash } = await import("./device/flash.js");
-  return flash(opts);
+  return withLibraryWords(() => flash(opts));
 }

@@ -31,7 +31,9 @@ export const ManifestKey = {
   SBOM_DIGEST: 13,
   RELEASE_NOTES: 14,
   KEY_EPOCH_FLOOR: 15,
-  CRIT: 16
+  CRIT: 16,
+  /** Informative, not in the set every verifier understands (SPEC §4): where the image starts in the device's memory. */
+  LOAD_ADDRESS: 17
 };
 
 /** Provenance sub-map keys. */

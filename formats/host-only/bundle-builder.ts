@@ -20,7 +20,7 @@ export function imageSourceFromBytes(image: Uint8Array): ImageSource {
 
 /** The manifest fields a caller chooses (formats/host-only/manifest.ts); the builder computes the rest. */
 type CallerManifestFields = "vendorId" | "classId" | "sequence" | "version" | "payloadEncoding" | "encodingParams" |
-  "provenance" | "sbomDigest" | "releaseNotes" | "keyEpochFloor" | "crit";
+  "provenance" | "sbomDigest" | "releaseNotes" | "keyEpochFloor" | "crit" | "loadAddress";
 
 export interface BundleOptions extends Pick<Manifest, CallerManifestFields> {
   /** Default 4096. */
@@ -64,6 +64,7 @@ export async function prepareBundle(src: ImageSource, opts: BundleOptions): Prom
     releaseNotes: opts.releaseNotes,
     keyEpochFloor: opts.keyEpochFloor,
     crit: opts.crit,
+    loadAddress: opts.loadAddress,
     extra: opts.extraManifest,
   };
   return { manifest, manifestBytes: encodeManifest(manifest), geometry: g, hashes };

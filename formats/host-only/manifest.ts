@@ -35,6 +35,8 @@ export interface Manifest {
   sbomDigest?: Uint8Array;
   releaseNotes?: string;
   keyEpochFloor?: number;
+  /** Where the image starts in the device's address space (key 17, informative; e.g. from Intel HEX input). */
+  loadAddress?: number;
   /** Manifest keys (other than 1..16) the device must understand. */
   crit?: number[];
   /** Further (unknown) manifest keys, for forward compatibility and tests. */
@@ -67,6 +69,7 @@ export function checkManifest(m: Manifest): void {
   if (m.releaseNotes !== undefined && utf8Len(m.releaseNotes) > Limits.MAX_NOTES_LEN)
     throw new Error(`release notes longer than ${Limits.MAX_NOTES_LEN} bytes`);
   if (m.keyEpochFloor !== undefined && !isUint(m.keyEpochFloor)) throw new Error("key-epoch-floor must be a uint");
+  if (m.loadAddress !== undefined && !isUint(m.loadAddress)) throw new Error("load-address must be a uint");
   const p = m.provenance;
   if (p) {
     for (const t of [p.sourceRevision, p.builder])
@@ -101,6 +104,7 @@ export function manifestToCbor(m: Manifest): CborMap {
   if (m.releaseNotes !== undefined) map.set(ManifestKey.RELEASE_NOTES, m.releaseNotes);
   if (m.keyEpochFloor !== undefined) map.set(ManifestKey.KEY_EPOCH_FLOOR, m.keyEpochFloor);
   if (m.crit) map.set(ManifestKey.CRIT, m.crit);
+  if (m.loadAddress !== undefined) map.set(ManifestKey.LOAD_ADDRESS, m.loadAddress);
   if (m.extra) for (const [k, v] of m.extra) map.set(k, v);
   return map;
 }
@@ -155,6 +159,7 @@ export function manifestFromCbor(map: CborMap): DecodedManifest {
   set("sbomDigest", bytes(map.get(ManifestKey.SBOM_DIGEST), Limits.HASH_LEN));
   set("releaseNotes", text(map.get(ManifestKey.RELEASE_NOTES)));
   set("keyEpochFloor", num(map.get(ManifestKey.KEY_EPOCH_FLOOR)));
+  set("loadAddress", num(map.get(ManifestKey.LOAD_ADDRESS)));
   const crit = map.get(ManifestKey.CRIT);
   if (Array.isArray(crit)) d.crit = crit.filter((x): x is number => typeof x === "number");
   for (const [k, v] of map) if (typeof k === "number" && !KNOWN_KEYS.has(k)) d.extra.set(k, v);

@@ -16,6 +16,7 @@ import * as os from "node:os";
 import { FwsealError, inputError, outputError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { withLockFile } from "../io/lock-file.js";
+import { noteUnaudited } from "./unaudited-notice.js";
 
 export const AUDIT_LOG_ENV = "FWSEAL_AUDIT_LOG";
 export const AUDIT_RECORD_VERSION = 1;
@@ -181,26 +182,44 @@ async function withLock<T>(logPath: string, fn: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * The last record of a log that may take another one, or null for an absent or empty log.
+ * Refuses (OUTPUT_UNWRITABLE, naming the first bad line) a log whose last record is damaged
+ * or whose history does not verify: a record chained onto an edited, truncated-in-the-middle
+ * or reordered history would lend it a valid-looking continuation.
+ */
+async function appendableHead(logPath: string): Promise<AuditRecord | null> {
+  const last = await lastLine(logPath);
+  if (!last) return null;
+  let r: AuditRecord;
+  try {
+    r = parseRecord(last.line, -1);
+  } catch {
+    throw new FwsealError("OUTPUT_UNWRITABLE", `${logPath}: last audit record is damaged; run fwseal audit verify ${logPath}`);
+  }
+  if (recordHash(r) !== r.hash) {
+    throw new FwsealError("OUTPUT_UNWRITABLE", `${logPath}: last audit record was edited (hash mismatch); run fwseal audit verify ${logPath}`);
+  }
+  const v = await verifyAuditLog(logPath);
+  if (!v.ok) {
+    const first = v.problems[0];
+    const more = v.problems.length > 1 ? ` (and ${v.problems.length - 1} more problem(s))` : "";
+    throw new FwsealError("OUTPUT_UNWRITABLE", `${logPath}: refusing to append: the log's history does not verify: line ${first.line}: ${first.problem}${more}; run fwseal audit verify ${logPath}`);
+  }
+  return r;
+}
+
+/**
  * Append one record to the log (created if missing, mode 0640). Refuses to chain onto a
  * damaged last record. Returns the record written.
  */
 export async function appendAuditRecord(logPath: string, entry: AuditEntry, now: Date = new Date()): Promise<AuditRecord> {
   return withLock(logPath, async () => {
-    const last = await lastLine(logPath);
+    const last = await appendableHead(logPath);
     let prev = ZERO_HASH;
     let seq = 1;
     if (last) {
-      let r: AuditRecord;
-      try {
-        r = parseRecord(last.line, -1);
-      } catch {
-        throw new FwsealError("OUTPUT_UNWRITABLE", `${logPath}: last audit record is damaged; run fwseal audit verify ${logPath}`);
-      }
-      if (recordHash(r) !== r.hash) {
-        throw new FwsealError("OUTPUT_UNWRITABLE", `${logPath}: last audit record was edited (hash mismatch); run fwseal audit verify ${logPath}`);
-      }
-      prev = r.hash;
-      seq = r.seq + 1;
+      prev = last.hash;
+      seq = last.seq + 1;
     }
     const body: Omit<AuditRecord, "hash"> = {
       v: AUDIT_RECORD_VERSION,
@@ -409,8 +428,13 @@ export async function auditSigning(
 ): Promise<AuditRecord | undefined> {
   const log = auditLogPath(a.audit);
   if (log === undefined) return undefined;
+  return appendSigningRecord(log, { op, keyIds, keySource, summary, operator: a.operator }, artifactPath);
+}
+
+/** Appends the record of a signing operation, with the SHA-256 of its artifact file (if any). */
+export async function appendSigningRecord(log: string, entry: Omit<AuditEntry, "artifact">, artifactPath: string | undefined): Promise<AuditRecord> {
   const artifact = artifactPath !== undefined ? { file: artifactPath, ...(await sha256File(artifactPath)) } : undefined;
-  return appendAuditRecord(log, { op, keyIds, keySource, artifact, summary, operator: a.operator });
+  return appendAuditRecord(log, { ...entry, artifact });
 }
 
 /**
@@ -419,18 +443,20 @@ export async function auditSigning(
  */
 export async function preflightAudit(a: AuditArgs): Promise<void> {
   const log = auditLogPath(a.audit);
-  if (log === undefined) return;
-  if (fs.statSync(log, { throwIfNoEntry: false })?.isDirectory()) throw outputError(log, Object.assign(new Error(), { code: "EISDIR" }));
-  const last = await lastLine(log);
-  if (last) {
-    let r: AuditRecord;
-    try {
-      r = parseRecord(last.line, -1);
-    } catch {
-      throw new FwsealError("OUTPUT_UNWRITABLE", `${log}: last audit record is damaged; run fwseal audit verify ${log}`);
-    }
-    if (recordHash(r) !== r.hash) throw new FwsealError("OUTPUT_UNWRITABLE", `${log}: last audit record was edited (hash mismatch); run fwseal audit verify ${log}`);
+  if (log === undefined) {
+    noteUnaudited();
+    return;
   }
+  await preflightAuditLog(log);
+}
+
+/**
+ * Checks that the log at `log` can take a record (writable; last record intact; history
+ * verifies) before anything is signed; creates it if absent. Throws OUTPUT_UNWRITABLE.
+ */
+export async function preflightAuditLog(log: string): Promise<void> {
+  if (fs.statSync(log, { throwIfNoEntry: false })?.isDirectory()) throw outputError(log, Object.assign(new Error(), { code: "EISDIR" }));
+  await appendableHead(log);
   let fh: fsp.FileHandle;
   try {
     fh = await fsp.open(log, fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT, 0o640);

@@ -24,6 +24,8 @@ import { openInput } from "../io/input-file.js";
 import { FwsealError, rejectionError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
 import { createNodePrimitives } from "./node-primitives.js";
+import { openImageInput, type ImageFormat } from "./image-input.js";
+import type { HexGaps } from "../io/intel-hex.js";
 import { verifyBlocks, type ManifestSummary, type VerifyPolicy, type VerifyResult } from "./verify.js";
 import type { Signer } from "../keys/signer.js";
 import { signerProblem } from "../keys/delegate.js";
@@ -152,6 +154,10 @@ export interface DraftOptions extends Omit<BundleOptions, "vendorId" | "classId"
   deviceClass: string | Uint8Array;
   policy?: DraftPolicy;
   overwrite?: boolean;
+  /** "auto" (default: Intel HEX when the file starts with a valid record), "binary" or "ihex". */
+  inputFormat?: ImageFormat;
+  /** Intel HEX: fill gaps with 0xFF (default) or refuse them. */
+  hexGaps?: HexGaps;
 }
 
 /** The draft written. */
@@ -188,8 +194,18 @@ export function checkPolicyFeasible(threshold: number, namedSigners?: number): v
   }
 }
 
-/** `fwseal pack --unsigned`: a draft with no signatures yet. */
+/** `fwseal pack --unsigned`: a draft with no signatures yet (binary or Intel HEX image). */
 export async function createDraft(opts: DraftOptions): Promise<DraftResult> {
+  const input = await openImageInput(opts.image, opts.inputFormat, opts.hexGaps);
+  try {
+    const { inputFormat: _f, hexGaps: _g, ...rest } = opts;
+    return await createDraftFromBinary({ ...rest, image: input.path, loadAddress: input.loadAddress });
+  } finally {
+    await input.dispose();
+  }
+}
+
+async function createDraftFromBinary(opts: DraftOptions): Promise<DraftResult> {
   const policy = opts.policy ?? {};
   if (policy.signers !== undefined) {
     if (new Set(policy.signers).size !== policy.signers.length) throw new FwsealError("USAGE", "the same signer is named twice");

@@ -63,6 +63,8 @@ export interface ManifestView {
   keyEpochFloor: number | null;
   crit: number[] | null;
   unknownKeys: number[];
+  /** Manifest key 17 (informative): where the image starts in the device's memory; null if absent. */
+  loadAddress: number | null;
 }
 
 /** What inspect reports about a bundle: a description, never a verdict. */
@@ -157,7 +159,8 @@ function describeManifest(m: DecodedManifest): ManifestView {
     releaseNotes: m.releaseNotes ?? null,
     keyEpochFloor: m.keyEpochFloor ?? null,
     crit: m.crit ?? null,
-    unknownKeys: [...m.extra.keys()]
+    unknownKeys: [...m.extra.keys()],
+    loadAddress: m.loadAddress ?? null
   };
 }
 

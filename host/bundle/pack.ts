@@ -20,6 +20,9 @@ import { sequenceRecords } from "../audit/audit-log.js";
 import { AtomicFile, assertOutputNotInput } from "../io/atomic-write.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
+import { throwIfAborted } from "../io/abort.js";
+import type { HexGaps } from "../io/intel-hex.js";
+import { openImageInput, type ImageFormat } from "./image-input.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "../keys/signer.js";
 import { checkBundleBeforeWrite, checkReleaseSigners, type ReleaseCheckOptions } from "./release-check.js";
@@ -63,6 +66,12 @@ export interface PackOptions extends ReleaseCheckOptions {
   /** Audit log whose pack / finalize records must not hold this sequence for this vendor and
    *  class with another chain head (see checkSequenceUnused); absent: no check. */
   sequenceLog?: string;
+  /** Stops the pack at the next block: throws FwsealError ABORTED, the partial output removed. */
+  signal?: AbortSignal;
+  /** "auto" (default: Intel HEX when the file starts with a valid record), "binary" or "ihex". */
+  inputFormat?: ImageFormat;
+  /** Intel HEX: fill gaps between data records with 0xFF (default) or refuse them. */
+  hexGaps?: HexGaps;
 }
 
 /** What pack wrote: sizes, chunk geometry, chain head, vendor and class IDs, signer key IDs. */
@@ -79,6 +88,12 @@ export interface PackResult {
   signerKeyIds: string[];
   /** Refusals `force` let through (host/bundle/release-check.ts). */
   warnings: string[];
+  /** How the image was read: raw binary or Intel HEX. */
+  inputFormat: "binary" | "ihex";
+  /** Intel HEX: the load address put in the manifest (key 17); absent for a binary image. */
+  loadAddress?: number;
+  /** SHA-256 of the image as packed (for Intel HEX: of the binary image, not the text). */
+  imageSha256: Uint8Array;
 }
 
 const nodeSha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
@@ -153,8 +168,20 @@ export async function checkSequenceUnused(logPath: string, vendorId: Uint8Array,
   }
 }
 
-/** Pack `opts.image` into a signed bundle at `opts.output`. */
+/** Pack `opts.image` (binary or Intel HEX) into a signed bundle at `opts.output`. */
 export async function pack(opts: PackOptions): Promise<PackResult> {
+  const input = await openImageInput(opts.image, opts.inputFormat, opts.hexGaps);
+  try {
+    const r = await packBinary({ ...opts, image: input.path }, opts.image, input.loadAddress);
+    const imageSha256 = await sha256File(input.path);
+    return { ...r, imageSha256, inputFormat: input.format, ...(input.loadAddress !== undefined ? { loadAddress: input.loadAddress } : {}) };
+  } finally {
+    await input.dispose();
+  }
+}
+
+/** Packs the binary image at `opts.image`; `source` is the file the caller named (checked against the output). */
+async function packBinary(opts: PackOptions, source: string, loadAddress: number | undefined): Promise<Omit<PackResult, "inputFormat" | "loadAddress" | "imageSha256">> {
   const cs = opts.chunkSize ?? 4096;
   if (!Number.isInteger(cs) || checkChunkSize(cs, Limits.MAX_CHUNK_SIZE) !== Reason.OK) {
     throw usage(`chunk size must be a power of two from ${Limits.MIN_CHUNK_SIZE} to ${Limits.MAX_CHUNK_SIZE}`);
@@ -164,6 +191,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
   const vendorId = toUuid(opts.vendor, "vendor");
   const classId = toUuid(opts.deviceClass, "class", vendorId);
   checkKeyEpochFloor(opts.keyEpochFloor, opts.signers);
+  throwIfAborted(opts.signal, "pack");
   const warnings = checkReleaseSigners(opts.signers, { vendorId, classId }, opts);
 
   const { fh: img, stat: st } = await openInput(opts.image, { regularFile: true });
@@ -178,7 +206,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
       vendorId, classId, sequence: opts.sequence, version: opts.version, imageSize, chunkSize: cs, chunkCount,
       chainHead: new Uint8Array(Limits.HASH_LEN),
       provenance: opts.provenance, sbomDigest: opts.sbomDigest, releaseNotes: opts.releaseNotes, keyEpochFloor: opts.keyEpochFloor,
-      payloadEncoding: opts.payloadEncoding, crit: opts.crit, extra: opts.extraManifest
+      payloadEncoding: opts.payloadEncoding, crit: opts.crit, extra: opts.extraManifest, loadAddress
     };
     const envOpts: EnvelopeOptions = { sha256: nodeSha256, ...opts.envelope };
     const signerInfo = opts.signers.map((s) => ({ publicKey: s.publicKey, certificate: s.certificate }));
@@ -193,9 +221,9 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     }
     const envelopeSize = probe.length;
 
-    assertOutputNotInput(opts.output, [opts.image]);
+    assertOutputNotInput(opts.output, [opts.image, source]);
     outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
-    const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress);
+    const chainHead = await writeChainBackToFront(img, outFile, imageSize, cs, chunkCount, envelopeSize, opts.onProgress, opts.signal);
 
     if (opts.sequenceLog !== undefined) await checkSequenceUnused(opts.sequenceLog, vendorId, classId, opts.sequence, chainHead);
     manifest.chainHead = chainHead;
@@ -211,6 +239,7 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
     if (envelope.length !== envelopeSize) throw new FwsealError("INTERNAL", "envelope length changed after signing");
     await outFile.write(envelope, 0);
     warnings.push(...(await checkBundleBeforeWrite(outFile.tempPath, { vendorId, classId }, opts)));
+    throwIfAborted(opts.signal, "pack");
     await outFile.commit();
     return {
       output: opts.output,
@@ -241,7 +270,8 @@ export async function pack(opts: PackOptions): Promise<PackResult> {
  */
 async function writeChainBackToFront(
   img: fsp.FileHandle, out: AtomicFile, imageSize: number, cs: number, n: number, envelopeSize: number,
-  onProgress?: (done: number, total: number) => void
+  onProgress?: (done: number, total: number) => void,
+  signal?: AbortSignal
 ): Promise<Uint8Array> {
   const P = Limits.CHUNK_PREFIX_LEN;
   const H = Limits.HASH_LEN;
@@ -284,6 +314,10 @@ async function writeChainBackToFront(
   let pendingRead = track(readBlock(blockCount - 1, (blockCount - 1) % NBUF));
   for (let b = blockCount - 1; b >= 0; b--) {
     const len = await pendingRead;
+    if (signal?.aborted) {
+      for (const w of writes) if (w) await w.catch(() => undefined); // settle before the caller removes the file
+      throwIfAborted(signal, "pack");
+    }
     const k = b % NBUF;
     const buf = bufs[k];
     if (b > 0) {

@@ -13,6 +13,7 @@ import { createNodePrimitives } from "./node-primitives.js";
 import { inspectBytes, type ManifestView, type SignerInfoView } from "./inspect.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
+import { throwIfAborted } from "../io/abort.js";
 import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 
 /** Bytes per read from a bundle file. */
@@ -20,15 +21,21 @@ import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 // faults on fresh buffers (measurable on VMs) stay cheap for small bundles.
 export const VERIFY_BLOCK = 1024 * 1024;
 
+/**
+ * A policy's vendor or deviceClass that accepts any (the bundle's own, unchecked): the
+ * library's verify functions need either a value or this, so "unchecked" is never a default.
+ */
+export const ANY = "*";
+
 /** What a device trusts and enforces: root keys in slot order, vendor, class, minimum sequence and epoch, thresholds, time. */
 export interface VerifyPolicy {
   /** Root public keys (32 bytes each), in device slot order; 1..4. */
   roots: Uint8Array[];
   /** Bitmask of retired root slots (bit s = slot s). Default 0. */
   retiredRoots?: number;
-  /** Expected vendor (domain name, UUID string or 16 bytes). Absent: the bundle's own. */
+  /** Expected vendor (domain name, UUID string or 16 bytes). Absent or ANY: the bundle's own. */
   vendor?: string | Uint8Array;
-  /** Expected device class (name, UUID string or 16 bytes). Absent: the bundle's own. */
+  /** Expected device class (name, UUID string or 16 bytes). Absent or ANY: the bundle's own. */
   deviceClass?: string | Uint8Array;
   /** Minimum sequence (anti-rollback). Default 0. */
   minSequence?: number;
@@ -98,6 +105,8 @@ export interface VerifyHooks {
   onChunk?: (index: number, data: Uint8Array) => void | Promise<void>;
   /** Progress in bundle bytes. */
   onProgress?: (done: number, total: number) => void;
+  /** Stops verification at the next block: the promise rejects with FwsealError ABORTED. */
+  signal?: AbortSignal;
 }
 
 function toId(v: string | Uint8Array, what: string, vendor?: Uint8Array): Uint8Array {
@@ -158,8 +167,10 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
   const zero = new Uint8Array(Limits.UUID_LEN);
   const bundleVendor = info?.manifest.vendorId ? parseUuid(info.manifest.vendorId) : zero;
   const bundleClass = info?.manifest.classId ? parseUuid(info.manifest.classId) : zero;
-  const vendorId = policy.vendor !== undefined ? toId(policy.vendor, "vendor") : bundleVendor;
-  const classId = policy.deviceClass !== undefined ? toId(policy.deviceClass, "class", vendorId) : bundleClass;
+  const vendorGiven = policy.vendor !== undefined && policy.vendor !== ANY;
+  const classGiven = policy.deviceClass !== undefined && policy.deviceClass !== ANY;
+  const vendorId = vendorGiven ? toId(policy.vendor as string | Uint8Array, "vendor") : bundleVendor;
+  const classId = classGiven ? toId(policy.deviceClass as string | Uint8Array, "class", vendorId) : bundleClass;
   let now = -1;
   if (policy.now === undefined) now = Math.floor(Date.now() / 1000);
   else if (policy.now !== null) {
@@ -180,7 +191,7 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     now,
     maxChunkSize: policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE
   };
-  return { cfg, signers: info ? info.signers : null, claimedManifest: info ? info.manifest : null, vendorFromPolicy: policy.vendor !== undefined, classFromPolicy: policy.deviceClass !== undefined };
+  return { cfg, signers: info ? info.signers : null, claimedManifest: info ? info.manifest : null, vendorFromPolicy: vendorGiven, classFromPolicy: classGiven };
 }
 
 /**
@@ -345,9 +356,18 @@ class FastChain {
   }
 }
 
-/** Verify a bundle delivered as blocks (see Block). */
+/** Verify a bundle delivered as blocks (see Block); on an error (an abort) the source is released. */
 async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number): Promise<VerifyResult> {
   const it = blocks[Symbol.asyncIterator]();
+  try {
+    return await verifyBlocksFrom(it, policy, hooks, totalSize);
+  } catch (e) {
+    await it.return?.(undefined);
+    throw e;
+  }
+}
+
+async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number): Promise<VerifyResult> {
   // Collect the head: the first MAX_ENVELOPE bytes (or the whole input if shorter), copied
   // (blocks are reused buffers) behind headroom; the rest of that block is fed afterwards
   // from the block itself.
@@ -356,6 +376,7 @@ async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPol
   let ended = false;
   let rest: Block | null = null;
   while (headLen < Limits.MAX_ENVELOPE) {
+    throwIfAborted(hooks.signal, "verify");
     const r = await it.next();
     if (r.done) {
       ended = true;
@@ -388,6 +409,7 @@ async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPol
 
   // Feed one block; returns true when the verdict is in (REJECT).
   const feed = async (buf: Buffer, start: number, len: number): Promise<boolean> => {
+    throwIfAborted(hooks.signal, "verify");
     let off = start;
     const end = start + len;
     while (off < end) {

@@ -46,15 +46,24 @@ function declaredName(flag: string, declared: DeclaredOptions): string | undefin
  */
 export function rejectRepeatedFlags(argv: readonly string[], declared: DeclaredOptions): void {
   const seen = new Set<string>();
+  for (const name of flagsOnCommandLine(argv, declared)) {
+    if (declared.array.includes(name) || declared.boolean.includes(name)) continue;
+    if (seen.has(name)) throw new FwsealError("USAGE", `--${name} given more than once; it takes one value`);
+    seen.add(name);
+  }
+}
+
+/** The declared options the raw command line gives, by their canonical names, in order (repeats kept). */
+export function flagsOnCommandLine(argv: readonly string[], declared: DeclaredOptions): string[] {
+  const names: string[] = [];
   for (const token of argv) {
     if (token === "--") break; // the rest are operands
     const m = /^--?([A-Za-z][\w-]*)(=.*)?$/.exec(token);
     if (!m || (!token.startsWith("--") && m[1].length !== 1)) continue;
     const name = declaredName(m[1], declared);
-    if (name === undefined || declared.array.includes(name) || declared.boolean.includes(name)) continue;
-    if (seen.has(name)) throw new FwsealError("USAGE", `--${name} given more than once; it takes one value`);
-    seen.add(name);
+    if (name !== undefined) names.push(name);
   }
+  return names;
 }
 
 function commandOf(a: Record<string, unknown>): string {

@@ -6,15 +6,20 @@ import { commandLoaders, loadCommands } from "./commands/index.js";
 import { ExitCode } from "../exit-codes.js";
 import { FwsealError } from "../errors.js";
 import { cleanupPendingSync } from "../io/atomic-write.js";
-import { cliState, defaultIO, err, type CliIO } from "./output.js";
+import { cliState, defaultIO, detail, err, note, outJson, type CliIO } from "./output.js";
 import { outFailure } from "./json-document.js";
 import { refuseExistingOutput, refuseOutputThatIsInput, rejectNonNumbers, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
+import { applyProfileDefaults } from "./profile-defaults.js";
+import { colorWanted } from "./color.js";
+import { setUnauditedNotice } from "../audit/unaudited-notice.js";
 
 const EPILOG = [
   "Exit codes: 0 ok, 1 internal error, 2 usage, 3 input file, 4 key, 5 output,",
   "10 bundle malformed/unsupported, 11 trust (signature, key, certificate),",
   "12 policy (vendor, class, rollback), 13 payload integrity (chunks), 14 device/link.",
-  "Encrypted keys: passphrase from FWSEAL_PASSPHRASE, --passphrase-file, or a prompt."
+  "Encrypted keys: passphrase from FWSEAL_PASSPHRASE, --passphrase-file, or a prompt.",
+  "Defaults: flags > FWSEAL_* variables > the project profile (fwseal.json or package.json \"fwseal\"; fwseal init).",
+  "Colour: NO_COLOR=1 turns it off, FORCE_COLOR=1 on (FORCE_COLOR wins)."
 ].join("\n");
 
 let signalsInstalled = false;
@@ -54,6 +59,20 @@ function argumentChecks(argv: readonly string[]): (a: Record<string, unknown>, y
   };
 }
 
+/**
+ * Option values the command line leaves out, from FWSEAL_* variables and the project profile
+ * (host/cli/profile-defaults.ts); runs before validation so a profile can supply a required
+ * option. With -v, says which profile and which values were used.
+ */
+function profileDefaults(argv: readonly string[]): (a: Record<string, unknown>, y: { getOptions(): DeclaredOptions }) => void {
+  return (a, y) => {
+    cliState.verbosity = a.quiet === true ? 0 : a.verbose === true ? 2 : 1; // as parsed (a "-q" may be another flag's value)
+    const { profile, applied } = applyProfileDefaults(argv, a, y.getOptions());
+    if (profile) detail(`fwseal: profile ${profile.file}`);
+    for (const x of applied) detail(`fwseal: --${x.flag} from ${x.from}`);
+  };
+}
+
 function isYargsError(e: unknown): boolean {
   return e instanceof Error && e.name === "YError";
 }
@@ -83,6 +102,15 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     argv = argv.length > 1 ? [...argv.slice(1), "--help"] : ["--help"];
   }
   cliState.command = commandOf(argv);
+  cliState.verbosity = argv.includes("-q") || argv.includes("--quiet") ? 0 : argv.includes("-v") || argv.includes("--verbose") ? 2 : 1;
+  cliState.color = colorWanted(io.stderrIsTTY);
+  // Signing without an audit log is said once, where someone reads it: on a terminal, or with -v.
+  let unauditedSaid = false;
+  setUnauditedNotice((line) => {
+    if (unauditedSaid || !(io.stderrIsTTY || cliState.verbosity >= 2)) return;
+    unauditedSaid = true;
+    note(line);
+  });
   if (io === defaultIO) installSignalCleanup();
   const wantsJson = argv.includes("--json");
   let usageFailure: string | null = null;
@@ -98,6 +126,11 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .usage("$0 <command> [options]\n\nSign firmware updates on the host, verify them chunk by chunk on the device.")
     .command(commands)
     .option("json", { type: "boolean", description: "Machine-readable output on stdout", global: true })
+    .option("quiet", { alias: "q", type: "boolean", description: "No progress bars or notes on stderr (errors and warnings stay)", global: true })
+    .option("verbose", { alias: "v", type: "boolean", description: "Also say which profile and defaults were used, and why signing was not audited", global: true })
+    .option("profile", { type: "string", description: "Project profile file (default: the nearest fwseal.json or package.json \"fwseal\" key; \"none\": no profile; or $FWSEAL_PROFILE)", global: true })
+    .conflicts("quiet", "verbose")
+    .middleware(profileDefaults(argv) as unknown as (a: object) => void, true)
     .middleware(argumentChecks(argv) as unknown as (a: object) => void)
     .demandCommand(1, "no command given")
     .recommendCommands()

@@ -4,6 +4,8 @@ import { createDraft, checkPolicyFeasible, type DraftPolicy } from "../bundle/dr
 import { loadPublicKeySpec } from "../keys/signer-loader.js";
 import { keyIdHex } from "../keys/keys.js";
 import { auditSigning, type AuditArgs } from "../audit/audit-log.js";
+import type { ImageFormat } from "../bundle/image-input.js";
+import type { HexGaps } from "../io/intel-hex.js";
 import { out, formatBytes } from "./output.js";
 import { outDocument } from "./json-document.js";
 import { FwsealError } from "../errors.js";
@@ -63,7 +65,9 @@ export async function packUnsignedCli(
     releaseNotes: m.releaseNotes,
     keyEpochFloor: m.keyEpochFloor,
     policy,
-    overwrite: !!a.force
+    overwrite: !!a.force,
+    inputFormat: (a as { "input-format"?: ImageFormat })["input-format"],
+    hexGaps: (a as { "hex-gaps"?: HexGaps })["hex-gaps"]
   });
   const s = r.manifest;
   await auditSigning(a, "pack", [], "none", r.output, {

@@ -2,6 +2,7 @@
 // exit code, JSON output, a TTY-only progress bar. Commands import this, never
 // process.stdout directly, so main() can run in-process in tests.
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
+import { colorPrefix } from "./color.js";
 
 export interface CliIO {
   stdout(text: string): void;
@@ -19,14 +20,27 @@ export const defaultIO: CliIO = {
 /**
  * State of the running CLI invocation (reset by main()): the exit code, where output goes,
  * the command's name as JSON documents give it ("pack", "audit verify"; null before one is
- * known), and lines to print if the process is interrupted (e.g. how to resume).
+ * known), lines to print if the process is interrupted (e.g. how to resume), verbosity (0 with
+ * -q, 1 normally, 2 with -v) and whether stderr prefixes are coloured.
  */
-export const cliState: { exitCode: ExitCodeValue | number; io: CliIO; command: string | null; onInterrupt: string[] } = {
+export const cliState: { exitCode: ExitCodeValue | number; io: CliIO; command: string | null; onInterrupt: string[]; verbosity: number; color: boolean } = {
   exitCode: ExitCode.OK,
   io: defaultIO,
   command: null,
-  onInterrupt: []
+  onInterrupt: [],
+  verbosity: 1,
+  color: false
 };
+
+/** One line on stderr that is neither an error nor a warning (hidden by -q). */
+export function note(line: string): void {
+  if (cliState.verbosity >= 1) err(line);
+}
+
+/** One line on stderr shown only with -v. */
+export function detail(line: string): void {
+  if (cliState.verbosity >= 2) err(line);
+}
 
 export function setExitCode(code: ExitCodeValue | number): void {
   cliState.exitCode = code;
@@ -37,9 +51,9 @@ export function out(line = ""): void {
   cliState.io.stdout(line + "\n");
 }
 
-/** One line on stderr. */
+/** One line on stderr (its fwseal prefix coloured when colour is on: host/cli/color.ts). */
 export function err(line: string): void {
-  cliState.io.stderr(line + "\n");
+  cliState.io.stderr((cliState.color ? colorPrefix(line) : line) + "\n");
 }
 
 /** Pretty JSON on stdout; Uint8Array values become lowercase hex. */
@@ -76,7 +90,7 @@ export function formatBytes(n: number): string {
  */
 export function progressBar(label: string, total: number, minTotal = 8 * 1024 * 1024): { update: (done: number) => void; finish: () => void } {
   const io = cliState.io;
-  if (!io.stderrIsTTY || total < minTotal) return { update: () => undefined, finish: () => undefined };
+  if (!io.stderrIsTTY || cliState.verbosity < 1 || total < minTotal) return { update: () => undefined, finish: () => undefined };
   let lastPct = -1;
   let lastDraw = 0;
   const width = 30;

@@ -18,6 +18,7 @@ import { DeviceLink, HOST_MAX_DATA, parseError, parseInfo, parseStatus, type Dev
 import { FwsealError, inputError } from "../errors.js";
 import { exitCodeForReason } from "../exit-codes.js";
 import { inspectBytes, type InspectResult } from "../bundle/inspect.js";
+import { raceAbort, throwIfAborted } from "../io/abort.js";
 
 /** A progress report passed to FlashOptions.onProgress. */
 export interface FlashProgress {
@@ -58,6 +59,8 @@ export interface FlashOptions {
   espruino?: boolean;
   /** Stop after this many acknowledged bytes (tests: a cable pull at a known point). */
   stopAfter?: number;
+  /** Stops at the next reply or step: throws FwsealError ABORTED; the link is closed and the device keeps its resume point. */
+  signal?: AbortSignal;
 }
 
 /** What flashDevice reports: the outcome, the device's info (and after a reboot), transfer statistics. */
@@ -179,7 +182,7 @@ async function stream(
   bundle: Uint8Array,
   start: number,
   envelopeSize: number,
-  o: { frame: number; window: number; t: number; slow: number; retries: number; baud: number; stopAfter?: number; progress: (acked: number, phase: FlashProgress["phase"]) => void }
+  o: { frame: number; window: number; t: number; slow: number; retries: number; baud: number; stopAfter?: number; signal?: AbortSignal; progress: (acked: number, phase: FlashProgress["phase"]) => void }
 ): Promise<void> {
   const total = bundle.length;
   let acked = start;
@@ -190,6 +193,7 @@ async function stream(
   link.clearDataReplies();
   const byteMs = (10 * 1000) / o.baud;
   for (;;) {
+    throwIfAborted(o.signal, "flash");
     while (sendOff < total && sendOff - acked < o.window * o.frame) {
       const n = Math.min(o.frame, total - sendOff);
       link.sendData(bundle, sendOff, n, sendOff < highest);
@@ -202,7 +206,7 @@ async function stream(
     const verifying = acked < envelopeSize;
     const timeout = Math.ceil(inflightMs + (verifying ? o.slow : o.t));
     if (verifying) o.progress(acked, "verify-envelope");
-    const r = await link.nextDataReply(timeout);
+    const r = await raceAbort(link.nextDataReply(timeout), o.signal, "flash");
     link.throwIfFailed();
     if (!r) {
       link.stats.timeouts++;
@@ -403,6 +407,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       throw rejected(Reason.MALFORMED, -1, "bundle");
     }
   }
+  throwIfAborted(opts.signal, "flash");
   const link = opts.link ?? (opts.espruino ? await openEspruinoLink(opts.port, baud) : await DeviceLink.open(opts.port, baud));
   try {
     const info = await deviceInfo(link, t, retries);
@@ -442,7 +447,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       };
       progress(start, "send");
       try {
-        await stream(link, bundle, start, parsed.envelopeSize, { frame, window, t, slow, retries, baud, stopAfter: opts.stopAfter, progress });
+        await stream(link, bundle, start, parsed.envelopeSize, { frame, window, t, slow, retries, baud, stopAfter: opts.stopAfter, signal: opts.signal, progress });
         await endStream(link, t, retries);
       } catch (e) {
         if (e instanceof FwsealError && e.code === "BUNDLE_REJECTED") {
@@ -467,6 +472,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
       void p0;
       result.outcome = "installed";
     }
+    throwIfAborted(opts.signal, "flash");
     if (opts.reboot) result.boot = await reboot(link, t, slow);
     const current = result.boot ?? info;
     if (opts.confirm && current.runMode === "normal") {
@@ -482,6 +488,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
     } else if (result.boot) {
       result.device = result.boot;
     }
+    throwIfAborted(opts.signal, "flash");
     if (statement) {
       result.retired = await deliverStatement(link, statement, decoded, result.device, { t, slow, retries });
       result.device = await deviceInfo(link, t, retries);

@@ -6,12 +6,23 @@ import { FwsealError, inputError } from "../errors.js";
 
 /** Where a key passphrase comes from (see above); every field optional. */
 export interface PassphraseSource {
-  /** Passphrase given directly (library use). */
-  passphrase?: string;
+  /** Passphrase given directly, or a function asked for it only when the key is encrypted (library use). */
+  passphrase?: string | PassphraseCallback;
   /** File whose first line is the passphrase. */
   passphraseFile?: string;
   /** Allow an interactive prompt when stdin is a TTY (default true). */
   prompt?: boolean;
+  /** Read FWSEAL_PASSPHRASE (default true: the CLI; the library's loadSigner passes false unless asked). */
+  env?: boolean;
+}
+
+/** Asked for a key's passphrase, with the key's name (a file path), only when the key is encrypted. */
+export type PassphraseCallback = (what: string) => string | Promise<string>;
+
+async function givenPassphrase(p: string | PassphraseCallback, what: string): Promise<string> {
+  const v = typeof p === "function" ? await p(what) : p;
+  if (typeof v !== "string") throw new FwsealError("KEY_PASSPHRASE_REQUIRED", `${what} is encrypted: the passphrase callback returned no string`);
+  return v;
 }
 
 export const PASSPHRASE_ENV = "FWSEAL_PASSPHRASE";
@@ -51,11 +62,15 @@ export function promptHidden(question: string): Promise<string> {
 
 /** Resolve a passphrase to decrypt a key (`what` names the key file in messages/prompts). */
 export async function getPassphrase(src: PassphraseSource, what: string): Promise<string> {
-  if (src.passphrase !== undefined) return src.passphrase;
+  if (src.passphrase !== undefined) return givenPassphrase(src.passphrase, what);
   if (src.passphraseFile !== undefined) return readPassphraseFile(src.passphraseFile);
-  const env = process.env[PASSPHRASE_ENV];
+  const env = src.env !== false ? process.env[PASSPHRASE_ENV] : undefined;
   if (env !== undefined && env !== "") return env;
   if (src.prompt !== false && process.stdin.isTTY) return promptHidden(`Passphrase for ${what}: `);
+  if (src.env === false) {
+    // A library caller: name the options, not the CLI's flags and variables.
+    throw new FwsealError("KEY_PASSPHRASE_REQUIRED", `${what} is encrypted: give its passphrase (option passphrase: a string or a function) or a passphraseFile`);
+  }
   throw new FwsealError(
     "KEY_PASSPHRASE_REQUIRED",
     `${what} is encrypted: set ${PASSPHRASE_ENV}, use --passphrase-file, or run on a terminal to be prompted`
@@ -65,9 +80,9 @@ export async function getPassphrase(src: PassphraseSource, what: string): Promis
 /** Resolve a NEW passphrase (keygen --encrypt): asks twice on a terminal. */
 export async function getNewPassphrase(src: PassphraseSource, what: string): Promise<string> {
   let p: string;
-  if (src.passphrase !== undefined) p = src.passphrase;
+  if (src.passphrase !== undefined) p = await givenPassphrase(src.passphrase, what);
   else if (src.passphraseFile !== undefined) p = await readPassphraseFile(src.passphraseFile);
-  else if (process.env[PASSPHRASE_ENV]) p = process.env[PASSPHRASE_ENV] as string;
+  else if (src.env !== false && process.env[PASSPHRASE_ENV]) p = process.env[PASSPHRASE_ENV] as string;
   else if (src.prompt !== false && process.stdin.isTTY) {
     p = await promptHidden(`New passphrase for ${what}: `);
     const again = await promptHidden("Repeat passphrase: ");

@@ -197,16 +197,17 @@ export function resolveModulePath(u: Pkcs11Uri): string {
 }
 
 /** The user PIN: pin-source file, FWSEAL_PKCS11_PIN, or a terminal prompt. */
-export async function resolvePin(u: Pkcs11Uri, tokenLabel: string, opts: { prompt?: boolean } = {}): Promise<string> {
+export async function resolvePin(u: Pkcs11Uri, tokenLabel: string, opts: { prompt?: boolean; env?: boolean } = {}): Promise<string> {
   if (u.pinSource !== undefined) {
     const file = u.pinSource.startsWith("file:") ? u.pinSource.slice(5).replace(/^\/\/(?=\/)/, "") : u.pinSource;
     const line = await readSecretLine(file);
     if (line === "") throw new FwsealError("KEY_TOKEN", `${file}: PIN file is empty`);
     return line;
   }
-  const env = process.env[PKCS11_PIN_ENV];
+  const env = opts.env !== false ? process.env[PKCS11_PIN_ENV] : undefined;
   if (env !== undefined && env !== "") return env;
   if (opts.prompt !== false && process.stdin.isTTY) return promptHidden(`PIN for token "${tokenLabel}": `);
+  if (opts.env === false) throw new FwsealError("KEY_TOKEN", `token "${tokenLabel}" needs its user PIN: give the pin option or add pin-source=file:... to the URI`);
   throw new FwsealError("KEY_TOKEN", `token "${tokenLabel}" needs its user PIN: set ${PKCS11_PIN_ENV}, add pin-source=file:... to the URI, or run on a terminal`);
 }
 
@@ -292,7 +293,7 @@ function tokenMatches(u: Pkcs11Uri, ti: Pkcs11Types.TokenInfo): boolean {
 }
 
 /** Open a logged-in read/write session on the one token the URI names. */
-export async function openTokenSession(u: Pkcs11Uri, opts: { prompt?: boolean; pin?: string } = {}): Promise<TokenSession> {
+export async function openTokenSession(u: Pkcs11Uri, opts: { prompt?: boolean; pin?: string; env?: boolean } = {}): Promise<TokenSession> {
   const mod = binding();
   const modulePath = resolveModulePath(u);
   const lib = acquireModule(mod, modulePath);
@@ -540,6 +541,8 @@ export interface Pkcs11SignerOptions {
   prompt?: boolean;
   /** PIN given directly (library use and tests). */
   pin?: string;
+  /** Read FWSEAL_PKCS11_PIN (default true: the CLI). */
+  env?: boolean;
 }
 
 /** Open the key a `pkcs11:` URI names as a Signer. */

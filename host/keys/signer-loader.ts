@@ -6,6 +6,7 @@ import { loadPrivateKey, loadPublicKey, LocalSigner, keyIdHex } from "./keys.js"
 import { isPkcs11Uri, openPkcs11Signer, readPkcs11PublicKey, Pkcs11Signer } from "./pkcs11.js";
 import { assertCertifies, checkCertificateBytes } from "./delegate.js";
 import type { Signer } from "./signer.js";
+import type { PassphraseCallback } from "./passphrase.js";
 
 /** Options of loadSigner and loadPublicKeySpec. */
 export interface LoadSignerOptions {
@@ -15,6 +16,12 @@ export interface LoadSignerOptions {
   certificate?: Uint8Array;
   /** Allow terminal prompts for a passphrase or PIN (default true). */
   prompt?: boolean;
+  /** Passphrase of an encrypted key file, or a function asked for it only when needed. */
+  passphrase?: string | PassphraseCallback;
+  /** User PIN of a PKCS#11 token. */
+  pin?: string;
+  /** Read FWSEAL_PASSPHRASE / FWSEAL_PKCS11_PIN (default true). */
+  env?: boolean;
 }
 
 /** Where a loaded signer's key lives: a key file or a PKCS#11 token. */
@@ -65,10 +72,10 @@ class SourcedSigner implements LoadedSigner {
 /** A signer from a key file path or a `pkcs11:` URI. */
 export async function loadSigner(spec: string, opts: LoadSignerOptions = {}): Promise<LoadedSigner> {
   if (isPkcs11Uri(spec)) {
-    const s = await openPkcs11Signer(spec, { certificate: opts.certificate, prompt: opts.prompt });
+    const s = await openPkcs11Signer(spec, { certificate: opts.certificate, prompt: opts.prompt, pin: opts.pin, env: opts.env });
     return new SourcedSigner("pkcs11", s, spec);
   }
-  const key = await loadPrivateKey(spec, { passphraseFile: opts.passphraseFile, prompt: opts.prompt });
+  const key = await loadPrivateKey(spec, { passphrase: opts.passphrase, passphraseFile: opts.passphraseFile, prompt: opts.prompt, env: opts.env });
   return new SourcedSigner("file", new LocalSigner(key, opts.certificate), spec);
 }
 

@@ -108,7 +108,7 @@ const command: CommandModule<object, Args> = {
       // Interrupted (Ctrl-C, a cable pulled): the device keeps every verified chunk.
       cliState.onInterrupt = [`the device keeps what it verified; resume with: ${resumeCommand(a)}`];
     }
-    const tty = cliState.io.stderrIsTTY && !a.json;
+    const tty = cliState.io.stderrIsTTY && !a.json && cliState.verbosity >= 1; // -q: no bar
     const bar = progressBar("flashing");
     const logs: string[] = [];
     let result: FlashResult;

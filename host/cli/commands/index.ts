@@ -25,7 +25,9 @@ export const commandLoaders: Record<string, Loader> = {
   finalize: () => import("./finalize.js"),
   "retire-root": () => import("./retire-root.js"),
   audit: () => import("./audit.js"),
-  espruino: () => import("./espruino.js")
+  espruino: () => import("./espruino.js"),
+  init: () => import("./init.js"),
+  completion: () => import("./completion.js")
 };
 
 /** The command modules needed for `name` (all of them when unknown or absent), in table order. */

@@ -49,6 +49,7 @@ export function printInspect(r: InspectResult, file: string, imageSha256: string
   }
   if (m.sbomDigest) out(`  SBOM SHA-256     ${m.sbomDigest}`);
   if (m.keyEpochFloor !== null) out(`  key epoch floor  ${m.keyEpochFloor}`);
+  if (m.loadAddress !== null) out(`  load address     0x${m.loadAddress.toString(16).padStart(8, "0")}`);
   if (m.crit) out(`  crit             ${m.crit.join(", ")}`);
   if (m.unknownKeys.length) out(`  unknown keys     ${m.unknownKeys.join(", ")}`);
   if (m.releaseNotes !== null) {

@@ -13,9 +13,14 @@ import { formatUuid } from "../../../formats/host-only/uuid.js";
 import { draftOptions, packUnsignedCli } from "../draft-pack.js";
 import { auditLogPath, auditOptions, auditSigning, preflightAudit } from "../../audit/audit-log.js";
 import { closeSigners, keySourceOf } from "../../keys/signer-loader.js";
+import { packRecordSummary } from "../../audit/signing-records.js";
+import type { ImageFormat } from "../../bundle/image-input.js";
+import type { HexGaps } from "../../io/intel-hex.js";
 
 interface Args {
   image: string;
+  "input-format": string;
+  "hex-gaps": string;
   key?: string | string[];
   unsigned?: boolean;
   threshold?: number;
@@ -93,7 +98,10 @@ const command: CommandModule<object, Args> = {
       .option("key-epoch-floor", { type: "number", description: "Raise devices' minimum key epoch to this once confirmed" })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "Bundle file to write" })
       .option("passphrase-file", { type: "string", description: "Passphrase for encrypted keys" })
+      .option("input-format", { type: "string", choices: ["auto", "binary", "ihex"], default: "auto", description: "Image format: auto = Intel HEX when the file starts with a valid record, else raw binary" })
+      .option("hex-gaps", { type: "string", choices: ["fill", "refuse"], default: "fill", description: "Intel HEX: fill addresses no record covers with 0xFF (erased flash), or refuse them" })
       .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --fw-version 1.4.2 -o fw.fwb", "sign with a delegated release key")
+      .example("$0 pack fw.hex --key release.key --cert release.cert --seq 43 --vendor acme.example --class sensor-v3 --fw-version 1.4.3 -o fw.fwb", "an Intel HEX image: the load address goes in the manifest")
       .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --fw-version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
   handler: async (a) => {
     if (a.version !== undefined) throw new FwsealError("USAGE", "--version is fwseal's version; give the firmware's version with --fw-version");
@@ -119,13 +127,8 @@ const command: CommandModule<object, Args> = {
       closeSigners(signers);
       throw e;
     }
-    let total = 0;
-    try {
-      total = (await fsp.stat(a.image)).size;
-    } catch (e) {
-      throw inputError(a.image, e);
-    }
-    const bar = a.json ? { update: () => undefined, finish: () => undefined } : progressBar("packing", total);
+    // The bar's total is the image's size, known once the image is read (Intel HEX: after conversion).
+    let bar: ReturnType<typeof progressBar> | undefined;
     let r;
     try {
       r = await pack({
@@ -146,31 +149,32 @@ const command: CommandModule<object, Args> = {
         force: !!a.force,
         overwrite: !!a.force,
         sequenceLog: a.force ? undefined : auditLogPath(a.audit),
-        onProgress: (d, t) => bar.update(d)
+        inputFormat: a["input-format"] as ImageFormat,
+        hexGaps: a["hex-gaps"] as HexGaps,
+        onProgress: (d, t) => {
+          if (!a.json) (bar ??= progressBar("packing", t)).update(d);
+        }
       });
     } finally {
-      bar.finish();
+      bar?.finish();
       closeSigners(signers);
     }
-    await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, {
-      version: a["fw-version"], sequence: seq, vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), imageSize: r.imageSize,
-      chainHead: hex(r.chainHead), signatures: r.signerKeyIds.length, ...(a["key-epoch-floor"] !== undefined ? { keyEpochFloor: a["key-epoch-floor"] } : {}),
-      ...(r.warnings.length > 0 ? { forced: r.warnings } : {}) // a release written over a refusal (--force)
-    });
+    await auditSigning(a, "pack", r.signerKeyIds, keySourceOf(signers), r.output, packRecordSummary(r, { version: a["fw-version"], sequence: seq, keyEpochFloor: a["key-epoch-floor"] }));
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
-    const imageSha256 = hex(await sha256File(a.image));
+    const imageSha256 = hex(r.imageSha256);
     if (a.json) {
       outDocument({
         warnings: r.warnings, file: r.output, bundleSize: r.bundleSize, envelopeSize: r.envelopeSize, imageSize: r.imageSize, imageSha256,
         chunkSize: r.chunkSize, chunkCount: r.chunkCount, chainHead: hex(r.chainHead),
         vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), ...policyNames(a), sequence: seq, version: a["fw-version"],
-        signers: signers.map((s) => signerIdDoc(s.keyId, s.certificate !== undefined))
+        signers: signers.map((s) => signerIdDoc(s.keyId, s.certificate !== undefined)),
+        inputFormat: r.inputFormat, loadAddress: r.loadAddress ?? null
       });
       return;
     }
     if (signers.length === 0) throw new FwsealError("INTERNAL", "no signer");
     out(`bundle ${r.output}: ${formatBytes(r.bundleSize)} (${r.envelopeSize}-byte envelope + ${r.chunkCount} chunks of ${r.chunkSize} bytes)`);
-    out(`  version ${a["fw-version"]}, sequence ${seq}, image ${r.imageSize} bytes, SHA-256 ${imageSha256}`);
+    out(`  version ${a["fw-version"]}, sequence ${seq}, image ${r.imageSize} bytes, SHA-256 ${imageSha256}${r.loadAddress !== undefined ? `, from Intel HEX, load address 0x${r.loadAddress.toString(16).padStart(8, "0")}` : ""}`);
     out(`  vendor ${formatUuid(r.vendorId)} (${a.vendor}), class ${formatUuid(r.classId)} (${a.class})`);
     out(`  signed by ${signers.map((s) => `${s.keyId}${s.certificate ? " (delegated)" : " (root)"}`).join(", ")}`);
   }

@@ -8,6 +8,7 @@ import { readInput } from "../../io/input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
 import { out, err } from "../output.js";
 import { outDocument } from "../json-document.js";
+import { signRecordSummary } from "../../audit/signing-records.js";
 import { forceOption, inPlaceOrOutput } from "../argument-checks.js";
 
 interface Args extends AuditArgs {
@@ -47,12 +48,7 @@ const command: CommandModule<object, Args> = {
     } finally {
       closeSigners([signer]);
     }
-    const m = r.draft.manifest;
-    await auditSigning(a, "sign", [r.keyId], signer.source, r.output, {
-      version: m.version, sequence: m.sequence, vendorId: m.vendorId, classId: m.classId, imageSize: m.imageSize,
-      chainHead: m.chainHead, signatures: r.signatures, ...(m.keyEpochFloor !== null ? { keyEpochFloor: m.keyEpochFloor } : {}),
-      ...(r.warnings.length > 0 ? { forced: r.warnings } : {})
-    });
+    await auditSigning(a, "sign", [r.keyId], signer.source, r.output, signRecordSummary(r));
     for (const w of r.warnings) err(`fwseal: warning: ${w}`);
     if (a.json) {
       outDocument({ warnings: r.warnings, file: r.output, keyId: r.keyId, keySource: signer.source, signatureCount: r.signatures, ...draftDoc(r.draft) });

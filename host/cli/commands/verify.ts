@@ -2,7 +2,7 @@
 // core's own verifier. Exit 0 only when valid; otherwise the exit code of the failure class
 // and one line naming the reason and where.
 import type { CommandModule } from "yargs";
-import { verifyFile, verifyStream, type VerifyPolicy, type VerifyResult } from "../../bundle/verify.js";
+import { ANY, verifyFile, verifyStream, type VerifyPolicy, type VerifyResult } from "../../bundle/verify.js";
 import { loadRoots, asList, parseUint, retiredMask } from "../key-options.js";
 import { parseTime } from "../../keys/delegate.js";
 import { out, err, setExitCode, progressBar } from "../output.js";
@@ -53,8 +53,8 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
   return {
     roots,
     retiredRoots: retiredMask(a["retired-slot"], roots.length),
-    vendor: a.vendor,
-    deviceClass: a.class,
+    vendor: a.vendor ?? ANY, // explicit: without --vendor / --class, any (shown as "not checked")
+    deviceClass: a.class ?? ANY,
     minSequence: parseUint(a["min-seq"], "--min-seq"),
     minEpoch: parseUint(a["min-epoch"], "--min-epoch"),
     threshold: parseUint(a.threshold, "--threshold"),

@@ -1,0 +1,37 @@
+// loadSigner as the library exports it: an update server or build service must never block
+// on a terminal prompt or pick up a passphrase or PIN from its environment by accident.
+// Secrets come from the options; the environment and prompts only when asked for.
+import { loadSigner as loadSignerFrom, type LoadedSigner } from "../keys/signer-loader.js";
+import type { PassphraseCallback } from "../keys/passphrase.js";
+
+/** Options of the library's loadSigner. */
+export interface LoadSignerOptions {
+  /** Passphrase of an encrypted key file, or a function called with the key's name only if the key is encrypted. */
+  passphrase?: string | PassphraseCallback;
+  /** File whose first line is the passphrase. */
+  passphraseFile?: string;
+  /** User PIN of a PKCS#11 token (else a pin-source in the URI). */
+  pin?: string;
+  /** Delegation certificate to attach (see also withCertificate, which checks it). */
+  certificate?: Uint8Array;
+  /** Read FWSEAL_PASSPHRASE / FWSEAL_PKCS11_PIN when no passphrase or PIN is given (default false). */
+  useEnvironment?: boolean;
+  /** Prompt on the terminal when stdin is one and nothing else gave the secret (default false). */
+  prompt?: boolean;
+}
+
+/**
+ * A signer from a key file (PKCS#8 PEM, optionally encrypted) or a `pkcs11:` URI. Never
+ * prompts and never reads the environment unless `prompt` / `useEnvironment` ask for it;
+ * an encrypted key without a passphrase throws FwsealError KEY_PASSPHRASE_REQUIRED.
+ */
+export async function loadSigner(spec: string, opts: LoadSignerOptions = {}): Promise<LoadedSigner> {
+  return loadSignerFrom(spec, {
+    passphrase: opts.passphrase,
+    passphraseFile: opts.passphraseFile,
+    pin: opts.pin,
+    certificate: opts.certificate,
+    env: opts.useEnvironment === true,
+    prompt: opts.prompt === true
+  });
+}

@@ -1,0 +1,68 @@
+// The library's verify functions: the same verifier as the CLI, but the caller must say
+// which vendor and device class it expects, or pass ANY for either. Verifying "whatever the
+// bundle claims" is then a visible choice in the caller's code, never a default.
+import {
+  ANY, verifyBytes as verifyBytesWith, verifyFile as verifyFileWith, verifyStream as verifyStreamWith,
+  type VerifyHooks, type VerifyPolicy as PolicyFields, type VerifyResult
+} from "../bundle/verify.js";
+import { FwsealError } from "../errors.js";
+import { extract as extractWith, type ExtractOptions as ExtractFields, type ExtractResult } from "../bundle/extract.js";
+import { finalizeDraft as finalizeWith, type FinalizeOptions as FinalizeFields, type FinalizeResult } from "../bundle/drafts.js";
+import { withLibraryWords } from "./wording.js";
+
+/** What a device trusts and enforces; `vendor` and `deviceClass` are required (a value, or ANY). */
+export interface VerifyPolicy extends PolicyFields {
+  /** Expected vendor (domain name, UUID string or 16 bytes), or ANY. */
+  vendor: string | Uint8Array;
+  /** Expected device class (name, UUID string or 16 bytes), or ANY. */
+  deviceClass: string | Uint8Array;
+}
+
+/** Throws FwsealError USAGE when the policy leaves vendor or deviceClass out. */
+function explicit<P extends { vendor?: unknown; deviceClass?: unknown }>(policy: P): P {
+  for (const [field, v] of [["vendor", policy?.vendor], ["deviceClass", policy?.deviceClass]] as const) {
+    if (v === undefined || v === null) {
+      throw new FwsealError("USAGE", `verify policy: ${field} is required: the expected ${field === "vendor" ? "vendor (domain name or UUID)" : "device class (name or UUID)"}, or ANY to accept any`);
+    }
+  }
+  return policy;
+}
+
+/** Verifies the bundle file at `path` as a device would; rejections are results, not throws. */
+export async function verifyFile(path: string, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
+  return verifyFileWith(path, explicit(policy), hooks);
+}
+
+/** Verifies a bundle arriving as a stream (a Node Readable or any async iterable of bytes), as it arrives. */
+export async function verifyStream(stream: AsyncIterable<Uint8Array | string>, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
+  return verifyStreamWith(stream, explicit(policy), hooks);
+}
+
+/** Verifies a bundle held in memory. */
+export async function verifyBytes(bundle: Uint8Array, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
+  return verifyBytesWith(bundle, explicit(policy), hooks);
+}
+
+/** Options of extract: the policy's vendor and deviceClass are required (a value, or ANY). */
+export interface ExtractOptions extends ExtractFields {
+  policy: VerifyPolicy;
+}
+
+/** Verifies a bundle and writes its image only if it is valid (an existing output refused unless overwrite). */
+export async function extract(opts: ExtractOptions): Promise<ExtractResult> {
+  explicit(opts.policy);
+  return withLibraryWords(() => extractWith({ ...opts, overwrite: opts.overwrite ?? false }));
+}
+
+/** Options of finalizeDraft: the policy's vendor and deviceClass are required (a value, or ANY). */
+export interface FinalizeOptions extends FinalizeFields {
+  policy: Omit<VerifyPolicy, "threshold">;
+}
+
+/** Builds the bundle from a signed draft, verifies it under the policy, then writes it (an existing output refused unless overwrite). */
+export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): Promise<FinalizeResult> {
+  explicit(opts.policy);
+  return withLibraryWords(() => finalizeWith(draftPath, { ...opts, overwrite: opts.overwrite ?? false }));
+}
+
+export { ANY };

@@ -1,0 +1,36 @@
+// The library's errors speak of its options, not of the CLI's flags. The shared code below
+// the CLI and the library words a few hints for the command line ("use --force to
+// overwrite", "run again with --resume"); at the library's front door those hints are
+// rewritten to the option that does the same, keeping code, exit code, reason and chunk.
+import { FwsealError } from "../errors.js";
+
+/** CLI hint -> the same hint in library terms. */
+const HINTS: readonly [RegExp, string][] = [
+  [/\(use --force to overwrite\)/g, "(pass overwrite: true to replace it)"],
+  [/use a higher --seq, or --force/g, "use a higher sequence, or force: true"],
+  [/run again with --resume/g, "flash again with resume: true"],
+  [/confirm it \(--confirm\) or reboot it \(--reboot\)/g, "confirm it (confirm: true) or reboot it (reboot: true)"],
+  [/by leaving out --hex-gaps refuse/g, "with hexGaps: \"fill\""],
+  [/--root is required \(the device's root keys, in slot order\)/g, "policy.roots is required (the device's root keys, in slot order)"]
+];
+
+/** `e` with CLI hints in its message rewritten for library callers (other errors unchanged). */
+export function inLibraryWords(e: unknown): unknown {
+  if (!(e instanceof FwsealError)) return e;
+  let message = e.message;
+  for (const [re, words] of HINTS) message = message.replace(re, words);
+  if (message === e.message) return e;
+  const reworded = new FwsealError(e.code, message, { exitCode: e.exitCode, reason: e.reason, chunk: e.chunk, cause: e });
+  // What an operation attached to its error (flashDevice's flashResult) stays attached.
+  for (const [k, v] of Object.entries(e)) if (!(k in reworded)) Object.assign(reworded, { [k]: v });
+  return reworded;
+}
+
+/** Runs a library operation, rewording its FwsealError (see inLibraryWords). */
+export async function withLibraryWords<T>(op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw inLibraryWords(e);
+  }
+}

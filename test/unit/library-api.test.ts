@@ -1,0 +1,201 @@
+// The library as an update server uses it (host/index.ts): loadSigner takes its passphrase
+// from the caller and never prompts or reads the environment unless asked, with library
+// wording; verify needs an explicit vendor/class or ANY; pack refuses to overwrite unless
+// asked; pack and verify stop on an AbortSignal with FwsealError ABORTED and leave nothing
+// half-written; pack and signDraft write the audit record the CLI writes.
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { Readable } from "node:stream";
+import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
+import { writeImage } from "../helpers/images.js";
+import {
+  ANY, FwsealError, createDraft, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+} from "../../host/index.js";
+
+let dir: string;
+const f = (n: string): string => path.join(dir, n);
+const PASS = "library passphrase 7";
+const META = { vendor: "acme.example", deviceClass: "meter", sequence: 4, version: "4.0" };
+
+async function codeOf(p: Promise<unknown>): Promise<string> {
+  return p.then(() => "resolved", (e) => (e instanceof FwsealError ? e.code : `not a FwsealError: ${String(e)}`));
+}
+
+beforeAll(async () => {
+  dir = tempDir("library");
+  writeImage(dir, "fw.bin", 50_000, 2);
+  writeImage(dir, "big.bin", 6 * 1024 * 1024, 3);
+  await fwsealOk(["keygen", "-o", f("root")]);
+  await fwsealOk(["keygen", "-o", f("enc"), "--encrypt"], { FWSEAL_PASSPHRASE: PASS });
+});
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("loadSigner", () => {
+  it("never reads FWSEAL_PASSPHRASE unless asked, and says what to pass in library words", async () => {
+    const saved = process.env.FWSEAL_PASSPHRASE;
+    process.env.FWSEAL_PASSPHRASE = PASS;
+    try {
+      const e = await loadSigner(f("enc.key")).then(() => null, (x: FwsealError) => x);
+      expect(e?.code).toBe("KEY_PASSPHRASE_REQUIRED");
+      expect(e?.message).toMatch(/enc\.key is encrypted: give its passphrase \(option passphrase: a string or a function\) or a passphraseFile/);
+      expect(e?.message).not.toMatch(/--|FWSEAL_/);
+      expect((await loadSigner(f("enc.key"), { useEnvironment: true })).keyId).toMatch(/^[0-9a-f]{16}$/);
+    } finally {
+      if (saved === undefined) delete process.env.FWSEAL_PASSPHRASE;
+      else process.env.FWSEAL_PASSPHRASE = saved;
+    }
+  });
+
+  it("takes a passphrase or a callback, called once and only for an encrypted key", async () => {
+    expect((await loadSigner(f("enc.key"), { passphrase: PASS })).keyId).toMatch(/^[0-9a-f]{16}$/);
+    const asked: string[] = [];
+    const cb = async (what: string): Promise<string> => {
+      asked.push(what);
+      return PASS;
+    };
+    await loadSigner(f("enc.key"), { passphrase: cb });
+    await loadSigner(f("root.key"), { passphrase: cb });
+    expect(asked).toEqual([f("enc.key")]);
+    expect(await codeOf(loadSigner(f("enc.key"), { passphrase: "wrong" }))).toBe("KEY_PASSPHRASE");
+  });
+});
+
+describe("verify policy", () => {
+  it("requires vendor and deviceClass (a value or ANY); ANY checks the bundle's own", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("fw.fwb"), signers: [signer], ...META });
+    const roots = [await loadPublicKey(f("root.pub"))];
+    const missing = await verifyFile(f("fw.fwb"), { roots } as never).then(() => null, (e: FwsealError) => e);
+    expect(missing?.code).toBe("USAGE");
+    expect(missing?.message).toMatch(/verify policy: vendor is required: .* or ANY to accept any/);
+    expect(await codeOf(verifyFile(f("fw.fwb"), { roots, vendor: "acme.example" } as never))).toBe("USAGE");
+    const any = await verifyFile(f("fw.fwb"), { roots, vendor: ANY, deviceClass: ANY });
+    expect(any).toMatchObject({ valid: true, vendorFromPolicy: false, classFromPolicy: false });
+    const exact = await verifyBytes(fs.readFileSync(f("fw.fwb")), { roots, vendor: "acme.example", deviceClass: "meter" });
+    expect(exact).toMatchObject({ valid: true, vendorFromPolicy: true, classFromPolicy: true });
+    expect((await verifyStream(fs.createReadStream(f("fw.fwb")), { roots, vendor: "acme.example", deviceClass: "hub" })).reasonName).toBe("WRONG_CLASS");
+  });
+});
+
+describe("extract and finalizeDraft", () => {
+  it("need an explicit vendor/class (or ANY) and refuse to replace an output unless overwrite", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("x.fwb"), signers: [signer], ...META });
+    const roots = [await loadPublicKey(f("root.pub"))];
+    expect(await codeOf(extract({ bundle: f("x.fwb"), output: f("x.bin"), policy: { roots } as never }))).toBe("USAGE");
+    const r = await extract({ bundle: f("x.fwb"), output: f("x.bin"), policy: { roots, vendor: ANY, deviceClass: ANY } });
+    expect(r.valid).toBe(true);
+    expect(fs.readFileSync(f("x.bin")).equals(fs.readFileSync(f("fw.bin")))).toBe(true);
+    expect(await codeOf(extract({ bundle: f("x.fwb"), output: f("x.bin"), policy: { roots, vendor: "acme.example", deviceClass: "meter" } }))).toBe("OUTPUT_EXISTS");
+    await createDraft({ image: f("fw.bin"), output: f("x.draft"), vendor: "acme.example", deviceClass: "meter", sequence: 6, version: "6.0" });
+    await signDraft(f("x.draft"), signer);
+    expect(await codeOf(finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots } as never }))).toBe("USAGE");
+    const fin = await finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: "acme.example", deviceClass: "meter" } });
+    expect(fin.verify.valid).toBe(true);
+    expect(await codeOf(finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: ANY, deviceClass: ANY } }))).toBe("OUTPUT_EXISTS");
+  });
+});
+
+describe("pack", () => {
+  it("refuses to replace an existing output unless overwrite", async () => {
+    const signer = await loadSigner(f("root.key"));
+    const opts = { image: f("fw.bin"), output: f("once.fwb"), signers: [signer], ...META };
+    await pack(opts);
+    const before = fs.readFileSync(f("once.fwb"));
+    const exists = await pack({ ...opts, version: "4.1" }).then(() => null, (e: FwsealError) => e);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("once.fwb")}: already exists (pass overwrite: true to replace it)`); // library words, not --force
+    expect(fs.readFileSync(f("once.fwb")).equals(before)).toBe(true);
+    await pack({ ...opts, version: "4.1", overwrite: true });
+    expect(fs.readFileSync(f("once.fwb")).equals(before)).toBe(false);
+  });
+});
+
+describe("AbortSignal", () => {
+  const leftovers = (): string[] => fs.readdirSync(dir).filter((n) => n.startsWith(".") || n.includes(".tmp") || n.startsWith("aborted"));
+
+  it("pack: aborted before or during the pass throws ABORTED and leaves no file, partial or temporary", async () => {
+    const signer = await loadSigner(f("root.key"));
+    const base = { image: f("big.bin"), output: f("aborted.fwb"), signers: [signer], ...META };
+    expect(await codeOf(pack({ ...base, signal: AbortSignal.abort() }))).toBe("ABORTED");
+    const ac = new AbortController();
+    let calls = 0;
+    const r = pack({ ...base, signal: ac.signal, onProgress: () => (++calls === 2 ? ac.abort(new Error("server shutting down")) : undefined) });
+    const e = await r.then(() => null, (x: FwsealError) => x);
+    expect(e?.code).toBe("ABORTED");
+    expect(e?.exitCode).toBe(130);
+    expect(e?.message).toBe("pack aborted: server shutting down");
+    expect(calls).toBeGreaterThanOrEqual(2);
+    expect(leftovers()).toEqual([]);
+  });
+
+  it("verifyFile and verifyStream: aborted mid-way throw ABORTED; the stream is released", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("big.bin"), output: f("big.fwb"), signers: [signer], ...META });
+    const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: "acme.example", deviceClass: "meter" };
+    const ac = new AbortController();
+    expect(await codeOf(verifyFile(f("big.fwb"), policy, { signal: ac.signal, onProgress: (d) => (d > 2 * 1024 * 1024 ? ac.abort() : undefined) }))).toBe("ABORTED");
+    const ac2 = new AbortController();
+    const stream = fs.createReadStream(f("big.fwb"), { highWaterMark: 256 * 1024 });
+    expect(await codeOf(verifyStream(stream, policy, { signal: ac2.signal, onProgress: (d) => (d > 1024 * 1024 ? ac2.abort() : undefined) }))).toBe("ABORTED");
+    await new Promise((r) => setImmediate(r));
+    expect(stream.destroyed).toBe(true);
+    expect((await verifyStream(Readable.from([fs.readFileSync(f("big.fwb"))]), policy)).valid).toBe(true); // no signal: as before
+  });
+
+  it("flashDevice: an aborted signal stops it before the port is opened", async () => {
+    expect(await codeOf(flashDevice({ port: "/dev/fwseal-no-such-port", signal: AbortSignal.abort() }))).toBe("ABORTED");
+    expect(await codeOf(flashDevice({ port: "/dev/fwseal-no-such-port" }))).toBe("DEVICE");
+  });
+});
+
+describe("audit records from the library", () => {
+  it("pack and signDraft append the records the CLI appends (same fields), only when given a log", async () => {
+    const log = f("lib-audit.log");
+    const cliLog = f("cli-audit.log");
+    const signer = await loadSigner(f("root.key"));
+    const roots = [await loadPublicKey(f("root.pub"))];
+    await pack({ image: f("fw.bin"), output: f("audited.fwb"), signers: [signer], roots, ...META, audit: { log, operator: "ci" } });
+    await fwsealOk(["pack", f("fw.bin"), "--key", f("root.key"), "--root", f("root.pub"), "--seq", "4", "--vendor", "acme.example", "--class", "meter", "--version", "4.0", "-o", f("cli.fwb"), "--audit", cliLog, "--operator", "ci"]);
+    const [lib] = await listAuditLog(log);
+    const [cli] = await listAuditLog(cliLog);
+    const shape = (r: typeof lib) => ({ op: r.op, operator: r.operator, keyIds: r.keyIds, keySource: r.keySource, summary: r.summary, sha256: r.artifact?.sha256 });
+    expect(shape(lib)).toEqual(shape(cli));
+
+    await createDraft({ image: f("fw.bin"), output: f("fw.draft"), vendor: "acme.example", deviceClass: "meter", sequence: 5, version: "5.0" });
+    await signDraft(f("fw.draft"), signer, { audit: { log } });
+    const recs = await listAuditLog(log);
+    expect(recs.map((r) => r.op)).toEqual(["pack", "sign"]);
+    expect(recs[1].summary).toMatchObject({ sequence: 5, signatures: 1 });
+    // Without audit, nothing is written anywhere (the library does not read FWSEAL_AUDIT_LOG).
+    const saved = process.env.FWSEAL_AUDIT_LOG;
+    process.env.FWSEAL_AUDIT_LOG = f("env-audit.log");
+    try {
+      await pack({ image: f("fw.bin"), output: f("unaudited.fwb"), signers: [signer], ...META });
+    } finally {
+      if (saved === undefined) delete process.env.FWSEAL_AUDIT_LOG;
+      else process.env.FWSEAL_AUDIT_LOG = saved;
+    }
+    expect(fs.existsSync(f("env-audit.log"))).toBe(false);
+  });
+
+  it("a log whose history does not verify is refused before signing, naming the line", async () => {
+    const log = f("lib-audit.log");
+    const lines = fs.readFileSync(log, "utf8").split("\n");
+    lines[0] = lines[0].replace('"operator":"ci"', '"operator":"mallory"');
+    fs.writeFileSync(f("edited.log"), lines.join("\n"));
+    const signer = await loadSigner(f("root.key"));
+    const e = await pack({ image: f("fw.bin"), output: f("refused.fwb"), signers: [signer], ...META, audit: { log: f("edited.log") } }).then(() => null, (x: FwsealError) => x);
+    expect(e?.code).toBe("OUTPUT_UNWRITABLE");
+    expect(e?.message).toMatch(/edited\.log: refusing to append: the log's history does not verify: line 1: record seq 1 was edited .*; run fwseal audit verify/);
+    expect(fs.existsSync(f("refused.fwb"))).toBe(false);
+    // the CLI refuses the same log the same way: one line, exit 5
+    const cli = await fwseal(["pack", f("fw.bin"), "--key", f("root.key"), "--root", f("root.pub"), "--seq", "4", "--vendor", "acme.example", "--class", "meter", "--version", "4.0", "-o", f("refused.fwb"), "--audit", f("edited.log")]);
+    expect(cli.code).toBe(5);
+    expect(errorLines(cli)).toEqual([expect.stringMatching(/^fwseal: error: .*edited\.log: refusing to append: the log's history does not verify: line 1: record seq 1 was edited/)]);
+    expect(fs.existsSync(f("refused.fwb"))).toBe(false);
+  });
+});
