@@ -36,7 +36,7 @@ describe.skipIf(!OBJCOPY)("Intel HEX against objcopy", () => {
     fs.writeFileSync(f("fw.hex"), [...a, fs.readFileSync(f("b.hex"), "utf8")].join("\n"));
     objcopy(["-I", "ihex", "-O", "binary", "--gap-fill", "0xff", "fw.hex", "reference.bin"], dir);
 
-    const meta = ["--seq", "1", "--vendor", "acme.example", "--class", "board", "--version", "1"];
+    const meta = ["--seq", "1", "--vendor", "acme.example", "--class", "board", "--fw-version", "1"];
     const p = JSON.parse((await fwsealOk(["pack", f("fw.hex"), "--key", f("root.key"), "--root", f("root.pub"), ...meta, "-o", f("fw.fwb"), "--json"])).stdout);
     expect(p).toMatchObject({ inputFormat: "ihex", loadAddress: 0x0800_0000 });
     await fwsealOk(["extract", f("fw.fwb"), "--root", f("root.pub"), "-o", f("out.bin")]);

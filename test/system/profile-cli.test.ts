@@ -26,7 +26,7 @@ describe("profile found from the working directory", () => {
     const init = fwsealProcess(f("repo"), ["init", "--vendor", "acme.example", "--class", "sensor-v3", "--root", "keys/root.pub", "--audit", "release-audit.log", "--min-seq", "2"]);
     expect(init.code, init.stderr).toBe(0);
     const cwd = f("repo", "build", "out");
-    const p = fwsealProcess(cwd, ["pack", "../fw.bin", "--key", "../../keys/root.key", "--seq", "3", "--version", "3.0", "-o", "fw.fwb"]);
+    const p = fwsealProcess(cwd, ["pack", "../fw.bin", "--key", "../../keys/root.key", "--seq", "3", "--fw-version", "3.0", "-o", "fw.fwb"]);
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toMatch(/\(acme\.example\).*\(sensor-v3\)/);
     const v = fwsealProcess(cwd, ["verify", "fw.fwb"]);

@@ -48,7 +48,7 @@ afterAll(() => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const META = ["--seq", "1", "--vendor", "acme.example", "--class", "meter", "--version", "1", "--key", "root.key", "--root", "root.pub"];
+const META = ["--seq", "1", "--vendor", "acme.example", "--class", "meter", "--fw-version", "1", "--key", "root.key", "--root", "root.pub"];
 
 describe.skipIf(!HAS_SCRIPT)("on a terminal", () => {
   it("pack and verify draw a progress bar on stderr for a large image; --json and -q draw none", () => {

@@ -52,7 +52,7 @@ beforeAll(async () => {
   fs.mkdirSync(store);
   writeImage(dir, "fw.bin", 200_000, 8);
   await fwsealOk(["keygen", "-o", f("root")]);
-  const meta = ["--seq", "9", "--vendor", "acme.example", "--version", "9.0", "--key", f("root.key"), "--root", f("root.pub")];
+  const meta = ["--seq", "9", "--vendor", "acme.example", "--fw-version", "9.0", "--key", f("root.key"), "--root", f("root.pub")];
   await fwsealOk(["pack", f("fw.bin"), "--class", "sensor-v3", ...meta, "-o", f("good.fwb")]);
   await fwsealOk(["pack", f("fw.bin"), "--class", "hub", ...meta, "-o", f("hub.fwb")]);
   const { createUpdateServer } = await import(pathToFileURL(path.join(REPO, "examples/update-server.mjs")).href);

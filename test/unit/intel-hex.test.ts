@@ -101,7 +101,7 @@ describe("the load address in the manifest (key 17)", () => {
 describe("fwseal pack with Intel HEX", () => {
   let dir: string;
   const f = (n: string): string => path.join(dir, n);
-  const meta = ["--seq", "3", "--vendor", "acme.example", "--class", "meter", "--version", "1.0"];
+  const meta = ["--seq", "3", "--vendor", "acme.example", "--class", "meter", "--fw-version", "1.0"];
   const img = sampleImage(40000, 9);
 
   beforeAll(async () => {
@@ -143,7 +143,7 @@ describe("fwseal pack with Intel HEX", () => {
 
   it("pack --unsigned takes Intel HEX too: the draft's manifest has the load address", async () => {
     await fwsealOk(["pack", f("fw.hex"), "--unsigned", ...meta, "-o", f("fw.draft")]);
-    await fwsealOk(["sign", f("fw.draft"), "--key", f("root.key")]);
+    await fwsealOk(["sign", f("fw.draft"), "--key", f("root.key"), "--in-place"]);
     await fwsealOk(["finalize", f("fw.draft"), "--root", f("root.pub"), "-o", f("final.fwb")]);
     expect(JSON.parse((await fwsealOk(["inspect", f("final.fwb"), "--json"])).stdout).manifest.loadAddress).toBe(0x0800_0000);
   });

@@ -159,7 +159,7 @@ describe("audit records from the library", () => {
     const signer = await loadSigner(f("root.key"));
     const roots = [await loadPublicKey(f("root.pub"))];
     await pack({ image: f("fw.bin"), output: f("audited.fwb"), signers: [signer], roots, ...META, audit: { log, operator: "ci" } });
-    await fwsealOk(["pack", f("fw.bin"), "--key", f("root.key"), "--root", f("root.pub"), "--seq", "4", "--vendor", "acme.example", "--class", "meter", "--version", "4.0", "-o", f("cli.fwb"), "--audit", cliLog, "--operator", "ci"]);
+    await fwsealOk(["pack", f("fw.bin"), "--key", f("root.key"), "--root", f("root.pub"), "--seq", "4", "--vendor", "acme.example", "--class", "meter", "--fw-version", "4.0", "-o", f("cli.fwb"), "--audit", cliLog, "--operator", "ci"]);
     const [lib] = await listAuditLog(log);
     const [cli] = await listAuditLog(cliLog);
     const shape = (r: typeof lib) => ({ op: r.op, operator: r.operator, keyIds: r.keyIds, keySource: r.keySource, summary: r.summary, sha256: r.artifact?.sha256 });
@@ -193,7 +193,7 @@ describe("audit records from the library", () => {
     expect(e?.message).toMatch(/edited\.log: refusing to append: the log's history does not verify: line 1: record seq 1 was edited .*; run fwseal audit verify/);
     expect(fs.existsSync(f("refused.fwb"))).toBe(false);
     // the CLI refuses the same log the same way: one line, exit 5
-    const cli = await fwseal(["pack", f("fw.bin"), "--key", f("root.key"), "--root", f("root.pub"), "--seq", "4", "--vendor", "acme.example", "--class", "meter", "--version", "4.0", "-o", f("refused.fwb"), "--audit", f("edited.log")]);
+    const cli = await fwseal(["pack", f("fw.bin"), "--key", f("root.key"), "--root", f("root.pub"), "--seq", "4", "--vendor", "acme.example", "--class", "meter", "--fw-version", "4.0", "-o", f("refused.fwb"), "--audit", f("edited.log")]);
     expect(cli.code).toBe(5);
     expect(errorLines(cli)).toEqual([expect.stringMatching(/^fwseal: error: .*edited\.log: refusing to append: the log's history does not verify: line 1: record seq 1 was edited/)]);
     expect(fs.existsSync(f("refused.fwb"))).toBe(false);

@@ -94,7 +94,7 @@ describe("precedence: flags > FWSEAL_* > profile > defaults", () => {
   it("pack and verify take vendor, class, roots, policy and audit log from the profile", async () => {
     const prof = f("proj", "fwseal.json");
     const P = ["--profile", prof];
-    await fwsealOk(["pack", f("fw.bin"), "--key", f("keys", "root.key"), "--seq", "5", "--version", "1.0", "-o", f("p.fwb"), ...P]);
+    await fwsealOk(["pack", f("fw.bin"), "--key", f("keys", "root.key"), "--seq", "5", "--fw-version", "1.0", "-o", f("p.fwb"), ...P]);
     const v = await fwsealOk(["verify", f("p.fwb"), "--json", ...P]);
     const doc = JSON.parse(v.stdout);
     expect(doc.valid).toBe(true);

@@ -7,7 +7,8 @@ import type { CommandModule } from "yargs";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { FwsealError } from "../../errors.js";
 import { forceOption } from "../argument-checks.js";
-import { out, outJson } from "../output.js";
+import { out } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { checkProfile, isKeyFileSpec, PROFILE_FILE, type ProfileSettings } from "../profile.js";
 import { parseUint } from "../key-options.js";
 
@@ -79,7 +80,7 @@ const command: CommandModule<object, Args> = {
     checkProfile(profile, file);
     await writeFileAtomic(file, JSON.stringify(profile, null, 2) + "\n", { overwrite: !!a.force });
     if (a.json) {
-      outJson({ ok: true, file: a.output, profile });
+      outDocument({ file: a.output, profile });
       return;
     }
     out(`profile ${a.output}: ${Object.keys(profile).length === 0 ? "empty (give --vendor, --class, --root...)" : Object.keys(profile).join(", ")}`);
