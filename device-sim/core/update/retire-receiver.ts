@@ -13,6 +13,7 @@ import type { StateStore } from "../boot/flash-layout.js";
 import type { BootLoader, RunStatus } from "../boot/boot-loader.js";
 import { applyRetiredRoots } from "../boot/retired-roots.js";
 import { createRootStatementVerifier } from "../verify/root-statement.js";
+import type { HssVerifier } from "../crypto/hss-lms.js";
 import type { VerifierConfig } from "../verify/bundle-verifier.js";
 import type { Primitives } from "../crypto/primitives.js";
 import type { ReplySender } from "./replies.js";
@@ -26,6 +27,7 @@ export interface RetireReceiver {
  *  provisioned minimum of signing roots (0: the majority rule of SPEC §11.3 alone). */
 export function createRetireReceiver(
   primitives: Primitives,
+  hss: HssVerifier | null, // the device's HSS/LMS verifier, shared (null: Ed25519 roots only)
   burnedIn: number,
   retireThreshold: number,
   store: StateStore,
@@ -36,7 +38,7 @@ export function createRetireReceiver(
   replies: ReplySender
 ): RetireReceiver {
   const st = store.state;
-  const stmtVerifier = createRootStatementVerifier(primitives);
+  const stmtVerifier = createRootStatementVerifier(primitives, hss);
   const stmtBuf = new Uint8Array(MAX_ROOT_STATEMENT);
   let stmtTotal = 0; // length of the statement being received (0 = none)
   let stmtHave = 0; // bytes of it received so far
