@@ -48,6 +48,11 @@ export interface VerifyPolicy {
    * counted signers must include, one signer of each (formats/SPEC.md §8.1). Default 0: any.
    */
   requiredAlgorithms?: number;
+  /**
+   * Accept HSS/LMS signatures (default true). false verifies as a device built without the
+   * HSS/LMS verifier, which accepts them only from HSS/LMS roots or under an HSS/LMS requirement.
+   */
+  hss?: boolean;
   /** Trusted time in seconds since 1970; default the host clock; null = no trusted time. */
   now?: number | null;
   /** Largest chunk size accepted (default Limits.MAX_CHUNK_SIZE). */
@@ -178,7 +183,7 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     rootCount: roots.length,
     rootHssMask: packed.rootHssMask,
     requiredAlgorithms: required,
-    hss: true,
+    hss: policy.hss ?? true,
     rootRetired: policy.retiredRoots ?? 0,
     vendorId,
     classId,
