@@ -47,7 +47,7 @@ function isHexDigit(c: string): boolean {
 
 /**
  * Parses root keys written as hex for a device's command line or configuration file:
- * entries separated by commas, each 60 bytes (one HSS/LMS key) or a multiple of 32 bytes
+ * entries separated by "+" (or ","; QEMU's option syntax reserves the comma), each 60 bytes (one HSS/LMS key) or a multiple of 32 bytes
  * (that many Ed25519 keys, the form used before HSS/LMS). Fills `out` (packed, slot order)
  * and returns rootCount * 256 + rootHssMask, or -1 for anything else (odd or non-hex
  * digits, another length, more than MAX_ROOT_SLOTS keys, `out` too small).
@@ -58,7 +58,7 @@ export function parseRootList(text: string, out: Uint8Array): number {
   let o = 0;
   let start = 0;
   for (let i = 0; i <= text.length; i++) {
-    if (i < text.length && text.charAt(i) !== ",") continue;
+    if (i < text.length && text.charAt(i) !== "+" && text.charAt(i) !== ",") continue;
     const n = (i - start) / 2;
     if (n !== Math.floor(n) || n === 0) return -1;
     if (n !== Limits.HSS_PUBLIC_KEY_LEN && n % Limits.PUBLIC_KEY_LEN !== 0) return -1;

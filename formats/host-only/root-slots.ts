@@ -33,10 +33,10 @@ export function packRoots(keys: readonly Uint8Array[]): PackedRoots {
 
 /**
  * Root keys as a device's command line or configuration file takes them (parseRootList in
- * root-keys.ts): hex, comma-separated. Ed25519-only lists stay one concatenated hex string,
- * as before HSS/LMS.
+ * root-keys.ts): hex entries joined by "+". Ed25519-only lists stay one concatenated hex
+ * string, as before HSS/LMS.
  */
 export function rootListText(keys: readonly Uint8Array[]): string {
   if (keys.every((k) => k.length === Limits.PUBLIC_KEY_LEN)) return keys.map(toHex).join("");
-  return keys.map(toHex).join(",");
+  return keys.map(toHex).join("+");
 }
