@@ -488,14 +488,15 @@ export class BundleVerifier implements ManifestFields {
   // certificate's body is judged before its signature is checked. So an envelope costs at
   // most 2 * max(k, r, required algorithms) + 1 signature verifications.
   // At boot with bootAlgorithms set, only signers of those algorithms are examined and one
-  // counted signer of each suffices (SPEC §8.5).
+  // counted signer of each suffices (SPEC §8.5); none: ALGORITHM_POLICY_NOT_MET.
   private checkSigners(): number {
     const h = this.headers;
     const env = this.envelope;
     let minEpoch = -1;
     const boot = this.atBoot && this.bootAlgs !== 0;
-    const k = boot ? 1 : this.threshold;
-    const rk = boot ? 1 : this.rootThreshold;
+    // At boot with bootAlgorithms, the algorithms alone are the policy: one counted signer of each.
+    const k = boot ? 0 : this.threshold;
+    const rk = boot ? 0 : this.rootThreshold;
     const need = boot ? this.bootAlgs : this.requiredAlgs;
     let keys = 0;
     let roots = 0;
