@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { SerialPort } from "serialport";
-import { main } from "../../host/cli/cli.js";
+import { fwseal } from "../helpers/cli.js";
 import { createPtyPair, attachDevice, type PtyPair } from "../../device-sim/sim/serial-runner.js";
 import { SimDevice } from "../../device-sim/sim/sim-device.js";
 import { AlgorithmBit } from "../../formats/device-safe/limits.js";
@@ -25,28 +25,21 @@ let pty: PtyPair;
 let sp: SerialPort;
 let dev: SimDevice;
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  const code = await main(args, { stdout: (t) => (out += t), stderr: (t) => (err += t), stderrIsTTY: false });
-  return { code, out, err };
-}
-
 const f = (name: string): string => path.join(dir, name);
 
 async function pack(out: string, seq: number, keys: string[]): Promise<void> {
   const args = ["pack", f("fw.bin"), "--seq", String(seq), "--vendor", "acme.example", "--class", "sensor-v3", "--version", `3.${seq}.0`, "-o", f(out)];
   for (const k of keys) args.push("--key", f(k));
   args.push("--root", f("ed.pub"), "--root", f("pq.pub"));
-  const r = await run(args);
-  expect(r.code, r.err).toBe(0);
+  const r = await fwseal(args);
+  expect(r.code, r.stderr).toBe(0);
 }
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-hss-serial-"));
   for (const k of [["-o", f("ed")], ["--alg", "hss-lms", "--lms-height", "5", "--lmots-w", "4", "-o", f("pq")]]) {
-    const r = await run(["keygen", ...k]);
-    expect(r.code, r.err).toBe(0);
+    const r = await fwseal(["keygen", ...k]);
+    expect(r.code, r.stderr).toBe(0);
   }
   fs.writeFileSync(f("fw.bin"), sampleImage(64 * 1024, 7));
   await pack("hybrid.fwb", 1, ["ed.key", "pq.key"]);
@@ -74,31 +67,31 @@ afterAll(async () => {
 
 describe("hybrid Ed25519 + HSS/LMS over a serial line", () => {
   it("the hybrid bundle installs, boots (HSS/LMS boot check) and is confirmed", async () => {
-    const v = await run(["verify", f("hybrid.fwb"), "--root", f("ed.pub"), "--root", f("pq.pub"), "--require-alg", "ed25519,hss-lms"]);
-    expect(v.code, v.err).toBe(0);
-    expect(v.out).toMatch(/signer [0-9a-f]{16}: root key \(Ed25519\)/);
-    expect(v.out).toMatch(/signer [0-9a-f]{16}: root key \(HSS-LMS\)/);
-    const r = await run(["flash", f("hybrid.fwb"), "--port", pty.hostPath, "--reboot", "--confirm"]);
-    expect(r.code, r.err).toBe(0);
-    expect(r.out).toMatch(/^installed 3\.1\.0 \(sequence 1\)/m);
-    expect(r.out).toMatch(/^confirmed: sequence 1 is now permanent/m);
+    const v = await fwseal(["verify", f("hybrid.fwb"), "--root", f("ed.pub"), "--root", f("pq.pub"), "--require-alg", "ed25519,hss-lms"]);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/signer [0-9a-f]{16}: root key \(Ed25519\)/);
+    expect(v.stdout).toMatch(/signer [0-9a-f]{16}: root key \(HSS-LMS\)/);
+    const r = await fwseal(["flash", f("hybrid.fwb"), "--port", pty.hostPath, "--reboot", "--confirm"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^installed 3\.1\.0 \(sequence 1\)/m);
+    expect(r.stdout).toMatch(/^confirmed: sequence 1 is now permanent/m);
     expect(dev.app.runMode).toBe(RunMode.NORMAL);
     expect(Array.from(dev.app.bootReason)).toContain(Reason.OK);
   });
 
   it("a bundle without the HSS/LMS signature is refused with ALGORITHM_POLICY_NOT_MET; the running image stays", async () => {
-    const r = await run(["flash", f("classical.fwb"), "--port", pty.hostPath]);
+    const r = await fwseal(["flash", f("classical.fwb"), "--port", pty.hostPath]);
     expect(r.code).toBe(ExitCode.TRUST);
-    expect(r.err.trim()).toBe("fwseal: error: rejected by the device: ALGORITHM_POLICY_NOT_MET; the active image is untouched");
-    const s = await run(["flash", "--port", pty.hostPath, "--json"]);
-    expect(s.code, s.err).toBe(0);
-    expect(JSON.parse(s.out).device.runMode).toBe("normal");
+    expect(r.stderr.trim()).toBe("fwseal: error: rejected by the device: ALGORITHM_POLICY_NOT_MET; the active image is untouched");
+    const s = await fwseal(["flash", "--port", pty.hostPath, "--json"]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(JSON.parse(s.stdout).device.runMode).toBe("normal");
     expect(dev.app.store.state.minSequence).toBe(1);
   });
 
   it("the host verifier gives the same verdict for the classical bundle", async () => {
-    const v = await run(["verify", f("classical.fwb"), "--root", f("ed.pub"), "--root", f("pq.pub"), "--require-alg", "ed25519,hss-lms"]);
+    const v = await fwseal(["verify", f("classical.fwb"), "--root", f("ed.pub"), "--root", f("pq.pub"), "--require-alg", "ed25519,hss-lms"]);
     expect(v.code).toBe(ExitCode.TRUST);
-    expect(v.err).toMatch(/ALGORITHM_POLICY_NOT_MET/);
+    expect(v.stderr).toMatch(/ALGORITHM_POLICY_NOT_MET/);
   });
 });
