@@ -26,6 +26,13 @@ export class BootVerifier {
     this.chainHead = new Uint8Array(Limits.HASH_LEN);
   }
 
+  // The verifier's own envelope buffer (MAX_ENVELOPE bytes): a boot loader reads the stored
+  // envelope into it and passes it to check(), which then copies nothing, so the device needs
+  // no second envelope-sized buffer.
+  envelopeBuffer(): Uint8Array {
+    return this.v.envelope;
+  }
+
   // Returns Reason.OK (0) or the reason the installed image must not boot.
   check(envelope: Uint8Array, envLen: number, readImage: ImageRead): number {
     const v = this.v;
