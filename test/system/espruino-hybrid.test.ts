@@ -53,15 +53,21 @@ suite(`Espruino board, hybrid Ed25519 + HSS/LMS roots (${bin ? "ESPRUINO_BIN" : 
   });
 
   it("installs the hybrid bundle, boots it through the HSS/LMS boot check and confirms it", async () => {
-    const res = await flashDevice({ port: board.port, espruino: true, bundle: await bundle(1, [ed.signer, pq]), reboot: true, confirm: true, slowTimeoutMs: 120000 });
+    let phase = "";
+    const res = await flashDevice({
+      port: board.port, espruino: true, bundle: await bundle(1, [ed.signer, pq]), reboot: true, confirm: true, slowTimeoutMs: 500000,
+      onProgress: (p) => {
+        if (p.phase !== phase) process.stdout.write(`espruino hybrid: ${(phase = p.phase)} at ${new Date().toISOString()}\n`);
+      }
+    });
     expect(res.outcome).toBe("installed");
     expect(res.boot?.bootCheck[res.boot.runningSlot]).toBe(Reason.OK);
     expect(res.confirmed?.sequence).toBe(1);
-  }, 300_000);
+  }, 900_000);
 
   it("refuses a bundle without the HSS/LMS signature with ALGORITHM_POLICY_NOT_MET", async () => {
-    const e = await flashDevice({ port: board.port, espruino: true, bundle: await bundle(2, [ed.signer]), slowTimeoutMs: 120000 }).catch((x: unknown) => x);
+    const e = await flashDevice({ port: board.port, espruino: true, bundle: await bundle(2, [ed.signer]), slowTimeoutMs: 500000 }).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(FwsealError);
     expect((e as FwsealError).reason).toBe(Reason.ALGORITHM_POLICY_NOT_MET);
-  }, 300_000);
+  }, 900_000);
 });
