@@ -162,13 +162,14 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
 
   const loader = createBootLoader(hal, layout, store, app, bootVerifier, bcfg);
   const install = createInstallReceiver(hal, layout, store, app, verifier, vcfg, cfg.primitives, cfg, replies);
-  const retire = createRetireReceiver(cfg.primitives, hss, cfg.rootRetired, cfg.retireThreshold ? cfg.retireThreshold : 0, store, app, loader, vcfg, bcfg, replies);
+  const retire = createRetireReceiver(cfg.primitives, hss, bootVerifier.envelopeBuffer(), cfg.rootRetired, cfg.retireThreshold ? cfg.retireThreshold : 0, store, app, loader, vcfg, bcfg, replies);
   const reports = createReports(cfg, layout, store, app, app, install.sess, vcfg, replies);
 
   function boot(): void {
     app.halted = false;
     app.framesSinceBoot = 0;
     install.reset();
+    retire.reset();
     decoder.reset();
     store.load();
     applyRetiredRoots(cfg.rootRetired, st, vcfg, bcfg);

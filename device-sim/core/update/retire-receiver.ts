@@ -21,6 +21,8 @@ import type { ReplySender } from "./replies.js";
 /** Handles RETIRE_ROOT frames. */
 export interface RetireReceiver {
   retireRoot(tag: number, body: Uint8Array, len: number): void;
+  // Power-on: a statement half received before it starts over.
+  reset(): void;
 }
 
 /** Creates the receiver; burnedIn = root slots retired at manufacture, retireThreshold = the
@@ -28,6 +30,10 @@ export interface RetireReceiver {
 export function createRetireReceiver(
   primitives: Primitives,
   hss: HssVerifier | null, // the device's HSS/LMS verifier, shared (null: Ed25519 roots only)
+  // where statements are assembled, at least MAX_ROOT_STATEMENT bytes: the boot verifier's
+  // envelope buffer, free between boot checks (a statement is checked before the running
+  // image's boot check that may follow it, and power-on resets this receiver)
+  stmtBuf: Uint8Array,
   burnedIn: number,
   retireThreshold: number,
   store: StateStore,
@@ -39,7 +45,6 @@ export function createRetireReceiver(
 ): RetireReceiver {
   const st = store.state;
   const stmtVerifier = createRootStatementVerifier(primitives, hss);
-  const stmtBuf = new Uint8Array(MAX_ROOT_STATEMENT);
   let stmtTotal = 0; // length of the statement being received (0 = none)
   let stmtHave = 0; // bytes of it received so far
 
@@ -109,5 +114,10 @@ export function createRetireReceiver(
     stmtHave = 0;
   }
 
-  return { retireRoot: retireRoot };
+  function reset(): void {
+    stmtTotal = 0;
+    stmtHave = 0;
+  }
+
+  return { retireRoot: retireRoot, reset: reset };
 }
