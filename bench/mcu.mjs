@@ -27,6 +27,7 @@ const { flashDevice } = await import(path.join(root, "dist/host/device/flash.js"
 const { buildBundle } = await import(path.join(root, "dist/formats/host-only/bundle-builder.js"));
 const { generateKeyPair, LocalSigner } = await import(path.join(root, "dist/host/keys/keys.js"));
 const { vendorUuid, classUuid } = await import(path.join(root, "dist/formats/host-only/uuid.js"));
+const { keygenHssLms, HssLmsFileSigner } = await import(path.join(root, "dist/host/keys/hss-lms.js"));
 const { createHash } = await import("node:crypto");
 
 const hexOf = (b) => Buffer.from(b).toString("hex");
@@ -45,14 +46,28 @@ async function rawLink(con) {
   return { ms, rate: (IMAGE / ms) * 1000, busyInsn: Number(field(sink, "busy")) * INSN_PER_TICK };
 }
 
-async function installRun(icount) {
+// variant: "ed25519" (one Ed25519 root), "hss" (one HSS/LMS root, L=1 H10/W4), or "hybrid"
+// (both roots, both algorithms required, the boot check verifying the HSS/LMS signature only).
+async function installRun(icount, variant = "ed25519") {
   const keys = generateKeyPair();
   const vendorId = vendorUuid("acme.example");
   const classId = classUuid(vendorId, "sensor-v3");
   const hex = (b) => Buffer.from(b).toString("hex");
+  const name = `${icount ? "app" : "app-rt"}-${variant}`;
+  let roots = hex(keys.publicKey);
+  let signers = [new LocalSigner(keys.privateKey)];
+  let policy = [];
+  if (variant !== "ed25519") {
+    fs.mkdirSync(path.join(work, name), { recursive: true });
+    const k = await keygenHssLms({ out: path.join(work, name, "root-hss"), heights: [10], w: 4 });
+    const pq = await HssLmsFileSigner.open(k.keyPath);
+    roots = variant === "hss" ? hex(k.publicKey) : `${roots}+${hex(k.publicKey)}`;
+    signers = variant === "hss" ? [pq] : [signers[0], pq];
+    if (variant === "hybrid") policy = ["requirealgs=3", "bootalgs=2"];
+  }
   const app = await startMcu({
-    dir: path.join(work, icount ? "app" : "app-rt"),
-    args: [`roots=${hex(keys.publicKey)}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "bench=1"],
+    dir: path.join(work, name),
+    args: [`roots=${roots}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "bench=1", ...policy],
     icount,
   });
   stopList.push(app);
@@ -61,7 +76,7 @@ async function installRun(icount) {
   const bundle = await buildBundle(
     img,
     { vendorId, classId, sequence: 1, version: "bench-1", chunkSize: 4096, sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()) },
-    [new LocalSigner(keys.privateKey)]
+    signers
   );
   const lastBusy = () => {
     const all = [...app.log().matchAll(/fwseal-mcu: bench busy=(\d+)/g)];
@@ -137,6 +152,12 @@ try {
   row("install 64 KiB image (4 KiB chunks)", inst.busyInsn, null, inst.ms,
     `goodput ${(inst.good / 1024).toFixed(1)} KiB/s = ${((100 * inst.good) / rawI.rate).toFixed(0)}% of raw (goal >= 90%)`);
   row("boot-time verification of it", inst.bootInsn, null, inst.bootWall, inst.bootNote);
+  for (const variant of ["hss", "hybrid"]) {
+    const h = await installRun(true, variant);
+    const what = variant === "hss" ? "HSS/LMS root (L=1 H10/W4)" : "hybrid Ed25519 + HSS/LMS, boot checks HSS/LMS";
+    row(`install 64 KiB, ${what}`, h.busyInsn, null, h.ms, `goodput ${(h.good / 1024).toFixed(1)} KiB/s`);
+    row(`boot-time verification, ${what}`, h.bootInsn, null, h.bootWall, `${h.bootNote}; Ed25519 boot / this = ${(inst.bootInsn / h.bootInsn).toFixed(1)}x`);
+  }
 
   // ---- link goodput again in real time (no -icount): what a user of the emulator sees ----
   const conR = await startMcu({ dir: path.join(work, "console-rt"), args: ["mode=console"] });

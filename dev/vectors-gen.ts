@@ -6,7 +6,7 @@
 //
 // Run: npm run build && node scripts/gen-vectors.mjs   (writes formats/vectors/)
 import { createHash, sign as edSign, type KeyObject } from "node:crypto";
-import { Limits, ALG_EDDSA } from "../formats/device-safe/limits.js";
+import { Limits, ALG_EDDSA, ALG_HSS_LMS, AlgorithmBit } from "../formats/device-safe/limits.js";
 import { chunkCountFor, chunkDataLength, writeChunkPrefix } from "../formats/device-safe/chunk-layout.js";
 import { Reason, reasonName } from "../formats/device-safe/reasons.js";
 import { ManifestKey, HeaderLabel } from "../formats/device-safe/labels.js";
@@ -18,6 +18,7 @@ import { vendorUuid, classUuid, formatUuid } from "../formats/host-only/uuid.js"
 import { keyId } from "../formats/host-only/keyid.js";
 import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from "../host/keys/keys.js";
 import { generateStatementVectors, type StatementVectorEntry } from "./root-statement-vectors.js";
+import { SeededHssKey } from "./hss-vector-key.js";
 
 const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -89,13 +90,19 @@ function chain(img: Uint8Array, cs: number, lastNext: Uint8Array = new Uint8Arra
 }
 
 interface SignSpec {
-  key: VKey;
+  key: VKey | SeededHssKey;
   cert?: Uint8Array;
 }
 
+const publicKeyOf = (k: VKey | SeededHssKey): Uint8Array => (k instanceof SeededHssKey ? k.publicKey : k.pk);
+
 async function envelope(manifestBytes: Uint8Array, signers: SignSpec[], opts: EnvelopeOptions = {}, fix?: (sigs: Uint8Array[], tbs: Uint8Array[]) => void): Promise<Uint8Array> {
-  const u = buildUnsignedEnvelope(manifestBytes, signers.map((s) => ({ publicKey: s.key.pk, certificate: s.cert })), { sha256, ...opts });
-  const sigs = u.signers.map((s, i) => new Uint8Array(edSign(null, s.toBeSigned, signers[i].key.key)));
+  const u = buildUnsignedEnvelope(manifestBytes, signers.map((s) => ({ publicKey: publicKeyOf(s.key), certificate: s.cert })), { sha256, ...opts });
+  const sigs: Uint8Array[] = [];
+  for (let i = 0; i < signers.length; i++) {
+    const k = signers[i].key;
+    sigs.push(k instanceof SeededHssKey ? await k.sign(u.signers[i].toBeSigned) : new Uint8Array(edSign(null, u.signers[i].toBeSigned, k.key)));
+  }
   fix?.(sigs, u.signers.map((s) => s.toBeSigned));
   return attachSignatures(u, sigs);
 }
@@ -115,6 +122,10 @@ export interface VectorPolicy {
   // distinct root slots the counted signers must come through (SPEC §8.1); absent: 1
   rootThreshold?: number;
   now: number; // -1 = no trusted time
+  // hybrid policy (SPEC §8.1): AlgorithmBits (Ed25519 1, HSS/LMS 2) the counted signers must include; absent: 0
+  requiredAlgorithms?: number;
+  // the device accepts HSS/LMS signatures (also implied by an HSS/LMS root, 120 hex digits); absent: false
+  hss?: boolean;
 }
 
 export interface VectorEntry {
@@ -386,6 +397,42 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     add("epoch-floor-max", "root-signed, key-epoch-floor 2^53 - 1", bundleOf(await envelope(floorOf(Number.MAX_SAFE_INTEGER), [{ key: K.root1 }])), Reason.TOO_LARGE, -1);
   }
   void CborRaw;
+
+  // ---- HSS/LMS (SPEC §3, §5, §6, §8.1): keys "hss-root" and "hss-release", L = 1, H5, W4
+  {
+    const hssRoot = new SeededHssKey("hss-root");
+    const hssRel = new SeededHssKey("hss-release");
+    const hybridRoots = { roots: [hex(K.root1.pk), hex(hssRoot.publicKey)] };
+    const hybrid = { ...hybridRoots, threshold: 2, rootThreshold: 2, requiredAlgorithms: AlgorithmBit.ED25519 | AlgorithmBit.HSS_LMS };
+    add("valid-hss-root", "COSE_Sign1 signed by an HSS/LMS root key (alg -46; LMS_SHA256_M32_H5, LMOTS_SHA256_N32_W4)",
+      bundleOf(await envelope(mBytes, [{ key: hssRoot }])), Reason.OK, -1, { roots: [hex(hssRoot.publicKey)] });
+    const envHybrid = await envelope(mBytes, [{ key: K.root1 }, { key: hssRoot }]);
+    add("valid-hybrid", "COSE_Sign by an Ed25519 root and an HSS/LMS root; threshold 2, root threshold 2, both algorithms required",
+      bundleOf(envHybrid), Reason.OK, -1, hybrid);
+    add("hybrid-missing-pq", "signed by the Ed25519 root only; the device requires an Ed25519 and an HSS/LMS signature (threshold 1)",
+      bundleOf(envRoot), Reason.ALGORITHM_POLICY_NOT_MET, -1, { ...hybridRoots, requiredAlgorithms: AlgorithmBit.ED25519 | AlgorithmBit.HSS_LMS });
+    add("hybrid-bad-pq-signature", "hybrid bundle with one bit of the HSS/LMS signature flipped",
+      bundleOf(await envelope(mBytes, [{ key: K.root1 }, { key: hssRoot }], {}, (s) => (s[1][100] ^= 1))), Reason.BAD_SIGNATURE, -1, hybrid);
+    const edCertByHss = await buildCertificate(hssRoot, { publicKey: K.release.pk, epoch: 1, notBefore: NOT_BEFORE, notAfter: NOT_AFTER, vendorId, classIds: [classId] }, { sha256 });
+    add("valid-hss-root-certifies-ed25519", "Ed25519 release key delegated by an HSS/LMS root (certificate signed with alg -46)",
+      bundleOf(await envelope(mBytes, [{ key: K.release, cert: edCertByHss }])), Reason.OK, -1, { roots: [hex(hssRoot.publicKey)] });
+    const hssCert = await cert(K.release, { publicKey: hssRel.publicKey });
+    const envHssDelegated = await envelope(mBytes, [{ key: hssRel, cert: hssCert }]);
+    add("valid-ed25519-root-certifies-hss", "HSS/LMS release key (60-byte subject) delegated by the Ed25519 root",
+      bundleOf(envHssDelegated), Reason.OK, -1, { hss: true });
+    add("hss-not-accepted", "HSS/LMS release key delegated by the Ed25519 root, on a device that accepts only Ed25519",
+      bundleOf(envHssDelegated), Reason.UNSUPPORTED_ALGORITHM, -1);
+    // alg -46 under the kid of an Ed25519 root (an HSS/LMS signature made by another key).
+    const hssSig = await hssRoot.sign(sigStructure1(encodeProtectedHeader({ alg: ALG_HSS_LMS, kid: keyId(K.root1.pk, sha256) }), mBytes));
+    const mismatch = encodeSign1(encodeProtectedHeader({ alg: ALG_HSS_LMS, kid: keyId(K.root1.pk, sha256) }), new Map() as CborMap, mBytes, hssSig);
+    add("alg-key-mismatch", "alg -46 (HSS-LMS) in the header of a signer whose kid names an Ed25519 root key",
+      bundleOf(mismatch), Reason.ALG_KEY_MISMATCH, -1, { hss: true });
+    const oversize = encodeSign1(encodeProtectedHeader({ alg: ALG_HSS_LMS, kid: keyId(hssRoot.publicKey, sha256) }), new Map() as CborMap, mBytes,
+      new Uint8Array(Limits.MAX_HSS_SIGNATURE + 1));
+    add("hss-signature-too-large", "alg -46 with a signature of MAX_HSS_SIGNATURE + 1 bytes (8193)",
+      bundleOf(oversize), Reason.TOO_LARGE, -1, { roots: [hex(hssRoot.publicKey)] });
+    files.set("keys/hss-root.pub.hex", new TextEncoder().encode(hex(hssRoot.publicKey) + "\n"));
+  }
 
   // Keys: PEM files (test-only!) and seeds.
   const keys: GeneratedVectors["index"]["keys"] = {};

@@ -11,7 +11,7 @@ export const ExitCode = {
   KEY: 4, // bad PEM, wrong key type, wrong passphrase, PIN, token
   OUTPUT: 5, // output not writable (or exists without --force)
   BUNDLE_MALFORMED: 10, // MALFORMED, UNSUPPORTED_*, NON_CANONICAL, TOO_LARGE
-  TRUST: 11, // BAD_SIGNATURE, UNKNOWN_KEY, REVOKED_*, EXPIRED_KEY, KEY_NOT_AUTHORIZED, THRESHOLD_NOT_MET, BAD_CERTIFICATE, STALE_STATEMENT
+  TRUST: 11, // BAD_SIGNATURE, UNKNOWN_KEY, REVOKED_*, EXPIRED_KEY, KEY_NOT_AUTHORIZED, THRESHOLD_NOT_MET, BAD_CERTIFICATE, STALE_STATEMENT, ALG_KEY_MISMATCH, ALGORITHM_POLICY_NOT_MET
   POLICY: 12, // WRONG_VENDOR, WRONG_CLASS, ROLLBACK
   INTEGRITY: 13, // CHUNK_HASH_MISMATCH, TRUNCATED, TRAILING_DATA
   DEVICE: 14, // device or serial link failure
@@ -43,6 +43,8 @@ export function exitCodeForReason(reason: number): ExitCodeValue {
     case Reason.THRESHOLD_NOT_MET:
     case Reason.BAD_CERTIFICATE:
     case Reason.STALE_STATEMENT:
+    case Reason.ALG_KEY_MISMATCH:
+    case Reason.ALGORITHM_POLICY_NOT_MET:
       return ExitCode.TRUST;
     case Reason.WRONG_VENDOR:
     case Reason.WRONG_CLASS:

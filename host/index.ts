@@ -63,7 +63,7 @@ export {
 export {
   /** Creates an Ed25519 key pair (PKCS#8 PEM, optionally encrypted) and its .pub; throws FwsealError OUTPUT_EXISTS unless `force`. */
   keygen,
-  /** A root public key (32 bytes) from a .pub or .key file or 64 hex digits; throws FwsealError (exit 3 or 4). */
+  /** A public key from a .pub or .key file or hex: Ed25519 (32 bytes) or HSS/LMS (60 bytes, RFC 8554); throws FwsealError (exit 3 or 4). */
   loadPublicKey,
   /** Options and result of keygen. */
   type KeygenOptions,
@@ -72,7 +72,7 @@ export {
   type PassphraseSource
 } from "./keys/keys.js";
 export {
-  /** A signer from a key file or a `pkcs11:` URI; the passphrase or PIN from the options (never a prompt or the environment unless asked); close() releases a token session. Throws FwsealError (exit 3 or 4). */
+  /** A signer from a key file (Ed25519, or a stateful HSS/LMS key: each signature persists its leaf first) or a `pkcs11:` URI; the passphrase or PIN from the options (never a prompt or the environment unless asked); close() releases a token session. Throws FwsealError (exit 3 or 4). */
   loadSigner,
   /** loadSigner's options: passphrase (a string or a callback), passphraseFile, pin, certificate, useEnvironment, prompt. */
   type LoadSignerOptions
@@ -93,6 +93,27 @@ export {
   /** What signs: a public key, an optional delegation certificate, and sign(message). */
   type Signer
 } from "./keys/signer.js";
+export {
+  /** Generates an HSS/LMS key pair (<out>.key stateful, mode 0600; <out>.pub SPKI PEM): heights per level, Winternitz width. */
+  keygenHssLms,
+  /** A signer over an HSS/LMS key file: the leaf counter is advanced and fsynced before each signature leaves the process. */
+  HssLmsFileSigner,
+  /** Reads an HSS/LMS private key file (no lock; for inspection). */
+  readHssPrivateKey,
+  /** Parameters and leaf counts (used, total, remaining) of an HSS/LMS key. */
+  hssKeyInfo,
+  /** One-line warning when an HSS/LMS key runs low on signatures, or null. */
+  lowCountWarning,
+  /** Options and results of the HSS/LMS functions. */
+  type HssKeygenOptions,
+  type HssKeygenResult,
+  type HssKeyInfo,
+  type HssSignerOptions
+} from "./keys/hss-lms.js";
+export {
+  /** Signature algorithms as mask bits (ED25519 1, HSS_LMS 2): VerifyPolicy.requiredAlgorithms for hybrid policies. */
+  AlgorithmBit
+} from "../formats/device-safe/limits.js";
 export {
   /** A public key as PEM, hex, a C or TypeScript array, or a COSE_Key; throws FwsealError USAGE on a bad `name`. */
   formatPublicKey,

@@ -34,7 +34,11 @@ import type { UartHal } from "./update/replies.js";
 import { createInstallReceiver } from "./update/install-receiver.js";
 import { createRetireReceiver } from "./update/retire-receiver.js";
 import { createReports } from "./update/reports.js";
-import { createBundleVerifier } from "./verify/bundle-verifier.js";
+import { createBundleVerifier, needsHss } from "./verify/bundle-verifier.js";
+import { createHssVerifier } from "./crypto/hss-lms.js";
+import type { HssVerifier } from "./crypto/hss-lms.js";
+import { SIG_STRUCTURE_OVERHEAD } from "./verify/envelope.js";
+import { Limits } from "../../formats/device-safe/limits.js";
 import type { BundleVerifier, VerifierConfig } from "./verify/bundle-verifier.js";
 import { createBootVerifier } from "./verify/boot-verifier.js";
 import type { BootVerifier } from "./verify/boot-verifier.js";
@@ -50,8 +54,11 @@ export interface DeviceHal extends BootHal, UartHal {
 /** The device's configuration: burned-in trust anchors, identity and limits. */
 export interface DeviceConfig {
   primitives: Primitives;
-  roots: Uint8Array; // rootCount * 32 bytes, burned in ("boot ROM")
+  // burned in ("boot ROM"): packed keys in slot order, 32 bytes per Ed25519 slot, 60 per
+  // HSS/LMS slot (formats/device-safe/root-keys.ts)
+  roots: Uint8Array;
   rootCount: number;
+  rootHssMask?: number; // bit s set = slot s holds an HSS/LMS key; absent: all Ed25519
   rootRetired: number; // slots retired at manufacture (e.g. eFuses); statements add to these
   // Optional: live roots other than the retired one that must sign a retirement statement,
   // at least (SPEC §11.3); absent or 0 = a majority of them. It can only raise that bar.
@@ -60,6 +67,9 @@ export interface DeviceConfig {
   classId: Uint8Array; // 16
   threshold: number; // signatures required (distinct keys), >= 1
   rootThreshold?: number; // distinct roots they must come through (SPEC §8.1); absent: 1
+  requiredAlgorithms?: number; // hybrid policy: AlgorithmBits the counted signers must include (SPEC §8.1)
+  bootAlgorithms?: number; // AlgorithmBits whose signatures the boot check verifies (SPEC §8.5); absent: all
+  hss?: boolean; // accept HSS/LMS signatures even without an HSS/LMS root or requirement
   maxChunkSize: number; // largest bundle chunk size accepted (verifier buffer)
   maxData: number; // largest DATA payload per frame
   window: number; // DATA frames the host may have in flight
@@ -87,11 +97,16 @@ function noopBytes(buf: Uint8Array, off: number, len: number): void {}
 
 // A verifier configuration from the device's; minimum sequence / epoch and time are set from
 // the stored state before each use.
-function initialVerifierConfig(cfg: DeviceConfig): VerifierConfig {
+function initialVerifierConfig(cfg: DeviceConfig, hss: HssVerifier | null): VerifierConfig {
   return {
     primitives: cfg.primitives,
     roots: cfg.roots,
     rootCount: cfg.rootCount,
+    rootHssMask: cfg.rootHssMask,
+    requiredAlgorithms: cfg.requiredAlgorithms,
+    bootAlgorithms: cfg.bootAlgorithms,
+    hss: cfg.hss,
+    hssVerifier: hss,
     rootRetired: cfg.rootRetired,
     vendorId: cfg.vendorId,
     classId: cfg.classId,
@@ -117,8 +132,11 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
   // (minimum sequence and epoch set at BEGIN) and the boot check's, which does not apply
   // anti-rollback through the verifier (SPEC §8): the device compares the slot's recorded
   // sequence itself where it matters (fallback).
-  const vcfg = initialVerifierConfig(cfg);
-  const bcfg = initialVerifierConfig(cfg);
+  // One HSS/LMS verifier (and its scratch) for the install and boot verifiers and the root
+  // statements, when the device accepts HSS/LMS at all.
+  const hss = needsHss(initialVerifierConfig(cfg, null)) ? createHssVerifier(cfg.primitives, Limits.MAX_SIGNED + SIG_STRUCTURE_OVERHEAD) : null;
+  const vcfg = initialVerifierConfig(cfg, hss);
+  const bcfg = initialVerifierConfig(cfg, hss);
   const makeVerifier = cfg.createBundleVerifier;
   const makeBootVerifier = cfg.createBootVerifier;
   const verifier = makeVerifier ? makeVerifier(vcfg) : createBundleVerifier(vcfg);
@@ -144,13 +162,14 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
 
   const loader = createBootLoader(hal, layout, store, app, bootVerifier, bcfg);
   const install = createInstallReceiver(hal, layout, store, app, verifier, vcfg, cfg.primitives, cfg, replies);
-  const retire = createRetireReceiver(cfg.primitives, cfg.rootRetired, cfg.retireThreshold ? cfg.retireThreshold : 0, store, app, loader, vcfg, bcfg, replies);
+  const retire = createRetireReceiver(cfg.primitives, hss, bootVerifier.envelopeBuffer(), cfg.rootRetired, cfg.retireThreshold ? cfg.retireThreshold : 0, store, app, loader, vcfg, bcfg, replies);
   const reports = createReports(cfg, layout, store, app, app, install.sess, vcfg, replies);
 
   function boot(): void {
     app.halted = false;
     app.framesSinceBoot = 0;
     install.reset();
+    retire.reset();
     decoder.reset();
     store.load();
     applyRetiredRoots(cfg.rootRetired, st, vcfg, bcfg);

@@ -42,6 +42,8 @@ import { createFrameDecoder, createFrameEncoder } from "./update/framing.js";
 import { crc32 } from "./update/crc32.js";
 import { createRootStatementVerifier, RootStatementVerifier } from "./verify/root-statement.js";
 import { hexToBytes, bytesToHex } from "./hex.js";
+import { parseRootList, rootKeyLength, rootKeyOffset } from "../../formats/device-safe/root-keys.js";
+import { AlgorithmBit, ALG_HSS_LMS } from "../../formats/device-safe/limits.js";
 
 export type { Primitives } from "./crypto/primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
@@ -53,6 +55,7 @@ export { VerifyEvent, createBundleVerifier, createBootVerifier };
 export type { BootVerifier, ImageRead } from "./verify/boot-verifier.js";
 export { createRootStatementVerifier, RootStatementVerifier };
 export { hexToBytes, bytesToHex };
+export { parseRootList, rootKeyLength, rootKeyOffset, AlgorithmBit, ALG_HSS_LMS };
 export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, crc32 };
 export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
 
@@ -103,5 +106,13 @@ export const fwsealCore = {
   createRootStatementVerifier: createRootStatementVerifier,
   // --- hex for the ES5 drivers around the core (policy in, results out) ---
   hexToBytes: hexToBytes,
-  bytesToHex: bytesToHex
+  bytesToHex: bytesToHex,
+  // --- root slots of either key type (formats/device-safe/root-keys.ts) and hybrid policies ---
+  // n = parseRootList(hexText, out): out gets the packed keys; rootCount = n >> 8 (n / 256),
+  // rootHssMask = n & 255; -1 when the text is not a root list.
+  parseRootList: parseRootList,
+  rootKeyLength: rootKeyLength,
+  rootKeyOffset: rootKeyOffset,
+  AlgorithmBit: AlgorithmBit,
+  ALG_HSS_LMS: ALG_HSS_LMS
 };

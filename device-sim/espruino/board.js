@@ -101,10 +101,18 @@ var fwsealBoard = (function () {
     flashRead: flashRead, flashErase: flashErase, flashWrite: flashWrite,
     uartWrite: uartWrite, nowSeconds: nowSeconds, reset: reset
   };
+  // Roots: Ed25519 keys concatenated, or entries joined by "+" with HSS/LMS keys
+  // (formats/device-safe/root-keys.ts parseRootList).
+  var rootBuf = new Uint8Array(4 * 60);
+  var rootList = core.parseRootList(cfg.roots, rootBuf);
+  var rootCount = rootList > 0 ? Math.floor(rootList / 256) : 0;
   var app = core.createDeviceApp(hal, {
     primitives: primitives,
-    roots: core.hexToBytes(cfg.roots),
-    rootCount: cfg.roots.length / 64,
+    roots: rootBuf.subarray(0, rootCount > 0 ? core.rootKeyOffset(rootList % 256, rootCount) : 0),
+    rootCount: rootCount,
+    rootHssMask: rootCount > 0 ? rootList % 256 : 0,
+    requiredAlgorithms: cfg.requiredAlgorithms || 0,
+    bootAlgorithms: cfg.bootAlgorithms || 0,
     rootRetired: cfg.rootRetired || 0,
     vendorId: core.hexToBytes(cfg.vendor),
     classId: core.hexToBytes(cfg["class"]),

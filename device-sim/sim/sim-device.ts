@@ -6,17 +6,21 @@ import { Limits } from "../../formats/device-safe/limits.js";
 import { createNodePrimitives } from "../../host/bundle/node-primitives.js";
 import type { Primitives } from "../core/crypto/primitives.js";
 import { SimFlash } from "./sim-flash.js";
+import { packRoots } from "../../formats/host-only/root-slots.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
 import { RunMode } from "../../formats/device-safe/protocol.js";
 
 export interface SimDeviceOptions {
-  roots: Uint8Array[]; // burned-in root public keys (slot order)
+  roots: Uint8Array[]; // burned-in root public keys (slot order): Ed25519 32 bytes, HSS/LMS 60 bytes
   rootRetired?: number;
   retireThreshold?: number; // provisioned retirement threshold (SPEC §11.3), default 0 = majority rule
   vendorId: Uint8Array;
   classId: Uint8Array;
   threshold?: number;
   rootThreshold?: number; // distinct roots the signers must come through, default 1
+  requiredAlgorithms?: number; // hybrid policy: AlgorithmBits the counted signers must include (SPEC §8.1)
+  bootAlgorithms?: number; // AlgorithmBits the boot check verifies (SPEC §8.5), default all
+  hss?: boolean; // accept HSS/LMS signatures without an HSS/LMS root
   pageSize?: number; // default 4096
   flashSize?: number; // default 1 MiB
   flashFile?: string; // persist flash here
@@ -48,8 +52,7 @@ export class SimDevice {
       flashSize: opts.flashSize ?? SIM_DEFAULTS.flashSize,
       file: opts.flashFile
     });
-    const roots = new Uint8Array(32 * opts.roots.length);
-    opts.roots.forEach((r, i) => roots.set(r, 32 * i));
+    const packed = packRoots(opts.roots);
     const now = opts.now ?? (() => Math.floor(Date.now() / 1000));
     const flash = this.flash;
     this.hal = {
@@ -64,8 +67,12 @@ export class SimDevice {
     };
     this.cfg = {
       primitives: opts.primitives ?? createNodePrimitives(),
-      roots,
+      roots: packed.roots,
       rootCount: opts.roots.length,
+      rootHssMask: packed.rootHssMask,
+      requiredAlgorithms: opts.requiredAlgorithms ?? 0,
+      bootAlgorithms: opts.bootAlgorithms ?? 0,
+      hss: opts.hss ?? false,
       rootRetired: opts.rootRetired ?? 0,
       retireThreshold: opts.retireThreshold ?? 0,
       vendorId: opts.vendorId,

@@ -5,7 +5,16 @@
 /** The format's hard bounds; an input beyond any of them is rejected with Reason.TOO_LARGE. */
 export const Limits = {
   FORMAT_VERSION: 1,
-  MAX_ENVELOPE: 8192, // bytes of the COSE envelope (headers, certificates, manifest, signatures)
+  MAX_ENVELOPE: 16384, // bytes of the COSE envelope (headers, certificates, manifest, signatures)
+  // Bytes one signature covers besides the Sig_structure's fixed parts: a signer's (or a
+  // certificate's) protected header plus the payload it signs. Bounds the Sig_structure
+  // scratch (and the HSS/LMS message buffer) independently of the envelope, which grows with
+  // HSS/LMS signatures while the signed content does not (SPEC §9).
+  MAX_SIGNED: 8192,
+  // Largest HSS/LMS signature an envelope, certificate or root statement may carry (SPEC §9):
+  // every one-level W2/W4/W8 set (H5-H25) and every two-level W4/W8 set fits; W1 and
+  // two-level W2 signatures do not (TOO_LARGE).
+  MAX_HSS_SIGNATURE: 8192,
   MIN_CHUNK_SIZE: 256,
   MAX_CHUNK_SIZE: 65536, // power of two between MIN and MAX
   MAX_CHUNK_COUNT: 16777216, // 2^24
@@ -26,6 +35,7 @@ export const Limits = {
   UUID_LEN: 16,
   HASH_LEN: 32,
   PUBLIC_KEY_LEN: 32, // Ed25519 public key
+  HSS_PUBLIC_KEY_LEN: 60, // HSS/LMS public key (RFC 8554 §3.3: L, LMS type, OTS type, I, T[1])
   SIGNATURE_LEN: 64, // Ed25519 signature
   // Chunk hash input = CHUNK_DOMAIN (16) || be32(index) || data || next-hash (32)
   CHUNK_PREFIX_LEN: 20
@@ -38,12 +48,26 @@ export const CHUNK_DOMAIN = [0x66, 0x77, 0x73, 0x65, 0x61, 0x6c, 0x2f, 0x63, 0x6
 export const ALG_EDDSA = -8;
 /** COSE algorithm identifier Ed25519, the one fwseal writes. */
 export const ALG_ED25519 = -19;
+/** COSE algorithm identifier HSS-LMS (RFC 8778): HSS/LMS signatures of RFC 8554. */
+export const ALG_HSS_LMS = -46;
+
+/**
+ * Signature algorithms as bits of a mask (a device's required algorithms, SPEC §8.1; the
+ * algorithms checked at boot, §8.5). A key's type is one of these bits too.
+ */
+export const AlgorithmBit = { ED25519: 1, HSS_LMS: 2 };
 
 // Root-retirement statements (formats/SPEC.md §11): size bound, and the external AAD of
 // their Sig_structure, "fwseal/root-retire/v1" as bytes. The AAD separates them from
 // delegation certificates (empty AAD), which the same root keys sign.
 /** Largest root-retirement statement, bytes (SPEC §11). */
-export const MAX_ROOT_STATEMENT = 512;
+export const MAX_ROOT_STATEMENT = 8192;
+/**
+ * Bytes one statement signature covers besides the Sig_structure's fixed parts (its
+ * protected header, the AAD and the payload): a statement over it is TOO_LARGE. Bounds the
+ * verifier's Sig_structure scratch while the statement grows with HSS/LMS signatures.
+ */
+export const MAX_ROOT_SIGNED = 512;
 /**
  * How far one root-retirement statement may advance the device's statement counter: a
  * counter above stored + this is TOO_LARGE (SPEC §11.3). 2^32 lets the tool's default

@@ -8,7 +8,7 @@ export const Reason = {
   OK: 0,
   MALFORMED: 1, // not valid CBOR / COSE / fwseal structure
   UNSUPPORTED_VERSION: 2, // manifest or certificate format version unknown
-  UNSUPPORTED_ALGORITHM: 3, // alg other than EdDSA (-8) / Ed25519 (-19)
+  UNSUPPORTED_ALGORITHM: 3, // alg other than EdDSA (-8) / Ed25519 (-19) / HSS-LMS (-46), or HSS-LMS on a device without it
   UNSUPPORTED_CRITICAL: 4, // a crit-listed header or manifest field this verifier does not understand
   NON_CANONICAL: 5, // valid CBOR but not deterministic encoding (RFC 8949 §4.2.1)
   TOO_LARGE: 6, // a hard bound (envelope, chunk size, count, depth...) exceeded
@@ -28,7 +28,9 @@ export const Reason = {
   UNSUPPORTED_ENCODING: 20, // payload encoding (compressed/encrypted/delta) not supported
   REVOKED_ROOT: 21, // signed by (or certificate issued by) a retired root slot
   STALE_STATEMENT: 22, // a root-retirement statement older than one already applied (replay)
-  BAD_STATE: 23 // verifier used out of order (caller error, not attacker input)
+  BAD_STATE: 23, // verifier used out of order (caller error, not attacker input)
+  ALG_KEY_MISMATCH: 24, // a signature's alg is not the algorithm of the key it names (Ed25519 vs HSS/LMS)
+  ALGORITHM_POLICY_NOT_MET: 25 // the counted signers lack an algorithm the device requires (hybrid policy)
 };
 
 /** Printable reason names, indexed by code (a plain array for the constrained engines). */
@@ -56,7 +58,9 @@ export const REASON_NAMES = [
   "UNSUPPORTED_ENCODING",
   "REVOKED_ROOT",
   "STALE_STATEMENT",
-  "BAD_STATE"
+  "BAD_STATE",
+  "ALG_KEY_MISMATCH",
+  "ALGORITHM_POLICY_NOT_MET"
 ];
 
 /** The name of a Reason code, or "UNKNOWN_REASON" for a code outside the table. */

@@ -5,15 +5,15 @@ import { Cbor, CborMap, CborTag } from "./cbor-encode.js";
 import { encodeCanonical } from "./cbor-encode.js";
 import { decodeCanonical, type DecodeOptions } from "./cbor-decode.js";
 import { CertKey, CoseTag } from "../device-safe/labels.js";
-import { ALG_ED25519, Limits } from "../device-safe/limits.js";
+import { Limits } from "../device-safe/limits.js";
 import { EnvelopeSigner, encodeProtectedHeader, encodeSign1, readProtectedHeader, sigStructure1 } from "./cose.js";
-import { defaultSha256, keyId, Sha256Fn } from "./keyid.js";
+import { checkSignatureLength, coseAlgForKey, defaultSha256, keyId, Sha256Fn } from "./keyid.js";
 
 /** The signed content of a delegation certificate (SPEC §5 cert-body). */
 export interface CertBody {
   /** Default 1. */
   formatVersion?: number;
-  /** The release key's Ed25519 public key (32 bytes). */
+  /** The release key's public key: Ed25519 (32 bytes) or HSS/LMS (60 bytes, RFC 8554). */
   publicKey: Uint8Array;
   /** Seconds since 1970-01-01 UTC. */
   notBefore?: number;
@@ -27,7 +27,9 @@ export interface CertBody {
 
 /** Throws with a precise message if `b` would not make a valid certificate body. */
 export function checkCertBody(b: CertBody): void {
-  if (b.publicKey.length !== 32) throw new Error("certificate subject must be a 32-byte Ed25519 key");
+  if (b.publicKey.length !== Limits.PUBLIC_KEY_LEN && b.publicKey.length !== Limits.HSS_PUBLIC_KEY_LEN) {
+    throw new Error("certificate subject must be a 32-byte Ed25519 key or a 60-byte HSS/LMS key");
+  }
   for (const t of [b.notBefore, b.notAfter, b.epoch])
     if (t !== undefined && !(Number.isSafeInteger(t) && t >= 0)) throw new Error("certificate times and epoch must be uints");
   if (b.notBefore !== undefined && b.notAfter !== undefined && b.notAfter < b.notBefore)
@@ -56,6 +58,8 @@ export function encodeCertBody(b: CertBody, check = true): Uint8Array {
 
 /** A certificate waiting for the root's signature (offline ceremonies sign `toBeSigned`). */
 export interface UnsignedCertificate {
+  /** The issuing root's public key (its algorithm fixes the signature's). */
+  issuer: Uint8Array;
   protected: Uint8Array;
   payload: Uint8Array;
   toBeSigned: Uint8Array;
@@ -67,14 +71,14 @@ export function buildUnsignedCertificate(
   body: CertBody,
   opts: { alg?: number; sha256?: Sha256Fn; check?: boolean } = {}
 ): UnsignedCertificate {
-  const prot = encodeProtectedHeader({ alg: opts.alg ?? ALG_ED25519, kid: keyId(rootPublicKey, opts.sha256 ?? defaultSha256) });
+  const prot = encodeProtectedHeader({ alg: opts.alg ?? coseAlgForKey(rootPublicKey), kid: keyId(rootPublicKey, opts.sha256 ?? defaultSha256) });
   const payload = encodeCertBody(body, opts.check ?? true);
-  return { protected: prot, payload, toBeSigned: sigStructure1(prot, payload) };
+  return { issuer: rootPublicKey, protected: prot, payload, toBeSigned: sigStructure1(prot, payload) };
 }
 
-/** Phase 2: the tagged COSE_Sign1 certificate, given the root's 64-byte signature. */
+/** Phase 2: the tagged COSE_Sign1 certificate, given the root's signature (64 bytes Ed25519, or HSS/LMS). */
 export function attachCertificateSignature(u: UnsignedCertificate, signature: Uint8Array): Uint8Array {
-  if (signature.length !== 64) throw new Error("an Ed25519 signature is 64 bytes");
+  checkSignatureLength(u.issuer, signature);
   return encodeSign1(u.protected, new Map(), u.payload, signature);
 }
 
@@ -124,7 +128,7 @@ function certBodyFromCbor(bm: CborMap, problems: string[]): Partial<CertBody> {
   const fv = uint(CertKey.FORMAT_VERSION);
   if (fv !== undefined) body.formatVersion = fv;
   const pk = bm.get(CertKey.PUBLIC_KEY);
-  if (pk instanceof Uint8Array && pk.length === 32) body.publicKey = pk;
+  if (pk instanceof Uint8Array && (pk.length === Limits.PUBLIC_KEY_LEN || pk.length === Limits.HSS_PUBLIC_KEY_LEN)) body.publicKey = pk;
   else problems.push("certificate subject key missing");
   const nb = uint(CertKey.NOT_BEFORE);
   if (nb !== undefined) body.notBefore = nb;
@@ -152,9 +156,11 @@ export function readCertificate(item: Cbor, opts: DecodeOptions = {}): Certifica
     return r;
   }
   const [prot, unprot, payload, sig] = item.value;
-  if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(payload instanceof Uint8Array) || !(sig instanceof Uint8Array) || sig.length !== 64)
+  // 64 bytes for Ed25519; an HSS/LMS signature is longer (its exact length is the verifier's matter)
+  const sigOk = sig instanceof Uint8Array && (sig.length === Limits.SIGNATURE_LEN || (sig.length > Limits.SIGNATURE_LEN && sig.length <= Limits.MAX_HSS_SIGNATURE));
+  if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(payload instanceof Uint8Array) || !sigOk)
     r.problems.push("certificate COSE_Sign1 has wrong field types");
-  if (sig instanceof Uint8Array && sig.length === 64) r.signature = sig;
+  if (sigOk) r.signature = sig as Uint8Array;
   if (prot instanceof Uint8Array) {
     r.protected = prot;
     const ph = embeddedMap(prot, "certificate protected header", opts, r.problems);

@@ -4,7 +4,7 @@
 import { Cbor, CborMap, CborRaw, CborTag, encodeCanonical } from "./cbor-encode.js";
 import { CoseTag, HeaderLabel } from "../device-safe/labels.js";
 import { ALG_ED25519, Limits } from "../device-safe/limits.js";
-import { defaultSha256, keyId, Sha256Fn } from "./keyid.js";
+import { checkSignatureLength, coseAlgForKey, defaultSha256, keyId, Sha256Fn } from "./keyid.js";
 
 /** Structurally identical to host/keys/signer.ts `Signer` (formats/ does not import host/). */
 export interface EnvelopeSigner {
@@ -98,7 +98,7 @@ export function encodeSign(bodyProtected: Uint8Array, bodyUnprotected: CborMap, 
 export interface EnvelopeOptions {
   /** Force COSE_Sign even with a single signer. Default: Sign1 for one signer, Sign for several. */
   forceSign?: boolean;
-  /** alg written in protected headers (default -19; -8 accepted by verifiers). */
+  /** alg written in protected headers (default: the key's, -19 Ed25519 or -46 HSS-LMS; -8 accepted by verifiers). */
   alg?: number;
   /** Extra crit labels (tests only; a v1 verifier understands 1, 2, 4, -65537). */
   crit?: number[];
@@ -129,17 +129,17 @@ export function buildUnsignedEnvelope(manifestBytes: Uint8Array, signers: Signer
     payload: manifestBytes,
     signers: signers.map((s) => {
       const kid = keyId(s.publicKey, sha);
-      const prot = encodeProtectedHeader({ alg: opts.alg, kid, crit: opts.crit });
+      const prot = encodeProtectedHeader({ alg: opts.alg ?? coseAlgForKey(s.publicKey), kid, crit: opts.crit });
       const tbs = kind === "sign1" ? sigStructure1(prot, manifestBytes) : sigStructureSign(EMPTY, prot, manifestBytes);
       return { publicKey: s.publicKey, keyId: kid, certificate: s.certificate, protected: prot, toBeSigned: tbs };
     }),
   };
 }
 
-/** Phase 2: the envelope bytes, given one 64-byte signature per signer (same order). */
+/** Phase 2: the envelope bytes, given one signature per signer (same order; 64 bytes for Ed25519, an HSS/LMS signature for an HSS/LMS key). */
 export function attachSignatures(unsigned: UnsignedEnvelope, signatures: Uint8Array[]): Uint8Array {
   if (signatures.length !== unsigned.signers.length) throw new Error("one signature per signer is required");
-  for (const s of signatures) if (s.length !== 64) throw new Error("an Ed25519 signature is 64 bytes");
+  signatures.forEach((s, i) => checkSignatureLength(unsigned.signers[i].publicKey, s));
   let env: Uint8Array;
   if (unsigned.kind === "sign1") {
     const s = unsigned.signers[0];

@@ -11,11 +11,12 @@
 import { Cbor, CborMap, encodeCanonical } from "./cbor-encode.js";
 import { CborDecodeError, decodeCanonical } from "./cbor-decode.js";
 import { encodeProtectedHeader, sigStructureSign, unprotectedFor } from "./cose.js";
-import { keyId, toHex } from "./keyid.js";
+import { checkSignatureLength, coseAlgForKey, keyId, toHex } from "./keyid.js";
+import { keyAlgorithmBit } from "../device-safe/root-keys.js";
 import { decodeCompleteManifest, type Manifest } from "./manifest.js";
 import { CborItemScanner } from "../device-safe/cbor-reader.js";
 import { CoseTag, HeaderLabel } from "../device-safe/labels.js";
-import { ALG_ED25519, Limits } from "../device-safe/limits.js";
+import { Limits } from "../device-safe/limits.js";
 import { reasonName } from "../device-safe/reasons.js";
 
 /** The first element of every draft header. */
@@ -51,14 +52,14 @@ export interface DraftHeader {
   length: number;
 }
 
-/** The signer-protected header a draft signature is made under: {1: -19, 4: kid}. */
+/** The signer-protected header a draft signature is made under: {1: -19 (Ed25519) or -46 (HSS-LMS), 4: kid}. */
 export function draftProtectedHeader(publicKey: Uint8Array): Uint8Array {
-  return encodeProtectedHeader({ alg: ALG_ED25519, kid: keyId(publicKey) });
+  return encodeProtectedHeader({ alg: coseAlgForKey(publicKey), kid: keyId(publicKey) });
 }
 
 /** The exact bytes `publicKey`'s holder signs for this draft (COSE_Sign Sig_structure). */
 export function draftToBeSigned(payload: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  if (publicKey.length !== 32) throw new Error("an Ed25519 public key is 32 bytes");
+  if (publicKey.length !== Limits.PUBLIC_KEY_LEN && publicKey.length !== Limits.HSS_PUBLIC_KEY_LEN) throw new Error("a public key is 32 bytes (Ed25519) or 60 bytes (HSS/LMS)");
   return sigStructureSign(EMPTY, draftProtectedHeader(publicKey), payload);
 }
 
@@ -99,7 +100,12 @@ export function decodeDraftHeader(head: Uint8Array): DraftHeader {
   for (const e of sigList) {
     if (!Array.isArray(e) || e.length !== 4) throw new Error("signature entry");
     const [prot, unprot, sig, pk] = e;
-    if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(sig instanceof Uint8Array) || sig.length !== 64 || !(pk instanceof Uint8Array) || pk.length !== 32) {
+    if (!(prot instanceof Uint8Array) || !(unprot instanceof Map) || !(sig instanceof Uint8Array) || !(pk instanceof Uint8Array) || keyAlgorithmBit(pk.length) === 0) {
+      throw new Error("signature entry field types");
+    }
+    try {
+      checkSignatureLength(pk, sig);
+    } catch {
       throw new Error("signature entry field types");
     }
     const cert = unprot.get(HeaderLabel.FWSEAL_CERT);

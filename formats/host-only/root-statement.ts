@@ -48,7 +48,9 @@ export function checkRootRetirementBody(b: RootRetirementBody): void {
   if (!Number.isSafeInteger(b.counter) || b.counter < 1) throw new Error("counter must be a positive integer (at most 2^53-1)");
   if (b.vendorId.length !== Limits.UUID_LEN) throw new Error("vendor-id must be 16 bytes");
   if (b.classId !== undefined && b.classId.length !== Limits.UUID_LEN) throw new Error("class-id must be 16 bytes");
-  if (b.retiredKey.length !== 32) throw new Error("the retired root key must be a 32-byte Ed25519 key");
+  if (b.retiredKey.length !== Limits.PUBLIC_KEY_LEN && b.retiredKey.length !== Limits.HSS_PUBLIC_KEY_LEN) {
+    throw new Error("the retired root key must be a 32-byte Ed25519 key or a 60-byte HSS/LMS key");
+  }
   if (b.note !== undefined && new TextEncoder().encode(b.note).length > MAX_ROOT_NOTE_LEN) throw new Error(`note is longer than ${MAX_ROOT_NOTE_LEN} bytes`);
 }
 

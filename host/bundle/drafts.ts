@@ -5,6 +5,7 @@
 // COSE_Sign envelope, checks the whole bundle with the device verifier against the given
 // policy, and only then writes it. The draft header format is formats/host-only/draft.ts.
 import { verdictError } from "./rejection-diagnosis.js";
+import { signatureMatches } from "../keys/signature-check.js";
 import * as crypto from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { resolve } from "node:path";
@@ -58,7 +59,7 @@ function malformed(path: string, why: string): FwsealError {
 
 /** The exact bytes `publicKey`'s holder signs for this draft (COSE_Sign Sig_structure). */
 export function draftToBeSigned(payload: Uint8Array, publicKey: Uint8Array): Uint8Array {
-  if (publicKey.length !== 32) throw new FwsealError("KEY_CORRUPT", "an Ed25519 public key is 32 bytes");
+  if (publicKey.length !== 32 && publicKey.length !== 60) throw new FwsealError("KEY_CORRUPT", "a public key is 32 bytes (Ed25519) or 60 bytes (HSS/LMS)");
   return draftSigStructure(payload, publicKey);
 }
 
@@ -298,7 +299,7 @@ export async function addSignature(
 ): Promise<AddSignatureResult> {
   const d = await readDraft(draftPath);
   const kidHex = toHex(keyId(sig.publicKey, nodeSha256));
-  if (sig.signature.length !== 64) {
+  if (sig.publicKey.length !== 60 && sig.signature.length !== 64) {
     throw new FwsealError("BUNDLE_REJECTED", `signature is ${sig.signature.length} bytes; an Ed25519 signature is 64 (raw, as openssl pkeyutl -sign -rawin writes it)`, { exitCode: ExitCode.TRUST, reason: Reason.BAD_SIGNATURE, chunk: -1 });
   }
   const warnings = sig.certificate ? certificateCheck(d, sig.publicKey, sig.certificate, opts) : [];
@@ -310,8 +311,7 @@ export async function addSignature(
   }
   if (d.signatures.length >= Limits.MAX_SIGNERS) throw new FwsealError("USAGE", `${draftPath}: already has ${Limits.MAX_SIGNERS} signatures, the most a bundle can carry`);
   const tbs = draftToBeSigned(d.payload, sig.publicKey);
-  const prim = createNodePrimitives();
-  if (!prim.ed25519Verify(sig.publicKey, sig.signature, tbs, 0, tbs.length)) {
+  if (!signatureMatches(sig.publicKey, tbs, sig.signature)) {
     throw new FwsealError("BUNDLE_REJECTED", `signature does not match: it is not key ${kidHex}'s signature over this draft's to-be-signed bytes (fwseal tbs ${draftPath} --signer-key ...)`, { exitCode: ExitCode.TRUST, reason: Reason.BAD_SIGNATURE, chunk: -1 });
   }
   const entry: DraftSignature = { protected: draftProtectedHeader(sig.publicKey), signature: sig.signature, publicKey: sig.publicKey, keyId: kidHex };
@@ -376,10 +376,9 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
   const rootK = opts.policy.rootThreshold ?? 1;
   if (opts.policy.roots.length < 1) throw new FwsealError("USAGE", "--root is required (the device's root keys, in slot order)");
   // Every signature must still match its key (a draft is an unprotected file between steps).
-  const prim = createNodePrimitives();
   for (const s of d.signatures) {
     const tbs = draftToBeSigned(d.payload, s.publicKey);
-    if (!prim.ed25519Verify(s.publicKey, s.signature, tbs, 0, tbs.length)) {
+    if (!signatureMatches(s.publicKey, tbs, s.signature)) {
       throw new FwsealError("BUNDLE_REJECTED", `${draftPath}: the signature of key ${s.keyId} does not match the draft (draft modified after signing?)`, { exitCode: ExitCode.TRUST, reason: Reason.BAD_SIGNATURE, chunk: -1 });
     }
   }

@@ -19,7 +19,7 @@ import { exitCodeForReason } from "../exit-codes.js";
 /** Every embedded item is decoded to describe it, not to judge it. */
 const LENIENT: DecodeOptions = { lenient: true };
 const ENCODING_NAMES = ["raw", "compressed", "encrypted", "delta"];
-const ALG_NAMES: Record<string, string> = { "-19": "Ed25519", "-8": "EdDSA" };
+const ALG_NAMES: Record<string, string> = { "-19": "Ed25519", "-8": "EdDSA", "-46": "HSS-LMS" };
 
 /** A delegation certificate as inspect shows it (null: absent or of the wrong type). */
 export interface CertificateInfo {

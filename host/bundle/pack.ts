@@ -215,7 +215,7 @@ async function packBinary(opts: PackOptions, source: string, loadAddress: number
     try {
       const m0 = encodeManifest(manifest);
       const u0 = buildUnsignedEnvelope(m0, signerInfo, envOpts);
-      probe = attachSignatures(u0, u0.signers.map(() => new Uint8Array(64)));
+      probe = attachSignatures(u0, opts.signers.map((s) => new Uint8Array(s.signatureLength ?? 64)));
     } catch (e) {
       throw usage((e as Error).message);
     }
@@ -232,7 +232,8 @@ async function packBinary(opts: PackOptions, source: string, loadAddress: number
     const sigs: Uint8Array[] = [];
     for (let i = 0; i < opts.signers.length; i++) {
       const sig = await opts.signers[i].sign(u.signers[i].toBeSigned);
-      if (sig.length !== 64) throw new FwsealError("KEY_TOKEN", `signer ${i + 1} returned a ${sig.length}-byte signature`);
+      const want = opts.signers[i].signatureLength ?? 64;
+      if (sig.length !== want) throw new FwsealError("KEY_TOKEN", `signer ${i + 1} returned a ${sig.length}-byte signature (expected ${want})`);
       sigs.push(sig);
     }
     const envelope = attachSignatures(u, sigs);

@@ -2,6 +2,7 @@
 // device runs, so every decision is the device's) fed from a file or stream in large
 // blocks, with node:crypto SHA-256. Memory is bounded by the verifier's chunk buffer and
 // the read blocks, never by the image size.
+import { packRoots } from "../../formats/host-only/root-slots.js";
 import * as fsp from "node:fs/promises";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { chunkDataLength, writeChunkPrefix } from "../../formats/device-safe/chunk-layout.js";
@@ -29,7 +30,7 @@ export const ANY = "*";
 
 /** What a device trusts and enforces: root keys in slot order, vendor, class, minimum sequence and epoch, thresholds, time. */
 export interface VerifyPolicy {
-  /** Root public keys (32 bytes each), in device slot order; 1..4. */
+  /** Root public keys (32 bytes Ed25519 or 60 bytes HSS/LMS), in device slot order; 1..4. */
   roots: Uint8Array[];
   /** Bitmask of retired root slots (bit s = slot s). Default 0. */
   retiredRoots?: number;
@@ -49,6 +50,16 @@ export interface VerifyPolicy {
    * different custodians, 2 is the two-person rule (formats/SPEC.md §8.1).
    */
   rootThreshold?: number;
+  /**
+   * Hybrid policy: AlgorithmBits (formats/device-safe/limits.ts: ED25519 1, HSS_LMS 2) the
+   * counted signers must include, one signer of each (formats/SPEC.md §8.1). Default 0: any.
+   */
+  requiredAlgorithms?: number;
+  /**
+   * Accept HSS/LMS signatures (default true). false verifies as a device built without the
+   * HSS/LMS verifier, which accepts them only from HSS/LMS roots or under an HSS/LMS requirement.
+   */
+  hss?: boolean;
   /** Trusted time in seconds since 1970; default the host clock; null = no trusted time. */
   now?: number | null;
   /** Largest chunk size accepted (default Limits.MAX_CHUNK_SIZE). */
@@ -143,11 +154,13 @@ export function checkRootThreshold(rootThreshold: number, rootCount: number): vo
 function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConfig; signers: SignerInfoView[] | null; claimedManifest: ManifestView | null; vendorFromPolicy: boolean; classFromPolicy: boolean } {
   const roots = policy.roots;
   if (roots.length < 1 || roots.length > Limits.MAX_ROOT_SLOTS) throw new FwsealError("USAGE", `between 1 and ${Limits.MAX_ROOT_SLOTS} root keys are needed`);
-  const rootBytes = new Uint8Array(32 * roots.length);
   roots.forEach((r, i) => {
-    if (r.length !== 32) throw new FwsealError("KEY_CORRUPT", `root key ${i + 1} is not 32 bytes`);
-    rootBytes.set(r, 32 * i);
+    if (r.length !== Limits.PUBLIC_KEY_LEN && r.length !== Limits.HSS_PUBLIC_KEY_LEN) {
+      throw new FwsealError("KEY_CORRUPT", `root key ${i + 1} is ${r.length} bytes (not a 32-byte Ed25519 or 60-byte HSS/LMS key)`);
+    }
   });
+  const packed = packRoots(roots);
+  const required = policy.requiredAlgorithms ?? 0;
   const threshold = policy.threshold ?? 1;
   if (!Number.isInteger(threshold) || threshold < 1 || threshold > Limits.MAX_SIGNERS) throw new FwsealError("USAGE", `threshold must be 1..${Limits.MAX_SIGNERS}`);
   const rootThreshold = policy.rootThreshold ?? 1;
@@ -179,8 +192,11 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
   }
   const cfg: VerifierConfig = {
     primitives: policy.primitives ?? createNodePrimitives(),
-    roots: rootBytes,
+    roots: packed.roots,
     rootCount: roots.length,
+    rootHssMask: packed.rootHssMask,
+    requiredAlgorithms: required,
+    hss: policy.hss ?? true,
     rootRetired: policy.retiredRoots ?? 0,
     vendorId,
     classId,

@@ -1,4 +1,5 @@
 // CLI helpers shared by commands that take keys: --key/--cert pairing, --root lists.
+import { AlgorithmBit } from "../../formats/device-safe/limits.js";
 import { keyIdHex } from "../keys/keys.js";
 import { loadSigner, loadPublicKeySpec, closeSigners, withCertificate, type LoadedSigner } from "../keys/signer-loader.js";
 import { checkCertificateBytes } from "../keys/delegate.js";
@@ -14,12 +15,12 @@ export function asList(v: string | string[] | undefined): string[] {
  * Signers from repeated --key and --cert: each certificate goes to the key that is its
  * subject (so the order of flags does not matter); a key without one is root-signed.
  */
-export async function loadSigners(keys: string[], certs: string[], passphraseFile?: string): Promise<LoadedSigner[]> {
+export async function loadSigners(keys: string[], certs: string[], passphraseFile?: string, audit?: string): Promise<LoadedSigner[]> {
   if (keys.length === 0) throw new FwsealError("USAGE", "--key is required");
   // A --key is a key file or a pkcs11: URI (see host/keys/signer-loader.ts).
   const signers: LoadedSigner[] = [];
   try {
-    for (const k of keys) signers.push(await loadSigner(k, { passphraseFile }));
+    for (const k of keys) signers.push(await loadSigner(k, { passphraseFile, audit }));
   } catch (e) {
     closeSigners(signers);
     throw e;
@@ -63,4 +64,20 @@ export function parseUint(v: unknown, what: string): number | undefined {
   const n = typeof v === "number" ? v : Number(String(v));
   if (!Number.isSafeInteger(n) || n < 0) throw new FwsealError("USAGE", `${what} must be a non-negative integer`);
   return n;
+}
+
+/** Algorithm names the CLI takes for hybrid policies (--require-alg, --boot-alg), and their AlgorithmBits. */
+const ALGORITHM_FLAGS: Record<string, number> = { ed25519: AlgorithmBit.ED25519, "hss-lms": AlgorithmBit.HSS_LMS };
+
+/** AlgorithmBits from a repeated or comma-separated list of "ed25519" / "hss-lms" (absent: 0). */
+export function algorithmMask(list: readonly unknown[] | undefined, flag: string): number {
+  let mask = 0;
+  for (const item of list ?? []) {
+    for (const name of String(item).split(",")) {
+      const bit = ALGORITHM_FLAGS[name.trim().toLowerCase()];
+      if (bit === undefined) throw new FwsealError("USAGE", `${flag} ${name}: not an algorithm (ed25519, hss-lms)`);
+      mask |= bit;
+    }
+  }
+  return mask;
 }

@@ -27,8 +27,9 @@ type Op =
   | {
       op: "verify_bundle";
       bundle: string; // hex
-      roots: string; // hex, rootCount * 32 bytes
+      roots: string; // hex, packed root keys (32 bytes Ed25519, 60 bytes HSS/LMS each)
       rootCount: number;
+      rootHssMask: number; // bit s set = slot s holds an HSS/LMS key
       rootRetired: number;
       vendor: string; // hex, 16 bytes
       cls: string; // hex, 16 bytes
@@ -36,6 +37,8 @@ type Op =
       minEpoch: number;
       threshold: number;
       rootThreshold: number;
+      requiredAlgorithms: number; // hybrid policy (AlgorithmBits), 0 = none
+      hss: boolean; // the device accepts HSS/LMS signatures
       now: number;
       maxChunkSize: number;
     };
@@ -97,7 +100,8 @@ function intField(o: Record<string, unknown>, name: string, dflt: number, min: n
 /** A root public key: 64 hex digits, or a file holding a PEM public key (or 64 hex digits). */
 function loadRoot(spec: unknown, baseDir: string): string {
   if (typeof spec !== "string" || spec.length === 0) throw new Error(`"root" must be a path or 64 hex digits`);
-  if (/^[0-9a-fA-F]{64}$/.test(spec)) return spec.toLowerCase();
+  // 64 hex digits: an Ed25519 key; 120: an HSS/LMS key (RFC 8554 string)
+  if (/^(?:[0-9a-fA-F]{64}|[0-9a-fA-F]{120})$/.test(spec)) return spec.toLowerCase();
   const file = path.resolve(baseDir, spec);
   let text: string;
   try {
@@ -149,7 +153,12 @@ export function parseOp(line: string, baseDir = process.cwd()): Op {
       if (rootSpecs.length < 1 || rootSpecs.length > Limits.MAX_ROOT_SLOTS) {
         throw new Error(`"root" must name 1..${Limits.MAX_ROOT_SLOTS} keys`);
       }
-      const roots = rootSpecs.map((s) => loadRoot(s, baseDir)).join("");
+      const rootHex = rootSpecs.map((s) => loadRoot(s, baseDir));
+      const roots = rootHex.join("");
+      let rootHssMask = 0;
+      rootHex.forEach((h, s) => {
+        if (h.length === 120) rootHssMask |= 1 << s;
+      });
       let vendor: Uint8Array;
       let cls: Uint8Array;
       try {
@@ -164,6 +173,7 @@ export function parseOp(line: string, baseDir = process.cwd()): Op {
         bundle: bundle.toString("hex"),
         roots,
         rootCount: rootSpecs.length,
+        rootHssMask,
         rootRetired: intField(r, "retired", 0, 0),
         vendor: Buffer.from(vendor).toString("hex"),
         cls: Buffer.from(cls).toString("hex"),
@@ -171,6 +181,8 @@ export function parseOp(line: string, baseDir = process.cwd()): Op {
         minEpoch: intField(r, "minEpoch", 0, 0),
         threshold: intField(r, "threshold", 1, 1),
         rootThreshold: intField(r, "rootThreshold", 1, 1),
+        requiredAlgorithms: intField(r, "requiredAlgorithms", 0, 0),
+        hss: r.hss === true,
         now,
         maxChunkSize: intField(r, "maxChunkSize", Limits.MAX_CHUNK_SIZE, 1)
       };
@@ -216,13 +228,14 @@ export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
   }
   // Fragment sizes cycle through this pattern so that splits land everywhere.
   var FRAG = [1, 7, 64, 3, 511, 4096, 2, 1021];
-  function bundle(id, bHex, rootsHex, rootCount, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk) {
+  function bundle(id, bHex, rootsHex, rootCount, hssMask, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, required, hss, now, maxChunk) {
     if (typeof core.createBundleVerifier !== "function") { fail(id, "core has no createBundleVerifier"); return; }
     var p = primitives();
     if (p === null) { fail(id, "core has no createPurePrimitives"); return; }
     var EV = core.VerifyEvent;
     var v = core.createBundleVerifier({
-      primitives: p, roots: fromHex(rootsHex), rootCount: rootCount, rootRetired: retired,
+      primitives: p, roots: fromHex(rootsHex), rootCount: rootCount, rootHssMask: hssMask, rootRetired: retired,
+      requiredAlgorithms: required, hss: hss,
       vendorId: fromHex(vendorHex), classId: fromHex(classHex), minSequence: minSeq, minEpoch: minEpoch,
       threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk
     });
@@ -274,8 +287,9 @@ export function driverCalls(ops: { id: number; op: Op }[]): string {
     else if (op.op === "ed25519_verify") lines.push(`fwsealDriver.ed(${id}, ${q(op.pk)}, ${q(op.msg)}, ${q(op.sig)});`);
     else {
       lines.push(
-        `fwsealDriver.bundle(${id}, ${q(op.bundle)}, ${q(op.roots)}, ${op.rootCount}, ${op.rootRetired}, ` +
-          `${q(op.vendor)}, ${q(op.cls)}, ${op.minSeq}, ${op.minEpoch}, ${op.threshold}, ${op.rootThreshold}, ${op.now}, ${op.maxChunkSize});`
+        `fwsealDriver.bundle(${id}, ${q(op.bundle)}, ${q(op.roots)}, ${op.rootCount}, ${op.rootHssMask}, ${op.rootRetired}, ` +
+          `${q(op.vendor)}, ${q(op.cls)}, ${op.minSeq}, ${op.minEpoch}, ${op.threshold}, ${op.rootThreshold}, ` +
+          `${op.requiredAlgorithms}, ${op.hss}, ${op.now}, ${op.maxChunkSize});`
       );
     }
   }

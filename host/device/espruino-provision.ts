@@ -4,6 +4,8 @@
 // whose provisioning is interrupted never runs half of it. A board that already holds a
 // configuration with other roots or identity is refused unless `force` (which also erases
 // its slots and state).
+import { rootListText } from "../../formats/host-only/root-slots.js";
+import { Limits } from "../../formats/device-safe/limits.js";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { createHash } from "node:crypto";
@@ -16,7 +18,9 @@ export const ESPRUINO_FILES = { core: "fws.core", board: "fws.board", cfg: "fws.
 
 /** The board's configuration record (Storage file fws.cfg, JSON), read by device-sim/espruino/board.js. */
 export interface EspruinoConfig {
-  roots: string; // hex, 32 bytes per root
+  roots: string; // hex (formats/host-only/root-slots.ts rootListText): Ed25519 keys concatenated; with an HSS/LMS key, entries joined by "+"
+  requiredAlgorithms?: number; // hybrid policy: AlgorithmBits the signers must include (SPEC §8.1)
+  bootAlgorithms?: number; // AlgorithmBits the boot check verifies (SPEC §8.5)
   vendor: string; // hex, 16 bytes
   class: string; // hex, 16 bytes
   threshold: number;
@@ -37,13 +41,13 @@ export function espruinoConfig(roots: Uint8Array[], vendorId: Uint8Array, classI
   const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
   const slot = over.flashSize ? 0 : 68 * 1024;
   return {
-    roots: roots.map(hex).join(""),
+    roots: rootListText(roots),
     vendor: hex(vendorId),
     class: hex(classId),
     threshold: 1,
     rootThreshold: 1,
     pageSize: 4096,
-    flashSize: 2 * 4096 + 2 * 8192 + 2 * slot,
+    flashSize: 2 * 4096 + 2 * Limits.MAX_ENVELOPE + 2 * slot,
     maxChunk: 4096,
     maxData: 2048,
     window: 4,

@@ -2,6 +2,7 @@
 // (optionally encrypted, PBES2 + AES-256-CBC) and SPKI PEM public keys, so
 // `openssl genpkey -algorithm ed25519` keys work as inputs and ours work in `openssl pkey`.
 // Secret material stays inside node:crypto KeyObjects; error messages never quote it.
+import { loadHssPublicKey } from "./hss/load-public-key.js";
 import * as crypto from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { FwsealError, inputError } from "../errors.js";
@@ -129,11 +130,14 @@ export async function loadPrivateKey(path: string, src: PassphraseSource = {}): 
 const HEX64 = /^[0-9a-fA-F]{64}$/;
 
 /**
- * Load an Ed25519 public key, raw 32 bytes. Accepts an SPKI PEM file (`.pub`), a private
- * key PEM file (the public half is derived), a file holding 64 hex digits, or 64 hex
- * digits given directly in place of a path.
+ * Load a public key: Ed25519 as raw 32 bytes, HSS/LMS as its 60-byte RFC 8554 string.
+ * Accepts an SPKI PEM file (`.pub`; Ed25519 or the HSS/LMS OID), a private key PEM file
+ * (the public half is derived), a file holding 64 (Ed25519) or 120 (HSS/LMS) hex digits,
+ * or those hex digits given directly in place of a path.
  */
 export async function loadPublicKey(pathOrHex: string, src: PassphraseSource = {}): Promise<Uint8Array> {
+  const hss = await loadHssPublicKey(pathOrHex);
+  if (hss !== null) return hss;
   let text: string;
   try {
     text = (await fsp.readFile(pathOrHex)).toString("latin1");

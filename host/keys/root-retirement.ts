@@ -3,7 +3,7 @@
 // different sites), decode one for display with CLI errors, and check one against a device's
 // trust state with the device core's code. The format is formats/host-only/root-statement.ts.
 import { encodeProtectedHeader } from "../../formats/host-only/cose.js";
-import { keyId } from "../../formats/host-only/keyid.js";
+import { coseAlgForKey, keyId } from "../../formats/host-only/keyid.js";
 import {
   decodeRootStatement as decodeStatement,
   encodeRootRetirementPayload as encodePayload,
@@ -17,7 +17,6 @@ import {
 } from "../../formats/host-only/root-statement.js";
 import { RootStatementKey } from "../../formats/device-safe/labels.js";
 import { decodeCanonical } from "../../formats/host-only/cbor-decode.js";
-import { ALG_ED25519 } from "../../formats/device-safe/limits.js";
 import { RootStatementVerifier, type RootTrustState } from "../../device-sim/core/verify/root-statement.js";
 import { createNodePrimitives } from "../bundle/node-primitives.js";
 import { FwsealError } from "../errors.js";
@@ -41,7 +40,7 @@ export function encodeRootRetirementPayload(b: RootRetirementBody): Uint8Array {
 
 // One root's signature over a COSE_Sign statement's payload.
 async function signPayload(signer: Signer, payload: Uint8Array): Promise<RootStatementSignature> {
-  const prot = encodeProtectedHeader({ alg: ALG_ED25519, kid: keyId(signer.publicKey) });
+  const prot = encodeProtectedHeader({ alg: coseAlgForKey(signer.publicKey), kid: keyId(signer.publicKey) });
   return { protected: prot, signature: await signer.sign(rootStatementSignatureInput(prot, payload)) };
 }
 

@@ -4,6 +4,9 @@
 // call closeSigner(s) when done (process exit also releases it).
 import { loadPrivateKey, loadPublicKey, LocalSigner, keyIdHex } from "./keys.js";
 import { isPkcs11Uri, openPkcs11Signer, readPkcs11PublicKey, Pkcs11Signer } from "./pkcs11.js";
+import { HssLmsFileSigner } from "./hss/hss-signer.js";
+import { isHssPrivateKeyPem } from "./hss/private-key-file.js";
+import * as fsp from "node:fs/promises";
 import { assertCertifies, checkCertificateBytes } from "./delegate.js";
 import type { Signer } from "./signer.js";
 import type { PassphraseCallback } from "./passphrase.js";
@@ -22,6 +25,8 @@ export interface LoadSignerOptions {
   pin?: string;
   /** Read FWSEAL_PASSPHRASE / FWSEAL_PKCS11_PIN (default true). */
   env?: boolean;
+  /** Audit log for an HSS/LMS key's leaf records and restored-backup check (default $FWSEAL_AUDIT_LOG). */
+  audit?: string;
 }
 
 /** Where a loaded signer's key lives: a key file or a PKCS#11 token. */
@@ -36,21 +41,24 @@ export interface LoadedSigner extends Signer {
   close(): void;
 }
 
-// A key file's LocalSigner or a token's Pkcs11Signer, labelled with where it came from.
-// Only the token holds something to release (its session).
+// A key file's LocalSigner or HssLmsFileSigner, or a token's Pkcs11Signer, labelled with
+// where it came from. Only the token holds something to release (its session).
 class SourcedSigner implements LoadedSigner {
   readonly source: KeySource;
   readonly publicKey: Uint8Array;
   readonly certificate?: Uint8Array;
+  readonly signatureLength: number;
   readonly spec: string;
-  private readonly inner: LocalSigner | Pkcs11Signer;
+  private readonly inner: LocalSigner | Pkcs11Signer | HssLmsFileSigner;
 
-  constructor(source: KeySource, inner: LocalSigner | Pkcs11Signer, spec: string) {
+  constructor(source: KeySource, inner: LocalSigner | Pkcs11Signer | HssLmsFileSigner, spec: string, certificate?: Uint8Array) {
     this.source = source;
     this.inner = inner;
     this.spec = spec;
     this.publicKey = inner.publicKey;
-    if (inner.certificate !== undefined) this.certificate = inner.certificate;
+    this.signatureLength = inner instanceof HssLmsFileSigner ? inner.signatureLength : 64;
+    const cert = inner instanceof HssLmsFileSigner ? certificate : inner.certificate;
+    if (cert !== undefined) this.certificate = cert;
   }
   get keyId(): string {
     return keyIdHex(this.publicKey);
@@ -75,11 +83,25 @@ export async function loadSigner(spec: string, opts: LoadSignerOptions = {}): Pr
     const s = await openPkcs11Signer(spec, { certificate: opts.certificate, prompt: opts.prompt, pin: opts.pin, env: opts.env });
     return new SourcedSigner("pkcs11", s, spec);
   }
+  if (await isHssKeyFile(spec)) {
+    // Stateful: every sign() advances and persists the key file's leaf counter first.
+    return new SourcedSigner("file", await HssLmsFileSigner.open(spec, { audit: opts.audit }), spec, opts.certificate);
+  }
   const key = await loadPrivateKey(spec, { passphrase: opts.passphrase, passphraseFile: opts.passphraseFile, prompt: opts.prompt, env: opts.env });
   return new SourcedSigner("file", new LocalSigner(key, opts.certificate), spec);
 }
 
-/** A public key from a .pub/.key file, 64 hex digits, or a `pkcs11:` URI (reads CKA_EC_POINT). */
+// Does the file hold an fwseal HSS/LMS private key? (A missing or unreadable file: no; the
+// Ed25519 loader then reports it.)
+async function isHssKeyFile(path: string): Promise<boolean> {
+  try {
+    return isHssPrivateKeyPem(await fsp.readFile(path, "latin1"));
+  } catch {
+    return false;
+  }
+}
+
+/** A public key (Ed25519 or HSS/LMS) from a .pub/.key file, hex digits, or a `pkcs11:` URI (reads CKA_EC_POINT). */
 export async function loadPublicKeySpec(spec: string, opts: LoadSignerOptions = {}): Promise<Uint8Array> {
   if (isPkcs11Uri(spec)) return readPkcs11PublicKey(spec, { prompt: opts.prompt });
   return loadPublicKey(spec, { passphraseFile: opts.passphraseFile, prompt: opts.prompt });
@@ -118,6 +140,7 @@ export function withCertificate(s: LoadedSigner, certificate: Uint8Array | undef
     spec: s.spec,
     publicKey: s.publicKey,
     certificate,
+    signatureLength: s.signatureLength,
     keyId: s.keyId,
     sign: (m: Uint8Array) => s.sign(m),
     close: () => s.close()

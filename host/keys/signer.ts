@@ -6,6 +6,8 @@ export interface Signer {
   readonly publicKey: Uint8Array;
   /** Delegation certificate (tagged COSE_Sign1 bytes, formats/SPEC.md §5), if not a root key. */
   readonly certificate?: Uint8Array;
-  /** Ed25519 signature (64 bytes) over message. */
+  /** Bytes of each signature (absent: 64, Ed25519; an HSS/LMS key's is fixed by its parameter sets). */
+  readonly signatureLength?: number;
+  /** Signature over message: Ed25519 (64 bytes) or HSS/LMS (signatureLength bytes). */
   sign(message: Uint8Array): Promise<Uint8Array>;
 }

@@ -18,10 +18,15 @@ export interface LoadSignerOptions {
   useEnvironment?: boolean;
   /** Prompt on the terminal when stdin is one and nothing else gave the secret (default false). */
   prompt?: boolean;
+  /**
+   * HSS/LMS keys: the audit log that records the highest leaf used per key, so a key file
+   * restored from an old backup is refused (without useEnvironment, only this one is read).
+   */
+  audit?: string;
 }
 
 /**
- * A signer from a key file (PKCS#8 PEM, optionally encrypted) or a `pkcs11:` URI. Never
+ * A signer from a key file (PKCS#8 PEM, optionally encrypted; or an HSS/LMS key file) or a `pkcs11:` URI. Never
  * prompts and never reads the environment unless `prompt` / `useEnvironment` ask for it;
  * an encrypted key without a passphrase throws FwsealError KEY_PASSPHRASE_REQUIRED.
  */
@@ -31,6 +36,7 @@ export async function loadSigner(spec: string, opts: LoadSignerOptions = {}): Pr
     passphraseFile: opts.passphraseFile,
     pin: opts.pin,
     certificate: opts.certificate,
+    audit: opts.audit,
     env: opts.useEnvironment === true,
     prompt: opts.prompt === true
   });

@@ -171,14 +171,20 @@ var fwsealMcu = { app: null };
   function appFactory() { return core && core.createDeviceApp ? core.createDeviceApp : null; }
 
   // Provisioning ("burned in" at manufacture): semihosting command-line words
-  //   roots=<hex, 32 bytes per root> vendor=<hex 16> class=<hex 16> [threshold=k]
+  //   roots=<hex: 32 bytes per Ed25519 root; entries joined by "+", 60 bytes for an HSS/LMS
+  //   root> vendor=<hex 16> class=<hex 16> [threshold=k]
   //   [rootthreshold=r] (distinct roots the k signers must come through)
+  //   [requirealgs=m] (hybrid policy: AlgorithmBits 1 Ed25519 | 2 HSS/LMS the signers must include)
+  //   [bootalgs=m] (AlgorithmBits whose signatures the boot check verifies; default all)
   //   [maxchunk=4096] [maxdata=4096] [window=8]
   function startApp() {
-    var roots = fromHex(argValue("roots") || "");
+    var rootBuf = new Uint8Array(4 * 60);
+    var rootList = core.parseRootList(argValue("roots") || "", rootBuf);
+    var rootCount = rootList > 0 ? Math.floor(rootList / 256) : 0;
+    var roots = rootBuf.subarray(0, rootCount > 0 ? core.rootKeyOffset(rootList % 256, rootCount) : 0);
     var vendorId = fromHex(argValue("vendor") || "");
     var classId = fromHex(argValue("class") || "");
-    if (roots.length === 0 || roots.length % 32 !== 0 || vendorId.length !== 16 || classId.length !== 16) {
+    if (rootCount === 0 || vendorId.length !== 16 || classId.length !== 16) {
       mcu.log("fwseal-mcu: not provisioned (roots=, vendor=, class= missing): console mode");
       return false;
     }
@@ -186,7 +192,10 @@ var fwsealMcu = { app: null };
     var cfg = {
       primitives: { sha256: mcu.sha256, ed25519Verify: pure.ed25519Verify },
       roots: roots,
-      rootCount: roots.length / 32,
+      rootCount: rootCount,
+      rootHssMask: rootList % 256,
+      requiredAlgorithms: +(argValue("requirealgs") || 0),
+      bootAlgorithms: +(argValue("bootalgs") || 0),
       rootRetired: 0,
       vendorId: vendorId,
       classId: classId,

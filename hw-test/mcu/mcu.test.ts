@@ -23,6 +23,8 @@ import { randomSigner } from "../../test/helpers/keys.js";
 import { flashDevice } from "../../host/device/flash.js";
 import { FwsealError } from "../../host/errors.js";
 import { createSerialPort } from "../../host/device/serial-port.js";
+import { HssLmsFileSigner, keygenHssLms } from "../../host/keys/hss-lms.js";
+import type { EnvelopeSigner } from "../../formats/host-only/cose.js";
 // @ts-expect-error plain ESM helper without type declarations
 import { startMcu, defaultElf } from "./qemu.mjs";
 // @ts-expect-error plain ESM helper without type declarations
@@ -219,5 +221,63 @@ describe("fwseal MCU firmware on QEMU: power cut in the middle of a streaming in
     expect(r.boot!.slots[r.boot!.runningSlot].version).toBe("mcu-2");
     expect(r.boot!.bootCheck[r.boot!.runningSlot]).toBe(Reason.OK);
     expect(mcu.log()).not.toMatch(/fwseal-mcu: (ERROR|FATAL|HARDFAULT)/);
+  });
+});
+
+describe("fwseal MCU firmware on QEMU: hybrid Ed25519 + HSS/LMS roots", () => {
+  let dir: string;
+  let mcu: Mcu;
+  let ed: LocalSigner;
+  let pq: HssLmsFileSigner;
+  const vendorId = vendorUuid("acme.example");
+  const classId = classUuid(vendorId, "sensor-v3");
+
+  async function bundle(seq: number, signers: EnvelopeSigner[]): Promise<Uint8Array> {
+    return buildBundle(
+      pattern(16384, seq) as Uint8Array,
+      { vendorId, classId, sequence: seq, version: `hybrid-${seq}`, chunkSize: 1024, sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()) },
+      signers
+    );
+  }
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-mcu-hybrid-"));
+    const { keyPair: edRoot, signer } = randomSigner();
+    ed = signer;
+    // Provisioning as hw-test/mcu/provision.mjs --hybrid does it: an HSS/LMS root key file
+    // (stateful), its public key burned in next to the Ed25519 root.
+    const k = await keygenHssLms({ out: path.join(dir, "root-hss"), heights: [5], w: 4 });
+    pq = await HssLmsFileSigner.open(k.keyPath);
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+    mcu = await startMcu({
+      dir,
+      args: [`roots=${hex(edRoot.publicKey)}+${hex(k.publicKey)}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "requirealgs=3", "bootalgs=2"]
+    });
+  });
+
+  afterAll(async () => {
+    if (mcu) await mcu.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("installs the hybrid bundle over the serial link, boots it (HSS/LMS boot check) and confirms it", async () => {
+    const r = await flashDevice({ port: mcu.port, bundle: await bundle(1, [ed, pq]), reboot: true, confirm: true });
+    expect(r.outcome).toBe("installed");
+    expect(r.device.runMode).toBe("normal");
+    expect(r.device.roots?.count).toBe(2);
+    expect(r.boot!.bootCheck[r.boot!.runningSlot]).toBe(Reason.OK);
+    expect(mcu.log()).not.toMatch(/fwseal-mcu: (ERROR|FATAL|HARDFAULT)/);
+  });
+
+  it("refuses a bundle without the HSS/LMS signature with ALGORITHM_POLICY_NOT_MET over the link", async () => {
+    const e = await flashDevice({ port: mcu.port, bundle: await bundle(2, [ed]) }).then(
+      () => null,
+      (x: unknown) => x
+    );
+    expect(e).toBeInstanceOf(FwsealError);
+    expect((e as FwsealError).reason).toBe(Reason.ALGORITHM_POLICY_NOT_MET);
+    expect((e as FwsealError).message).toMatch(/ALGORITHM_POLICY_NOT_MET/);
+    const info = (await flashDevice({ port: mcu.port })).device;
+    expect(info.slots[info.runningSlot].version).toBe("hybrid-1");
   });
 });

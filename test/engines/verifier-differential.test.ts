@@ -23,6 +23,7 @@ import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../de
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
 import { Limits } from "../../formats/device-safe/limits.js";
+import { packRoots } from "../../formats/host-only/root-slots.js";
 import { parseUuid, vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { runConformance } from "../../host/device/conformance.js";
 import { makeBundleCases } from "../helpers/conformance-fixtures.js";
@@ -46,6 +47,8 @@ interface Policy {
   minEpoch: number;
   threshold: number;
   rootThreshold?: number; // distinct roots (absent: 1)
+  requiredAlgorithms?: number; // hybrid policy (absent: 0)
+  hss?: boolean; // the device accepts HSS/LMS signatures (absent: only with an HSS/LMS root)
   now: number; // -1: no trusted time
   maxChunk: number;
 }
@@ -71,12 +74,14 @@ const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"))
 // ------------------------------------------------------------------ the three verifiers
 
 function coreConfig(p: Policy): VerifierConfig {
-  const roots = new Uint8Array(32 * p.roots.length);
-  p.roots.forEach((r, i) => roots.set(r, 32 * i));
+  const packed = packRoots(p.roots);
   return {
     primitives: createPurePrimitives(),
-    roots,
+    roots: packed.roots,
     rootCount: p.roots.length,
+    rootHssMask: packed.rootHssMask,
+    requiredAlgorithms: p.requiredAlgorithms ?? 0,
+    hss: p.hss ?? false,
     rootRetired: p.retired,
     vendorId: p.vendor,
     classId: p.cls,
@@ -137,6 +142,8 @@ async function runHost(c: Case): Promise<Verdict> {
       minEpoch: p.minEpoch,
       threshold: p.threshold,
       rootThreshold: p.rootThreshold,
+      requiredAlgorithms: p.requiredAlgorithms,
+      hss: p.hss ?? false,
       now: p.now < 0 ? null : p.now,
       maxChunkSize: p.maxChunk,
     },
@@ -151,8 +158,9 @@ const DUK_DRIVER = ES5_HEX_CODEC + `
 var diffRun = (function (core) {
   var prims = core.createPurePrimitives();
   var EV = core.VerifyEvent;
-  return function (id, bHex, rootsHex, rootCount, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits) {
+  return function (id, bHex, rootsHex, rootCount, hssMask, required, hss, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits) {
     var v = core.createBundleVerifier({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
+      rootHssMask: hssMask, requiredAlgorithms: required, hss: hss,
       rootRetired: retired, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: minSeq,
       minEpoch: minEpoch, threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk });
     var b = fromHex(bHex);
@@ -184,7 +192,8 @@ function runAllOnDuk(cases: Case[]): Verdict[] {
   cases.forEach((c, id) => {
     const p = c.policy;
     lines.push(
-      `diffRun(${id}, "${hex(c.bundle)}", "${p.roots.map(hex).join("")}", ${p.roots.length}, ${p.retired}, ` +
+      `diffRun(${id}, "${hex(c.bundle)}", "${p.roots.map(hex).join("")}", ${p.roots.length}, ${packRoots(p.roots).rootHssMask}, ` +
+        `${p.requiredAlgorithms ?? 0}, ${p.hss === true}, ${p.retired}, ` +
         `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.rootThreshold ?? 1}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}]);`
     );
   });
@@ -270,7 +279,7 @@ interface VectorIndex {
   vectors: {
     name: string;
     file: string;
-    policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; rootThreshold?: number; now: number; maxChunkSize?: number };
+    policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; rootThreshold?: number; requiredAlgorithms?: number; hss?: boolean; now: number; maxChunkSize?: number };
     expected: { valid: boolean; reason: string; chunk: number };
   }[];
 }
@@ -290,6 +299,8 @@ function vectorCases(rnd: () => number): Case[] {
       minEpoch: v.policy.minEpoch,
       threshold: v.policy.threshold,
       rootThreshold: v.policy.rootThreshold,
+      requiredAlgorithms: v.policy.requiredAlgorithms,
+      hss: v.policy.hss,
       now: v.policy.now,
       maxChunk: v.policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
     },
@@ -544,7 +555,7 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
         JSON.stringify({
           op: "verify_bundle", bundle: path.join(dir, v.file), root: v.policy.roots, vendor: v.policy.vendor, class: v.policy.class,
           retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold,
-          rootThreshold: v.policy.rootThreshold, now: v.policy.now,
+          rootThreshold: v.policy.rootThreshold, requiredAlgorithms: v.policy.requiredAlgorithms, hss: v.policy.hss, now: v.policy.now,
         })
       );
       const out = await runConformance(lines, { engine: "duk", coreFile });

@@ -192,7 +192,7 @@ describe("check-subset: the conformance driver (host/device/conformance.ts) stay
     const calls = driverCalls([
       { id: 0, op: { op: "sha256", msg: "616263" } },
       { id: 1, op: { op: "ed25519_verify", pk: "00".repeat(32), msg: "", sig: "00".repeat(64) } },
-      { id: 2, op: { op: "verify_bundle", bundle: "d2", roots: "00".repeat(32), rootCount: 1, rootRetired: 0, vendor: "00".repeat(16), cls: "00".repeat(16), minSeq: 0, minEpoch: 0, threshold: 1, rootThreshold: 1, now: -1, maxChunkSize: 4096 } }
+      { id: 2, op: { op: "verify_bundle", bundle: "d2", roots: "00".repeat(32), rootCount: 1, rootHssMask: 0, rootRetired: 0, vendor: "00".repeat(16), cls: "00".repeat(16), minSeq: 0, minEpoch: 0, threshold: 1, rootThreshold: 1, requiredAlgorithms: 0, hss: false, now: -1, maxChunkSize: 4096 } }
     ]);
     expect(calls.split("\n").filter((l: string) => l.length > 0)).toHaveLength(4); // 3 operations + the end marker
     expect(checkEmittedJs(DRIVER_HEAD + calls, "driver.js").map((v: Violation) => v.text)).toEqual([]);

@@ -21,7 +21,7 @@ import { RootStatementVerifier, type RootTrustState } from "../../device-sim/cor
 import { createNodePrimitives } from "../../host/bundle/node-primitives.js";
 import { verifyFile } from "../../host/bundle/verify.js";
 import { ExitCode } from "../../host/exit-codes.js";
-import { ROOT_RETIRE_AAD } from "../../formats/device-safe/limits.js";
+import { MAX_ROOT_STATEMENT, ROOT_RETIRE_AAD } from "../../formats/device-safe/limits.js";
 
 const VENDOR = "acme.example";
 const CLASS = "sensor-v3";
@@ -247,7 +247,7 @@ describe("root slots: retirement statements", () => {
       expect(checkRootStatement(cert, state, 0).reason).not.toBe(Reason.OK);
       // Garbage and oversize inputs: a reason, never an exception.
       const v = new RootStatementVerifier(createNodePrimitives());
-      expect(v.check(new Uint8Array(600), 600, state, 0, 0)).toBe(Reason.TOO_LARGE);
+      expect(v.check(new Uint8Array(MAX_ROOT_STATEMENT + 88), MAX_ROOT_STATEMENT + 88, state, 0, 0)).toBe(Reason.TOO_LARGE);
       expect(v.check(new Uint8Array([0xd2, 0x84]), 2, state, 0, 0)).toBe(Reason.MALFORMED);
       expect(v.check(new Uint8Array([0xd8, 0x12]), 2, state, 0, 0)).toBe(Reason.NON_CANONICAL);
     });

@@ -32,6 +32,8 @@ function policyOf(v: VectorEntry): VerifyPolicy {
     minEpoch: p.minEpoch,
     threshold: p.threshold,
     rootThreshold: p.rootThreshold,
+    requiredAlgorithms: p.requiredAlgorithms,
+    hss: p.hss ?? false,
     now: p.now < 0 ? null : p.now
   };
 }

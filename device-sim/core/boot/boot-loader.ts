@@ -49,7 +49,8 @@ export interface BootLoader {
 /** Creates the boot loader; bcfg is the boot verifier's configuration, updated in place. */
 export function createBootLoader(hal: FlashHal, layout: FlashLayout, store: StateStore, status: RunStatus, bootVerifier: BootVerifier, bcfg: VerifierConfig): BootLoader {
   const st = store.state;
-  const envBuf = new Uint8Array(Limits.MAX_ENVELOPE);
+  // The stored envelope is read straight into the boot verifier's envelope buffer.
+  const envBuf = bootVerifier.envelopeBuffer();
   let bootSlot = 0; // slot read by readImage during a boot check
 
   function readImage(imageOffset: number, dst: Uint8Array, dstOff: number, len: number): void {

@@ -13,6 +13,7 @@ import type { StateStore } from "../boot/flash-layout.js";
 import type { BootLoader, RunStatus } from "../boot/boot-loader.js";
 import { applyRetiredRoots } from "../boot/retired-roots.js";
 import { createRootStatementVerifier } from "../verify/root-statement.js";
+import type { HssVerifier } from "../crypto/hss-lms.js";
 import type { VerifierConfig } from "../verify/bundle-verifier.js";
 import type { Primitives } from "../crypto/primitives.js";
 import type { ReplySender } from "./replies.js";
@@ -20,12 +21,19 @@ import type { ReplySender } from "./replies.js";
 /** Handles RETIRE_ROOT frames. */
 export interface RetireReceiver {
   retireRoot(tag: number, body: Uint8Array, len: number): void;
+  // Power-on: a statement half received before it starts over.
+  reset(): void;
 }
 
 /** Creates the receiver; burnedIn = root slots retired at manufacture, retireThreshold = the
  *  provisioned minimum of signing roots (0: the majority rule of SPEC §11.3 alone). */
 export function createRetireReceiver(
   primitives: Primitives,
+  hss: HssVerifier | null, // the device's HSS/LMS verifier, shared (null: Ed25519 roots only)
+  // where statements are assembled, at least MAX_ROOT_STATEMENT bytes: the boot verifier's
+  // envelope buffer, free between boot checks (a statement is checked before the running
+  // image's boot check that may follow it, and power-on resets this receiver)
+  stmtBuf: Uint8Array,
   burnedIn: number,
   retireThreshold: number,
   store: StateStore,
@@ -36,8 +44,7 @@ export function createRetireReceiver(
   replies: ReplySender
 ): RetireReceiver {
   const st = store.state;
-  const stmtVerifier = createRootStatementVerifier(primitives);
-  const stmtBuf = new Uint8Array(MAX_ROOT_STATEMENT);
+  const stmtVerifier = createRootStatementVerifier(primitives, hss);
   let stmtTotal = 0; // length of the statement being received (0 = none)
   let stmtHave = 0; // bytes of it received so far
 
@@ -107,5 +114,10 @@ export function createRetireReceiver(
     stmtHave = 0;
   }
 
-  return { retireRoot: retireRoot };
+  function reset(): void {
+    stmtTotal = 0;
+    stmtHave = 0;
+  }
+
+  return { retireRoot: retireRoot, reset: reset };
 }

@@ -2,7 +2,8 @@
 // Re-checks the stored envelope (signatures, trust, retired roots, key epochs, vendor/class;
 // not rollback: the stored bundle is the running one; not certificate validity windows:
 // they were checked against trusted time at install, and a confirmed image must not stop
-// booting because the clock moved on, SPEC §8.5), then recomputes the chain back to front
+// booting because the clock moved on, SPEC §8.5; with bootAlgorithms configured, only the
+// signatures of those algorithms), then recomputes the chain back to front
 // from flash with one chunk buffer and 32 bytes, and compares with the signed chain head.
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
@@ -25,15 +26,24 @@ export class BootVerifier {
     this.chainHead = new Uint8Array(Limits.HASH_LEN);
   }
 
+  // The verifier's own envelope buffer (MAX_ENVELOPE bytes): a boot loader reads the stored
+  // envelope into it and passes it to check(), which then copies nothing, so the device needs
+  // no second envelope-sized buffer.
+  envelopeBuffer(): Uint8Array {
+    return this.v.envelope;
+  }
+
   // Returns Reason.OK (0) or the reason the installed image must not boot.
   check(envelope: Uint8Array, envLen: number, readImage: ImageRead): number {
     const v = this.v;
     v.reset();
     v.checkRollback = false;
     v.checkValidity = false;
+    v.atBoot = true;
     const rc = this.run(envelope, envLen, readImage);
     v.checkRollback = true;
     v.checkValidity = true;
+    v.atBoot = false;
     v.reset();
     return rc;
   }

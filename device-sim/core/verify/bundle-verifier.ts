@@ -9,21 +9,27 @@
 // manifest.ts and certificate.ts, on the readers and buffers allocated here.
 import { Primitives } from "../crypto/primitives.js";
 import { Reason } from "../../../formats/device-safe/reasons.js";
-import { Limits } from "../../../formats/device-safe/limits.js";
+import { Limits, AlgorithmBit } from "../../../formats/device-safe/limits.js";
+import { keyAlgorithmBit } from "../../../formats/device-safe/root-keys.js";
+import { createHssVerifier, HssVerifier } from "../crypto/hss-lms.js";
 import { CoseTag } from "../../../formats/device-safe/labels.js";
 import { CborReader, CborItemScanner, CborMapWalk, MapKeys } from "../../../formats/device-safe/cbor-reader.js";
 import { writeChunkPrefix, chunkDataLength } from "../../../formats/device-safe/chunk-layout.js";
 import { bytesEqual, copyBytes } from "./bytes.js";
-import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules, NO_AAD } from "./envelope.js";
+import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules, NO_AAD, SIG_STRUCTURE_OVERHEAD } from "./envelope.js";
 import { ManifestDecoder, ManifestFields } from "./manifest.js";
 import { CertificateCheck } from "./certificate.js";
 
 export const VerifyEvent = { NEED_MORE: 0, ENVELOPE: 1, CHUNK: 2, DONE: 3, REJECT: 4 };
 
+/** A device's trust configuration and policy (SPEC §8). */
 export interface VerifierConfig {
   primitives: Primitives;
-  roots: Uint8Array; // rootCount * 32 bytes of root public keys (slot order)
+  // root public keys, packed in slot order: 32 bytes per Ed25519 slot, 60 per HSS/LMS slot
+  // (formats/device-safe/root-keys.ts); all Ed25519: rootCount * 32 bytes
+  roots: Uint8Array;
   rootCount: number; // 1..4
+  rootHssMask?: number; // bit s set = root slot s holds an HSS/LMS key; absent or 0: all Ed25519
   rootRetired: number; // bitmask: bit s set = slot s retired
   vendorId: Uint8Array; // 16
   classId: Uint8Array; // 16
@@ -36,6 +42,31 @@ export interface VerifierConfig {
   rootThreshold?: number;
   now: number; // seconds since 1970, or -1 = no trusted time
   maxChunkSize: number; // chunk buffer sized for this
+  // Hybrid policy (SPEC §8.1): AlgorithmBits the counted signers must include, at least one
+  // signer of each (e.g. ED25519 | HSS_LMS); absent or 0: any algorithm.
+  requiredAlgorithms?: number;
+  // The boot check (SPEC §8.5): AlgorithmBits whose signatures it verifies. Absent or 0:
+  // the install policy, unchanged. Else only signers of these algorithms are examined
+  // (others skipped unverified) and one counted signer of each of them suffices (key and
+  // root thresholds 1): e.g. HSS_LMS alone keeps a hybrid image's boot check cheap.
+  bootAlgorithms?: number;
+  // Accept HSS/LMS signatures (allocates the HSS/LMS verifier at creation); implied by an
+  // HSS/LMS root slot or an HSS/LMS requirement. Without it alg -46 is UNSUPPORTED_ALGORITHM.
+  hss?: boolean;
+  // An HSS/LMS verifier to use (its maxMsgLen at least MAX_SIGNED + 64), so the verifiers of
+  // one device share its scratch (SPEC §9); implies `hss`. Absent: created here if needed.
+  hssVerifier?: HssVerifier | null;
+}
+
+/** The value of an optional bitmask field: 0 when absent. */
+function maskOf(v: number | undefined): number {
+  return typeof v === "number" ? v : 0;
+}
+
+/** Does a device with this configuration accept HSS/LMS signatures (and so need the HSS verifier)? */
+export function needsHss(cfg: VerifierConfig): boolean {
+  return cfg.hss === true || maskOf(cfg.rootHssMask) !== 0 || (maskOf(cfg.requiredAlgorithms) & AlgorithmBit.HSS_LMS) !== 0 ||
+    (maskOf(cfg.bootAlgorithms) & AlgorithmBit.HSS_LMS) !== 0;
 }
 
 // Verifier states.
@@ -84,6 +115,11 @@ export class BundleVerifier implements ManifestFields {
   // false while the boot verifier borrows this instance (SPEC §8.5: a certificate's validity
   // window is checked at install, never at boot)
   checkValidity: boolean;
+  // true while the boot verifier borrows this instance: cfg.bootAlgorithms applies (SPEC §8.5)
+  atBoot: boolean;
+  countedAlgorithms: number; // AlgorithmBits of the counted signers
+  // the HSS/LMS verifier (one per device: root statements share it), null without HSS/LMS
+  hss: HssVerifier | null;
 
   // ---- configuration ----
   private cfg: VerifierConfig;
@@ -92,6 +128,8 @@ export class BundleVerifier implements ManifestFields {
   private rootKeys: RootKeyTable;
   private threshold: number;
   private rootThreshold: number;
+  private requiredAlgs: number;
+  private bootAlgs: number;
 
   // ---- internal state ----
   private state: number;
@@ -123,12 +161,19 @@ export class BundleVerifier implements ManifestFields {
     this.threshold = cfg.threshold >= 1 ? cfg.threshold : 1;
     const rt = cfg.rootThreshold;
     this.rootThreshold = typeof rt === "number" && rt >= 1 ? rt : 1;
+    this.requiredAlgs = maskOf(cfg.requiredAlgorithms);
+    this.bootAlgs = maskOf(cfg.bootAlgorithms);
+    const hssMask = maskOf(cfg.rootHssMask);
     this.hash = new Uint8Array(Limits.HASH_LEN);
     this.rootKeys = new RootKeyTable();
-    this.rootKeys.load(this.prim, cfg.roots, cfg.rootCount, this.hash);
+    this.rootKeys.load(this.prim, cfg.roots, cfg.rootCount, hssMask, this.hash);
 
     this.envelope = new Uint8Array(Limits.MAX_ENVELOPE);
-    this.sigs = new SignatureCheck(this.prim, Limits.MAX_ENVELOPE);
+    const given = cfg.hssVerifier;
+    const withHss = needsHss(cfg) || (given !== undefined && given !== null);
+    if (given !== undefined && given !== null) this.hss = given;
+    else this.hss = withHss ? createHssVerifier(this.prim, Limits.MAX_SIGNED + SIG_STRUCTURE_OVERHEAD) : null;
+    this.sigs = new SignatureCheck(this.prim, Limits.MAX_SIGNED, this.hss);
     this.chunkBuffer = new Uint8Array(Limits.CHUNK_PREFIX_LEN + mc + Limits.HASH_LEN);
     writeChunkPrefix(this.chunkBuffer, 0, 0);
     this.chunkData = this.chunkBuffer.subarray(Limits.CHUNK_PREFIX_LEN);
@@ -138,6 +183,7 @@ export class BundleVerifier implements ManifestFields {
     this.walk = new CborMapWalk(this.r);
     const r2 = new CborReader();
     this.headers = new SignerHeaders(r2, Limits.MAX_SIGNERS + 1);
+    this.headers.accepted = AlgorithmBit.ED25519 | (withHss ? AlgorithmBit.HSS_LMS : 0);
     this.manifest = new ManifestDecoder(r2);
     this.cert = new CertificateCheck(this.prim, this.r, new CborReader(), this.headers, CERT_SLOT, this.sigs, this.hash);
     this.countedKid = new Int32Array(Limits.MAX_SIGNERS);
@@ -173,6 +219,8 @@ export class BundleVerifier implements ManifestFields {
     this.chunkFresh = false;
     this.checkRollback = true;
     this.checkValidity = true;
+    this.atBoot = false;
+    this.countedAlgorithms = 0;
     this.reset();
   }
 
@@ -193,6 +241,7 @@ export class BundleVerifier implements ManifestFields {
     this.signerCount = 0;
     this.countedSigners = 0;
     this.countedRoots = 0;
+    this.countedAlgorithms = 0;
     this.signerEpoch = -1;
     this.version = "";
     this.keyEpochFloor = -1;
@@ -390,11 +439,11 @@ export class BundleVerifier implements ManifestFields {
       if (rc !== Reason.OK) return rc;
       const yl = r.readBytes();
       if (yl < 0) return r.err;
+      if (pl + yl > Limits.MAX_SIGNED) return Reason.TOO_LARGE;
       this.payOff = r.dataOff;
       this.payLen = yl;
-      const so = r.readBytesN(Limits.SIGNATURE_LEN);
-      if (so < 0) return r.err;
-      h.sigOff[0] = so;
+      rc = h.readSignature(r, 0);
+      if (rc !== Reason.OK) return rc;
       this.signerCount = 1;
     } else {
       // body: protected MUST be empty, unprotected a map (its labels are ignored)
@@ -404,6 +453,7 @@ export class BundleVerifier implements ManifestFields {
       if (r.err !== 0) return r.err;
       const yl = r.readBytes();
       if (yl < 0) return r.err;
+      if (yl > Limits.MAX_SIGNED) return Reason.TOO_LARGE;
       this.payOff = r.dataOff;
       this.payLen = yl;
       const n = r.readArray();
@@ -415,13 +465,13 @@ export class BundleVerifier implements ManifestFields {
         if (r.readArray() !== 3) return r.err !== 0 ? r.err : Reason.MALFORMED;
         const pl = r.readBytes();
         if (pl < 0) return r.err;
+        if (pl + yl > Limits.MAX_SIGNED) return Reason.TOO_LARGE;
         let rc = h.parseProtected(env, i, r.dataOff, pl, HeaderRules.COSE);
         if (rc !== Reason.OK) return rc;
         rc = h.parseUnprotected(r, this.walk, i, 4);
         if (rc !== Reason.OK) return rc;
-        const so = r.readBytesN(Limits.SIGNATURE_LEN);
-        if (so < 0) return r.err;
-        h.sigOff[i] = so;
+        rc = h.readSignature(r, i);
+        if (rc !== Reason.OK) return rc;
       }
     }
     if (r.pos !== this.envelopeLen) return Reason.MALFORMED;
@@ -431,23 +481,32 @@ export class BundleVerifier implements ManifestFields {
   // ---------------------------------------------------------------- signers (SPEC §5, §6, §8.1)
 
   // Step 4 (SPEC §8.1): signers in envelope order until `threshold` distinct keys that came
-  // through at least `rootThreshold` distinct root slots have verified. The work is bounded
-  // (SPEC §9): a signer that could not count costs no signature check; the first signature
-  // (the signer's or its certificate's) that fails to verify ends the step; once a signer
-  // has failed, a certificate's body is judged before its signature is checked. So an
-  // envelope costs at most 2 * max(k, r) + 1 Ed25519 verifications.
+  // through at least `rootThreshold` distinct root slots, and include every required
+  // algorithm, have verified. The work is bounded (SPEC §9): a signer that could not count
+  // (or help the policy) costs no signature check; the first signature (the signer's or its
+  // certificate's) that fails to verify ends the step; once a signer has failed, a
+  // certificate's body is judged before its signature is checked. So an envelope costs at
+  // most 2 * max(k, r, required algorithms) + 1 signature verifications.
+  // At boot with bootAlgorithms set, only signers of those algorithms are examined and one
+  // counted signer of each suffices (SPEC §8.5); none: ALGORITHM_POLICY_NOT_MET.
   private checkSigners(): number {
     const h = this.headers;
     const env = this.envelope;
     let minEpoch = -1;
-    const k = this.threshold;
-    const rk = this.rootThreshold;
+    const boot = this.atBoot && this.bootAlgs !== 0;
+    // At boot with bootAlgorithms, the algorithms alone are the policy: one counted signer of each.
+    const k = boot ? 0 : this.threshold;
+    const rk = boot ? 0 : this.rootThreshold;
+    const need = boot ? this.bootAlgs : this.requiredAlgs;
     let keys = 0;
     let roots = 0;
     let rootMask = 0; // bit s: root slot s counted
+    let algs = 0; // AlgorithmBits of the counted signers
     let firstFail = 0;
-    for (let i = 0; i < this.signerCount && (keys < k || roots < rk); i++) {
+    for (let i = 0; i < this.signerCount && (keys < k || roots < rk || (algs & need) !== need); i++) {
       const kidOff = h.kidOff[i];
+      const alg = h.alg[i];
+      if (boot && (alg & need) === 0) continue;
       // A key already counted is skipped before any check: neither counted twice nor a
       // failure. The kid names the key (a root slot's, or the certified key: step (e)).
       let dup = false;
@@ -466,19 +525,23 @@ export class BundleVerifier implements ManifestFields {
         slot = this.rootKeys.slotFor(this.cfg.rootRetired, env, kidOff);
         if (slot === -1) rc = Reason.UNKNOWN_KEY;
         else if (slot === -2) rc = Reason.REVOKED_ROOT;
+        else if (alg !== keyAlgorithmBit(this.rootKeys.keyLength(slot))) rc = Reason.ALG_KEY_MISMATCH;
       }
       if (rc !== Reason.OK) {
         if (firstFail === 0) firstFail = rc;
         continue;
       }
       // Through a root already counted, a signer adds a key but no root: it can still
-      // count only while more keys than roots are missing.
+      // count only while more keys than roots are missing, or when its algorithm is missing.
       const newRoot = ((rootMask >> slot) & 1) === 0;
-      if (!newRoot && k - keys <= rk - roots) continue;
+      const newAlg = (need & alg & ~algs) !== 0;
+      if (!newRoot && k - keys <= rk - roots && !newAlg) continue;
       let keyBuf = this.cfg.roots;
-      let keyOff = slot * Limits.PUBLIC_KEY_LEN;
+      let keyOff = this.rootKeys.keyOffset(slot);
+      let keyLen = this.rootKeys.keyLength(slot);
       if (delegated) {
         rc = this.cert.finish(env, kidOff, this.cfg, firstFail !== 0);
+        if (rc === Reason.OK && alg !== keyAlgorithmBit(this.cert.pkLen)) rc = Reason.ALG_KEY_MISMATCH;
         if (rc !== Reason.OK) {
           if (firstFail === 0) firstFail = rc;
           if (this.cert.signatureFailed) break;
@@ -486,13 +549,15 @@ export class BundleVerifier implements ManifestFields {
         }
         keyBuf = env;
         keyOff = this.cert.pkOff;
+        keyLen = this.cert.pkLen;
       }
-      if (!this.sigs.verify(keyBuf, keyOff, env, h.protOff[i], h.protLen[i], NO_AAD, this.payOff, this.payLen, this.isSign, h.sigOff[i])) {
+      if (!this.sigs.verify(keyBuf, keyOff, keyLen, env, h.protOff[i], h.protLen[i], NO_AAD, this.payOff, this.payLen, this.isSign, h.sigOff[i], h.sigLen[i])) {
         if (firstFail === 0) firstFail = Reason.BAD_SIGNATURE;
         break;
       }
       this.countedKid[keys] = kidOff;
       keys++;
+      algs |= alg;
       if (newRoot) {
         rootMask |= 1 << slot;
         roots++;
@@ -502,9 +567,11 @@ export class BundleVerifier implements ManifestFields {
     }
     this.countedSigners = keys;
     this.countedRoots = roots;
+    this.countedAlgorithms = algs;
     this.signerEpoch = minEpoch;
-    if (keys >= k && roots >= rk) return Reason.OK;
-    return firstFail !== 0 ? firstFail : Reason.THRESHOLD_NOT_MET;
+    if (keys >= k && roots >= rk && (algs & need) === need) return Reason.OK;
+    if (firstFail !== 0) return firstFail;
+    return keys >= k && roots >= rk ? Reason.ALGORITHM_POLICY_NOT_MET : Reason.THRESHOLD_NOT_MET;
   }
 }
 

@@ -8,6 +8,7 @@ import { CoseTag, CertKey } from "../../../formats/device-safe/labels.js";
 import { CborReader, CborMapWalk, MapKeys } from "../../../formats/device-safe/cbor-reader.js";
 import type { Primitives } from "../crypto/primitives.js";
 import { bytesEqual } from "./bytes.js";
+import { keyAlgorithmBit } from "../../../formats/device-safe/root-keys.js";
 import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules, NO_AAD } from "./envelope.js";
 
 // Encoded size of one class-ids entry: a 0x50 head (bstr of 16) and the 16 bytes.
@@ -15,7 +16,7 @@ const CLASS_ENTRY_LEN = 1 + Limits.UUID_LEN;
 
 /** What a certificate is judged against. A VerifierConfig has these fields. */
 export interface CertificatePolicy {
-  roots: Uint8Array; // rootCount * 32 bytes, slot order
+  roots: Uint8Array; // packed root keys, slot order (formats/device-safe/root-keys.ts)
   rootRetired: number; // bit s set = slot s retired
   vendorId: Uint8Array; // 16
   classId: Uint8Array; // 16
@@ -26,10 +27,12 @@ export interface CertificatePolicy {
 /**
  * Checks one delegation certificate in two calls: open() (structure and issuer, no
  * signature work) then finish() (root signature and body). On OK, issuerSlot is the root
- * slot that issued it, pkOff the certified key's offset and epoch its epoch.
+ * slot that issued it, pkOff / pkLen the certified key's offset and length (32: Ed25519,
+ * 60: HSS/LMS) and epoch its epoch.
  */
 export class CertificateCheck {
   pkOff: number;
+  pkLen: number;
   issuerSlot: number;
   epoch: number;
   // false: skip the validity window (g) whatever policy.now says (the boot check, SPEC §8.5)
@@ -42,6 +45,8 @@ export class CertificateCheck {
   private payOff: number;
   private payLen: number;
   private sigOff: number;
+  private sigLen: number;
+  private rootKeys: RootKeyTable | null;
   private prim: Primitives;
   private r: CborReader;
   private walk: CborMapWalk;
@@ -60,6 +65,9 @@ export class CertificateCheck {
     sigs: SignatureCheck, hash: Uint8Array
   ) {
     this.pkOff = -1;
+    this.pkLen = 0;
+    this.sigLen = 0;
+    this.rootKeys = null;
     this.issuerSlot = -1;
     this.epoch = -1;
     this.checkValidity = true;
@@ -83,7 +91,8 @@ export class CertificateCheck {
   /**
    * Steps (a) and (b) of the certificate env[off .. end): structure and issuer, against
    * `policy` and the root key table; no signature is checked. Returns a Reason
-   * (BAD_CERTIFICATE, REVOKED_ROOT); on OK, issuerSlot is set and finish() may follow.
+   * (BAD_CERTIFICATE, REVOKED_ROOT, ALG_KEY_MISMATCH when the certificate's alg is not the
+   * issuing root key's algorithm); on OK, issuerSlot is set and finish() may follow.
    */
   open(env: Uint8Array, off: number, end: number, policy: CertificatePolicy, roots: RootKeyTable): number {
     const r = this.r;
@@ -103,9 +112,11 @@ export class CertificateCheck {
     const yl = r.readBytes();
     if (yl < 0) return BAD;
     const yo = r.dataOff;
-    const so = r.readBytesN(Limits.SIGNATURE_LEN);
-    if (so < 0 || r.pos !== end) return BAD;
+    // The protected header first (decoded with the headers' own reader): its alg says how
+    // long the signature is.
     if (h.parseProtected(env, slot, po, pl, HeaderRules.COSE) !== Reason.OK) return BAD;
+    if (h.readSignature(r, slot) !== Reason.OK || r.pos !== end) return BAD;
+    if (pl + yl > Limits.MAX_SIGNED) return BAD;
     // A certificate's own header understands only alg, crit and kid: the certificate label
     // belongs to the signer it vouches for, never to the certificate itself (SPEC §5 (a)).
     if (h.check(slot, BAD, BAD, false) !== Reason.OK) return BAD;
@@ -113,12 +124,15 @@ export class CertificateCheck {
     const s = roots.slotFor(policy.rootRetired, env, h.kidOff[slot]);
     if (s === -1) return BAD;
     if (s === -2) return Reason.REVOKED_ROOT;
+    if (h.alg[slot] !== keyAlgorithmBit(roots.keyLength(s))) return Reason.ALG_KEY_MISMATCH;
     this.issuerSlot = s;
+    this.rootKeys = roots;
     this.protOff = po;
     this.protLen = pl;
     this.payOff = yo;
     this.payLen = yl;
-    this.sigOff = so;
+    this.sigOff = h.sigOff[slot];
+    this.sigLen = h.sigLen[slot];
     return Reason.OK;
   }
 
@@ -140,8 +154,9 @@ export class CertificateCheck {
       if (rb !== Reason.OK) return rb;
     }
     // (c) root signature over the certificate
-    const keyOff = this.issuerSlot * Limits.PUBLIC_KEY_LEN;
-    if (!this.sigs.verify(policy.roots, keyOff, env, this.protOff, this.protLen, NO_AAD, yo, yl, false, this.sigOff)) {
+    const rk = this.rootKeys as RootKeyTable;
+    const s = this.issuerSlot;
+    if (!this.sigs.verify(policy.roots, rk.keyOffset(s), rk.keyLength(s), env, this.protOff, this.protLen, NO_AAD, yo, yl, false, this.sigOff, this.sigLen)) {
       this.signatureFailed = true;
       this.pkOff = -1;
       return Reason.BAD_CERTIFICATE;
@@ -159,6 +174,7 @@ export class CertificateCheck {
     b.init(env, off, end);
     let version = -1;
     let pkOff = -1;
+    let pkLen = 0;
     let notBefore = -1;
     let notAfter = -1;
     let epoch = -1;
@@ -172,8 +188,10 @@ export class CertificateCheck {
         if (!b.head() || b.major !== 0) return BAD;
         version = b.big ? 0 : b.arg;
       } else if (key === CertKey.PUBLIC_KEY) {
-        pkOff = b.readBytesN(Limits.PUBLIC_KEY_LEN);
-        if (pkOff < 0) return BAD;
+        // An Ed25519 key (32 bytes) or an HSS/LMS key (60 bytes, RFC 8554 §3.3)
+        pkLen = b.readBytes();
+        if (keyAlgorithmBit(pkLen) === 0) return BAD;
+        pkOff = b.dataOff;
       } else if (key === CertKey.NOT_BEFORE) {
         notBefore = b.readUint();
         if (notBefore < 0) return BAD;
@@ -201,7 +219,7 @@ export class CertificateCheck {
     if (version !== Limits.FORMAT_VERSION) return Reason.UNSUPPORTED_VERSION;
     if (pkOff < 0 || epoch < 0) return BAD;
     // (e) the signer's kid names the certified key
-    this.prim.sha256(env, pkOff, Limits.PUBLIC_KEY_LEN, this.hash);
+    this.prim.sha256(env, pkOff, pkLen, this.hash);
     if (!bytesEqual(this.hash, 0, env, kidOff, Limits.KEY_ID_LEN)) return BAD;
     // (f) epoch, (g) validity window, (h) scope
     if (epoch < policy.minEpoch) return Reason.REVOKED_KEY;
@@ -219,6 +237,7 @@ export class CertificateCheck {
       if (!found) return Reason.KEY_NOT_AUTHORIZED;
     }
     this.pkOff = pkOff;
+    this.pkLen = pkLen;
     this.epoch = epoch;
     return Reason.OK;
   }

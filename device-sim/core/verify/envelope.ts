@@ -3,13 +3,16 @@
 // root-retirement statements. CONSTRAINED TS: buffers are allocated in the constructors,
 // the methods never allocate and never throw; every input byte is attacker-controlled.
 //   SignerHeaders      protected / unprotected header decoding and the header checks
-//   SignatureCheck     Sig_structure building (RFC 9052 §4.4) and the Ed25519 verification
-//   RootKeyTable       root key IDs by slot and the kid -> slot lookup
+//   SignatureCheck     Sig_structure building (RFC 9052 §4.4) and the signature verification
+//                      (Ed25519, or HSS/LMS through the shared HSS verifier)
+//   RootKeyTable       root keys by slot (Ed25519 or HSS/LMS), their key IDs, kid -> slot
 import { Reason } from "../../../formats/device-safe/reasons.js";
-import { Limits, ALG_EDDSA, ALG_ED25519 } from "../../../formats/device-safe/limits.js";
+import { Limits, AlgorithmBit } from "../../../formats/device-safe/limits.js";
+import { coseAlgorithmBit, rootKeyLength } from "../../../formats/device-safe/root-keys.js";
 import { HeaderLabel } from "../../../formats/device-safe/labels.js";
 import { CborReader, CborMapWalk, MapKeys } from "../../../formats/device-safe/cbor-reader.js";
 import type { Primitives } from "../crypto/primitives.js";
+import type { HssVerifier } from "../crypto/hss-lms.js";
 import { bytesEqual, copyBytes } from "./bytes.js";
 
 // "Signature1" / "Signature" as bytes (Sig_structure context strings): "Signature" is the
@@ -61,18 +64,21 @@ function putHead(out: Uint8Array, o: number, major: number, arg: number): number
 
 /**
  * Decoded headers of up to `slots` signers, as offsets into the signed buffer: protected
- * header bytes, alg (0 = not an accepted integer alg), crit array, kid, the certificate
- * carried in the unprotected header, and the signature.
+ * header bytes, alg (as an AlgorithmBit; 0 = not an integer alg fwseal knows), crit array,
+ * kid, the certificate carried in the unprotected header, and the signature.
  */
 export class SignerHeaders {
   protOff: Int32Array;
   protLen: Int32Array;
   alg: Int32Array;
+  // AlgorithmBits check() accepts (a device without the HSS/LMS verifier leaves it out)
+  accepted: number;
   critOff: Int32Array; // offset of the crit array head, -1 none
   kidOff: Int32Array;
   certOff: Int32Array; // -1 none
   certEnd: Int32Array;
   sigOff: Int32Array;
+  sigLen: Int32Array;
   private buf: Uint8Array;
   private r: CborReader;
   private walk: CborMapWalk;
@@ -91,6 +97,8 @@ export class SignerHeaders {
     this.certOff = new Int32Array(slots);
     this.certEnd = new Int32Array(slots);
     this.sigOff = new Int32Array(slots);
+    this.sigLen = new Int32Array(slots);
+    this.accepted = AlgorithmBit.ED25519 | AlgorithmBit.HSS_LMS;
   }
 
   /**
@@ -117,7 +125,7 @@ export class SignerHeaders {
         if (!r.head()) return r.err;
         if (r.isInt()) {
           const a = r.intValue();
-          this.alg[slot] = a === ALG_EDDSA || a === ALG_ED25519 ? a : 0;
+          this.alg[slot] = coseAlgorithmBit(a);
         } else if (intOnly || (r.major !== 0 && r.major !== 1 && r.major !== 3)) {
           return Reason.MALFORMED; // alg is an int or a text string (RFC 9052)
         }
@@ -142,6 +150,28 @@ export class SignerHeaders {
     if (r.err !== 0) return r.err;
     if (r.pos !== off + len) return Reason.MALFORMED;
     if (!haveAlg || this.kidOff[slot] < 0) return Reason.MALFORMED;
+    return Reason.OK;
+  }
+
+  /**
+   * The signature of `slot` at r.pos, read by the alg of its protected header (parsed
+   * before): HSS/LMS up to MAX_HSS_SIGNATURE bytes (longer: TOO_LARGE; its exact length is
+   * checked against the key's parameter set before any hashing), anything else exactly 64
+   * bytes (Ed25519; an unknown alg is judged after the structure).
+   */
+  readSignature(r: CborReader, slot: number): number {
+    if (this.alg[slot] === AlgorithmBit.HSS_LMS) {
+      const n = r.readBytes();
+      if (n < 0) return r.err;
+      if (n > Limits.MAX_HSS_SIGNATURE) return Reason.TOO_LARGE;
+      this.sigOff[slot] = r.dataOff;
+      this.sigLen[slot] = n;
+      return Reason.OK;
+    }
+    const so = r.readBytesN(Limits.SIGNATURE_LEN);
+    if (so < 0) return r.err;
+    this.sigOff[slot] = so;
+    this.sigLen[slot] = Limits.SIGNATURE_LEN;
     return Reason.OK;
   }
 
@@ -172,12 +202,12 @@ export class SignerHeaders {
   }
 
   /**
-   * Header values of `slot` (after parseProtected): alg accepted (else badAlg), every crit
+   * Header values of `slot` (after parseProtected): alg one of `accepted` (else badAlg), every crit
    * label understood (else badCrit). Understood: alg, crit, kid, and the certificate label
    * when `certLabel` (a structure that may carry a certificate).
    */
   check(slot: number, badAlg: number, badCrit: number, certLabel: boolean): number {
-    if (this.alg[slot] === 0) return badAlg;
+    if ((this.alg[slot] & this.accepted) === 0) return badAlg;
     const co = this.critOff[slot];
     if (co < 0) return Reason.OK;
     const r = this.r;
@@ -195,31 +225,44 @@ export class SignerHeaders {
   }
 }
 
-/** Ed25519 over a COSE Sig_structure, built in one contiguous scratch buffer. */
+/**
+ * A signature over a COSE Sig_structure, built in one contiguous scratch buffer: Ed25519 by
+ * a 32-byte key, HSS/LMS by a 60-byte key (through the HSS verifier shared by every check
+ * of one device, whose scratch exists once).
+ */
 export class SignatureCheck {
   private prim: Primitives;
   private scratch: Uint8Array;
+  private maxSigned: number;
+  private hss: HssVerifier | null;
   private pk: Uint8Array;
   private sig: Uint8Array;
 
-  // maxItem: the largest signed structure (protected header + AAD + payload fit in it).
-  constructor(primitives: Primitives, maxItem: number) {
+  // maxSigned: the largest signed content (protected header + AAD + payload); hss: the
+  // device's HSS/LMS verifier (its maxMsgLen at least maxSigned + SIG_STRUCTURE_OVERHEAD),
+  // or null on a device that accepts only Ed25519.
+  constructor(primitives: Primitives, maxSigned: number, hss: HssVerifier | null) {
     this.prim = primitives;
-    this.scratch = new Uint8Array(maxItem + SIG_STRUCTURE_OVERHEAD);
+    this.maxSigned = maxSigned;
+    this.scratch = new Uint8Array(maxSigned + SIG_STRUCTURE_OVERHEAD);
+    this.hss = hss;
     this.pk = new Uint8Array(Limits.PUBLIC_KEY_LEN);
     this.sig = new Uint8Array(Limits.SIGNATURE_LEN);
   }
 
   /**
-   * Verifies the signature buf[sigOff ..+64) by key[keyOff ..+32) over the Sig_structure
-   * [context, (COSE_Sign: empty body_protected), protected = buf[protOff ..+protLen),
-   * external_aad = aad, payload = buf[payOff ..+payLen)]. Context is
-   * "Signature" for a COSE_Sign signer (`sign`), else "Signature1".
+   * Verifies the signature buf[sigOff ..+sigLen) by key[keyOff ..+keyLen) over the
+   * Sig_structure [context, (COSE_Sign: empty body_protected), protected = buf[protOff
+   * ..+protLen), external_aad = aad, payload = buf[payOff ..+payLen)]. Context is
+   * "Signature" for a COSE_Sign signer (`sign`), else "Signature1". The key's length names
+   * its algorithm (the caller has matched it with the signature's alg). False also for
+   * signed content over maxSigned (callers reject that as TOO_LARGE first).
    */
   verify(
-    key: Uint8Array, keyOff: number, buf: Uint8Array, protOff: number, protLen: number,
-    aad: number[], payOff: number, payLen: number, sign: boolean, sigOff: number
+    key: Uint8Array, keyOff: number, keyLen: number, buf: Uint8Array, protOff: number, protLen: number,
+    aad: number[], payOff: number, payLen: number, sign: boolean, sigOff: number, sigLen: number
   ): boolean {
+    if (protLen + aad.length + payLen > this.maxSigned) return false;
     const s = this.scratch;
     const ctxLen = sign ? 9 : 10;
     let o = 0;
@@ -235,36 +278,65 @@ export class SignatureCheck {
     o = putHead(s, o, 2, payLen);
     copyBytes(buf, payOff, s, o, payLen);
     o += payLen;
+    if (keyLen === Limits.HSS_PUBLIC_KEY_LEN) {
+      if (this.hss === null) return false;
+      return this.hss.verify(key, keyOff, keyLen, buf, sigOff, sigLen, s, 0, o) === Reason.OK;
+    }
+    if (keyLen !== Limits.PUBLIC_KEY_LEN || sigLen !== Limits.SIGNATURE_LEN) return false;
     copyBytes(key, keyOff, this.pk, 0, Limits.PUBLIC_KEY_LEN);
     copyBytes(buf, sigOff, this.sig, 0, Limits.SIGNATURE_LEN);
     return this.prim.ed25519Verify(this.pk, this.sig, s, 0, o);
   }
 }
 
-/** Key IDs of the device's root slots, for the kid -> slot lookup. */
+/**
+ * The device's root slots: where each slot's public key lies in the roots buffer, its
+ * length (32: Ed25519, 60: HSS/LMS) and its key ID, for the kid -> slot lookup.
+ */
 export class RootKeyTable {
   count: number; // slots in use
   private kids: Uint8Array;
+  private keyOff: Int32Array;
+  private keyLen: Int32Array;
 
   constructor() {
     this.count = 0;
     this.kids = new Uint8Array(Limits.MAX_ROOT_SLOTS * Limits.KEY_ID_LEN);
+    this.keyOff = new Int32Array(Limits.MAX_ROOT_SLOTS);
+    this.keyLen = new Int32Array(Limits.MAX_ROOT_SLOTS);
   }
 
   /**
-   * Computes the key IDs of roots[0 .. rootCount*32) (at most MAX_ROOT_SLOTS, and no more
-   * than `roots` holds). `hash` is a 32-byte scratch.
+   * Computes the key IDs of the packed roots buffer (formats/device-safe/root-keys.ts:
+   * rootCount keys in slot order, slot s an HSS/LMS key of 60 bytes when bit s of hssMask
+   * is set, else an Ed25519 key of 32), at most MAX_ROOT_SLOTS and no more than `roots`
+   * holds. `hash` is a 32-byte scratch.
    */
-  load(prim: Primitives, roots: Uint8Array, rootCount: number, hash: Uint8Array): void {
-    const kl = Limits.PUBLIC_KEY_LEN;
+  load(prim: Primitives, roots: Uint8Array, rootCount: number, hssMask: number, hash: Uint8Array): void {
     let rc = rootCount;
     if (rc > Limits.MAX_ROOT_SLOTS) rc = Limits.MAX_ROOT_SLOTS;
-    if (rc * kl > roots.length) rc = (roots.length / kl) | 0;
-    for (let s = 0; s < rc; s++) {
-      prim.sha256(roots, s * kl, kl, hash);
+    let o = 0;
+    let s = 0;
+    for (s = 0; s < rc; s++) {
+      const kl = rootKeyLength(hssMask, s);
+      if (o + kl > roots.length) break;
+      this.keyOff[s] = o;
+      this.keyLen[s] = kl;
+      prim.sha256(roots, o, kl, hash);
       copyBytes(hash, 0, this.kids, s * Limits.KEY_ID_LEN, Limits.KEY_ID_LEN);
+      o += kl;
     }
-    this.count = rc;
+    this.count = s;
+  }
+
+  /** Offset of slot s's public key in the roots buffer. */
+  keyOffset(s: number): number {
+    return this.keyOff[s];
+  }
+
+  /** Length of slot s's public key: 32 (Ed25519) or 60 (HSS/LMS). */
+  keyLength(s: number): number {
+    return this.keyLen[s];
   }
 
   /** Does slot s have the key ID buf[kidOff ..+8)? */

@@ -12,18 +12,21 @@
 // checks run in the order SPEC §11.3 lists, and the first failure is the result.
 // All buffers are allocated once, in the constructor.
 import { Reason } from "../../../formats/device-safe/reasons.js";
-import { Limits, MAX_ROOT_STATEMENT, MAX_ROOT_NOTE_LEN, MAX_ROOT_COUNTER_STEP, ROOT_RETIRE_AAD } from "../../../formats/device-safe/limits.js";
+import { Limits, MAX_ROOT_STATEMENT, MAX_ROOT_SIGNED, MAX_ROOT_NOTE_LEN, MAX_ROOT_COUNTER_STEP, ROOT_RETIRE_AAD } from "../../../formats/device-safe/limits.js";
+import { keyAlgorithmBit } from "../../../formats/device-safe/root-keys.js";
+import { createHssVerifier, HssVerifier } from "../crypto/hss-lms.js";
 import { CoseTag, RootStatementKey } from "../../../formats/device-safe/labels.js";
 import { CborReader, CborMapWalk, MapKeys } from "../../../formats/device-safe/cbor-reader.js";
 import type { Primitives } from "../crypto/primitives.js";
 import { bytesEqual } from "./bytes.js";
-import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules } from "./envelope.js";
+import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules, SIG_STRUCTURE_OVERHEAD } from "./envelope.js";
 
 // The part of the device's trust configuration a statement is checked against. A
 // VerifierConfig (bundle-verifier.ts) has these fields, so it can be passed as is.
 export interface RootTrustState {
-  roots: Uint8Array; // rootCount * 32 bytes, slot order
+  roots: Uint8Array; // packed root keys, slot order (formats/device-safe/root-keys.ts)
   rootCount: number; // 1..MAX_ROOT_SLOTS
+  rootHssMask?: number; // bit s set = slot s holds an HSS/LMS key (60 bytes); absent: all Ed25519
   rootRetired: number; // bit s set = slot s retired
   vendorId: Uint8Array; // 16
   classId: Uint8Array; // 16
@@ -60,12 +63,15 @@ export class RootStatementVerifier {
   private payOff: number;
   private payLen: number;
 
-  constructor(primitives: Primitives) {
+  // hss: the device's HSS/LMS verifier to share (null: accept only Ed25519 roots' signatures);
+  // absent: a verifier of its own, sized for statements.
+  constructor(primitives: Primitives, hss?: HssVerifier | null) {
     this.prim = primitives;
     this.r = new CborReader();
     this.walk = new CborMapWalk(this.r);
     this.headers = new SignerHeaders(this.r, Limits.MAX_ROOT_SLOTS);
-    this.sigs = new SignatureCheck(primitives, MAX_ROOT_STATEMENT);
+    const own = hss === undefined ? createHssVerifier(primitives, MAX_ROOT_SIGNED + SIG_STRUCTURE_OVERHEAD) : hss;
+    this.sigs = new SignatureCheck(primitives, MAX_ROOT_SIGNED, own);
     this.roots = new RootKeyTable();
     this.hash = new Uint8Array(Limits.HASH_LEN);
     this.signerOf = new Int32Array(Limits.MAX_ROOT_SLOTS);
@@ -105,12 +111,16 @@ export class RootStatementVerifier {
     this.payOff = r.dataOff;
     this.payLen = payLen;
     if (!this.isSign) {
-      const sigOff = r.readBytesN(Limits.SIGNATURE_LEN);
-      if (sigOff < 0) return r.err;
-      if (r.pos !== len) return Reason.MALFORMED;
+      // The protected header first: its alg says how long the signature is.
+      const at = r.pos;
       this.nSigs = 1;
-      h.sigOff[0] = sigOff;
-      return h.parseProtected(stmt, 0, pOff, pLen, HeaderRules.INT_ONLY);
+      const pr = h.parseProtected(stmt, 0, pOff, pLen, HeaderRules.INT_ONLY); // re-inits r
+      if (pr !== Reason.OK) return pr;
+      r.init(stmt, at, len);
+      const sr = h.readSignature(r, 0);
+      if (sr !== Reason.OK) return sr;
+      if (r.pos !== len) return Reason.MALFORMED;
+      return Reason.OK;
     }
     const ns = r.readArray();
     if (ns < 0) return r.err;
@@ -126,13 +136,12 @@ export class RootStatementVerifier {
       const so = r.dataOff;
       if (r.pos >= len || stmt[r.pos] >> 5 !== 5) return Reason.MALFORMED;
       if (!r.skip(3)) return r.err;
-      const sigOff = r.readBytesN(Limits.SIGNATURE_LEN);
-      if (sigOff < 0) return r.err;
-      const pos = r.pos;
+      const at = r.pos;
       const rc = h.parseProtected(stmt, i, so, sl, HeaderRules.INT_ONLY); // re-inits r
       if (rc !== Reason.OK) return rc;
-      h.sigOff[i] = sigOff;
-      r.init(stmt, pos, len);
+      r.init(stmt, at, len);
+      const sr = h.readSignature(r, i);
+      if (sr !== Reason.OK) return sr;
     }
     if (r.pos !== len) return Reason.MALFORMED;
     return Reason.OK;
@@ -154,6 +163,7 @@ export class RootStatementVerifier {
       if (s === -1) rc = Reason.UNKNOWN_KEY;
       else if (s === -2) rc = Reason.REVOKED_ROOT;
       else if (s === target) rc = Reason.KEY_NOT_AUTHORIZED; // a root cannot retire itself
+      else if (h.alg[i] !== keyAlgorithmBit(this.roots.keyLength(s))) rc = Reason.ALG_KEY_MISMATCH;
       if (rc !== Reason.OK) {
         if (firstFail === 0) firstFail = rc;
         continue;
@@ -174,7 +184,8 @@ export class RootStatementVerifier {
     for (let i = 0; i < this.nSigs && counted < required; i++) {
       const s = this.signerOf[i];
       if (s < 0) continue;
-      if (!this.sigs.verify(roots, s * Limits.PUBLIC_KEY_LEN, stmt, h.protOff[i], h.protLen[i], ROOT_RETIRE_AAD, this.payOff, this.payLen, this.isSign, h.sigOff[i])) {
+      const rk = this.roots;
+      if (!this.sigs.verify(roots, rk.keyOffset(s), rk.keyLength(s), stmt, h.protOff[i], h.protLen[i], ROOT_RETIRE_AAD, this.payOff, this.payLen, this.isSign, h.sigOff[i], h.sigLen[i])) {
         continue;
       }
       if (this.signerSlot < 0 || s < this.signerSlot) this.signerSlot = s;
@@ -203,6 +214,10 @@ export class RootStatementVerifier {
     // (integer labels only).
     let rc = this.parseStructure(stmt, len);
     if (rc !== Reason.OK) return rc;
+    // What each signature covers must fit the Sig_structure scratch (SPEC §11.2).
+    for (let i = 0; i < this.nSigs; i++) {
+      if (h.protLen[i] + ROOT_RETIRE_AAD.length + this.payLen > MAX_ROOT_SIGNED) return Reason.TOO_LARGE;
+    }
 
     // 3. Payload {1: version, 2: slot, 3: counter, 4: vendor, ?5: class, 6: retired kid, ?7: note}.
     const payOff = this.payOff;
@@ -256,7 +271,8 @@ export class RootStatementVerifier {
 
     // 4. Signers: enough distinct live slots, none of them the one retired.
     const roots = this.roots;
-    roots.load(this.prim, st.roots, st.rootCount, this.hash);
+    const hm = st.rootHssMask;
+    roots.load(this.prim, st.roots, st.rootCount, typeof hm === "number" ? hm : 0, this.hash);
     let others = 0;
     for (let s = 0; s < roots.count; s++) {
       if (s !== slot && ((st.rootRetired >> s) & 1) === 0) others++;
@@ -292,6 +308,6 @@ export class RootStatementVerifier {
 }
 
 // Factory in the style of the other core entry points.
-export function createRootStatementVerifier(primitives: Primitives): RootStatementVerifier {
-  return new RootStatementVerifier(primitives);
+export function createRootStatementVerifier(primitives: Primitives, hss?: HssVerifier | null): RootStatementVerifier {
+  return new RootStatementVerifier(primitives, hss);
 }

@@ -11,6 +11,8 @@ import { out, err } from "../output.js";
 import { outDocument } from "../json-document.js";
 import { forceOption, inPlaceOrOutput } from "../argument-checks.js";
 import { FwsealError } from "../../errors.js";
+import { Limits } from "../../../formats/device-safe/limits.js";
+import { isHssKey } from "../../../formats/host-only/keyid.js";
 
 interface Args extends AuditArgs {
   draft: string;
@@ -23,9 +25,18 @@ interface Args extends AuditArgs {
   json?: boolean;
 }
 
-/** Raw 64 bytes (openssl pkeyutl output), or 128 hex digits / base64 text. */
-export async function readSignatureFile(path: string): Promise<Uint8Array> {
+/**
+ * Raw 64 bytes (openssl pkeyutl output), or 128 hex digits / base64 text; for an HSS/LMS key
+ * (`hss`), the raw HSS signature (RFC 8554 §6.2) or its hex (up to MAX_HSS_SIGNATURE bytes).
+ */
+export async function readSignatureFile(path: string, hss = false): Promise<Uint8Array> {
   const raw = await readInput(path);
+  if (hss) {
+    const text = Buffer.from(raw).toString("latin1").trim();
+    const bytes = /^(?:[0-9a-fA-F]{2})+$/.test(text) ? new Uint8Array(Buffer.from(text, "hex")) : raw;
+    if (bytes.length > 64 && bytes.length <= Limits.MAX_HSS_SIGNATURE) return bytes;
+    throw new FwsealError("INPUT_UNREADABLE", `${path}: not an HSS/LMS signature (${bytes.length} bytes; expected 65..${Limits.MAX_HSS_SIGNATURE} raw bytes or hex)`);
+  }
   if (raw.length === 64) return raw;
   const text = Buffer.from(raw).toString("latin1").trim();
   if (/^[0-9a-fA-F]{128}$/.test(text)) return new Uint8Array(Buffer.from(text, "hex"));
@@ -35,7 +46,7 @@ export async function readSignatureFile(path: string): Promise<Uint8Array> {
 
 const command: CommandModule<object, Args> = {
   command: "attach-signature <draft>",
-  describe: "Add an externally made Ed25519 signature (e.g. openssl pkeyutl -sign -rawin) to a draft",
+  describe: "Add an externally made signature (Ed25519, e.g. openssl pkeyutl -sign -rawin, or HSS/LMS) to a draft",
   builder: (y) =>
     auditOptions(
       forceOption(y, "Overwrite an existing -o file; sign even with a certificate a device would refuse for this draft")
@@ -53,7 +64,7 @@ const command: CommandModule<object, Args> = {
     inPlaceOrOutput(a);
     await preflightAudit(a);
     const publicKey = await loadPublicKeySpec(a.pub);
-    const signature = await readSignatureFile(a.sig);
+    const signature = await readSignatureFile(a.sig, isHssKey(publicKey));
     const certificate = a.cert !== undefined ? await readInput(a.cert) : undefined;
     const r = await addSignature(a.draft, { publicKey, signature, certificate }, { output: a.output, certPath: a.cert, overwrite: !!a.force, force: !!a.force });
     const m = r.draft.manifest;

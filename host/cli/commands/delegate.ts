@@ -48,7 +48,7 @@ const command: CommandModule<object, Args> = {
   handler: async (a) => {
     await preflightAudit(a);
     const subject = await loadPublicKey(a.pub);
-    const root = await loadSigner(a.root, { passphraseFile: a["passphrase-file"] });
+    const root = await loadSigner(a.root, { passphraseFile: a["passphrase-file"], audit: a.audit });
     const r = await delegate({
       root,
       subject,

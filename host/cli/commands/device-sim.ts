@@ -15,6 +15,7 @@ import { FwsealError, outputError } from "../../errors.js";
 import { computeLayout } from "../../../device-sim/core/boot/flash-layout.js";
 import { checkSerialPortPath, serialOpenError } from "../../device/flash-link.js";
 import { lockStateDir } from "../state-lock.js";
+import { algorithmMask } from "../key-options.js";
 
 /**
  * mkdir -p for --state, one level at a time: Node 20's recursive mkdirSync spins forever
@@ -69,6 +70,8 @@ interface Args {
   class: string;
   threshold: number;
   "root-threshold": number;
+  "require-alg"?: string[];
+  "boot-alg"?: string[];
   "page-size": number;
   "flash-size": number;
   "max-data": number;
@@ -91,6 +94,8 @@ const command: CommandModule<object, Args> = {
       .option("class", { type: "string", demandOption: true, description: "Device class name or UUID" })
       .option("threshold", { type: "number", default: 1, description: "Signatures required (distinct keys)" })
       .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signatures must come through (2: two-person rule)" })
+      .option("require-alg", { type: "string", array: true, description: "Hybrid policy: the counted signatures must include each of these algorithms (ed25519, hss-lms)" })
+      .option("boot-alg", { type: "string", array: true, description: "Algorithms whose signatures the boot check verifies (default: the install policy)" })
       .option("page-size", { type: "number", default: SIM_DEFAULTS.pageSize, description: "Flash erase page size" })
       .option("flash-size", { type: "number", default: SIM_DEFAULTS.flashSize, description: "Flash size in bytes" })
       .option("max-data", { type: "number", default: SIM_DEFAULTS.maxData, description: "Largest DATA payload per frame" })
@@ -120,6 +125,8 @@ const command: CommandModule<object, Args> = {
       classId,
       threshold: a.threshold,
       rootThreshold: a["root-threshold"],
+      requiredAlgorithms: algorithmMask(a["require-alg"], "--require-alg"),
+      bootAlgorithms: algorithmMask(a["boot-alg"], "--boot-alg"),
       pageSize: a["page-size"],
       flashSize: a["flash-size"],
       maxData: a["max-data"],

@@ -8,6 +8,7 @@ import { provisionEspruino, espruinoConfig } from "../../device/espruino-provisi
 import { out, err } from "../output.js";
 import { outDocument } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
+import { algorithmMask } from "../key-options.js";
 
 interface Args {
   action: string;
@@ -18,6 +19,8 @@ interface Args {
   class: string;
   threshold: number;
   "root-threshold": number;
+  "require-alg"?: string[];
+  "boot-alg"?: string[];
   "slot-size": number;
   "max-chunk": number;
   "max-data": number;
@@ -41,6 +44,8 @@ const command: CommandModule<object, Args> = {
       .option("class", { type: "string", demandOption: true, description: "Device class name or UUID" })
       .option("threshold", { type: "number", default: 1, description: "Signatures required (distinct keys)" })
       .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signatures must come through" })
+      .option("require-alg", { type: "string", array: true, description: "Hybrid policy: the counted signatures must include each of these algorithms (ed25519, hss-lms)" })
+      .option("boot-alg", { type: "string", array: true, description: "Algorithms whose signatures the boot check verifies (default: the install policy)" })
       .option("slot-size", { type: "number", default: 68 * 1024, description: "Bytes per A/B slot (Storage pages are used only as written)" })
       .option("max-chunk", { type: "number", default: 4096, description: "Largest bundle chunk the board accepts (its verifier buffer)" })
       .option("max-data", { type: "number", default: 2048, description: "DATA payload per frame" })
@@ -64,6 +69,8 @@ const command: CommandModule<object, Args> = {
     const config = espruinoConfig(roots, vendorId, classId, {
       threshold: a.threshold,
       rootThreshold: a["root-threshold"],
+      requiredAlgorithms: algorithmMask(a["require-alg"], "--require-alg"),
+      bootAlgorithms: algorithmMask(a["boot-alg"], "--boot-alg"),
       flashSize: 2 * pageSize + 2 * Limits.MAX_ENVELOPE + 2 * a["slot-size"],
       maxChunk: a["max-chunk"],
       maxData: a["max-data"],

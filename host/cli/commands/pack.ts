@@ -119,7 +119,7 @@ const command: CommandModule<object, Args> = {
     if (a.unsigned) {
       return packUnsignedCli(a, { sequence: seq, provenance, sbomDigest, releaseNotes, keyEpochFloor: parseUint(a["key-epoch-floor"], "--key-epoch-floor") });
     }
-    const signers = await loadSigners(asList(a.key), asList(a.cert), a["passphrase-file"]);
+    const signers = await loadSigners(asList(a.key), asList(a.cert), a["passphrase-file"], a.audit);
     let roots: Uint8Array[] | undefined;
     try {
       roots = asList(a.root).length > 0 ? await loadRoots(asList(a.root)) : undefined;

@@ -3,6 +3,7 @@
 // needs a majority of its other live roots); --cosign, which adds one more root's signature
 // to a statement (custodians at different sites); and --check, which applies a statement to
 // a device state exactly as the device core does.
+import { packRoots } from "../../../formats/host-only/root-slots.js";
 import type { CommandModule } from "yargs";
 import { createRootRetirement, cosignRootRetirement, decodeRootStatement, checkRootStatement } from "../../keys/root-retirement.js";
 import { loadPublicKeySpec, closeSigners, keySourceOf, type LoadedSigner } from "../../keys/signer-loader.js";
@@ -55,7 +56,7 @@ function slotsOf(mask: number): number[] {
 
 // The signing roots: every --key (a .key file or a pkcs11: URI).
 function loadKeys(a: Args): Promise<LoadedSigner[]> {
-  return loadSigners(asList(a.key), [], a["passphrase-file"]);
+  return loadSigners(asList(a.key), [], a["passphrase-file"], a.audit);
 }
 
 // --cosign: one more root signs an existing statement.
@@ -85,14 +86,13 @@ async function cosign(a: Args): Promise<void> {
 async function check(a: Args): Promise<void> {
   const stmt = await readInput(a.check as string);
   const roots = await loadRoots(asList(a.root));
-  const buf = new Uint8Array(32 * roots.length);
-  roots.forEach((r, i) => buf.set(r, 32 * i));
+  const packed = packRoots(roots);
   const retired = retiredMask(a["retired-slot"], roots.length);
   const { vendorId, classId } = ids(a);
   if (a.class === undefined) throw new FwsealError("USAGE", "--check needs the device's --class");
   const stored = parseUint(a["stored-counter"] ?? 0, "--stored-counter") as number;
   const threshold = parseUint(a["retire-threshold"] ?? 0, "--retire-threshold") as number;
-  const r = checkRootStatement(stmt, { roots: buf, rootCount: roots.length, rootRetired: retired, vendorId, classId: classId as Uint8Array }, stored, threshold);
+  const r = checkRootStatement(stmt, { roots: packed.roots, rootCount: roots.length, rootHssMask: packed.rootHssMask, rootRetired: retired, vendorId, classId: classId as Uint8Array }, stored, threshold);
   if (r.reason !== Reason.OK) {
     const need = r.reason === Reason.THRESHOLD_NOT_MET ? ` (needs ${r.required} signatures of other live root slots)` : "";
     throw rejectionError(r.reason, -1, `${a.check}: root-retirement statement refused${need}`);

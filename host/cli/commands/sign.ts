@@ -41,7 +41,7 @@ const command: CommandModule<object, Args> = {
     inPlaceOrOutput(a);
     await preflightAudit(a);
     const certificate = a.cert !== undefined ? await readInput(a.cert) : undefined;
-    const signer = await loadSigner(a.key, { passphraseFile: a["passphrase-file"], certificate });
+    const signer = await loadSigner(a.key, { passphraseFile: a["passphrase-file"], certificate, audit: a.audit });
     let r;
     try {
       r = await signDraft(a.draft, signer, { output: a.output, certPath: a.cert, overwrite: !!a.force, force: !!a.force });

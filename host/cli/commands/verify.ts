@@ -3,7 +3,7 @@
 // and one line naming the reason and where.
 import type { CommandModule } from "yargs";
 import { ANY, verifyFile, verifyStream, type VerifyPolicy, type VerifyResult } from "../../bundle/verify.js";
-import { loadRoots, asList, parseUint, retiredMask } from "../key-options.js";
+import { loadRoots, asList, parseUint, retiredMask, algorithmMask } from "../key-options.js";
 import { parseTime } from "../../keys/delegate.js";
 import { out, err, setExitCode, progressBar } from "../output.js";
 import * as fsp from "node:fs/promises";
@@ -24,6 +24,7 @@ export interface PolicyArgs {
   "min-epoch"?: number;
   threshold?: number;
   "root-threshold"?: number;
+  "require-alg"?: string[];
   now?: string;
   time?: boolean;
 }
@@ -44,6 +45,7 @@ export function policyOptions(y: any): any {
     .option("min-epoch", { type: "number", default: 0, description: "Device minimum key epoch" })
     .option("threshold", { type: "number", default: 1, description: "Distinct authorised signers (keys) required (k of n)" })
     .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signers must come through (2 = two-person rule when roots have different custodians)" })
+    .option("require-alg", { type: "string", array: true, description: "Hybrid policy: the counted signers must include each of these algorithms (ed25519, hss-lms)" })
     .option("now", { type: "string", description: "Trusted time for certificate windows (ISO 8601 / seconds); default the host clock" })
     .option("time", { type: "boolean", default: true, description: "Check certificate validity windows; --no-time verifies as a device without a trusted clock" });
 }
@@ -59,6 +61,7 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     minEpoch: parseUint(a["min-epoch"], "--min-epoch"),
     threshold: parseUint(a.threshold, "--threshold"),
     rootThreshold: parseUint(a["root-threshold"], "--root-threshold"),
+    requiredAlgorithms: algorithmMask(a["require-alg"], "--require-alg"),
     now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined
   };
 }
@@ -97,7 +100,7 @@ export function printValid(r: VerifyResult, file: string, rootKeyIds?: string[],
     const what = c
       ? `delegated by root ${c.issuerKeyId ?? "?"}, epoch ${c.epoch ?? "?"}${known(c.issuerKeyId) ? "" : " (not one of the given roots: not counted)"}`
       : known(s.keyId) ? "root key" : "not one of the given roots: not counted";
-    out(`  signer ${s.keyId ?? "?"}: ${what}`);
+    out(`  signer ${s.keyId ?? "?"}: ${what}${s.alg ? ` (${s.alg})` : ""}`);
   }
 }
 

@@ -4,7 +4,7 @@
 // is what lets the file signer write the new counter to disk before any signature exists.
 import { randomBytes } from "node:crypto";
 import { FwsealError } from "../../errors.js";
-import { HASH_LEN, I_LEN, MAX_LEVELS, lmotsByWidth, lmsByHeight } from "./params.js";
+import { HASH_LEN, I_LEN, LMS_PUB_LEN, MAX_LEVELS, lmotsByWidth, lmsByHeight, lmsSigLen } from "./params.js";
 import { LmsTree, type LmsSecret } from "./lms-tree.js";
 import { prf } from "./lm-ots.js";
 import type { HssLevel, HssPrivateKey } from "./private-key-file.js";
@@ -123,6 +123,16 @@ export function reserveLeaf(key: HssPrivateKey, heights: number[], what: string)
   levels[b].next = q + 1;
   const after = { levels, warnBelow: key.warnBelow };
   return { after, q, globalLeaf: globalIndex(after, q) };
+}
+
+/** Bytes of every HSS signature the key makes: Nspk, each level's LMS signature, the signed lower public keys. */
+export function hssSignatureLength(key: HssPrivateKey): number {
+  let n = 4;
+  key.levels.forEach((lv, i) => {
+    n += lmsSigLen(lv.tree.secret.lms, lv.tree.secret.ots);
+    if (i > 0) n += LMS_PUB_LEN;
+  });
+  return n;
 }
 
 /** The tree heights of a key, top first. */

@@ -10,7 +10,7 @@
 import * as fsp from "node:fs/promises";
 import { FwsealError, inputError } from "../../errors.js";
 import { appendAuditRecord, auditLogPath } from "../../audit/audit-log.js";
-import { generateHssKey, hssPublicKey, keyHeights, leafCounts, reserveLeaf, signReserved, type HssKeySpec, type LeafCounts } from "./hss-key.js";
+import { generateHssKey, hssPublicKey, hssSignatureLength, keyHeights, leafCounts, reserveLeaf, signReserved, type HssKeySpec, type LeafCounts } from "./hss-key.js";
 import { isHssPrivateKeyPem, privateKeyFromPem, privateKeyToPem, type HssPrivateKey } from "./private-key-file.js";
 import { highestAuditedLeaf, replaceFileDurably, withKeyLock } from "./key-state.js";
 import { hssPublicKeyToPem } from "./public-key.js";
@@ -79,6 +79,8 @@ export class HssLmsFileSigner {
   private cached: HssPrivateKey | null;
   /** Leaf counts after the last signature (or at opening). */
   counts: LeafCounts;
+  /** Bytes of each signature this key makes (fixed by its parameter sets). */
+  readonly signatureLength: number;
 
   private constructor(keyPath: string, key: HssPrivateKey, opts: HssSignerOptions) {
     this.keyPath = keyPath;
@@ -87,6 +89,7 @@ export class HssLmsFileSigner {
     this.opts = opts;
     this.cached = key;
     this.counts = leafCounts(key);
+    this.signatureLength = hssSignatureLength(key);
   }
 
   /** Open a key file for signing. */
