@@ -1,5 +1,5 @@
 // Transparency-log structures shared by the log tools and the bundle tools (formats/SPEC.md
-// §12): the log entry of a release, the log proof a logged bundle carries, and putting that
+// §14): the log entry of a release, the log proof a logged bundle carries, and putting that
 // proof into (or taking it out of) an envelope's unprotected header without touching any
 // signed byte.
 import { CborTag, encodeCanonical, encodeHead, concatBytes, type Cbor, type CborMap } from "./cbor-encode.js";
@@ -43,7 +43,7 @@ const isBytes = (n: number) => (v: unknown): v is Uint8Array => v instanceof Uin
 const isUint = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 const isText = (v: unknown): v is string => typeof v === "string";
 
-/** Decodes a log entry; throws on anything but the canonical map of §12.1. */
+/** Decodes a log entry; throws on anything but the canonical map of §14.1. */
 export function decodeLogEntry(bytes: Uint8Array): LogEntry {
   const m = decodeCanonical(bytes);
   if (!(m instanceof Map)) throw new Error("log entry: not a map");

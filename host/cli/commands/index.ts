@@ -25,7 +25,9 @@ export const commandLoaders: Record<string, Loader> = {
   finalize: () => import("./finalize.js"),
   "retire-root": () => import("./retire-root.js"),
   audit: () => import("./audit.js"),
-  espruino: () => import("./espruino.js")
+  espruino: () => import("./espruino.js"),
+  log: () => import("./log.js"),
+  witness: () => import("./witness.js")
 };
 
 /** The command modules needed for `name` (all of them when unknown or absent), in table order. */
