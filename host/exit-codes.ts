@@ -42,6 +42,9 @@ export function exitCodeForReason(reason: number): ExitCodeValue {
     case Reason.THRESHOLD_NOT_MET:
     case Reason.BAD_CERTIFICATE:
     case Reason.STALE_STATEMENT:
+    case Reason.NOT_LOGGED:
+    case Reason.BAD_LOG_PROOF:
+    case Reason.WITNESS_QUORUM_NOT_MET:
       return ExitCode.TRUST;
     case Reason.WRONG_VENDOR:
     case Reason.WRONG_CLASS:

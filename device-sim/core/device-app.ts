@@ -38,6 +38,7 @@ import { createBundleVerifier } from "./verify/bundle-verifier.js";
 import type { BundleVerifier, VerifierConfig } from "./verify/bundle-verifier.js";
 import { createBootVerifier } from "./verify/boot-verifier.js";
 import type { BootVerifier } from "./verify/boot-verifier.js";
+import type { LogPolicy } from "./verify/log-proof.js";
 
 /** What a platform provides. Flash semantics: erase sets a page to 0xFF; write programs
  *  erased bytes only. uartWrite may block until the bytes are queued. reset() restarts the
@@ -47,8 +48,9 @@ export interface DeviceHal extends BootHal, UartHal {
   reset(): void;
 }
 
-/** The device's configuration: burned-in trust anchors, identity and limits. */
-export interface DeviceConfig {
+/** The device's configuration: burned-in trust anchors, identity and limits; the optional
+ *  log policy fields (verify/log-proof.ts) make it install only logged bundles. */
+export interface DeviceConfig extends LogPolicy {
   primitives: Primitives;
   roots: Uint8Array; // rootCount * 32 bytes, burned in ("boot ROM")
   rootCount: number;
@@ -100,7 +102,12 @@ function initialVerifierConfig(cfg: DeviceConfig): VerifierConfig {
     threshold: cfg.threshold,
     rootThreshold: cfg.rootThreshold,
     now: -1,
-    maxChunkSize: cfg.maxChunkSize
+    maxChunkSize: cfg.maxChunkSize,
+    logKeys: cfg.logKeys,
+    logKeyCount: cfg.logKeyCount,
+    witnessKeys: cfg.witnessKeys,
+    witnessKeyCount: cfg.witnessKeyCount,
+    witnessQuorum: cfg.witnessQuorum
   };
 }
 

@@ -64,3 +64,7 @@ export const MAX_LOG_NOTE = 1024;
 export const MAX_LOG_CHECKPOINT_TEXT = 256;
 /** Most log or witness keys a device policy names. */
 export const MAX_LOG_KEYS = 8;
+/** Longest log entry a device hashes, bytes. */
+export const MAX_LOG_ENTRY = 512;
+/** Bytes per trusted note key in a device policy: note key ID (4, big-endian) || Ed25519 public key (32). */
+export const LOG_KEY_RECORD = 36;

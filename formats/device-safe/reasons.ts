@@ -28,7 +28,10 @@ export const Reason = {
   UNSUPPORTED_ENCODING: 20, // payload encoding (compressed/encrypted/delta) not supported
   REVOKED_ROOT: 21, // signed by (or certificate issued by) a retired root slot
   STALE_STATEMENT: 22, // a root-retirement statement older than one already applied (replay)
-  BAD_STATE: 23 // verifier used out of order (caller error, not attacker input)
+  BAD_STATE: 23, // verifier used out of order (caller error, not attacker input)
+  NOT_LOGGED: 24, // the device requires a transparency-log proof and the bundle carries none
+  BAD_LOG_PROOF: 25, // log proof malformed, its entry not this release, its path not to the checkpoint, or the checkpoint not signed by a trusted log key
+  WITNESS_QUORUM_NOT_MET: 26 // fewer valid cosignatures by trusted witnesses than the policy's quorum
 };
 
 /** Printable reason names, indexed by code (a plain array for the constrained engines). */
@@ -56,7 +59,10 @@ export const REASON_NAMES = [
   "UNSUPPORTED_ENCODING",
   "REVOKED_ROOT",
   "STALE_STATEMENT",
-  "BAD_STATE"
+  "BAD_STATE",
+  "NOT_LOGGED",
+  "BAD_LOG_PROOF",
+  "WITNESS_QUORUM_NOT_MET"
 ];
 
 /** The name of a Reason code, or "UNKNOWN_REASON" for a code outside the table. */

@@ -32,7 +32,8 @@ function policyOf(v: VectorEntry): VerifyPolicy {
     minEpoch: p.minEpoch,
     threshold: p.threshold,
     rootThreshold: p.rootThreshold,
-    now: p.now < 0 ? null : p.now
+    now: p.now < 0 ? null : p.now,
+    ...(p.log ? { log: { ...p.log, logKeys: new Uint8Array(Buffer.from(p.log.logKeys, "hex")), witnessKeys: new Uint8Array(Buffer.from(p.log.witnessKeys, "hex")) } } : {})
   };
 }
 

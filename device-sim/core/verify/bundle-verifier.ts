@@ -17,10 +17,12 @@ import { bytesEqual, copyBytes } from "./bytes.js";
 import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules, NO_AAD } from "./envelope.js";
 import { ManifestDecoder, ManifestFields } from "./manifest.js";
 import { CertificateCheck } from "./certificate.js";
+import { LogProofCheck, logPolicyActive, type LogPolicy } from "./log-proof.js";
 
 export const VerifyEvent = { NEED_MORE: 0, ENVELOPE: 1, CHUNK: 2, DONE: 3, REJECT: 4 };
 
-export interface VerifierConfig {
+// The optional log policy fields (verify/log-proof.ts) make bundles require a log proof.
+export interface VerifierConfig extends LogPolicy {
   primitives: Primitives;
   roots: Uint8Array; // rootCount * 32 bytes of root public keys (slot order)
   rootCount: number; // 1..4
@@ -92,6 +94,7 @@ export class BundleVerifier implements ManifestFields {
   private rootKeys: RootKeyTable;
   private threshold: number;
   private rootThreshold: number;
+  private logProof: LogProofCheck | null; // null: no log policy
 
   // ---- internal state ----
   private state: number;
@@ -126,6 +129,7 @@ export class BundleVerifier implements ManifestFields {
     this.hash = new Uint8Array(Limits.HASH_LEN);
     this.rootKeys = new RootKeyTable();
     this.rootKeys.load(this.prim, cfg.roots, cfg.rootCount, this.hash);
+    this.logProof = logPolicyActive(cfg) ? new LogProofCheck(this.prim, cfg) : null;
 
     this.envelope = new Uint8Array(Limits.MAX_ENVELOPE);
     this.sigs = new SignatureCheck(this.prim, Limits.MAX_ENVELOPE);
@@ -355,6 +359,11 @@ export class BundleVerifier implements ManifestFields {
     if (this.checkRollback && this.sequence < this.cfg.minSequence) return Reason.ROLLBACK;
     rc = this.checkEpochFloor();
     if (rc !== Reason.OK) return rc;
+    // step 6: under a log policy, the release is in the log (SPEC §14)
+    if (this.logProof !== null) {
+      rc = this.logProof.check(this.envelope, this.envelopeLen, this.payOff, this.payLen, this.headers.kidOff, this.signerCount);
+      if (rc !== Reason.OK) return rc;
+    }
     copyBytes(this.chainHead, 0, this.expected, 0, Limits.HASH_LEN);
     return Reason.OK;
   }
