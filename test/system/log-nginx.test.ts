@@ -2,7 +2,9 @@
 // fwseal log init/append/publish, two witnesses cosigning over HTTP, attach and inspect, the
 // monitor reporting an unexpected release, and a witness refusing a forked log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { cpSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { FWSEAL_BIN } from "../helpers/cli.js";
 import path from "node:path";
 import { fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { NGINX_BIN, startNginx, type NginxServer } from "../helpers/nginx.js";
@@ -56,6 +58,7 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
     for (const w of ["w1", "w2"]) {
       const r = JSON.parse((await fwsealOk(["witness", url, "--log-key", "log/public/vkey", "--key", `${w}.key`, "--name", `witness.example/${w}`, "--state", `${w}.json`, "-o", `${w}.note`, "--time", "1700000100", "--json"])).stdout);
       expect(r).toMatchObject({ size: 2, previousSize: null });
+      writeFileSync(`${w}.vkey`, r.witnessVkey + "\n");
     }
     const pub = JSON.parse((await fwsealOk(["log", "publish", "log", "--cosigned", "w1.note", "w2.note", "--json"])).stdout);
     expect(pub.signatures).toEqual(["log.example/fw", "witness.example/w1", "witness.example/w2"]);
@@ -82,6 +85,35 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
     expect(pr).toMatchObject({ size: 2, index: 1 });
     expect(pr.inclusion).toHaveLength(1);
     expect(pr.consistency).toHaveLength(1);
+  });
+
+  it("a device-sim requiring logged bundles (log key, 2 witnesses) installs the logged release over the serial link and rejects it without its proof", async () => {
+    const sim = spawn(process.execPath, [FWSEAL_BIN, "device-sim", "--pty", "--state", "dev", "--root", "root.pub", "--vendor", VENDOR, "--class", CLASS,
+      "--log-key", "log/public/vkey", "--witness-key", "w1.vkey", "--witness-key", "w2.vkey", "--witness-quorum", "2"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const port = await new Promise<string>((resolve, reject) => {
+        let buf = "";
+        const t = setTimeout(() => reject(new Error(`no port printed: ${buf}`)), 30_000);
+        sim.stdout.setEncoding("utf8").on("data", (s: string) => {
+          buf += s;
+          const m = /serial port (\S+)/.exec(buf);
+          if (m) {
+            clearTimeout(t);
+            resolve(m[1]);
+          }
+        });
+      });
+      const bare = await fwseal(["flash", "rel1.fwb", "--port", port]);
+      expect(bare.code).toBe(11);
+      expect(bare.stderr).toMatch(/NOT_LOGGED/);
+      const ok = await fwseal(["flash", "rel1.logged.fwb", "--port", port, "--reboot", "--confirm"]);
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stdout).toMatch(/^installed 1\.1 \(sequence 1\)/m);
+      expect(ok.stdout).toMatch(/confirmed/);
+    } finally {
+      sim.kill("SIGTERM");
+      await new Promise((r) => sim.once("exit", r));
+    }
   });
 
   it("the monitor reports a release signed by a watched key that the owner did not expect", async () => {

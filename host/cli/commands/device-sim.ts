@@ -10,6 +10,8 @@ import { SimDevice, SIM_DEFAULTS } from "../../../device-sim/sim/sim-device.js";
 import { attachDevice, createPtyPair, type PtyPair } from "../../../device-sim/sim/serial-runner.js";
 import { out, err } from "../output.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
+import { logPolicyFor } from "../../log/device-policy.js";
+import { loadVerifierKey } from "../log-keys.js";
 import { FwsealError, outputError } from "../../errors.js";
 
 /**
@@ -45,6 +47,9 @@ interface Args {
   class: string;
   threshold: number;
   "root-threshold": number;
+  "log-key"?: string[];
+  "witness-key"?: string[];
+  "witness-quorum"?: number;
   "page-size": number;
   "flash-size": number;
   "max-data": number;
@@ -67,6 +72,9 @@ const command: CommandModule<object, Args> = {
       .option("class", { type: "string", demandOption: true, description: "Device class name or UUID" })
       .option("threshold", { type: "number", default: 1, description: "Signatures required (distinct keys)" })
       .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signatures must come through (2: two-person rule)" })
+      .option("log-key", { type: "string", array: true, description: "Require logged bundles: the log's vkey (string or file)" })
+      .option("witness-key", { type: "string", array: true, description: "A trusted witness's cosignature vkey (string or file)" })
+      .option("witness-quorum", { type: "number", default: 0, description: "Valid cosignatures by distinct trusted witnesses required" })
       .option("page-size", { type: "number", default: SIM_DEFAULTS.pageSize, description: "Flash erase page size" })
       .option("flash-size", { type: "number", default: SIM_DEFAULTS.flashSize, description: "Flash size in bytes" })
       .option("max-data", { type: "number", default: SIM_DEFAULTS.maxData, description: "Largest DATA payload per frame" })
@@ -95,7 +103,8 @@ const command: CommandModule<object, Args> = {
       flashSize: a["flash-size"],
       maxData: a["max-data"],
       window: a.window,
-      flashFile: path.join(a.state, "flash.bin")
+      flashFile: path.join(a.state, "flash.bin"),
+      ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), a["witness-quorum"] ?? 0) } : {})
     });
     let pty: PtyPair | null = null;
     let portPath = a.port;
