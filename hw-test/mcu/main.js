@@ -174,6 +174,7 @@ var fwsealMcu = { app: null };
   //   roots=<hex, 32 bytes per root> vendor=<hex 16> class=<hex 16> [threshold=k]
   //   [rootthreshold=r] (distinct roots the k signers must come through)
   //   [maxchunk=4096] [maxdata=4096] [window=8]
+  //   [logkeys=<hex> witnesskeys=<hex> quorum=<n>] (install only logged bundles)
   function startApp() {
     var roots = fromHex(argValue("roots") || "");
     var vendorId = fromHex(argValue("vendor") || "");
@@ -195,7 +196,13 @@ var fwsealMcu = { app: null };
       maxChunkSize: +(argValue("maxchunk") || 4096),
       maxData: +(argValue("maxdata") || 4096),
       window: +(argValue("window") || 8),
-      resumeStride: +(argValue("stride") || 16384)
+      resumeStride: +(argValue("stride") || 16384),
+      // log policy (formats/SPEC.md §14): logkeys=<hex, 36-byte records> witnesskeys=<hex> quorum=<n>
+      logKeys: fromHex(argValue("logkeys") || ""),
+      logKeyCount: Math.floor((argValue("logkeys") || "").length / 72),
+      witnessKeys: fromHex(argValue("witnesskeys") || ""),
+      witnessKeyCount: Math.floor((argValue("witnesskeys") || "").length / 72),
+      witnessQuorum: +(argValue("quorum") || 0)
     };
     var app = core.createDeviceApp(hal, cfg);
     if (!app) {
