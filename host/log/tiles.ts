@@ -108,16 +108,30 @@ export function tileReader(source: TileSource, size: number): SubtreeReader & { 
     }
     return t;
   };
+  // The levels inside a tile, computed once per tile: inner(level, n, b)[i] is the hash of
+  // the complete subtree of 2^b tile hashes starting at hash i * 2^b of tile n.
+  const innerCache = new Map<string, Promise<Uint8Array[]>>();
+  const inner = (level: number, n: number, b: number): Promise<Uint8Array[]> => {
+    const key = `${level}/${n}/${b}`;
+    let p = innerCache.get(key);
+    if (!p) {
+      p = (b === 0 ? tile(level, n) : inner(level, n, b - 1).then((lower) => {
+        const up: Uint8Array[] = [];
+        for (let i = 0; i + 1 < lower.length; i += 2) up.push(nodeHash(lower[i], lower[i + 1]));
+        return up;
+      }));
+      innerCache.set(key, p);
+    }
+    return p;
+  };
   const read = async (height: number, index: number): Promise<Uint8Array> => {
     const level = Math.floor(height / TILE_HEIGHT);
-    const below = height - level * TILE_HEIGHT; // levels within the tile
-    if (below === 0) {
-      const hashes = await tile(level, Math.floor(index / TILE_WIDTH));
-      const h = hashes[index % TILE_WIDTH];
-      if (!h) throw new Error(`tile at level ${level} lacks hash ${index}`);
-      return h;
-    }
-    return nodeHash(await read(height - 1, index * 2), await read(height - 1, index * 2 + 1));
+    const b = height - level * TILE_HEIGHT; // levels above the tile's hashes
+    const perTile = TILE_WIDTH / 2 ** b; // nodes of this height in one tile
+    const n = Math.floor(index / perTile);
+    const h = (await inner(level, n, b))[index - n * perTile];
+    if (!h) throw new Error(`tile ${level}/${n} lacks node ${index} at height ${height}`);
+    return h;
   };
   return Object.assign(read, { tilesFetched: () => cache.size });
 }
