@@ -38,6 +38,10 @@ type Op =
       rootThreshold: number;
       now: number;
       maxChunkSize: number;
+      // optional log policy (formats/SPEC.md §14): hex key records; absent or "" = none
+      logKeys?: string;
+      witnessKeys?: string;
+      witnessQuorum?: number;
     };
 
 export interface ConformanceOptions {
@@ -172,7 +176,10 @@ export function parseOp(line: string, baseDir = process.cwd()): Op {
         threshold: intField(r, "threshold", 1, 1),
         rootThreshold: intField(r, "rootThreshold", 1, 1),
         now,
-        maxChunkSize: intField(r, "maxChunkSize", Limits.MAX_CHUNK_SIZE, 1)
+        maxChunkSize: intField(r, "maxChunkSize", Limits.MAX_CHUNK_SIZE, 1),
+        logKeys: r.logKeys === undefined ? "" : hexField(r, "logKeys"),
+        witnessKeys: r.witnessKeys === undefined ? "" : hexField(r, "witnessKeys"),
+        witnessQuorum: intField(r, "witnessQuorum", 0, 0)
       };
     }
     default:
@@ -216,7 +223,7 @@ export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
   }
   // Fragment sizes cycle through this pattern so that splits land everywhere.
   var FRAG = [1, 7, 64, 3, 511, 4096, 2, 1021];
-  function bundle(id, bHex, rootsHex, rootCount, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk) {
+  function bundle(id, bHex, rootsHex, rootCount, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, logHex, witnessHex, quorum) {
     if (typeof core.createBundleVerifier !== "function") { fail(id, "core has no createBundleVerifier"); return; }
     var p = primitives();
     if (p === null) { fail(id, "core has no createPurePrimitives"); return; }
@@ -224,7 +231,9 @@ export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
     var v = core.createBundleVerifier({
       primitives: p, roots: fromHex(rootsHex), rootCount: rootCount, rootRetired: retired,
       vendorId: fromHex(vendorHex), classId: fromHex(classHex), minSequence: minSeq, minEpoch: minEpoch,
-      threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk
+      threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk,
+      logKeys: fromHex(logHex), logKeyCount: logHex.length / 72, witnessKeys: fromHex(witnessHex),
+      witnessKeyCount: witnessHex.length / 72, witnessQuorum: quorum
     });
     var b = fromHex(bHex);
     var n = b.length;
@@ -275,7 +284,8 @@ export function driverCalls(ops: { id: number; op: Op }[]): string {
     else {
       lines.push(
         `fwsealDriver.bundle(${id}, ${q(op.bundle)}, ${q(op.roots)}, ${op.rootCount}, ${op.rootRetired}, ` +
-          `${q(op.vendor)}, ${q(op.cls)}, ${op.minSeq}, ${op.minEpoch}, ${op.threshold}, ${op.rootThreshold}, ${op.now}, ${op.maxChunkSize});`
+          `${q(op.vendor)}, ${q(op.cls)}, ${op.minSeq}, ${op.minEpoch}, ${op.threshold}, ${op.rootThreshold}, ${op.now}, ${op.maxChunkSize}, ` +
+          `${q(op.logKeys ?? "")}, ${q(op.witnessKeys ?? "")}, ${op.witnessQuorum ?? 0});`
       );
     }
   }
