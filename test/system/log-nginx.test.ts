@@ -3,10 +3,8 @@
 // monitor reporting an unexpected release, and a witness refusing a forked log.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cpSync, rmSync, writeFileSync } from "node:fs";
-import { spawn } from "node:child_process";
-import { FWSEAL_BIN } from "../helpers/cli.js";
 import path from "node:path";
-import { fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
+import { fwseal, fwsealOk, startDeviceSimProcess, tempDir } from "../helpers/cli.js";
 import { NGINX_BIN, startNginx, type NginxServer } from "../helpers/nginx.js";
 import { writeImage } from "../helpers/images.js";
 import { readLogProof } from "../../formats/host-only/log-proof.js";
@@ -88,21 +86,10 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
   });
 
   it("a device-sim requiring logged bundles (log key, 2 witnesses) installs the logged release over the serial link and rejects it without its proof", async () => {
-    const sim = spawn(process.execPath, [FWSEAL_BIN, "device-sim", "--pty", "--state", "dev", "--root", "root.pub", "--vendor", VENDOR, "--class", CLASS,
-      "--log-key", "log/public/vkey", "--witness-key", "w1.vkey", "--witness-key", "w2.vkey", "--witness-quorum", "2"], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+    const sim = await startDeviceSimProcess(dir, ["--state", "dev", "--root", "root.pub", "--vendor", VENDOR, "--class", CLASS,
+      "--log-key", "log/public/vkey", "--witness-key", "w1.vkey", "--witness-key", "w2.vkey", "--witness-quorum", "2"]);
+    const port = sim.port;
     try {
-      const port = await new Promise<string>((resolve, reject) => {
-        let buf = "";
-        const t = setTimeout(() => reject(new Error(`no port printed: ${buf}`)), 30_000);
-        sim.stdout.setEncoding("utf8").on("data", (s: string) => {
-          buf += s;
-          const m = /serial port (\S+)/.exec(buf);
-          if (m) {
-            clearTimeout(t);
-            resolve(m[1]);
-          }
-        });
-      });
       const bare = await fwseal(["flash", "rel1.fwb", "--port", port]);
       expect(bare.code).toBe(11);
       expect(bare.stderr).toMatch(/NOT_LOGGED/);
@@ -111,8 +98,7 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
       expect(ok.stdout).toMatch(/^installed 1\.1 \(sequence 1\)/m);
       expect(ok.stdout).toMatch(/confirmed/);
     } finally {
-      sim.kill("SIGTERM");
-      await new Promise((r) => sim.once("exit", r));
+      await sim.stop();
     }
   });
 
