@@ -85,6 +85,17 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
     expect(pr.consistency).toHaveLength(1);
   });
 
+  it("fwseal verify with the same log policy as a device: the logged bundle passes, the bare one is NOT_LOGGED", async () => {
+    const policy = ["--root", "root.pub", "--log-key", "log/public/vkey", "--witness-key", "w1.vkey", "--witness-key", "w2.vkey", "--witness-quorum", "2"];
+    await fwsealOk(["verify", "rel1.logged.fwb", ...policy]);
+    const bare = await fwseal(["verify", "rel1.fwb", ...policy]);
+    expect(bare.code).toBe(11);
+    expect(bare.stderr).toMatch(/NOT_LOGGED/);
+    const three = await fwseal(["verify", "rel1.logged.fwb", ...policy.slice(0, -1), "3"]);
+    expect(three.code).toBe(11);
+    expect(three.stderr).toMatch(/WITNESS_QUORUM_NOT_MET/);
+  });
+
   it("a device-sim requiring logged bundles (log key, 2 witnesses) installs the logged release over the serial link and rejects it without its proof", async () => {
     const sim = await startDeviceSimProcess(dir, ["--state", "dev", "--root", "root.pub", "--vendor", VENDOR, "--class", CLASS,
       "--log-key", "log/public/vkey", "--witness-key", "w1.vkey", "--witness-key", "w2.vkey", "--witness-quorum", "2"]);

@@ -9,6 +9,8 @@ import { out, outJson, err, setExitCode, progressBar } from "../output.js";
 import { exitCodeForReason } from "../../exit-codes.js";
 import * as fsp from "node:fs/promises";
 import { keyIdHex } from "../../keys/keys.js";
+import { logPolicyFor } from "../../log/device-policy.js";
+import { loadVerifierKey } from "../log-keys.js";
 
 export interface PolicyArgs {
   root: string | string[];
@@ -21,6 +23,9 @@ export interface PolicyArgs {
   "root-threshold"?: number;
   now?: string;
   time?: boolean;
+  "log-key"?: string[];
+  "witness-key"?: string[];
+  "witness-quorum"?: number;
 }
 
 interface Args extends PolicyArgs {
@@ -40,7 +45,10 @@ export function policyOptions(y: any): any {
     .option("threshold", { type: "number", default: 1, description: "Distinct authorised signers (keys) required (k of n)" })
     .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signers must come through (2 = two-person rule when roots have different custodians)" })
     .option("now", { type: "string", description: "Trusted time for certificate windows (ISO 8601 / seconds); default the host clock" })
-    .option("time", { type: "boolean", default: true, description: "Check certificate validity windows; --no-time verifies as a device without a trusted clock" });
+    .option("time", { type: "boolean", default: true, description: "Check certificate validity windows; --no-time verifies as a device without a trusted clock" })
+    .option("log-key", { type: "string", array: true, description: "Require a transparency-log proof from this log (its vkey, string or file)" })
+    .option("witness-key", { type: "string", array: true, description: "A trusted witness's cosignature vkey (string or file)" })
+    .option("witness-quorum", { type: "number", default: 0, description: "Valid cosignatures by distinct trusted witnesses required" });
 }
 
 export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
@@ -54,7 +62,8 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     minEpoch: parseUint(a["min-epoch"], "--min-epoch"),
     threshold: parseUint(a.threshold, "--threshold"),
     rootThreshold: parseUint(a["root-threshold"], "--root-threshold"),
-    now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined
+    now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined,
+    ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), parseUint(a["witness-quorum"] ?? 0, "--witness-quorum") ?? 0) } : {})
   };
 }
 
