@@ -19,6 +19,7 @@ import { keyId } from "../formats/host-only/keyid.js";
 import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from "../host/keys/keys.js";
 import { generateStatementVectors, type StatementVectorEntry } from "./root-statement-vectors.js";
 import { SeededHssKey } from "./hss-vector-key.js";
+import { loggedEnvelope, vectorLogPolicy } from "./log-vectors.js";
 
 const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -126,6 +127,8 @@ export interface VectorPolicy {
   requiredAlgorithms?: number;
   // the device accepts HSS/LMS signatures (also implied by an HSS/LMS root, 120 hex digits); absent: false
   hss?: boolean;
+  // device log policy (SPEC §14): key records in hex (note key ID || public key, 36 bytes each)
+  log?: { logKeys: string; logKeyCount: number; witnessKeys: string; witnessKeyCount: number; witnessQuorum: number };
 }
 
 export interface VectorEntry {
@@ -441,6 +444,13 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     files.set(`keys/${n}.pub`, new TextEncoder().encode(publicKeyToPem(K[n].pk)));
     keys[n] = { seed: hex(K[n].seed), publicKey: hex(K[n].pk), keyId: hex(keyId(K[n].pk, sha256)) };
   }
+  // ---- transparency log (SPEC §14): a log policy with two witnesses and a quorum of 2
+  const logPolicy = { log: vectorLogPolicy(2) };
+  add("log-proof-valid", "root-signed, logged: checkpoint signed by the log, cosigned by both witnesses, inclusion path of 3 hashes", bundleOf(await loggedEnvelope(envRoot, VECTOR_NOW, 2)), Reason.OK, -1, logPolicy);
+  add("log-proof-missing", "the valid root-signed bundle without a log proof, under a log policy", bundleOf(envRoot), Reason.NOT_LOGGED, -1, logPolicy);
+  add("log-proof-bad-path", "logged, but one bit of the inclusion path flipped", bundleOf(await loggedEnvelope(envRoot, VECTOR_NOW, 2, (p) => p.map((h, i) => (i === 1 ? Uint8Array.from(h, (b, j) => (j === 0 ? b ^ 1 : b)) : h)))), Reason.BAD_LOG_PROOF, -1, logPolicy);
+  add("log-proof-one-witness", "logged and cosigned by one witness; the policy's quorum is 2", bundleOf(await loggedEnvelope(envRoot, VECTOR_NOW, 1)), Reason.WITNESS_QUORUM_NOT_MET, -1, logPolicy);
+
   const rootStatements = await generateStatementVectors([K.root1, K.root2, K.root3], vendorId, formatUuid(vendorId), formatUuid(classId), files);
   files.set("images/vector-image.bin", img);
   files.set("certs/release.cert", relCert);

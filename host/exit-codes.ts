@@ -45,6 +45,9 @@ export function exitCodeForReason(reason: number): ExitCodeValue {
     case Reason.STALE_STATEMENT:
     case Reason.ALG_KEY_MISMATCH:
     case Reason.ALGORITHM_POLICY_NOT_MET:
+    case Reason.NOT_LOGGED:
+    case Reason.BAD_LOG_PROOF:
+    case Reason.WITNESS_QUORUM_NOT_MET:
       return ExitCode.TRUST;
     case Reason.WRONG_VENDOR:
     case Reason.WRONG_CLASS:

@@ -42,6 +42,7 @@ import { Limits } from "../../formats/device-safe/limits.js";
 import type { BundleVerifier, VerifierConfig } from "./verify/bundle-verifier.js";
 import { createBootVerifier } from "./verify/boot-verifier.js";
 import type { BootVerifier } from "./verify/boot-verifier.js";
+import type { LogPolicy } from "./verify/log-proof.js";
 
 /** What a platform provides. Flash semantics: erase sets a page to 0xFF; write programs
  *  erased bytes only. uartWrite may block until the bytes are queued. reset() restarts the
@@ -51,8 +52,9 @@ export interface DeviceHal extends BootHal, UartHal {
   reset(): void;
 }
 
-/** The device's configuration: burned-in trust anchors, identity and limits. */
-export interface DeviceConfig {
+/** The device's configuration: burned-in trust anchors, identity and limits; the optional
+ *  log policy fields (verify/log-proof.ts) make it install only logged bundles. */
+export interface DeviceConfig extends LogPolicy {
   primitives: Primitives;
   // burned in ("boot ROM"): packed keys in slot order, 32 bytes per Ed25519 slot, 60 per
   // HSS/LMS slot (formats/device-safe/root-keys.ts)
@@ -115,7 +117,12 @@ function initialVerifierConfig(cfg: DeviceConfig, hss: HssVerifier | null): Veri
     threshold: cfg.threshold,
     rootThreshold: cfg.rootThreshold,
     now: -1,
-    maxChunkSize: cfg.maxChunkSize
+    maxChunkSize: cfg.maxChunkSize,
+    logKeys: cfg.logKeys,
+    logKeyCount: cfg.logKeyCount,
+    witnessKeys: cfg.witnessKeys,
+    witnessKeyCount: cfg.witnessKeyCount,
+    witnessQuorum: cfg.witnessQuorum
   };
 }
 

@@ -5,6 +5,7 @@ import { createDeviceApp } from "../core/device-app.js";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { createNodePrimitives } from "../../host/bundle/node-primitives.js";
 import type { Primitives } from "../core/crypto/primitives.js";
+import type { LogPolicy } from "../core/verify/log-proof.js";
 import { SimFlash } from "./sim-flash.js";
 import { packRoots } from "../../formats/host-only/root-slots.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
@@ -30,6 +31,7 @@ export interface SimDeviceOptions {
   resumeStride?: number; // default 16 KiB
   now?: () => number; // trusted time, default wall clock
   primitives?: Primitives; // default node:crypto SHA-256 + the core's Ed25519
+  log?: LogPolicy; // install only bundles with a valid transparency-log proof (SPEC §14)
 }
 
 export const SIM_DEFAULTS = { pageSize: 4096, flashSize: 1 << 20, maxData: 4096, window: 8, resumeStride: 16384 };
@@ -82,7 +84,8 @@ export class SimDevice {
       maxChunkSize: opts.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
       maxData: opts.maxData ?? SIM_DEFAULTS.maxData,
       window: opts.window ?? SIM_DEFAULTS.window,
-      resumeStride: opts.resumeStride ?? SIM_DEFAULTS.resumeStride
+      resumeStride: opts.resumeStride ?? SIM_DEFAULTS.resumeStride,
+      ...(opts.log ?? {})
     };
   }
 

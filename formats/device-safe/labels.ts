@@ -11,7 +11,10 @@ export const HeaderLabel = {
   CONTENT_TYPE: 3,
   KID: 4,
   // Private-use label (RFC 9052 §16.x: < -65536): the signer's delegation certificate.
-  FWSEAL_CERT: -65537
+  FWSEAL_CERT: -65537,
+  // Private-use label: the log proof of a logged bundle (SPEC §14), in the envelope's
+  // unprotected header (COSE_Sign1) or the body's unprotected header (COSE_Sign).
+  FWSEAL_LOG_PROOF: -65538
 };
 
 /** Manifest map keys (formats/SPEC.md §4). */
@@ -63,3 +66,18 @@ export const RootStatementKey = {
   RETIRED_KEY_ID: 6, // key ID of the root key in that slot
   NOTE: 7 // optional human text, never interpreted
 };
+
+/** Log entry map keys (formats/SPEC.md §14.1): what the transparency log records of a release. */
+export const LogEntryKey = {
+  MANIFEST_DIGEST: 1, // SHA-256 of the signed manifest bytes (the COSE payload)
+  SIGNER_KEY_IDS: 2, // array of the envelope's signer key IDs, in envelope order
+  ENVELOPE_DIGEST: 3, // SHA-256 of the envelope as submitted (without a log proof)
+  VENDOR_ID: 4,
+  CLASS_ID: 5,
+  SEQUENCE: 6,
+  VERSION: 7,
+  LOGGED_AT: 8 // seconds since 1970, when the log appended it
+};
+
+/** Positions in the log proof array (formats/SPEC.md §14.2). */
+export const LogProofItem = { ENTRY: 0, LEAF_INDEX: 1, PATH: 2, CHECKPOINT: 3, COUNT: 4 };

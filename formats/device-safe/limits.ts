@@ -78,3 +78,17 @@ export const MAX_ROOT_COUNTER_STEP = 4294967296;
 export const MAX_ROOT_NOTE_LEN = 256;
 /** External AAD of a root-retirement statement's Sig_structure: "fwseal/root-retire/v1" as bytes. */
 export const ROOT_RETIRE_AAD = [0x66, 0x77, 0x73, 0x65, 0x61, 0x6c, 0x2f, 0x72, 0x6f, 0x6f, 0x74, 0x2d, 0x72, 0x65, 0x74, 0x69, 0x72, 0x65, 0x2f, 0x76, 0x31];
+
+// Transparency-log proofs (formats/SPEC.md §14).
+/** Most hashes in an inclusion path: a tree of up to 2^63 leaves. */
+export const MAX_LOG_PROOF_HASHES = 63;
+/** Longest checkpoint note (text and signature lines) a device reads, bytes. */
+export const MAX_LOG_NOTE = 1024;
+/** Longest checkpoint text (origin, size, root hash, extension lines), bytes. */
+export const MAX_LOG_CHECKPOINT_TEXT = 256;
+/** Most log or witness keys a device policy names. */
+export const MAX_LOG_KEYS = 8;
+/** Longest log entry a device hashes, bytes. */
+export const MAX_LOG_ENTRY = 512;
+/** Bytes per trusted note key in a device policy: note key ID (4, big-endian) || Ed25519 public key (32). */
+export const LOG_KEY_RECORD = 36;

@@ -30,7 +30,10 @@ export const Reason = {
   STALE_STATEMENT: 22, // a root-retirement statement older than one already applied (replay)
   BAD_STATE: 23, // verifier used out of order (caller error, not attacker input)
   ALG_KEY_MISMATCH: 24, // a signature's alg is not the algorithm of the key it names (Ed25519 vs HSS/LMS)
-  ALGORITHM_POLICY_NOT_MET: 25 // the counted signers lack an algorithm the device requires (hybrid policy)
+  ALGORITHM_POLICY_NOT_MET: 25, // the counted signers lack an algorithm the device requires (hybrid policy)
+  NOT_LOGGED: 26, // the device requires a transparency-log proof and the bundle carries none
+  BAD_LOG_PROOF: 27, // log proof malformed, its entry not this release, its path not to the checkpoint, or the checkpoint not signed by a trusted log key
+  WITNESS_QUORUM_NOT_MET: 28 // fewer valid cosignatures by trusted witnesses than the policy's quorum
 };
 
 /** Printable reason names, indexed by code (a plain array for the constrained engines). */
@@ -60,7 +63,10 @@ export const REASON_NAMES = [
   "STALE_STATEMENT",
   "BAD_STATE",
   "ALG_KEY_MISMATCH",
-  "ALGORITHM_POLICY_NOT_MET"
+  "ALGORITHM_POLICY_NOT_MET",
+  "NOT_LOGGED",
+  "BAD_LOG_PROOF",
+  "WITNESS_QUORUM_NOT_MET"
 ];
 
 /** The name of a Reason code, or "UNKNOWN_REASON" for a code outside the table. */

@@ -15,6 +15,7 @@ import { keyIdHex } from "../keys/keys.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
 import { exitCodeForReason } from "../exit-codes.js";
+import { describeLogProof, type LogProofView } from "../log/proof-view.js";
 
 /** Every embedded item is decoded to describe it, not to judge it. */
 const LENIENT: DecodeOptions = { lenient: true };
@@ -78,6 +79,8 @@ export interface InspectResult {
   expectedBundleSize: number | null;
   /** Human notes on anything odd seen while decoding (not a verdict). */
   notes: string[];
+  /** The transparency-log proof in the unprotected header (SPEC §14), null if none. */
+  logProof: LogProofView | null;
 }
 
 function hex(b: Uint8Array): string {
@@ -225,7 +228,8 @@ export function inspectBytes(head: Uint8Array, fileSize: number): InspectResult 
     manifest,
     signers,
     expectedBundleSize,
-    notes
+    notes,
+    logProof: describeLogProof(head.subarray(0, top.end))
   };
 }
 

@@ -16,6 +16,7 @@ import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
 import { throwIfAborted } from "../io/abort.js";
 import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
+import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
 
 /** Bytes per read from a bundle file. */
 // 1 MiB: large enough that per-read costs vanish, small enough that first-touch page
@@ -72,6 +73,8 @@ export interface VerifyPolicy {
    * goes through the core's push(). Both give the same verdict (test/unit/host-verify.test.ts).
    */
   engine?: "fast" | "core";
+  /** A device log policy (formats/SPEC.md §14): the bundle must carry a valid log proof. */
+  log?: LogPolicy;
 }
 
 /** The manifest fields a VerifyResult reports. */
@@ -205,7 +208,8 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     threshold,
     rootThreshold,
     now,
-    maxChunkSize: policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE
+    maxChunkSize: policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
+    ...(policy.log ?? {})
   };
   return { cfg, signers: info ? info.signers : null, claimedManifest: info ? info.manifest : null, vendorFromPolicy: vendorGiven, classFromPolicy: classGiven };
 }

@@ -41,6 +41,10 @@ type Op =
       hss: boolean; // the device accepts HSS/LMS signatures
       now: number;
       maxChunkSize: number;
+      // optional log policy (formats/SPEC.md §14): hex key records; absent or "" = none
+      logKeys?: string;
+      witnessKeys?: string;
+      witnessQuorum?: number;
     };
 
 export interface ConformanceOptions {
@@ -184,7 +188,10 @@ export function parseOp(line: string, baseDir = process.cwd()): Op {
         requiredAlgorithms: intField(r, "requiredAlgorithms", 0, 0),
         hss: r.hss === true,
         now,
-        maxChunkSize: intField(r, "maxChunkSize", Limits.MAX_CHUNK_SIZE, 1)
+        maxChunkSize: intField(r, "maxChunkSize", Limits.MAX_CHUNK_SIZE, 1),
+        logKeys: r.logKeys === undefined ? "" : hexField(r, "logKeys"),
+        witnessKeys: r.witnessKeys === undefined ? "" : hexField(r, "witnessKeys"),
+        witnessQuorum: intField(r, "witnessQuorum", 0, 0)
       };
     }
     default:
@@ -228,7 +235,7 @@ export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
   }
   // Fragment sizes cycle through this pattern so that splits land everywhere.
   var FRAG = [1, 7, 64, 3, 511, 4096, 2, 1021];
-  function bundle(id, bHex, rootsHex, rootCount, hssMask, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, required, hss, now, maxChunk) {
+  function bundle(id, bHex, rootsHex, rootCount, hssMask, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, required, hss, now, maxChunk, logHex, witnessHex, quorum) {
     if (typeof core.createBundleVerifier !== "function") { fail(id, "core has no createBundleVerifier"); return; }
     var p = primitives();
     if (p === null) { fail(id, "core has no createPurePrimitives"); return; }
@@ -237,7 +244,9 @@ export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
       primitives: p, roots: fromHex(rootsHex), rootCount: rootCount, rootHssMask: hssMask, rootRetired: retired,
       requiredAlgorithms: required, hss: hss,
       vendorId: fromHex(vendorHex), classId: fromHex(classHex), minSequence: minSeq, minEpoch: minEpoch,
-      threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk
+      threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk,
+      logKeys: fromHex(logHex), logKeyCount: logHex.length / 72, witnessKeys: fromHex(witnessHex),
+      witnessKeyCount: witnessHex.length / 72, witnessQuorum: quorum
     });
     var b = fromHex(bHex);
     var n = b.length;
@@ -289,7 +298,8 @@ export function driverCalls(ops: { id: number; op: Op }[]): string {
       lines.push(
         `fwsealDriver.bundle(${id}, ${q(op.bundle)}, ${q(op.roots)}, ${op.rootCount}, ${op.rootHssMask}, ${op.rootRetired}, ` +
           `${q(op.vendor)}, ${q(op.cls)}, ${op.minSeq}, ${op.minEpoch}, ${op.threshold}, ${op.rootThreshold}, ` +
-          `${op.requiredAlgorithms}, ${op.hss}, ${op.now}, ${op.maxChunkSize});`
+          `${op.requiredAlgorithms}, ${op.hss}, ${op.now}, ${op.maxChunkSize}, ` +
+          `${q(op.logKeys ?? "")}, ${q(op.witnessKeys ?? "")}, ${op.witnessQuorum ?? 0});`
       );
     }
   }

@@ -48,7 +48,7 @@ void semi_exit(int code) {
   for (;;) semihost(SYS_EXIT_EXTENDED, a);
 }
 
-static char cmdline[1024];
+static char cmdline[1024]; // room for roots and a log policy (3 keys)
 static int cmdline_read;
 
 const char *semi_cmdline(void) {

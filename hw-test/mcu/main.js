@@ -177,6 +177,7 @@ var fwsealMcu = { app: null };
   //   [requirealgs=m] (hybrid policy: AlgorithmBits 1 Ed25519 | 2 HSS/LMS the signers must include)
   //   [bootalgs=m] (AlgorithmBits whose signatures the boot check verifies; default all)
   //   [maxchunk=4096] [maxdata=4096] [window=8]
+  //   [logkeys=<hex> witnesskeys=<hex> quorum=<n>] (install only logged bundles)
   function startApp() {
     var rootBuf = new Uint8Array(4 * 60);
     var rootList = core.parseRootList(argValue("roots") || "", rootBuf);
@@ -204,7 +205,13 @@ var fwsealMcu = { app: null };
       maxChunkSize: +(argValue("maxchunk") || 4096),
       maxData: +(argValue("maxdata") || 4096),
       window: +(argValue("window") || 8),
-      resumeStride: +(argValue("stride") || 16384)
+      resumeStride: +(argValue("stride") || 16384),
+      // log policy (formats/SPEC.md §14): logkeys=<hex, 36-byte records> witnesskeys=<hex> quorum=<n>
+      logKeys: fromHex(argValue("logkeys") || ""),
+      logKeyCount: Math.floor((argValue("logkeys") || "").length / 72),
+      witnessKeys: fromHex(argValue("witnesskeys") || ""),
+      witnessKeyCount: Math.floor((argValue("witnesskeys") || "").length / 72),
+      witnessQuorum: +(argValue("quorum") || 0)
     };
     var app = core.createDeviceApp(hal, cfg);
     if (!app) {

@@ -20,6 +20,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { verifyBlocks } from "../../host/bundle/verify.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
+import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
 import { Limits } from "../../formats/device-safe/limits.js";
@@ -51,6 +52,7 @@ interface Policy {
   hss?: boolean; // the device accepts HSS/LMS signatures (absent: only with an HSS/LMS root)
   now: number; // -1: no trusted time
   maxChunk: number;
+  log?: LogPolicy; // a log-required device (SPEC §14)
 }
 
 interface Case {
@@ -91,6 +93,7 @@ function coreConfig(p: Policy): VerifierConfig {
     rootThreshold: p.rootThreshold,
     now: p.now,
     maxChunkSize: p.maxChunk,
+    ...(p.log ?? {}),
   };
 }
 
@@ -146,6 +149,7 @@ async function runHost(c: Case): Promise<Verdict> {
       hss: p.hss ?? false,
       now: p.now < 0 ? null : p.now,
       maxChunkSize: p.maxChunk,
+      ...(p.log ? { log: p.log } : {}),
     },
     { onChunk: () => void released++ },
     b.length
@@ -158,11 +162,13 @@ const DUK_DRIVER = ES5_HEX_CODEC + `
 var diffRun = (function (core) {
   var prims = core.createPurePrimitives();
   var EV = core.VerifyEvent;
-  return function (id, bHex, rootsHex, rootCount, hssMask, required, hss, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits) {
+  return function (id, bHex, rootsHex, rootCount, hssMask, required, hss, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits, logKeysHex, witnessKeysHex, quorum) {
     var v = core.createBundleVerifier({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
       rootHssMask: hssMask, requiredAlgorithms: required, hss: hss,
       rootRetired: retired, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: minSeq,
-      minEpoch: minEpoch, threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk });
+      minEpoch: minEpoch, threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk,
+      logKeys: fromHex(logKeysHex), logKeyCount: logKeysHex.length / 72, witnessKeys: fromHex(witnessKeysHex),
+      witnessKeyCount: witnessKeysHex.length / 72, witnessQuorum: quorum });
     var b = fromHex(bHex);
     var off = 0, k = 0, released = 0, ev = EV.NEED_MORE, stuck = false;
     while (off < b.length && ev !== EV.REJECT && !stuck) {
@@ -194,7 +200,8 @@ function runAllOnDuk(cases: Case[]): Verdict[] {
     lines.push(
       `diffRun(${id}, "${hex(c.bundle)}", "${p.roots.map(hex).join("")}", ${p.roots.length}, ${packRoots(p.roots).rootHssMask}, ` +
         `${p.requiredAlgorithms ?? 0}, ${p.hss === true}, ${p.retired}, ` +
-        `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.rootThreshold ?? 1}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}]);`
+        `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.rootThreshold ?? 1}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}], ` +
+        `"${p.log ? hex(p.log.logKeys!) : ""}", "${p.log ? hex(p.log.witnessKeys!) : ""}", ${p.log?.witnessQuorum ?? 0});`
     );
   });
   const out = runDuk([coreJs, lines.join("\n") + "\n"]);
@@ -279,7 +286,8 @@ interface VectorIndex {
   vectors: {
     name: string;
     file: string;
-    policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; rootThreshold?: number; requiredAlgorithms?: number; hss?: boolean; now: number; maxChunkSize?: number };
+    policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; rootThreshold?: number; requiredAlgorithms?: number; hss?: boolean; now: number; maxChunkSize?: number;
+      log?: { logKeys: string; logKeyCount: number; witnessKeys: string; witnessKeyCount: number; witnessQuorum: number } };
     expected: { valid: boolean; reason: string; chunk: number };
   }[];
 }
@@ -303,6 +311,7 @@ function vectorCases(rnd: () => number): Case[] {
       hss: v.policy.hss,
       now: v.policy.now,
       maxChunk: v.policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
+      ...(v.policy.log ? { log: { ...v.policy.log, logKeys: fromHex(v.policy.log.logKeys), witnessKeys: fromHex(v.policy.log.witnessKeys) } } : {}),
     },
     splits: splitsFor(i, rnd),
     expect: v.expected,
@@ -556,6 +565,7 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
           op: "verify_bundle", bundle: path.join(dir, v.file), root: v.policy.roots, vendor: v.policy.vendor, class: v.policy.class,
           retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold,
           rootThreshold: v.policy.rootThreshold, requiredAlgorithms: v.policy.requiredAlgorithms, hss: v.policy.hss, now: v.policy.now,
+          ...(v.policy.log ? { logKeys: v.policy.log.logKeys, witnessKeys: v.policy.log.witnessKeys, witnessQuorum: v.policy.log.witnessQuorum } : {}),
         })
       );
       const out = await runConformance(lines, { engine: "duk", coreFile });

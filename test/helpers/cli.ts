@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { main } from "../../host/cli/cli.js";
 import { REPO } from "./repo.js";
 
@@ -75,4 +75,41 @@ export function tempDir(prefix: string): string {
 /** The one error line a failing command prints. */
 export function errorLines(r: CliRun): string[] {
   return r.stderr.split("\n").filter((l) => l.length > 0);
+}
+
+/** A `fwseal device-sim --pty` process: the host side of its pty, and how to stop it. */
+export interface DeviceSimProcess {
+  port: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node bin/fwseal.js device-sim --pty <args...>` in `cwd` and resolves once it has
+ * printed its serial port (fails after 30 s with what it printed).
+ */
+export async function startDeviceSimProcess(cwd: string, args: string[]): Promise<DeviceSimProcess> {
+  const sim = spawn(process.execPath, [FWSEAL_BIN, "device-sim", "--pty", ...args], { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  const stop = async (): Promise<void> => {
+    if (sim.exitCode !== null || sim.signalCode !== null) return;
+    sim.kill("SIGTERM");
+    await new Promise((r) => sim.once("exit", r));
+  };
+  try {
+    const port = await new Promise<string>((resolve, reject) => {
+      let buf = "";
+      const t = setTimeout(() => reject(new Error(`no port printed: ${buf}`)), 30_000);
+      sim.stdout.setEncoding("utf8").on("data", (s: string) => {
+        buf += s;
+        const m = /serial port (\S+)/.exec(buf);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1]);
+        }
+      });
+    });
+    return { port, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

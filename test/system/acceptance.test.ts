@@ -7,14 +7,14 @@
 // audit verify printing one line per bad record, a corrupt certificate reported as an
 // input-file problem, and --not-after <date> ending at the start of that day.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { REPO } from "../helpers/repo.js";
-import { FWSEAL_BIN as BIN, fwsealProcess, type CliRun } from "../helpers/cli.js";
+import { FWSEAL_BIN as BIN, fwsealProcess, startDeviceSimProcess, type CliRun } from "../helpers/cli.js";
 
 let dir = "";
 
@@ -93,23 +93,9 @@ describe("README: a release, start to finish", () => {
   });
 
   it("device-sim --pty prints its path; flash --reboot, then flash --confirm without a bundle", async () => {
-    const sim = spawn(process.execPath, [BIN, "device-sim", "--pty", "--state", "dev", "--root", "root.pub", ...RELEASE], {
-      cwd: dir,
-      stdio: ["ignore", "pipe", "pipe"]
-    });
+    const sim = await startDeviceSimProcess(dir, ["--state", "dev", "--root", "root.pub", ...RELEASE]);
+    const port = sim.port;
     try {
-      const port = await new Promise<string>((resolve, reject) => {
-        let buf = "";
-        const t = setTimeout(() => reject(new Error(`no port printed: ${buf}`)), 30_000);
-        sim.stdout.setEncoding("utf8").on("data", (s: string) => {
-          buf += s;
-          const m = /serial port (\S+)/.exec(buf);
-          if (m) {
-            clearTimeout(t);
-            resolve(m[1]);
-          }
-        });
-      });
       expect(path.isAbsolute(port), port).toBe(true); // usable from any directory
       const f = fwseal(["flash", "fw.fwb", "--port", port, "--reboot"]);
       expect(f.code, f.stderr).toBe(0);
@@ -118,8 +104,7 @@ describe("README: a release, start to finish", () => {
       expect(c.code, c.stderr).toBe(0);
       expect(c.stdout).toMatch(/confirmed/);
     } finally {
-      sim.kill("SIGTERM");
-      await new Promise((r) => sim.once("exit", r));
+      await sim.stop();
     }
   });
 });

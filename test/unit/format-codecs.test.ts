@@ -104,8 +104,9 @@ describe("deterministic CBOR encoder", () => {
       fc.boolean(),
     );
     const val = fc.letrec<{ v: Cbor }>((tie) => ({
+      // depth bounded by the format's limit (deeper values are refused by design, TOO_LARGE)
       v: fc.oneof(
-        { depthSize: "small" },
+        { depthSize: "small", maxDepth: Limits.MAX_DEPTH - 1 },
         leaf,
         fc.array(tie("v"), { maxLength: 5 }),
         fc.array(fc.tuple(fc.integer({ min: -100000, max: 100000 }), tie("v")), { maxLength: 5 }).map((es) => new Map<number, Cbor>(es)),

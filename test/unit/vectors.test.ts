@@ -34,7 +34,8 @@ function policyOf(v: VectorEntry): VerifyPolicy {
     rootThreshold: p.rootThreshold,
     requiredAlgorithms: p.requiredAlgorithms,
     hss: p.hss ?? false,
-    now: p.now < 0 ? null : p.now
+    now: p.now < 0 ? null : p.now,
+    ...(p.log ? { log: { ...p.log, logKeys: new Uint8Array(Buffer.from(p.log.logKeys, "hex")), witnessKeys: new Uint8Array(Buffer.from(p.log.witnessKeys, "hex")) } } : {})
   };
 }
 

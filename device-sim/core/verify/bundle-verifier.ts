@@ -19,11 +19,12 @@ import { bytesEqual, copyBytes } from "./bytes.js";
 import { SignerHeaders, SignatureCheck, RootKeyTable, HeaderRules, NO_AAD, SIG_STRUCTURE_OVERHEAD } from "./envelope.js";
 import { ManifestDecoder, ManifestFields } from "./manifest.js";
 import { CertificateCheck } from "./certificate.js";
+import { LogProofCheck, logPolicyActive, type LogPolicy } from "./log-proof.js";
 
 export const VerifyEvent = { NEED_MORE: 0, ENVELOPE: 1, CHUNK: 2, DONE: 3, REJECT: 4 };
 
-/** A device's trust configuration and policy (SPEC §8). */
-export interface VerifierConfig {
+/** A device's trust configuration and policy (SPEC §8); the optional log policy fields (verify/log-proof.ts) make bundles require a log proof (SPEC §14). */
+export interface VerifierConfig extends LogPolicy {
   primitives: Primitives;
   // root public keys, packed in slot order: 32 bytes per Ed25519 slot, 60 per HSS/LMS slot
   // (formats/device-safe/root-keys.ts); all Ed25519: rootCount * 32 bytes
@@ -130,6 +131,7 @@ export class BundleVerifier implements ManifestFields {
   private rootThreshold: number;
   private requiredAlgs: number;
   private bootAlgs: number;
+  private logProof: LogProofCheck | null; // null: no log policy
 
   // ---- internal state ----
   private state: number;
@@ -167,6 +169,7 @@ export class BundleVerifier implements ManifestFields {
     this.hash = new Uint8Array(Limits.HASH_LEN);
     this.rootKeys = new RootKeyTable();
     this.rootKeys.load(this.prim, cfg.roots, cfg.rootCount, hssMask, this.hash);
+    this.logProof = logPolicyActive(cfg) ? new LogProofCheck(this.prim, cfg) : null;
 
     this.envelope = new Uint8Array(Limits.MAX_ENVELOPE);
     const given = cfg.hssVerifier;
@@ -404,6 +407,11 @@ export class BundleVerifier implements ManifestFields {
     if (this.checkRollback && this.sequence < this.cfg.minSequence) return Reason.ROLLBACK;
     rc = this.checkEpochFloor();
     if (rc !== Reason.OK) return rc;
+    // step 6: under a log policy, the release is in the log (SPEC §14)
+    if (this.logProof !== null) {
+      rc = this.logProof.check(this.envelope, this.envelopeLen, this.payOff, this.payLen, this.headers.kidOff, this.signerCount);
+      if (rc !== Reason.OK) return rc;
+    }
     copyBytes(this.chainHead, 0, this.expected, 0, Limits.HASH_LEN);
     return Reason.OK;
   }

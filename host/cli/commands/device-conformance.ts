@@ -59,7 +59,7 @@ const command: CommandModule<object, Args> = {
       )
       .epilog(
         'Operations: {"op":"sha256","msg":hex} -> {"digest":hex}; {"op":"ed25519_verify","pk","msg","sig"} -> {"valid":bool};\n' +
-          '{"op":"verify_bundle","bundle":path,"root":path|hex|[...],"vendor","class","minSeq","minEpoch","threshold","rootThreshold","now","retired","maxChunkSize"}\n' +
+          '{"op":"verify_bundle","bundle":path,"root":path|hex|[...],"vendor","class","minSeq","minEpoch","threshold","rootThreshold","now","retired","maxChunkSize","logKeys","witnessKeys","witnessQuorum"}\n' +
           '-> {"valid":bool,"reason":NAME,"chunk":n}. A bad line gives {"error":"..."}.'
       ) as never,
   handler: async (a) => {

@@ -11,6 +11,8 @@ import { attachDevice, createPtyPair, type PtyPair } from "../../../device-sim/s
 import { out, err } from "../output.js";
 import { bootCheckDoc, outDocumentLine, RUN_MODES, runModeFields } from "../json-document.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
+import { logPolicyFor } from "../../log/device-policy.js";
+import { loadVerifierKey } from "../log-keys.js";
 import { FwsealError, outputError } from "../../errors.js";
 import { computeLayout } from "../../../device-sim/core/boot/flash-layout.js";
 import { checkSerialPortPath, serialOpenError } from "../../device/flash-link.js";
@@ -72,6 +74,9 @@ interface Args {
   "root-threshold": number;
   "require-alg"?: string[];
   "boot-alg"?: string[];
+  "log-key"?: string[];
+  "witness-key"?: string[];
+  "witness-quorum"?: number;
   "page-size": number;
   "flash-size": number;
   "max-data": number;
@@ -96,6 +101,9 @@ const command: CommandModule<object, Args> = {
       .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signatures must come through (2: two-person rule)" })
       .option("require-alg", { type: "string", array: true, description: "Hybrid policy: the counted signatures must include each of these algorithms (ed25519, hss-lms)" })
       .option("boot-alg", { type: "string", array: true, description: "Algorithms whose signatures the boot check verifies (default: the install policy)" })
+      .option("log-key", { type: "string", array: true, description: "Require logged bundles: the log's vkey (string or file)" })
+      .option("witness-key", { type: "string", array: true, description: "A trusted witness's cosignature vkey (string or file)" })
+      .option("witness-quorum", { type: "number", default: 0, description: "Valid cosignatures by distinct trusted witnesses required" })
       .option("page-size", { type: "number", default: SIM_DEFAULTS.pageSize, description: "Flash erase page size" })
       .option("flash-size", { type: "number", default: SIM_DEFAULTS.flashSize, description: "Flash size in bytes" })
       .option("max-data", { type: "number", default: SIM_DEFAULTS.maxData, description: "Largest DATA payload per frame" })
@@ -131,7 +139,8 @@ const command: CommandModule<object, Args> = {
       flashSize: a["flash-size"],
       maxData: a["max-data"],
       window: a.window,
-      flashFile: path.join(a.state, "flash.bin")
+      flashFile: path.join(a.state, "flash.bin"),
+      ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), a["witness-quorum"] ?? 0) } : {})
     });
     let pty: PtyPair | null = null;
     let portPath = a.port;

@@ -27,7 +27,9 @@ export const commandLoaders: Record<string, Loader> = {
   audit: () => import("./audit.js"),
   espruino: () => import("./espruino.js"),
   init: () => import("./init.js"),
-  completion: () => import("./completion.js")
+  completion: () => import("./completion.js"),
+  log: () => import("./log.js"),
+  witness: () => import("./witness.js")
 };
 
 /** The command modules needed for `name` (all of them when unknown or absent), in table order. */

@@ -66,8 +66,18 @@ export function printInspect(r: InspectResult, file: string, imageSha256: string
       out(`        vendor ${c.vendorId ?? "any"}; classes ${c.classIds ? c.classIds.join(", ") : "any"}`);
     }
   });
+  if (r.logProof) printLogProof(r.logProof);
   if (r.expectedBundleSize !== null) out(`size: ${r.expectedBundleSize === r.fileSize ? "matches the manifest" : `file ${r.fileSize} bytes, manifest implies ${r.expectedBundleSize}`}`);
   for (const n of r.notes) out(`note: ${n}`);
+}
+
+/** The log proof lines of the report (decoded, not verified). */
+function printLogProof(p: NonNullable<InspectResult["logProof"]>): void {
+  out(`log proof: entry ${p.leafIndex}, ${p.pathHashes}-hash inclusion path`);
+  if (p.checkpoint) out(`  checkpoint       ${p.checkpoint.origin}, size ${p.checkpoint.size}, root ${p.checkpoint.root}`);
+  for (const s of p.signatures) out(`  signed by        ${s.name} (key ID ${s.keyId}, ${s.bytes === 72 ? "cosignature/v1" : "note signature"})`);
+  if (p.entry) out(`  entry            sequence ${p.entry.sequence}, version ${p.entry.version}, logged ${when(p.entry.loggedAt)}, signers ${p.entry.signerKeyIds.join(", ")}`);
+  for (const x of p.problems) out(`  problem          ${x}`);
 }
 
 /** An HSS/LMS private key file (inspect then reports its state instead of a bundle's). */

@@ -14,6 +14,8 @@ import { outDocument, outFailure, verdictDoc } from "../json-document.js";
 import { isUuidString } from "../../../formats/host-only/uuid.js";
 import { stdinPath } from "../stdio-paths.js";
 import { refuseDraft } from "../draft-notice.js";
+import { logPolicyFor } from "../../log/device-policy.js";
+import { loadVerifierKey } from "../log-keys.js";
 
 export interface PolicyArgs {
   root: string | string[];
@@ -27,6 +29,9 @@ export interface PolicyArgs {
   "require-alg"?: string[];
   now?: string;
   time?: boolean;
+  "log-key"?: string[];
+  "witness-key"?: string[];
+  "witness-quorum"?: number;
 }
 
 interface Args extends PolicyArgs {
@@ -47,7 +52,10 @@ export function policyOptions(y: any): any {
     .option("root-threshold", { type: "number", default: 1, description: "Distinct roots those signers must come through (2 = two-person rule when roots have different custodians)" })
     .option("require-alg", { type: "string", array: true, description: "Hybrid policy: the counted signers must include each of these algorithms (ed25519, hss-lms)" })
     .option("now", { type: "string", description: "Trusted time for certificate windows (ISO 8601 / seconds); default the host clock" })
-    .option("time", { type: "boolean", default: true, description: "Check certificate validity windows; --no-time verifies as a device without a trusted clock" });
+    .option("time", { type: "boolean", default: true, description: "Check certificate validity windows; --no-time verifies as a device without a trusted clock" })
+    .option("log-key", { type: "string", array: true, description: "Require a transparency-log proof from this log (its vkey, string or file)" })
+    .option("witness-key", { type: "string", array: true, description: "A trusted witness's cosignature vkey (string or file)" })
+    .option("witness-quorum", { type: "number", default: 0, description: "Valid cosignatures by distinct trusted witnesses required" });
 }
 
 export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
@@ -62,7 +70,8 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     threshold: parseUint(a.threshold, "--threshold"),
     rootThreshold: parseUint(a["root-threshold"], "--root-threshold"),
     requiredAlgorithms: algorithmMask(a["require-alg"], "--require-alg"),
-    now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined
+    now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined,
+    ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), parseUint(a["witness-quorum"] ?? 0, "--witness-quorum") ?? 0) } : {})
   };
 }
 

@@ -1,0 +1,220 @@
+// fwseal log init|append|publish|proof|attach|monitor: a transparency log of releases,
+// published as static files (c2sp.org/tlog-tiles), and the monitor that follows it.
+import type { CommandModule, Argv } from "yargs";
+import { readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { out, outJson, setExitCode, hex } from "../output.js";
+import { FwsealError } from "../../errors.js";
+import { ExitCode } from "../../exit-codes.js";
+import { appendEntries, initLog, mergeCosignatures, publishCheckpoint, readLogConfig, logKeyOf, proofsFor, PUBLIC_DIR } from "../../log/log-store.js";
+import { formatNote, formatVerifierKey, NoteSigType } from "../../log/note.js";
+import { openCheckpoint } from "../../log/checkpoint.js";
+import { logSource } from "../../log/http-source.js";
+import { monitorLog } from "../../log/monitor.js";
+import { bundleWithProof, entryBytesForBundle, findLogProof, readBundleParts } from "../../log/release.js";
+import { loadNoteSigningKey, loadVerifierKey } from "../log-keys.js";
+import { envelopeLogFacts } from "../../../formats/host-only/log-proof.js";
+import type { NoteKey } from "../../log/note.js";
+
+
+function fail(e: unknown, code: "USAGE" | "INPUT_UNREADABLE" | "BUNDLE_REJECTED" = "INPUT_UNREADABLE"): never {
+  if (e instanceof FwsealError) throw e;
+  throw new FwsealError(code, (e as Error).message, code === "BUNDLE_REJECTED" ? { exitCode: ExitCode.TRUST } : {});
+}
+
+/** A log location's source and key: a log directory (its published folder), or a URL/folder with --log-key. */
+function locate(log: string, logKey?: string): { source: ReturnType<typeof logSource>; key: NoteKey } {
+  if (!/^https?:\/\//.test(log)) {
+    try {
+      const cfg = readLogConfig(log);
+      return { source: logSource(path.join(log, PUBLIC_DIR)), key: logKey ? loadVerifierKey(logKey) : logKeyOf(cfg) };
+    } catch {
+      // not a log directory: a published folder
+    }
+  }
+  if (!logKey) throw new FwsealError("USAGE", "--log-key (the log's vkey) is needed for a URL or a published folder");
+  return { source: logSource(log), key: loadVerifierKey(logKey) };
+}
+
+const init: CommandModule<object, { dir: string; key: string; name: string; json?: boolean }> = {
+  command: "init <dir>",
+  describe: "Create a log in <dir> (log.json, public/) with the log's Ed25519 key and origin name",
+  builder: (y) =>
+    y
+      .positional("dir", { type: "string", demandOption: true })
+      .option("key", { type: "string", demandOption: true, description: "The log's Ed25519 private key (PEM)" })
+      .option("name", { type: "string", demandOption: true, description: "Checkpoint origin and key name, e.g. log.example.com/fw" }) as never,
+  handler: async (a) => {
+    const key = await loadNoteSigningKey(a.key, a.name, NoteSigType.ED25519);
+    try {
+      initLog(a.dir, key);
+      await publishCheckpoint(a.dir, key);
+    } catch (e) {
+      fail(e, "USAGE");
+    }
+    const vkey = formatVerifierKey(key);
+    if (a.json) outJson({ ok: true, dir: a.dir, origin: a.name, vkey });
+    else out(`${a.dir}: log ${a.name} created; verifier key ${vkey}`);
+  }
+};
+
+const append: CommandModule<object, { dir: string; bundles: string[]; time?: number; json?: boolean }> = {
+  command: "append <dir> <bundles..>",
+  describe: "Append release entries (envelope digest, manifest summary, signer key IDs, time) for bundles",
+  builder: (y) =>
+    y
+      .positional("dir", { type: "string", demandOption: true })
+      .positional("bundles", { type: "string", array: true, demandOption: true })
+      .option("time", { type: "number", description: "Entry time, seconds since 1970 (default now)" }) as never,
+  handler: async (a) => {
+    const t = a.time ?? Math.floor(Date.now() / 1000);
+    let entries: Uint8Array[];
+    try {
+      entries = a.bundles.map((b) => entryBytesForBundle(b, t));
+    } catch (e) {
+      fail(e);
+    }
+    const r = appendEntries(a.dir, entries);
+    const indices = a.bundles.map((b, i) => ({ bundle: b, index: r.firstIndex + i }));
+    if (a.json) outJson({ ok: true, dir: a.dir, size: r.size, entries: indices, bytesWritten: r.bytesWritten });
+    else for (const x of indices) out(`${x.bundle}: entry ${x.index} (log size ${r.size}; run fwseal log publish)`);
+  }
+};
+
+const publish: CommandModule<object, { dir: string; key?: string; cosigned?: string[]; json?: boolean }> = {
+  command: "publish <dir>",
+  describe: "Sign a checkpoint for the current size (--key), or add witnesses' cosignatures to it (--cosigned)",
+  builder: (y) =>
+    y
+      .positional("dir", { type: "string", demandOption: true })
+      .option("key", { type: "string", description: "The log's private key (PEM): sign a new checkpoint" })
+      .option("cosigned", { type: "string", array: true, description: "Checkpoints cosigned by witnesses (fwseal witness -o): merge their lines" }) as never,
+  handler: async (a) => {
+    if (!a.key && !a.cosigned) throw new FwsealError("USAGE", "publish needs --key or --cosigned");
+    const cfg = readLogConfig(a.dir);
+    let note = "";
+    try {
+      if (a.key) note = formatNote((await publishCheckpoint(a.dir, await loadNoteSigningKey(a.key, cfg.origin, NoteSigType.ED25519))).note);
+      if (a.cosigned) note = mergeCosignatures(a.dir, a.cosigned.map((f) => readFileSync(f, "utf8")));
+    } catch (e) {
+      fail(e, "USAGE");
+    }
+    const cp = openCheckpoint(note, logKeyOf(cfg));
+    if (a.json) outJson({ ok: true, dir: a.dir, size: cp.checkpoint.size, root: hex(cp.checkpoint.root), signatures: cp.note.signatures.map((s) => s.name), checkpoint: note });
+    else out(`${a.dir}: checkpoint size ${cp.checkpoint.size}, root ${hex(cp.checkpoint.root)}, ${cp.note.signatures.length} signature(s)`);
+  }
+};
+
+const proof: CommandModule<object, { log: string; index?: number; from?: number; bundle?: string; logKey?: string; json?: boolean }> = {
+  command: "proof <log>",
+  describe: "Inclusion proof of an entry (--index or --bundle) and/or consistency proof (--from) to the published checkpoint",
+  builder: (y) =>
+    y
+      .positional("log", { type: "string", demandOption: true, description: "Log directory, published folder or URL" })
+      .option("index", { type: "number" })
+      .option("from", { type: "number", description: "Older tree size" })
+      .option("bundle", { type: "string", description: "Find this bundle's entry" })
+      .option("log-key", { type: "string", description: "The log's vkey (string or file)" }) as never,
+  handler: async (a) => {
+    const { source, key } = locate(a.log, a.logKey);
+    try {
+      const cp = openCheckpoint(await source("checkpoint"), key).checkpoint;
+      let index = a.index;
+      if (a.bundle) index = (await findLogProof(source, key, readBundleParts(a.bundle).envelope)).leafIndex;
+      const p = await proofsFor(source, cp.size, { index, from: a.from });
+      const res = { ok: true, size: cp.size, root: hex(cp.root), ...(index !== undefined ? { index, inclusion: p.inclusion!.map(hex) } : {}), ...(a.from !== undefined ? { from: a.from, consistency: p.consistency!.map(hex) } : {}) };
+      if (a.json) outJson(res);
+      else {
+        out(`checkpoint size ${cp.size}, root ${hex(cp.root)}`);
+        if (res.inclusion) out(`inclusion of entry ${index}: ${res.inclusion.length} hash(es)\n  ${res.inclusion.join("\n  ")}`);
+        if (res.consistency) out(`consistency from ${a.from}: ${res.consistency.length} hash(es)\n  ${res.consistency.join("\n  ")}`);
+      }
+    } catch (e) {
+      fail(e);
+    }
+  }
+};
+
+const attach: CommandModule<object, { log: string; bundle: string; output: string; logKey?: string; json?: boolean }> = {
+  command: "attach <log> <bundle>",
+  describe: "Attach the bundle's log proof (entry, inclusion path, checkpoint with cosignatures) to its envelope",
+  builder: (y) =>
+    y
+      .positional("log", { type: "string", demandOption: true, description: "Log directory, published folder or URL" })
+      .positional("bundle", { type: "string", demandOption: true })
+      .option("output", { alias: "o", type: "string", demandOption: true, description: "Bundle with the proof attached" })
+      .option("log-key", { type: "string", description: "The log's vkey (string or file)" }) as never,
+  handler: async (a) => {
+    const { source, key } = locate(a.log, a.logKey);
+    const parts = readBundleParts(a.bundle);
+    let p;
+    try {
+      p = await findLogProof(source, key, parts.envelope);
+    } catch (e) {
+      fail(e, "BUNDLE_REJECTED");
+    }
+    writeFileSync(a.output, bundleWithProof(parts, p));
+    const sigs = openCheckpoint(p.checkpoint, key).note.signatures.length;
+    if (a.json) outJson({ ok: true, bundle: a.output, index: p.leafIndex, size: p.checkpointSize, pathHashes: p.path.length, checkpointSignatures: sigs });
+    else out(`${a.output}: entry ${p.leafIndex} of ${p.checkpointSize}, ${p.path.length}-hash inclusion path, checkpoint with ${sigs} signature(s)`);
+  }
+};
+
+const monitor: CommandModule<object, { log: string; logKey?: string; watch: string[]; expect?: string[]; state?: string; json?: boolean }> = {
+  command: "monitor <log>",
+  describe: "Follow the log: verify its checkpoint and consistency, report entries signed by watched keys that are not expected releases",
+  builder: (y) =>
+    y
+      .positional("log", { type: "string", demandOption: true, description: "Log URL or published folder" })
+      .option("log-key", { type: "string", description: "The log's vkey (string or file)" })
+      .option("watch", { type: "string", array: true, demandOption: true, description: "Key ID (16 hex digits) to watch" })
+      .option("expect", { type: "string", array: true, description: "An expected release: bundle file, or manifest/envelope digest in hex" })
+      .option("state", { type: "string", description: "State file (last checkpoint seen); kept between runs" }) as never,
+  handler: async (a) => {
+    const { source, key } = locate(a.log, a.logKey);
+    const expected = new Set<string>();
+    for (const x of a.expect ?? []) {
+      if (/^[0-9a-f]{64}$/i.test(x)) expected.add(x.toLowerCase());
+      else {
+        const f = envelopeLogFacts(readBundleParts(x).envelope);
+        expected.add(hex(f.manifestDigest));
+        expected.add(hex(f.envelopeDigest));
+      }
+    }
+    let r;
+    try {
+      r = await monitorLog({ source, logKey: key, watch: a.watch, expected, stateFile: a.state });
+    } catch (e) {
+      fail(e, "BUNDLE_REJECTED");
+    }
+    const view = (w: (typeof r.watched)[number]) => ({
+      index: w.index, version: w.entry.version, sequence: w.entry.sequence, signers: w.entry.signerKeyIds.map(hex),
+      manifestDigest: hex(w.entry.manifestDigest), envelopeDigest: hex(w.entry.envelopeDigest), loggedAt: w.entry.loggedAt, expected: w.expected
+    });
+    if (a.json) outJson({ ok: r.unexpected.length === 0, origin: r.origin, previousSize: r.previousSize, size: r.size, root: r.root, entriesChecked: r.entriesChecked, watched: r.watched.map(view), unexpected: r.unexpected.map(view) });
+    else {
+      out(`${r.origin}: size ${r.previousSize} -> ${r.size} consistent, ${r.entriesChecked} new entr${r.entriesChecked === 1 ? "y" : "ies"} checked`);
+      for (const w of r.watched) out(`  ${w.expected ? "expected  " : "UNEXPECTED"} entry ${w.index}: version ${w.entry.version} sequence ${w.entry.sequence} signed by ${w.entry.signerKeyIds.map(hex).join(", ")}`);
+    }
+    if (r.unexpected.length > 0) {
+      if (!a.json) out(`${r.unexpected.length} unexpected release(s) signed by a watched key`);
+      setExitCode(ExitCode.TRUST);
+    }
+  }
+};
+
+const command: CommandModule<object, object> = {
+  command: "log",
+  describe: "A transparency log of releases (static C2SP tlog-tiles files) and its monitor",
+  builder: (y: Argv) =>
+    y
+      .command(init)
+      .command(append)
+      .command(publish)
+      .command(proof)
+      .command(attach)
+      .command(monitor)
+      .demandCommand(1, "log needs an action: init, append, publish, proof, attach or monitor") as never,
+  handler: () => undefined
+};
+export default command;
