@@ -10,6 +10,7 @@ import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid, parseUuid, formatUuid } from "../../formats/host-only/uuid.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
 import { createNodePrimitives } from "./node-primitives.js";
+import { ChunkDigestPool, defaultDigestThreads, sharedBuffer, type DigestJob } from "./chunk-digest-pool.js";
 import { inspectBytes, type SignerInfoView } from "./inspect.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
@@ -54,7 +55,18 @@ export interface VerifyPolicy {
    * goes through the core's push(). Both give the same verdict (test/unit/host-verify.test.ts).
    */
   engine?: "fast" | "core";
+  /**
+   * "fast" engine: worker threads that hash chunks in parallel with this thread (the chain
+   * is still checked in order here, with the same decisions). Default: one per core beyond
+   * this one, used once PARALLEL_AFTER bytes have been fed; given: used from the first
+   * block; 0: hash on this thread only.
+   */
+  hashThreads?: number;
 }
+
+/** Bytes of input after which the "fast" engine hands chunk hashing to worker threads
+ *  (starting workers costs a few tens of milliseconds: worth it only for large bundles). */
+export const PARALLEL_AFTER = 8 * 1024 * 1024;
 
 /** The manifest fields a VerifyResult reports. */
 export interface ManifestSummary {
@@ -196,7 +208,8 @@ const HEADROOM = 64;
 
 /** Blocks of a file, read ahead one block (the next read runs while this one is verified). */
 async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerator<Block> {
-  const bufs = [Buffer.allocUnsafe(HEADROOM + blockSize), Buffer.allocUnsafe(HEADROOM + blockSize)];
+  // Shared memory: worker threads hash chunks straight out of these (chunk-digest-pool.ts).
+  const bufs = [sharedBuffer(HEADROOM + blockSize), sharedBuffer(HEADROOM + blockSize)];
   let pos = 0;
   let k = 0;
   const read = (b: Buffer, at: number) => {
@@ -218,11 +231,10 @@ async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerato
 
 /** Blocks from any byte source, copied behind headroom (the source is never modified). */
 async function* copiedBlocks(src: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
-  let stage = Buffer.allocUnsafe(HEADROOM + VERIFY_BLOCK);
+  const stage = sharedBuffer(HEADROOM + VERIFY_BLOCK);
   for await (const b of src) {
     for (let o = 0; o < b.length; ) {
       const n = Math.min(VERIFY_BLOCK, b.length - o);
-      if (stage.length < HEADROOM + n) stage = Buffer.allocUnsafe(HEADROOM + n);
       stage.set(b.subarray(o, o + n), HEADROOM);
       yield { buf: stage, off: HEADROOM, len: n };
       o += n;
@@ -249,12 +261,20 @@ class FastChain {
   private have = 0;
   private need: number;
 
+  // Digests computed ahead for chunks pre[0] .. (preFirst + pre.length - 1) by the pool.
+  private pre: string[] = [];
+  private preFirst = 0;
+  private fed = 0;
+  private pool: ChunkDigestPool | null = null;
+
   constructor(
     private readonly chunkCount: number,
     private readonly chunkSize: number,
     private readonly imageSize: number,
     chainHead: Uint8Array,
-    private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>
+    private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>,
+    private readonly hashThreads = defaultDigestThreads(),
+    private readonly parallelAfter = PARALLEL_AFTER
   ) {
     this.expected = Buffer.from(chainHead).toString("latin1");
     this.carry = Buffer.allocUnsafe(Limits.CHUNK_PREFIX_LEN + chunkSize + Limits.HASH_LEN);
@@ -279,8 +299,13 @@ class FastChain {
     const P = Limits.CHUNK_PREFIX_LEN;
     const dl = this.need - Limits.HASH_LEN;
     const i = this.i;
-    writeChunkPrefix(buf, s - P, i);
-    const h = sha256Latin1(buf.subarray(s - P, s + this.need));
+    let h: string;
+    const k = i - this.preFirst;
+    if (buf !== this.carry && k >= 0 && k < this.pre.length) h = this.pre[k];
+    else {
+      writeChunkPrefix(buf, s - P, i);
+      h = sha256Latin1(buf.subarray(s - P, s + this.need));
+    }
     if (h !== this.expected) {
       this.reject(Reason.CHUNK_HASH_MISMATCH, i);
       return -1;
@@ -309,6 +334,15 @@ class FastChain {
     const onChunk = this.onChunk;
     let pos = off;
     const end = off + len;
+    this.fed += len;
+    if (this.hashThreads > 0 && this.fed > this.parallelAfter && buf.buffer instanceof SharedArrayBuffer) {
+      if (this.pool === null) this.pool = new ChunkDigestPool(this.hashThreads);
+      const jobs = this.wholeChunks(off, end);
+      if (jobs.length > 1) {
+        this.pre = await this.pool.digest(buf, jobs);
+        this.preFirst = jobs[0].index;
+      }
+    }
     while (pos < end) {
       if (this.done) return this.reject(Reason.TRAILING_DATA, this.chunkCount);
       if (this.have > 0 || end - pos < this.need || pos < P) {
@@ -336,6 +370,31 @@ class FastChain {
     return false;
   }
 
+  /** The chunks that lie wholly in buf[off .. end), in the order feed() reaches them. */
+  private wholeChunks(off: number, end: number): DigestJob[] {
+    const jobs: DigestJob[] = [];
+    let i = this.i;
+    let pos = off;
+    if (this.have > 0) {
+      pos += this.need - this.have; // completes the chunk assembled in carry
+      i++;
+    }
+    while (i < this.chunkCount) {
+      const need = this.dataLen(i) + Limits.HASH_LEN;
+      if (pos + need > end) break;
+      jobs.push({ index: i, off: pos, len: need });
+      pos += need;
+      i++;
+    }
+    return jobs;
+  }
+
+  /** Stops the hashing workers, if any were started. */
+  async close(): Promise<void> {
+    if (this.pool) await this.pool.close();
+    this.pool = null;
+  }
+
   /** End of input. */
   end(): number {
     if (!this.done && this.reason === Reason.OK) this.reject(Reason.TRUNCATED, this.i);
@@ -345,6 +404,16 @@ class FastChain {
 
 /** Verify a bundle delivered as blocks (see Block). */
 async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number): Promise<VerifyResult> {
+  const chains: FastChain[] = [];
+  try {
+    return await verifyBlocksWith(blocks, policy, hooks, totalSize, chains);
+  } finally {
+    for (const c of chains) await c.close();
+  }
+}
+
+/** verifyBlockStream's body; the FastChain it creates is put in `chains` (for closing). */
+async function verifyBlocksWith(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, chains: FastChain[]): Promise<VerifyResult> {
   const it = blocks[Symbol.asyncIterator]();
   // Collect the head: the first MAX_ENVELOPE bytes (or the whole input if shorter), copied
   // (blocks are reused buffers) behind headroom; the rest of that block is fed afterwards
@@ -406,7 +475,10 @@ async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPol
           imageSize: v.imageSize, chunkSize: v.chunkSize, chunkCount: v.chunkCount, chainHead: hex(v.chainHead),
           keyEpochFloor: v.keyEpochFloor >= 0 ? v.keyEpochFloor : null, payloadEncoding: v.payloadEncoding
         };
-        if (fastEngine) fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk);
+        if (fastEngine) {
+          fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk, policy.hashThreads ?? defaultDigestThreads(), policy.hashThreads === undefined ? PARALLEL_AFTER : 0);
+          chains.push(fast);
+        }
       } else if (ev === VerifyEvent.REJECT) {
         finish(v.reason, v.rejectChunk);
         return true;
