@@ -16,6 +16,11 @@
 //   answers printable-ASCII strings itself (their width is their length, exactly what
 //   string-width computes for them) and loads the real module, from the same resolved
 //   file, on the first other string.
+// - yargs renders the full help text of every command it runs, to cache it for a
+//   showHelp() after the command (command.js, cacheHelpMessage: 10-20 ms per start).
+//   fwseal never shows help after a command ran (showHelpOnFail(false), no showHelp in a
+//   handler; help is shown only for --help, which renders it itself), so that call is
+//   left out of the bundle. test/system/cli-bundle.test.ts compares the outputs.
 // - yargs' platform shim derives its package root and locale folder from its own file
 //   location (import.meta.url); in the bundle it gets the location yargs resolves to from
 //   the bundle, so `--version` and translations behave as without the bundle.
@@ -77,6 +82,21 @@ const yargsShimLocation = {
   }
 };
 
+const YARGS_COMMAND = /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/;
+const HELP_CACHE_CALL = "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();";
+
+/** esbuild plugin: yargs' command runner without the help rendering described above. */
+const noHelpCache = {
+  name: "no-help-cache",
+  setup(b) {
+    b.onLoad({ filter: YARGS_COMMAND }, (args) => {
+      const text = readFileSync(args.path, "utf8");
+      if (!text.includes(HELP_CACHE_CALL)) throw new Error(`${args.path}: expected ${HELP_CACHE_CALL} (yargs changed; update scripts/build-cli-bundle.mjs)`);
+      return { contents: text.replace(HELP_CACHE_CALL, "/* help not cached: see scripts/build-cli-bundle.mjs */"), loader: "js", resolveDir: path.dirname(args.path) };
+    });
+  }
+};
+
 await build({
   entryPoints: [path.join(repoRoot, "dist/host/cli/cli.js")],
   outfile: bundleFile,
@@ -88,7 +108,7 @@ await build({
   // import.meta does not exist in CommonJS: the bundle's own URL stands in for it.
   define: { "import.meta.url": MODULE_URL },
   banner: { js: `const ${MODULE_URL} = require("node:url").pathToFileURL(__filename).href;` },
-  plugins: [lazyStringWidth, yargsShimLocation],
+  plugins: [lazyStringWidth, yargsShimLocation, noHelpCache],
   legalComments: "none",
   logLevel: "warning"
 });
