@@ -10,7 +10,7 @@ import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid, parseUuid, formatUuid } from "../../formats/host-only/uuid.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
 import { createNodePrimitives } from "./node-primitives.js";
-import { ChunkDigestPool, defaultDigestThreads, sharedBuffer, type DigestJob } from "./chunk-digest-pool.js";
+import { ChunkDigestPool, sharedBuffer, type DigestJob } from "./chunk-digest-pool.js";
 import { inspectBytes, type SignerInfoView } from "./inspect.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
@@ -57,16 +57,12 @@ export interface VerifyPolicy {
   engine?: "fast" | "core";
   /**
    * "fast" engine: worker threads that hash chunks in parallel with this thread (the chain
-   * is still checked in order here, with the same decisions). Default: one per core beyond
-   * this one, used once PARALLEL_AFTER bytes have been fed; given: used from the first
-   * block; 0: hash on this thread only.
+   * is still checked in order here, with the same decisions); defaultDigestThreads() is one
+   * per spare core. Default 0: hash on this thread only (on a machine whose cores are busy,
+   * workers measured slower than one thread; see bench/pack-verify.mjs).
    */
   hashThreads?: number;
 }
-
-/** Bytes of input after which the "fast" engine hands chunk hashing to worker threads
- *  (starting workers costs a few tens of milliseconds: worth it only for large bundles). */
-export const PARALLEL_AFTER = 8 * 1024 * 1024;
 
 /** The manifest fields a VerifyResult reports. */
 export interface ManifestSummary {
@@ -264,7 +260,6 @@ class FastChain {
   // Digests computed ahead for chunks pre[0] .. (preFirst + pre.length - 1) by the pool.
   private pre: string[] = [];
   private preFirst = 0;
-  private fed = 0;
   private pool: ChunkDigestPool | null = null;
 
   constructor(
@@ -273,8 +268,7 @@ class FastChain {
     private readonly imageSize: number,
     chainHead: Uint8Array,
     private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>,
-    private readonly hashThreads = defaultDigestThreads(),
-    private readonly parallelAfter = PARALLEL_AFTER
+    private readonly hashThreads = 0
   ) {
     this.expected = Buffer.from(chainHead).toString("latin1");
     this.carry = Buffer.allocUnsafe(Limits.CHUNK_PREFIX_LEN + chunkSize + Limits.HASH_LEN);
@@ -334,8 +328,7 @@ class FastChain {
     const onChunk = this.onChunk;
     let pos = off;
     const end = off + len;
-    this.fed += len;
-    if (this.hashThreads > 0 && this.fed > this.parallelAfter && buf.buffer instanceof SharedArrayBuffer) {
+    if (this.hashThreads > 0 && buf.buffer instanceof SharedArrayBuffer) {
       if (this.pool === null) this.pool = new ChunkDigestPool(this.hashThreads);
       const jobs = this.wholeChunks(off, end);
       if (jobs.length > 1) {
@@ -403,17 +396,17 @@ class FastChain {
 }
 
 /** Verify a bundle delivered as blocks (see Block). */
-async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number): Promise<VerifyResult> {
+async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, envelopeOnly = false): Promise<VerifyResult> {
   const chains: FastChain[] = [];
   try {
-    return await verifyBlocksWith(blocks, policy, hooks, totalSize, chains);
+    return await verifyBlocksWith(blocks, policy, hooks, totalSize, chains, envelopeOnly);
   } finally {
     for (const c of chains) await c.close();
   }
 }
 
 /** verifyBlockStream's body; the FastChain it creates is put in `chains` (for closing). */
-async function verifyBlocksWith(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, chains: FastChain[]): Promise<VerifyResult> {
+async function verifyBlocksWith(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, chains: FastChain[], envelopeOnly: boolean): Promise<VerifyResult> {
   const it = blocks[Symbol.asyncIterator]();
   // Collect the head: the first MAX_ENVELOPE bytes (or the whole input if shorter), copied
   // (blocks are reused buffers) behind headroom; the rest of that block is fed afterwards
@@ -475,8 +468,12 @@ async function verifyBlocksWith(blocks: AsyncIterable<Block>, policy: VerifyPoli
           imageSize: v.imageSize, chunkSize: v.chunkSize, chunkCount: v.chunkCount, chainHead: hex(v.chainHead),
           keyEpochFloor: v.keyEpochFloor >= 0 ? v.keyEpochFloor : null, payloadEncoding: v.payloadEncoding
         };
+        if (envelopeOnly) {
+          finish(Reason.OK, -1);
+          return true;
+        }
         if (fastEngine) {
-          fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk, policy.hashThreads ?? defaultDigestThreads(), policy.hashThreads === undefined ? PARALLEL_AFTER : 0);
+          fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk, policy.hashThreads ?? 0);
           chains.push(fast);
         }
       } else if (ev === VerifyEvent.REJECT) {
@@ -526,6 +523,24 @@ export async function verifyFile(path: string, policy: VerifyPolicy, hooks: Veri
   const { fh, stat: st } = await openInput(path);
   try {
     return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, hooks, st.size);
+  } catch (e) {
+    if (e instanceof FwsealError) throw e;
+    throw inputError(path, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The envelope of the bundle file at `path` checked exactly as a device checks it
+ * (structure, signatures, trust, policy), not its chunks: `valid` means a device with this
+ * policy accepts the envelope and goes on to the chain. For a bundle whose chunks pack has
+ * just written from the very hashes its manifest commits to.
+ */
+export async function verifyEnvelopeFile(path: string, policy: VerifyPolicy): Promise<VerifyResult> {
+  const { fh, stat: st } = await openInput(path);
+  try {
+    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, {}, st.size, true);
   } catch (e) {
     if (e instanceof FwsealError) throw e;
     throw inputError(path, e);
