@@ -66,36 +66,38 @@ const lazyStringWidth = {
   }
 };
 
-const YARGS_SHIM = /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/;
-const SHIM_LOCATION = "fileURLToPath(import.meta.url)";
+/**
+ * esbuild plugin that replaces `find` by `replacement` in the files matching `filter`; the
+ * build fails when `find` is missing (the dependency changed: this script needs a look).
+ */
+function patchDependency(name, filter, find, replacement) {
+  return {
+    name,
+    setup(b) {
+      b.onLoad({ filter }, (args) => {
+        const text = readFileSync(args.path, "utf8");
+        if (!text.includes(find)) throw new Error(`${args.path}: expected ${find} (dependency changed; update scripts/build-cli-bundle.mjs)`);
+        return { contents: text.replace(find, replacement), loader: "js", resolveDir: path.dirname(args.path) };
+      });
+    }
+  };
+}
 
-/** esbuild plugin: yargs' shim sees the file it has in the installed yargs package. */
-const yargsShimLocation = {
-  name: "yargs-shim-location",
-  setup(b) {
-    b.onLoad({ filter: YARGS_SHIM }, (args) => {
-      const text = readFileSync(args.path, "utf8");
-      if (!text.includes(SHIM_LOCATION)) throw new Error(`${args.path}: expected ${SHIM_LOCATION} (yargs changed; update scripts/build-cli-bundle.mjs)`);
-      const located = `createRequire(import.meta.url).resolve("yargs/package.json").replace(/package\\.json$/, "lib/platform-shims/esm.mjs")`;
-      return { contents: text.replace(SHIM_LOCATION, located), loader: "js", resolveDir: path.dirname(args.path) };
-    });
-  }
-};
+/** yargs' shim sees the file it has in the installed yargs package. */
+const yargsShimLocation = patchDependency(
+  "yargs-shim-location",
+  /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
+  "fileURLToPath(import.meta.url)",
+  `createRequire(import.meta.url).resolve("yargs/package.json").replace(/package\\.json$/, "lib/platform-shims/esm.mjs")`
+);
 
-const YARGS_COMMAND = /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/;
-const HELP_CACHE_CALL = "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();";
-
-/** esbuild plugin: yargs' command runner without the help rendering described above. */
-const noHelpCache = {
-  name: "no-help-cache",
-  setup(b) {
-    b.onLoad({ filter: YARGS_COMMAND }, (args) => {
-      const text = readFileSync(args.path, "utf8");
-      if (!text.includes(HELP_CACHE_CALL)) throw new Error(`${args.path}: expected ${HELP_CACHE_CALL} (yargs changed; update scripts/build-cli-bundle.mjs)`);
-      return { contents: text.replace(HELP_CACHE_CALL, "/* help not cached: see scripts/build-cli-bundle.mjs */"), loader: "js", resolveDir: path.dirname(args.path) };
-    });
-  }
-};
+/** yargs' command runner without the help rendering described above. */
+const noHelpCache = patchDependency(
+  "no-help-cache",
+  /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
+  "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();",
+  "/* help not cached: see scripts/build-cli-bundle.mjs */"
+);
 
 await build({
   entryPoints: [path.join(repoRoot, "dist/host/cli/cli.js")],
