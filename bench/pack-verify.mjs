@@ -4,6 +4,10 @@
 // same file (the hashing floor). Each pack/verify runs in a child process that reports its
 // own elapsed time and peak RSS (VmHWM from /proc/self/status), so RSS is per operation.
 // Best of RUNS runs (page cache warm for every contender). Not a test: nothing asserts.
+// Then the same as users run it: whole commands (node bin/fwseal.js pack / verify, start-up
+// included) against openssl, and start-up (--version, verify and inspect of a 64 KiB
+// bundle) against `node -e 0`, median of STARTUP_RUNS, all side by side in one run; the
+// summary table lists every goal with the machine's load average.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -14,6 +18,21 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, "../dist/host");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 11);
+const BIN = path.resolve(here, "../bin/fwseal.js");
+const summary = [];
+
+/** Wall seconds and peak RSS (KiB, from /usr/bin/time when present) of one command. */
+function timed(cmd, args) {
+  const t0 = process.hrtime.bigint();
+  const r = TIME_BIN ? spawnSync(TIME_BIN, ["-f", "%M", cmd, ...args], { encoding: "utf8" }) : spawnSync(cmd, args, { encoding: "utf8" });
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
+  const m = TIME_BIN ? /(\d+)\s*$/.exec(r.stderr) : null;
+  return { secs, maxRssKiB: m ? Number(m[1]) : NaN };
+}
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+const loadNow = () => os.loadavg()[0].toFixed(1);
 const SIZES_MIB = (process.env.BENCH_SIZES ?? "16,256").split(",").map(Number);
 
 async function child(op, args) {
@@ -47,6 +66,7 @@ function runChild(op, args) {
 
 // Wall time of `openssl dgst -sha256 file`, and its CPU time when /usr/bin/time exists.
 const TIME = fs.existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
+const TIME_BIN = TIME;
 function openssl(file) {
   const t0 = process.hrtime.bigint();
   const r = TIME
@@ -117,6 +137,27 @@ async function main() {
         "verify/openssl CPU": (osslB.cpuSecs / verR.cpuSecs).toFixed(2),
         "copy MB/s": mbs(bytes, writeSecs).toFixed(0)
       });
+      // Whole commands, as a pipeline runs them (start-up included), interleaved with openssl.
+      const cli = { pack: [], verify: [], ossl: [], osslB: [], packRss: 0, verifyRss: 0 };
+      const packArgs = [BIN, "pack", img, "-k", kp.keyPath, "-r", kp.pubPath, "--seq", "1", "--vendor", "acme.example", "--class", "bench", "--version", "1.0.0", "--force", "-o", bundle];
+      const verifyArgs = [BIN, "verify", bundle, "-r", kp.pubPath, "--vendor", "acme.example", "--class", "bench"];
+      for (let i = 0; i < RUNS; i++) {
+        cli.ossl.push(timed("openssl", ["dgst", "-sha256", img]).secs);
+        const p = timed(process.execPath, packArgs);
+        cli.pack.push(p.secs);
+        cli.packRss = Math.max(cli.packRss, p.maxRssKiB);
+        cli.osslB.push(timed("openssl", ["dgst", "-sha256", bundle]).secs);
+        const v = timed(process.execPath, verifyArgs);
+        cli.verify.push(v.secs);
+        cli.verifyRss = Math.max(cli.verifyRss, v.maxRssKiB);
+      }
+      const rssMiB = (k) => (Number.isFinite(k) ? (k / 1024).toFixed(0) : "?");
+      summary.push(
+        { goal: `in-process pack ${mib} MiB / openssl`, fwseal: `${packR.secs.toFixed(3)} s`, reference: `${ossl.secs.toFixed(3)} s`, ratio: (ossl.secs / packR.secs).toFixed(2), target: ">= 0.8", "peak RSS MiB": (packR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
+        { goal: `in-process verify ${mib} MiB / openssl`, fwseal: `${verR.secs.toFixed(3)} s`, reference: `${osslB.secs.toFixed(3)} s`, ratio: (osslB.secs / verR.secs).toFixed(2), target: ">= 0.8", "peak RSS MiB": (verR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
+        { goal: `fwseal pack ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.pack).toFixed(3)} s`, reference: `${Math.min(...cli.ossl).toFixed(3)} s`, ratio: (Math.min(...cli.ossl) / Math.min(...cli.pack)).toFixed(2), target: ">= 0.8", "peak RSS MiB": rssMiB(cli.packRss), load: loadNow() },
+        { goal: `fwseal verify ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.verify).toFixed(3)} s`, reference: `${Math.min(...cli.osslB).toFixed(3)} s`, ratio: (Math.min(...cli.osslB) / Math.min(...cli.verify)).toFixed(2), target: ">= 0.8", "peak RSS MiB": rssMiB(cli.verifyRss), load: loadNow() }
+      );
       fs.rmSync(img);
       fs.rmSync(bundle);
     }
@@ -124,6 +165,9 @@ async function main() {
     console.log(`  dir ${base}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}; node ${process.version}; "copy" = read+write of the image in that dir;`);
     console.log(`  "CPU" ratios = openssl user+sys / fwseal user+sys (all threads), less sensitive to machine load than wall time)`);
     console.table(rows);
+    await startup(lib, dir, kp);
+    console.log(`\nsummary (load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; ratios: reference time / fwseal time, so higher is better, except start-up: fwseal / node -e 0)`);
+    console.table(summary);
     if (rows.length >= 2) {
       const r0 = parseFloat(rows[0]["pack RSS MiB"]), r1 = parseFloat(rows[rows.length - 1]["pack RSS MiB"]);
       const v0 = parseFloat(rows[0]["verify RSS MiB"]), v1 = parseFloat(rows[rows.length - 1]["verify RSS MiB"]);
@@ -131,6 +175,26 @@ async function main() {
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Start-up, side by side with `node -e 0`: median of STARTUP_RUNS interleaved runs each. */
+async function startup(lib, dir, kp) {
+  const img = path.join(dir, "img-64k.bin");
+  const bundle = path.join(dir, "img-64k.fwb");
+  fs.writeFileSync(img, randomFillSync(Buffer.alloc(64 * 1024)));
+  await lib.pack({ image: img, output: bundle, signers: [await lib.loadSigner(kp.keyPath)], vendor: "acme.example", deviceClass: "bench", sequence: 1, version: "1.0.0" });
+  const cases = {
+    "node -e 0": ["-e", "0"],
+    "fwseal --version": [BIN, "--version"],
+    "fwseal verify 64 KiB": [BIN, "verify", bundle, "-r", kp.pubPath, "--vendor", "acme.example", "--class", "bench"],
+    "fwseal inspect 64 KiB": [BIN, "inspect", bundle]
+  };
+  const t = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+  for (let i = 0; i < STARTUP_RUNS; i++) for (const [k, a] of Object.entries(cases)) t[k].push(timed(process.execPath, a).secs);
+  const base = median(t["node -e 0"]);
+  for (const k of Object.keys(cases).slice(1)) {
+    summary.push({ goal: `start-up ${k} / node -e 0`, fwseal: `${(median(t[k]) * 1000).toFixed(0)} ms`, reference: `${(base * 1000).toFixed(0)} ms`, ratio: (median(t[k]) / base).toFixed(2), target: "<= 1.5", "peak RSS MiB": "", load: loadNow() });
   }
 }
 

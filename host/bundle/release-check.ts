@@ -1,12 +1,12 @@
 // Signing-side checks: refuse to write a bundle no device would accept. Before signing,
 // each signer's certificate is checked against its key, the bundle's vendor and class, and
-// the current time; given the device roots, the finished bundle is verified by the device
-// core's verifier (host/bundle/verify.ts) before it is moved into place. `force` turns a
+// the current time; given the device roots, the finished bundle's envelope is verified by
+// the device core's verifier (host/bundle/verify.ts) before it is moved into place. `force` turns a
 // refusal into a warning (the bundle is written anyway).
 import { verdictError } from "./rejection-diagnosis.js";
 import { signerProblem } from "../keys/delegate.js";
 import type { FwsealError } from "../errors.js";
-import { verifyFile } from "./verify.js";
+import { verifyEnvelopeFile } from "./verify.js";
 
 /** What a release is checked against before it is written. */
 export interface ReleaseCheckOptions {
@@ -49,15 +49,17 @@ export function checkReleaseSigners(signers: readonly { publicKey: Uint8Array; c
 }
 
 /**
- * Verify the finished (not yet committed) bundle at `path` under the device roots, with
- * the bundle's vendor and class and the signing time: the verdict a device with those
- * roots would give. Without roots there is nothing to check. Returns the warnings `force`
- * let through.
+ * Verify the envelope of the finished (not yet committed) bundle at `path` under the device
+ * roots, with the bundle's vendor and class and the signing time: the verdict a device with
+ * those roots would give. The chunks are not read again: pack wrote them from the hashes the
+ * manifest commits to, so a second hashing pass over the image (as long as packing itself)
+ * could only find a fault in the disk. Without roots there is nothing to check. Returns the
+ * warnings `force` let through.
  */
 export async function checkBundleBeforeWrite(path: string, target: ReleaseTarget, opts: ReleaseCheckOptions): Promise<string[]> {
   if (opts.roots === undefined) return [];
   const policy = { roots: opts.roots, vendor: target.vendorId, deviceClass: target.classId, now: opts.now };
-  const v = await verifyFile(path, policy);
+  const v = await verifyEnvelopeFile(path, policy);
   const warnings: string[] = [];
   refuseOrWarn(v.valid ? null : verdictError(v, policy, "no device with the given roots would accept this bundle"), opts.force, warnings);
   return warnings;

@@ -11,6 +11,7 @@ import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid, parseUuid, formatUuid } from "../../formats/host-only/uuid.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
 import { createNodePrimitives } from "./node-primitives.js";
+import { ChunkDigestPool, sharedBuffer, type DigestJob } from "./chunk-digest-pool.js";
 import { inspectBytes, type ManifestView, type SignerInfoView } from "./inspect.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
@@ -75,6 +76,13 @@ export interface VerifyPolicy {
   engine?: "fast" | "core";
   /** A device log policy (formats/SPEC.md §14): the bundle must carry a valid log proof. */
   log?: LogPolicy;
+  /**
+   * "fast" engine: worker threads that hash chunks in parallel with this thread (the chain
+   * is still checked in order here, with the same decisions); defaultDigestThreads() is one
+   * per spare core. Default 0: hash on this thread only (on a machine whose cores are busy,
+   * workers measured slower than one thread; see bench/pack-verify.mjs).
+   */
+  hashThreads?: number;
 }
 
 /** The manifest fields a VerifyResult reports. */
@@ -229,7 +237,8 @@ const HEADROOM = 64;
 
 /** Blocks of a file, read ahead one block (the next read runs while this one is verified). */
 async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerator<Block> {
-  const bufs = [Buffer.allocUnsafe(HEADROOM + blockSize), Buffer.allocUnsafe(HEADROOM + blockSize)];
+  // Shared memory: worker threads hash chunks straight out of these (chunk-digest-pool.ts).
+  const bufs = [sharedBuffer(HEADROOM + blockSize), sharedBuffer(HEADROOM + blockSize)];
   let pos = 0;
   let k = 0;
   const read = (b: Buffer, at: number) => {
@@ -251,11 +260,10 @@ async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerato
 
 /** Blocks from any byte source, copied behind headroom (the source is never modified). */
 async function* copiedBlocks(src: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
-  let stage = Buffer.allocUnsafe(HEADROOM + VERIFY_BLOCK);
+  const stage = sharedBuffer(HEADROOM + VERIFY_BLOCK);
   for await (const b of src) {
     for (let o = 0; o < b.length; ) {
       const n = Math.min(VERIFY_BLOCK, b.length - o);
-      if (stage.length < HEADROOM + n) stage = Buffer.allocUnsafe(HEADROOM + n);
       stage.set(b.subarray(o, o + n), HEADROOM);
       yield { buf: stage, off: HEADROOM, len: n };
       o += n;
@@ -282,12 +290,18 @@ class FastChain {
   private have = 0;
   private need: number;
 
+  // Digests computed ahead for chunks pre[0] .. (preFirst + pre.length - 1) by the pool.
+  private pre: string[] = [];
+  private preFirst = 0;
+  private pool: ChunkDigestPool | null = null;
+
   constructor(
     private readonly chunkCount: number,
     private readonly chunkSize: number,
     private readonly imageSize: number,
     chainHead: Uint8Array,
-    private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>
+    private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>,
+    private readonly hashThreads = 0
   ) {
     this.expected = Buffer.from(chainHead).toString("latin1");
     this.carry = Buffer.allocUnsafe(Limits.CHUNK_PREFIX_LEN + chunkSize + Limits.HASH_LEN);
@@ -312,8 +326,13 @@ class FastChain {
     const P = Limits.CHUNK_PREFIX_LEN;
     const dl = this.need - Limits.HASH_LEN;
     const i = this.i;
-    writeChunkPrefix(buf, s - P, i);
-    const h = sha256Latin1(buf.subarray(s - P, s + this.need));
+    let h: string;
+    const k = i - this.preFirst;
+    if (buf !== this.carry && k >= 0 && k < this.pre.length) h = this.pre[k];
+    else {
+      writeChunkPrefix(buf, s - P, i);
+      h = sha256Latin1(buf.subarray(s - P, s + this.need));
+    }
     if (h !== this.expected) {
       this.reject(Reason.CHUNK_HASH_MISMATCH, i);
       return -1;
@@ -342,6 +361,14 @@ class FastChain {
     const onChunk = this.onChunk;
     let pos = off;
     const end = off + len;
+    if (this.hashThreads > 0 && buf.buffer instanceof SharedArrayBuffer) {
+      if (this.pool === null) this.pool = new ChunkDigestPool(this.hashThreads);
+      const jobs = this.wholeChunks(off, end);
+      if (jobs.length > 1) {
+        this.pre = await this.pool.digest(buf, jobs);
+        this.preFirst = jobs[0].index;
+      }
+    }
     while (pos < end) {
       if (this.done) return this.reject(Reason.TRAILING_DATA, this.chunkCount);
       if (this.have > 0 || end - pos < this.need || pos < P) {
@@ -369,6 +396,31 @@ class FastChain {
     return false;
   }
 
+  /** The chunks that lie wholly in buf[off .. end), in the order feed() reaches them. */
+  private wholeChunks(off: number, end: number): DigestJob[] {
+    const jobs: DigestJob[] = [];
+    let i = this.i;
+    let pos = off;
+    if (this.have > 0) {
+      pos += this.need - this.have; // completes the chunk assembled in carry
+      i++;
+    }
+    while (i < this.chunkCount) {
+      const need = this.dataLen(i) + Limits.HASH_LEN;
+      if (pos + need > end) break;
+      jobs.push({ index: i, off: pos, len: need });
+      pos += need;
+      i++;
+    }
+    return jobs;
+  }
+
+  /** Stops the hashing workers, if any were started. */
+  async close(): Promise<void> {
+    if (this.pool) await this.pool.close();
+    this.pool = null;
+  }
+
   /** End of input. */
   end(): number {
     if (!this.done && this.reason === Reason.OK) this.reject(Reason.TRUNCATED, this.i);
@@ -377,17 +429,27 @@ class FastChain {
 }
 
 /** Verify a bundle delivered as blocks (see Block); on an error (an abort) the source is released. */
-async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number): Promise<VerifyResult> {
+async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, envelopeOnly = false): Promise<VerifyResult> {
+  const chains: FastChain[] = [];
+  try {
+    return await verifyBlocksWith(blocks, policy, hooks, totalSize, chains, envelopeOnly);
+  } finally {
+    for (const c of chains) await c.close();
+  }
+}
+
+/** verifyBlockStream's body; the FastChain it creates is put in `chains` (for closing). */
+async function verifyBlocksWith(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, chains: FastChain[], envelopeOnly: boolean): Promise<VerifyResult> {
   const it = blocks[Symbol.asyncIterator]();
   try {
-    return await verifyBlocksFrom(it, policy, hooks, totalSize);
+    return await verifyBlocksFrom(it, policy, hooks, totalSize, chains, envelopeOnly);
   } catch (e) {
     await it.return?.(undefined);
     throw e;
   }
 }
 
-async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number): Promise<VerifyResult> {
+async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, chains: FastChain[], envelopeOnly: boolean): Promise<VerifyResult> {
   // Collect the head: the first MAX_ENVELOPE bytes (or the whole input if shorter), copied
   // (blocks are reused buffers) behind headroom; the rest of that block is fed afterwards
   // from the block itself.
@@ -450,7 +512,14 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
           imageSize: v.imageSize, chunkSize: v.chunkSize, chunkCount: v.chunkCount, chainHead: hex(v.chainHead),
           keyEpochFloor: v.keyEpochFloor >= 0 ? v.keyEpochFloor : null, payloadEncoding: v.payloadEncoding
         };
-        if (fastEngine) fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk);
+        if (envelopeOnly) {
+          finish(Reason.OK, -1);
+          return true;
+        }
+        if (fastEngine) {
+          fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk, policy.hashThreads ?? 0);
+          chains.push(fast);
+        }
       } else if (ev === VerifyEvent.REJECT) {
         finish(v.reason, v.rejectChunk);
         return true;
@@ -498,6 +567,24 @@ export async function verifyFile(path: string, policy: VerifyPolicy, hooks: Veri
   const { fh, stat: st } = await openInput(path);
   try {
     return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, hooks, st.size);
+  } catch (e) {
+    if (e instanceof FwsealError) throw e;
+    throw inputError(path, e);
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * The envelope of the bundle file at `path` checked exactly as a device checks it
+ * (structure, signatures, trust, policy), not its chunks: `valid` means a device with this
+ * policy accepts the envelope and goes on to the chain. For a bundle whose chunks pack has
+ * just written from the very hashes its manifest commits to.
+ */
+export async function verifyEnvelopeFile(path: string, policy: VerifyPolicy): Promise<VerifyResult> {
+  const { fh, stat: st } = await openInput(path);
+  try {
+    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, {}, st.size, true);
   } catch (e) {
     if (e instanceof FwsealError) throw e;
     throw inputError(path, e);

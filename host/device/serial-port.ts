@@ -12,15 +12,22 @@
 // the binding's poller reports it readable: nothing is in flight on it when it is closed,
 // so the lock is gone as soon as the close completes.
 import * as fs from "node:fs";
-import { SerialPort } from "serialport";
+import { createRequire } from "node:module";
+import type { SerialPort } from "serialport";
 
 type Binding = typeof SerialPort.binding;
 type PortBinding = Awaited<ReturnType<Binding["open"]>>;
 type OpenOptions = Parameters<Binding["open"]>[0];
 type ReadResult = { buffer: Buffer; bytesRead: number };
 
-// The binding serialport picked for this platform (its type is the union of all of them).
-const platform = SerialPort.binding as unknown as { open(options: OpenOptions): Promise<PortBinding> };
+// serialport (and its native binding) is loaded on the first port, not at import: commands
+// that never open a port (pack, verify, inspect...) start without it, also from the CLI's
+// single-file build where a static import would be evaluated at start-up.
+let serialPortClass: typeof SerialPort | null = null;
+function serialPort(): typeof SerialPort {
+  if (serialPortClass === null) serialPortClass = (createRequire(import.meta.url)("serialport") as { SerialPort: typeof SerialPort }).SerialPort;
+  return serialPortClass;
+}
 
 /** The parts of serialport's Unix port binding used here (absent on Windows). */
 interface UnixPortBinding {
@@ -82,28 +89,36 @@ async function writeOnLoop(u: UnixPortBinding, buffer: Buffer): Promise<void> {
 }
 
 /** serialport's platform binding, with the port's reads and writes moved to the loop thread. */
-const loopThreadBinding = {
-  ...SerialPort.binding,
-  async open(options: OpenOptions): Promise<PortBinding> {
-    const port = await platform.open(options);
-    const u = unixPart(port);
-    if (u) {
-      port.read = (buffer, offset, length) => readOnLoop(u, buffer, offset, length);
-      // writeOperation: the binding's drain() waits for it before it drains the line.
-      port.write = (buffer) => {
-        const op = writeOnLoop(u, buffer).finally(() => {
-          if (u.writeOperation === op) u.writeOperation = null;
-        });
-        u.writeOperation = op;
-        return op;
-      };
+function loopThreadBinding(): Binding {
+  // The binding serialport picked for this platform (its type is the union of all of them).
+  const platform = serialPort().binding as unknown as { open(options: OpenOptions): Promise<PortBinding> };
+  return {
+    ...serialPort().binding,
+    async open(options: OpenOptions): Promise<PortBinding> {
+      const port = await platform.open(options);
+      const u = unixPart(port);
+      if (u) {
+        port.read = (buffer, offset, length) => readOnLoop(u, buffer, offset, length);
+        // writeOperation: the binding's drain() waits for it before it drains the line.
+        port.write = (buffer) => {
+          const op = writeOnLoop(u, buffer).finally(() => {
+            if (u.writeOperation === op) u.writeOperation = null;
+          });
+          u.writeOperation = op;
+          return op;
+        };
+      }
+      return port;
     }
-    return port;
-  }
-} as Binding;
+  } as Binding;
+}
+
+let loopBinding: Binding | null = null;
 
 /** A serial port (not yet open) whose close leaves no I/O in flight on its descriptor. */
 export function createSerialPort(path: string, baudRate: number): SerialPort {
-  const options = { path, baudRate, autoOpen: false, binding: loopThreadBinding };
-  return new SerialPort(options as ConstructorParameters<typeof SerialPort>[0]);
+  if (loopBinding === null) loopBinding = loopThreadBinding();
+  const SerialPortClass = serialPort();
+  const options = { path, baudRate, autoOpen: false, binding: loopBinding };
+  return new SerialPortClass(options as ConstructorParameters<typeof SerialPort>[0]);
 }

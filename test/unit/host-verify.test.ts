@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import { randomBytes, generateKeyPairSync } from "node:crypto";
 import fc from "fast-check";
 import { pack } from "../../host/bundle/pack.js";
-import { verifyBytes, verifyFile, verifyStream, type VerifyPolicy } from "../../host/bundle/verify.js";
+import { verifyBytes, verifyEnvelopeFile, verifyFile, verifyStream, type VerifyPolicy } from "../../host/bundle/verify.js";
 import { extract } from "../../host/bundle/extract.js";
 import { keyPairFromSeed, LocalSigner, loadPrivateKey, parsePrivateKeyPem, privateKeyToPem } from "../../host/keys/keys.js";
 import { delegate } from "../../host/keys/delegate.js";
@@ -52,6 +52,19 @@ describe("host verify", () => {
     const r = await verifyStream(Readable.from([Buffer.from(bundle)]), policy);
     expect(r.valid).toBe(true);
     expect(r.manifest?.sequence).toBe(3);
+  });
+
+  it("verifyEnvelopeFile judges the envelope as the core does and leaves the chunks alone", async () => {
+    const f = path.join(dir, "env.fwb");
+    const b = Buffer.from(bundle);
+    b[b.length - 40] ^= 1; // a chunk byte: the full check rejects, the envelope check does not
+    fs.writeFileSync(f, b);
+    expect((await verifyFile(f, policy)).reasonName).toBe("CHUNK_HASH_MISMATCH");
+    const env = await verifyEnvelopeFile(f, policy);
+    expect([env.valid, env.manifest?.sequence]).toEqual([true, 3]);
+    const other = await verifyEnvelopeFile(f, { ...policy, deviceClass: "other" });
+    const full = await verifyFile(f, { ...policy, deviceClass: "other" });
+    expect([other.valid, `${other.reasonName}@${other.chunk}`]).toEqual([false, `${full.reasonName}@${full.chunk}`]);
   });
 
   it("pack output equals the formats builder's bundle byte for byte", async () => {
