@@ -139,7 +139,7 @@ async function main() {
       });
       // Whole commands, as a pipeline runs them (start-up included), interleaved with openssl.
       const cli = { pack: [], verify: [], ossl: [], osslB: [], packRss: 0, verifyRss: 0 };
-      const packArgs = [BIN, "pack", img, "-k", kp.keyPath, "-r", kp.pubPath, "--seq", "1", "--vendor", "acme.example", "--class", "bench", "--version", "1.0.0", "--force", "-o", bundle];
+      const packArgs = [BIN, "pack", img, "-k", kp.keyPath, "-r", kp.pubPath, "--seq", "1", "--vendor", "acme.example", "--class", "bench", "--fw-version", "1.0.0", "--force", "-o", bundle];
       const verifyArgs = [BIN, "verify", bundle, "-r", kp.pubPath, "--vendor", "acme.example", "--class", "bench"];
       for (let i = 0; i < RUNS; i++) {
         cli.ossl.push(timed("openssl", ["dgst", "-sha256", img]).secs);

@@ -28,7 +28,7 @@ let dev: SimDevice;
 const f = (name: string): string => path.join(dir, name);
 
 async function pack(out: string, seq: number, keys: string[]): Promise<void> {
-  const args = ["pack", f("fw.bin"), "--seq", String(seq), "--vendor", "acme.example", "--class", "sensor-v3", "--version", `3.${seq}.0`, "-o", f(out)];
+  const args = ["pack", f("fw.bin"), "--seq", String(seq), "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", `3.${seq}.0`, "-o", f(out)];
   for (const k of keys) args.push("--key", f(k));
   args.push("--root", f("ed.pub"), "--root", f("pq.pub"));
   const r = await fwseal(args);

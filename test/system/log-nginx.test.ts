@@ -39,7 +39,7 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
     for (const k of ["root", "other", "logkey", "w1", "w2"]) await fwsealOk(["keygen", "--out", k]);
     writeImage(dir, "fw.bin", 5000);
     const pack = (out: string, key: string, seq: string) =>
-      fwsealOk(["pack", "fw.bin", "--key", key, "--seq", seq, "--vendor", VENDOR, "--class", CLASS, "--version", `1.${seq}`, "--chunk-size", "1024", "--root", "root.pub", "-o", out]);
+      fwsealOk(["pack", "fw.bin", "--key", key, "--seq", seq, "--vendor", VENDOR, "--class", CLASS, "--fw-version", `1.${seq}`, "--chunk-size", "1024", "--root", "root.pub", "-o", out]);
     await pack("rel1.fwb", "root.key", "1");
     await pack("rel2.fwb", "root.key", "2");
     const init = JSON.parse((await fwsealOk(["log", "init", "log", "--key", "logkey.key", "--name", "log.example/fw", "--json"])).stdout);
@@ -120,7 +120,7 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ ok: true, size: 2, watched: [{ index: 0 }, { index: 1 }], unexpected: [] });
     // A stolen root key signs a release nobody expected; the log records it.
-    await fwsealOk(["pack", "fw.bin", "--key", "root.key", "--seq", "9", "--vendor", VENDOR, "--class", CLASS, "--version", "evil", "--chunk-size", "1024", "--root", "root.pub", "-o", "evil.fwb"]);
+    await fwsealOk(["pack", "fw.bin", "--key", "root.key", "--seq", "9", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "evil", "--chunk-size", "1024", "--root", "root.pub", "-o", "evil.fwb"]);
     await fwsealOk(["log", "append", "log", "evil.fwb"]);
     await fwsealOk(["log", "publish", "log", "--key", "logkey.key"]);
     upload("log", "log");
