@@ -45,7 +45,8 @@ describe("--json documents (schema fwseal/1)", () => {
   });
 
   it("covers every command: a failure for each, a success for each that needs no device or engine", () => {
-    const names = Object.keys(commandLoaders).flatMap((c) => (c === "audit" ? ["audit verify", "audit list"] : [c]));
+    const actions: Record<string, string[]> = { audit: ["verify", "list"], log: ["init", "append", "publish", "proof", "attach", "monitor"] };
+    const names = Object.keys(commandLoaders).flatMap((c) => (actions[c] ? actions[c].map((x) => `${c} ${x}`) : [c]));
     const deviceOnly = ["flash", "device-sim", "device-conformance", "espruino"]; // successes: test/system/json-schema-device.test.ts
     const noJsonSuccess = ["completion"]; // prints a shell script
     for (const c of names) {
