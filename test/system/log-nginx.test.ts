@@ -43,6 +43,7 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
     await pack("rel1.fwb", "root.key", "1");
     await pack("rel2.fwb", "root.key", "2");
     const init = JSON.parse((await fwsealOk(["log", "init", "log", "--key", "logkey.key", "--name", "log.example/fw", "--json"])).stdout);
+    expect(init).toMatchObject({ schema: "fwseal/1", command: "log init", ok: true });
     expect(init.vkey).toMatch(/^log\.example\/fw\+[0-9a-f]{8}\+/);
     const app = JSON.parse((await fwsealOk(["log", "append", "log", "rel1.fwb", "rel2.fwb", "--time", "1700000000", "--json"])).stdout);
     expect(app.entries.map((e: { index: number }) => e.index)).toEqual([0, 1]);
@@ -55,7 +56,7 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
     // Two witnesses fetch checkpoint and tiles over HTTP and cosign.
     for (const w of ["w1", "w2"]) {
       const r = JSON.parse((await fwsealOk(["witness", url, "--log-key", "log/public/vkey", "--key", `${w}.key`, "--name", `witness.example/${w}`, "--state", `${w}.json`, "-o", `${w}.note`, "--time", "1700000100", "--json"])).stdout);
-      expect(r).toMatchObject({ size: 2, previousSize: null });
+      expect(r).toMatchObject({ command: "witness", ok: true, size: 2, previousSize: null });
       writeFileSync(`${w}.vkey`, r.witnessVkey + "\n");
     }
     const pub = JSON.parse((await fwsealOk(["log", "publish", "log", "--cosigned", "w1.note", "w2.note", "--json"])).stdout);
@@ -80,7 +81,7 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
 
     // Proofs over HTTP.
     const pr = JSON.parse((await fwsealOk(["log", "proof", url, "--log-key", init.vkey, "--bundle", "rel2.fwb", "--from", "1", "--json"])).stdout);
-    expect(pr).toMatchObject({ size: 2, index: 1 });
+    expect(pr).toMatchObject({ command: "log proof", size: 2, index: 1, from: 1 });
     expect(pr.inclusion).toHaveLength(1);
     expect(pr.consistency).toHaveLength(1);
   });
@@ -127,7 +128,7 @@ describe.skipIf(!NGINX_BIN)("transparency log over nginx", () => {
     const second = await fwseal(["log", "monitor", url, "--log-key", "log/public/vkey", "--watch", kid, "--expect", "rel1.fwb", "--expect", "rel2.fwb", "--state", "mon.json", "--json"]);
     expect(second.code).toBe(11);
     const r = JSON.parse(second.stdout);
-    expect(r).toMatchObject({ ok: false, previousSize: 2, size: 3, entriesChecked: 1 });
+    expect(r).toMatchObject({ command: "log monitor", ok: false, previousSize: 2, size: 3, entriesChecked: 1, error: { code: "LOG_REJECTED", exitCode: 11 } });
     expect(r.unexpected).toMatchObject([{ index: 2, version: "evil", sequence: 9, signers: [kid] }]);
   });
 
