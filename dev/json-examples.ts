@@ -20,6 +20,9 @@ export interface JsonExample {
   stderr: string;
 }
 
+/** Runs one example (argv without --json) and records it. */
+type Run = (command: string, outcome: "success" | "failure", label: string, argv: string[]) => Promise<JsonExample>;
+
 /** Run `fwseal argv` in-process and parse its stdout as one JSON document, or JSON lines. */
 export async function runJson(argv: string[]): Promise<{ exitCode: number; documents: unknown[]; stdout: string; stderr: string }> {
   let stdout = "";
@@ -51,7 +54,7 @@ function signWithKeyFile(keyFile: string, message: Uint8Array): Uint8Array {
 export async function collectJsonExamples(dir: string): Promise<JsonExample[]> {
   const f = (name: string): string => path.join(dir, name);
   const examples: JsonExample[] = [];
-  const run = async (command: string, outcome: "success" | "failure", label: string, argv: string[]): Promise<JsonExample> => {
+  const run: Run = async (command, outcome, label, argv) => {
     const r = await runJson([...argv, "--json"]);
     const ex: JsonExample = { command, outcome, label, argv: [...argv, "--json"], exitCode: r.exitCode, documents: r.documents, stderr: r.stderr };
     examples.push(ex);
@@ -114,6 +117,7 @@ export async function collectJsonExamples(dir: string): Promise<JsonExample[]> {
   fs.writeFileSync(f("edited.log"), [lines[0].replace(/"sequence":7/, '"sequence":9'), ...lines.slice(1)].join("\n"));
   await run("audit verify", "failure", "edited record", ["audit", "verify", f("edited.log")]);
   await run("audit list", "failure", "missing log", ["audit", "list", f("missing.log")]);
+  await collectLogExamples(f, run, setup);
   await run("flash", "failure", "no such port", ["flash", f("fw.fwb"), "--port", f("no-such-port")]);
   await run("device-sim", "failure", "flash too small", ["device-sim", "--state", f("sim"), "--root", f("root.pub"), ...target, "--flash-size", "100"]);
   await run("device-conformance", "failure", "no such engine", ["device-conformance", "--engine", f("no-such-engine")]);
@@ -122,6 +126,46 @@ export async function collectJsonExamples(dir: string): Promise<JsonExample[]> {
   await run("completion", "failure", "unknown shell", ["completion", "fish"]);
   await run("espruino", "failure", "no such port", ["espruino", "provision", "--port", f("no-such-port"), "--root", f("root.pub"), ...target]);
   return examples;
+}
+
+/**
+ * The transparency log's documents, on a log directory and its published folder (no web
+ * server): fw.fwb and final.fwb logged, cosigned by a witness, the proof attached and
+ * inspected; then a release nobody expected for the monitor and a forked log for the witness.
+ */
+async function collectLogExamples(f: (name: string) => string, run: Run, setup: (argv: string[]) => Promise<void>): Promise<void> {
+  const tlog = f("tlog");
+  const published = path.join(tlog, "public");
+  const witness = ["--log-key", path.join(published, "vkey"), "--key", f("w1.key"), "--name", "witness.example/w1", "--state", f("w1.json"), "--time", "1700000100"];
+  await setup(["keygen", "-o", f("logkey")]);
+  await setup(["keygen", "-o", f("w1")]);
+  const unlogged = f("unexpected.fwb"); // signed by the release key, never expected by its owner
+  await setup(["pack", f("fw.bin"), "-k", f("rel.key"), "-c", f("rel.cert"), "--seq", "9", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "9.9.9", "-o", unlogged]);
+  await run("log init", "success", "log directory", ["log", "init", tlog, "--key", f("logkey.key"), "--name", "log.example/fw"]);
+  await run("log init", "failure", "already a log", ["log", "init", tlog, "--key", f("logkey.key"), "--name", "log.example/fw"]);
+  await run("log append", "success", "two releases", ["log", "append", tlog, f("fw.fwb"), f("final.fwb"), "--time", "1700000000"]);
+  await run("log append", "failure", "not a bundle", ["log", "append", tlog, f("garbage.fwb")]);
+  await run("log publish", "success", "checkpoint signed by the log", ["log", "publish", tlog, "--key", f("logkey.key")]);
+  await run("log publish", "failure", "neither --key nor --cosigned", ["log", "publish", tlog]);
+  await run("witness", "success", "first checkpoint cosigned", ["witness", published, ...witness, "-o", f("w1.note")]);
+  await setup(["log", "publish", tlog, "--cosigned", f("w1.note")]);
+  await run("log proof", "success", "inclusion of a bundle, consistency from size 1", ["log", "proof", tlog, "--bundle", f("fw.fwb"), "--from", "1"]);
+  await run("log proof", "failure", "a published folder without the log's key", ["log", "proof", published, "--index", "0"]);
+  await run("log attach", "success", "proof attached", ["log", "attach", tlog, f("fw.fwb"), "-o", f("fw.logged.fwb")]);
+  await run("log attach", "failure", "bundle not in the log", ["log", "attach", tlog, unlogged, "-o", f("unexpected.logged.fwb")]);
+  await run("inspect", "success", "bundle with a log proof", ["inspect", f("fw.logged.fwb")]);
+  const pub = await runJson(["pubkey", f("rel.pub"), "--json"]);
+  const watch = ["--watch", (pub.documents[0] as { keyId: string }).keyId, "--expect", f("fw.fwb"), "--expect", f("final.fwb"), "--state", f("monitor.json")];
+  await run("log monitor", "success", "expected releases only", ["log", "monitor", tlog, ...watch]);
+  await setup(["log", "append", tlog, unlogged, "--time", "1700000200"]);
+  await setup(["log", "publish", tlog, "--key", f("logkey.key")]);
+  await run("log monitor", "failure", "a release signed by a watched key that nobody expected", ["log", "monitor", tlog, ...watch]);
+  // The same log key over another history: the witness has cosigned size 2 of the real one.
+  const fork = f("fork");
+  await setup(["log", "init", fork, "--key", f("logkey.key"), "--name", "log.example/fw"]);
+  await setup(["log", "append", fork, f("final.fwb"), f("fw.fwb"), unlogged, "--time", "1700000000"]);
+  await setup(["log", "publish", fork, "--key", f("logkey.key")]);
+  await run("witness", "failure", "a forked log", ["witness", path.join(fork, "public"), ...witness]);
 }
 
 /**

@@ -21,6 +21,7 @@ export type FwsealErrorCode =
   | "OUTPUT_UNWRITABLE"
   | "BUNDLE_REJECTED"
   | "AUDIT_LOG_INVALID"
+  | "LOG_REJECTED"
   | "DEVICE"
   | "ABORTED"
   | "INTERNAL";
@@ -39,6 +40,8 @@ const DEFAULT_EXIT: Record<FwsealErrorCode, ExitCodeValue> = {
   OUTPUT_UNWRITABLE: ExitCode.OUTPUT,
   BUNDLE_REJECTED: ExitCode.BUNDLE_MALFORMED,
   AUDIT_LOG_INVALID: ExitCode.TRUST,
+  // A transparency log not trusted: bad checkpoint, fork or rollback, a bundle not in it, or releases nobody expected.
+  LOG_REJECTED: ExitCode.TRUST,
   DEVICE: ExitCode.DEVICE,
   ABORTED: ExitCode.INTERRUPTED,
   INTERNAL: ExitCode.INTERNAL

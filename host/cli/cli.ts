@@ -78,7 +78,7 @@ function isYargsError(e: unknown): boolean {
 }
 
 /** Commands with actions of their own: their documents name both words ("audit verify"). */
-const GROUP_COMMANDS = ["audit"];
+const GROUP_COMMANDS = ["audit", "log"];
 
 /** The command a JSON document names: the first word (two for a group), or null. */
 function commandOf(argv: readonly string[]): string | null {

@@ -45,7 +45,8 @@ describe("--json documents (schema fwseal/1)", () => {
   });
 
   it("covers every command: a failure for each, a success for each that needs no device or engine", () => {
-    const names = Object.keys(commandLoaders).flatMap((c) => (c === "audit" ? ["audit verify", "audit list"] : [c]));
+    const actions: Record<string, string[]> = { audit: ["verify", "list"], log: ["init", "append", "publish", "proof", "attach", "monitor"] };
+    const names = Object.keys(commandLoaders).flatMap((c) => (actions[c] ? actions[c].map((x) => `${c} ${x}`) : [c]));
     const deviceOnly = ["flash", "device-sim", "device-conformance", "espruino"]; // successes: test/system/json-schema-device.test.ts
     const noJsonSuccess = ["completion"]; // prints a shell script
     for (const c of names) {
@@ -79,6 +80,16 @@ describe("--json documents (schema fwseal/1)", () => {
     expect(example("verify", "success").imageSha256).toBe(packed);
   });
 
+  it("a monitor's unexpected release fails with its report beside the error; a witness refuses a fork with the same error code", () => {
+    const m = example("log monitor", "failure");
+    expect(m).toMatchObject({ previousSize: 2, size: 3, entriesChecked: 1, unexpected: [{ index: 2, sequence: 9, expected: false, loggedAtUtc: "2023-11-14T22:16:40Z" }] });
+    expect(m.error).toMatchObject({ code: "LOG_REJECTED", exitCode: 11, message: "1 unexpected release(s) signed by a watched key", reason: null });
+    expect(example("witness", "failure").error).toMatchObject({ code: "LOG_REJECTED", exitCode: 11, message: expect.stringMatching(/^witness refuses: log fork: /) });
+    const logged = examples.find((e) => e.command === "inspect" && e.label === "bundle with a log proof")!.documents[0] as Record<string, any>;
+    expect(logged.logProof).toMatchObject({ leafIndex: 0, pathHashes: 1, checkpoint: { origin: "log.example/fw", size: 2 }, entry: { sequence: 7, loggedAtUtc: "2023-11-14T22:13:20Z" } });
+    expect(example("inspect", "success").logProof).toBeNull();
+  });
+
   it("the schema refuses the shapes it replaced", () => {
     const verify = example("verify", "success");
     const refused: [string, unknown][] = [
@@ -94,7 +105,13 @@ describe("--json documents (schema fwseal/1)", () => {
       ["an error without its object", changed(example("tbs", "failure"), (d) => delete d.error)],
       ["the old error document", { ok: false, error: { code: "BUNDLE_REJECTED", message: "x", exitCode: 10, reason: 1, chunk: -1 } }],
       ["a certificate time without its RFC 3339 twin", changed(example("delegate", "success"), (d) => delete d.notAfterUtc)],
-      ["delegate's duplicate output field", changed(example("delegate", "success"), (d) => (d.output = d.file))]
+      ["delegate's duplicate output field", changed(example("delegate", "success"), (d) => (d.output = d.file))],
+      ["a monitor success with an unexpected release", changed(example("log monitor", "failure"), (d) => { d.ok = true; delete d.error; })],
+      ["a monitor failure without its report", changed(example("log monitor", "failure"), (d) => delete d.watched)],
+      ["the old ad-hoc log document", { ok: true, size: 2, root: "00" }],
+      ["a log proof's absent index as -1", changed(examples.find((e) => e.label === "bundle with a log proof")!.documents[0], (d) => (d.logProof.leafIndex = -1))],
+      ["an entry time without its RFC 3339 twin", changed(example("log monitor", "success"), (d) => delete d.watched[0].loggedAtUtc)],
+      ["a bundle rejection without a reason (log failures are LOG_REJECTED)", changed(example("witness", "failure"), (d) => (d.error.code = "BUNDLE_REJECTED"))]
     ];
     for (const [what, doc] of refused) expect(validate(doc).length, what).toBeGreaterThan(0);
   });

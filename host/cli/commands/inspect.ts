@@ -2,7 +2,7 @@
 import type { CommandModule } from "yargs";
 import { inspect, inspectBytes, type InspectResult } from "../../bundle/inspect.js";
 import { out as outLine, formatBytes, jsonReplacer, cliState } from "../output.js";
-import { SCHEMA_ID, inspectedManifestDoc, signerDoc } from "../json-document.js";
+import { SCHEMA_ID, inspectedManifestDoc, rfc3339, signerDoc } from "../json-document.js";
 import { readStdinHead, stdinPath } from "../stdio-paths.js";
 import { isDraftFile, draftDoc, draftStatus, draftStatusText } from "../draft-notice.js";
 import { readDraft } from "../../bundle/drafts.js";
@@ -102,7 +102,13 @@ function outInspectDocument(body: Record<string, unknown>): void {
 
 /** inspect's result as a document: signers as objects, encoding by name and code, times with RFC 3339 twins. */
 export function inspectDoc(r: InspectResult, imageSha256: string | null): Record<string, unknown> {
-  return { ...r, manifest: inspectedManifestDoc(r.manifest), signers: r.signers.map(signerDoc), imageSha256 };
+  return { ...r, manifest: inspectedManifestDoc(r.manifest), signers: r.signers.map(signerDoc), logProof: logProofDoc(r.logProof), imageSha256 };
+}
+
+/** The log proof in a document: an unreadable proof's entry index null, the entry's time with its RFC 3339 twin. */
+function logProofDoc(p: InspectResult["logProof"]): Record<string, unknown> | null {
+  if (p === null) return null;
+  return { ...p, leafIndex: p.leafIndex < 0 ? null : p.leafIndex, entry: p.entry && { ...p.entry, loggedAtUtc: rfc3339(p.entry.loggedAt) } };
 }
 
 /** The image's SHA-256 as the bundle file carries it (unverified), when its size matches the manifest; else null. */

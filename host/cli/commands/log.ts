@@ -3,7 +3,8 @@
 import type { CommandModule, Argv } from "yargs";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { out, outJson, setExitCode, hex } from "../output.js";
+import { out, setExitCode, hex } from "../output.js";
+import { outDocument, outFailure, rfc3339 } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
 import { ExitCode } from "../../exit-codes.js";
 import { appendEntries, initLog, mergeCosignatures, publishCheckpoint, readLogConfig, logKeyOf, proofsFor, PUBLIC_DIR } from "../../log/log-store.js";
@@ -16,10 +17,9 @@ import { loadNoteSigningKey, loadVerifierKey } from "../log-keys.js";
 import { envelopeLogFacts } from "../../../formats/host-only/log-proof.js";
 import type { NoteKey } from "../../log/note.js";
 
-
-function fail(e: unknown, code: "USAGE" | "INPUT_UNREADABLE" | "BUNDLE_REJECTED" = "INPUT_UNREADABLE"): never {
+function fail(e: unknown, code: "USAGE" | "INPUT_UNREADABLE" | "LOG_REJECTED" = "INPUT_UNREADABLE"): never {
   if (e instanceof FwsealError) throw e;
-  throw new FwsealError(code, (e as Error).message, code === "BUNDLE_REJECTED" ? { exitCode: ExitCode.TRUST } : {});
+  throw new FwsealError(code, (e as Error).message);
 }
 
 /** A log location's source and key: a log directory (its published folder), or a URL/folder with --log-key. */
@@ -53,7 +53,7 @@ const init: CommandModule<object, { dir: string; key: string; name: string; json
       fail(e, "USAGE");
     }
     const vkey = formatVerifierKey(key);
-    if (a.json) outJson({ ok: true, dir: a.dir, origin: a.name, vkey });
+    if (a.json) outDocument({ dir: a.dir, origin: a.name, vkey });
     else out(`${a.dir}: log ${a.name} created; verifier key ${vkey}`);
   }
 };
@@ -68,15 +68,14 @@ const append: CommandModule<object, { dir: string; bundles: string[]; time?: num
       .option("time", { type: "number", description: "Entry time, seconds since 1970 (default now)" }) as never,
   handler: async (a) => {
     const t = a.time ?? Math.floor(Date.now() / 1000);
-    let entries: Uint8Array[];
+    let r;
     try {
-      entries = a.bundles.map((b) => entryBytesForBundle(b, t));
+      r = appendEntries(a.dir, a.bundles.map((b) => entryBytesForBundle(b, t)));
     } catch (e) {
       fail(e);
     }
-    const r = appendEntries(a.dir, entries);
     const indices = a.bundles.map((b, i) => ({ bundle: b, index: r.firstIndex + i }));
-    if (a.json) outJson({ ok: true, dir: a.dir, size: r.size, entries: indices, bytesWritten: r.bytesWritten });
+    if (a.json) outDocument({ dir: a.dir, size: r.size, entries: indices, bytesWritten: r.bytesWritten, loggedAt: t, loggedAtUtc: rfc3339(t) });
     else for (const x of indices) out(`${x.bundle}: entry ${x.index} (log size ${r.size}; run fwseal log publish)`);
   }
 };
@@ -91,7 +90,12 @@ const publish: CommandModule<object, { dir: string; key?: string; cosigned?: str
       .option("cosigned", { type: "string", array: true, description: "Checkpoints cosigned by witnesses (fwseal witness -o): merge their lines" }) as never,
   handler: async (a) => {
     if (!a.key && !a.cosigned) throw new FwsealError("USAGE", "publish needs --key or --cosigned");
-    const cfg = readLogConfig(a.dir);
+    let cfg;
+    try {
+      cfg = readLogConfig(a.dir);
+    } catch (e) {
+      fail(e);
+    }
     let note = "";
     try {
       if (a.key) note = formatNote((await publishCheckpoint(a.dir, await loadNoteSigningKey(a.key, cfg.origin, NoteSigType.ED25519))).note);
@@ -100,7 +104,7 @@ const publish: CommandModule<object, { dir: string; key?: string; cosigned?: str
       fail(e, "USAGE");
     }
     const cp = openCheckpoint(note, logKeyOf(cfg));
-    if (a.json) outJson({ ok: true, dir: a.dir, size: cp.checkpoint.size, root: hex(cp.checkpoint.root), signatures: cp.note.signatures.map((s) => s.name), checkpoint: note });
+    if (a.json) outDocument({ dir: a.dir, size: cp.checkpoint.size, root: hex(cp.checkpoint.root), signatures: cp.note.signatures.map((s) => s.name), checkpoint: note });
     else out(`${a.dir}: checkpoint size ${cp.checkpoint.size}, root ${hex(cp.checkpoint.root)}, ${cp.note.signatures.length} signature(s)`);
   }
 };
@@ -122,8 +126,8 @@ const proof: CommandModule<object, { log: string; index?: number; from?: number;
       let index = a.index;
       if (a.bundle) index = (await findLogProof(source, key, readBundleParts(a.bundle).envelope)).leafIndex;
       const p = await proofsFor(source, cp.size, { index, from: a.from });
-      const res = { ok: true, size: cp.size, root: hex(cp.root), ...(index !== undefined ? { index, inclusion: p.inclusion!.map(hex) } : {}), ...(a.from !== undefined ? { from: a.from, consistency: p.consistency!.map(hex) } : {}) };
-      if (a.json) outJson(res);
+      const res = { size: cp.size, root: hex(cp.root), index: index ?? null, inclusion: index !== undefined ? p.inclusion!.map(hex) : null, from: a.from ?? null, consistency: a.from !== undefined ? p.consistency!.map(hex) : null };
+      if (a.json) outDocument(res);
       else {
         out(`checkpoint size ${cp.size}, root ${hex(cp.root)}`);
         if (res.inclusion) out(`inclusion of entry ${index}: ${res.inclusion.length} hash(es)\n  ${res.inclusion.join("\n  ")}`);
@@ -151,11 +155,11 @@ const attach: CommandModule<object, { log: string; bundle: string; output: strin
     try {
       p = await findLogProof(source, key, parts.envelope);
     } catch (e) {
-      fail(e, "BUNDLE_REJECTED");
+      fail(e, "LOG_REJECTED");
     }
     writeFileSync(a.output, bundleWithProof(parts, p));
     const sigs = openCheckpoint(p.checkpoint, key).note.signatures.length;
-    if (a.json) outJson({ ok: true, bundle: a.output, index: p.leafIndex, size: p.checkpointSize, pathHashes: p.path.length, checkpointSignatures: sigs });
+    if (a.json) outDocument({ bundle: a.output, index: p.leafIndex, size: p.checkpointSize, pathHashes: p.path.length, checkpointSignatures: sigs });
     else out(`${a.output}: entry ${p.leafIndex} of ${p.checkpointSize}, ${p.path.length}-hash inclusion path, checkpoint with ${sigs} signature(s)`);
   }
 };
@@ -185,19 +189,24 @@ const monitor: CommandModule<object, { log: string; logKey?: string; watch: stri
     try {
       r = await monitorLog({ source, logKey: key, watch: a.watch, expected, stateFile: a.state });
     } catch (e) {
-      fail(e, "BUNDLE_REJECTED");
+      fail(e, "LOG_REJECTED");
     }
     const view = (w: (typeof r.watched)[number]) => ({
       index: w.index, version: w.entry.version, sequence: w.entry.sequence, signers: w.entry.signerKeyIds.map(hex),
-      manifestDigest: hex(w.entry.manifestDigest), envelopeDigest: hex(w.entry.envelopeDigest), loggedAt: w.entry.loggedAt, expected: w.expected
+      manifestDigest: hex(w.entry.manifestDigest), envelopeDigest: hex(w.entry.envelopeDigest), loggedAt: w.entry.loggedAt, loggedAtUtc: rfc3339(w.entry.loggedAt), expected: w.expected
     });
-    if (a.json) outJson({ ok: r.unexpected.length === 0, origin: r.origin, previousSize: r.previousSize, size: r.size, root: r.root, entriesChecked: r.entriesChecked, watched: r.watched.map(view), unexpected: r.unexpected.map(view) });
-    else {
+    const report = { origin: r.origin, previousSize: r.previousSize, size: r.size, root: r.root, entriesChecked: r.entriesChecked, watched: r.watched.map(view), unexpected: r.unexpected.map(view) };
+    const finding = `${r.unexpected.length} unexpected release(s) signed by a watched key`;
+    if (a.json) {
+      // Unexpected releases fail the run: the error beside the report, as verify's verdict beside its error.
+      if (r.unexpected.length > 0) outFailure(new FwsealError("LOG_REJECTED", finding), report);
+      else outDocument(report);
+    } else {
       out(`${r.origin}: size ${r.previousSize} -> ${r.size} consistent, ${r.entriesChecked} new entr${r.entriesChecked === 1 ? "y" : "ies"} checked`);
       for (const w of r.watched) out(`  ${w.expected ? "expected  " : "UNEXPECTED"} entry ${w.index}: version ${w.entry.version} sequence ${w.entry.sequence} signed by ${w.entry.signerKeyIds.map(hex).join(", ")}`);
     }
     if (r.unexpected.length > 0) {
-      if (!a.json) out(`${r.unexpected.length} unexpected release(s) signed by a watched key`);
+      if (!a.json) out(finding);
       setExitCode(ExitCode.TRUST);
     }
   }

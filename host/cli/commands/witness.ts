@@ -2,9 +2,9 @@
 // witness cosigned (c2sp.org/tlog-cosignature v1); a fork or a rollback is refused.
 import type { CommandModule } from "yargs";
 import { writeFileSync } from "node:fs";
-import { out, outJson, hex } from "../output.js";
+import { out, hex } from "../output.js";
+import { outDocument } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
-import { ExitCode } from "../../exit-codes.js";
 import { logSource } from "../../log/http-source.js";
 import { witnessCheckpoint, WitnessRefusal } from "../../log/witness.js";
 import { formatVerifierKey, NoteSigType } from "../../log/note.js";
@@ -43,12 +43,12 @@ const command: CommandModule<object, Args> = {
       const note = new TextDecoder().decode(await source("checkpoint"));
       r = await witnessCheckpoint({ note, logKey, source, witnessKey, stateFile: a.state, now: a.time ?? Math.floor(Date.now() / 1000) });
     } catch (e) {
-      if (e instanceof WitnessRefusal) throw new FwsealError("BUNDLE_REJECTED", `witness refuses: ${e.message}`, { exitCode: ExitCode.TRUST });
+      if (e instanceof WitnessRefusal) throw new FwsealError("LOG_REJECTED", `witness refuses: ${e.message}`);
       throw new FwsealError("INPUT_UNREADABLE", (e as Error).message);
     }
     if (a.output) writeFileSync(a.output, r.note);
     const vkey = formatVerifierKey(witnessKey);
-    if (a.json) outJson({ ok: true, origin: r.checkpoint.origin, size: r.checkpoint.size, root: hex(r.checkpoint.root), previousSize: r.previousSize, proofHashes: r.proofHashes, witnessVkey: vkey, checkpoint: r.note });
+    if (a.json) outDocument({ origin: r.checkpoint.origin, size: r.checkpoint.size, root: hex(r.checkpoint.root), previousSize: r.previousSize, proofHashes: r.proofHashes, witnessVkey: vkey, checkpoint: r.note });
     else {
       out(`${r.checkpoint.origin}: cosigned size ${r.checkpoint.size}${r.previousSize === null ? " (first checkpoint seen)" : ` (consistent with ${r.previousSize}, ${r.proofHashes}-hash proof)`}; witness key ${vkey}`);
       if (!a.output) out(r.note.trimEnd());
