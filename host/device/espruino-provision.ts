@@ -30,6 +30,9 @@ export interface EspruinoConfig {
   stride: number; // resume point persisted every this many image bytes
   idle: number; // seconds of silence that end an update session
   launch: boolean; // the slots hold a JavaScript application to run (false: raw images, verified only)
+  /** "recorded": signatures verified at install, the boot check re-hashes the chain against
+   *  the recorded signed chain head (SPEC §7); "full": signatures at every start too. */
+  bootCheck: "recorded" | "full";
 }
 
 /** The defaults: 4 KiB pages, two 68 KiB slots (the layout's flash is 160 KiB of Storage at
@@ -51,6 +54,7 @@ export function espruinoConfig(roots: Uint8Array[], vendorId: Uint8Array, classI
     stride: 16384,
     idle: 5,
     launch: true,
+    bootCheck: "recorded",
     ...over
   };
 }

@@ -84,6 +84,8 @@ suite(`Espruino board (${bin ? "ESPRUINO_BIN" : why})`, () => {
     report(`install of a ${bundle.length}-byte bundle: ${res.transfer?.ms} ms, payload/wire ${res.transfer?.payloadOverWire.toFixed(3)}`);
     await new Promise((r) => setTimeout(r, (idle + 1) * 1000)); // the session ends, the app starts
     expect(await query(board.port, BOARD_STATE)).toBe("0,1,0,-1,1");
+    // The signatures were verified at install: the boot check only re-hashed the image.
+    expect(await query(board.port, "fwsealBoard.bootPath")).toBe("recorded");
     report(`peak variables so far (no GC before reading): ${await query(board.port, "fwsealBoard.peak")}`);
   });
 
