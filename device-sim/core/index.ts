@@ -12,6 +12,8 @@
  *             returns VerifyEvent values (ENVELOPE, CHUNK, DONE, REJECT with `reason`), in
  *             SPEC §8 order; createBootVerifier(cfg, shared?) -> BootVerifier:
  *             check(envelope, len, ImageRead) -> Reason re-checks an installed image;
+ *             createRecordedBootCheck(bootCfg, shared, sharedCfg, BootRecordHal): the same
+ *             check with the signature step replaced by a record of an earlier full check;
  *             createRootStatementVerifier(primitives) ->
  *             RootStatementVerifier: check(stmt, len, state, storedCounter) -> Reason (SPEC §11).
  * Device      createDeviceApp(DeviceHal, DeviceConfig) -> DeviceApp | null: boot(), then feed
@@ -35,6 +37,7 @@ import { createPurePrimitives } from "./crypto/pure-primitives.js";
 import { createHssVerifier, lmsSignatureLength, HSS_PUBKEY_LEN, HSS_MAX_LEVELS, HSS_MAX_CHAIN_STEPS } from "./crypto/hss-lms.js";
 import { VerifyEvent, createBundleVerifier } from "./verify/bundle-verifier.js";
 import { createBootVerifier } from "./verify/boot-verifier.js";
+import { createRecordedBootCheck, BootCheckPath, BOOT_RECORD_LEN } from "./verify/recorded-boot-check.js";
 import { createDeviceApp } from "./device-app.js";
 import { computeLayout, SlotState } from "./boot/flash-layout.js";
 import { Msg, PROTOCOL_VERSION, RunMode, Session } from "../../formats/device-safe/protocol.js";
@@ -53,6 +56,8 @@ export type { HssVerifier } from "./crypto/hss-lms.js";
 export type { VerifierConfig, BundleVerifier } from "./verify/bundle-verifier.js";
 export { VerifyEvent, createBundleVerifier, createBootVerifier };
 export type { BootVerifier, ImageRead } from "./verify/boot-verifier.js";
+export { createRecordedBootCheck, BootCheckPath, BOOT_RECORD_LEN };
+export type { RecordedBootCheck, BootRecordHal } from "./verify/recorded-boot-check.js";
 export { createRootStatementVerifier, RootStatementVerifier };
 export { hexToBytes, bytesToHex };
 export { parseRootList, rootKeyLength, rootKeyOffset, AlgorithmBit, ALG_HSS_LMS };
@@ -86,6 +91,12 @@ export const fwsealCore = {
   VerifyEvent: VerifyEvent,
   createBundleVerifier: createBundleVerifier,
   createBootVerifier: createBootVerifier,
+  // createRecordedBootCheck(bootCfg, sharedVerifier, sharedCfg, recordHal): the boot check
+  // that re-hashes the chain against a head recorded after a full check (a boot verifier
+  // for DeviceConfig.createBootVerifier); .recordInstalled(imageSize) after an install.
+  createRecordedBootCheck: createRecordedBootCheck,
+  BootCheckPath: BootCheckPath,
+  BOOT_RECORD_LEN: BOOT_RECORD_LEN,
   // --- device application / protocol entry points ---
   // createDeviceApp(hal, cfg): formats/PROTOCOL.md §6 lists the HAL; feed UART bytes to
   // app.onBytes(buf, off, len) after app.boot().

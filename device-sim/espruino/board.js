@@ -7,8 +7,10 @@
 //     pages are Storage files "fws.p<index>" (a missing file reads as erased 0xFF bytes;
 //     erase = delete the file; a write creates the page file all-0xFF first and then writes
 //     into it, which like NOR flash only clears bits), with native one-shot SHA-256;
-//  2. runs the boot check (app.boot(): the selected slot's envelope signatures, trust and
-//     the chunk chain re-hashed over every byte in flash) and prints one "FWSEAL boot" line;
+//  2. runs the boot check (app.boot(): by default the chunk chain re-hashed over every byte
+//     in flash against the signed chain head recorded when the envelope's signatures were
+//     verified at install; the signatures again only for an envelope or trust state not
+//     recorded, or with fws.cfg "bootCheck": "full") and prints one "FWSEAL boot" line;
 //  3. launches the JavaScript application from the verified slot: the Storage file
 //     "fws.app" is compared page by page (native SHA-256 of each 4 KiB page) with the slot
 //     just verified, rewritten from the slot if it differs, and evaluated from flash.
@@ -22,7 +24,7 @@ var fwsealBoard = (function () {
   var cfg = S.readJSON("fws.cfg", true);
   var CON = eval(process.env.CONSOLE || "USB"); // the device the board's console is on
   var PREFIX = "fws.p";
-  var board = { app: null, launched: false, updating: false, error: null, peak: 0 };
+  var board = { app: null, launched: false, updating: false, error: null, peak: 0, bootPath: "-" };
 
   function peak() {
     var u = process.memory(false).usage;
@@ -106,7 +108,34 @@ var fwsealBoard = (function () {
   var rootBuf = new Uint8Array(4 * 60);
   var rootList = core.parseRootList(cfg.roots, rootBuf);
   var rootCount = rootList > 0 ? Math.floor(rootList / 256) : 0;
+  // The boot check (fws.cfg "bootCheck"): "recorded" (default) verifies signatures once per
+  // installed envelope (at install, by the install verifier) and at later starts re-hashes the
+  // chunk chain with the native SHA-256 against the signed chain head recorded then (Storage
+  // file "fws.brec"; see SPEC §7); "full" verifies the signatures at every start (minutes
+  // with the pure-JS Ed25519 on a 64 MHz board). Either way the boot check borrows the
+  // install verifier and its buffers instead of holding a second one.
+  var recorded = cfg.bootCheck !== "full";
+  var installVerifier = null, installCfg = null, bootCheck = null;
+  var recordHal = {
+    readBootRecord: function (dst) {
+      var ab = S.readArrayBuffer("fws.brec");
+      if (ab === undefined || ab.byteLength !== dst.length) return false;
+      dst.set(new Uint8Array(ab), 0);
+      return true;
+    },
+    writeBootRecord: function (src) { S.write("fws.brec", src); }
+  };
   var app = core.createDeviceApp(hal, {
+    createBundleVerifier: function (c) {
+      installCfg = c;
+      installVerifier = core.createBundleVerifier(c);
+      return installVerifier;
+    },
+    createBootVerifier: function (c) {
+      if (recorded) bootCheck = core.createRecordedBootCheck(c, installVerifier, installCfg, recordHal);
+      else bootCheck = core.createBootVerifier(c, installVerifier);
+      return bootCheck;
+    },
     primitives: primitives,
     roots: rootBuf.subarray(0, rootCount > 0 ? core.rootKeyOffset(rootList % 256, rootCount) : 0),
     rootCount: rootCount,
@@ -197,9 +226,24 @@ var fwsealBoard = (function () {
     pend = "";
     if (d.charCodeAt(d.length - 1) === 27) { pend = "\x1b"; d = d.substring(0, d.length - 1); }
     if (d.indexOf("\x1b") >= 0) d = d.split("\x1b\x07").join("\x03").split("\x1b\x05").join("\x04").split("\x1b\x1c").join("\x1b");
+    var pendingBefore = pendingSlots();
     app.onBytes(E.toUint8Array(d), 0, d.length);
+    recordInstall(pendingBefore);
     peak();
     kick();
+  }
+  // Slots in state PENDING, as bits.
+  function pendingSlots() {
+    var sl = app.store.state.slots, P = core.SlotState.PENDING;
+    return (sl[0].state === P ? 1 : 0) | (sl[1].state === P ? 2 : 0);
+  }
+  // A slot that became PENDING in this piece of input was just verified completely by the
+  // install verifier (signatures, trust, every chunk): record it for the boot check.
+  function recordInstall(before) {
+    var now = pendingSlots(), s = (now & ~before) & 1 ? 0 : (now & ~before) & 2 ? 1 : -1;
+    if (s < 0 || !recorded) return;
+    bootCheck.recordInstalled(app.store.state.slots[s].imageSize);
+    peak();
   }
   function startUpdate() {
     if (board.updating) return;
@@ -214,8 +258,10 @@ var fwsealBoard = (function () {
   app.boot();
   var dt = getTime() - t0;
   peak();
+  board.bootPath = recorded ? ["-", "recorded", "full"][bootCheck.lastPath] : "full";
   print("FWSEAL boot slot=" + (app.runningSlot < 0 ? "-" : "AB"[app.runningSlot]) + " mode=" + app.runMode +
     " check=" + app.bootReason[0] + "," + app.bootReason[1] + " reverted=" + app.reverted +
+    " path=" + board.bootPath +
     " ms=" + Math.round(dt * 1000) + " vars=" + process.memory().usage + " peak=" + board.peak);
   board.startUpdate = startUpdate;
   if (S.read("fws.upd") !== undefined) {

@@ -1,16 +1,36 @@
 // The host's side of an Espruino board's JavaScript console: typed command lines with a
 // reply marker, and the switch into the binary update protocol.
 //
-// Every line starts with 0x10 (DLE), which tells Espruino not to echo it, and prints one
-// marker line `#<n>:<result>` that the host waits for, so prompts, echo and any output of
-// the board's application are skipped rather than parsed. fwsealUpdate() (installed by
-// `fwseal espruino provision`) moves the REPL off the console; from its marker line on the
-// console carries the framed protocol of formats/PROTOCOL.md unchanged.
+// Every line starts with ESC [ 2 H (the REPL's "erase the current input line", so a half-typed
+// or mangled earlier line cannot swallow it) and 0x10 (DLE: no echo), and prints one marker
+// line `#<n>:<result>` that the host waits for, so prompts, echo and any output of the board's
+// application are skipped rather than parsed. A console line can arrive mangled (a noisy
+// cable; on Espruino's Linux build, a data race between its stdin thread and its event queue
+// drops, repeats or replays bytes when the host is busy), so commands that change the board
+// are written to be checked on the board before they act (see espruino-provision.ts) and
+// repeatable; evaluateRetrying() re-sends one with a new marker after re-synchronising.
+// fwsealUpdate() (installed by `fwseal espruino provision`) moves the REPL off the console;
+// from its marker line on the console carries the framed protocol of formats/PROTOCOL.md
+// unchanged (CRC-checked frames, retransmitted when lost).
 import type { SerialPort } from "serialport";
 import { FwsealError } from "../errors.js";
 import { DeviceLink, openSerialPort } from "./flash-link.js";
 
 const DLE = "\x10";
+/** ESC [ 2 H: Espruino's REPL erases its whole input line (all continuation lines too). */
+const ERASE_LINE = "\x1b[2H";
+
+/** How evaluateRetrying() tries a repeatable command. */
+export interface RetryOptions {
+  /** Attempts in all (default 4). */
+  attempts?: number;
+  /** Time for one attempt's marker (default 10 s). */
+  timeoutMs?: number;
+  /** Whether a printed result is the command's real answer; anything else counts as a failed attempt (default: any). */
+  accept?: (result: string) => boolean;
+  /** Told about each failed attempt. */
+  onRetry?: (why: string) => void;
+}
 
 /** A board's console, read as text, with one reply marker per command line. */
 export class EspruinoConsole {
@@ -67,18 +87,63 @@ export class EspruinoConsole {
   /** Evaluates one JavaScript expression on the board and returns its printed value. */
   async evaluate(expr: string, timeoutMs = 10000): Promise<string> {
     const n = ++this.seq;
-    await this.write(`${DLE}print("#${n}:"+(${expr}))\n`);
+    await this.write(`${ERASE_LINE}${DLE}print("#${n}:"+(${expr}))\n`);
     const m = await this.waitFor(new RegExp(`#${n}:([^\\r\\n]*)\\r?\\n`), timeoutMs, expr.slice(0, 60));
     return m[1];
   }
 
-  /** Ends any half-typed line, then checks the console answers. (Not Ctrl-C: Espruino's Linux
-   *  build keeps its interrupt flag pending and would break the next command instead.) */
+  /** Evaluates a repeatable expression (one whose second run changes nothing, or that checks
+   *  itself on the board) until it prints an accepted result: each failed attempt (no marker
+   *  in time, or a result `accept` refuses) re-synchronises the console and tries again with a
+   *  new marker, so a late answer to an earlier attempt is never taken for this one. */
+  async evaluateRetrying(expr: string, o: RetryOptions = {}): Promise<string> {
+    const attempts = o.attempts ?? 4;
+    let last: unknown = null;
+    for (let i = 0; i < attempts; i++) {
+      if (i > 0) await this.sync(o.timeoutMs ?? 10000);
+      try {
+        const r = await this.evaluate(expr, o.timeoutMs ?? 10000);
+        if (!o.accept || o.accept(r)) return r;
+        last = new FwsealError("DEVICE", `${this.path}: the board answered ${JSON.stringify(r.slice(0, 80))} to ${expr.slice(0, 60)}`);
+      } catch (e) {
+        if (!(e instanceof FwsealError)) throw e;
+        last = e;
+      }
+      o.onRetry?.((last as Error).message);
+    }
+    throw last;
+  }
+
+  /** Brings the console to a known state: erases any half-typed line, waits until the board
+   *  has been quiet for a moment (a mangled line may still be printing errors), then checks a
+   *  fresh marker comes back; repeats that a few times before giving up. (Not Ctrl-C: on
+   *  Espruino's Linux build it leaves the interrupt flag pending, breaking the next command,
+   *  and two on an empty line end the interpreter.) */
   async sync(timeoutMs = 5000): Promise<void> {
-    await this.write("\n");
-    await new Promise((r) => setTimeout(r, 50));
+    let last: unknown = null;
+    for (let i = 0; i < 5; i++) {
+      await this.write(`${ERASE_LINE}\n`);
+      await this.quiet(100 + 200 * i, timeoutMs);
+      try {
+        await this.evaluate("1", i === 0 ? timeoutMs : Math.min(timeoutMs, 3000));
+        return;
+      } catch (e) {
+        if (!(e instanceof FwsealError)) throw e;
+        last = e;
+      }
+    }
+    throw last;
+  }
+
+  /** Waits until nothing has arrived for `ms` (at most `maxMs`), then drops what arrived. */
+  private async quiet(ms: number, maxMs: number): Promise<void> {
+    const end = Date.now() + maxMs;
+    for (;;) {
+      const seen = this.text.length;
+      await new Promise((r) => setTimeout(r, ms));
+      if (this.text.length === seen || Date.now() > end) break;
+    }
     this.text = "";
-    await this.evaluate("1", timeoutMs);
   }
 
   /** Stops reading (the port stays open, e.g. for a DeviceLink). */

@@ -27,6 +27,7 @@ interface Args {
   window: number;
   idle: number;
   raw?: boolean;
+  "boot-check": string;
   force?: boolean;
   json?: boolean;
 }
@@ -51,6 +52,7 @@ const command: CommandModule<object, Args> = {
       .option("max-data", { type: "number", default: 2048, description: "DATA payload per frame" })
       .option("window", { type: "number", default: 4, description: "DATA frames in flight" })
       .option("idle", { type: "number", default: 5, description: "Seconds of silence that end an update session and give the console back" })
+      .option("boot-check", { type: "string", choices: ["recorded", "full"], default: "recorded", description: "recorded: signatures checked at install, each start re-hashes the image against the recorded signed chain head; full: signatures at every start too (minutes on a 64 MHz board)" })
       .option("raw", { type: "boolean", description: "Slots hold raw images (verified, not run) instead of a JavaScript application" })
       .option("force", { type: "boolean", description: "Replace other roots or identity (erases the board's slots and state)" })
       .example("$0 espruino provision --port /dev/ttyACM0 --root root.pub --vendor acme.example --class sensor-v3", "Provision a board; then: fwseal flash app.fwseal --port /dev/ttyACM0 --espruino --reboot --confirm") as never,
@@ -76,7 +78,8 @@ const command: CommandModule<object, Args> = {
       maxData: a["max-data"],
       window: a.window,
       idle: a.idle,
-      launch: !a.raw
+      launch: !a.raw,
+      bootCheck: a["boot-check"] === "full" ? "full" : "recorded"
     });
     const r = await provisionEspruino({ port: a.port, baud: a.baud, config, force: a.force, onLog: a.json ? undefined : (l) => err(`fwseal: ${l}`) });
     if (a.json) outDocument({ port: a.port, ...r });
