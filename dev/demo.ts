@@ -21,17 +21,51 @@ export interface DemoOptions {
   lineRate?: number; // simulated UART speed of the device (default 921600 baud)
   imageSize?: number; // sample firmware size (default 192 KiB)
   write?: (s: string) => void;
+  /**
+   * Run every fwseal command with --json and keep its document in the report; the commands'
+   * own output is not shown, and the transcript goes to `write` (default: stderr).
+   */
+  json?: boolean;
+}
+
+/** One fwseal command a demo step ran, with its exit code and (JSON mode) its document. */
+export interface DemoCommand {
+  args: string[];
+  exitCode: number;
+  expectedExitCode: number;
+  ok: boolean;
+  /** The command's fwseal/1 document (JSON mode; null in text mode or when it printed none). */
+  result: unknown;
+}
+
+/** One numbered step of the demo and the commands it ran. */
+export interface DemoStep {
+  number: number;
+  title: string;
+  ok: boolean;
+  commands: DemoCommand[];
+}
+
+/** What a demo run did: its directory, its steps, and every command that did not exit as expected. */
+export interface DemoReport {
+  dir: string;
+  steps: DemoStep[];
+  failures: string[];
 }
 
 interface Ctx {
   dir: string;
   w: (s: string) => void;
+  json: boolean;
   failures: string[];
   deviceLog: string[];
+  steps: DemoStep[];
 }
 
-const bold = (s: string): string => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
-const dim = (s: string): string => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+// Styling only when the transcript goes to a terminal (stdout in text mode, stderr in JSON mode).
+let styled = process.stdout.isTTY === true;
+const bold = (s: string): string => (styled ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (s: string): string => (styled ? `\x1b[2m${s}\x1b[0m` : s);
 
 // The demo runs the real, built CLI: the first bin/fwseal.js above this module (from
 // build/dev/dev/ once compiled, from dev/ when run as TypeScript).
@@ -50,15 +84,35 @@ function rel(ctx: Ctx, p: string): string {
   return path.relative(ctx.dir, p) || ".";
 }
 
-/** Runs `fwseal <args>` in the demo dir with the terminal attached; returns its exit code. */
+/** A command's stdout as its fwseal/1 document; null when it printed none (or not one). */
+function documentOf(stdout: string): unknown {
+  try {
+    return stdout.trim() ? JSON.parse(stdout) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Runs `fwseal <args>` in the demo dir and records it in the current step; returns its exit
+ * code. Text mode: the command's output goes straight to the terminal. JSON mode: the command
+ * runs with --json, its document is kept, and its messages (stderr) go to stderr.
+ */
 function fwseal(ctx: Ctx, args: string[], expectCode = 0, why = ""): Promise<number> {
   ctx.w(`${bold("$ fwseal " + args.join(" "))}\n`);
+  const argv = ctx.json ? [...args, "--json"] : args;
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [CLI, ...args], { cwd: ctx.dir, stdio: ["ignore", "inherit", "inherit"] });
-    p.on("exit", (code) => {
+    const p = spawn(process.execPath, [CLI, ...argv], { cwd: ctx.dir, stdio: ["ignore", ctx.json ? "pipe" : "inherit", "inherit"] });
+    let out = "";
+    p.stdout?.on("data", (b: Buffer) => (out += b.toString()));
+    p.on("close", (code) => {
       const c = code ?? 1;
-      if (c !== expectCode) ctx.failures.push(`fwseal ${args[0]}: exit ${c}, expected ${expectCode}`);
+      const ok = c === expectCode;
+      if (!ok) ctx.failures.push(`fwseal ${args[0]}: exit ${c}, expected ${expectCode}`);
       else if (expectCode !== 0) ctx.w(dim(`  (exit ${c}${why ? ": " + why : ""}, as expected)`) + "\n");
+      const current = ctx.steps[ctx.steps.length - 1];
+      current.commands.push({ args, exitCode: c, expectedExitCode: expectCode, ok, result: ctx.json ? documentOf(out) : null });
+      if (!ok) current.ok = false;
       resolve(c);
     });
   });
@@ -70,6 +124,7 @@ function flushDevice(ctx: Ctx): void {
 }
 
 function step(ctx: Ctx, n: number, title: string, text: string[] = []): void {
+  ctx.steps.push({ number: n, title, ok: true, commands: [] });
   ctx.w(`\n${bold(`── ${n}. ${title}`)}\n`);
   for (const t of text) ctx.w(`${t}\n`);
 }
@@ -128,13 +183,21 @@ async function startDevice(ctx: Ctx, stateDir: string, lineRate: number): Promis
  * Throws FwsealError OUTPUT_EXISTS when a given `dir` is not empty.
  */
 export async function runDemo(opts: DemoOptions = {}): Promise<number> {
+  return (await runDemoReport(opts)).failures.length ? 1 : 0;
+}
+
+/** Runs the demo and reports its steps (see runDemo). */
+export async function runDemoReport(opts: DemoOptions = {}): Promise<DemoReport> {
   // Default: ./.fwseal-demo, recreated at every run (git-ignored). A given --dir must be new or empty.
   const dir = path.resolve(opts.dir ?? DEFAULT_DIR);
   if (!opts.dir) fs.rmSync(dir, { recursive: true, force: true });
   else if (fs.existsSync(dir) && fs.readdirSync(dir).length > 0) throw new FwsealError("OUTPUT_EXISTS", `${dir}: not empty (the demo needs a new or empty directory)`);
   fs.mkdirSync(path.join(dir, "keys"), { recursive: true });
   fs.mkdirSync(path.join(dir, "firmware"), { recursive: true });
-  const ctx: Ctx = { dir, w: opts.write ?? ((s) => void process.stdout.write(s)), failures: [], deviceLog: [] };
+  const json = opts.json === true;
+  const stream = json ? process.stderr : process.stdout;
+  styled = stream.isTTY === true;
+  const ctx: Ctx = { dir, w: opts.write ?? ((s) => void stream.write(s)), json, failures: [], deviceLog: [], steps: [] };
   const lineRate = opts.lineRate ?? 921600;
   const size = opts.imageSize ?? 192 * 1024;
   let device: ChildProcess | null = null;
@@ -231,13 +294,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<number> {
     }
   }
   ctx.w("\n");
+  const report: DemoReport = { dir, steps: ctx.steps, failures: ctx.failures };
   if (ctx.failures.length) {
     ctx.w(bold("demo FAILED:") + "\n");
     for (const f of ctx.failures) ctx.w(`  ${f}\n`);
-    return 1;
+    return report;
   }
   ctx.w(bold("demo complete.") + ` Everything is in ${dir}:\n`);
   ctx.w("  keys/ (root, release, certificate), firmware/, *.fwb bundles, device/flash.bin (the device's flash)\n");
   ctx.w(`  Try: fwseal inspect ${path.join(dir, "sensor-1.1.0.fwb")}\n`);
-  return 0;
+  return report;
 }
