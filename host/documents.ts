@@ -99,19 +99,17 @@ export function verdictDoc(r: VerifyResult): Record<string, unknown> {
     valid: r.valid,
     reason: r.reason,
     reasonName: r.reasonName,
-    chunk: chunkOrNull(r.chunk),
+    chunk: r.chunk,
     manifest: verifiedManifestDoc(r.manifest),
     signers: r.signers === null ? null : r.signers.map(signerDoc),
-    // Unchecked and undecodable: the verifier compared against nothing, so there is no ID to name.
-    checkedVendor: r.vendorFromPolicy || r.checkedVendor !== NO_ID ? r.checkedVendor : null,
-    checkedClass: r.classFromPolicy || r.checkedClass !== NO_ID ? r.checkedClass : null,
+    checkedVendor: r.checkedVendor,
+    checkedClass: r.checkedClass,
     vendorFromPolicy: r.vendorFromPolicy,
     classFromPolicy: r.classFromPolicy,
     bytes: r.bytes
   };
 }
 
-const NO_ID = "00000000-0000-0000-0000-000000000000";
 
 /** A run mode by name with its code. */
 export function runModeFields(mode: string): { runMode: string; runModeCode: number } {

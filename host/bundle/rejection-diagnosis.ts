@@ -233,7 +233,7 @@ export function diagnosisPolicy(policy: VerifyPolicy, r: Pick<VerifyResult, "che
 
 /** Explain a rejected verdict of verifyFile/verifyBytes/verifyStream under `policy`. */
 export function explainVerdict(r: VerifyResult, policy: VerifyPolicy): RejectionDiagnosis {
-  return diagnoseRejection(r.reason, r.chunk >= 0 ? r.chunk : null, r.signers, r.claimedManifest, diagnosisPolicy(policy, r), r.bytes);
+  return diagnoseRejection(r.reason, r.chunk, r.signers, r.claimedManifest, diagnosisPolicy(policy, r), r.bytes);
 }
 
 /** The one line a rejection prints after "rejected: ": reason, where, and why. */
@@ -247,7 +247,7 @@ export function verdictError(r: VerifyResult, policy: VerifyPolicy, what = "reje
   return new FwsealError("BUNDLE_REJECTED", `${what}: ${rejectionText(d)}`, {
     exitCode: exitCodeForReason(r.reason),
     reason: r.reason,
-    chunk: r.chunk,
+    chunk: r.chunk ?? -1, // FwsealError.chunk: -1 for the envelope
     details: d.details
   });
 }

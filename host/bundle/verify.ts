@@ -104,15 +104,18 @@ export interface VerifyResult {
   valid: boolean;
   reason: number;
   reasonName: string;
-  /** Chunk index of the rejection, -1 for the envelope (or when valid). */
-  chunk: number;
+  /** Chunk index of the rejection; null for the envelope (or when valid), as in the --json documents. */
+  chunk: number | null;
   /** Authenticated manifest fields (present once the envelope passed). */
   manifest: ManifestSummary | null;
   /** Signers as listed in the envelope (descriptive; null if it could not be decoded). */
   signers: SignerInfoView[] | null;
   /** The manifest as the envelope claims it, before any verdict (null if it could not be decoded): what a rejection is explained with. */
   claimedManifest: ManifestView | null;
-  /** Vendor/class the bundle was checked against, and whether they came from the caller. */
+  /**
+   * Vendor/class the bundle was checked against, and whether they came from the caller; null
+   * when neither the caller nor a decodable envelope named one (nothing was compared).
+   */
   checkedVendor: string | null;
   checkedClass: string | null;
   vendorFromPolicy: boolean;
@@ -438,6 +441,15 @@ async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPol
   }
 }
 
+/** The all-zero UUID the verifier is configured with when it has no ID to compare against. */
+const NO_ID = "00000000-0000-0000-0000-000000000000";
+
+/** A checked vendor or class ID: null when it came from no caller and no decodable envelope. */
+function checkedId(id: Uint8Array, fromPolicy: boolean): string | null {
+  const s = formatUuid(id);
+  return fromPolicy || s !== NO_ID ? s : null;
+}
+
 /** verifyBlockStream's body; the FastChain it creates is put in `chains` (for closing). */
 async function verifyBlocksWith(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, chains: FastChain[], envelopeOnly: boolean): Promise<VerifyResult> {
   const it = blocks[Symbol.asyncIterator]();
@@ -477,14 +489,15 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
   let fast: FastChain | null = null;
 
   const result: VerifyResult = {
-    valid: false, reason: Reason.BAD_STATE, reasonName: "", chunk: -1, manifest: null, signers, claimedManifest,
-    checkedVendor: formatUuid(cfg.vendorId), checkedClass: formatUuid(cfg.classId), vendorFromPolicy, classFromPolicy, bytes: 0
+    valid: false, reason: Reason.BAD_STATE, reasonName: "", chunk: null, manifest: null, signers, claimedManifest,
+    checkedVendor: checkedId(cfg.vendorId, vendorFromPolicy), checkedClass: checkedId(cfg.classId, classFromPolicy), vendorFromPolicy, classFromPolicy, bytes: 0
   };
   const finish = (reason: number, chunk: number): VerifyResult => {
     result.reason = reason;
     result.reasonName = reasonName(reason);
     result.valid = reason === Reason.OK;
-    result.chunk = reason === Reason.OK ? -1 : chunk;
+    // The core says -1 for "no chunk" (the envelope); results say null, like the documents.
+    result.chunk = reason === Reason.OK || chunk < 0 ? null : chunk;
     return result;
   };
   const onChunk = hooks.onChunk;

@@ -154,7 +154,8 @@ async function runHost(c: Case): Promise<Verdict> {
     { onChunk: () => void released++ },
     b.length
   );
-  return { valid: r.valid, reason: r.reasonName, chunk: r.chunk, released };
+  // The duk driver reports the core's -1 for "no chunk"; the host result says null.
+  return { valid: r.valid, reason: r.reasonName, chunk: r.chunk ?? -1, released };
 }
 
 // The duk driver: ES5, inside the constrained subset (hex by hand, output through print).

@@ -88,7 +88,7 @@ describe("example update server", () => {
     expect(tb.chunk).toBeGreaterThan(35);
     const h = await request("PUT", "/bundles/hub.fwb", { upload: fs.readFileSync(f("hub.fwb")) });
     expect(h.status).toBe(422);
-    expect(JSON.parse(h.body.toString())).toEqual({ accepted: false, reason: "WRONG_CLASS", chunk: -1 });
+    expect(JSON.parse(h.body.toString())).toEqual({ accepted: false, reason: "WRONG_CLASS", chunk: null });
     expect(fs.readdirSync(store).sort()).toEqual(["fw-9.fwb"]);
   });
 

@@ -78,6 +78,23 @@ describe("verify policy", () => {
     expect(exact).toMatchObject({ valid: true, vendorFromPolicy: true, classFromPolicy: true });
     expect((await verifyStream(fs.createReadStream(f("fw.fwb")), { roots, vendor: "acme.example", deviceClass: "hub" })).reasonName).toBe("WRONG_CLASS");
   });
+
+  it("results have the documents' shapes: chunk null for none, no zero-UUID vendor or class", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("shape.fwb"), signers: [signer], ...META });
+    const roots = [await loadPublicKey(f("root.pub"))];
+    const good = fs.readFileSync(f("shape.fwb"));
+    expect(await verifyBytes(good, { roots, vendor: ANY, deviceClass: ANY })).toMatchObject({ valid: true, chunk: null });
+    const wrong = await verifyBytes(good, { roots, vendor: "acme.example", deviceClass: "hub" });
+    expect(wrong).toMatchObject({ valid: false, reasonName: "WRONG_CLASS", chunk: null });
+    const tampered = Buffer.from(good);
+    tampered[tampered.length - 100] ^= 1;
+    const late = await verifyBytes(tampered, { roots, vendor: ANY, deviceClass: ANY });
+    expect(late.reasonName).toBe("CHUNK_HASH_MISMATCH");
+    expect(late.chunk).toBeGreaterThan(0);
+    const garbage = await verifyBytes(Buffer.from("not a bundle at all"), { roots, vendor: ANY, deviceClass: ANY });
+    expect(garbage).toMatchObject({ valid: false, chunk: null, checkedVendor: null, checkedClass: null });
+  });
 });
 
 describe("extract and finalizeDraft", () => {
