@@ -356,9 +356,20 @@ export async function verifyAuditLog(logPath: string, opts: { head?: string; cou
   return { ok: problems.length === 0, records: lines.length, head, problems };
 }
 
-/** A record as listAuditLog returns it, with its line number. */
+/**
+ * A record as listAuditLog returns it, with its line number and its time in epoch seconds
+ * (`timeSeconds`, null if `time` does not parse) beside the RFC 3339 `time` the record stores
+ * and hashes.
+ */
 export interface AuditListEntry extends AuditRecord {
   line: number;
+  timeSeconds: number | null;
+}
+
+/** A stored RFC 3339 time in whole epoch seconds; null when it is not a time. */
+function epochSeconds(time: string): number | null {
+  const ms = Date.parse(time);
+  return Number.isFinite(ms) ? Math.floor(ms / 1000) : null;
 }
 
 /** Parsed records (skips nothing: a damaged line is an error; run verify first). */
@@ -367,7 +378,8 @@ export async function listAuditLog(logPath: string): Promise<AuditListEntry[]> {
   const out: AuditListEntry[] = [];
   for (let i = 0; i < lines.length; i++) {
     try {
-      out.push({ line: i + 1, ...parseRecord(lines[i], i + 1) });
+      const rec = parseRecord(lines[i], i + 1);
+      out.push({ line: i + 1, timeSeconds: epochSeconds(rec.time), ...rec });
     } catch (e) {
       throw new FwsealError("AUDIT_LOG_INVALID", `${logPath}: ${(e as Error).message}`, { exitCode: ExitCode.TRUST });
     }

@@ -104,6 +104,9 @@ describe("records", () => {
     const j = JSON.parse((await fwsealOk(["audit", "list", log, "--json"])).stdout);
     expect(j.records).toHaveLength(7);
     expect(j.records[3]).toMatchObject({ line: 4, op: "sign", seq: 4 });
+    // Epoch seconds beside the stored RFC 3339 time, the same instant.
+    for (const rec of j.records) expect(rec.timeSeconds).toBe(Math.floor(Date.parse(rec.time) / 1000));
+    expect(typeof j.records[0].timeSeconds).toBe("number");
   });
 });
 
