@@ -63,8 +63,6 @@ export {
 export {
   /** Creates an Ed25519 key pair (PKCS#8 PEM, optionally encrypted) and its .pub; throws FwsealError OUTPUT_EXISTS unless `force`. */
   keygen,
-  /** A public key from a .pub or .key file or hex: Ed25519 (32 bytes) or HSS/LMS (60 bytes, RFC 8554); throws FwsealError (exit 3 or 4). */
-  loadPublicKey,
   /** Options and result of keygen. */
   type KeygenOptions,
   type KeygenResult,
@@ -75,7 +73,11 @@ export {
   /** A signer from a key file (Ed25519, or a stateful HSS/LMS key: each signature persists its leaf first) or a `pkcs11:` URI; the passphrase or PIN from the options (never a prompt or the environment unless asked); close() releases a token session. Throws FwsealError (exit 3 or 4). */
   loadSigner,
   /** loadSigner's options: passphrase (a string or a callback), passphraseFile, pin, certificate, useEnvironment, prompt. */
-  type LoadSignerOptions
+  type LoadSignerOptions,
+  /** A public key from a .pub or .key file or hex: Ed25519 (32 bytes) or HSS/LMS (60 bytes, RFC 8554); a private key's passphrase from the options (never a prompt or FWSEAL_PASSPHRASE unless asked). Throws FwsealError (exit 3 or 4). */
+  loadPublicKey,
+  /** loadPublicKey's options: passphrase, passphraseFile, useEnvironment, prompt. */
+  type LoadPublicKeyOptions
 } from "./library/load-signer.js";
 export {
   /** The same signer with its delegation certificate attached; throws FwsealError KEY_WRONG_TYPE (exit 4) for a certificate of another key. */
@@ -138,6 +140,8 @@ export {
   type AuditTarget,
   /** Signs a draft with a signer and adds the signature (recorded when `audit` names a log); throws FwsealError if the key may not or already did sign. */
   signDraft,
+  /** Writes an unsigned draft of a bundle for offline signers (an existing output refused unless `overwrite`); throws FwsealError on bad input. */
+  createDraft,
   /** Options of signDraft. */
   type SignDraftOptions
 } from "./library/pack.js";
@@ -188,8 +192,6 @@ export {
 
 // Offline and k-of-n signing.
 export {
-  /** Writes an unsigned draft of a bundle for offline signers; throws FwsealError on bad input or an existing output. */
-  createDraft,
   /** Adds a detached signature to a draft after checking it; throws FwsealError if it does not match. */
   addSignature,
   /** Options and results of the draft functions. */

@@ -2,6 +2,7 @@
 // on a terminal prompt or pick up a passphrase or PIN from its environment by accident.
 // Secrets come from the options; the environment and prompts only when asked for.
 import { loadSigner as loadSignerFrom, type LoadedSigner } from "../keys/signer-loader.js";
+import { loadPublicKey as loadPublicKeyFrom } from "../keys/keys.js";
 import type { PassphraseCallback } from "../keys/passphrase.js";
 
 /** Options of the library's loadSigner. */
@@ -40,4 +41,25 @@ export async function loadSigner(spec: string, opts: LoadSignerOptions = {}): Pr
     env: opts.useEnvironment === true,
     prompt: opts.prompt === true
   });
+}
+
+/** Options of the library's loadPublicKey (a private key file's passphrase, when given one). */
+export interface LoadPublicKeyOptions {
+  /** Passphrase of an encrypted private key file, or a function called with its name only if it is encrypted. */
+  passphrase?: string | PassphraseCallback;
+  /** File whose first line is the passphrase. */
+  passphraseFile?: string;
+  /** Read FWSEAL_PASSPHRASE when no passphrase is given (default false). */
+  useEnvironment?: boolean;
+  /** Prompt on the terminal when stdin is one and nothing else gave the passphrase (default false). */
+  prompt?: boolean;
+}
+
+/**
+ * A public key from a .pub or .key file or hex: Ed25519 (32 bytes) or HSS/LMS (60 bytes).
+ * Like loadSigner, it never prompts and never reads FWSEAL_PASSPHRASE unless asked; an
+ * encrypted private key without a passphrase throws FwsealError KEY_PASSPHRASE_REQUIRED.
+ */
+export async function loadPublicKey(pathOrHex: string, opts: LoadPublicKeyOptions = {}): Promise<Uint8Array> {
+  return loadPublicKeyFrom(pathOrHex, { passphrase: opts.passphrase, passphraseFile: opts.passphraseFile, env: opts.useEnvironment === true, prompt: opts.prompt === true });
 }

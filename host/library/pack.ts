@@ -1,8 +1,8 @@
-// The library's pack and signDraft: the bundle code the CLI runs, with the library's
-// defaults (an existing output is refused unless `overwrite`) and the same audit record the
-// CLI writes when the caller names a log (the library never reads FWSEAL_AUDIT_LOG).
+// The library's pack, createDraft and signDraft: the bundle code the CLI runs, with the
+// library's defaults (an existing output is refused unless `overwrite`) and the same audit
+// record the CLI writes when the caller names a log (the library never reads FWSEAL_AUDIT_LOG).
 import { pack as packWith, type PackOptions as PackFields, type PackResult } from "../bundle/pack.js";
-import { signDraft as signDraftWith, type AddSignatureResult } from "../bundle/drafts.js";
+import { createDraft as createDraftWith, signDraft as signDraftWith, type AddSignatureResult, type DraftOptions, type DraftResult } from "../bundle/drafts.js";
 import { appendSigningRecord, preflightAuditLog } from "../audit/audit-log.js";
 import { packRecordSummary, signRecordSummary } from "../audit/signing-records.js";
 import { keySourceOf } from "../keys/signer-loader.js";
@@ -45,6 +45,11 @@ async function packAndRecord(opts: PackOptions): Promise<PackResult> {
     }, r.output);
   }
   return r;
+}
+
+/** Writes an unsigned draft for offline signers (an existing output refused unless `overwrite`). */
+export async function createDraft(opts: DraftOptions): Promise<DraftResult> {
+  return withLibraryWords(() => createDraftWith({ ...opts, overwrite: opts.overwrite ?? false }));
 }
 
 /** Options of the library's signDraft. */

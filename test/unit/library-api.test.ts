@@ -63,6 +63,24 @@ describe("loadSigner", () => {
   });
 });
 
+describe("loadPublicKey", () => {
+  it("never reads FWSEAL_PASSPHRASE for an encrypted private key unless asked", async () => {
+    const saved = process.env.FWSEAL_PASSPHRASE;
+    process.env.FWSEAL_PASSPHRASE = PASS;
+    try {
+      const e = await loadPublicKey(f("enc.key")).then(() => null, (x: FwsealError) => x);
+      expect(e?.code).toBe("KEY_PASSPHRASE_REQUIRED");
+      expect(e?.message).not.toMatch(/--|FWSEAL_/);
+      const fromPub = await loadPublicKey(f("enc.pub"));
+      expect(Buffer.from(await loadPublicKey(f("enc.key"), { useEnvironment: true })).equals(Buffer.from(fromPub))).toBe(true);
+      expect(Buffer.from(await loadPublicKey(f("enc.key"), { passphrase: PASS })).equals(Buffer.from(fromPub))).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.FWSEAL_PASSPHRASE;
+      else process.env.FWSEAL_PASSPHRASE = saved;
+    }
+  });
+});
+
 describe("verify policy", () => {
   it("requires vendor and deviceClass (a value or ANY); ANY checks the bundle's own", async () => {
     const signer = await loadSigner(f("root.key"));
@@ -113,6 +131,20 @@ describe("extract and finalizeDraft", () => {
     const fin = await finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: "acme.example", deviceClass: "meter" } });
     expect(fin.verify.valid).toBe(true);
     expect(await codeOf(finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: ANY, deviceClass: ANY } }))).toBe("OUTPUT_EXISTS");
+  });
+});
+
+describe("createDraft", () => {
+  it("refuses to replace an existing output unless overwrite", async () => {
+    const opts = { image: f("fw.bin"), output: f("once.draft"), vendor: "acme.example", deviceClass: "meter", sequence: 7, version: "7.0" };
+    await createDraft(opts);
+    const before = fs.readFileSync(f("once.draft"));
+    const exists = await createDraft({ ...opts, version: "7.1" }).then(() => null, (e: FwsealError) => e);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("once.draft")}: already exists (pass overwrite: true to replace it)`);
+    expect(fs.readFileSync(f("once.draft")).equals(before)).toBe(true);
+    await createDraft({ ...opts, version: "7.1", overwrite: true });
+    expect(fs.readFileSync(f("once.draft")).equals(before)).toBe(false);
   });
 });
 
