@@ -4,7 +4,6 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Limits } from "../../formats/device-safe/limits.js";
 import { FwsealError } from "../errors.js";
 
 /** The name stdin and stdout go by on the command line. */
@@ -18,23 +17,6 @@ export function stdinPath(p: string): string {
 /** True for the operand that means stdin / stdout. */
 export function isStdio(p: string | undefined): boolean {
   return p === STDIO || p === "";
-}
-
-/** The first `Limits.MAX_ENVELOPE` bytes of stdin and how many bytes it held in all (the rest is read and counted, not kept). */
-export async function readStdinHead(input: AsyncIterable<Uint8Array | string> = process.stdin): Promise<{ head: Uint8Array; size: number }> {
-  const parts: Buffer[] = [];
-  let kept = 0;
-  let size = 0;
-  for await (const c of input) {
-    const b = typeof c === "string" ? Buffer.from(c) : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
-    size += b.length;
-    if (kept < Limits.MAX_ENVELOPE) {
-      const take = b.subarray(0, Limits.MAX_ENVELOPE - kept);
-      parts.push(Buffer.from(take));
-      kept += take.length;
-    }
-  }
-  return { head: new Uint8Array(Buffer.concat(parts)), size };
 }
 
 /** A private temporary file path for output that goes to stdout only once it is complete. */

@@ -34,7 +34,12 @@ describe("- is stdin / stdout", () => {
     const bundle = fs.readFileSync(f("fw.fwb"));
     const i = withStdin(["inspect", "-", "--json"], bundle);
     expect(i.code, i.stderr).toBe(0);
-    expect(JSON.parse(i.stdout.toString())).toMatchObject({ file: "-", kind: "bundle", fileSize: bundle.length, manifest: { sequence: 2, version: "2.0" } });
+    const fromStdin = JSON.parse(i.stdout.toString());
+    expect(fromStdin).toMatchObject({ file: "-", kind: "bundle", fileSize: bundle.length, manifest: { sequence: 2, version: "2.0" } });
+    // The image digest as inspect gives it for the file.
+    const fromFile = withStdin(["inspect", f("fw.fwb"), "--json"], new Uint8Array(0));
+    expect(fromStdin.imageSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(fromStdin.imageSha256).toBe(JSON.parse(fromFile.stdout.toString()).imageSha256);
     const v = withStdin(["verify", "-", "-r", f("root.pub"), ...TARGET], bundle);
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout.toString()).toMatch(/^-: OK$/m);

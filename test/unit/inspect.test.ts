@@ -15,7 +15,9 @@ import { encodeProtectedHeader } from "../../formats/host-only/cose.js";
 import { keyId, keyIdHex } from "../../formats/host-only/keyid.js";
 import { formatUuid } from "../../formats/host-only/uuid.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
-import { inspectBytes } from "../../host/bundle/inspect.js";
+import { inspect, inspectBytes } from "../../host/bundle/inspect.js";
+import { inspectStream } from "../../host/bundle/inspect-stream.js";
+import { imageSha256OfBundle } from "../../host/bundle/image-digest.js";
 import { verifyBytes } from "../../host/bundle/verify.js";
 import { escapeForTerminal, terminalSafeJson } from "../../host/cli/terminal-text.js";
 import { fwseal, tempDir } from "../helpers/cli.js";
@@ -77,6 +79,34 @@ describe("inspect output from a hostile bundle", () => {
     const json = terminalSafeJson(JSON.stringify({ s }));
     expect(json).not.toMatch(RAW_CONTROL);
     expect(JSON.parse(json).s).toBe(s);
+  });
+});
+
+describe("inspect of a stream (inspect -)", () => {
+  /** The bytes in blocks of `size` (the last one shorter), as a stream delivers them. */
+  async function* blocks(b: Uint8Array, size: number): AsyncIterable<Uint8Array> {
+    for (let o = 0; o < b.length; o += size) yield b.subarray(o, o + size);
+  }
+
+  it("gives the image SHA-256 a file gives, whatever the block size; none for a short stream", async () => {
+    for (const name of ["valid-sign1-root.fwb", "valid-exact-chunks.fwb", "valid-sign-3of3.fwb"]) {
+      const file = path.join(vectorDir, name);
+      const bytes = new Uint8Array(fs.readFileSync(file));
+      const r = await inspect(file);
+      const m = r.manifest;
+      const want = await imageSha256OfBundle(file, { envelopeSize: r.envelopeSize, chunkSize: m.chunkSize!, imageSize: m.imageSize! });
+      for (const size of [1 << 20, 16384, 4096 + 32, 1000, 333]) {
+        const s = await inspectStream(blocks(bytes, size));
+        expect({ name, size, sha: s.imageSha256, fileSize: s.result.fileSize }).toEqual({ name, size, sha: want, fileSize: bytes.length });
+      }
+      expect((await inspectStream(blocks(bytes.subarray(0, bytes.length - 1), 4096))).imageSha256).toBeNull();
+    }
+  });
+
+  it("a stream that is not a bundle is refused as inspectBytes refuses it", async () => {
+    const junk = new Uint8Array(40000).fill(0x41);
+    expect(() => inspectBytes(junk, junk.length)).toThrow(/not CBOR|COSE/);
+    await expect(inspectStream(blocks(junk, 5000))).rejects.toThrow(/not CBOR|COSE/);
   });
 });
 

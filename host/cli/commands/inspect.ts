@@ -1,9 +1,10 @@
 // fwseal inspect: what is in a bundle, without a key and without a verdict.
 import type { CommandModule } from "yargs";
-import { inspect, inspectBytes, type InspectResult } from "../../bundle/inspect.js";
+import { inspect, type InspectResult } from "../../bundle/inspect.js";
+import { inspectStream } from "../../bundle/inspect-stream.js";
 import { out as outLine, formatBytes, jsonReplacer, cliState } from "../output.js";
 import { SCHEMA_ID, inspectedManifestDoc, rfc3339, signerDoc } from "../json-document.js";
-import { readStdinHead, stdinPath } from "../stdio-paths.js";
+import { stdinPath } from "../stdio-paths.js";
 import { isDraftFile, draftDoc, draftStatus, draftStatusText } from "../draft-notice.js";
 import { readDraft } from "../../bundle/drafts.js";
 import { imageSha256OfBundle } from "../../bundle/image-digest.js";
@@ -144,10 +145,9 @@ const command: CommandModule<object, Args> = {
   handler: async (a) => {
     a.bundle = stdinPath(a.bundle);
     if (a.bundle === "-") {
-      const { head, size } = await readStdinHead();
-      const r = inspectBytes(head, size);
-      if (a.json) outInspectDocument({ file: a.bundle, kind: "bundle", ...inspectDoc(r, null) });
-      else printInspect(r, a.bundle, null);
+      const { result: r, imageSha256: sha } = await inspectStream(process.stdin);
+      if (a.json) outInspectDocument({ file: a.bundle, kind: "bundle", ...inspectDoc(r, sha) });
+      else printInspect(r, a.bundle, sha);
       return;
     }
     if (await isDraftFile(a.bundle)) return inspectDraft(a.bundle, a.json);
