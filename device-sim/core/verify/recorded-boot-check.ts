@@ -24,6 +24,7 @@
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
 import { writeChunkPrefix } from "../../../formats/device-safe/chunk-layout.js";
+import { rootKeysLength } from "../../../formats/device-safe/root-keys.js";
 import type { BundleVerifier, VerifierConfig } from "./bundle-verifier.js";
 import { createBootVerifier } from "./boot-verifier.js";
 import type { BootVerifier, ImageRead } from "./boot-verifier.js";
@@ -94,12 +95,17 @@ export class RecordedBootCheck {
     this.keyIn = new Uint8Array(2 * H + 12);
     this.key = new Uint8Array(H);
     this.next = new Uint8Array(H);
-    // The trust digest: roots and identity, fixed for the device's lifetime.
-    const rl = bootCfg.rootCount * Limits.PUBLIC_KEY_LEN;
-    const t = new Uint8Array(rl + 2 * Limits.UUID_LEN);
+    // The trust digest: roots (Ed25519 or HSS/LMS, SPEC §6), identity and the algorithm
+    // policies, fixed for the device's lifetime; a change of any of them means a full check.
+    const hssMask = typeof bootCfg.rootHssMask === "number" ? bootCfg.rootHssMask : 0;
+    const rl = rootKeysLength(hssMask, bootCfg.rootCount);
+    const t = new Uint8Array(rl + 2 * Limits.UUID_LEN + 3);
     t.set(bootCfg.roots.subarray(0, rl), 0);
     t.set(bootCfg.vendorId.subarray(0, Limits.UUID_LEN), rl);
     t.set(bootCfg.classId.subarray(0, Limits.UUID_LEN), rl + Limits.UUID_LEN);
+    t[rl + 2 * Limits.UUID_LEN] = hssMask & 255;
+    t[rl + 2 * Limits.UUID_LEN + 1] = typeof bootCfg.requiredAlgorithms === "number" ? bootCfg.requiredAlgorithms & 255 : 0;
+    t[rl + 2 * Limits.UUID_LEN + 2] = typeof bootCfg.bootAlgorithms === "number" ? bootCfg.bootAlgorithms & 255 : 0;
     this.prim.sha256(t, 0, t.length, this.next);
     this.keyIn.set(this.next, H);
     this.inner = null;
@@ -112,6 +118,11 @@ export class RecordedBootCheck {
       const r = self.inner;
       if (r !== null) r(imageOffset, dst, dstOff, len);
     };
+  }
+
+  /** The envelope buffer the boot loader reads a stored envelope into (BootVerifier.envelopeBuffer). */
+  envelopeBuffer(): Uint8Array {
+    return this.full.envelopeBuffer();
   }
 
   /** Returns Reason.OK (0) or the reason the installed image must not boot. */
