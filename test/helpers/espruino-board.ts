@@ -10,7 +10,24 @@ export function espruinoBinary(): { bin: string | null; why: string } {
   const bin = process.env.ESPRUINO_BIN ?? "";
   if (!bin) return { bin: null, why: "ESPRUINO_BIN is not set (build one with scripts/build-espruino.sh)" };
   if (!fs.existsSync(bin)) return { bin: null, why: `ESPRUINO_BIN=${bin} does not exist` };
+  if (!hasQueueLock(bin) && process.env.ESPRUINO_ALLOW_UNPATCHED !== "1") {
+    return {
+      bin: null,
+      why:
+        `ESPRUINO_BIN=${bin} is a Linux build without the input-queue lock: its stdin thread races the ` +
+        "interpreter and replays console lines (a board's receive interrupt cannot); build it with " +
+        "scripts/build-espruino.sh, or set ESPRUINO_ALLOW_UNPATCHED=1 to run anyway"
+    };
+  }
   return { bin, why: "" };
+}
+
+/**
+ * Whether the binary was built with scripts/espruino-linux-queue-lock.py applied: its symbol
+ * table names the lock (the Linux build is not stripped).
+ */
+function hasQueueLock(bin: string): boolean {
+  return fs.readFileSync(bin).includes("fwsQueueLock");
 }
 
 /** A running board: its serial port and the processes behind it. */
