@@ -81,3 +81,14 @@ export function algorithmMask(list: readonly unknown[] | undefined, flag: string
   }
   return mask;
 }
+
+/** The device trust policy options device-sim and espruino provision share (one set of flags for both kinds of device). */
+export interface DevicePolicyArgs {
+  root: string[];
+  vendor: string;
+  class: string;
+  threshold: number;
+  "root-threshold": number;
+  "require-alg"?: string[];
+  "boot-alg"?: string[];
+}

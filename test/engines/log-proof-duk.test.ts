@@ -2,37 +2,26 @@
 // accepted under a log policy, the same bundle without its proof is NOT_LOGGED, and a bad
 // path or a missing cosignature is rejected, exactly as on Node.
 import { describe, it, expect, beforeAll } from "vitest";
-import { buildCoreFiles, readCoreFile, runDuk, hasDuk, hex, ES5_HEX_CODEC } from "../helpers/engines.js";
+import { buildCoreFiles, readCoreFile, runDuk, hasDuk, hex, ES5_HEX_CODEC, ES5_CASE_RUNNER } from "../helpers/engines.js";
 import { buildBundle, opts, root0, VENDOR, CLASS } from "../helpers/verifier-fixtures.js";
 import { patternImage } from "../helpers/images.js";
 import { logRelease } from "../helpers/log-fixtures.js";
 
 // ES5 driver: prints "@@case <id> <reason> <ed25519 calls>".
-const DRIVER = ES5_HEX_CODEC + `
-var runCase = (function (core) {
-  var pure = core.createPurePrimitives();
-  var calls = 0;
-  var prims = {
-    sha256: function (b, o, l, out) { pure.sha256(b, o, l, out); },
-    ed25519Verify: function (pk, sig, m, o, l) { calls++; return pure.ed25519Verify(pk, sig, m, o, l); }
-  };
-  return function (id, bHex, rootsHex, vHex, cHex, logKeysHex, witnessKeysHex, quorum) {
-    calls = 0;
-    var v = core.createBundleVerifier({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootsHex.length / 64,
-      rootRetired: 0, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: 0, minEpoch: 0,
-      threshold: 1, now: 1800000000, maxChunkSize: 4096,
-      logKeys: fromHex(logKeysHex), logKeyCount: logKeysHex.length / 72,
-      witnessKeys: fromHex(witnessKeysHex), witnessKeyCount: witnessKeysHex.length / 72, witnessQuorum: quorum });
-    var b = fromHex(bHex);
-    var off = 0, ev = core.VerifyEvent.NEED_MORE;
-    while (off < b.length && ev !== core.VerifyEvent.REJECT) {
-      ev = v.push(b, off, b.length - off);
-      off += v.consumed;
-    }
-    if (ev !== core.VerifyEvent.REJECT) ev = v.end();
-    print("@@case " + id + " " + core.reasonName(ev === core.VerifyEvent.DONE ? 0 : v.reason) + " " + calls);
-  };
-})(fwsealCore);
+const DRIVER = ES5_HEX_CODEC + ES5_CASE_RUNNER + `
+var runCase = caseRunner(fwsealCore, function (prims, a) {
+  var rootsHex = a[0];
+  var vHex = a[1];
+  var cHex = a[2];
+  var logKeysHex = a[3];
+  var witnessKeysHex = a[4];
+  var quorum = a[5];
+  return { primitives: prims, roots: fromHex(rootsHex), rootCount: rootsHex.length / 64,
+    rootRetired: 0, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: 0, minEpoch: 0,
+    threshold: 1, now: 1800000000, maxChunkSize: 4096,
+    logKeys: fromHex(logKeysHex), logKeyCount: logKeysHex.length / 72,
+    witnessKeys: fromHex(witnessKeysHex), witnessKeyCount: witnessKeysHex.length / 72, witnessQuorum: quorum };
+});
 `;
 
 describe("log-proof check on the ES5 core under duk", () => {

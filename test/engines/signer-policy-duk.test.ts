@@ -2,7 +2,7 @@
 // work per envelope (SPEC §9) on the emitted ES5 core under Duktape: each case runs the core's
 // streaming verifier with its own pure primitives, wrapped to count the Ed25519 calls.
 import { describe, it, expect, beforeAll } from "vitest";
-import { buildCoreFiles, readCoreFile, runDuk, hasDuk, hex, ES5_HEX_CODEC } from "../helpers/engines.js";
+import { buildCoreFiles, readCoreFile, runDuk, hasDuk, hex, ES5_HEX_CODEC, ES5_CASE_RUNNER } from "../helpers/engines.js";
 import { badSigner, buildBundle, cert, opts, release, release2, root0, root1, root2, VENDOR, CLASS } from "../helpers/verifier-fixtures.js";
 import { patternImage } from "../helpers/images.js";
 import { seedSigner, withCert, type TestKey } from "../helpers/keys.js";
@@ -11,29 +11,17 @@ const IMG = patternImage(600);
 const KEYS = [20, 21, 22, 23, 24, 25, 26, 27].map((b) => seedSigner(b));
 
 // ES5 driver: one verifier per case; prints "@@case <id> <reason> <ed25519 calls>".
-const DRIVER = ES5_HEX_CODEC + `
-var runCase = (function (core) {
-  var pure = core.createPurePrimitives();
-  var calls = 0;
-  var prims = {
-    sha256: function (b, o, l, out) { pure.sha256(b, o, l, out); },
-    ed25519Verify: function (pk, sig, m, o, l) { calls++; return pure.ed25519Verify(pk, sig, m, o, l); }
-  };
-  return function (id, bHex, rootsHex, vHex, cHex, k, r) {
-    calls = 0;
-    var v = core.createBundleVerifier({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootsHex.length / 64,
-      rootRetired: 0, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: 0, minEpoch: 0,
-      threshold: k, rootThreshold: r, now: 1800000000, maxChunkSize: 4096 });
-    var b = fromHex(bHex);
-    var off = 0, ev = core.VerifyEvent.NEED_MORE;
-    while (off < b.length && ev !== core.VerifyEvent.REJECT) {
-      ev = v.push(b, off, b.length - off);
-      off += v.consumed;
-    }
-    if (ev !== core.VerifyEvent.REJECT) ev = v.end();
-    print("@@case " + id + " " + core.reasonName(ev === core.VerifyEvent.DONE ? 0 : v.reason) + " " + calls);
-  };
-})(fwsealCore);
+const DRIVER = ES5_HEX_CODEC + ES5_CASE_RUNNER + `
+var runCase = caseRunner(fwsealCore, function (prims, a) {
+  var rootsHex = a[0];
+  var vHex = a[1];
+  var cHex = a[2];
+  var k = a[3];
+  var r = a[4];
+  return { primitives: prims, roots: fromHex(rootsHex), rootCount: rootsHex.length / 64,
+    rootRetired: 0, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: 0, minEpoch: 0,
+    threshold: k, rootThreshold: r, now: 1800000000, maxChunkSize: 4096 };
+});
 `;
 
 async function delegated(issuer: TestKey, k: TestKey): Promise<TestKey> {

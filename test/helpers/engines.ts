@@ -25,6 +25,35 @@ var fromHex = fwsealCore.hexToBytes;
 function toHex(b) { return fwsealCore.bytesToHex(b, 0, b.length); }
 `;
 
+/**
+ * ES5 prelude (after ES5_HEX_CODEC): caseRunner(core, configOf) returns
+ * runCase(id, bundleHex, ...args), which verifies the whole bundle with a fresh verifier whose
+ * config is configOf(primitives, args) (pure primitives that count Ed25519 verifications) and
+ * prints "@@case <id> <reason name> <ed25519 calls>".
+ */
+export const ES5_CASE_RUNNER = `
+function caseRunner(core, configOf) {
+  var pure = core.createPurePrimitives();
+  var calls = 0;
+  var prims = {
+    sha256: function (b, o, l, out) { pure.sha256(b, o, l, out); },
+    ed25519Verify: function (pk, sig, m, o, l) { calls++; return pure.ed25519Verify(pk, sig, m, o, l); }
+  };
+  return function (id, bHex) {
+    calls = 0;
+    var v = core.createBundleVerifier(configOf(prims, Array.prototype.slice.call(arguments, 2)));
+    var b = fromHex(bHex);
+    var off = 0, ev = core.VerifyEvent.NEED_MORE;
+    while (off < b.length && ev !== core.VerifyEvent.REJECT) {
+      ev = v.push(b, off, b.length - off);
+      off += v.consumed;
+    }
+    if (ev !== core.VerifyEvent.REJECT) ev = v.end();
+    print("@@case " + id + " " + core.reasonName(ev === core.VerifyEvent.DONE ? 0 : v.reason) + " " + calls);
+  };
+}
+`;
+
 /** Lowercase hex of bytes, for embedding inputs in runner scripts. */
 export function hex(b: Uint8Array): string {
   return Buffer.from(b).toString("hex");

@@ -17,7 +17,7 @@ import { FwsealError, outputError } from "../../errors.js";
 import { computeLayout } from "../../../device-sim/core/boot/flash-layout.js";
 import { checkSerialPortPath, serialOpenError } from "../../device/flash-link.js";
 import { lockStateDir } from "../state-lock.js";
-import { algorithmMask } from "../key-options.js";
+import { algorithmMask, type DevicePolicyArgs } from "../key-options.js";
 
 /**
  * mkdir -p for --state, one level at a time: Node 20's recursive mkdirSync spins forever
@@ -63,17 +63,10 @@ function checkGeometry(a: Args): void {
   }
 }
 
-interface Args {
+interface Args extends DevicePolicyArgs {
   pty?: boolean;
   port?: string;
   state: string;
-  root: string[];
-  vendor: string;
-  class: string;
-  threshold: number;
-  "root-threshold": number;
-  "require-alg"?: string[];
-  "boot-alg"?: string[];
   "log-key"?: string[];
   "witness-key"?: string[];
   "witness-quorum"?: number;

@@ -8,19 +8,12 @@ import { provisionEspruino, espruinoConfig } from "../../device/espruino-provisi
 import { out, err } from "../output.js";
 import { outDocument } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
-import { algorithmMask } from "../key-options.js";
+import { algorithmMask, type DevicePolicyArgs } from "../key-options.js";
 
-interface Args {
+interface Args extends DevicePolicyArgs {
   action: string;
   port: string;
   baud: number;
-  root: string[];
-  vendor: string;
-  class: string;
-  threshold: number;
-  "root-threshold": number;
-  "require-alg"?: string[];
-  "boot-alg"?: string[];
   "slot-size": number;
   "max-chunk": number;
   "max-data": number;
