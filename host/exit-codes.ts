@@ -52,10 +52,13 @@ export function exitCodeForReason(reason: number): ExitCodeValue {
     case Reason.WRONG_VENDOR:
     case Reason.WRONG_CLASS:
     case Reason.ROLLBACK:
+    case Reason.WRONG_PRECURSOR:
       return ExitCode.POLICY;
     case Reason.CHUNK_HASH_MISMATCH:
     case Reason.TRUNCATED:
     case Reason.TRAILING_DATA:
+    case Reason.BAD_PAYLOAD:
+    case Reason.RESULT_MISMATCH:
       return ExitCode.INTEGRITY;
     default:
       return ExitCode.INTERNAL; // BAD_STATE or an unknown code: a caller bug

@@ -43,6 +43,8 @@ import type { BundleVerifier, VerifierConfig } from "./verify/bundle-verifier.js
 import { createBootVerifier } from "./verify/boot-verifier.js";
 import type { BootVerifier } from "./verify/boot-verifier.js";
 import type { LogPolicy } from "./verify/log-proof.js";
+import { MIN_WINDOW_BITS } from "./verify/manifest.js";
+import { PayloadDecoder } from "./decode/payload-decoder.js";
 
 /** What a platform provides. Flash semantics: erase sets a page to 0xFF; write programs
  *  erased bytes only. uartWrite may block until the bytes are queued. reset() restarts the
@@ -73,6 +75,10 @@ export interface DeviceConfig extends LogPolicy {
   bootAlgorithms?: number; // AlgorithmBits whose signatures the boot check verifies (SPEC §8.5); absent: all
   hss?: boolean; // accept HSS/LMS signatures even without an HSS/LMS root or requirement
   maxChunkSize: number; // largest bundle chunk size accepted (verifier buffer)
+  // Compressed and delta payloads (SPEC §15): the largest deflate window, in bits (9..15),
+  // the device decodes; the decoder's ring buffer is 2^maxWindowBits bytes. Absent or 0: no
+  // decoder (encodings 1 and 3 are UNSUPPORTED_ENCODING).
+  maxWindowBits?: number;
   maxData: number; // largest DATA payload per frame
   window: number; // DATA frames the host may have in flight
   resumeStride: number; // persist the resume point at most every this many image bytes
@@ -97,6 +103,11 @@ export interface DeviceApp extends RunStatus {
 function noop(): void {}
 function noopBytes(buf: Uint8Array, off: number, len: number): void {}
 
+// Does the device decode compressed and delta payloads (a window of at least 2^9 bytes)?
+function decodesPayloads(cfg: DeviceConfig): boolean {
+  return typeof cfg.maxWindowBits === "number" && cfg.maxWindowBits >= MIN_WINDOW_BITS;
+}
+
 // A verifier configuration from the device's; minimum sequence / epoch and time are set from
 // the stored state before each use.
 function initialVerifierConfig(cfg: DeviceConfig, hss: HssVerifier | null): VerifierConfig {
@@ -118,6 +129,7 @@ function initialVerifierConfig(cfg: DeviceConfig, hss: HssVerifier | null): Veri
     rootThreshold: cfg.rootThreshold,
     now: -1,
     maxChunkSize: cfg.maxChunkSize,
+    maxWindowBits: decodesPayloads(cfg) ? cfg.maxWindowBits : 0,
     logKeys: cfg.logKeys,
     logKeyCount: cfg.logKeyCount,
     witnessKeys: cfg.witnessKeys,
@@ -168,7 +180,8 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
   };
 
   const loader = createBootLoader(hal, layout, store, app, bootVerifier, bcfg);
-  const install = createInstallReceiver(hal, layout, store, app, verifier, vcfg, cfg.primitives, cfg, replies);
+  const payload = decodesPayloads(cfg) ? new PayloadDecoder(cfg.maxWindowBits as number) : null;
+  const install = createInstallReceiver(hal, layout, store, app, verifier, vcfg, cfg.primitives, cfg, replies, payload);
   const retire = createRetireReceiver(cfg.primitives, hss, bootVerifier.envelopeBuffer(), cfg.rootRetired, cfg.retireThreshold ? cfg.retireThreshold : 0, store, app, loader, vcfg, bcfg, replies);
   const reports = createReports(cfg, layout, store, app, app, install.sess, vcfg, replies);
 

@@ -136,7 +136,7 @@ describe("RETIRE_ROOT in the device core", () => {
     const { dev } = device();
     const copy = dev.app.layout.stateCopy[dev.app.store.current];
     const rec = dev.flash.mem.subarray(copy, copy + STATE_RECORD_LEN);
-    const crcV1 = STATE_RECORD_LEN - 12; // format 1 had no statement counter before its CRC
+    const crcV1 = STATE_RECORD_LEN - 12 - 36; // format 1 had no statement counter, nor format 3's decoder resume state (36), before its CRC
     rec[8] = 1;
     const c = crc32(rec, 0, crcV1);
     for (let i = 0; i < 4; i++) rec[crcV1 + i] = (c >>> (8 * i)) & 0xff;

@@ -12,6 +12,9 @@
 import { Limits } from "../../../formats/device-safe/limits.js";
 import { crc32 } from "../update/crc32.js";
 
+/** Bytes of payload-decoder state a resume point holds (device-sim/core/decode/). */
+export const DECODER_STATE_LEN = 32;
+
 export interface FlashHal {
   flashRead(addr: number, dst: Uint8Array, off: number, len: number): void;
   // Erase the page starting at pageAddr (multiple of pageSize): all bytes become 0xFF.
@@ -37,9 +40,13 @@ export const SLOT_VERSION_MAX = Limits.MAX_VERSION_LEN;
 // Record layout (little-endian). Offsets are part of the on-flash format.
 // Format 2 adds the root-retirement state (SPEC §11): the retired-slot bits applied by
 // statements (byte 10, zero padding in format 1) and the statement counter (before the CRC).
-// A format-1 record still loads (nothing retired, counter 0); saves always write format 2.
+// A format-1 record still loads (nothing retired, counter 0). Format 3 adds the resume state
+// of an encoded install (SPEC §15) before the CRC: the page-aligned image offset a resumed
+// install writes from and the payload decoder's state; a format-2 record loads with both zero.
+// Saves always write format 3.
 const MAGIC = 0x4c455346; // "FSEL"
-const FORMAT = 2;
+const FORMAT = 3;
+const FORMAT_V2 = 2;
 const R_MAGIC = 0;
 const R_COUNTER = 4;
 const R_FORMAT = 8;
@@ -56,7 +63,10 @@ const SLOT_REC_LEN = 32 + SLOT_VERSION_MAX;
 const R_INSTALL = R_SLOTS + 2 * SLOT_REC_LEN; // nextChunk u32, expected[32]
 const R_CRC_V1 = R_INSTALL + 36; // format 1 ended here
 const R_STMT_COUNTER = R_INSTALL + 36; // lo, hi: counter of the last retirement statement applied
-const R_CRC = R_STMT_COUNTER + 8;
+const R_CRC_V2 = R_STMT_COUNTER + 8; // format 2 ended here
+const R_RESUME_OUT = R_STMT_COUNTER + 8; // u32: image offset (page-aligned) an encoded install resumes writing at
+const R_DECODER = R_RESUME_OUT + 4; // DECODER_STATE_LEN bytes: payload decoder state at nextChunk
+const R_CRC = R_DECODER + DECODER_STATE_LEN;
 export const STATE_RECORD_LEN = R_CRC + 4;
 
 const TWO32 = 4294967296;
@@ -79,8 +89,10 @@ export interface DeviceState {
   minSequence: number;
   minEpoch: number;
   slots: SlotInfo[]; // exactly 2
-  nextChunk: number; // resume point of the INSTALLING slot
+  nextChunk: number; // resume point of the INSTALLING slot (a wire chunk of an encoded payload)
   expected: Uint8Array; // 32: hash the chunk at nextChunk must have
+  resumeOut: number; // encoded payload: page-aligned image offset the resumed install writes from
+  decoderState: Uint8Array; // DECODER_STATE_LEN: the payload decoder's state at nextChunk
   rootRetired: number; // root slots retired by statements (bit s = slot s); only ever grows
   rootCounter: number; // counter of the last retirement statement applied (0 = none)
 }
@@ -122,7 +134,7 @@ function newSlotInfo(): SlotInfo {
 }
 
 export function newDeviceState(): DeviceState {
-  return { counter: 0, activeSlot: -1, minSequence: 0, minEpoch: 0, slots: [newSlotInfo(), newSlotInfo()], nextChunk: 0, expected: new Uint8Array(32), rootRetired: 0, rootCounter: 0 };
+  return { counter: 0, activeSlot: -1, minSequence: 0, minEpoch: 0, slots: [newSlotInfo(), newSlotInfo()], nextChunk: 0, expected: new Uint8Array(32), resumeOut: 0, decoderState: new Uint8Array(DECODER_STATE_LEN), rootRetired: 0, rootCounter: 0 };
 }
 
 /** Forgets a slot's image: EMPTY, no envelope, no version (the bytes in flash stay). */
@@ -146,6 +158,8 @@ export function resetDeviceState(st: DeviceState): void {
   clearSlot(st.slots[1]);
   st.nextChunk = 0;
   for (let i = 0; i < 32; i++) st.expected[i] = 0;
+  st.resumeOut = 0;
+  for (let i = 0; i < DECODER_STATE_LEN; i++) st.decoderState[i] = 0;
   st.rootRetired = 0;
   st.rootCounter = 0;
 }
@@ -195,7 +209,7 @@ export function createStateStore(hal: FlashHal, layout: FlashLayout): StateStore
     hal.flashRead(layout.stateCopy[c], rec, 0, STATE_RECORD_LEN);
     if (get32(rec, R_MAGIC) !== MAGIC) return -1;
     const f = rec[R_FORMAT];
-    const crcAt = f === FORMAT ? R_CRC : f === 1 ? R_CRC_V1 : -1;
+    const crcAt = f === FORMAT ? R_CRC : f === FORMAT_V2 ? R_CRC_V2 : f === 1 ? R_CRC_V1 : -1;
     if (crcAt < 0 || crc32(rec, 0, crcAt) !== get32(rec, crcAt)) return -1;
     return get32(rec, R_COUNTER);
   }
@@ -220,9 +234,13 @@ export function createStateStore(hal: FlashHal, layout: FlashLayout): StateStore
     }
     st.nextChunk = get32(rec, R_INSTALL);
     st.expected.set(rec.subarray(R_INSTALL + 4, R_INSTALL + 36), 0);
-    const v2 = rec[R_FORMAT] === FORMAT;
+    const f = rec[R_FORMAT];
+    const v2 = f === FORMAT || f === FORMAT_V2;
     st.rootRetired = v2 ? rec[R_RETIRED] & ROOT_MASK : 0;
     st.rootCounter = v2 ? get53(rec, R_STMT_COUNTER) : 0;
+    const v3 = f === FORMAT;
+    st.resumeOut = v3 ? get32(rec, R_RESUME_OUT) : 0;
+    for (let i = 0; i < DECODER_STATE_LEN; i++) st.decoderState[i] = v3 ? rec[R_DECODER + i] : 0;
   }
 
   function encode(): void {
@@ -251,6 +269,8 @@ export function createStateStore(hal: FlashHal, layout: FlashLayout): StateStore
     put32(rec, R_INSTALL, st.nextChunk);
     rec.set(st.expected.subarray(0, 32), R_INSTALL + 4);
     put53(rec, R_STMT_COUNTER, st.rootCounter);
+    put32(rec, R_RESUME_OUT, st.resumeOut);
+    rec.set(st.decoderState.subarray(0, DECODER_STATE_LEN), R_DECODER);
     put32(rec, R_CRC, crc32(rec, 0, R_CRC));
   }
 

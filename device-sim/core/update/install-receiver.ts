@@ -3,11 +3,16 @@
 // record before its first byte is erased, each chunk is written only after its hash checked,
 // and a resume point (next chunk, expected hash) is persisted now and then so an interrupted
 // install continues where it stopped. The running slot is never written.
+// A compressed or delta payload (SPEC §15) is authenticated wire chunk by wire chunk, each
+// decoded only after its hash checked; the decoded image goes to the target slot, and the
+// slot is marked PENDING only after the image decoded to exactly the size and chain head the
+// manifest names. A delta reads its precursor from the running slot.
 // Constrained TS: no exceptions, buffers allocated at creation.
 
 import { Reason } from "../../../formats/device-safe/reasons.js";
+import { PayloadEncoding } from "../../../formats/device-safe/labels.js";
 import { AckFlag, RunMode, Session, DataAt, ResumeAt, getU32 } from "../../../formats/device-safe/protocol.js";
-import { SlotState, SLOT_VERSION_MAX, clearSlot } from "../boot/flash-layout.js";
+import { SlotState, SLOT_VERSION_MAX, DECODER_STATE_LEN, clearSlot } from "../boot/flash-layout.js";
 import type { FlashHal, FlashLayout, StateStore } from "../boot/flash-layout.js";
 import { installingSlot, installTarget, resumeStreamOffset } from "../boot/slot-select.js";
 import type { RunStatus } from "../boot/boot-loader.js";
@@ -36,6 +41,22 @@ export interface InstallSession {
   lastChunk: number; // -1 = the envelope / none
 }
 
+/** Where a payload decoder puts the image and reads the precursor (device-sim/core/decode/). */
+export interface PayloadOutput {
+  output(buf: Uint8Array, off: number, len: number): void;
+  readPrecursor(pos: number, buf: Uint8Array, off: number, len: number): void;
+}
+
+/** The payload decoder as the receiver drives it (device-sim/core/decode/payload-decoder.ts). */
+export interface PayloadDecoding {
+  outPos: number;
+  start(p: { encoding: number; codec: number; windowBits: number; imageSize: number; precursorSize: number }): number;
+  chunk(data: Uint8Array, off: number, len: number, sink: PayloadOutput): number;
+  finish(): number;
+  saveState(out: Uint8Array, off: number): void;
+  loadState(src: Uint8Array, off: number): number;
+}
+
 /** The receiver: one handler per request type, and reset() at boot. */
 export interface InstallReceiver {
   sess: InstallSession;
@@ -57,11 +78,21 @@ export function createInstallReceiver(
   vcfg: VerifierConfig,
   primitives: Primitives,
   limits: InstallLimits,
-  replies: ReplySender
+  replies: ReplySender,
+  decoder: PayloadDecoding | null
 ): InstallReceiver {
   const st = store.state;
   const hash = new Uint8Array(32);
   const hostHash = new Uint8Array(32);
+  // Encoded payloads (SPEC §15): the wire chunk's expected hash and the decoder state at the
+  // start of the chunk being decoded, and the resume point candidate: the latest wire chunk
+  // whose output crossed a page start, with that page start (resumeAt.out).
+  const curExpected = new Uint8Array(32);
+  const curState = new Uint8Array(DECODER_STATE_LEN);
+  const resumeAt = { chunk: -1, out: 0 };
+  const params = { encoding: 0, codec: 0, windowBits: 0, imageSize: 0, precursorSize: 0 };
+  const out = { pos: 0, skipBelow: 0 }; // next image offset written; output below skipBelow is already in flash
+  let encoded = false;
   const sess: InstallSession = { session: Session.IDLE, expectOffset: 0, lastReason: 0, lastChunk: -1 };
   let target = -1; // slot being written
   let lastPersisted = 0; // image offset of the last persisted resume point
@@ -90,6 +121,71 @@ export function createInstallReceiver(
       hal.flashErase(base + p);
       p += ps;
     }
+  }
+
+  // The decoder's sink: decoded image bytes to the target slot, in order (output below
+  // out.skipBelow, already in flash before a resume, is dropped), precursor bytes from the
+  // running slot.
+  const sink: PayloadOutput = {
+    output: function (buf: Uint8Array, off: number, len: number): void {
+      let o = off;
+      let n = len;
+      if (out.pos < out.skipBelow) {
+        let drop = out.skipBelow - out.pos;
+        if (drop > n) drop = n;
+        o += drop;
+        n -= drop;
+        out.pos += drop;
+      }
+      if (n <= 0) return;
+      const base = layout.slotAddr[target];
+      erasePagesStartingIn(base, out.pos, n);
+      hal.flashWrite(base + out.pos, buf, o, n);
+      out.pos += n;
+    },
+    readPrecursor: function (pos: number, buf: Uint8Array, off: number, len: number): void {
+      hal.flashRead(layout.slotAddr[status.runningSlot] + pos, buf, off, len);
+    }
+  };
+
+  function readTarget(imageOffset: number, dst: Uint8Array, dstOff: number, len: number): void {
+    hal.flashRead(layout.slotAddr[target] + imageOffset, dst, dstOff, len);
+  }
+
+  // SPEC §15: a delta applies only to the image the device runs, named by its chain head
+  // and size; decided before anything is written.
+  function wrongPrecursor(): boolean {
+    if (verifier.payloadEncoding !== PayloadEncoding.DELTA) return false;
+    const s = status.runningSlot;
+    if (s < 0 || st.slots[s].imageSize !== verifier.precursorSize) return true;
+    let d = 0;
+    for (let k = 0; k < 32; k++) d |= verifier.precursorChainHead[k] ^ status.runningHead[k];
+    return d !== 0;
+  }
+
+  // Starts the decoder for the authenticated manifest; false (rejected) if it cannot.
+  function startDecoder(): boolean {
+    encoded = verifier.payloadEncoding !== PayloadEncoding.RAW;
+    if (!encoded) return true;
+    if (decoder === null) {
+      reject(Reason.UNSUPPORTED_ENCODING, -1);
+      return false;
+    }
+    if (wrongPrecursor()) {
+      reject(Reason.WRONG_PRECURSOR, -1);
+      return false;
+    }
+    params.encoding = verifier.payloadEncoding;
+    params.codec = verifier.codec;
+    params.windowBits = verifier.windowBits;
+    params.imageSize = verifier.imageSize;
+    params.precursorSize = verifier.precursorSize;
+    const rc = decoder.start(params);
+    if (rc !== Reason.OK) {
+      reject(rc, -1);
+      return false;
+    }
+    return true;
   }
 
   function prepareVerifier(): void {
@@ -150,6 +246,12 @@ export function createInstallReceiver(
       reject(Reason.ROLLBACK, -1);
       return;
     }
+    if (!startDecoder()) return;
+    out.pos = 0;
+    out.skipBelow = 0;
+    resumeAt.chunk = -1;
+    resumeAt.out = 0;
+    curExpected.set(verifier.expected.subarray(0, 32), 0);
     const si = st.slots[target];
     // Invalidate the target slot in the state area BEFORE touching its flash.
     si.state = SlotState.INSTALLING;
@@ -167,11 +269,54 @@ export function createInstallReceiver(
     if (st.activeSlot === target) st.activeSlot = -1;
     st.nextChunk = 0;
     st.expected.set(verifier.expected.subarray(0, 32), 0);
+    st.resumeOut = 0;
+    if (encoded) (decoder as PayloadDecoding).saveState(st.decoderState, 0);
     store.save();
     wroteTarget = true;
     erasePagesStartingIn(layout.envAddr[target], 0, layout.envAreaLen);
     hal.flashWrite(layout.envAddr[target], verifier.envelope, 0, verifier.envelopeLen);
     lastPersisted = 0;
+  }
+
+  // An encoded payload's wire chunk passed its hash check: decode it into the slot; after
+  // the last one, check the result. Persist a resume point now and then: a chunk whose
+  // output crossed a page start, which a resumed install re-decodes, writing from that page.
+  function onEncodedChunk(): void {
+    const dec = decoder as PayloadDecoding;
+    const ps = layout.pageSize;
+    const i = verifier.chunkIndex;
+    dec.saveState(curState, 0);
+    const outStart = dec.outPos;
+    let rc = dec.chunk(verifier.chunkData, 0, verifier.chunkLen, sink);
+    if (rc !== Reason.OK) {
+      reject(rc, i);
+      return;
+    }
+    const outEnd = dec.outPos;
+    const p = (((outEnd - 1) / ps) | 0) * ps; // start of the page holding the chunk's last byte
+    if (outEnd > outStart && p >= outStart && p > resumeAt.out && i + 1 < verifier.wireChunkCount) {
+      resumeAt.chunk = i;
+      resumeAt.out = p;
+      if (p - lastPersisted >= limits.resumeStride) {
+        st.nextChunk = i;
+        st.expected.set(curExpected.subarray(0, 32), 0);
+        st.resumeOut = p;
+        st.decoderState.set(curState.subarray(0, DECODER_STATE_LEN), 0);
+        store.save();
+        lastPersisted = p;
+      }
+    }
+    curExpected.set(verifier.expected.subarray(0, 32), 0);
+    if (i !== verifier.wireChunkCount - 1) return;
+    rc = dec.finish();
+    if (rc === Reason.OK) {
+      verifier.imageChainHead(readTarget, hash);
+      let d = 0;
+      for (let k = 0; k < 32; k++) d |= hash[k] ^ verifier.chainHead[k];
+      if (d !== 0) rc = Reason.RESULT_MISMATCH;
+    }
+    if (rc !== Reason.OK) reject(rc, rc === Reason.RESULT_MISMATCH ? -1 : i);
+    else sess.session = Session.VERIFIED;
   }
 
   // A chunk passed its hash check: program it, persist the resume point now and then.
@@ -208,6 +353,7 @@ export function createInstallReceiver(
       const ev = verifier.push(buf, pos, end - pos);
       pos += verifier.consumed;
       if (ev === VerifyEvent.ENVELOPE) onEnvelope();
+      else if (ev === VerifyEvent.CHUNK && encoded) onEncodedChunk();
       else if (ev === VerifyEvent.CHUNK) {
         onChunk();
         if (verifier.chunkIndex === st.slots[target].chunkCount - 1) sess.session = Session.VERIFIED;
@@ -298,14 +444,28 @@ export function createInstallReceiver(
       replyError(tag, r, -1);
       return;
     }
-    const r2 = verifier.resume(st.nextChunk, st.expected);
+    if (!startDecoder()) {
+      clearSlot(si);
+      store.save();
+      replyError(tag, sess.lastReason, -1);
+      return;
+    }
+    let r2 = verifier.resume(st.nextChunk, st.expected);
+    if (r2 === Reason.OK && encoded) r2 = (decoder as PayloadDecoding).loadState(st.decoderState, 0);
     if (r2 !== Reason.OK) {
       sess.session = Session.IDLE;
       replyError(tag, r2, st.nextChunk);
       return;
     }
+    if (encoded) {
+      out.pos = (decoder as PayloadDecoding).outPos;
+      out.skipBelow = st.resumeOut;
+      resumeAt.chunk = st.nextChunk;
+      resumeAt.out = st.resumeOut;
+      curExpected.set(st.expected.subarray(0, 32), 0);
+    }
     sess.expectOffset = resumeStreamOffset(st, ins);
-    lastPersisted = st.nextChunk * si.chunkSize;
+    lastPersisted = encoded ? st.resumeOut : st.nextChunk * si.chunkSize;
     wroteTarget = true;
     replies.okResume(tag, sess.expectOffset, limits.maxData, limits.window);
   }

@@ -7,10 +7,10 @@
 // from flash with one chunk buffer and 32 bytes, and compares with the signed chain head.
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
-import { writeChunkPrefix } from "../../../formats/device-safe/chunk-layout.js";
 import { BundleVerifier, VerifierConfig, VerifyEvent, createBundleVerifier } from "./bundle-verifier.js";
+import type { ImageRead } from "./bundle-verifier.js";
 
-export type ImageRead = (imageOffset: number, dst: Uint8Array, dstOff: number, len: number) => void;
+export type { ImageRead };
 
 export class BootVerifier {
   // chain head of the last image that passed check() (the release identity, SPEC §8.2)
@@ -55,17 +55,8 @@ export class BootVerifier {
     if (ev === VerifyEvent.REJECT) return v.reason;
     if (ev !== VerifyEvent.ENVELOPE) return Reason.TRUNCATED;
     if (v.consumed !== envLen) return Reason.TRAILING_DATA;
-    const buf = v.chunkBuffer;
     const next = this.next;
-    const pre = Limits.CHUNK_PREFIX_LEN;
-    for (let k = 0; k < Limits.HASH_LEN; k++) next[k] = 0;
-    for (let i = v.chunkCount - 1; i >= 0; i--) {
-      const len = v.dataLen(i);
-      readImage(i * v.chunkSize, buf, pre, len);
-      writeChunkPrefix(buf, 0, i);
-      for (let k = 0; k < Limits.HASH_LEN; k++) buf[pre + len + k] = next[k];
-      v.primitivesSha256(buf, 0, pre + len + Limits.HASH_LEN, next);
-    }
+    v.imageChainHead(readImage, next);
     let d = 0;
     for (let k = 0; k < Limits.HASH_LEN; k++) d |= next[k] ^ v.chainHead[k];
     if (d !== 0) return Reason.CHUNK_HASH_MISMATCH;

@@ -23,6 +23,9 @@ import { LogProofCheck, logPolicyActive, type LogPolicy } from "./log-proof.js";
 
 export const VerifyEvent = { NEED_MORE: 0, ENVELOPE: 1, CHUNK: 2, DONE: 3, REJECT: 4 };
 
+/** Reads len bytes of an installed image at imageOffset into dst[dstOff ..]. */
+export type ImageRead = (imageOffset: number, dst: Uint8Array, dstOff: number, len: number) => void;
+
 /** A device's trust configuration and policy (SPEC §8); the optional log policy fields (verify/log-proof.ts) make bundles require a log proof (SPEC §14). */
 export interface VerifierConfig extends LogPolicy {
   primitives: Primitives;
@@ -43,6 +46,9 @@ export interface VerifierConfig extends LogPolicy {
   rootThreshold?: number;
   now: number; // seconds since 1970, or -1 = no trusted time
   maxChunkSize: number; // chunk buffer sized for this
+  // Compressed and delta payloads (SPEC §15): the largest deflate window (bits, 9..15) the
+  // device decodes. Absent or 0: it decodes none (encodings 1 and 3 are UNSUPPORTED_ENCODING).
+  maxWindowBits?: number;
   // Hybrid policy (SPEC §8.1): AlgorithmBits the counted signers must include, at least one
   // signer of each (e.g. ED25519 | HSS_LMS); absent or 0: any algorithm.
   requiredAlgorithms?: number;
@@ -95,6 +101,14 @@ export class BundleVerifier implements ManifestFields {
   classId: Uint8Array;
   keyEpochFloor: number;
   payloadEncoding: number;
+  // the wire stream the chain covers (SPEC §15; the image itself for a raw payload)
+  wireSize: number;
+  wireChunkCount: number;
+  wireChainHead: Uint8Array;
+  codec: number;
+  windowBits: number;
+  precursorChainHead: Uint8Array;
+  precursorSize: number;
   signerCount: number; // signers in the envelope
   countedSigners: number; // distinct authorised signers that verified
   countedRoots: number; // distinct root slots those signers came through
@@ -102,7 +116,8 @@ export class BundleVerifier implements ManifestFields {
   // raw envelope (store for boot / resume)
   envelope: Uint8Array;
   envelopeLen: number;
-  // chunk output (valid after CHUNK until the next push): chunkData[0 .. chunkLen)
+  // chunk output (valid after CHUNK until the next push): chunkData[0 .. chunkLen), wire
+  // chunk chunkIndex (of an encoded payload: encoded bytes, SPEC §15)
   chunkIndex: number;
   chunkData: Uint8Array;
   chunkLen: number;
@@ -126,6 +141,7 @@ export class BundleVerifier implements ManifestFields {
   private cfg: VerifierConfig;
   private prim: Primitives;
   private maxChunk: number;
+  private maxWindowBits: number;
   private rootKeys: RootKeyTable;
   private threshold: number;
   private rootThreshold: number;
@@ -160,6 +176,7 @@ export class BundleVerifier implements ManifestFields {
     if (mc > Limits.MAX_CHUNK_SIZE) mc = Limits.MAX_CHUNK_SIZE;
     if (mc < Limits.MIN_CHUNK_SIZE) mc = Limits.MIN_CHUNK_SIZE;
     this.maxChunk = mc;
+    this.maxWindowBits = typeof cfg.maxWindowBits === "number" ? cfg.maxWindowBits : 0;
     this.threshold = cfg.threshold >= 1 ? cfg.threshold : 1;
     const rt = cfg.rootThreshold;
     this.rootThreshold = typeof rt === "number" && rt >= 1 ? rt : 1;
@@ -191,6 +208,8 @@ export class BundleVerifier implements ManifestFields {
     this.cert = new CertificateCheck(this.prim, this.r, new CborReader(), this.headers, CERT_SLOT, this.sigs, this.hash);
     this.countedKid = new Int32Array(Limits.MAX_SIGNERS);
     this.chainHead = new Uint8Array(Limits.HASH_LEN);
+    this.wireChainHead = new Uint8Array(Limits.HASH_LEN);
+    this.precursorChainHead = new Uint8Array(Limits.HASH_LEN);
     this.vendorId = new Uint8Array(Limits.UUID_LEN);
     this.classId = new Uint8Array(Limits.UUID_LEN);
 
@@ -204,6 +223,11 @@ export class BundleVerifier implements ManifestFields {
     this.chunkCount = 0;
     this.keyEpochFloor = -1;
     this.payloadEncoding = 0;
+    this.wireSize = 0;
+    this.wireChunkCount = 0;
+    this.codec = 0;
+    this.windowBits = 0;
+    this.precursorSize = -1;
     this.signerCount = 0;
     this.countedSigners = 0;
     this.countedRoots = 0;
@@ -263,7 +287,7 @@ export class BundleVerifier implements ManifestFields {
     this.consumed = 0;
     if (this.state === ST_REJECTED) return VerifyEvent.REJECT;
     if (this.state === ST_DONE) {
-      if (len > 0) return this.reject(Reason.TRAILING_DATA, this.chunkCount);
+      if (len > 0) return this.reject(Reason.TRAILING_DATA, this.wireChunkCount);
       return VerifyEvent.DONE;
     }
     let used = 0;
@@ -338,7 +362,7 @@ export class BundleVerifier implements ManifestFields {
   // right after ENVELOPE (before any chunk byte). Returns Reason.OK or BAD_STATE.
   resume(chunkIndex: number, expected: Uint8Array): number {
     if (this.state !== ST_CHUNKS || !this.chunkFresh || this.nextChunk !== 0) return Reason.BAD_STATE;
-    if (!(chunkIndex >= 0 && chunkIndex < this.chunkCount) || expected.length < Limits.HASH_LEN) return Reason.BAD_STATE;
+    if (!(chunkIndex >= 0 && chunkIndex < this.wireChunkCount) || expected.length < Limits.HASH_LEN) return Reason.BAD_STATE;
     copyBytes(expected, 0, this.expected, 0, Limits.HASH_LEN);
     this.startChunk(chunkIndex);
     return Reason.OK;
@@ -348,7 +372,26 @@ export class BundleVerifier implements ManifestFields {
     this.nextChunk = i;
     writeChunkPrefix(this.chunkBuffer, 0, i);
     this.chunkHave = 0;
-    this.chunkNeed = this.dataLen(i) + Limits.HASH_LEN;
+    this.chunkNeed = chunkDataLength(this.wireSize, this.chunkSize, this.wireChunkCount, i) + Limits.HASH_LEN;
+  }
+
+  /**
+   * The SPEC §7 chain over an installed image (the manifest's image geometry, keys 6-8),
+   * recomputed back to front through readImage with the chunk buffer; H_0 goes to out (32
+   * bytes). Valid after ENVELOPE: the boot check, and an encoded install's result check
+   * (SPEC §15), both compare it with chainHead.
+   */
+  imageChainHead(readImage: ImageRead, out: Uint8Array): void {
+    const buf = this.chunkBuffer;
+    const pre = Limits.CHUNK_PREFIX_LEN;
+    for (let k = 0; k < Limits.HASH_LEN; k++) out[k] = 0;
+    for (let i = this.chunkCount - 1; i >= 0; i--) {
+      const len = this.dataLen(i);
+      readImage(i * this.chunkSize, buf, pre, len);
+      writeChunkPrefix(buf, 0, i);
+      for (let k = 0; k < Limits.HASH_LEN; k++) buf[pre + len + k] = out[k];
+      this.prim.sha256(buf, 0, pre + len + Limits.HASH_LEN, out);
+    }
   }
 
   // The configured SHA-256 (the boot verifier hashes with the same primitive).
@@ -356,7 +399,8 @@ export class BundleVerifier implements ManifestFields {
     this.prim.sha256(buf, off, len, out);
   }
 
-  // Data length of chunk i (the last one may be short).
+  // Data length of image chunk i (the last one may be short): the slot's chunks, which the
+  // boot check re-hashes (for a raw payload also the wire chunks).
   dataLen(i: number): number {
     return chunkDataLength(this.imageSize, this.chunkSize, this.chunkCount, i);
   }
@@ -368,7 +412,7 @@ export class BundleVerifier implements ManifestFields {
     this.prim.sha256(cb, 0, Limits.CHUNK_PREFIX_LEN + this.chunkNeed, this.hash);
     if (!bytesEqual(this.hash, 0, this.expected, 0, Limits.HASH_LEN)) return this.reject(Reason.CHUNK_HASH_MISMATCH, i);
     const nextOff = Limits.CHUNK_PREFIX_LEN + dl;
-    const last = i === this.chunkCount - 1;
+    const last = i === this.wireChunkCount - 1;
     if (last) {
       let z = 0;
       for (let k = 0; k < Limits.HASH_LEN; k++) z |= cb[nextOff + k];
@@ -378,7 +422,7 @@ export class BundleVerifier implements ManifestFields {
     this.chunkIndex = i;
     this.chunkLen = dl;
     if (last) {
-      this.nextChunk = this.chunkCount;
+      this.nextChunk = this.wireChunkCount;
       this.state = ST_DONE;
     } else {
       // Only the prefix is rewritten; chunkData stays intact until the next push.
@@ -396,7 +440,7 @@ export class BundleVerifier implements ManifestFields {
       rc = this.headers.check(i, Reason.UNSUPPORTED_ALGORITHM, Reason.UNSUPPORTED_CRITICAL, true); // step 2
       if (rc !== Reason.OK) return rc;
     }
-    rc = this.manifest.decode(this.envelope, this.payOff, this.payLen, this.maxChunk, this); // step 3
+    rc = this.manifest.decode(this.envelope, this.payOff, this.payLen, this.maxChunk, this.maxWindowBits, this); // step 3
     if (rc !== Reason.OK) return rc;
     this.cert.checkValidity = this.checkValidity;
     rc = this.checkSigners(); // step 4
@@ -412,7 +456,7 @@ export class BundleVerifier implements ManifestFields {
       rc = this.logProof.check(this.envelope, this.envelopeLen, this.payOff, this.payLen, this.headers.kidOff, this.signerCount);
       if (rc !== Reason.OK) return rc;
     }
-    copyBytes(this.chainHead, 0, this.expected, 0, Limits.HASH_LEN);
+    copyBytes(this.wireChainHead, 0, this.expected, 0, Limits.HASH_LEN);
     return Reason.OK;
   }
 

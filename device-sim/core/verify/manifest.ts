@@ -4,7 +4,7 @@
 // form; policy (vendor, class, rollback) is the caller's, on the authenticated values.
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
-import { ManifestKey, ProvenanceKey, PayloadEncoding } from "../../../formats/device-safe/labels.js";
+import { ManifestKey, ProvenanceKey, PayloadEncoding, PayloadCodec, EncodingParamKey } from "../../../formats/device-safe/labels.js";
 import { CborReader, CborMapWalk, MapKeys } from "../../../formats/device-safe/cbor-reader.js";
 import { checkChunkGeometry } from "../../../formats/device-safe/chunk-layout.js";
 import { copyBytes } from "./bytes.js";
@@ -66,7 +66,20 @@ export interface ManifestFields {
   classId: Uint8Array; // UUID_LEN
   keyEpochFloor: number; // -1 absent
   payloadEncoding: number;
+  // Encoded payloads (encoding 1 or 3, SPEC §15); for raw payloads the wire stream is the
+  // image: wireSize = imageSize, wireChunkCount = chunkCount, wireChainHead = chainHead.
+  wireSize: number;
+  wireChunkCount: number;
+  wireChainHead: Uint8Array; // HASH_LEN
+  codec: number; // PayloadCodec; NONE for raw
+  windowBits: number; // deflate window (codec DEFLATE), 0 otherwise
+  precursorChainHead: Uint8Array; // HASH_LEN (delta)
+  precursorSize: number; // delta: the precursor image's size; -1 otherwise
 }
+
+/** Smallest and largest deflate window a manifest may name (2^9 .. 2^15 bytes, RFC 1951). */
+export const MIN_WINDOW_BITS = 9;
+export const MAX_WINDOW_BITS = 15;
 
 /** Decodes and checks manifests into a ManifestFields. */
 export class ManifestDecoder {
@@ -77,6 +90,8 @@ export class ManifestDecoder {
   // value offset by manifest key (FIRST_KEY..LAST_KEY), -1 absent
   private pos: Int32Array;
   private err: number; // reason of the last mandatoryUint() failure
+  // value offset by encoding-params key (1..PRECURSOR_SIZE), -1 absent
+  private ppos: Int32Array;
 
   // `r` may be shared with other decoders: decode() re-initialises it.
   constructor(r: CborReader) {
@@ -86,6 +101,7 @@ export class ManifestDecoder {
     this.end = 0;
     this.pos = new Int32Array(LAST_KEY + 1);
     this.err = 0;
+    this.ppos = new Int32Array(EncodingParamKey.PRECURSOR_SIZE + 1);
   }
 
   // Positions the reader at manifest key k's value; false if absent.
@@ -105,10 +121,11 @@ export class ManifestDecoder {
 
   /**
    * Decodes and checks the manifest buf[off .. off+len) (SPEC §8 step 3). maxChunk: the
-   * verifier's chunk buffer (a larger chunk size is TOO_LARGE). The values go to `out`.
-   * Returns a Reason.
+   * verifier's chunk buffer (a larger chunk size is TOO_LARGE). maxWindowBits: the largest
+   * deflate window the device decodes (0: it decodes no encoded payload, SPEC §15). The
+   * values go to `out`. Returns a Reason.
    */
-  decode(buf: Uint8Array, off: number, len: number, maxChunk: number, out: ManifestFields): number {
+  decode(buf: Uint8Array, off: number, len: number, maxChunk: number, maxWindowBits: number, out: ManifestFields): number {
     const r = this.r;
     const w = this.walk;
     const end = off + len;
@@ -146,10 +163,101 @@ export class ManifestDecoder {
         if (!r.isInt() || k < FIRST_KEY || k > LAST_KEY) return Reason.UNSUPPORTED_CRITICAL;
       }
     }
-    // 3e: payload encoding
-    if (out.payloadEncoding !== PayloadEncoding.RAW) return Reason.UNSUPPORTED_ENCODING;
-    // 3f: geometry
-    return checkChunkGeometry(out.imageSize, out.chunkSize, out.chunkCount, maxChunk);
+    // 3e: payload encoding and its parameters
+    const enc = out.payloadEncoding;
+    if (enc === PayloadEncoding.RAW) {
+      out.wireSize = out.imageSize;
+      out.wireChunkCount = out.chunkCount;
+      copyBytes(out.chainHead, 0, out.wireChainHead, 0, Limits.HASH_LEN);
+      out.codec = PayloadCodec.NONE;
+      out.windowBits = 0;
+      out.precursorSize = -1;
+    } else {
+      if ((enc !== PayloadEncoding.COMPRESSED && enc !== PayloadEncoding.DELTA) || maxWindowBits < MIN_WINDOW_BITS) return Reason.UNSUPPORTED_ENCODING;
+      const pc = this.encodingParams(out, maxWindowBits);
+      if (pc !== Reason.OK) return pc;
+    }
+    // 3f: geometry of the image, then of the wire stream
+    const gc = checkChunkGeometry(out.imageSize, out.chunkSize, out.chunkCount, maxChunk);
+    if (gc !== Reason.OK || enc === PayloadEncoding.RAW) return gc;
+    return checkChunkGeometry(out.wireSize, out.chunkSize, out.wireChunkCount, maxChunk);
+  }
+
+  // 3e for encodings 1 and 3 (SPEC §15): the mandatory parameters with their types and
+  // sizes (MALFORMED), then codec (UNSUPPORTED_ENCODING), then the window (MALFORMED outside
+  // 9..15, TOO_LARGE above what this device decodes).
+  private encodingParams(out: ManifestFields, maxWindowBits: number): number {
+    const r = this.r;
+    const w = this.walk;
+    const BAD = Reason.MALFORMED;
+    const delta = out.payloadEncoding === PayloadEncoding.DELTA;
+    for (let k = 0; k <= EncodingParamKey.PRECURSOR_SIZE; k++) this.ppos[k] = -1;
+    if (!this.seek(ManifestKey.ENCODING_PARAMS)) return BAD;
+    if (w.begin(MapKeys.INT) < 0) return r.err;
+    while (w.next()) {
+      if (r.isInt()) {
+        const k = r.intValue();
+        if (k >= 1 && k <= EncodingParamKey.PRECURSOR_SIZE) this.ppos[k] = r.pos;
+      }
+      if (!r.skip(1)) return r.err;
+    }
+    if (r.err !== 0) return r.err;
+    let v = this.paramUint(EncodingParamKey.WIRE_SIZE);
+    if (v < 0) return this.err;
+    if (v === 0) return BAD;
+    out.wireSize = v;
+    v = this.paramUint(EncodingParamKey.WIRE_CHUNK_COUNT);
+    if (v < 0) return this.err;
+    out.wireChunkCount = v;
+    if (!this.seekParam(EncodingParamKey.WIRE_CHAIN_HEAD)) return BAD;
+    let o = r.readBytesN(Limits.HASH_LEN);
+    if (o < 0) return r.err;
+    copyBytes(this.buf, o, out.wireChainHead, 0, Limits.HASH_LEN);
+    v = this.paramUint(EncodingParamKey.CODEC);
+    if (v < 0) return this.err;
+    out.codec = v;
+    out.windowBits = 0;
+    if (v === PayloadCodec.DEFLATE) {
+      v = this.paramUint(EncodingParamKey.WINDOW_BITS);
+      if (v < 0) return this.err;
+      out.windowBits = v;
+    }
+    out.precursorSize = -1;
+    if (delta) {
+      if (!this.seekParam(EncodingParamKey.PRECURSOR_CHAIN_HEAD)) return BAD;
+      o = r.readBytesN(Limits.HASH_LEN);
+      if (o < 0) return r.err;
+      copyBytes(this.buf, o, out.precursorChainHead, 0, Limits.HASH_LEN);
+      v = this.paramUint(EncodingParamKey.PRECURSOR_SIZE);
+      if (v < 0) return this.err;
+      if (v === 0) return BAD;
+      out.precursorSize = v;
+    }
+    if (out.codec === PayloadCodec.DEFLATE) {
+      if (out.windowBits < MIN_WINDOW_BITS || out.windowBits > MAX_WINDOW_BITS) return BAD;
+      if (out.windowBits > maxWindowBits) return Reason.TOO_LARGE;
+      return Reason.OK;
+    }
+    return out.codec === PayloadCodec.NONE && delta ? Reason.OK : Reason.UNSUPPORTED_ENCODING;
+  }
+
+  // Positions the reader at encoding-params key k's value; false if absent.
+  private seekParam(k: number): boolean {
+    const p = this.ppos[k];
+    if (p < 0) return false;
+    this.r.init(this.buf, p, this.end);
+    return true;
+  }
+
+  // Reads mandatory encoding-params key k as a uint: -1 on failure, the reason in this.err.
+  private paramUint(k: number): number {
+    if (!this.seekParam(k)) {
+      this.err = Reason.MALFORMED;
+      return -1;
+    }
+    const v = this.r.readUint();
+    if (v < 0) this.err = this.r.err;
+    return v < 0 ? -1 : v;
   }
 
   // Reads mandatory manifest key k as a uint: -1 on failure, the reason in this.err
