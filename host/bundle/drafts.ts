@@ -36,7 +36,7 @@ const EMPTY = new Uint8Array(0);
 const BLOCK = 1 << 20;
 
 /** The manifest fields `verify` reports, read from a draft's (not yet signed) payload. */
-export type DraftManifestSummary = Omit<ManifestSummary, "payloadEncoding">;
+export type DraftManifestSummary = Omit<ManifestSummary, "payloadEncoding" | "encodedPayload">;
 
 /** A draft file: its header decoded, its chunk stream measured. */
 export interface Draft {

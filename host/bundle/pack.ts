@@ -26,6 +26,8 @@ import { openImageInput, type ImageFormat } from "./image-input.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import type { Signer } from "../keys/signer.js";
 import { checkBundleBeforeWrite, checkReleaseSigners, type ReleaseCheckOptions } from "./release-check.js";
+import { chainHeadOf, chainedBody, encodePayload, type PayloadEncodingOptions } from "./encode-payload.js";
+import { encodingParamsToCbor, type EncodedPayload } from "../../formats/host-only/encoding-params.js";
 
 /** Bytes per positional read; a multiple of every chunk size (1 MiB, see VERIFY_BLOCK). */
 export const PACK_BLOCK = 1024 * 1024;
@@ -51,7 +53,9 @@ export interface PackOptions extends ReleaseCheckOptions {
   sbomDigest?: Uint8Array;
   releaseNotes?: string;
   keyEpochFloor?: number;
-  /** Manifest fields for tests and future encodings (payload encoding, crit, unknown keys). */
+  /** A compressed or delta payload (formats/SPEC.md §15); absent: raw. */
+  payload?: PayloadEncodingOptions;
+  /** Manifest fields for tests (a payload encoding without its parameters, crit, unknown keys). */
   payloadEncoding?: number;
   crit?: number[];
   extraManifest?: Manifest["extra"];
@@ -94,6 +98,8 @@ export interface PackResult {
   loadAddress?: number;
   /** SHA-256 of the image as packed (for Intel HEX: of the binary image, not the text). */
   imageSha256: Uint8Array;
+  /** A compressed or delta payload: what the manifest says of the wire stream. */
+  encoded?: EncodedPayload;
 }
 
 const nodeSha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
@@ -210,6 +216,10 @@ async function packBinary(opts: PackOptions, source: string, loadAddress: number
     };
     const envOpts: EnvelopeOptions = { sha256: nodeSha256, ...opts.envelope };
     const signerInfo = opts.signers.map((s) => ({ publicKey: s.publicKey, certificate: s.certificate }));
+    if (opts.payload) {
+      assertOutputNotInput(opts.output, [opts.image, source]);
+      return await packEncoded(opts, img, manifest, envOpts, signerInfo, warnings);
+    }
     // The envelope with a zero chain head and zero signatures has the final envelope's length.
     let probe: Uint8Array;
     try {
@@ -255,6 +265,71 @@ async function packBinary(opts: PackOptions, source: string, loadAddress: number
   } finally {
     await img.close();
   }
+}
+
+/** Reads a whole file through its handle (an encoded payload is built in memory). */
+async function readWhole(fh: fsp.FileHandle, size: number): Promise<Uint8Array> {
+  const buf = Buffer.allocUnsafe(size);
+  let got = 0;
+  while (got < size) {
+    const { bytesRead } = await fh.read(buf, got, size - got, got);
+    if (bytesRead === 0) throw new FwsealError("INPUT_UNREADABLE", "image file shrank while being packed");
+    got += bytesRead;
+  }
+  return new Uint8Array(buf.buffer, buf.byteOffset, size);
+}
+
+/** pack's path for a compressed or delta payload (formats/SPEC.md §15). */
+async function packEncoded(
+  opts: PackOptions, img: fsp.FileHandle, manifest: Manifest, envOpts: EnvelopeOptions,
+  signerInfo: { publicKey: Uint8Array; certificate?: Uint8Array }[], warnings: string[]
+): Promise<Omit<PackResult, "inputFormat" | "loadAddress" | "imageSha256">> {
+  const cs = manifest.chunkSize;
+  const image = await readWhole(img, manifest.imageSize);
+  throwIfAborted(opts.signal, "pack");
+  manifest.chainHead = await chainHeadOf(image, cs);
+  const { wire, params } = await encodePayload(image, cs, opts.payload as PayloadEncodingOptions);
+  throwIfAborted(opts.signal, "pack");
+  opts.onProgress?.(image.length, image.length);
+  manifest.payloadEncoding = params.encoding;
+  manifest.encodingParams = encodingParamsToCbor(params);
+  if (opts.sequenceLog !== undefined) await checkSequenceUnused(opts.sequenceLog, manifest.vendorId, manifest.classId, opts.sequence, manifest.chainHead);
+  let mBytes: Uint8Array;
+  try {
+    mBytes = encodeManifest(manifest);
+  } catch (e) {
+    throw usage((e as Error).message);
+  }
+  const u = buildUnsignedEnvelope(mBytes, signerInfo, envOpts);
+  const sigs: Uint8Array[] = [];
+  for (let i = 0; i < opts.signers.length; i++) {
+    const sig = await opts.signers[i].sign(u.signers[i].toBeSigned);
+    const want = opts.signers[i].signatureLength ?? 64;
+    if (sig.length !== want) throw new FwsealError("KEY_TOKEN", `signer ${i + 1} returned a ${sig.length}-byte signature (expected ${want})`);
+    sigs.push(sig);
+  }
+  const envelope = attachSignatures(u, sigs);
+  const body = await chainedBody(wire, cs);
+  const outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
+  try {
+    await outFile.write(envelope, 0);
+    await outFile.write(body, envelope.length);
+    warnings.push(...(await checkBundleBeforeWrite(outFile.tempPath, { vendorId: manifest.vendorId, classId: manifest.classId }, opts)));
+    throwIfAborted(opts.signal, "pack");
+    await outFile.commit();
+  } catch (e) {
+    await outFile.abort();
+    throw e;
+  }
+  return {
+    output: opts.output,
+    bundleSize: envelope.length + body.length,
+    envelopeSize: envelope.length, imageSize: manifest.imageSize, chunkSize: cs, chunkCount: manifest.chunkCount, chainHead: manifest.chainHead,
+    vendorId: manifest.vendorId, classId: manifest.classId,
+    signerKeyIds: u.signers.map((s) => Buffer.from(s.keyId).toString("hex")),
+    warnings,
+    encoded: params
+  };
 }
 
 /**

@@ -18,6 +18,10 @@ import { openInput } from "../io/input-file.js";
 import { throwIfAborted } from "../io/abort.js";
 import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
+import { PayloadEncoding } from "../../formats/device-safe/labels.js";
+import { MAX_WINDOW_BITS } from "../../device-sim/core/verify/manifest.js";
+import { PayloadResultCheck, wrongPrecursor } from "./decode-payload.js";
+import type { Precursor } from "./encode-payload.js";
 
 /** Bytes per read from a bundle file. */
 // 1 MiB: large enough that per-read costs vanish, small enough that first-touch page
@@ -83,6 +87,33 @@ export interface VerifyPolicy {
    * workers measured slower than one thread; see bench/pack-verify.mjs).
    */
   hashThreads?: number;
+  /**
+   * Compressed and delta payloads (formats/SPEC.md §15): the largest deflate window in bits a
+   * device decodes (default 15, every window the format allows; 0: a device without a decoder).
+   */
+  maxWindowBits?: number;
+  /**
+   * A delta payload's precursor: the image the devices run and its chain head. Given, the
+   * delta is checked against it (WRONG_PRECURSOR) and decoded, and the result checked; absent,
+   * a delta's envelope and wire chain are verified and its result is not (resultChecked false).
+   */
+  precursor?: Precursor;
+}
+
+/** What a verdict says of a compressed or delta payload (formats/SPEC.md §15). */
+export interface EncodedPayloadSummary {
+  /** PayloadEncoding: 1 compressed, 3 delta. */
+  encoding: number;
+  wireSize: number;
+  wireChunkCount: number;
+  wireChainHead: string;
+  /** PayloadCodec: 0 none, 1 deflate. */
+  codec: number;
+  windowBits: number | null;
+  precursorChainHead: string | null;
+  precursorSize: number | null;
+  /** Was the payload decoded and the image it gives checked against the manifest (a delta only with its precursor)? */
+  resultChecked: boolean;
 }
 
 /** The manifest fields a VerifyResult reports. */
@@ -97,6 +128,8 @@ export interface ManifestSummary {
   chainHead: string;
   keyEpochFloor: number | null;
   payloadEncoding: number;
+  /** A compressed or delta payload's wire stream and codec; null for a raw payload. */
+  encodedPayload: EncodedPayloadSummary | null;
 }
 
 /** A verdict: `valid`, `reason`/`reasonName`, the failing `chunk` (-1: envelope), the manifest and signers. */
@@ -220,6 +253,7 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     rootThreshold,
     now,
     maxChunkSize: policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
+    maxWindowBits: policy.maxWindowBits ?? MAX_WINDOW_BITS,
     ...(policy.log ?? {})
   };
   return { cfg, signers: info ? info.signers : null, claimedManifest: info ? info.manifest : null, vendorFromPolicy: vendorGiven, classFromPolicy: classGiven };
@@ -500,7 +534,21 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
     result.chunk = reason === Reason.OK || chunk < 0 ? null : chunk;
     return result;
   };
-  const onChunk = hooks.onChunk;
+  // An encoded payload's wire chunks are decoded as they are authenticated; the caller's
+  // onChunk sees the image bytes each one gives. A decoding failure stops the feed.
+  let payload: PayloadResultCheck | null = null;
+  let payloadFailure: { reason: number; chunk: number } | null = null;
+  const userOnChunk = hooks.onChunk;
+  const decodeChunk = async (index: number, data: Uint8Array): Promise<void> => {
+    const check = payload as PayloadResultCheck;
+    const r = check.chunk(data);
+    if (r.reason !== Reason.OK) {
+      payloadFailure = { reason: r.reason, chunk: index };
+      throw PAYLOAD_STOP;
+    }
+    if (userOnChunk && r.end > r.start) await userOnChunk(index, check.image.subarray(r.start, r.end));
+  };
+  let onChunk = userOnChunk;
 
   // Feed one block; returns true when the verdict is in (REJECT).
   const feed = async (buf: Buffer, start: number, len: number): Promise<boolean> => {
@@ -509,7 +557,16 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
     const end = start + len;
     while (off < end) {
       if (fast) {
-        if (await fast.feed(buf, off, end - off)) {
+        let stop: boolean;
+        try {
+          stop = await fast.feed(buf, off, end - off);
+        } catch (e) {
+          if (e !== PAYLOAD_STOP) throw e;
+          const f = payloadFailure as unknown as { reason: number; chunk: number };
+          finish(f.reason, f.chunk);
+          return true;
+        }
+        if (stop) {
           finish(fast.reason, fast.rejectChunk);
           return true;
         }
@@ -518,19 +575,50 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
       const ev = v.push(buf, off, end - off);
       off += v.consumed;
       if (ev === VerifyEvent.CHUNK) {
-        if (onChunk) await onChunk(v.chunkIndex, v.chunkData.subarray(0, v.chunkLen));
+        if (onChunk) {
+          try {
+            await onChunk(v.chunkIndex, v.chunkData.subarray(0, v.chunkLen));
+          } catch (e) {
+            if (e !== PAYLOAD_STOP) throw e;
+            const f = payloadFailure as unknown as { reason: number; chunk: number };
+            finish(f.reason, f.chunk);
+            return true;
+          }
+        }
       } else if (ev === VerifyEvent.ENVELOPE) {
+        const encoded = v.payloadEncoding !== PayloadEncoding.RAW;
+        const delta = v.payloadEncoding === PayloadEncoding.DELTA;
         result.manifest = {
           vendorId: formatUuid(v.vendorId), classId: formatUuid(v.classId), sequence: v.sequence, version: v.version,
           imageSize: v.imageSize, chunkSize: v.chunkSize, chunkCount: v.chunkCount, chainHead: hex(v.chainHead),
-          keyEpochFloor: v.keyEpochFloor >= 0 ? v.keyEpochFloor : null, payloadEncoding: v.payloadEncoding
+          keyEpochFloor: v.keyEpochFloor >= 0 ? v.keyEpochFloor : null, payloadEncoding: v.payloadEncoding,
+          encodedPayload: encoded
+            ? {
+                encoding: v.payloadEncoding, wireSize: v.wireSize, wireChunkCount: v.wireChunkCount, wireChainHead: hex(v.wireChainHead),
+                codec: v.codec, windowBits: v.windowBits > 0 ? v.windowBits : null,
+                precursorChainHead: delta ? hex(v.precursorChainHead) : null, precursorSize: delta ? v.precursorSize : null,
+                resultChecked: !envelopeOnly && (!delta || policy.precursor !== undefined)
+              }
+            : null
         };
         if (envelopeOnly) {
           finish(Reason.OK, -1);
           return true;
         }
+        if (delta && policy.precursor && wrongPrecursor(v, policy.precursor)) {
+          finish(Reason.WRONG_PRECURSOR, -1);
+          return true;
+        }
+        if (encoded) {
+          if (!delta || policy.precursor) {
+            payload = new PayloadResultCheck(v, policy.precursor ? policy.precursor.image : null);
+            onChunk = decodeChunk;
+          } else {
+            onChunk = undefined; // a delta without its precursor: the wire chain only
+          }
+        }
         if (fastEngine) {
-          fast = new FastChain(v.chunkCount, v.chunkSize, v.imageSize, v.chainHead, onChunk, policy.hashThreads ?? 0);
+          fast = new FastChain(v.wireChunkCount, v.chunkSize, v.wireSize, v.wireChainHead, onChunk, policy.hashThreads ?? 0);
           chains.push(fast);
         }
       } else if (ev === VerifyEvent.REJECT) {
@@ -563,12 +651,16 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
   }
   if (fast) {
     const rc = (fast as FastChain).end();
+    if (rc === Reason.OK && payload) return finish(await (payload as PayloadResultCheck).finish(), -1);
     return finish(rc, (fast as FastChain).rejectChunk);
   }
   const ev = v.end();
-  if (ev === VerifyEvent.DONE) return finish(Reason.OK, -1);
+  if (ev === VerifyEvent.DONE) return finish(payload ? await (payload as PayloadResultCheck).finish() : Reason.OK, -1);
   return finish(v.reason, v.rejectChunk);
 }
+
+/** Thrown through the chain check when an encoded payload's chunk does not decode (caught in verifyBlocksFrom). */
+const PAYLOAD_STOP = new Error("payload rejected");
 
 /** Verify a bundle delivered as byte blocks of any size (never modified). */
 export async function verifyBlocks(blocks: AsyncIterable<Uint8Array>, policy: VerifyPolicy, hooks: VerifyHooks = {}, totalSize = -1): Promise<VerifyResult> {
