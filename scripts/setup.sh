@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(socat duktape duktape-dev qemu-system-arm gcc-arm-none-eabi
-  libnewlib-arm-none-eabi softhsm2 openssl time g++ make python3 python3-venv nginx)
+  libnewlib-arm-none-eabi softhsm2 openssl time g++ make python3 python3-venv nginx bsdiff xdelta3)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
