@@ -9,6 +9,7 @@ import type { SignerInfoView, CertificateInfo, ManifestView } from "./bundle/ins
 import type { ManifestSummary, VerifyResult } from "./bundle/verify.js";
 import type { DeviceInfo } from "./device/flash-link.js";
 import { formatUuid } from "../formats/host-only/uuid.js";
+import { codecName } from "../formats/host-only/encoding-params.js";
 
 /** The version of the document shape; bumped only on an incompatible change. */
 export const SCHEMA_ID = "fwseal/1";
@@ -79,7 +80,13 @@ function encodingName(code: number | null): string | null {
 /** The authenticated manifest summary of a verdict, encoding by name with its code. */
 export function verifiedManifestDoc(m: ManifestSummary | null): Record<string, unknown> | null {
   if (m === null) return null;
-  return { ...m, payloadEncoding: encodingName(m.payloadEncoding), payloadEncodingCode: m.payloadEncoding };
+  const e = m.encodedPayload;
+  return {
+    ...m,
+    payloadEncoding: encodingName(m.payloadEncoding),
+    payloadEncodingCode: m.payloadEncoding,
+    encodedPayload: e === null ? null : { ...e, encoding: encodingName(e.encoding), encodingCode: e.encoding, codec: codecName(e.codec), codecCode: e.codec }
+  };
 }
 
 /** inspect's manifest view, encoding by name with its code, build time with its RFC 3339 twin. */

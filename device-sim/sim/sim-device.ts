@@ -29,12 +29,13 @@ export interface SimDeviceOptions {
   window?: number; // frames in flight, default 8
   maxChunkSize?: number; // default Limits.MAX_CHUNK_SIZE
   resumeStride?: number; // default 16 KiB
+  maxWindowBits?: number; // compressed/delta payloads: largest deflate window decoded, default 12 (0: no decoder)
   now?: () => number; // trusted time, default wall clock
   primitives?: Primitives; // default node:crypto SHA-256 + the core's Ed25519
   log?: LogPolicy; // install only bundles with a valid transparency-log proof (SPEC §14)
 }
 
-export const SIM_DEFAULTS = { pageSize: 4096, flashSize: 1 << 20, maxData: 4096, window: 8, resumeStride: 16384 };
+export const SIM_DEFAULTS = { pageSize: 4096, flashSize: 1 << 20, maxData: 4096, window: 8, resumeStride: 16384, maxWindowBits: 12 };
 
 export class SimDevice {
   readonly flash: SimFlash;
@@ -85,6 +86,7 @@ export class SimDevice {
       maxData: opts.maxData ?? SIM_DEFAULTS.maxData,
       window: opts.window ?? SIM_DEFAULTS.window,
       resumeStride: opts.resumeStride ?? SIM_DEFAULTS.resumeStride,
+      maxWindowBits: opts.maxWindowBits ?? SIM_DEFAULTS.maxWindowBits,
       ...(opts.log ?? {})
     };
   }

@@ -7,6 +7,7 @@ import { EnvelopeOptions, EnvelopeSigner, SignerInfo, UnsignedEnvelope, attachSi
 import { Manifest, encodeManifest } from "./manifest.js";
 import { defaultSha256, Sha256Fn } from "./keyid.js";
 import { Limits } from "../device-safe/limits.js";
+import { encodingParamsToCbor, type EncodedPayload } from "./encoding-params.js";
 
 /** An image to pack: its size and a random-access reader (file positions, not the whole file). */
 export interface ImageSource {
@@ -119,6 +120,45 @@ export async function buildBundle(image: Uint8Array, opts: BundleOptions, signer
     parts.push(b);
   });
   const out = new Uint8Array(r.bundleSize);
+  let o = 0;
+  for (const b of parts) {
+    out.set(b, o);
+    o += b.length;
+  }
+  return out;
+}
+
+/** What an encoded payload's manifest says besides the wire stream (formats/SPEC.md §15). */
+export interface EncodedPayloadSpec {
+  encoding: number;
+  codec: number;
+  windowBits?: number;
+  precursorChainHead?: Uint8Array;
+  precursorSize?: number;
+}
+
+/**
+ * A bundle whose manifest names `image` (keys 6-9) and whose chunks carry `wire`, the
+ * encoded stream (formats/SPEC.md §15). The two are taken as given, so tests and the golden
+ * vectors can pair an image with a wire stream that does not decode to it.
+ */
+export async function buildEncodedBundle(image: Uint8Array, wire: Uint8Array, spec: EncodedPayloadSpec, opts: BundleOptions, signers: EnvelopeSigner[]): Promise<Uint8Array> {
+  const sha256 = opts.sha256 ?? defaultSha256;
+  const cs = opts.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  const wireSrc = imageSourceFromBytes(wire);
+  const wg = chunkGeometry(wire.length, cs);
+  const wireHashes = await computeChain(wireSrc.read, wg, sha256);
+  const params: EncodedPayload = { ...spec, wireSize: wire.length, wireChunkCount: wg.chunkCount, wireChainHead: wireHashes.slice(0, Limits.HASH_LEN) };
+  const p = await prepareBundle(imageSourceFromBytes(image), { ...opts, payloadEncoding: spec.encoding, encodingParams: encodingParamsToCbor(params) });
+  const unsigned = buildUnsignedEnvelope(p.manifestBytes, signers, { sha256: opts.sha256, ...opts.envelope });
+  const sigs: Uint8Array[] = [];
+  for (let i = 0; i < signers.length; i++) sigs.push(await signers[i].sign(unsigned.signers[i].toBeSigned));
+  const envelope = attachSignatures(unsigned, sigs);
+  const parts: Uint8Array[] = [];
+  const size = await writeBundle(wireSrc, { ...p, geometry: wg, hashes: wireHashes }, envelope, (b) => {
+    parts.push(b);
+  });
+  const out = new Uint8Array(size);
   let o = 0;
   for (const b of parts) {
     out.set(b, o);

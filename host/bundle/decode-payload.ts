@@ -10,7 +10,7 @@ import { PayloadDecoder } from "../../device-sim/core/decode/payload-decoder.js"
 import type { BundleVerifier } from "../../device-sim/core/verify/bundle-verifier.js";
 import { MAX_WINDOW_BITS } from "../../device-sim/core/verify/manifest.js";
 import { chunkGeometry, computeChain } from "../../formats/host-only/chunk-chain.js";
-import type { Precursor } from "./encode-payload.js";
+import { chainHeadOf, type Precursor } from "./encode-payload.js";
 import { FwsealError } from "../errors.js";
 
 /** Largest image the host decodes in memory (an encoded payload is a firmware image). */
@@ -72,7 +72,9 @@ export class PayloadResultCheck {
  * SPEC §15 precursor check, as a device makes it against the image it runs: the delta names
  * `precursor`'s chain head and size. (Not a delta: always fine.)
  */
-export function wrongPrecursor(v: BundleVerifier, precursor: Precursor): boolean {
+export async function wrongPrecursor(v: BundleVerifier, precursor: Precursor): Promise<boolean> {
   if (v.payloadEncoding !== PayloadEncoding.DELTA) return false;
-  return v.precursorSize !== precursor.image.length || !Buffer.from(v.precursorChainHead).equals(Buffer.from(precursor.chainHead));
+  if (v.precursorSize !== precursor.image.length) return true;
+  const head = precursor.chainHead ?? (await chainHeadOf(precursor.image, v.chunkSize));
+  return !Buffer.from(v.precursorChainHead).equals(Buffer.from(head));
 }

@@ -30,7 +30,8 @@ export interface PayloadEncodingOptions {
 /** The image a delta applies to. */
 export interface Precursor {
   image: Uint8Array;
-  chainHead: Uint8Array;
+  /** Its chain head as its own manifest names it (key 9); absent: computed with the delta's chunk size. */
+  chainHead?: Uint8Array;
 }
 
 /** The encoded stream and the manifest's description of it. */
@@ -73,7 +74,7 @@ export async function encodePayload(image: Uint8Array, chunkSize: number, opts: 
   };
   if (codec === PayloadCodec.DEFLATE) params.windowBits = w;
   if (encoding === PayloadEncoding.DELTA && opts.precursor) {
-    params.precursorChainHead = opts.precursor.chainHead;
+    params.precursorChainHead = opts.precursor.chainHead ?? (await chainHeadOf(opts.precursor.image, chunkSize));
     params.precursorSize = opts.precursor.image.length;
   }
   return { wire, params };

@@ -3,6 +3,7 @@
 // on any rejection or error the temporary file is deleted and nothing appears at `output`.
 import { AtomicFile, assertOutputNotInput } from "../io/atomic-write.js";
 import { verifyFile, type VerifyPolicy, type VerifyResult } from "./verify.js";
+import { FwsealError } from "../errors.js";
 
 const STAGE = 1024 * 1024;
 
@@ -61,6 +62,9 @@ export async function extract(opts: ExtractOptions): Promise<ExtractResult> {
         }
       }
     });
+    if (result.valid && result.manifest?.encodedPayload?.resultChecked === false) {
+      throw new FwsealError("USAGE", `${opts.bundle}: a delta payload; its image needs the precursor it applies to (--precursor, the raw bundle or image the devices run)`);
+    }
     if (result.valid) {
       await flush();
       for (const w of writes) if (w) await w;

@@ -20,7 +20,7 @@ function digestFor(head: Uint8Array): { digest: ImageDigest; envelopeSize: numbe
     return null; // reported by the final inspectBytes
   }
   const m = r.manifest;
-  if (m.chunkSize === null || m.imageSize === null || m.chunkSize < 1) return null;
+  if (m.chunkSize === null || m.imageSize === null || m.chunkSize < 1 || m.encodedPayload !== null) return null;
   return { digest: new ImageDigest({ chunkSize: m.chunkSize, imageSize: m.imageSize }), envelopeSize: r.envelopeSize };
 }
 

@@ -9,6 +9,7 @@ import { CborTag, type Cbor, type CborMap } from "../../formats/host-only/cbor-e
 import { decodeCanonical, decodeItem, type DecodeOptions } from "../../formats/host-only/cbor-decode.js";
 import { readProtectedHeader } from "../../formats/host-only/cose.js";
 import { manifestFromCbor, type DecodedManifest } from "../../formats/host-only/manifest.js";
+import { encodingParamsFromCbor, codecName } from "../../formats/host-only/encoding-params.js";
 import { readCertificate } from "../../formats/host-only/certificate.js";
 import { decodeRootStatement } from "../../formats/host-only/root-statement.js";
 import { keyIdHex } from "../keys/keys.js";
@@ -66,6 +67,22 @@ export interface ManifestView {
   unknownKeys: number[];
   /** Manifest key 17 (informative): where the image starts in the device's memory; null if absent. */
   loadAddress: number | null;
+  /** A compressed or delta payload (formats/SPEC.md §15): the wire stream the chain covers; null for raw (or unreadable parameters). */
+  encodedPayload: EncodedPayloadView | null;
+}
+
+/** What a manifest says of an encoded payload's wire stream, codec and precursor. */
+export interface EncodedPayloadView {
+  wireSize: number;
+  wireChunkCount: number;
+  wireChainHead: string;
+  codec: string;
+  codecCode: number;
+  windowBits: number | null;
+  precursorChainHead: string | null;
+  precursorSize: number | null;
+  /** wire size / image size. */
+  ratio: number | null;
 }
 
 /** What inspect reports about a bundle: a description, never a verdict. */
@@ -163,7 +180,24 @@ function describeManifest(m: DecodedManifest): ManifestView {
     keyEpochFloor: m.keyEpochFloor ?? null,
     crit: m.crit ?? null,
     unknownKeys: [...m.extra.keys()],
-    loadAddress: m.loadAddress ?? null
+    loadAddress: m.loadAddress ?? null,
+    encodedPayload: describeEncoding(m)
+  };
+}
+
+function describeEncoding(m: DecodedManifest): EncodedPayloadView | null {
+  const p = encodingParamsFromCbor(m.payloadEncoding, m.encodingParams);
+  if (p === null) return null;
+  return {
+    wireSize: p.wireSize,
+    wireChunkCount: p.wireChunkCount,
+    wireChainHead: Buffer.from(p.wireChainHead).toString("hex"),
+    codec: codecName(p.codec),
+    codecCode: p.codec,
+    windowBits: p.windowBits ?? null,
+    precursorChainHead: hexOrNull(p.precursorChainHead),
+    precursorSize: p.precursorSize ?? null,
+    ratio: m.imageSize ? Math.round((p.wireSize / m.imageSize) * 10000) / 10000 : null
   };
 }
 
@@ -211,7 +245,10 @@ export function inspectBytes(head: Uint8Array, fileSize: number): InspectResult 
       else notes.push("a COSE_Signature is not a 3-element array");
     }
   }
-  const { imageSize, chunkCount } = manifest;
+  // The bundle carries the wire stream: the image itself, or its encoding (SPEC §15).
+  const enc = manifest.encodedPayload;
+  const imageSize = enc ? enc.wireSize : manifest.imageSize;
+  const chunkCount = enc ? enc.wireChunkCount : manifest.chunkCount;
   const expectedBundleSize = imageSize !== null && chunkCount !== null ? top.end + imageSize + Limits.HASH_LEN * chunkCount : null;
   if (expectedBundleSize !== null && fileSize >= 0 && expectedBundleSize !== fileSize) {
     notes.push(`size: file is ${fileSize} bytes, the manifest implies ${expectedBundleSize}`);

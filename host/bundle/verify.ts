@@ -605,7 +605,7 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
           finish(Reason.OK, -1);
           return true;
         }
-        if (delta && policy.precursor && wrongPrecursor(v, policy.precursor)) {
+        if (delta && policy.precursor && (await wrongPrecursor(v, policy.precursor))) {
           finish(Reason.WRONG_PRECURSOR, -1);
           return true;
         }

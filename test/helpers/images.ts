@@ -6,6 +6,24 @@ import path from "node:path";
 
 const MiB = 1024 * 1024;
 
+/**
+ * Compressible image bytes: words of a small vocabulary in a seeded order, like the strings
+ * and repeated instruction patterns of firmware (deflate takes them to about a third).
+ */
+export function textLikeImage(size: number, seed = 1): Uint8Array {
+  const words = ["ldr r0, [r1]", "bl flash_write", "str r2, [r3, #4]", "movs r0, #0", "uart_send", "sensor_read", "\x00\x00", "push {r4, lr}", "pop {r4, pc}", "cmp r0, #1", "bne.n 0x8001", "config", "0123456789"];
+  const out = new Uint8Array(size);
+  let x = seed * 2654435761;
+  let i = 0;
+  while (i < size) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    const w = words[(x >>> 24) % words.length];
+    for (let k = 0; k < w.length && i < size; k++) out[i++] = w.charCodeAt(k);
+    if (i < size) out[i++] = (x >>> 8) & 0xff;
+  }
+  return out;
+}
+
 /** Pseudo-random image bytes (32-bit LCG, high byte), one stream per seed. */
 export function sampleImage(size: number, seed = 1): Uint8Array {
   const out = new Uint8Array(size);

@@ -52,6 +52,8 @@ function checkGeometry(a: Args): void {
     const v = a[flag];
     if (!Number.isSafeInteger(v) || v <= 0) throw new FwsealError("USAGE", `--${flag} must be a positive integer`);
   }
+  const mw = a["max-window-bits"];
+  if (!Number.isSafeInteger(mw) || (mw !== 0 && (mw < 9 || mw > 15))) throw new FwsealError("USAGE", `--max-window-bits ${mw}: 9..15, or 0 for a device without a decoder`);
   const line = a["line-rate"];
   if (!Number.isSafeInteger(line) || line < 0) throw new FwsealError("USAGE", "--line-rate must be a non-negative integer (0: unthrottled)");
   const page = a["page-size"];
@@ -74,6 +76,7 @@ interface Args extends DevicePolicyArgs {
   "flash-size": number;
   "max-data": number;
   window: number;
+  "max-window-bits": number;
   baud: number;
   "line-rate": number;
   json?: boolean;
@@ -101,6 +104,7 @@ const command: CommandModule<object, Args> = {
       .option("flash-size", { type: "number", default: SIM_DEFAULTS.flashSize, description: "Flash size in bytes" })
       .option("max-data", { type: "number", default: SIM_DEFAULTS.maxData, description: "Largest DATA payload per frame" })
       .option("window", { type: "number", default: SIM_DEFAULTS.window, description: "DATA frames the host may have in flight" })
+      .option("max-window-bits", { type: "number", default: SIM_DEFAULTS.maxWindowBits, description: "Compressed and delta payloads: the largest deflate window (bits, 9..15) the device decodes; 0: no decoder" })
       .option("baud", { type: "number", default: 115200, description: "Baud rate (--port)" })
       .option("line-rate", { type: "number", default: 0, description: "Consume input no faster than a UART at this baud rate (a pty has no speed of its own); 0 = unthrottled" })
       .example("$0 device-sim --state /tmp/dev --root root.pub --vendor acme.example --class sensor-v3", "Simulator on a new pty; prints its path")
@@ -132,6 +136,7 @@ const command: CommandModule<object, Args> = {
       flashSize: a["flash-size"],
       maxData: a["max-data"],
       window: a.window,
+      maxWindowBits: a["max-window-bits"],
       flashFile: path.join(a.state, "flash.bin"),
       ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), a["witness-quorum"] ?? 0) } : {})
     });

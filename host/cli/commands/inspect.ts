@@ -42,6 +42,13 @@ export function printInspect(r: InspectResult, file: string, imageSha256: string
   out(`  chunks           ${m.chunkCount ?? "?"} x ${m.chunkSize ?? "?"} bytes`);
   out(`  chain head       ${m.chainHead ?? "?"}`);
   out(`  payload encoding ${m.payloadEncoding ?? "?"}`);
+  const e = m.encodedPayload;
+  if (e !== null) {
+    out(`  wire size        ${e.wireSize} bytes in ${e.wireChunkCount} chunks (${e.ratio !== null ? `${(e.ratio * 100).toFixed(1)}% of the image` : "?"})`);
+    out(`  codec            ${e.codec}${e.windowBits !== null ? `, window ${2 ** e.windowBits} bytes (${e.windowBits} bits)` : ""}`);
+    out(`  wire chain head  ${e.wireChainHead}`);
+    if (e.precursorChainHead !== null) out(`  precursor        ${e.precursorSize ?? "?"} bytes, chain head ${e.precursorChainHead}`);
+  }
   if (imageSha256 !== null) out(`  image SHA-256    ${imageSha256} (unverified)`);
   if (m.provenance) {
     if (m.provenance.sourceRevision !== undefined) out(`  source revision  ${m.provenance.sourceRevision}`);
@@ -115,6 +122,8 @@ function logProofDoc(p: InspectResult["logProof"]): Record<string, unknown> | nu
 /** The image's SHA-256 as the bundle file carries it (unverified), when its size matches the manifest; else null. */
 async function claimedImageSha256(file: string, r: InspectResult): Promise<string | null> {
   const m = r.manifest;
+  // An encoded payload's image exists only once decoded (fwseal verify / extract).
+  if (m.encodedPayload !== null) return null;
   if (m.chunkSize === null || m.imageSize === null || r.expectedBundleSize === null || r.expectedBundleSize !== r.fileSize) return null;
   return imageSha256OfBundle(file, { envelopeSize: r.envelopeSize, chunkSize: m.chunkSize, imageSize: m.imageSize });
 }

@@ -16,6 +16,10 @@ import { closeSigners, keySourceOf } from "../../keys/signer-loader.js";
 import { packRecordSummary } from "../../audit/signing-records.js";
 import type { ImageFormat } from "../../bundle/image-input.js";
 import type { HexGaps } from "../../io/intel-hex.js";
+import type { PayloadEncodingOptions } from "../../bundle/encode-payload.js";
+import { loadPrecursor } from "../../bundle/precursor.js";
+import { codecName, type EncodedPayload } from "../../../formats/host-only/encoding-params.js";
+import { PayloadEncoding } from "../../../formats/device-safe/labels.js";
 
 interface Args {
   image: string;
@@ -45,7 +49,23 @@ interface Args {
   "key-epoch-floor"?: number;
   output: string;
   "passphrase-file"?: string;
+  compress?: boolean;
+  "delta-from"?: string;
+  "window-bits"?: number;
   json?: boolean;
+}
+
+/** pack's payload encoding from --compress, --delta-from and --window-bits (formats/SPEC.md §15). */
+async function payloadOptions(a: Args): Promise<PayloadEncodingOptions | undefined> {
+  const delta = a["delta-from"];
+  if (delta === undefined && a.compress !== true) {
+    if (a["window-bits"] !== undefined) throw new FwsealError("USAGE", "--window-bits applies to a compressed or delta payload: add --compress or --delta-from");
+    return undefined;
+  }
+  const windowBits = a["window-bits"];
+  if (delta === undefined) return { kind: "compressed", windowBits };
+  const precursor = await loadPrecursor(delta, a["chunk-size"]);
+  return { kind: "delta", windowBits, precursor, compress: a.compress !== false };
 }
 
 /**
@@ -100,8 +120,13 @@ const command: CommandModule<object, Args> = {
       .option("passphrase-file", { type: "string", description: "Passphrase for encrypted keys" })
       .option("input-format", { type: "string", choices: ["auto", "binary", "ihex"], default: "auto", description: "Image format: auto = Intel HEX when the file starts with a valid record, else raw binary" })
       .option("hex-gaps", { type: "string", choices: ["fill", "refuse"], default: "fill", description: "Intel HEX: fill addresses no record covers with 0xFF (erased flash), or refuse them" })
+      .option("compress", { type: "boolean", description: "Deflate-code the payload (each wire chunk decodes on its own; devices need a decoder, SPEC §15); with --delta-from the default, --no-compress sends the patch as it is" })
+      .option("delta-from", { type: "string", description: "Send a patch against the release the devices run: its raw bundle, or its image (chain head computed with --chunk-size)" })
+      .option("window-bits", { type: "number", description: "Deflate window, 9..15 bits (default 12: 4 KiB); devices refuse a window above their own (TOO_LARGE)" })
       .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --fw-version 1.4.2 -o fw.fwb", "sign with a delegated release key")
       .example("$0 pack fw.hex --key release.key --cert release.cert --seq 43 --vendor acme.example --class sensor-v3 --fw-version 1.4.3 -o fw.fwb", "an Intel HEX image: the load address goes in the manifest")
+      .example("$0 pack fw.bin --key release.key --cert release.cert --seq 44 --vendor acme.example --class sensor-v3 --fw-version 1.4.4 --compress -o fw.fwb", "a compressed payload")
+      .example("$0 pack fw.bin --key release.key --cert release.cert --seq 45 --vendor acme.example --class sensor-v3 --fw-version 1.4.5 --delta-from fw-1.4.4.fwb -o fw-delta.fwb", "a delta against the release the devices run")
       .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --fw-version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
   handler: async (a) => {
     if (a.version !== undefined) throw new FwsealError("USAGE", "--version is fwseal's version; give the firmware's version with --fw-version");
@@ -119,6 +144,7 @@ const command: CommandModule<object, Args> = {
     if (a.unsigned) {
       return packUnsignedCli(a, { sequence: seq, provenance, sbomDigest, releaseNotes, keyEpochFloor: parseUint(a["key-epoch-floor"], "--key-epoch-floor") });
     }
+    const payload = await payloadOptions(a);
     const signers = await loadSigners(asList(a.key), asList(a.cert), a["passphrase-file"], a.audit);
     let roots: Uint8Array[] | undefined;
     try {
@@ -151,6 +177,7 @@ const command: CommandModule<object, Args> = {
         sequenceLog: a.force ? undefined : auditLogPath(a.audit),
         inputFormat: a["input-format"] as ImageFormat,
         hexGaps: a["hex-gaps"] as HexGaps,
+        payload,
         onProgress: (d, t) => {
           if (!a.json) (bar ??= progressBar("packing", t)).update(d);
         }
@@ -168,7 +195,8 @@ const command: CommandModule<object, Args> = {
         chunkSize: r.chunkSize, chunkCount: r.chunkCount, chainHead: hex(r.chainHead),
         vendorId: formatUuid(r.vendorId), classId: formatUuid(r.classId), ...policyNames(a), sequence: seq, version: a["fw-version"],
         signers: signers.map((s) => signerIdDoc(s.keyId, s.certificate !== undefined)),
-        inputFormat: r.inputFormat, loadAddress: r.loadAddress ?? null
+        inputFormat: r.inputFormat, loadAddress: r.loadAddress ?? null,
+        encodedPayload: encodedPayloadDoc(r)
       });
       return;
     }
@@ -176,7 +204,24 @@ const command: CommandModule<object, Args> = {
     out(`bundle ${r.output}: ${formatBytes(r.bundleSize)} (${r.envelopeSize}-byte envelope + ${r.chunkCount} chunks of ${r.chunkSize} bytes)`);
     out(`  version ${a["fw-version"]}, sequence ${seq}, image ${r.imageSize} bytes, SHA-256 ${imageSha256}${r.loadAddress !== undefined ? `, from Intel HEX, load address 0x${r.loadAddress.toString(16).padStart(8, "0")}` : ""}`);
     out(`  vendor ${formatUuid(r.vendorId)} (${a.vendor}), class ${formatUuid(r.classId)} (${a.class})`);
+    if (r.encoded) {
+      const e = r.encoded;
+      out(`  payload ${e.encoding === PayloadEncoding.DELTA ? "delta" : "compressed"} (${codecName(e.codec)}${e.windowBits !== undefined ? `, window ${e.windowBits} bits` : ""}): ${e.wireSize} bytes on the wire, ${((e.wireSize / r.imageSize) * 100).toFixed(1)}% of the image${e.precursorChainHead ? `; applies to the image with chain head ${hex(e.precursorChainHead)} (${e.precursorSize} bytes)` : ""}`);
+    }
     out(`  signed by ${signers.map((s) => `${s.keyId}${s.certificate ? " (delegated)" : " (root)"}`).join(", ")}`);
   }
 };
+/** pack's encodedPayload in --json: null for a raw payload. */
+function encodedPayloadDoc(r: { encoded?: EncodedPayload; imageSize: number }): Record<string, unknown> | null {
+  const e = r.encoded;
+  if (!e) return null;
+  return {
+    encoding: e.encoding === PayloadEncoding.DELTA ? "delta" : "compressed", encodingCode: e.encoding,
+    wireSize: e.wireSize, wireChunkCount: e.wireChunkCount, wireChainHead: hex(e.wireChainHead),
+    codec: codecName(e.codec), codecCode: e.codec, windowBits: e.windowBits ?? null,
+    precursorChainHead: e.precursorChainHead ? hex(e.precursorChainHead) : null, precursorSize: e.precursorSize ?? null,
+    ratio: Math.round((e.wireSize / r.imageSize) * 10000) / 10000
+  };
+}
+
 export default command;

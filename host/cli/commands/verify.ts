@@ -16,6 +16,9 @@ import { stdinPath } from "../stdio-paths.js";
 import { refuseDraft } from "../draft-notice.js";
 import { logPolicyFor } from "../../log/device-policy.js";
 import { loadVerifierKey } from "../log-keys.js";
+import { PayloadEncoding } from "../../../formats/device-safe/labels.js";
+import { codecName } from "../../../formats/host-only/encoding-params.js";
+import { loadPrecursor } from "../../bundle/precursor.js";
 
 export interface PolicyArgs {
   root: string | string[];
@@ -32,6 +35,8 @@ export interface PolicyArgs {
   "log-key"?: string[];
   "witness-key"?: string[];
   "witness-quorum"?: number;
+  precursor?: string;
+  "max-window-bits"?: number;
 }
 
 interface Args extends PolicyArgs {
@@ -55,7 +60,9 @@ export function policyOptions(y: any): any {
     .option("time", { type: "boolean", default: true, description: "Check certificate validity windows; --no-time verifies as a device without a trusted clock" })
     .option("log-key", { type: "string", array: true, description: "Require a transparency-log proof from this log (its vkey, string or file)" })
     .option("witness-key", { type: "string", array: true, description: "A trusted witness's cosignature vkey (string or file)" })
-    .option("witness-quorum", { type: "number", default: 0, description: "Valid cosignatures by distinct trusted witnesses required" });
+    .option("witness-quorum", { type: "number", default: 0, description: "Valid cosignatures by distinct trusted witnesses required" })
+    .option("precursor", { type: "string", description: "A delta payload's precursor (the raw bundle or image devices run): the delta is checked against it, decoded and its result checked" })
+    .option("max-window-bits", { type: "number", description: "Compressed/delta payloads: the largest deflate window (bits) the device decodes (default 15; 0: no decoder)" });
 }
 
 export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
@@ -71,6 +78,8 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     rootThreshold: parseUint(a["root-threshold"], "--root-threshold"),
     requiredAlgorithms: algorithmMask(a["require-alg"], "--require-alg"),
     now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined,
+    ...(a.precursor !== undefined ? { precursor: await loadPrecursor(a.precursor) } : {}),
+    ...(a["max-window-bits"] !== undefined ? { maxWindowBits: parseUint(a["max-window-bits"], "--max-window-bits") } : {}),
     ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), parseUint(a["witness-quorum"] ?? 0, "--witness-quorum") ?? 0) } : {})
   };
 }
@@ -102,6 +111,11 @@ export function printValid(r: VerifyResult, file: string, rootKeyIds?: string[],
     out(`  vendor ${m.vendorId}${names?.vendorName ? ` (${names.vendorName})` : ""}${r.vendorFromPolicy ? "" : " (not checked: no --vendor)"}`);
     out(`  class  ${m.classId}${names?.className ? ` (${names.className})` : ""}${r.classFromPolicy ? "" : " (not checked: no --class)"}`);
     if (imageSha256) out(`  image SHA-256 ${imageSha256}`);
+    const e = m.encodedPayload;
+    if (e !== null) {
+      const kind = e.encoding === PayloadEncoding.DELTA ? "delta" : "compressed";
+      out(`  payload ${kind}, ${e.wireSize} bytes on the wire (${codecName(e.codec)}${e.windowBits !== null ? `, window ${e.windowBits} bits` : ""}): ${e.resultChecked ? "decoded, and the image matches the manifest" : "result NOT checked (give --precursor to decode the delta)"}`);
+    }
   }
   for (const s of r.signers ?? []) {
     const c = s.certificate;
@@ -146,10 +160,12 @@ const command: CommandModule<object, Args> = {
       bar.finish();
     }
     if (!r.valid) return reportRejection(r, policy, a.bundle, a.json);
-    const imageSha256 = image.digest("hex");
+    // A delta checked without its precursor was not decoded: its image is unknown here.
+    const decoded = r.manifest?.encodedPayload?.resultChecked !== false;
+    const imageSha256 = decoded ? image.digest("hex") : null;
     const names = policyNames(a);
     if (a.json) outDocument({ file: a.bundle, ...verdictDoc(r), imageSha256, ...names });
-    else printValid(r, a.bundle, policy.roots.map((k) => keyIdHex(k)), imageSha256, names);
+    else printValid(r, a.bundle, policy.roots.map((k) => keyIdHex(k)), imageSha256 ?? undefined, names);
   }
 };
 export default command;

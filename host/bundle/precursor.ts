@@ -1,0 +1,55 @@
+// The image a delta applies to (formats/SPEC.md §15), from the file a user names: a raw
+// bundle of the release the devices run (its image and the chain head its manifest names),
+// or the image itself (its chain head computed with the chunk size given). The precursor
+// is the user's own file: it is read, not verified; a device compares the chain head with
+// the one of the image it runs, and refuses a delta for anything else (WRONG_PRECURSOR).
+import * as fsp from "node:fs/promises";
+import { Limits } from "../../formats/device-safe/limits.js";
+import { chunkCountFor } from "../../formats/device-safe/chunk-layout.js";
+import { inspectBytes } from "./inspect.js";
+import { chainHeadOf, type Precursor } from "./encode-payload.js";
+import { FwsealError, inputError } from "../errors.js";
+
+/** A precursor and where it came from. */
+export interface LoadedPrecursor extends Precursor {
+  /** "bundle": from a raw bundle's chunks and manifest; "image": the file as the image. */
+  source: "bundle" | "image";
+}
+
+/** Reads the precursor named by `path`; a plain image's chain head is computed with chunkSize (absent: left to the delta's chunk size). */
+export async function loadPrecursor(path: string, chunkSize?: number): Promise<LoadedPrecursor> {
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await fsp.readFile(path));
+  } catch (e) {
+    throw inputError(path, e);
+  }
+  if (bytes.length < 1) throw new FwsealError("INPUT_UNREADABLE", `${path}: precursor is empty`);
+  let bundle: ReturnType<typeof inspectBytes> | null = null;
+  try {
+    bundle = inspectBytes(bytes.subarray(0, Math.min(bytes.length, Limits.MAX_ENVELOPE)), bytes.length);
+  } catch {
+    bundle = null; // not a bundle: the file is the image
+  }
+  if (bundle === null) return { image: bytes, ...(chunkSize !== undefined ? { chainHead: await chainHeadOf(bytes, chunkSize) } : {}), source: "image" };
+  const m = bundle.manifest;
+  if (m.encodedPayload !== null || (m.payloadEncoding !== null && m.payloadEncoding !== "raw")) {
+    throw new FwsealError("USAGE", `${path}: a ${m.payloadEncoding} bundle; give the image it installs (fwseal extract it) as the precursor`);
+  }
+  if (m.imageSize === null || m.chunkSize === null || m.chainHead === null || bundle.expectedBundleSize !== bytes.length) {
+    throw new FwsealError("INPUT_UNREADABLE", `${path}: not a complete bundle (its size does not match its manifest)`);
+  }
+  const cs = m.chunkSize;
+  const n = chunkCountFor(m.imageSize, cs);
+  const image = new Uint8Array(m.imageSize);
+  for (let i = 0; i < n; i++) {
+    const from = bundle.envelopeSize + i * (cs + Limits.HASH_LEN);
+    const len = i === n - 1 ? m.imageSize - i * cs : cs;
+    image.set(bytes.subarray(from, from + len), i * cs);
+  }
+  const head = await chainHeadOf(image, cs);
+  if (Buffer.from(head).toString("hex") !== m.chainHead) {
+    throw new FwsealError("INPUT_UNREADABLE", `${path}: its chunks do not hash to the chain head its manifest names (a damaged bundle)`);
+  }
+  return { image, chainHead: head, source: "bundle" };
+}
