@@ -33,7 +33,10 @@ export const Reason = {
   ALGORITHM_POLICY_NOT_MET: 25, // the counted signers lack an algorithm the device requires (hybrid policy)
   NOT_LOGGED: 26, // the device requires a transparency-log proof and the bundle carries none
   BAD_LOG_PROOF: 27, // log proof malformed, its entry not this release, its path not to the checkpoint, or the checkpoint not signed by a trusted log key
-  WITNESS_QUORUM_NOT_MET: 28 // fewer valid cosignatures by trusted witnesses than the policy's quorum
+  WITNESS_QUORUM_NOT_MET: 28, // fewer valid cosignatures by trusted witnesses than the policy's quorum
+  WRONG_PRECURSOR: 29, // a delta's precursor (chain head, size) is not the device's running image
+  BAD_PAYLOAD: 30, // the decoded stream is invalid: bad deflate data, non-zero padding, patch add range outside the precursor, partial record
+  RESULT_MISMATCH: 31 // the decoded image's size or chain head differs from the manifest's
 };
 
 /** Printable reason names, indexed by code (a plain array for the constrained engines). */
@@ -66,7 +69,10 @@ export const REASON_NAMES = [
   "ALGORITHM_POLICY_NOT_MET",
   "NOT_LOGGED",
   "BAD_LOG_PROOF",
-  "WITNESS_QUORUM_NOT_MET"
+  "WITNESS_QUORUM_NOT_MET",
+  "WRONG_PRECURSOR",
+  "BAD_PAYLOAD",
+  "RESULT_MISMATCH"
 ];
 
 /** The name of a Reason code, or "UNKNOWN_REASON" for a code outside the table. */
