@@ -21,6 +21,9 @@
  *             computeLayout(pageSize, flashSize) -> the flash layout or null; SlotState, Msg,
  *             PROTOCOL_VERSION, RunMode, Session; createFrameDecoder / createFrameEncoder
  *             (maxBody) for the serial framing; crc32(buf, off, len).
+ * Payloads    new PayloadDecoder(maxWindowBits): start(PayloadParams), chunk(data, off, len,
+ *             PayloadSink) per authenticated wire chunk, finish(); saveState/loadState
+ *             (DECODER_STATE_LEN bytes) at chunk boundaries (SPEC §15: deflate, delta patch).
  *
  * Two consumers: Node / TypeScript (host, simulator, tests) import the named exports below;
  * scripts/build-core-es5.mjs bundles this file into ONE ES5 script, build/fwseal-core.js,
@@ -47,6 +50,7 @@ import { createRootStatementVerifier, RootStatementVerifier } from "./verify/roo
 import { hexToBytes, bytesToHex } from "./hex.js";
 import { parseRootList, rootKeyLength, rootKeyOffset } from "../../formats/device-safe/root-keys.js";
 import { AlgorithmBit, ALG_HSS_LMS } from "../../formats/device-safe/limits.js";
+import { PayloadDecoder, DECODER_STATE_LEN, payloadDecoderBytes } from "./decode/payload-decoder.js";
 
 export type { Primitives } from "./crypto/primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
@@ -63,6 +67,8 @@ export { hexToBytes, bytesToHex };
 export { parseRootList, rootKeyLength, rootKeyOffset, AlgorithmBit, ALG_HSS_LMS };
 export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, crc32 };
 export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
+export { PayloadDecoder, DECODER_STATE_LEN, payloadDecoderBytes };
+export type { PayloadSink, PayloadParams } from "./decode/payload-decoder.js";
 
 /**
  * The ES5 bundle's one global: the same values as the named exports, built by hand as a
@@ -125,5 +131,11 @@ export const fwsealCore = {
   rootKeyLength: rootKeyLength,
   rootKeyOffset: rootKeyOffset,
   AlgorithmBit: AlgorithmBit,
-  ALG_HSS_LMS: ALG_HSS_LMS
+  ALG_HSS_LMS: ALG_HSS_LMS,
+  // --- compressed and delta payloads, SPEC §15 ---
+  // d = new PayloadDecoder(maxWindowBits); d.start(params); d.chunk(data, off, len, sink)
+  // per authenticated wire chunk; d.finish(); saveState/loadState at chunk boundaries.
+  PayloadDecoder: PayloadDecoder,
+  DECODER_STATE_LEN: DECODER_STATE_LEN,
+  payloadDecoderBytes: payloadDecoderBytes
 };

@@ -49,6 +49,12 @@ export const PayloadCodec = { NONE: 0, DEFLATE: 1 };
 /** Keys of the manifest's encoding-params map (key 11) for compressed and delta payloads (SPEC §15). */
 export const EncodingParamKey = { WIRE_SIZE: 1, WIRE_CHUNK_COUNT: 2, WIRE_CHAIN_HEAD: 3, CODEC: 4, WINDOW_BITS: 5, PRECURSOR_CHAIN_HEAD: 6, PRECURSOR_SIZE: 7 };
 
+/** Codecs of a compressed or delta payload (encoding-params key 4, SPEC §15). */
+export const PayloadCodec = { NONE: 0, DEFLATE: 1 };
+
+/** encoding-params map keys (manifest key 11, SPEC §15). */
+export const EncodingParamKey = { WIRE_SIZE: 1, WIRE_CHUNK_COUNT: 2, WIRE_CHAIN_HEAD: 3, CODEC: 4, WINDOW_BITS: 5, PRECURSOR_CHAIN_HEAD: 6, PRECURSOR_SIZE: 7 };
+
 /** Delegation certificate payload keys (formats/SPEC.md §5). */
 export const CertKey = {
   FORMAT_VERSION: 1,
