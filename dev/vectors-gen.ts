@@ -129,6 +129,8 @@ export interface VectorPolicy {
   hss?: boolean;
   // device log policy (SPEC §14): key records in hex (note key ID || public key, 36 bytes each)
   log?: { logKeys: string; logKeyCount: number; witnessKeys: string; witnessKeyCount: number; witnessQuorum: number };
+  // compressed and delta payloads (SPEC §15): the largest deflate window the device decodes, in bits; absent: 0, no decoder
+  maxWindowBits?: number;
 }
 
 export interface VectorEntry {

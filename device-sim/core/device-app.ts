@@ -43,7 +43,6 @@ import type { BundleVerifier, VerifierConfig } from "./verify/bundle-verifier.js
 import { createBootVerifier } from "./verify/boot-verifier.js";
 import type { BootVerifier } from "./verify/boot-verifier.js";
 import type { LogPolicy } from "./verify/log-proof.js";
-import { MIN_WINDOW_BITS } from "./verify/manifest.js";
 import { PayloadDecoder } from "./decode/payload-decoder.js";
 
 /** What a platform provides. Flash semantics: erase sets a page to 0xFF; write programs
@@ -105,7 +104,7 @@ function noopBytes(buf: Uint8Array, off: number, len: number): void {}
 
 // Does the device decode compressed and delta payloads (a window of at least 2^9 bytes)?
 function decodesPayloads(cfg: DeviceConfig): boolean {
-  return typeof cfg.maxWindowBits === "number" && cfg.maxWindowBits >= MIN_WINDOW_BITS;
+  return typeof cfg.maxWindowBits === "number" && cfg.maxWindowBits >= Limits.MIN_WINDOW_BITS;
 }
 
 // A verifier configuration from the device's; minimum sequence / epoch and time are set from

@@ -42,17 +42,11 @@ export const ManifestKey = {
 /** Provenance sub-map keys. */
 export const ProvenanceKey = { SOURCE_REVISION: 1, BUILDER: 2, BUILD_TIME: 3 };
 
-/** Payload encodings a manifest can name (only RAW is supported). */
+/** Payload encodings a manifest can name (SPEC §4, §15: raw, compressed and delta are defined; encrypted is not). */
 export const PayloadEncoding = { RAW: 0, COMPRESSED: 1, ENCRYPTED: 2, DELTA: 3 };
 /** Codecs of an encoded payload's wire chunks (encoding-params key 4, SPEC §15). */
 export const PayloadCodec = { NONE: 0, DEFLATE: 1 };
 /** Keys of the manifest's encoding-params map (key 11) for compressed and delta payloads (SPEC §15). */
-export const EncodingParamKey = { WIRE_SIZE: 1, WIRE_CHUNK_COUNT: 2, WIRE_CHAIN_HEAD: 3, CODEC: 4, WINDOW_BITS: 5, PRECURSOR_CHAIN_HEAD: 6, PRECURSOR_SIZE: 7 };
-
-/** Codecs of a compressed or delta payload (encoding-params key 4, SPEC §15). */
-export const PayloadCodec = { NONE: 0, DEFLATE: 1 };
-
-/** encoding-params map keys (manifest key 11, SPEC §15). */
 export const EncodingParamKey = { WIRE_SIZE: 1, WIRE_CHUNK_COUNT: 2, WIRE_CHAIN_HEAD: 3, CODEC: 4, WINDOW_BITS: 5, PRECURSOR_CHAIN_HEAD: 6, PRECURSOR_SIZE: 7 };
 
 /** Delegation certificate payload keys (formats/SPEC.md §5). */

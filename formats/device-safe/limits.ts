@@ -38,7 +38,12 @@ export const Limits = {
   HSS_PUBLIC_KEY_LEN: 60, // HSS/LMS public key (RFC 8554 §3.3: L, LMS type, OTS type, I, T[1])
   SIGNATURE_LEN: 64, // Ed25519 signature
   // Chunk hash input = CHUNK_DOMAIN (16) || be32(index) || data || next-hash (32)
-  CHUNK_PREFIX_LEN: 20
+  CHUNK_PREFIX_LEN: 20,
+  // Compressed and delta payloads (SPEC §15): the deflate window a manifest may name, in bits
+  // (512 bytes .. 32 KiB), and the payload decoder's resume state at a wire-chunk boundary.
+  MIN_WINDOW_BITS: 9,
+  MAX_WINDOW_BITS: 15,
+  DECODER_STATE_LEN: 32
 };
 
 /** "fwseal/chunk/v1\0": the domain-separation prefix of every chunk hash, as bytes. */

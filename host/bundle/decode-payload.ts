@@ -8,7 +8,6 @@ import { Limits } from "../../formats/device-safe/limits.js";
 import { PayloadEncoding } from "../../formats/device-safe/labels.js";
 import { PayloadDecoder } from "../../device-sim/core/decode/payload-decoder.js";
 import type { BundleVerifier } from "../../device-sim/core/verify/bundle-verifier.js";
-import { MAX_WINDOW_BITS } from "../../device-sim/core/verify/manifest.js";
 import { chunkGeometry, computeChain } from "../../formats/host-only/chunk-chain.js";
 import { chainHeadOf, type Precursor } from "./encode-payload.js";
 import { FwsealError } from "../errors.js";
@@ -22,7 +21,7 @@ const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256"
 export class PayloadResultCheck {
   /** The decoded image (complete after finish() returned OK). */
   readonly image: Uint8Array;
-  private readonly dec = new PayloadDecoder(MAX_WINDOW_BITS);
+  private readonly dec = new PayloadDecoder(Limits.MAX_WINDOW_BITS);
   private readonly chainHead: Uint8Array;
   private readonly chunkSize: number;
   private readonly precursor: Uint8Array;

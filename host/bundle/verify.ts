@@ -19,7 +19,6 @@ import { throwIfAborted } from "../io/abort.js";
 import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
 import { PayloadEncoding } from "../../formats/device-safe/labels.js";
-import { MAX_WINDOW_BITS } from "../../device-sim/core/verify/manifest.js";
 import { PayloadResultCheck, wrongPrecursor } from "./decode-payload.js";
 import type { Precursor } from "./encode-payload.js";
 
@@ -253,7 +252,7 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     rootThreshold,
     now,
     maxChunkSize: policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
-    maxWindowBits: policy.maxWindowBits ?? MAX_WINDOW_BITS,
+    maxWindowBits: policy.maxWindowBits ?? Limits.MAX_WINDOW_BITS,
     ...(policy.log ?? {})
   };
   return { cfg, signers: info ? info.signers : null, claimedManifest: info ? info.manifest : null, vendorFromPolicy: vendorGiven, classFromPolicy: classGiven };

@@ -34,6 +34,7 @@ function policyOf(v: VectorEntry): VerifyPolicy {
     rootThreshold: p.rootThreshold,
     requiredAlgorithms: p.requiredAlgorithms,
     hss: p.hss ?? false,
+    maxWindowBits: p.maxWindowBits ?? 0,
     now: p.now < 0 ? null : p.now,
     ...(p.log ? { log: { ...p.log, logKeys: new Uint8Array(Buffer.from(p.log.logKeys, "hex")), witnessKeys: new Uint8Array(Buffer.from(p.log.witnessKeys, "hex")) } } : {})
   };

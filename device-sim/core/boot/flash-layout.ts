@@ -13,7 +13,7 @@ import { Limits } from "../../../formats/device-safe/limits.js";
 import { crc32 } from "../update/crc32.js";
 
 /** Bytes of payload-decoder state a resume point holds (device-sim/core/decode/). */
-export const DECODER_STATE_LEN = 32;
+export const DECODER_STATE_LEN = Limits.DECODER_STATE_LEN;
 
 export interface FlashHal {
   flashRead(addr: number, dst: Uint8Array, off: number, len: number): void;

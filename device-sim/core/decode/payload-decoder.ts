@@ -9,6 +9,7 @@
 // (saveState/loadState), so an install can resume at any chunk boundary.
 
 import { Reason } from "../../../formats/device-safe/reasons.js";
+import { Limits } from "../../../formats/device-safe/limits.js";
 import { PayloadCodec, PayloadEncoding } from "../../../formats/device-safe/labels.js";
 import { getU32, putU32 } from "../../../formats/device-safe/protocol.js";
 import { Inflater, INFLATE_TABLE_BYTES, INFLATE_CONST_BYTES } from "./inflate.js";
@@ -27,13 +28,10 @@ export interface PayloadParams {
   precursorSize: number;
 }
 
-/** Bytes of resume state at a wire-chunk boundary: u32 LE image bytes output, then the patch interpreter's 28. */
-export const DECODER_STATE_LEN = 32;
-
-/** Smallest deflate window, in bits (encoding-params key 5). */
-export const MIN_WINDOW_BITS = 9;
-/** Largest deflate window, in bits (encoding-params key 5). */
-export const MAX_WINDOW_BITS = 15;
+/** Bytes of resume state at a wire-chunk boundary (Limits.DECODER_STATE_LEN): u32 LE image bytes output, then the patch interpreter's 28. */
+export const DECODER_STATE_LEN = Limits.DECODER_STATE_LEN;
+const MIN_WINDOW_BITS = Limits.MIN_WINDOW_BITS;
+const MAX_WINDOW_BITS = Limits.MAX_WINDOW_BITS;
 
 /**
  * Typed-array bytes of a decoder besides its ring: 1,696 of inflate tables, 64 of patch

@@ -77,9 +77,8 @@ export interface ManifestFields {
   precursorSize: number; // delta: the precursor image's size; -1 otherwise
 }
 
-/** Smallest and largest deflate window a manifest may name (2^9 .. 2^15 bytes, RFC 1951). */
-export const MIN_WINDOW_BITS = 9;
-export const MAX_WINDOW_BITS = 15;
+const MIN_WINDOW_BITS = Limits.MIN_WINDOW_BITS;
+const MAX_WINDOW_BITS = Limits.MAX_WINDOW_BITS;
 
 /** Decodes and checks manifests into a ManifestFields. */
 export class ManifestDecoder {
