@@ -176,7 +176,7 @@ var fwsealMcu = { app: null };
   //   [rootthreshold=r] (distinct roots the k signers must come through)
   //   [requirealgs=m] (hybrid policy: AlgorithmBits 1 Ed25519 | 2 HSS/LMS the signers must include)
   //   [bootalgs=m] (AlgorithmBits whose signatures the boot check verifies; default all)
-  //   [maxchunk=4096] [maxdata=4096] [window=8]
+  //   [maxchunk=4096] [maxdata=4096] [window=8] [windowbits=12] (payload decoder window; 0: none)
   //   [logkeys=<hex> witnesskeys=<hex> quorum=<n>] (install only logged bundles)
   function startApp() {
     var rootBuf = new Uint8Array(4 * 60);
@@ -206,6 +206,8 @@ var fwsealMcu = { app: null };
       maxData: +(argValue("maxdata") || 4096),
       window: +(argValue("window") || 8),
       resumeStride: +(argValue("stride") || 16384),
+      // compressed and delta payloads (formats/SPEC.md §15): the largest deflate window decoded, in bits; 0: no decoder
+      maxWindowBits: +(argValue("windowbits") || 12),
       // log policy (formats/SPEC.md §14): logkeys=<hex, 36-byte records> witnesskeys=<hex> quorum=<n>
       logKeys: fromHex(argValue("logkeys") || ""),
       logKeyCount: Math.floor((argValue("logkeys") || "").length / 72),

@@ -16,7 +16,9 @@ import { fileURLToPath } from "node:url";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { createPurePrimitives } from "../../device-sim/core/index.js";
 import { engineCases, nodeVerdicts } from "../../test/helpers/hss-lms-cases.js";
-import { buildBundle } from "../../formats/host-only/bundle-builder.js";
+import { buildBundle, buildEncodedBundle } from "../../formats/host-only/bundle-builder.js";
+import { encodePayload, chainHeadOf } from "../../host/bundle/encode-payload.js";
+import { textLikeImage } from "../../test/helpers/images.js";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import type { LocalSigner } from "../../host/keys/keys.js";
 import { randomSigner } from "../../test/helpers/keys.js";
@@ -279,5 +281,80 @@ describe("fwseal MCU firmware on QEMU: hybrid Ed25519 + HSS/LMS roots", () => {
     expect((e as FwsealError).message).toMatch(/ALGORITHM_POLICY_NOT_MET/);
     const info = (await flashDevice({ port: mcu.port })).device;
     expect(info.slots[info.runningSlot].version).toBe("hybrid-1");
+  });
+});
+
+// Compressed and delta payloads (formats/SPEC.md §15) on the M3: the core's decoder in Duktape
+// inflates each authenticated wire chunk into the other slot; a delta reads its precursor from
+// the running slot. A power cut (QEMU killed) in the middle of a compressed install: the device
+// comes back on the verified image and the install resumes from its persisted decoder state.
+describe("fwseal MCU firmware on QEMU: compressed and delta payloads", () => {
+  let dir: string;
+  let mcu: Mcu & { kill(): Promise<void>; boot(): Promise<void> };
+  let signer: LocalSigner;
+  const vendorId = vendorUuid("acme.example");
+  const classId = classUuid(vendorId, "sensor-v3");
+  const CS = 1024;
+  const V1 = textLikeImage(32768, 21);
+  const V2 = Uint8Array.from([...V1.subarray(0, 9000), ...textLikeImage(300, 22), ...V1.subarray(9000)]);
+  const V3 = Uint8Array.from(V2.map((b, i) => (i >= 20000 && i < 20016 ? b ^ 0x21 : b)));
+  const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
+  const opts = (seq: number) => ({ vendorId, classId, sequence: seq, version: `enc-${seq}`, chunkSize: CS, sha256 });
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-mcu-encoded-"));
+    const { keyPair: root, signer: rootSigner } = randomSigner();
+    signer = rootSigner;
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+    mcu = await startMcu({ dir, args: [`roots=${hex(root.publicKey)}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "stride=4096"] });
+  });
+
+  afterAll(async () => {
+    if (mcu) await mcu.stop();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function encoded(image: Uint8Array, seq: number, precursor?: Uint8Array): Promise<Uint8Array> {
+    const head = precursor ? await chainHeadOf(precursor, CS) : undefined;
+    const e = await encodePayload(image, CS, precursor ? { kind: "delta", precursor: { image: precursor, chainHead: head } } : { kind: "compressed" });
+    const { wireSize: _s, wireChunkCount: _c, wireChainHead: _h, ...spec } = e.params;
+    return buildEncodedBundle(image, e.wire, spec, opts(seq), [signer]);
+  }
+
+  it("raw, then a compressed bundle cut mid-stream and resumed, then a delta: each boots verified; a wrong precursor is refused", async () => {
+    const raw = await buildBundle(V1, opts(1), [signer]);
+    expect((await flashDevice({ port: mcu.port, bundle: raw, reboot: true, confirm: true })).outcome).toBe("installed");
+
+    const compressed = await encoded(V2, 2);
+    expect(compressed.length).toBeLessThan(raw.length / 2);
+    let cut: Promise<void> | null = null;
+    const failed = await flashDevice({
+      port: mcu.port, bundle: compressed, timeoutMs: 1500, retries: 1,
+      onProgress: (p) => {
+        if (!cut && p.phase === "send" && p.acked > compressed.length * 0.7) cut = mcu.kill();
+      }
+    }).then(() => null, (e: unknown) => e);
+    expect(cut).not.toBeNull();
+    await cut;
+    expect(failed).toBeInstanceOf(FwsealError);
+    await mcu.boot();
+    const info = (await flashDevice({ port: mcu.port })).device;
+    expect(info.slots[info.runningSlot].version).toBe("enc-1");
+    expect(info.bootCheck[info.runningSlot]).toBe(Reason.OK);
+    const r2 = await flashDevice({ port: mcu.port, bundle: compressed, resume: true, reboot: true, confirm: true });
+    expect(r2.outcome).toBe("installed");
+    expect(r2.resumedFrom ?? 0).toBeGreaterThan(0); // from the persisted decoder snapshot, not from the start
+    expect(r2.boot!.slots[r2.boot!.runningSlot].version).toBe("enc-2");
+    expect(r2.boot!.bootCheck[r2.boot!.runningSlot]).toBe(Reason.OK);
+
+    const delta = await encoded(V3, 3, V2);
+    expect(delta.length).toBeLessThan(compressed.length / 5);
+    const r3 = await flashDevice({ port: mcu.port, bundle: delta, reboot: true, confirm: true });
+    expect(r3.boot!.slots[r3.boot!.runningSlot].version).toBe("enc-3");
+    expect(r3.boot!.bootCheck[r3.boot!.runningSlot]).toBe(Reason.OK);
+
+    const wrong = await flashDevice({ port: mcu.port, bundle: await encoded(V3, 4, V1) }).then(() => null, (x: unknown) => x);
+    expect((wrong as FwsealError).reason).toBe(Reason.WRONG_PRECURSOR);
+    expect(mcu.log()).not.toMatch(/fwseal-mcu: (ERROR|FATAL|HARDFAULT)/);
   });
 });
