@@ -8,7 +8,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { constants, deflateRawSync, inflateRawSync } from "node:zlib";
 import fc from "fast-check";
-import { encodeChunkedDeflate, encodeChunkedDeflateDetailed } from "../../host/payload/chunked-deflate.js";
+import { encodeChunkedDeflate, encodeChunkedDeflateDetailed, OPTIMAL_ENCODER } from "../../host/payload/chunked-deflate.js";
+import { deflateOptimal, deflateOptimalPrefix } from "../../host/payload/deflate-optimal.js";
 import { applyPatch, diffImages } from "../../host/payload/delta.js";
 import { PatchWriter, readRecordHeader } from "../../host/payload/patch-format.js";
 import { suffixArray } from "../../host/payload/suffix-array.js";
@@ -106,7 +107,7 @@ describe("chunked deflate (codec 1)", () => {
     it(`${kind}: every chunk size 256..65536 decodes chunk by chunk (windows 9, 12, 15)`, () => {
       for (const chunkSize of chunkSizes) {
         // Several wire chunks even for compressible input, plus a ragged tail.
-        const image = make(Math.min(chunkSize * 10, 400_000) + 123);
+        const image = make(Math.min(chunkSize * 6, 100_000) + 123);
         for (const w of [9, 12, 15]) {
           const wire = encodeChunkedDeflate(image, chunkSize, w);
           expect(wire.length).toBeGreaterThan(0);
@@ -115,7 +116,7 @@ describe("chunked deflate (codec 1)", () => {
       }
     });
     it(`${kind}: every window 9..15 at 4096-byte chunks`, () => {
-      const image = make(60_000);
+      const image = make(40_000);
       for (let w = 9; w <= 15; w++) {
         const wire = encodeChunkedDeflate(image, 4096, w);
         expect(Buffer.from(inflateChunks(wire, 4096, w)).equals(Buffer.from(image)), `${kind} w${w}`).toBe(true);
@@ -123,10 +124,10 @@ describe("chunked deflate (codec 1)", () => {
     });
   }
 
-  it("each run is the longest that fits: one more input byte no longer fits the chunk", () => {
+  it("zlib runs are the longest that fit: one more input byte no longer fits the chunk", () => {
     const image = firmwareLike(100_000, 3);
     const chunkSize = 2048;
-    const { wire, chunks } = encodeChunkedDeflateDetailed(image, chunkSize, 12);
+    const { wire, chunks } = encodeChunkedDeflateDetailed(image, chunkSize, 12, { optimal: false });
     let pos = 0;
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i];
@@ -150,13 +151,21 @@ describe("chunked deflate (codec 1)", () => {
     expect(encodeChunkedDeflate(rnd, 4096, 12).length).toBeLessThan(rnd.length * 1.01);
   });
 
-  it("picks per chunk the strategy that consumes the most input; a single strategy can be forced", () => {
+  it("picks per chunk the encoder that consumes the most input; the cost-optimised one wins on code", () => {
     const image = firmwareLike(80_000, 11);
-    const both = encodeChunkedDeflateDetailed(image, 1024, 12);
-    const plain = encodeChunkedDeflateDetailed(image, 1024, 12, { strategies: [constants.Z_DEFAULT_STRATEGY] });
+    const both = encodeChunkedDeflateDetailed(image, 1024, 12, { optimal: false });
+    const plain = encodeChunkedDeflateDetailed(image, 1024, 12, { optimal: false, strategies: [constants.Z_DEFAULT_STRATEGY] });
     expect(plain.chunks.every((c) => c.strategy === constants.Z_DEFAULT_STRATEGY)).toBe(true);
     expect(both.wire.length).toBeLessThanOrEqual(plain.wire.length);
     expect(Buffer.from(inflateChunks(plain.wire, 1024, 12)).equals(Buffer.from(image))).toBe(true);
+
+    // On text the cost-optimised encoder fits more input into most chunks.
+    const text = compressible(40_000);
+    const zlibOnly = encodeChunkedDeflateDetailed(text, 1024, 12, { optimal: false });
+    const optimal = encodeChunkedDeflateDetailed(text, 1024, 12);
+    expect(optimal.chunks.filter((c) => c.strategy === OPTIMAL_ENCODER).length).toBeGreaterThan(optimal.chunks.length / 2);
+    expect(optimal.wire.length).toBeLessThan(zlibOnly.wire.length);
+    expect(Buffer.from(inflateChunks(optimal.wire, 1024, 12)).equals(Buffer.from(text))).toBe(true);
   });
 
   it("tiny and empty images: one exact chunk", () => {
@@ -172,6 +181,49 @@ describe("chunked deflate (codec 1)", () => {
     expect(() => encodeChunkedDeflate(image, 4096, 8)).toThrow(RangeError);
     expect(() => encodeChunkedDeflate(image, 4096, 16)).toThrow(RangeError);
     expect(() => encodeChunkedDeflate(image, 2, 12)).toThrow(/cannot hold/);
+  });
+});
+
+describe("cost-optimised deflate", () => {
+  it("decodes with zlib for every window, on random, repetitive and patch-like data", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 6000 }), fc.integer({ min: 1, max: 256 }), fc.integer({ min: 1 }), fc.integer({ min: 9, max: 15 }), (size, alphabet, seed, w) => {
+        const rnd = prng(seed);
+        const data = new Uint8Array(size);
+        for (let i = 0; i < size; i++) {
+          // Copies of earlier bytes near and far, runs, fresh bytes.
+          const r = rnd(10);
+          data[i] = r < 3 && i > 0 ? data[i - 1 - rnd(Math.min(i, 1 << w))] : r < 6 && i > 0 ? data[i - 1] : rnd(alphabet);
+        }
+        const out = deflateOptimal(data, { windowBits: w });
+        expect(Buffer.from(inflateRawSync(out, { windowBits: w })).equals(Buffer.from(data))).toBe(true);
+      }),
+      { numRuns: 150 }
+    );
+  });
+
+  it("beats zlib -9 on delta patches and program text", () => {
+    const img = firmwareLike(200_000);
+    const grown = new Uint8Array([...img.subarray(0, 80_000), ...firmwareLike(3_000, 99), ...img.subarray(80_000)]);
+    const patch = diffImages(img, grown);
+    for (const data of [patch, compressible(30_000)]) {
+      for (const w of [12, 15]) {
+        const ours = deflateOptimal(data, { windowBits: w });
+        expect(Buffer.from(inflateRawSync(ours, { windowBits: w })).equals(Buffer.from(data))).toBe(true);
+        expect(ours.length).toBeLessThan(deflateRawSync(data, { level: 9, memLevel: 9, windowBits: w }).length);
+      }
+    }
+  });
+
+  it("prefix mode: the returned stream fits the cap and decodes to the prefix", () => {
+    const data = firmwareLike(50_000, 21);
+    for (const cap of [256, 1000, 4096]) {
+      const { len, data: out } = deflateOptimalPrefix(data, cap, 100, { windowBits: 12 });
+      expect(len).toBeGreaterThan(100);
+      expect(out.length).toBeLessThanOrEqual(cap);
+      expect(Buffer.from(inflateRawSync(out, { windowBits: 12 })).equals(Buffer.from(data.subarray(0, len)))).toBe(true);
+    }
+    expect(deflateOptimalPrefix(data, 2, 1, { windowBits: 12 }).len).toBe(0);
   });
 });
 
