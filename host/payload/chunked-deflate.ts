@@ -8,7 +8,10 @@
 // the previous chunk's ratio is first widened to a bracket (fits / does not fit) with galloping
 // steps, then narrowed to one byte alternating interpolation and bisection. The size is not
 // strictly monotonic in the length, so "longest" means: this length fits and one more byte does
-// not. Each zlib strategy in `strategies` is searched and the one consuming the most input wins.
+// not. Each zlib strategy in `strategies` is searched; then the cost-optimised encoder
+// (deflate-optimal.ts) starts from the best zlib run and, reading the cost of every prefix off
+// one parse, usually fits 2-5 % more input (up to 20 % on delta patches). The encoder consuming
+// the most input wins the chunk (zlib's stored blocks win on incompressible data).
 import { constants, deflateRawSync } from "node:zlib";
 import { deflateOptimalPrefix } from "./deflate-optimal.js";
 
@@ -78,7 +81,7 @@ export function encodeChunkedDeflateDetailed(
   if (strategies.length === 0) throw new RangeError("at least one zlib strategy is needed");
 
   const ratios = strategies.map(() => INITIAL_RATIO);
-  const parts: Uint8Array[] = [];
+  const streams: Uint8Array[] = [];
   const chunks: DeflateChunkInfo[] = [];
   let pos = 0;
   do {
@@ -101,16 +104,13 @@ export function encodeChunkedDeflateDetailed(
     }
     const run = best!;
     pos += run.len;
-    const last = pos === image.length;
-    if (last) parts.push(run.data);
-    else {
-      const padded = new Uint8Array(chunkSize);
-      padded.set(run.data);
-      parts.push(padded);
-    }
+    streams.push(run.data);
     chunks.push({ inputLen: run.len, deflatedLen: run.data.length, strategy: bestIndex < 0 ? OPTIMAL_ENCODER : strategies[bestIndex] });
   } while (pos < image.length);
-  return { wire: concat(parts), chunks };
+  // Chunk i's stream at i * chunkSize; the gaps stay zero (the padding); the last is exact.
+  const wire = new Uint8Array((streams.length - 1) * chunkSize + streams[streams.length - 1].length);
+  streams.forEach((stream, i) => wire.set(stream, i * chunkSize));
+  return { wire, chunks };
 }
 
 interface RunFit {
@@ -193,16 +193,4 @@ function longestFittingRun(image: Uint8Array, pos: number, cap: number, windowBi
     }
   }
   return { len: lo, data: loData! };
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const p of parts) total += p.length;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }

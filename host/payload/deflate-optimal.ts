@@ -1,6 +1,7 @@
-// A raw deflate encoder (RFC 1951) that chooses its matches by cost instead of greedily: one
-// dynamic-Huffman block, final, whose LZ77 parse is the cheapest path through the input under
-// a bit-cost model, re-estimated from the previous parse's symbol statistics a few times.
+// A raw deflate encoder (RFC 1951) that chooses its matches by cost instead of greedily: its
+// LZ77 parse is the cheapest path through the input under a bit-cost model, re-estimated from
+// the previous parse's symbol statistics a few times; the parse is then cut into dynamic-Huffman
+// blocks where separate codes pay for their headers (the last block final).
 //
 // zlib's level 9 takes the longest match it finds (with one step of lazy evaluation). On delta
 // patches (long zero runs of diff bytes broken by sparse changed bytes and literal code) and on
@@ -75,11 +76,11 @@ export function deflateOptimalPrefix(data: Uint8Array, cap: number, hint: number
   // Statistics to price symbols with: first those of the hinted prefix.
   let counts = countSymbols(data, refinedParse(data, matches, 0, Math.min(hint, window), fixedCostModel(), 1));
   let best: { len: number; data: Uint8Array } | undefined;
-  for (let round = 0; round < 8; round++) {
+  for (let round = 0; round < 4; ) {
     // The first pricing gives every symbol a code (the window may hold symbols the hinted prefix
     // lacks); later ones use the previous stream's own code, whose header is smaller, and price
     // its unused symbols out.
-    const plan = planBlock(round === 0 ? smoothed(counts) : counts);
+    const plan = planBlock(best ? counts : smoothed(counts));
     const steps = parseCosts(data, matches, integerCostModel(plan), 0, window);
     const budget = 8 * cap - plan.headerBits - plan.litLens[END_OF_BLOCK];
     let fit = window;
@@ -90,6 +91,7 @@ export function deflateOptimalPrefix(data: Uint8Array, cap: number, hint: number
       matches = findMatches(data.subarray(0, window), maxDist, opts.maxChain ?? 128);
       continue;
     }
+    round++;
     if (fit === 0 || (best && fit <= best.len)) break;
     const seed = backtrack(steps, 0, fit);
     const encoded = encodePrefix(data, matches, fit, passes, costModelOf(countSymbols(data, seed)), seed);
@@ -243,7 +245,7 @@ function findMatches(data: Uint8Array, maxDist: number, maxChain: number): Match
         const pl = lastRunLen[v];
         offer(i, ps + Math.max(0, pl - run));
       }
-      if (data[i - 1] !== v || i === 0) {
+      if (i === 0 || data[i - 1] !== v) {
         lastRunStart[v] = i;
         lastRunLen[v] = run;
       }
@@ -313,7 +315,7 @@ function cheapestParse(data: Uint8Array, m: MatchTable, costs: CostModel, from: 
 
 /** Shortest-path state of a parse: cost[r] = cheapest bits for data[from, from + r), and the last step there. */
 interface ParseSteps {
-  cost: Float64Array;
+  cost: Float32Array;
   stepLen: Uint16Array;
   stepDist: Uint16Array;
 }
@@ -321,7 +323,8 @@ interface ParseSteps {
 /** The shortest-path costs behind cheapestParse, for every prefix of data[from, to). */
 function parseCosts(data: Uint8Array, m: MatchTable, costs: CostModel, from: number, to: number): ParseSteps {
   const n = to - from;
-  const cost = new Float64Array(n + 1).fill(Infinity);
+  // Float32 halves the memory of long windows; integer costs (the fitting search's) stay exact.
+  const cost = new Float32Array(n + 1).fill(Infinity);
   const stepLen = new Uint16Array(n + 1);
   const stepDist = new Uint16Array(n + 1);
   // Cost of a match by length (symbol + extra bits), and by distance symbol.
