@@ -87,8 +87,11 @@ export function encodeChunkedDeflateDetailed(
   do {
     let best: RunFit | undefined;
     let bestIndex = 0;
+    // With the cost-optimised encoder on, zlib's run is only its starting point (and the
+    // fallback): a bracket to within 1/64 is enough, narrowed to the byte only if zlib wins.
+    const slack = opts.optimal === false ? 1 : 64;
     for (let i = 0; i < strategies.length; i++) {
-      const fit = longestFittingRun(image, pos, chunkSize, windowBits, strategies[i], ratios[i]);
+      const fit = longestFittingRun(image, pos, chunkSize, windowBits, strategies[i], ratios[i], slack);
       ratios[i] = fit.len / Math.max(1, fit.data.length);
       if (!best || fit.len > best.len || (fit.len === best.len && fit.data.length < best.data.length)) {
         best = fit;
@@ -100,6 +103,9 @@ export function encodeChunkedDeflateDetailed(
       if (opt.len > 0 && (opt.len > best!.len || (opt.len === best!.len && opt.data.length < best!.data.length))) {
         best = opt;
         bestIndex = -1;
+      } else {
+        const exact = longestFittingRun(image, pos, chunkSize, windowBits, strategies[bestIndex], best!.len / Math.max(1, chunkSize), 1);
+        if (exact.len > best!.len) best = exact;
       }
     }
     const run = best!;
@@ -121,8 +127,9 @@ interface RunFit {
 /**
  * The longest run image[pos, pos + len) whose raw deflate fits `cap` bytes (len >= 1, or the whole
  * empty remainder of an empty image). `ratio` (input bytes per output byte) seeds the guess.
+ * With `slack` > 1 the search stops once the failing length is within len/slack of the fitting one.
  */
-function longestFittingRun(image: Uint8Array, pos: number, cap: number, windowBits: number, strategy: number, ratio: number): RunFit {
+function longestFittingRun(image: Uint8Array, pos: number, cap: number, windowBits: number, strategy: number, ratio: number, slack: number): RunFit {
   const rem = image.length - pos;
   const zopts = { level: 9, memLevel: 9, windowBits, strategy };
   const deflate = (len: number): Uint8Array => deflateRawSync(image.subarray(pos, pos + len), zopts);
@@ -174,7 +181,7 @@ function longestFittingRun(image: Uint8Array, pos: number, cap: number, windowBi
   // Narrow to adjacent lengths. Interpolation converges fast on the near-linear size curve;
   // every other probe bisects so that a noisy curve cannot stall it.
   let interpolate = true;
-  while (hi - lo > 1) {
+  while (hi - lo > 1 && (slack <= 1 || (hi - lo) * slack > lo)) {
     let m: number;
     if (interpolate && hiSize > loData!.length) {
       m = lo + Math.floor(((cap - loData!.length) * (hi - lo)) / (hiSize - loData!.length));
