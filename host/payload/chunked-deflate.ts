@@ -15,8 +15,9 @@
 import { constants, deflateRawSync } from "node:zlib";
 import { deflateOptimalPrefix } from "./deflate-optimal.js";
 
-/** The window sizes codec 1 allows (SPEC §15): back-references reach at most 2^windowBits bytes. */
+/** Smallest window codec 1 allows (SPEC §15): back-references reach at most 2^windowBits bytes. */
 export const MIN_WINDOW_BITS = 9;
+/** Largest window codec 1 allows (deflate's own limit, 32 KiB). */
 export const MAX_WINDOW_BITS = 15;
 
 /** Options of encodeChunkedDeflate. */

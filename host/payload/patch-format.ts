@@ -6,8 +6,9 @@
 
 /** Largest uvarint value (2^32 - 1). */
 export const MAX_UVARINT = 0xffffffff;
-/** Range of an svarint seek. */
+/** Smallest svarint seek (-2^31). */
 export const MIN_SEEK = -0x80000000;
+/** Largest svarint seek (2^31 - 1). */
 export const MAX_SEEK = 0x7fffffff;
 const MAX_VARINT_BYTES = 5;
 

@@ -267,8 +267,10 @@ function roundTrip(oldImg: Uint8Array, newImg: Uint8Array): Uint8Array {
   const patch = diffImages(oldImg, newImg);
   expect(Buffer.from(applyPatch(oldImg, patch)).equals(Buffer.from(newImg))).toBe(true);
   for (const r of records(patch)) {
-    // Every record stays inside the precursor, even one with an empty add range.
+    // Every record starts inside the precursor, even one with an empty add range (so that an
+    // applier reading "inside [0, precursor-size)" strictly accepts it too).
     expect(r.pos).toBeGreaterThanOrEqual(0);
+    if (oldImg.length > 0) expect(r.pos).toBeLessThan(oldImg.length);
     expect(r.pos + r.addLen).toBeLessThanOrEqual(oldImg.length);
   }
   return patch;
