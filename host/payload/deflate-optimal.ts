@@ -22,6 +22,9 @@ export interface OptimalDeflateOptions {
   maxChain?: number;
 }
 
+// Longest input the prefix search parses at once (about 20 bytes of working memory per input
+// byte); a chunk that would hold more, such as megabytes of zero diff bytes, ends there.
+const MAX_PARSE_WINDOW = 8 << 20;
 const MIN_MATCH = 3;
 const MAX_MATCH = 258;
 const LEN_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
@@ -71,7 +74,7 @@ export function deflateOptimal(data: Uint8Array, opts: OptimalDeflateOptions): U
 export function deflateOptimalPrefix(data: Uint8Array, cap: number, hint: number, opts: OptimalDeflateOptions): { len: number; data: Uint8Array } {
   const passes = opts.passes ?? 1;
   const maxDist = (1 << opts.windowBits) - 1;
-  let window = Math.min(data.length, Math.max(hint + 256, Math.ceil(hint * 1.2)));
+  let window = Math.min(data.length, MAX_PARSE_WINDOW, Math.max(hint + 256, Math.ceil(hint * 1.2)));
   let matches = findMatches(data.subarray(0, window), maxDist, opts.maxChain ?? 128);
   // Statistics to price symbols with: first those of the hinted prefix.
   let counts = countSymbols(data, refinedParse(data, matches, 0, Math.min(hint, window), fixedCostModel(), 1));
@@ -85,9 +88,9 @@ export function deflateOptimalPrefix(data: Uint8Array, cap: number, hint: number
     const budget = 8 * cap - plan.headerBits - plan.litLens[END_OF_BLOCK];
     let fit = window;
     while (fit > 0 && steps.cost[fit] > budget) fit--;
-    if (fit === window && window < data.length) {
+    if (fit === window && window < data.length && window < MAX_PARSE_WINDOW) {
       // Everything in the window fits: widen it and price again.
-      window = Math.min(data.length, window * 2);
+      window = Math.min(data.length, MAX_PARSE_WINDOW, window * 2);
       matches = findMatches(data.subarray(0, window), maxDist, opts.maxChain ?? 128);
       continue;
     }

@@ -168,6 +168,15 @@ describe("chunked deflate (codec 1)", () => {
     expect(Buffer.from(inflateChunks(optimal.wire, 1024, 12)).equals(Buffer.from(text))).toBe(true);
   });
 
+  it("long zero runs (patches of unchanged regions): a chunk holds about 1000 times its size", () => {
+    const image = new Uint8Array(1 << 20);
+    image[300_000] = 1;
+    image[800_000] = 2;
+    const { wire, chunks } = encodeChunkedDeflateDetailed(image, 1024, 9);
+    expect(chunks.length).toBeLessThanOrEqual(3);
+    expect(Buffer.from(inflateChunks(wire, 1024, 9)).equals(Buffer.from(image))).toBe(true);
+  });
+
   it("tiny and empty images: one exact chunk", () => {
     for (const image of [new Uint8Array(0), new Uint8Array([42]), new Uint8Array(300)]) {
       const wire = encodeChunkedDeflate(image, 256, 9);
