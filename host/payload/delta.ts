@@ -19,6 +19,7 @@
 import { PatchWriter } from "./patch-format.js";
 import { suffixArray } from "./suffix-array.js";
 
+/** The reference applier, next to the encoder whose output it checks. */
 export { applyPatch } from "./patch-format.js";
 
 // How many more agreeing bytes a new exact match needs over the current alignment to start a
@@ -26,8 +27,9 @@ export { applyPatch } from "./patch-format.js";
 const SWITCH_MARGIN = 8;
 
 /**
- * The patch stream (SPEC §15) that applyPatch(oldImg, patch) turns into newImg. Every add range
- * lies inside oldImg and every record's position stays within [0, oldImg.length].
+ * The patch stream (SPEC §15) that applyPatch(oldImg, patch) turns into newImg. Every record
+ * starts inside oldImg (even one with an empty add range) and every add range lies inside it; the
+ * last record's seek is 0. An empty newImg gives an empty patch.
  */
 export function diffImages(oldImg: Uint8Array, newImg: Uint8Array): Uint8Array {
   const out = new RecordQueue();

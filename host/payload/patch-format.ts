@@ -6,8 +6,9 @@
 
 /** Largest uvarint value (2^32 - 1). */
 export const MAX_UVARINT = 0xffffffff;
-/** Range of an svarint seek. */
+/** Smallest svarint seek (-2^31). */
 export const MIN_SEEK = -0x80000000;
+/** Largest svarint seek (2^31 - 1). */
 export const MAX_SEEK = 0x7fffffff;
 const MAX_VARINT_BYTES = 5;
 
@@ -98,28 +99,29 @@ function readUvarint(patch: Uint8Array, off: number): { value: number; next: num
  * truncated record, a bad varint, or an add range outside the precursor.
  */
 export function applyPatch(old: Uint8Array, patch: Uint8Array): Uint8Array {
-  const parts: Uint8Array[] = [];
+  // First pass: check every record and size the output; second pass: write it.
   let total = 0;
   let pos = 0;
-  let off = 0;
-  while (off < patch.length) {
+  for (let off = 0; off < patch.length; ) {
     const { header, next } = readRecordHeader(patch, off);
     const { addLen, insertLen, seek } = header;
     if (pos < 0 || pos + addLen > old.length) throw new RangeError(`add range [${pos}, ${pos + addLen}) outside the precursor of ${old.length} bytes`);
     if (next + addLen + insertLen > patch.length) throw new RangeError(`patch ends inside the record at offset ${off}`);
-    const out = new Uint8Array(addLen + insertLen);
-    for (let k = 0; k < addLen; k++) out[k] = old[pos + k] + patch[next + k];
-    out.set(patch.subarray(next + addLen, next + addLen + insertLen), addLen);
-    parts.push(out);
-    total += out.length;
+    total += addLen + insertLen;
     pos += addLen + seek;
     off = next + addLen + insertLen;
   }
-  const result = new Uint8Array(total);
+  const out = new Uint8Array(total);
   let at = 0;
-  for (const p of parts) {
-    result.set(p, at);
-    at += p.length;
+  pos = 0;
+  for (let off = 0; off < patch.length; ) {
+    const { header, next } = readRecordHeader(patch, off);
+    const { addLen, insertLen, seek } = header;
+    for (let k = 0; k < addLen; k++) out[at + k] = old[pos + k] + patch[next + k];
+    out.set(patch.subarray(next + addLen, next + addLen + insertLen), at + addLen);
+    at += addLen + insertLen;
+    pos += addLen + seek;
+    off = next + addLen + insertLen;
   }
-  return result;
+  return out;
 }
