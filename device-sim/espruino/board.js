@@ -150,7 +150,8 @@ var fwsealBoard = (function () {
     maxChunkSize: cfg.maxChunk,
     maxData: cfg.maxData,
     window: cfg.window,
-    resumeStride: cfg.stride
+    resumeStride: cfg.stride,
+    maxWindowBits: cfg.maxWindowBits === undefined ? 12 : cfg.maxWindowBits
   });
   if (!app) {
     board.error = "flash layout does not fit";

@@ -32,6 +32,7 @@ export interface EspruinoConfig {
   maxData: number; // DATA payload per frame
   window: number;
   stride: number; // resume point persisted every this many image bytes
+  maxWindowBits: number; // compressed and delta payloads (SPEC §15): largest deflate window decoded, in bits; 0: no decoder
   idle: number; // seconds of silence that end an update session
   launch: boolean; // the slots hold a JavaScript application to run (false: raw images, verified only)
   /** "recorded": signatures verified at install, the boot check re-hashes the chain against
@@ -56,6 +57,7 @@ export function espruinoConfig(roots: Uint8Array[], vendorId: Uint8Array, classI
     maxData: 2048,
     window: 4,
     stride: 16384,
+    maxWindowBits: 12,
     idle: 5,
     launch: true,
     bootCheck: "recorded",

@@ -16,6 +16,7 @@ interface Args extends DevicePolicyArgs {
   baud: number;
   "slot-size": number;
   "max-chunk": number;
+  "max-window-bits": number;
   "max-data": number;
   window: number;
   idle: number;
@@ -43,6 +44,7 @@ const command: CommandModule<object, Args> = {
       .option("slot-size", { type: "number", default: 68 * 1024, description: "Bytes per A/B slot (Storage pages are used only as written)" })
       .option("max-chunk", { type: "number", default: 4096, description: "Largest bundle chunk the board accepts (its verifier buffer)" })
       .option("max-data", { type: "number", default: 2048, description: "DATA payload per frame" })
+      .option("max-window-bits", { type: "number", default: 12, description: "Compressed and delta payloads: the largest deflate window (bits, 9..15) the board decodes (a ring of 2^bits bytes); 0: no decoder" })
       .option("window", { type: "number", default: 4, description: "DATA frames in flight" })
       .option("idle", { type: "number", default: 5, description: "Seconds of silence that end an update session and give the console back" })
       .option("boot-check", { type: "string", choices: ["recorded", "full"], default: "recorded", description: "recorded: signatures checked at install, each start re-hashes the image against the recorded signed chain head; full: signatures at every start too (minutes on a 64 MHz board)" })
@@ -52,6 +54,8 @@ const command: CommandModule<object, Args> = {
   handler: async (a) => {
     if (a.root.length < 1 || a.root.length > 4) throw new FwsealError("USAGE", "--root: give 1 to 4 root public keys");
     if (!Number.isSafeInteger(a.baud) || a.baud <= 0) throw new FwsealError("USAGE", "--baud must be a positive integer, e.g. 115200");
+    const mw = a["max-window-bits"];
+    if (!Number.isSafeInteger(mw) || (mw !== 0 && (mw < 9 || mw > 15))) throw new FwsealError("USAGE", `--max-window-bits ${mw}: 9..15, or 0 for a board without a decoder`);
     for (const [flag, v, max] of [["--threshold", a.threshold, Limits.MAX_SIGNERS], ["--root-threshold", a["root-threshold"], a.root.length]] as const) {
       if (!Number.isInteger(v) || v < 1 || v > max) throw new FwsealError("USAGE", `${flag}: must be 1..${max}`);
     }
@@ -68,6 +72,7 @@ const command: CommandModule<object, Args> = {
       bootAlgorithms: algorithmMask(a["boot-alg"], "--boot-alg"),
       flashSize: 2 * pageSize + 2 * Limits.MAX_ENVELOPE + 2 * a["slot-size"],
       maxChunk: a["max-chunk"],
+      maxWindowBits: a["max-window-bits"],
       maxData: a["max-data"],
       window: a.window,
       idle: a.idle,
