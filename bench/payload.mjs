@@ -167,7 +167,7 @@ function edit(text, edits) {
 }
 
 /** Flat binaries of the MCU firmware: baseline, small change, larger change. */
-function buildFirmwares(work) {
+export function buildFirmwares(work) {
   const tree = path.join(work, "mcu-tree");
   fs.cpSync(path.join(root, "hw-test/mcu"), path.join(tree, "hw-test/mcu"), { recursive: true });
   fs.cpSync(path.join(root, "device-sim/native"), path.join(tree, "device-sim/native"), { recursive: true });
@@ -187,7 +187,7 @@ function buildFirmwares(work) {
 }
 
 /** The ES5 device core as an application image: current, small edit, previous core commit. */
-function buildJsApps(work) {
+export function buildJsApps(work) {
   const current = path.join(work, "core-current.js");
   fs.copyFileSync(path.join(root, "build/fwseal-core.js"), current);
   const text = fs.readFileSync(current, "utf8");

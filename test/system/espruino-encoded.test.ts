@@ -74,10 +74,13 @@ suite(`Espruino board, compressed and delta payloads (${bin ? "ESPRUINO_BIN" : w
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  const step = (what: string): void => void process.stdout.write(`espruino encoded: ${what} at ${new Date().toISOString()}\n`);
+
   it("raw, then compressed cut mid-install and resumed, then a delta: each runs; a delta for another image is refused", async () => {
     const raw = await buildBundle(V1, opts(1), [root.signer]);
     expect((await flashDevice({ port: board.port, espruino: true, bundle: raw, reboot: true, confirm: true, slowTimeoutMs: 120000 })).outcome).toBe("installed");
 
+    step("raw v1 installed");
     const compressed = await encoded(V2, 2);
     expect(compressed.length).toBeLessThan(raw.length / 3);
     let cut: Promise<void> | null = null;
@@ -89,15 +92,18 @@ suite(`Espruino board, compressed and delta payloads (${bin ? "ESPRUINO_BIN" : w
     }).catch((e: unknown) => e);
     expect(first).toBeInstanceOf(Error);
     await cut;
+    step("power cut during the compressed install");
     board = await startBoard(bin as string, path.join(dir, "board"));
     await new Promise((r) => setTimeout(r, 3000));
     expect(await query(board.port, APP)).toBe("1,1"); // the verified old application runs
+    step("restarted on v1");
     const r2 = await flashDevice({ port: board.port, espruino: true, bundle: compressed, resume: true, reboot: true, confirm: true, slowTimeoutMs: 120000 });
     expect(r2.resumedFrom ?? 0).toBeGreaterThan(0);
     expect(r2.boot?.bootCheck[r2.boot.runningSlot]).toBe(Reason.OK);
     await new Promise((r) => setTimeout(r, 3000));
     expect(await query(board.port, APP)).toBe("2,1");
 
+    step("compressed v2 resumed and running");
     const delta = await encoded(V3, 3, V2);
     expect(delta.length).toBeLessThan(compressed.length / 3);
     const r3 = await flashDevice({ port: board.port, espruino: true, bundle: delta, reboot: true, confirm: true, slowTimeoutMs: 120000 });
