@@ -19,7 +19,8 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { verifyBlocks } from "../../host/bundle/verify.js";
-import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
+import { VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
+import { createRamInstallCheck } from "../../device-sim/core/decode/ram-install-check.js";
 import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
@@ -53,6 +54,8 @@ interface Policy {
   now: number; // -1: no trusted time
   maxChunk: number;
   log?: LogPolicy; // a log-required device (SPEC §14)
+  maxWindowBits?: number; // the device's decoder window (SPEC §15; absent: no decoder)
+  precursor?: { image: Uint8Array; chainHead: Uint8Array }; // the image the device runs (a delta's precursor)
 }
 
 interface Case {
@@ -93,13 +96,20 @@ function coreConfig(p: Policy): VerifierConfig {
     rootThreshold: p.rootThreshold,
     now: p.now,
     maxChunkSize: p.maxChunk,
+    maxWindowBits: p.maxWindowBits ?? 0,
     ...(p.log ?? {}),
   };
 }
 
+// The target slot of the RAM install check (every bundle here decodes to less).
+const RAM_SLOT = 1 << 16;
+const slot = new Uint8Array(RAM_SLOT);
+const NO_PRECURSOR = new Uint8Array(0);
+
 /** The device core on Node (TypeScript import, pure primitives), fed in the case's fragments. */
 function runNodeCore(c: Case): Verdict {
-  const v = createBundleVerifier(coreConfig(c.policy));
+  const pre = c.policy.precursor;
+  const v = createRamInstallCheck(coreConfig(c.policy), slot, pre ? pre.image : NO_PRECURSOR, pre ? pre.image.length : 0, pre ? pre.chainHead : NO_PRECURSOR);
   const b = c.bundle;
   let off = 0;
   let k = 0;
@@ -149,6 +159,8 @@ async function runHost(c: Case): Promise<Verdict> {
       hss: p.hss ?? false,
       now: p.now < 0 ? null : p.now,
       maxChunkSize: p.maxChunk,
+      maxWindowBits: p.maxWindowBits ?? 0,
+      ...(p.precursor ? { precursor: p.precursor } : {}),
       ...(p.log ? { log: p.log } : {}),
     },
     { onChunk: () => void released++ },
@@ -163,13 +175,16 @@ const DUK_DRIVER = ES5_HEX_CODEC + `
 var diffRun = (function (core) {
   var prims = core.createPurePrimitives();
   var EV = core.VerifyEvent;
-  return function (id, bHex, rootsHex, rootCount, hssMask, required, hss, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits, logKeysHex, witnessKeysHex, quorum) {
-    var v = core.createBundleVerifier({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
+  var slot = new Uint8Array(${RAM_SLOT});
+  return function (id, bHex, rootsHex, rootCount, hssMask, required, hss, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits, logKeysHex, witnessKeysHex, quorum, maxWindowBits, precursorHex, precursorHeadHex) {
+    var pre = fromHex(precursorHex);
+    var v = core.createRamInstallCheck({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
       rootHssMask: hssMask, requiredAlgorithms: required, hss: hss,
       rootRetired: retired, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: minSeq,
       minEpoch: minEpoch, threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk,
+      maxWindowBits: maxWindowBits,
       logKeys: fromHex(logKeysHex), logKeyCount: logKeysHex.length / 72, witnessKeys: fromHex(witnessKeysHex),
-      witnessKeyCount: witnessKeysHex.length / 72, witnessQuorum: quorum });
+      witnessKeyCount: witnessKeysHex.length / 72, witnessQuorum: quorum }, slot, pre, pre.length, fromHex(precursorHeadHex));
     var b = fromHex(bHex);
     var off = 0, k = 0, released = 0, ev = EV.NEED_MORE, stuck = false;
     while (off < b.length && ev !== EV.REJECT && !stuck) {
@@ -202,7 +217,8 @@ function runAllOnDuk(cases: Case[]): Verdict[] {
       `diffRun(${id}, "${hex(c.bundle)}", "${p.roots.map(hex).join("")}", ${p.roots.length}, ${packRoots(p.roots).rootHssMask}, ` +
         `${p.requiredAlgorithms ?? 0}, ${p.hss === true}, ${p.retired}, ` +
         `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.rootThreshold ?? 1}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}], ` +
-        `"${p.log ? hex(p.log.logKeys!) : ""}", "${p.log ? hex(p.log.witnessKeys!) : ""}", ${p.log?.witnessQuorum ?? 0});`
+        `"${p.log ? hex(p.log.logKeys!) : ""}", "${p.log ? hex(p.log.witnessKeys!) : ""}", ${p.log?.witnessQuorum ?? 0}, ` +
+        `${p.maxWindowBits ?? 0}, "${p.precursor ? hex(p.precursor.image) : ""}", "${p.precursor ? hex(p.precursor.chainHead) : ""}");`
     );
   });
   const out = runDuk([coreJs, lines.join("\n") + "\n"]);
@@ -288,7 +304,8 @@ interface VectorIndex {
     name: string;
     file: string;
     policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; rootThreshold?: number; requiredAlgorithms?: number; hss?: boolean; now: number; maxChunkSize?: number;
-      log?: { logKeys: string; logKeyCount: number; witnessKeys: string; witnessKeyCount: number; witnessQuorum: number } };
+      log?: { logKeys: string; logKeyCount: number; witnessKeys: string; witnessKeyCount: number; witnessQuorum: number };
+      maxWindowBits?: number; precursor?: { file: string; chainHead: string } };
     expected: { valid: boolean; reason: string; chunk: number };
   }[];
 }
@@ -313,6 +330,8 @@ function vectorCases(rnd: () => number): Case[] {
       now: v.policy.now,
       maxChunk: v.policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
       ...(v.policy.log ? { log: { ...v.policy.log, logKeys: fromHex(v.policy.log.logKeys), witnessKeys: fromHex(v.policy.log.witnessKeys) } } : {}),
+      maxWindowBits: v.policy.maxWindowBits,
+      ...(v.policy.precursor ? { precursor: { image: new Uint8Array(readFileSync(path.join(dir, v.policy.precursor.file))), chainHead: fromHex(v.policy.precursor.chainHead) } } : {}),
     },
     splits: splitsFor(i, rnd),
     expect: v.expected,
@@ -567,6 +586,8 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
           retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold,
           rootThreshold: v.policy.rootThreshold, requiredAlgorithms: v.policy.requiredAlgorithms, hss: v.policy.hss, now: v.policy.now,
           ...(v.policy.log ? { logKeys: v.policy.log.logKeys, witnessKeys: v.policy.log.witnessKeys, witnessQuorum: v.policy.log.witnessQuorum } : {}),
+          ...(v.policy.maxWindowBits !== undefined ? { maxWindowBits: v.policy.maxWindowBits } : {}),
+          ...(v.policy.precursor ? { precursor: path.join(dir, v.policy.precursor.file), precursorChainHead: v.policy.precursor.chainHead } : {}),
         })
       );
       const out = await runConformance(lines, { engine: "duk", coreFile });
@@ -576,6 +597,8 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
       for (let i = 0; i < out.length; i++) {
         const node = runNodeCore(cases[i]);
         expect(JSON.parse(out[i]), index.vectors[i].name).toEqual({ valid: node.valid, reason: node.reason, chunk: node.chunk });
+        const e = index.vectors[i].expected;
+        expect(JSON.parse(out[i]), index.vectors[i].name).toEqual({ valid: e.valid, reason: e.reason, chunk: e.chunk });
       }
     } finally {
       rmSync(coreDir, { recursive: true, force: true });
