@@ -175,21 +175,38 @@ async function runHost(c: Case): Promise<Verdict> {
   return { valid: r.valid, reason: r.reasonName, chunk: r.chunk ?? -1, released };
 }
 
+// ES5 for the engine drivers: the verifier configuration from a policy record P (hex strings
+// and numbers, written by policyRecord below).
+const ES5_DIFF_CONFIG = ES5_HEX_CODEC + `
+function diffConfig(prims, P) {
+  return { primitives: prims, roots: fromHex(P.roots), rootCount: P.rootCount, rootHssMask: P.hssMask,
+    requiredAlgorithms: P.required, hss: P.hss, rootRetired: P.retired, vendorId: fromHex(P.vendor), classId: fromHex(P.cls),
+    minSequence: P.minSeq, minEpoch: P.minEpoch, threshold: P.threshold, rootThreshold: P.rootThreshold, now: P.now,
+    maxChunkSize: P.maxChunk, maxWindowBits: P.maxWindowBits, logKeys: fromHex(P.logKeys), logKeyCount: P.logKeys.length / 72,
+    witnessKeys: fromHex(P.witnessKeys), witnessKeyCount: P.witnessKeys.length / 72, witnessQuorum: P.quorum };
+}
+`;
+
+/** A case's device policy as an ES5 object literal for diffConfig (maxChunk capped at `maxChunk`). */
+function policyRecord(p: Policy, maxChunk = p.maxChunk): string {
+  return JSON.stringify({
+    roots: p.roots.map(hex).join(""), rootCount: p.roots.length, hssMask: packRoots(p.roots).rootHssMask, required: p.requiredAlgorithms ?? 0,
+    hss: p.hss === true, retired: p.retired, vendor: hex(p.vendor), cls: hex(p.cls), minSeq: p.minSeq, minEpoch: p.minEpoch,
+    threshold: p.threshold, rootThreshold: p.rootThreshold ?? 1, now: p.now, maxChunk: Math.min(p.maxChunk, maxChunk),
+    maxWindowBits: p.maxWindowBits ?? 0, logKeys: p.log ? hex(p.log.logKeys!) : "", witnessKeys: p.log ? hex(p.log.witnessKeys!) : "",
+    quorum: p.log?.witnessQuorum ?? 0,
+  });
+}
+
 // The duk driver: ES5, inside the constrained subset (hex by hand, output through print).
-const DUK_DRIVER = ES5_HEX_CODEC + `
+const DUK_DRIVER = ES5_DIFF_CONFIG + `
 var diffRun = (function (core) {
   var prims = core.createPurePrimitives();
   var EV = core.VerifyEvent;
   var slot = new Uint8Array(${RAM_SLOT});
-  return function (id, bHex, rootsHex, rootCount, hssMask, required, hss, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits, logKeysHex, witnessKeysHex, quorum, maxWindowBits, precursorHex, precursorHeadHex) {
+  return function (id, bHex, P, splits, precursorHex, precursorHeadHex) {
     var pre = fromHex(precursorHex);
-    var v = core.createRamInstallCheck({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
-      rootHssMask: hssMask, requiredAlgorithms: required, hss: hss,
-      rootRetired: retired, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: minSeq,
-      minEpoch: minEpoch, threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk,
-      maxWindowBits: maxWindowBits,
-      logKeys: fromHex(logKeysHex), logKeyCount: logKeysHex.length / 72, witnessKeys: fromHex(witnessKeysHex),
-      witnessKeyCount: witnessKeysHex.length / 72, witnessQuorum: quorum }, slot, pre, pre.length, fromHex(precursorHeadHex));
+    var v = core.createRamInstallCheck(diffConfig(prims, P), slot, pre, pre.length, fromHex(precursorHeadHex));
     var b = fromHex(bHex);
     var off = 0, k = 0, released = 0, ev = EV.NEED_MORE, stuck = false;
     while (off < b.length && ev !== EV.REJECT && !stuck) {
@@ -219,11 +236,8 @@ function runAllOnDuk(cases: Case[]): Verdict[] {
   cases.forEach((c, id) => {
     const p = c.policy;
     lines.push(
-      `diffRun(${id}, "${hex(c.bundle)}", "${p.roots.map(hex).join("")}", ${p.roots.length}, ${packRoots(p.roots).rootHssMask}, ` +
-        `${p.requiredAlgorithms ?? 0}, ${p.hss === true}, ${p.retired}, ` +
-        `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.rootThreshold ?? 1}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}], ` +
-        `"${p.log ? hex(p.log.logKeys!) : ""}", "${p.log ? hex(p.log.witnessKeys!) : ""}", ${p.log?.witnessQuorum ?? 0}, ` +
-        `${p.maxWindowBits ?? 0}, "${p.precursor ? hex(p.precursor.image) : ""}", "${p.precursor ? hex(p.precursor.chainHead) : ""}");`
+      `diffRun(${id}, "${hex(c.bundle)}", ${policyRecord(p)}, [${c.splits.join(",")}], ` +
+        `"${p.precursor ? hex(p.precursor.image) : ""}", "${p.precursor ? hex(p.precursor.chainHead) : ""}");`
     );
   });
   const out = runDuk([coreJs, lines.join("\n") + "\n"]);
@@ -245,7 +259,7 @@ function runAllOnDuk(cases: Case[]): Verdict[] {
 // read from its file; a 4 KiB chunk buffer and an 8 KiB target fit the interpreter's pool.
 const ESPRUINO_MAX_CHUNK = 4096;
 const ESPRUINO_SLOT = 8192;
-const ESPRUINO_DRIVER = ES5_HEX_CODEC + `
+const ESPRUINO_DRIVER = ES5_DIFF_CONFIG + `
 var espRun = (function (core, prims) {
   var EV = core.VerifyEvent;
   var slot = new Uint8Array(${ESPRUINO_SLOT});
@@ -255,15 +269,9 @@ var espRun = (function (core, prims) {
     f.close();
     return out;
   }
-  return function (id, file, rootsHex, rootCount, hssMask, required, hss, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, logKeysHex, witnessKeysHex, quorum, maxWindowBits, precursorFile, precursorLen, precursorHeadHex) {
+  return function (id, file, P, precursorFile, precursorLen, precursorHeadHex) {
     var pre = readFile(precursorFile, precursorLen);
-    var v = core.createRamInstallCheck({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
-      rootHssMask: hssMask, requiredAlgorithms: required, hss: hss,
-      rootRetired: retired, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: minSeq,
-      minEpoch: minEpoch, threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk,
-      maxWindowBits: maxWindowBits,
-      logKeys: fromHex(logKeysHex), logKeyCount: logKeysHex.length / 72, witnessKeys: fromHex(witnessKeysHex),
-      witnessKeyCount: witnessKeysHex.length / 72, witnessQuorum: quorum }, slot, pre, pre.length, fromHex(precursorHeadHex));
+    var v = core.createRamInstallCheck(diffConfig(prims, P), slot, pre, pre.length, fromHex(precursorHeadHex));
     var f = E.openFile(file, "r"), released = 0, ev = EV.NEED_MORE, piece, b, off;
     while (ev !== EV.REJECT && (piece = f.read(256))) {
       b = E.toUint8Array(piece);
@@ -288,11 +296,8 @@ function runAllOnEspruino(cases: { c: Case; file: string; precursorFile: string 
   cases.forEach(({ c, file, precursorFile }, id) => {
     const p = c.policy;
     lines.push(
-      `espRun(${id}, ${JSON.stringify(file)}, "${p.roots.map(hex).join("")}", ${p.roots.length}, ${packRoots(p.roots).rootHssMask}, ` +
-        `${p.requiredAlgorithms ?? 0}, ${p.hss === true}, ${p.retired}, "${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ` +
-        `${p.threshold}, ${p.rootThreshold ?? 1}, ${p.now}, ${Math.min(p.maxChunk, ESPRUINO_MAX_CHUNK)}, ` +
-        `"${p.log ? hex(p.log.logKeys!) : ""}", "${p.log ? hex(p.log.witnessKeys!) : ""}", ${p.log?.witnessQuorum ?? 0}, ` +
-        `${p.maxWindowBits ?? 0}, ${JSON.stringify(precursorFile)}, ${p.precursor ? p.precursor.image.length : 0}, "${p.precursor ? hex(p.precursor.chainHead) : ""}");`
+      `espRun(${id}, ${JSON.stringify(file)}, ${policyRecord(p, ESPRUINO_MAX_CHUNK)}, ` +
+        `${JSON.stringify(precursorFile)}, ${p.precursor ? p.precursor.image.length : 0}, "${p.precursor ? hex(p.precursor.chainHead) : ""}");`
     );
   });
   const res: (Verdict | null)[] = cases.map(() => null);
