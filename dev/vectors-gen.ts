@@ -20,6 +20,7 @@ import { keyPairFromSeed, privateKeyToPem, publicKeyToPem, LocalSigner } from ".
 import { generateStatementVectors, type StatementVectorEntry } from "./root-statement-vectors.js";
 import { SeededHssKey } from "./hss-vector-key.js";
 import { loggedEnvelope, vectorLogPolicy } from "./log-vectors.js";
+import { addPayloadVectors } from "./payload-vectors.js";
 
 const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
 const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -131,6 +132,8 @@ export interface VectorPolicy {
   log?: { logKeys: string; logKeyCount: number; witnessKeys: string; witnessKeyCount: number; witnessQuorum: number };
   // compressed and delta payloads (SPEC §15): the largest deflate window the device decodes, in bits; absent: 0, no decoder
   maxWindowBits?: number;
+  // a delta's running image (SPEC §15): the image file under formats/vectors/ and the chain head the device records for it
+  precursor?: { file: string; chainHead: string };
 }
 
 export interface VectorEntry {
@@ -323,7 +326,8 @@ export async function generateVectors(): Promise<GeneratedVectors> {
     bundleOf(await envelope(encodeManifest(manifest({ crit: [17], extra: new Map<number, Cbor>([[17, 1]]) })), [{ key: K.root1 }])), Reason.UNSUPPORTED_CRITICAL, -1);
   add("unknown-manifest-key", "unknown manifest key 40 not in crit: ignored", bundleOf(await envelope(encodeManifest(manifest({ extra: new Map<number, Cbor>([[40, "future"]]) })), [{ key: K.root1 }])), Reason.OK, -1);
   add("unsupported-version", "manifest format version 2", bundleOf(await envelope(encodeManifest(manifest({ formatVersion: 2 })), [{ key: K.root1 }])), Reason.UNSUPPORTED_VERSION, -1);
-  add("unsupported-encoding", "payload encoding 1 (compressed)", bundleOf(await envelope(encodeManifest(manifest({ payloadEncoding: 1 })), [{ key: K.root1 }])), Reason.UNSUPPORTED_ENCODING, -1);
+  const encodingWithoutParams = bundleOf(await envelope(encodeManifest(manifest({ payloadEncoding: 1 })), [{ key: K.root1 }]));
+  add("unsupported-encoding", "payload encoding 1 (compressed)", encodingWithoutParams, Reason.UNSUPPORTED_ENCODING, -1);
   add("chunk-count-inconsistent", "chunk-count 6 for 5000 bytes in 1024-byte chunks",
     bundleOf(await envelope(encodeManifest(manifest({ chunkCount: 6 }), false), [{ key: K.root1 }])), Reason.MALFORMED, -1);
   add("chunk-size-too-large", "chunk-size 131072 (above MAX_CHUNK_SIZE)",
@@ -452,6 +456,13 @@ export async function generateVectors(): Promise<GeneratedVectors> {
   add("log-proof-missing", "the valid root-signed bundle without a log proof, under a log policy", bundleOf(envRoot), Reason.NOT_LOGGED, -1, logPolicy);
   add("log-proof-bad-path", "logged, but one bit of the inclusion path flipped", bundleOf(await loggedEnvelope(envRoot, VECTOR_NOW, 2, (p) => p.map((h, i) => (i === 1 ? Uint8Array.from(h, (b, j) => (j === 0 ? b ^ 1 : b)) : h)))), Reason.BAD_LOG_PROOF, -1, logPolicy);
   add("log-proof-one-witness", "logged and cosigned by one witness; the policy's quorum is 2", bundleOf(await loggedEnvelope(envRoot, VECTOR_NOW, 1)), Reason.WITNESS_QUORUM_NOT_MET, -1, logPolicy);
+
+  // ---- compressed and delta payloads (SPEC §15): a device that decodes windows up to 2^12
+  await addPayloadVectors({
+    add, file: (rel, bytes) => files.set(rel, bytes), image: img, imageHead: ch.head, imageOf: image, headOf: (b) => chain(b, CS).head, chunkSize: CS,
+    options: { vendorId, classId, sequence: 7, version: "1.2.3", provenance: manifest().provenance, releaseNotes: "Golden vector.", sha256 },
+    signer: rootSigner, encodingWithoutParams
+  });
 
   const rootStatements = await generateStatementVectors([K.root1, K.root2, K.root3], vendorId, formatUuid(vendorId), formatUuid(classId), files);
   files.set("images/vector-image.bin", img);

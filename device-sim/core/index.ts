@@ -23,7 +23,10 @@
  *             (maxBody) for the serial framing; crc32(buf, off, len).
  * Payloads    new PayloadDecoder(maxWindowBits): start(PayloadParams), chunk(data, off, len,
  *             PayloadSink) per authenticated wire chunk, finish(); saveState/loadState
- *             (DECODER_STATE_LEN bytes) at chunk boundaries (SPEC §15: deflate, delta patch).
+ *             (DECODER_STATE_LEN bytes) at chunk boundaries (SPEC §15: deflate, delta patch);
+ *             createRamInstallCheck(cfg, image, precursor, precursorLen, precursorHead) ->
+ *             RamInstallCheck: push()/end() like the verifier, with an encoded payload
+ *             decoded into `image` and checked as an install checks it (whole bundle in RAM).
  *
  * Two consumers: Node / TypeScript (host, simulator, tests) import the named exports below;
  * scripts/build-core-es5.mjs bundles this file into ONE ES5 script, build/fwseal-core.js,
@@ -51,6 +54,7 @@ import { hexToBytes, bytesToHex } from "./hex.js";
 import { parseRootList, rootKeyLength, rootKeyOffset } from "../../formats/device-safe/root-keys.js";
 import { AlgorithmBit, ALG_HSS_LMS } from "../../formats/device-safe/limits.js";
 import { PayloadDecoder, DECODER_STATE_LEN, payloadDecoderBytes } from "./decode/payload-decoder.js";
+import { createRamInstallCheck, RamInstallCheck } from "./decode/ram-install-check.js";
 
 export type { Primitives } from "./crypto/primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
@@ -69,6 +73,7 @@ export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMo
 export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
 export { PayloadDecoder, DECODER_STATE_LEN, payloadDecoderBytes };
 export type { PayloadSink, PayloadParams } from "./decode/payload-decoder.js";
+export { createRamInstallCheck, RamInstallCheck };
 
 /**
  * The ES5 bundle's one global: the same values as the named exports, built by hand as a
@@ -137,5 +142,10 @@ export const fwsealCore = {
   // per authenticated wire chunk; d.finish(); saveState/loadState at chunk boundaries.
   PayloadDecoder: PayloadDecoder,
   DECODER_STATE_LEN: DECODER_STATE_LEN,
-  payloadDecoderBytes: payloadDecoderBytes
+  payloadDecoderBytes: payloadDecoderBytes,
+  // c = createRamInstallCheck(verifierConfig, image, precursor, precursorLen, precursorHead):
+  // c.push(buf, off, len) / c.end() -> VerifyEvent like a BundleVerifier's, an encoded
+  // payload decoded into image and checked (precursor, result) as an install does; c.reason,
+  // c.rejectChunk on REJECT; c.verifier the streaming verifier.
+  createRamInstallCheck: createRamInstallCheck
 };

@@ -4,6 +4,11 @@
 // returns one JSON result per operation. Used by `fwseal device-conformance` and the
 // differential tests: every engine must give byte-identical answers.
 //
+// verify_bundle runs the core's RAM install check (device-sim/core/decode/ram-install-check.ts):
+// the streaming verifier and, for a compressed or delta payload (SPEC §15), the decoder into a
+// buffer of the manifest's image size, the precursor check against the image named by
+// "precursor" and the result check, so its verdict is the one an installing device reaches.
+//
 // How: the host parses and validates each JSON line, resolves files/keys/UUIDs, then
 // writes ONE JavaScript file = the ES5 core + an ES5 driver with every operation of the
 // batch embedded as hex strings (duk and Espruino have no file system access). The engine
@@ -19,6 +24,8 @@ import vm from "node:vm";
 import { fileURLToPath } from "node:url";
 import { vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { Limits } from "../../formats/device-safe/limits.js";
+import { inspectBytes } from "../bundle/inspect.js";
+import { loadPrecursor } from "../bundle/precursor.js";
 
 /** One parsed operation, ready to embed. */
 type Op =
@@ -45,6 +52,14 @@ type Op =
       logKeys?: string;
       witnessKeys?: string;
       witnessQuorum?: number;
+      // compressed and delta payloads (formats/SPEC.md §15): the device's decoder window
+      // (0: no decoder), the running image and the chain head the device records for it
+      // (hex; absent or "" = none), the target buffer's size (the manifest's image size when
+      // encoded; absent = 0)
+      maxWindowBits?: number;
+      precursor?: string;
+      precursorChainHead?: string;
+      imageCapacity?: number;
     };
 
 export interface ConformanceOptions {
@@ -62,6 +77,19 @@ const RESULT_TAG = "@@fwseal ";
 const END_TAG = "@@fwseal-end";
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
 const MAX_SAFE = 9007199254740991;
+/** Largest image an encoded payload is decoded to in the engine's memory; above: TOO_LARGE. */
+export const MAX_RAM_IMAGE = 16 * 1024 * 1024;
+
+/** The bundle's chunk size and, for an encoded payload, its image size (0: raw or unreadable). */
+function bundleGeometry(bundle: Uint8Array): { chunkSize: number | undefined; encodedImageSize: number } {
+  try {
+    const m = inspectBytes(bundle.subarray(0, Math.min(bundle.length, Limits.MAX_ENVELOPE)), bundle.length).manifest;
+    const encoded = m.payloadEncoding !== null && m.payloadEncoding !== "raw";
+    return { chunkSize: m.chunkSize ?? undefined, encodedImageSize: encoded && m.imageSize !== null ? m.imageSize : 0 };
+  } catch {
+    return { chunkSize: undefined, encodedImageSize: 0 }; // the core says why
+  }
+}
 
 /** The package root (directory holding package.json named "fwseal"), from src or dist. */
 export function packageRoot(): string {
@@ -131,7 +159,7 @@ function nameOrUuid(o: Record<string, unknown>, name: string): string {
 }
 
 /** Parse and resolve one input line. Throws Error with a one-line message. */
-export function parseOp(line: string, baseDir = process.cwd()): Op {
+export async function parseOp(line: string, baseDir = process.cwd()): Promise<Op> {
   let o: unknown;
   try {
     o = JSON.parse(line);
@@ -172,6 +200,22 @@ export function parseOp(line: string, baseDir = process.cwd()): Op {
         throw new Error((e as Error).message);
       }
       const now = r.now === undefined || r.now === -1 ? -1 : intField(r, "now", -1, 0);
+      const maxWindowBits = intField(r, "maxWindowBits", 0, 0);
+      if (maxWindowBits > Limits.MAX_WINDOW_BITS) throw new Error(`"maxWindowBits" must be 0 (no decoder) or ${Limits.MIN_WINDOW_BITS}..${Limits.MAX_WINDOW_BITS}`);
+      const geometry = bundleGeometry(bundle);
+      let precursor = "";
+      let precursorChainHead = r.precursorChainHead === undefined ? "" : hexField(r, "precursorChainHead", Limits.HASH_LEN);
+      if (r.precursor !== undefined) {
+        if (typeof r.precursor !== "string" || r.precursor.length === 0) throw new Error(`"precursor" must be a path`);
+        let loaded: Awaited<ReturnType<typeof loadPrecursor>>;
+        try {
+          loaded = await loadPrecursor(path.resolve(baseDir, r.precursor), geometry.chunkSize);
+        } catch (e) {
+          throw new Error((e as Error).message); // names the file
+        }
+        precursor = Buffer.from(loaded.image).toString("hex");
+        if (precursorChainHead === "" && loaded.chainHead) precursorChainHead = Buffer.from(loaded.chainHead).toString("hex");
+      }
       return {
         op: "verify_bundle",
         bundle: bundle.toString("hex"),
@@ -191,7 +235,11 @@ export function parseOp(line: string, baseDir = process.cwd()): Op {
         maxChunkSize: intField(r, "maxChunkSize", Limits.MAX_CHUNK_SIZE, 1),
         logKeys: r.logKeys === undefined ? "" : hexField(r, "logKeys"),
         witnessKeys: r.witnessKeys === undefined ? "" : hexField(r, "witnessKeys"),
-        witnessQuorum: intField(r, "witnessQuorum", 0, 0)
+        witnessQuorum: intField(r, "witnessQuorum", 0, 0),
+        maxWindowBits,
+        precursor,
+        precursorChainHead,
+        imageCapacity: geometry.encodedImageSize <= MAX_RAM_IMAGE ? geometry.encodedImageSize : 0
       };
     }
     default:
@@ -235,19 +283,20 @@ export const DRIVER_HEAD = `var fwsealDriver = (function (core) {
   }
   // Fragment sizes cycle through this pattern so that splits land everywhere.
   var FRAG = [1, 7, 64, 3, 511, 4096, 2, 1021];
-  function bundle(id, bHex, rootsHex, rootCount, hssMask, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, required, hss, now, maxChunk, logHex, witnessHex, quorum) {
-    if (typeof core.createBundleVerifier !== "function") { fail(id, "core has no createBundleVerifier"); return; }
+  function bundle(id, bHex, rootsHex, rootCount, hssMask, retired, vendorHex, classHex, minSeq, minEpoch, threshold, rootThreshold, required, hss, now, maxChunk, logHex, witnessHex, quorum, maxWindowBits, precursorHex, precursorHeadHex, imageCapacity) {
+    if (typeof core.createRamInstallCheck !== "function") { fail(id, "core has no createRamInstallCheck"); return; }
     var p = primitives();
     if (p === null) { fail(id, "core has no createPurePrimitives"); return; }
     var EV = core.VerifyEvent;
-    var v = core.createBundleVerifier({
+    var pre = fromHex(precursorHex);
+    var v = core.createRamInstallCheck({
       primitives: p, roots: fromHex(rootsHex), rootCount: rootCount, rootHssMask: hssMask, rootRetired: retired,
       requiredAlgorithms: required, hss: hss,
       vendorId: fromHex(vendorHex), classId: fromHex(classHex), minSequence: minSeq, minEpoch: minEpoch,
-      threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk,
+      threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk, maxWindowBits: maxWindowBits,
       logKeys: fromHex(logHex), logKeyCount: logHex.length / 72, witnessKeys: fromHex(witnessHex),
       witnessKeyCount: witnessHex.length / 72, witnessQuorum: quorum
-    });
+    }, new Uint8Array(imageCapacity), pre, pre.length, fromHex(precursorHeadHex));
     var b = fromHex(bHex);
     var n = b.length;
     var off = 0;
@@ -299,7 +348,8 @@ export function driverCalls(ops: { id: number; op: Op }[]): string {
         `fwsealDriver.bundle(${id}, ${q(op.bundle)}, ${q(op.roots)}, ${op.rootCount}, ${op.rootHssMask}, ${op.rootRetired}, ` +
           `${q(op.vendor)}, ${q(op.cls)}, ${op.minSeq}, ${op.minEpoch}, ${op.threshold}, ${op.rootThreshold}, ` +
           `${op.requiredAlgorithms}, ${op.hss}, ${op.now}, ${op.maxChunkSize}, ` +
-          `${q(op.logKeys ?? "")}, ${q(op.witnessKeys ?? "")}, ${op.witnessQuorum ?? 0});`
+          `${q(op.logKeys ?? "")}, ${q(op.witnessKeys ?? "")}, ${op.witnessQuorum ?? 0}, ` +
+          `${op.maxWindowBits ?? 0}, ${q(op.precursor ?? "")}, ${q(op.precursorChainHead ?? "")}, ${op.imageCapacity ?? 0});`
       );
     }
   }
@@ -393,7 +443,7 @@ export async function runConformance(inputLines: string[], opts: ConformanceOpti
     if (line.length === 0) continue;
     const id = results.length;
     try {
-      pending.push({ id, op: parseOp(line) });
+      pending.push({ id, op: await parseOp(line) });
       results.push(null);
     } catch (e) {
       results.push(jsonError((e as Error).message));

@@ -7,6 +7,10 @@
 //           primitives, fed push() by push() in the case's fragments;
 //   duk   - the emitted ES5 core (scripts/build-core-es5.mjs) under the real Duktape `duk`,
 //           same fragments; all cases of a test run in ONE duk process (bundles embedded as hex).
+// The core runs its RAM install check (device-sim/core/decode/ram-install-check.ts): a
+// compressed or delta payload (SPEC §15) is decoded and checked as an installing device does,
+// under the vector's decoder window and running image; the host verifier gets the same policy.
+// With ESPRUINO_BIN set, the encoded vectors also run on Espruino (native SHA-256).
 // Corpus: every golden vector in formats/vectors/ (also checked against its expected
 // verdict), the conformance fixtures (test/helpers/conformance-fixtures.ts), and fast-check mutations
 // of fresh bundles (bit flips, byte insertions/deletions, truncations, chunk swaps/drops/
@@ -19,7 +23,8 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { verifyBlocks } from "../../host/bundle/verify.js";
-import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
+import { VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
+import { createRamInstallCheck } from "../../device-sim/core/decode/ram-install-check.js";
 import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 import { reasonName } from "../../formats/device-safe/reasons.js";
@@ -28,7 +33,8 @@ import { packRoots } from "../../formats/host-only/root-slots.js";
 import { parseUuid, vendorUuid, classUuid } from "../../formats/host-only/uuid.js";
 import { runConformance } from "../../host/device/conformance.js";
 import { makeBundleCases } from "../helpers/conformance-fixtures.js";
-import { ES5_HEX_CODEC, emitCore, hex, runDuk } from "../helpers/engines.js";
+import { ES5_HEX_CODEC, buildCoreFiles, emitCore, hex, runDuk } from "../helpers/engines.js";
+import { ESPRUINO_NATIVE_PRIMITIVES, ESPRUINO_OUT, ESPRUINO_SKIP_REASON, runEspruino } from "../helpers/espruino.js";
 import { REPO } from "../helpers/repo.js";
 import { buildBundle, cert, opts, root0, root1, root2, release, VENDOR, CLASS } from "../helpers/verifier-fixtures.js";
 import { patternImage } from "../helpers/images.js";
@@ -53,6 +59,8 @@ interface Policy {
   now: number; // -1: no trusted time
   maxChunk: number;
   log?: LogPolicy; // a log-required device (SPEC §14)
+  maxWindowBits?: number; // the device's decoder window (SPEC §15; absent: no decoder)
+  precursor?: { image: Uint8Array; chainHead: Uint8Array }; // the image the device runs (a delta's precursor)
 }
 
 interface Case {
@@ -93,13 +101,20 @@ function coreConfig(p: Policy): VerifierConfig {
     rootThreshold: p.rootThreshold,
     now: p.now,
     maxChunkSize: p.maxChunk,
+    maxWindowBits: p.maxWindowBits ?? 0,
     ...(p.log ?? {}),
   };
 }
 
+// The target slot of the RAM install check (every bundle here decodes to less).
+const RAM_SLOT = 1 << 16;
+const slot = new Uint8Array(RAM_SLOT);
+const NO_PRECURSOR = new Uint8Array(0);
+
 /** The device core on Node (TypeScript import, pure primitives), fed in the case's fragments. */
 function runNodeCore(c: Case): Verdict {
-  const v = createBundleVerifier(coreConfig(c.policy));
+  const pre = c.policy.precursor;
+  const v = createRamInstallCheck(coreConfig(c.policy), slot, pre ? pre.image : NO_PRECURSOR, pre ? pre.image.length : 0, pre ? pre.chainHead : NO_PRECURSOR);
   const b = c.bundle;
   let off = 0;
   let k = 0;
@@ -149,6 +164,8 @@ async function runHost(c: Case): Promise<Verdict> {
       hss: p.hss ?? false,
       now: p.now < 0 ? null : p.now,
       maxChunkSize: p.maxChunk,
+      maxWindowBits: p.maxWindowBits ?? 0,
+      ...(p.precursor ? { precursor: p.precursor } : {}),
       ...(p.log ? { log: p.log } : {}),
     },
     { onChunk: () => void released++ },
@@ -158,18 +175,38 @@ async function runHost(c: Case): Promise<Verdict> {
   return { valid: r.valid, reason: r.reasonName, chunk: r.chunk ?? -1, released };
 }
 
+// ES5 for the engine drivers: the verifier configuration from a policy record P (hex strings
+// and numbers, written by policyRecord below).
+const ES5_DIFF_CONFIG = ES5_HEX_CODEC + `
+function diffConfig(prims, P) {
+  return { primitives: prims, roots: fromHex(P.roots), rootCount: P.rootCount, rootHssMask: P.hssMask,
+    requiredAlgorithms: P.required, hss: P.hss, rootRetired: P.retired, vendorId: fromHex(P.vendor), classId: fromHex(P.cls),
+    minSequence: P.minSeq, minEpoch: P.minEpoch, threshold: P.threshold, rootThreshold: P.rootThreshold, now: P.now,
+    maxChunkSize: P.maxChunk, maxWindowBits: P.maxWindowBits, logKeys: fromHex(P.logKeys), logKeyCount: P.logKeys.length / 72,
+    witnessKeys: fromHex(P.witnessKeys), witnessKeyCount: P.witnessKeys.length / 72, witnessQuorum: P.quorum };
+}
+`;
+
+/** A case's device policy as an ES5 object literal for diffConfig (maxChunk capped at `maxChunk`). */
+function policyRecord(p: Policy, maxChunk = p.maxChunk): string {
+  return JSON.stringify({
+    roots: p.roots.map(hex).join(""), rootCount: p.roots.length, hssMask: packRoots(p.roots).rootHssMask, required: p.requiredAlgorithms ?? 0,
+    hss: p.hss === true, retired: p.retired, vendor: hex(p.vendor), cls: hex(p.cls), minSeq: p.minSeq, minEpoch: p.minEpoch,
+    threshold: p.threshold, rootThreshold: p.rootThreshold ?? 1, now: p.now, maxChunk: Math.min(p.maxChunk, maxChunk),
+    maxWindowBits: p.maxWindowBits ?? 0, logKeys: p.log ? hex(p.log.logKeys!) : "", witnessKeys: p.log ? hex(p.log.witnessKeys!) : "",
+    quorum: p.log?.witnessQuorum ?? 0,
+  });
+}
+
 // The duk driver: ES5, inside the constrained subset (hex by hand, output through print).
-const DUK_DRIVER = ES5_HEX_CODEC + `
+const DUK_DRIVER = ES5_DIFF_CONFIG + `
 var diffRun = (function (core) {
   var prims = core.createPurePrimitives();
   var EV = core.VerifyEvent;
-  return function (id, bHex, rootsHex, rootCount, hssMask, required, hss, retired, vHex, cHex, minSeq, minEpoch, threshold, rootThreshold, now, maxChunk, splits, logKeysHex, witnessKeysHex, quorum) {
-    var v = core.createBundleVerifier({ primitives: prims, roots: fromHex(rootsHex), rootCount: rootCount,
-      rootHssMask: hssMask, requiredAlgorithms: required, hss: hss,
-      rootRetired: retired, vendorId: fromHex(vHex), classId: fromHex(cHex), minSequence: minSeq,
-      minEpoch: minEpoch, threshold: threshold, rootThreshold: rootThreshold, now: now, maxChunkSize: maxChunk,
-      logKeys: fromHex(logKeysHex), logKeyCount: logKeysHex.length / 72, witnessKeys: fromHex(witnessKeysHex),
-      witnessKeyCount: witnessKeysHex.length / 72, witnessQuorum: quorum });
+  var slot = new Uint8Array(${RAM_SLOT});
+  return function (id, bHex, P, splits, precursorHex, precursorHeadHex) {
+    var pre = fromHex(precursorHex);
+    var v = core.createRamInstallCheck(diffConfig(prims, P), slot, pre, pre.length, fromHex(precursorHeadHex));
     var b = fromHex(bHex);
     var off = 0, k = 0, released = 0, ev = EV.NEED_MORE, stuck = false;
     while (off < b.length && ev !== EV.REJECT && !stuck) {
@@ -199,10 +236,8 @@ function runAllOnDuk(cases: Case[]): Verdict[] {
   cases.forEach((c, id) => {
     const p = c.policy;
     lines.push(
-      `diffRun(${id}, "${hex(c.bundle)}", "${p.roots.map(hex).join("")}", ${p.roots.length}, ${packRoots(p.roots).rootHssMask}, ` +
-        `${p.requiredAlgorithms ?? 0}, ${p.hss === true}, ${p.retired}, ` +
-        `"${hex(p.vendor)}", "${hex(p.cls)}", ${p.minSeq}, ${p.minEpoch}, ${p.threshold}, ${p.rootThreshold ?? 1}, ${p.now}, ${p.maxChunk}, [${c.splits.join(",")}], ` +
-        `"${p.log ? hex(p.log.logKeys!) : ""}", "${p.log ? hex(p.log.witnessKeys!) : ""}", ${p.log?.witnessQuorum ?? 0});`
+      `diffRun(${id}, "${hex(c.bundle)}", ${policyRecord(p)}, [${c.splits.join(",")}], ` +
+        `"${p.precursor ? hex(p.precursor.image) : ""}", "${p.precursor ? hex(p.precursor.chainHead) : ""}");`
     );
   });
   const out = runDuk([coreJs, lines.join("\n") + "\n"]);
@@ -216,6 +251,64 @@ function runAllOnDuk(cases: Case[]): Verdict[] {
   }
   return res.map((r, i) => {
     expect(r, `duk gave no verdict for case ${i} (${cases[i].name})`).not.toBeNull();
+    return r as Verdict;
+  });
+}
+
+// The Espruino driver: the bundle streamed from its file in 256-byte reads, the running image
+// read from its file; a 4 KiB chunk buffer and an 8 KiB target fit the interpreter's pool.
+const ESPRUINO_MAX_CHUNK = 4096;
+const ESPRUINO_SLOT = 8192;
+const ESPRUINO_DRIVER = ES5_DIFF_CONFIG + `
+var espRun = (function (core, prims) {
+  var EV = core.VerifyEvent;
+  var slot = new Uint8Array(${ESPRUINO_SLOT});
+  function readFile(file, len) {
+    var out = new Uint8Array(len), f = E.openFile(file, "r"), off = 0, piece;
+    while (off < len && (piece = f.read(256))) { out.set(E.toUint8Array(piece), off); off += piece.length; }
+    f.close();
+    return out;
+  }
+  return function (id, file, P, precursorFile, precursorLen, precursorHeadHex) {
+    var pre = readFile(precursorFile, precursorLen);
+    var v = core.createRamInstallCheck(diffConfig(prims, P), slot, pre, pre.length, fromHex(precursorHeadHex));
+    var f = E.openFile(file, "r"), released = 0, ev = EV.NEED_MORE, piece, b, off;
+    while (ev !== EV.REJECT && (piece = f.read(256))) {
+      b = E.toUint8Array(piece);
+      off = 0;
+      while (off < b.length && ev !== EV.REJECT) {
+        ev = v.push(b, off, b.length - off);
+        off += v.consumed;
+        if (ev === EV.CHUNK) released++;
+      }
+    }
+    f.close();
+    if (ev !== EV.REJECT) ev = v.end();
+    var ok = ev === EV.DONE;
+    print("${ESPRUINO_OUT}diff " + id + " " + (ok ? 1 : 0) + " " + core.reasonName(ok ? 0 : v.reason) + " " + (ok ? -1 : v.rejectChunk) + " " + released);
+  };
+})(fwsealCore, ${ESPRUINO_NATIVE_PRIMITIVES});
+`;
+
+/** Cases whose bundles and running images are files, through the ES5 core on Espruino (one process). */
+function runAllOnEspruino(cases: { c: Case; file: string; precursorFile: string }[]): Verdict[] {
+  const lines: string[] = [ESPRUINO_DRIVER];
+  cases.forEach(({ c, file, precursorFile }, id) => {
+    const p = c.policy;
+    lines.push(
+      `espRun(${id}, ${JSON.stringify(file)}, ${policyRecord(p, ESPRUINO_MAX_CHUNK)}, ` +
+        `${JSON.stringify(precursorFile)}, ${p.precursor ? p.precursor.image.length : 0}, "${p.precursor ? hex(p.precursor.chainHead) : ""}");`
+    );
+  });
+  const res: (Verdict | null)[] = cases.map(() => null);
+  for (const l of runEspruino([lines.join("\n") + "\n"])) {
+    const m = /^diff (\d+) (.*)$/.exec(l);
+    if (!m) continue;
+    const f = m[2].split(" ");
+    res[Number(m[1])] = { valid: f[0] === "1", reason: f[1], chunk: Number(f[2]), released: Number(f[3]) };
+  }
+  return res.map((r, i) => {
+    expect(r, `Espruino gave no verdict for case ${i} (${cases[i].c.name})`).not.toBeNull();
     return r as Verdict;
   });
 }
@@ -288,7 +381,8 @@ interface VectorIndex {
     name: string;
     file: string;
     policy: { roots: string[]; retiredRoots: number; vendor: string; class: string; minSeq: number; minEpoch: number; threshold: number; rootThreshold?: number; requiredAlgorithms?: number; hss?: boolean; now: number; maxChunkSize?: number;
-      log?: { logKeys: string; logKeyCount: number; witnessKeys: string; witnessKeyCount: number; witnessQuorum: number } };
+      log?: { logKeys: string; logKeyCount: number; witnessKeys: string; witnessKeyCount: number; witnessQuorum: number };
+      maxWindowBits?: number; precursor?: { file: string; chainHead: string } };
     expected: { valid: boolean; reason: string; chunk: number };
   }[];
 }
@@ -313,6 +407,8 @@ function vectorCases(rnd: () => number): Case[] {
       now: v.policy.now,
       maxChunk: v.policy.maxChunkSize ?? Limits.MAX_CHUNK_SIZE,
       ...(v.policy.log ? { log: { ...v.policy.log, logKeys: fromHex(v.policy.log.logKeys), witnessKeys: fromHex(v.policy.log.witnessKeys) } } : {}),
+      maxWindowBits: v.policy.maxWindowBits,
+      ...(v.policy.precursor ? { precursor: { image: new Uint8Array(readFileSync(path.join(dir, v.policy.precursor.file))), chainHead: fromHex(v.policy.precursor.chainHead) } } : {}),
     },
     splits: splitsFor(i, rnd),
     expect: v.expected,
@@ -567,6 +663,8 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
           retired: v.policy.retiredRoots, minSeq: v.policy.minSeq, minEpoch: v.policy.minEpoch, threshold: v.policy.threshold,
           rootThreshold: v.policy.rootThreshold, requiredAlgorithms: v.policy.requiredAlgorithms, hss: v.policy.hss, now: v.policy.now,
           ...(v.policy.log ? { logKeys: v.policy.log.logKeys, witnessKeys: v.policy.log.witnessKeys, witnessQuorum: v.policy.log.witnessQuorum } : {}),
+          ...(v.policy.maxWindowBits !== undefined ? { maxWindowBits: v.policy.maxWindowBits } : {}),
+          ...(v.policy.precursor ? { precursor: path.join(dir, v.policy.precursor.file), precursorChainHead: v.policy.precursor.chainHead } : {}),
         })
       );
       const out = await runConformance(lines, { engine: "duk", coreFile });
@@ -576,11 +674,38 @@ describe("differential: host verifier = core on Node = ES5 core on duk", () => {
       for (let i = 0; i < out.length; i++) {
         const node = runNodeCore(cases[i]);
         expect(JSON.parse(out[i]), index.vectors[i].name).toEqual({ valid: node.valid, reason: node.reason, chunk: node.chunk });
+        const e = index.vectors[i].expected;
+        expect(JSON.parse(out[i]), index.vectors[i].name).toEqual({ valid: e.valid, reason: e.reason, chunk: e.chunk });
       }
     } finally {
       rmSync(coreDir, { recursive: true, force: true });
     }
   });
+
+  // Espruino verifies Ed25519 in 10-28 s, so it runs the compressed and delta vectors (SPEC §15)
+  // and one raw vector of each kind of payload check, streamed from their files.
+  it.skipIf(ESPRUINO_SKIP_REASON !== "")(
+    `the compressed and delta golden vectors on Espruino: the verdict, chunk and released chunks of the core on Node${ESPRUINO_SKIP_REASON ? ` (skipped: ${ESPRUINO_SKIP_REASON})` : ""}`,
+    () => {
+      buildCoreFiles();
+      const dir = path.join(REPO, "formats/vectors");
+      const index = JSON.parse(readFileSync(path.join(dir, "index.json"), "utf8")) as VectorIndex;
+      const all = vectorCases(mulberry32(SEED));
+      const picked = index.vectors
+        .map((v, i) => ({ v, c: all[i] }))
+        .filter(({ v }) => v.policy.maxWindowBits !== undefined || v.name === "valid-sign1-root" || v.name === "unsupported-encoding" || v.name === "chunk-data-bitflip");
+      expect(picked.length).toBeGreaterThanOrEqual(13);
+      const got = runAllOnEspruino(picked.map(({ v, c }) => ({
+        c, file: path.join(dir, v.file), precursorFile: v.policy.precursor ? path.join(dir, v.policy.precursor.file) : path.join(dir, "images/vector-image.bin")
+      })));
+      picked.forEach(({ v, c }, i) => {
+        const node = runNodeCore(c);
+        expect(got[i], v.name).toEqual(node);
+        expect({ reason: got[i].reason, chunk: got[i].chunk }, v.name).toEqual({ reason: v.expected.reason, chunk: v.expected.chunk });
+      });
+    },
+    1_800_000
+  );
 
   it(`fast-check mutations with random split points (${FUZZ_DUK_CASES} cases, seed ${SEED}): all three agree`, async () => {
     const specs = fc.sample(fuzzArb(bases.length), { seed: SEED, numRuns: FUZZ_DUK_CASES });

@@ -35,6 +35,7 @@ function policyOf(v: VectorEntry): VerifyPolicy {
     requiredAlgorithms: p.requiredAlgorithms,
     hss: p.hss ?? false,
     maxWindowBits: p.maxWindowBits ?? 0,
+    ...(p.precursor ? { precursor: { image: new Uint8Array(fs.readFileSync(path.join(dir, p.precursor.file))), chainHead: new Uint8Array(Buffer.from(p.precursor.chainHead, "hex")) } } : {}),
     now: p.now < 0 ? null : p.now,
     ...(p.log ? { log: { ...p.log, logKeys: new Uint8Array(Buffer.from(p.log.logKeys, "hex")), witnessKeys: new Uint8Array(Buffer.from(p.log.witnessKeys, "hex")) } } : {})
   };

@@ -57,10 +57,18 @@ const command: CommandModule<object, Args> = {
         `echo '{"op":"verify_bundle","bundle":"fw.bundle","root":"root.pub","vendor":"acme.example","class":"sensor-v3","minSeq":0}' | $0 device-conformance --engine /opt/espruino/espruino`,
         "Streaming bundle verification on Espruino"
       )
+      .example(
+        `echo '{"op":"verify_bundle","bundle":"fw-delta.fwb","root":"root.pub","vendor":"acme.example","class":"sensor-v3","maxWindowBits":12,"precursor":"fw-41.fwb"}' | $0 device-conformance --engine duk`,
+        "A delta on a device that decodes windows up to 2^12 and runs the release in fw-41.fwb"
+      )
       .epilog(
         'Operations: {"op":"sha256","msg":hex} -> {"digest":hex}; {"op":"ed25519_verify","pk","msg","sig"} -> {"valid":bool};\n' +
-          '{"op":"verify_bundle","bundle":path,"root":path|hex|[...],"vendor","class","minSeq","minEpoch","threshold","rootThreshold","now","retired","maxChunkSize","logKeys","witnessKeys","witnessQuorum"}\n' +
-          '-> {"valid":bool,"reason":NAME,"chunk":n}. A bad line gives {"error":"..."}.'
+          '{"op":"verify_bundle","bundle":path,"root":path|hex|[...],"vendor","class","minSeq","minEpoch","threshold","rootThreshold","now","retired","maxChunkSize","logKeys","witnessKeys","witnessQuorum",\n' +
+          '"maxWindowBits","precursor","precursorChainHead"} -> {"valid":bool,"reason":NAME,"chunk":n}: the verdict of a device installing the bundle.\n' +
+          'Compressed and delta payloads (SPEC §15): maxWindowBits is the device\'s decoder window (default 0: no decoder, so they are\n' +
+          'UNSUPPORTED_ENCODING); precursor the image the device runs (an image file or the raw bundle that installed it), precursorChainHead\n' +
+          'the chain head the device records for it (default: its manifest\'s, or computed in the delta\'s chunk size). The payload is\n' +
+          'decoded in the engine\'s memory (image at most 16 MiB, else TOO_LARGE) and the result checked. A bad line gives {"error":"..."}.'
       ) as never,
   handler: async (a) => {
     checkEngine(a.engine); // before waiting for stdin
