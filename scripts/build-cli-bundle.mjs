@@ -28,7 +28,8 @@
 // Usage: node scripts/build-cli-bundle.mjs
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -149,10 +150,30 @@ const body = `(function (exports, require, module, __filename, __dirname) {${bui
 if (!/^[\x00-\x7f]*$/.test(body)) throw new Error("the CLI bundle must be ASCII (bin/cli-loader.js reads it as latin1)");
 writeFileSync(bundleFile, `// fwseal-cli build ${createHash("sha256").update(body).digest("hex")}\n${body}`);
 
-// The code cache: compile, run `fwseal --help` (evaluates every command module), save
-// everything V8 compiled. In a child process: the help goes nowhere, this process stays clean.
+// The code cache: compile, run `fwseal --help` (evaluates every command module) and the
+// everyday commands on a small image (keygen, pack, inspect, verify: their handlers and the
+// verifier get compiled too, so a start does not parse them lazily), save everything V8
+// compiled. In a child process in a temporary directory, without profile or audit log: the
+// output goes nowhere, this process and the repository stay clean.
 const loader = pathToFileURL(path.join(repoRoot, "bin/cli-loader.js")).href;
-const make = `const l = (await import(${JSON.stringify(loader)})).default; const c = l.loadBundledCli(false);
-await c.main(["--help"], { stdout() {}, stderr() {}, stderrIsTTY: false }); c.saveCache();`;
-const r = spawnSync(process.execPath, ["--input-type=module", "-e", make], { stdio: ["ignore", "ignore", "inherit"] });
-if (r.status !== 0) throw new Error("building the CLI code cache failed");
+const work = mkdtempSync(path.join(os.tmpdir(), "fwseal-cli-cache-"));
+try {
+  writeFileSync(path.join(work, "fw.bin"), Buffer.alloc(20000, 0x5a));
+  const runs = [
+    ["--help"],
+    ["keygen", "-o", "k", "--profile", "none"],
+    ["pack", "fw.bin", "-k", "k.key", "-r", "k.pub", "--seq", "1", "--vendor", "acme.example", "--class", "c", "--fw-version", "1.0.0", "-o", "fw.fwb", "--profile", "none"],
+    ["inspect", "fw.fwb", "--profile", "none"],
+    ["verify", "fw.fwb", "-r", "k.pub", "--vendor", "acme.example", "--class", "c", "--profile", "none"]
+  ];
+  const make = `const l = (await import(${JSON.stringify(loader)})).default; const c = l.loadBundledCli(false);
+const io = { stdout() {}, stderr() {}, stderrIsTTY: false };
+for (const argv of ${JSON.stringify(runs)}) { const code = await c.main(argv, io); if (code !== 0) throw new Error("fwseal " + argv.join(" ") + ": exit " + code); }
+c.saveCache();`;
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("FWSEAL_")) delete env[k];
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", make], { cwd: work, env, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error("building the CLI code cache failed");
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
