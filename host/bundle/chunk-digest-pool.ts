@@ -45,10 +45,19 @@ parentPort.on("message", (m) => {
 });
 `;
 
-/** Worker threads worth starting on this machine: one per core beyond this one (at most 3). */
-export function defaultDigestThreads(): number {
+/**
+ * Cores the machine has beyond this thread's that its 1-minute load average leaves idle.
+ * A worker pays off only on an idle core: on a busy machine the process's threads share the
+ * CPU time it gets, and a worker measured slower than hashing on one thread.
+ */
+export function idleCores(): number {
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-  return Math.max(0, Math.min(3, cores - 1));
+  return Math.max(0, Math.min(cores - 1, Math.floor(cores - os.loadavg()[0])));
+}
+
+/** Worker threads worth starting now: one per idle core beyond this one (at most 3). */
+export function defaultDigestThreads(): number {
+  return Math.min(3, idleCores());
 }
 
 /** A Buffer backed by SharedArrayBuffer memory (workers can read it without a copy). */

@@ -2,10 +2,11 @@
 // this thread does something else with the same file: pack hashes the image front to back
 // there while it chains the chunks back to front here (host/bundle/pack.ts), so the image
 // digest costs no second pass on this thread. Starting a worker costs tens of milliseconds,
-// so small files are hashed here afterwards instead (startFileSha256 decides).
+// and on a busy machine it only shares this process's CPU time, so small files, and any file
+// when no core is idle, are hashed here afterwards instead (startFileSha256 decides).
 import type { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
-import * as os from "node:os";
+import { idleCores } from "./chunk-digest-pool.js";
 
 /** Smallest file hashed on a worker thread by startFileSha256 (smaller ones: on this thread, when asked). */
 export const WORKER_FILE_HASH_MIN = 16 * 1024 * 1024;
@@ -44,18 +45,17 @@ export interface PendingFileSha256 {
   cancel(): Promise<void>;
 }
 
-/** Whether a second core is there to hash on (a single-core machine gains nothing). */
-function spareCore(): boolean {
-  const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-  return cores > 1;
-}
-
 /**
  * Starts hashing the file at `path` (`size` bytes) on a worker thread when it is large enough
- * and the machine has a second core; otherwise returns null and the caller hashes it itself.
+ * and a core is idle (idleCores); otherwise returns null and the caller hashes it itself.
  */
 export function startFileSha256(path: string, size: number): PendingFileSha256 | null {
-  if (size < WORKER_FILE_HASH_MIN || !spareCore()) return null;
+  if (size < WORKER_FILE_HASH_MIN || idleCores() < 1) return null;
+  return fileSha256OnWorker(path);
+}
+
+/** Starts hashing the file at `path` on a worker thread. */
+export function fileSha256OnWorker(path: string): PendingFileSha256 {
   const { Worker: WorkerThread } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
   const w: Worker = new WorkerThread(WORKER_SOURCE, { eval: true, workerData: { path, block: READ_BLOCK } });
   const done = new Promise<Uint8Array>((resolve, reject) => {

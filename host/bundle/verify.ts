@@ -83,8 +83,9 @@ export interface VerifyPolicy {
   /**
    * "fast" engine: worker threads that hash the chunks of the next read block while this
    * thread checks the chain in order (same decisions; host/bundle/chain-lookahead.ts).
-   * Default: defaultDigestThreads() (one per spare core) for images of PARALLEL_MIN_IMAGE
-   * bytes or more, none for smaller ones (starting a worker costs more than it saves).
+   * Default: defaultDigestThreads() (one per core the load average leaves idle) for images of
+   * PARALLEL_MIN_IMAGE bytes or more, none for smaller ones (starting a worker costs more
+   * than it saves).
    * 0: hash on this thread only.
    */
   hashThreads?: number;

@@ -1,7 +1,8 @@
 // pack's image SHA-256 comes from a worker thread reading the image front to back while the
-// chain is computed back to front (host/bundle/file-sha256-worker.ts) for a large image, and
-// from this thread for a small one: the same digest either way, and the bundle the chain
-// pass writes (chunks read straight into their slots) is the one the core accepts.
+// chain is computed back to front (host/bundle/file-sha256-worker.ts) for a large image on a
+// machine with an idle core, and from this thread otherwise: the same digest either way, and
+// the bundle the chain pass writes (chunks read straight into their slots) is the one the
+// core accepts.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -9,7 +10,7 @@ import * as path from "node:path";
 import { createHash, randomBytes } from "node:crypto";
 import { pack } from "../../host/bundle/pack.js";
 import { verifyFile } from "../../host/bundle/verify.js";
-import { startFileSha256, WORKER_FILE_HASH_MIN } from "../../host/bundle/file-sha256-worker.js";
+import { fileSha256OnWorker, startFileSha256, WORKER_FILE_HASH_MIN } from "../../host/bundle/file-sha256-worker.js";
 import { keyPairFromSeed, LocalSigner } from "../../host/keys/keys.js";
 
 let dir = "";
@@ -35,7 +36,7 @@ async function packed(size: number, chunkSize: number): Promise<{ reported: stri
 }
 
 describe("pack: image SHA-256 beside the chain pass", () => {
-  it("a large image: the worker's digest is the file's, the bundle valid", async () => {
+  it("a large image: pack's digest is the file's, the bundle valid", async () => {
     const r = await packed(WORKER_FILE_HASH_MIN + 4097, 4096);
     expect(r.reported).toBe(r.actual);
     expect(r.verdict).toBe("OK");
@@ -49,11 +50,16 @@ describe("pack: image SHA-256 beside the chain pass", () => {
     }
   });
 
-  it("startFileSha256: none below the threshold; a missing file rejects with its code", async () => {
-    expect(startFileSha256(path.join(dir, "x"), WORKER_FILE_HASH_MIN - 1)).toBeNull();
-    const p = startFileSha256(path.join(dir, "missing.bin"), WORKER_FILE_HASH_MIN);
-    if (p === null) return; // a single-core machine hashes on this thread: nothing to start
-    await expect(p.result()).rejects.toMatchObject({ code: "ENOENT" });
-    await p.cancel();
+  it("the worker's digest is the file's; a missing file rejects with its code; none below the threshold", async () => {
+    const f = path.join(dir, "w.bin");
+    const bytes = randomBytes(5 * 1024 * 1024 + 3); // more than one of the worker's reads
+    fs.writeFileSync(f, bytes);
+    const w = fileSha256OnWorker(f);
+    expect(Buffer.from(await w.result()).toString("hex")).toBe(createHash("sha256").update(bytes).digest("hex"));
+    await w.cancel();
+    const missing = fileSha256OnWorker(path.join(dir, "missing.bin"));
+    await expect(missing.result()).rejects.toMatchObject({ code: "ENOENT" });
+    await missing.cancel();
+    expect(startFileSha256(f, WORKER_FILE_HASH_MIN - 1)).toBeNull();
   });
 });
