@@ -10,7 +10,7 @@ import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid, parseUuid, formatUuid } from "../../formats/host-only/uuid.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
-import { createNodePrimitives } from "./node-primitives.js";
+import { createHostPrimitives } from "./host-ed25519.js";
 import { ChunkDigestPool, defaultDigestThreads, sharedBuffer } from "./chunk-digest-pool.js";
 import { ChainLookahead, LOOKAHEAD_BUFFERS, type PreDigests } from "./chain-lookahead.js";
 import { inspectBytes, type ManifestView, type SignerInfoView } from "./inspect.js";
@@ -70,7 +70,10 @@ export interface VerifyPolicy {
   now?: number | null;
   /** Largest chunk size accepted (default Limits.MAX_CHUNK_SIZE). */
   maxChunkSize?: number;
-  /** Crypto primitives for the core (default node:crypto SHA-256 + core Ed25519). */
+  /**
+   * Crypto primitives for the core. Default: node:crypto SHA-256, and node:crypto Ed25519
+   * behind the SPEC §6.1 encoding checks (host-ed25519.ts: the core's verdicts, natively).
+   */
   primitives?: Primitives;
   /**
    * "fast" (default): the core verifies the envelope, the chunk chain is then checked by
@@ -211,7 +214,7 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     now = policy.now;
   }
   const cfg: VerifierConfig = {
-    primitives: policy.primitives ?? createNodePrimitives(),
+    primitives: policy.primitives ?? createHostPrimitives(),
     roots: packed.roots,
     rootCount: roots.length,
     rootHssMask: packed.rootHssMask,
