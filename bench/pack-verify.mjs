@@ -7,7 +7,10 @@
 // Then the same as users run it: whole commands (node bin/fwseal.js pack / verify, start-up
 // included) against openssl, and start-up (--version, verify and inspect of a 64 KiB
 // bundle) against `node -e 0`, median of STARTUP_RUNS, all side by side in one run; the
-// summary table lists every goal with the machine's load average.
+// summary table lists every goal with the machine's load average. Worker threads (verify's
+// chunk hashing, pack's image digest) start only for large images when the 1-minute load
+// average leaves a core idle (host/bundle/chunk-digest-pool.ts, idleCores): on a busy machine
+// the figures are those of one thread; the header says how many cores counted as idle.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -162,7 +165,8 @@ async function main() {
       fs.rmSync(bundle);
     }
     console.log(`fwseal pack/verify vs openssl dgst -sha256 (best of ${RUNS}; verify compared with openssl on the bundle file;`);
-    console.log(`  dir ${base}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)}; node ${process.version}; "copy" = read+write of the image in that dir;`);
+    const { idleCores } = await import(pathToFileURL(path.join(dist, "bundle/chunk-digest-pool.js")).href);
+    console.log(`  dir ${base}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)} (idle cores for workers now: ${idleCores()}); node ${process.version}; "copy" = read+write of the image in that dir;`);
     console.log(`  "CPU" ratios = openssl user+sys / fwseal user+sys (all threads), less sensitive to machine load than wall time)`);
     console.table(rows);
     await startup(lib, dir, kp);

@@ -3,14 +3,22 @@
 // which `npm install` runs through the prepare script). It runs the single-file build
 // (bin/cli-loader.js), which starts several times faster than the ~100 separate modules,
 // unless that build is missing or older than the tsc output (then dist/host/cli/cli.js).
-import { readFileSync } from "node:fs";
+// CommonJS (bin/package.json): a CommonJS main module skips Node's ES module loader
+// (resolution, linking and the ES facades of node:fs and friends), several milliseconds
+// of every start.
+"use strict";
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && argv[0] === "--version") {
   // Fast path: the version needs no module at all (same output as yargs' --version).
-  process.stdout.write(JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version + "\n");
+  const pkg = require("node:path").join(__dirname, "..", "package.json");
+  process.stdout.write(JSON.parse(require("node:fs").readFileSync(pkg, "utf8")).version + "\n");
 } else {
-  const loader = await import("./cli-loader.js");
-  const { main } = loader.bundleIsCurrent() ? loader.loadBundledCli() : await import("../dist/host/cli/cli.js");
-  process.exitCode = await main(argv);
+  const loader = require("./cli-loader.js");
+  const run = async () => {
+    const { main } = loader.bundleIsCurrent() ? loader.loadBundledCli() : await import("../dist/host/cli/cli.js");
+    process.exitCode = await main(argv);
+  };
+  // A rejection ends the process as an error at a module's top level would: trace, exit 1.
+  run();
 }

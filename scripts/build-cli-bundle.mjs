@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds the command line as ONE CommonJS file, dist/fwseal-cli.cjs, from the tsc output in
+// Builds the command line as ONE CommonJS function, dist/fwseal-cli.cjs, from the tsc output in
 // dist/host (run after tsc), and its V8 code cache dist/fwseal-cli.cache. Start-up of a Node
 // CLI is dominated by resolving, reading and compiling its modules one by one (about a
 // hundred for fwseal with yargs); a single file is read once and, with the code cache,
@@ -28,7 +28,9 @@
 // Usage: node scripts/build-cli-bundle.mjs
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
@@ -67,41 +69,63 @@ const lazyStringWidth = {
 };
 
 /**
- * esbuild plugin that replaces `find` by `replacement` in the files matching `filter`; the
- * build fails when `find` is missing (the dependency changed: this script needs a look).
+ * esbuild plugin that replaces, in the files matching `filter`, each [find, replacement]
+ * pair's `find` by its replacement; the build fails when a `find` is missing (the dependency
+ * changed: this script needs a look).
  */
-function patchDependency(name, filter, find, replacement) {
+function patchDependency(name, filter, ...edits) {
   return {
     name,
     setup(b) {
       b.onLoad({ filter }, (args) => {
-        const text = readFileSync(args.path, "utf8");
-        if (!text.includes(find)) throw new Error(`${args.path}: expected ${find} (dependency changed; update scripts/build-cli-bundle.mjs)`);
-        return { contents: text.replace(find, replacement), loader: "js", resolveDir: path.dirname(args.path) };
+        let text = readFileSync(args.path, "utf8");
+        for (const [find, replacement] of edits) {
+          if (!text.includes(find)) throw new Error(`${args.path}: expected ${find} (dependency changed; update scripts/build-cli-bundle.mjs)`);
+          text = text.replace(find, replacement);
+        }
+        return { contents: text, loader: "js", resolveDir: path.dirname(args.path) };
       });
     }
   };
 }
 
-/** yargs' shim sees the file it has in the installed yargs package. */
-const yargsShimLocation = patchDependency(
-  "yargs-shim-location",
+/**
+ * yargs' shim sees the file it has in the installed yargs package: where the build found it
+ * relative to the bundle when it is still there (one realpath call; Node's ES loader, which
+ * the unbundled modules run under, names modules by their real path too), else wherever
+ * Node resolves yargs from the bundle (a package resolution: milliseconds, hence second).
+ * Only the shim's own imports are used: its `require` and `__dirname` are its own variables,
+ * not yet set at this point.
+ */
+const shimFromDist = path.relative(path.join(repoRoot, "dist"), path.join(repoRoot, "node_modules/yargs/lib/platform-shims/esm.mjs"));
+const yargsShim = patchDependency(
+  "yargs-shim",
   /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/,
-  "fileURLToPath(import.meta.url)",
-  `createRequire(import.meta.url).resolve("yargs/package.json").replace(/package\\.json$/, "lib/platform-shims/esm.mjs")`
+  [
+    "fileURLToPath(import.meta.url)",
+    `((r) => { try { return r("node:fs").realpathSync.native(join(dirname(fileURLToPath(import.meta.url)), ${JSON.stringify(shimFromDist)})); } catch { return r.resolve("yargs/package.json").replace(/package\\.json$/, "lib/platform-shims/esm.mjs"); } })(createRequire(import.meta.url))`
+  ],
+  // node:assert (its error class sets up colours and process.stderr: milliseconds) is
+  // loaded only when one of yargs' assertions fails: a passing one is the same Object.is
+  // test node:assert makes, a failing one is handed to node:assert for its exact error.
+  [
+    "import { notStrictEqual, strictEqual } from 'assert'",
+    "const notStrictEqual = (a, b, m) => { if (Object.is(a, b)) createRequire(import.meta.url)('node:assert').notStrictEqual(a, b, m); };\n" +
+      "const strictEqual = (a, b, m) => { if (!Object.is(a, b)) createRequire(import.meta.url)('node:assert').strictEqual(a, b, m); };"
+  ]
 );
 
 /** yargs' command runner without the help rendering described above. */
 const noHelpCache = patchDependency(
   "no-help-cache",
   /[\\/]yargs[\\/]build[\\/]lib[\\/]command\.js$/,
-  "yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();",
-  "/* help not cached: see scripts/build-cli-bundle.mjs */"
+  ["yargs.getInternalMethods().getUsageInstance().cacheHelpMessage();", "/* help not cached: see scripts/build-cli-bundle.mjs */"]
 );
 
-await build({
+const built = await build({
   entryPoints: [path.join(repoRoot, "dist/host/cli/cli.js")],
   outfile: bundleFile,
+  write: false,
   bundle: true,
   platform: "node",
   format: "cjs",
@@ -110,15 +134,46 @@ await build({
   // import.meta does not exist in CommonJS: the bundle's own URL stands in for it.
   define: { "import.meta.url": MODULE_URL },
   banner: { js: `const ${MODULE_URL} = require("node:url").pathToFileURL(__filename).href;` },
-  plugins: [lazyStringWidth, yargsShimLocation, noHelpCache],
+  plugins: [lazyStringWidth, yargsShim, noHelpCache],
   legalComments: "none",
+  // Without comments and indentation the file is a quarter smaller, and pure ASCII (charset
+  // escapes the rest), which bin/cli-loader.js reads as a one-byte string: half the memory
+  // of the two-byte string a single non-ASCII character in a comment would make.
+  minifyWhitespace: true,
+  charset: "ascii",
   logLevel: "warning"
 });
+// The file bin/cli-loader.js compiles: one function expression, the CommonJS wrapper Node's
+// loader would add, after a first line naming the build (the SHA-256 of the rest) that the
+// code cache is matched with.
+const body = `(function (exports, require, module, __filename, __dirname) {${built.outputFiles[0].text}\n})\n`;
+if (!/^[\x00-\x7f]*$/.test(body)) throw new Error("the CLI bundle must be ASCII (bin/cli-loader.js reads it as latin1)");
+writeFileSync(bundleFile, `// fwseal-cli build ${createHash("sha256").update(body).digest("hex")}\n${body}`);
 
-// The code cache: compile, run `fwseal --help` (evaluates every command module), save
-// everything V8 compiled. In a child process: the help goes nowhere, this process stays clean.
+// The code cache: compile, run `fwseal --help` (evaluates every command module) and the
+// everyday commands on a small image (keygen, pack, inspect, verify: their handlers and the
+// verifier get compiled too, so a start does not parse them lazily), save everything V8
+// compiled. In a child process in a temporary directory, without profile or audit log: the
+// output goes nowhere, this process and the repository stay clean.
 const loader = pathToFileURL(path.join(repoRoot, "bin/cli-loader.js")).href;
-const make = `const l = await import(${JSON.stringify(loader)}); const c = l.loadBundledCli(false);
-await c.main(["--help"], { stdout() {}, stderr() {}, stderrIsTTY: false }); c.saveCache();`;
-const r = spawnSync(process.execPath, ["--input-type=module", "-e", make], { stdio: ["ignore", "ignore", "inherit"] });
-if (r.status !== 0) throw new Error("building the CLI code cache failed");
+const work = mkdtempSync(path.join(os.tmpdir(), "fwseal-cli-cache-"));
+try {
+  writeFileSync(path.join(work, "fw.bin"), Buffer.alloc(20000, 0x5a));
+  const runs = [
+    ["--help"],
+    ["keygen", "-o", "k", "--profile", "none"],
+    ["pack", "fw.bin", "-k", "k.key", "-r", "k.pub", "--seq", "1", "--vendor", "acme.example", "--class", "c", "--fw-version", "1.0.0", "-o", "fw.fwb", "--profile", "none"],
+    ["inspect", "fw.fwb", "--profile", "none"],
+    ["verify", "fw.fwb", "-r", "k.pub", "--vendor", "acme.example", "--class", "c", "--profile", "none"]
+  ];
+  const make = `const l = (await import(${JSON.stringify(loader)})).default; const c = l.loadBundledCli(false);
+const io = { stdout() {}, stderr() {}, stderrIsTTY: false };
+for (const argv of ${JSON.stringify(runs)}) { const code = await c.main(argv, io); if (code !== 0) throw new Error("fwseal " + argv.join(" ") + ": exit " + code); }
+c.saveCache();`;
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith("FWSEAL_")) delete env[k];
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", make], { cwd: work, env, stdio: ["ignore", "ignore", "inherit"] });
+  if (r.status !== 0) throw new Error("building the CLI code cache failed");
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}

@@ -6,7 +6,8 @@
 // by number: posting a SharedArrayBuffer costs milliseconds). A digest is the prefix then
 // the chunk fed to one hash object: the block is never written while workers read it, and
 // no chunk is copied (copies out of shared memory are slow in V8).
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
+import { createRequire } from "node:module";
 import * as os from "node:os";
 import { Limits, CHUNK_DOMAIN } from "../../formats/device-safe/limits.js";
 import { writeChunkPrefix } from "../../formats/device-safe/chunk-layout.js";
@@ -44,15 +45,30 @@ parentPort.on("message", (m) => {
 });
 `;
 
-/** Worker threads worth starting on this machine: one per core beyond this one (at most 3). */
-export function defaultDigestThreads(): number {
+/**
+ * Cores the machine has beyond this thread's that its 1-minute load average leaves idle.
+ * A worker pays off only on an idle core: on a busy machine the process's threads share the
+ * CPU time it gets, and a worker measured slower than hashing on one thread.
+ */
+export function idleCores(): number {
   const cores = typeof os.availableParallelism === "function" ? os.availableParallelism() : os.cpus().length;
-  return Math.max(0, Math.min(3, cores - 1));
+  return Math.max(0, Math.min(cores - 1, Math.floor(cores - os.loadavg()[0])));
+}
+
+/** Worker threads worth starting now: one per idle core beyond this one (at most 3). */
+export function defaultDigestThreads(): number {
+  return Math.min(3, idleCores());
 }
 
 /** A Buffer backed by SharedArrayBuffer memory (workers can read it without a copy). */
 export function sharedBuffer(size: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(size));
+}
+
+// node:worker_threads is loaded with the first pool: a few milliseconds that a command
+// verifying a small bundle (no pool) does not pay at start-up.
+function workerClass(): typeof Worker {
+  return (createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads")).Worker;
 }
 
 /** Computes chunk digests (32-char latin1 strings, see chunk-hash.ts) on this thread and `threads` workers. */
@@ -67,8 +83,9 @@ export class ChunkDigestPool {
 
   constructor(threads: number) {
     const workerData = { prefixLen: Limits.CHUNK_PREFIX_LEN, domain: Array.from(CHUNK_DOMAIN) };
+    const WorkerThread = threads > 0 ? workerClass() : null;
     this.workers = Array.from({ length: threads }, () => {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData });
+      const w = new WorkerThread!(WORKER_SOURCE, { eval: true, workerData });
       w.unref(); // never keeps the process alive
       w.on("message", (m: { id: number; digests: string[] }) => {
         const p = this.waiting.get(m.id);
@@ -92,15 +109,33 @@ export class ChunkDigestPool {
     return createHash("sha256").update(this.prefix).update(block.subarray(job.off, job.off + job.len)).digest("binary");
   }
 
+  /** Worker threads in the pool. */
+  get threads(): number {
+    return this.workers.length;
+  }
+
   /**
    * Digests of `jobs` (chunks of `block`, which must be a sharedBuffer() or a view of one),
    * in job order. Shares are contiguous runs of jobs, one per thread; this thread takes the
    * last share while the workers compute theirs.
    */
   async digest(block: Buffer, jobs: readonly DigestJob[]): Promise<string[]> {
+    const per = Math.ceil(jobs.length / (this.workers.length + 1));
+    const theirs = this.digestOnWorkers(block, jobs.slice(0, per * this.workers.length));
+    const mine = jobs.slice(per * this.workers.length).map((j) => this.digestHere(block, j));
+    return (await theirs).concat(mine);
+  }
+
+  /**
+   * Digests of `jobs` computed by the workers alone (this thread stays free: the promise
+   * settles when they are done), in job order; `block` as for digest(). The block must not
+   * be written until the promise settles.
+   */
+  async digestOnWorkers(block: Buffer, jobs: readonly DigestJob[]): Promise<string[]> {
     if (this.failure) throw this.failure;
-    const parts = this.workers.length + 1;
-    const per = Math.ceil(jobs.length / parts);
+    if (jobs.length === 0) return [];
+    if (this.workers.length === 0) return jobs.map((j) => this.digestHere(block, j));
+    const per = Math.ceil(jobs.length / this.workers.length);
     const pending: Promise<string[]>[] = [];
     const sab = block.buffer as SharedArrayBuffer;
     let mem = this.memory.get(sab);
@@ -123,9 +158,7 @@ export class ChunkDigestPool {
       pending.push(new Promise<string[]>((resolve, reject) => this.waiting.set(id, { resolve, reject })));
       this.workers[w].postMessage({ id, mem, jobs: flat });
     }
-    const mine = jobs.slice(pending.length * per).map((j) => this.digestHere(block, j));
-    const theirs = await Promise.all(pending);
-    return theirs.flat().concat(mine);
+    return (await Promise.all(pending)).flat();
   }
 
   /** Stops the workers. */

@@ -1,7 +1,8 @@
 // Primitives for the device core when it runs inside Node (host verifier, simulator):
 // SHA-256 from node:crypto (OpenSSL, uses the CPU's SHA instructions) and Ed25519 from
 // the core itself, so the host makes exactly the device's Ed25519 decisions (SPEC §6.1:
-// strict, cofactorless); node:crypto and @noble/ed25519 are only cross-checks in tests.
+// strict, cofactorless). Bundle verification uses host-ed25519.ts instead (node:crypto's
+// Ed25519 behind the §6.1 encoding checks: the same decisions, natively).
 import { createHash } from "node:crypto";
 import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 import { ed25519Verify } from "../../device-sim/core/crypto/ed25519.js";

@@ -24,6 +24,7 @@ import { throwIfAborted } from "../io/abort.js";
 import type { HexGaps } from "../io/intel-hex.js";
 import { openImageInput, type ImageFormat } from "./image-input.js";
 import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
+import { startFileSha256 } from "./file-sha256-worker.js";
 import type { Signer } from "../keys/signer.js";
 import { checkBundleBeforeWrite, checkReleaseSigners, type ReleaseCheckOptions } from "./release-check.js";
 import { chainHeadOf, chainedBody, encodePayload, type PayloadEncodingOptions } from "./encode-payload.js";
@@ -177,11 +178,16 @@ export async function checkSequenceUnused(logPath: string, vendorId: Uint8Array,
 /** Pack `opts.image` (binary or Intel HEX) into a signed bundle at `opts.output`. */
 export async function pack(opts: PackOptions): Promise<PackResult> {
   const input = await openImageInput(opts.image, opts.inputFormat, opts.hexGaps);
+  // The image SHA-256: on a worker thread during the chain pass for a large image, else
+  // afterwards here (file-sha256-worker.ts).
+  const size = (await fsp.stat(input.path).catch(() => null))?.size ?? 0;
+  const imageDigest = startFileSha256(input.path, size);
   try {
     const r = await packBinary({ ...opts, image: input.path }, opts.image, input.loadAddress);
-    const imageSha256 = await sha256File(input.path);
+    const imageSha256 = imageDigest ? await imageDigest.result().catch((e) => Promise.reject(inputError(input.path, e))) : await sha256File(input.path);
     return { ...r, imageSha256, inputFormat: input.format, ...(input.loadAddress !== undefined ? { loadAddress: input.loadAddress } : {}) };
   } finally {
+    await imageDigest?.cancel();
     await input.dispose();
   }
 }
@@ -337,12 +343,11 @@ async function packEncoded(
  * H_i = SHA-256(CHUNK_DOMAIN || be32(i) || data_i || next_i) for each chunk, and writes
  * data_i || next_i at envelopeSize + i * (cs + 32). Returns H_0.
  *
- * A block is read straight into an output buffer behind PAD bytes of headroom and spread
- * in place, last chunk first: chunk j moves from PAD + j*cs to PAD + j*(cs+32) (never onto
- * bytes not yet moved), next_j goes after it, and the 20-byte hash prefix is written just
- * before it, over space that chunk j-1 fills afterwards, so each hash is ONE call over
- * contiguous bytes. The next read and the previous write run in libuv's thread pool
- * while this block is hashed.
+ * A block is read (one readv) straight into an output buffer behind PAD bytes of headroom,
+ * chunk j at PAD + j*(cs+32), its slot in the output; last chunk first, next_j goes after
+ * chunk j and the 20-byte hash prefix just before it, over space where chunk j-1's next
+ * hash goes afterwards, so each hash is ONE call over contiguous bytes. The next read and
+ * the previous write run in libuv's thread pool while this block is hashed.
  */
 async function writeChainBackToFront(
   img: fsp.FileHandle, out: AtomicFile, imageSize: number, cs: number, n: number, envelopeSize: number,
@@ -372,16 +377,15 @@ async function writeChainBackToFront(
   // (readv straight into the slots was tried: no faster than read + memmove here.)
   const hashViews = bufs.map((buf) => Array.from({ length: chunksPerBlock }, (_, j) => buf.subarray(PAD + j * slot - P, PAD + (j + 1) * slot)));
   // Block b covers chunks [b*cpb, min(n, (b+1)*cpb)).
+  // Each chunk is read straight into its slot (one readv per block: no copy to spread them).
+  const slotViews = bufs.map((buf) => Array.from({ length: chunksPerBlock }, (_, j) => buf.subarray(PAD + j * slot, PAD + j * slot + cs)));
   const readBlock = async (b: number, k: number): Promise<number> => {
-    const buf = bufs[k];
     const start = b * blockBytes;
     const len = Math.min(blockBytes, imageSize - start);
-    let got = 0;
-    while (got < len) {
-      const { bytesRead } = await img.read(buf, PAD + got, len - got, start + got);
-      if (bytesRead === 0) throw new FwsealError("INPUT_UNREADABLE", "image file shrank while being packed");
-      got += bytesRead;
-    }
+    const count = Math.ceil(len / cs);
+    const views = slotViews[k].slice(0, count);
+    if (len < count * cs) views[count - 1] = views[count - 1].subarray(0, len - (count - 1) * cs);
+    await readvFully(img, views, start, len);
     return len;
   };
 
@@ -409,7 +413,6 @@ async function writeChainBackToFront(
     for (let j = count - 1; j >= 0; j--) {
       const dLen = j === count - 1 ? len - j * cs : cs;
       const dst = PAD + j * slot;
-      if (j > 0) buf.copyWithin(dst, PAD + j * cs, PAD + j * cs + dLen);
       buf.write(next, dst + dLen, H, "latin1");
       writeChunkPrefix(buf, dst - P, first + j);
       next = sha256Latin1(dLen === cs ? views[j] : buf.subarray(dst - P, dst + dLen + H));
@@ -421,4 +424,22 @@ async function writeChainBackToFront(
   }
   for (const w of writes) if (w) await w;
   return new Uint8Array(Buffer.from(next, "latin1"));
+}
+
+/** Reads `len` bytes at `position` into `views` in turn (readv, repeated after a short read). */
+async function readvFully(fh: fsp.FileHandle, views: Buffer[], position: number, len: number): Promise<void> {
+  let got = 0;
+  let rest = views;
+  while (got < len) {
+    const { bytesRead } = await fh.readv(rest, position + got);
+    if (bytesRead === 0) throw new FwsealError("INPUT_UNREADABLE", "image file shrank while being packed");
+    got += bytesRead;
+    // Drop the views filled; the first one not filled continues where the read stopped.
+    let n = bytesRead;
+    while (rest.length > 0 && n >= rest[0].length) {
+      n -= rest[0].length;
+      rest = rest.slice(1);
+    }
+    if (n > 0) rest = [rest[0].subarray(n), ...rest.slice(1)];
+  }
 }

@@ -10,8 +10,9 @@ import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { vendorUuid, classUuid, parseUuid, formatUuid } from "../../formats/host-only/uuid.js";
 import { createBundleVerifier, VerifyEvent, type VerifierConfig } from "../../device-sim/core/verify/bundle-verifier.js";
-import { createNodePrimitives } from "./node-primitives.js";
-import { ChunkDigestPool, sharedBuffer, type DigestJob } from "./chunk-digest-pool.js";
+import { createHostPrimitives } from "./host-ed25519.js";
+import { ChunkDigestPool, defaultDigestThreads, sharedBuffer } from "./chunk-digest-pool.js";
+import { ChainLookahead, LOOKAHEAD_BUFFERS, type PreDigests } from "./chain-lookahead.js";
 import { inspectBytes, type ManifestView, type SignerInfoView } from "./inspect.js";
 import { FwsealError, inputError } from "../errors.js";
 import { openInput } from "../io/input-file.js";
@@ -21,6 +22,9 @@ import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
 import { PayloadEncoding } from "../../formats/device-safe/labels.js";
 import { PayloadResultCheck, wrongPrecursor } from "./decode-payload.js";
 import type { Precursor } from "./encode-payload.js";
+
+/** Smallest image whose chunks are hashed on worker threads by default (see VerifyPolicy.hashThreads). */
+export const PARALLEL_MIN_IMAGE = 32 * 1024 * 1024;
 
 /** Bytes per read from a bundle file. */
 // 1 MiB: large enough that per-read costs vanish, small enough that first-touch page
@@ -69,7 +73,10 @@ export interface VerifyPolicy {
   now?: number | null;
   /** Largest chunk size accepted (default Limits.MAX_CHUNK_SIZE). */
   maxChunkSize?: number;
-  /** Crypto primitives for the core (default node:crypto SHA-256 + core Ed25519). */
+  /**
+   * Crypto primitives for the core. Default: node:crypto SHA-256, and node:crypto Ed25519
+   * behind the SPEC §6.1 encoding checks (host-ed25519.ts: the core's verdicts, natively).
+   */
   primitives?: Primitives;
   /**
    * "fast" (default): the core verifies the envelope, the chunk chain is then checked by
@@ -80,10 +87,12 @@ export interface VerifyPolicy {
   /** A device log policy (formats/SPEC.md §14): the bundle must carry a valid log proof. */
   log?: LogPolicy;
   /**
-   * "fast" engine: worker threads that hash chunks in parallel with this thread (the chain
-   * is still checked in order here, with the same decisions); defaultDigestThreads() is one
-   * per spare core. Default 0: hash on this thread only (on a machine whose cores are busy,
-   * workers measured slower than one thread; see bench/pack-verify.mjs).
+   * "fast" engine: worker threads that hash the chunks of the next read block while this
+   * thread checks the chain in order (same decisions; host/bundle/chain-lookahead.ts).
+   * Default: defaultDigestThreads() (one per core the load average leaves idle) for images of
+   * PARALLEL_MIN_IMAGE bytes or more, none for smaller ones (starting a worker costs more
+   * than it saves).
+   * 0: hash on this thread only.
    */
   hashThreads?: number;
   /**
@@ -237,7 +246,7 @@ function makeConfig(policy: VerifyPolicy, head: Uint8Array): { cfg: VerifierConf
     now = policy.now;
   }
   const cfg: VerifierConfig = {
-    primitives: policy.primitives ?? createNodePrimitives(),
+    primitives: policy.primitives ?? createHostPrimitives(),
     roots: packed.roots,
     rootCount: roots.length,
     rootHssMask: packed.rootHssMask,
@@ -271,35 +280,43 @@ export interface Block {
 /** Headroom in front of every block: room for a chunk-hash prefix. */
 const HEADROOM = 64;
 
-/** Blocks of a file, read ahead one block (the next read runs while this one is verified). */
+/**
+ * Blocks of a file, read ahead one block (the next read runs while this one is verified).
+ * LOOKAHEAD_BUFFERS buffers in turn, each allocated on first use: a block is not rewritten
+ * until three more have been yielded (ChainLookahead holds two).
+ */
 async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerator<Block> {
   // Shared memory: worker threads hash chunks straight out of these (chunk-digest-pool.ts).
-  const bufs = [sharedBuffer(HEADROOM + blockSize), sharedBuffer(HEADROOM + blockSize)];
+  const bufs: Buffer[] = [];
   let pos = 0;
   let k = 0;
-  const read = (b: Buffer, at: number) => {
-    const p = fh.read(b, HEADROOM, blockSize, at).then((r) => r.bytesRead);
+  const read = (at: number) => {
+    bufs[k] ??= sharedBuffer(HEADROOM + blockSize);
+    const p = fh.read(bufs[k], HEADROOM, blockSize, at).then((r) => r.bytesRead);
     p.catch(() => undefined);
     return p;
   };
-  let pending = read(bufs[0], 0);
+  let pending = read(0);
   for (;;) {
     const n = await pending;
     if (n === 0) return;
     const cur = bufs[k];
     pos += n;
-    k ^= 1;
-    pending = read(bufs[k], pos);
+    k = (k + 1) % LOOKAHEAD_BUFFERS;
+    pending = read(pos);
     yield { buf: cur, off: HEADROOM, len: n };
   }
 }
 
-/** Blocks from any byte source, copied behind headroom (the source is never modified). */
+/** Blocks from any byte source, copied behind headroom into LOOKAHEAD_BUFFERS buffers in turn (the source is never modified). */
 async function* copiedBlocks(src: AsyncIterable<Uint8Array>): AsyncGenerator<Block> {
-  const stage = sharedBuffer(HEADROOM + VERIFY_BLOCK);
+  const stages: Buffer[] = [];
+  let k = 0;
   for await (const b of src) {
     for (let o = 0; o < b.length; ) {
       const n = Math.min(VERIFY_BLOCK, b.length - o);
+      const stage = (stages[k] ??= sharedBuffer(HEADROOM + VERIFY_BLOCK));
+      k = (k + 1) % LOOKAHEAD_BUFFERS;
       stage.set(b.subarray(o, o + n), HEADROOM);
       yield { buf: stage, off: HEADROOM, len: n };
       o += n;
@@ -326,18 +343,15 @@ class FastChain {
   private have = 0;
   private need: number;
 
-  // Digests computed ahead for chunks pre[0] .. (preFirst + pre.length - 1) by the pool.
-  private pre: string[] = [];
-  private preFirst = 0;
-  private pool: ChunkDigestPool | null = null;
+  // Digests computed ahead by worker threads for some chunks of the block being fed.
+  private pre: PreDigests | null = null;
 
   constructor(
-    private readonly chunkCount: number,
-    private readonly chunkSize: number,
-    private readonly imageSize: number,
+    readonly chunkCount: number,
+    readonly chunkSize: number,
+    readonly imageSize: number,
     chainHead: Uint8Array,
-    private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>,
-    private readonly hashThreads = 0
+    private readonly onChunk?: (index: number, data: Uint8Array) => void | Promise<void>
   ) {
     this.expected = Buffer.from(chainHead).toString("latin1");
     this.carry = Buffer.allocUnsafe(Limits.CHUNK_PREFIX_LEN + chunkSize + Limits.HASH_LEN);
@@ -363,8 +377,10 @@ class FastChain {
     const dl = this.need - Limits.HASH_LEN;
     const i = this.i;
     let h: string;
-    const k = i - this.preFirst;
-    if (buf !== this.carry && k >= 0 && k < this.pre.length) h = this.pre[k];
+    const pre = this.pre;
+    const k = pre === null ? -1 : i - pre.first;
+    // A digest computed ahead is used only for this very chunk where it lies now.
+    if (pre !== null && buf === pre.buf && k >= 0 && k < pre.digests.length && s === pre.firstOff + k * pre.slot) h = pre.digests[k];
     else {
       writeChunkPrefix(buf, s - P, i);
       h = sha256Latin1(buf.subarray(s - P, s + this.need));
@@ -391,20 +407,16 @@ class FastChain {
     return dl;
   }
 
-  /** Feed buf[off .. off+len) (buf[0 .. off) writable). Returns true once rejected. */
-  async feed(buf: Buffer, off: number, len: number): Promise<boolean> {
+  /**
+   * Feed buf[off .. off+len) (buf[0 .. off) writable), with the digests computed ahead for
+   * some of its chunks, if any. Returns true once rejected.
+   */
+  async feed(buf: Buffer, off: number, len: number, pre: PreDigests | null = null): Promise<boolean> {
     const P = Limits.CHUNK_PREFIX_LEN;
     const onChunk = this.onChunk;
     let pos = off;
     const end = off + len;
-    if (this.hashThreads > 0 && buf.buffer instanceof SharedArrayBuffer) {
-      if (this.pool === null) this.pool = new ChunkDigestPool(this.hashThreads);
-      const jobs = this.wholeChunks(off, end);
-      if (jobs.length > 1) {
-        this.pre = await this.pool.digest(buf, jobs);
-        this.preFirst = jobs[0].index;
-      }
-    }
+    this.pre = pre;
     while (pos < end) {
       if (this.done) return this.reject(Reason.TRAILING_DATA, this.chunkCount);
       if (this.have > 0 || end - pos < this.need || pos < P) {
@@ -432,31 +444,6 @@ class FastChain {
     return false;
   }
 
-  /** The chunks that lie wholly in buf[off .. end), in the order feed() reaches them. */
-  private wholeChunks(off: number, end: number): DigestJob[] {
-    const jobs: DigestJob[] = [];
-    let i = this.i;
-    let pos = off;
-    if (this.have > 0) {
-      pos += this.need - this.have; // completes the chunk assembled in carry
-      i++;
-    }
-    while (i < this.chunkCount) {
-      const need = this.dataLen(i) + Limits.HASH_LEN;
-      if (pos + need > end) break;
-      jobs.push({ index: i, off: pos, len: need });
-      pos += need;
-      i++;
-    }
-    return jobs;
-  }
-
-  /** Stops the hashing workers, if any were started. */
-  async close(): Promise<void> {
-    if (this.pool) await this.pool.close();
-    this.pool = null;
-  }
-
   /** End of input. */
   end(): number {
     if (!this.done && this.reason === Reason.OK) this.reject(Reason.TRUNCATED, this.i);
@@ -466,12 +453,18 @@ class FastChain {
 
 /** Verify a bundle delivered as blocks (see Block); on an error (an abort) the source is released. */
 async function verifyBlockStream(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, envelopeOnly = false): Promise<VerifyResult> {
-  const chains: FastChain[] = [];
+  const pools: ChunkDigestPool[] = [];
   try {
-    return await verifyBlocksWith(blocks, policy, hooks, totalSize, chains, envelopeOnly);
+    return await verifyBlocksWith(blocks, policy, hooks, totalSize, pools, envelopeOnly);
   } finally {
-    for (const c of chains) await c.close();
+    for (const p of pools) await p.close();
   }
+}
+
+/** Worker threads for the chunks of an image of `imageSize` bytes (VerifyPolicy.hashThreads). */
+function hashThreadsFor(policy: VerifyPolicy, imageSize: number): number {
+  if (policy.hashThreads !== undefined) return policy.hashThreads;
+  return imageSize >= PARALLEL_MIN_IMAGE ? defaultDigestThreads() : 0;
 }
 
 /** The all-zero UUID the verifier is configured with when it has no ID to compare against. */
@@ -483,18 +476,18 @@ function checkedId(id: Uint8Array, fromPolicy: boolean): string | null {
   return fromPolicy || s !== NO_ID ? s : null;
 }
 
-/** verifyBlockStream's body; the FastChain it creates is put in `chains` (for closing). */
-async function verifyBlocksWith(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, chains: FastChain[], envelopeOnly: boolean): Promise<VerifyResult> {
+/** verifyBlockStream's body; the hashing pool it starts, if any, is put in `pools` (for closing). */
+async function verifyBlocksWith(blocks: AsyncIterable<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, pools: ChunkDigestPool[], envelopeOnly: boolean): Promise<VerifyResult> {
   const it = blocks[Symbol.asyncIterator]();
   try {
-    return await verifyBlocksFrom(it, policy, hooks, totalSize, chains, envelopeOnly);
+    return await verifyBlocksFrom(it, policy, hooks, totalSize, pools, envelopeOnly);
   } catch (e) {
     await it.return?.(undefined);
     throw e;
   }
 }
 
-async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, chains: FastChain[], envelopeOnly: boolean): Promise<VerifyResult> {
+async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, hooks: VerifyHooks, totalSize: number, pools: ChunkDigestPool[], envelopeOnly: boolean): Promise<VerifyResult> {
   // Collect the head: the first MAX_ENVELOPE bytes (or the whole input if shorter), copied
   // (blocks are reused buffers) behind headroom; the rest of that block is fed afterwards
   // from the block itself.
@@ -520,6 +513,7 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
   const v = createBundleVerifier(cfg);
   const fastEngine = (policy.engine ?? "fast") === "fast";
   let fast: FastChain | null = null;
+  let chainStart = 0; // stream offset of chunk 0
 
   const result: VerifyResult = {
     valid: false, reason: Reason.BAD_STATE, reasonName: "", chunk: null, manifest: null, signers, claimedManifest,
@@ -550,7 +544,7 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
   let onChunk = userOnChunk;
 
   // Feed one block; returns true when the verdict is in (REJECT).
-  const feed = async (buf: Buffer, start: number, len: number): Promise<boolean> => {
+  const feed = async (buf: Buffer, start: number, len: number, pre: PreDigests | null = null): Promise<boolean> => {
     throwIfAborted(hooks.signal, "verify");
     let off = start;
     const end = start + len;
@@ -558,7 +552,7 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
       if (fast) {
         let stop: boolean;
         try {
-          stop = await fast.feed(buf, off, end - off);
+          stop = await fast.feed(buf, off, end - off, pre);
         } catch (e) {
           if (e !== PAYLOAD_STOP) throw e;
           const f = payloadFailure as unknown as { reason: number; chunk: number };
@@ -617,8 +611,8 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
           }
         }
         if (fastEngine) {
-          fast = new FastChain(v.wireChunkCount, v.chunkSize, v.wireSize, v.wireChainHead, onChunk, policy.hashThreads ?? 0);
-          chains.push(fast);
+          fast = new FastChain(v.wireChunkCount, v.chunkSize, v.wireSize, v.wireChainHead, onChunk);
+          chainStart = result.bytes + (off - start);
         }
       } else if (ev === VerifyEvent.REJECT) {
         finish(v.reason, v.rejectChunk);
@@ -639,11 +633,31 @@ async function verifyBlocksFrom(it: AsyncIterator<Block>, policy: VerifyPolicy, 
     return result;
   }
   if (!ended) {
+    // The chain's remaining blocks: hashed one block ahead on worker threads for a large
+    // image (chain-lookahead.ts), else here as they come.
+    const threads = fast ? hashThreadsFor(policy, (fast as FastChain).imageSize) : 0;
+    let source: { next(): Promise<{ block: Block; pre: PreDigests | null } | null>; return(): Promise<void> };
+    if (fast && threads > 0) {
+      const pool = new ChunkDigestPool(threads);
+      pools.push(pool);
+      const f = fast as FastChain;
+      // With per-chunk hooks this thread has their work: the workers hash every whole chunk.
+      const share = onChunk ? 1 : threads / (threads + 1);
+      source = new ChainLookahead(it, pool, { start: chainStart, chunkCount: f.chunkCount, chunkSize: f.chunkSize, imageSize: f.imageSize }, result.bytes, share);
+    } else {
+      source = {
+        next: async () => {
+          const r = await it.next();
+          return r.done ? null : { block: r.value, pre: null };
+        },
+        return: async () => void (await it.return?.(undefined))
+      };
+    }
     for (;;) {
-      const r = await it.next();
-      if (r.done) break;
-      if (await feed(r.value.buf, r.value.off, r.value.len)) {
-        await it.return?.(undefined);
+      const r = await source.next();
+      if (r === null) break;
+      if (await feed(r.block.buf, r.block.off, r.block.len, r.pre)) {
+        await source.return();
         return result;
       }
     }

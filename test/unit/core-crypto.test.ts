@@ -11,6 +11,7 @@ import { sha512 as nobleSha512 } from "@noble/hashes/sha2.js";
 import { sha256, Sha256 } from "../../device-sim/core/crypto/sha256.js";
 import { Sha512 } from "../../device-sim/core/crypto/sha512.js";
 import { ed25519Verify, ed25519Internals as I } from "../../device-sim/core/crypto/ed25519.js";
+import { ed25519VerifyHost, SMALL_ORDER_ENCODINGS } from "../../host/bundle/host-ed25519.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 // @ts-expect-error plain .mjs script without type declarations
 import { generateTablesCode, baseTableLimbs } from "../../scripts/gen-ed25519-tables.mjs";
@@ -73,9 +74,6 @@ function referenceVerify(pk: Uint8Array, sig: Uint8Array, msg: Uint8Array): bool
   return hex(R.toBytes()) === hex(sig.subarray(0, 32));
 }
 
-function verify(pk: Uint8Array, sig: Uint8Array, msg: Uint8Array): boolean {
-  return ed25519Verify(pk, sig, msg, 0, msg.length);
-}
 
 function nodeKeyPair(): { pk: Uint8Array; sign: (m: Uint8Array) => Uint8Array } {
   const { publicKey, privateKey } = crypto.generateKeyPairSync("ed25519");
@@ -315,234 +313,245 @@ describe("Ed25519 generated constants", () => {
 
 // ---- Ed25519 verify ----
 
-describe("Ed25519 verify (device-sim/core/crypto/ed25519.ts, SPEC §6.1)", () => {
-  const rfc = readEd25519Vectors();
+// The same cases for the device core and for host verification's Ed25519 (node:crypto
+// behind the SPEC §6.1 encoding checks, host/bundle/host-ed25519.ts): identical verdicts.
+const ED25519_ENGINES = [
+  ["device-sim/core/crypto/ed25519.ts", ed25519Verify],
+  ["host/bundle/host-ed25519.ts", ed25519VerifyHost],
+] as const;
 
-  it("accepts the RFC 8032 §7.1 vectors and rejects every single-bit flip of sig, msg and pk", () => {
-    expect(rfc.length).toBe(5);
-    let flips = 0;
-    for (const v of rfc) {
+for (const [engine, ed25519VerifyOf] of ED25519_ENGINES) {
+  describe(`Ed25519 verify (${engine}, SPEC §6.1)`, () => {
+    const verify = (pk: Uint8Array, sig: Uint8Array, msg: Uint8Array): boolean => ed25519VerifyOf(pk, sig, msg, 0, msg.length);
+    const rfc = readEd25519Vectors();
+
+    it("accepts the RFC 8032 §7.1 vectors and rejects every single-bit flip of sig, msg and pk", () => {
+      expect(rfc.length).toBe(5);
+      let flips = 0;
+      for (const v of rfc) {
+        const pk = unhex(v.publicKey), sig = unhex(v.signature), msg = unhex(v.message);
+        expect(verify(pk, sig, msg)).toBe(true);
+        for (const buf of [sig, msg, pk]) {
+          for (let bit = 0; bit < buf.length * 8; bit++) {
+            buf[bit >> 3] ^= 1 << (bit & 7);
+            const r = verify(pk, sig, msg);
+            buf[bit >> 3] ^= 1 << (bit & 7);
+            if (r) throw new Error(`${v.name}: bit flip ${bit} accepted`);
+            flips++;
+          }
+        }
+        expect(verify(pk, sig, msg)).toBe(true);
+      }
+      expect(flips).toBeGreaterThan(12000);
+    });
+
+    it("verifies a message at an offset inside a larger buffer, and rejects bad lengths", () => {
+      const v = rfc[2];
       const pk = unhex(v.publicKey), sig = unhex(v.signature), msg = unhex(v.message);
-      expect(verify(pk, sig, msg)).toBe(true);
-      for (const buf of [sig, msg, pk]) {
-        for (let bit = 0; bit < buf.length * 8; bit++) {
-          buf[bit >> 3] ^= 1 << (bit & 7);
-          const r = verify(pk, sig, msg);
-          buf[bit >> 3] ^= 1 << (bit & 7);
-          if (r) throw new Error(`${v.name}: bit flip ${bit} accepted`);
-          flips++;
+      const big = new Uint8Array(msg.length + 10);
+      big.set(msg, 7);
+      expect(ed25519VerifyOf(pk, sig, big, 7, msg.length)).toBe(true);
+      expect(ed25519VerifyOf(pk, sig, big, 6, msg.length)).toBe(false);
+      expect(ed25519VerifyOf(pk, sig, big, 7, msg.length + 4)).toBe(false);
+      expect(ed25519VerifyOf(pk.subarray(0, 31), sig, msg, 0, msg.length)).toBe(false);
+      expect(ed25519VerifyOf(pk, sig.subarray(0, 63), msg, 0, msg.length)).toBe(false);
+      expect(createPurePrimitives().ed25519Verify(pk, sig, msg, 0, msg.length)).toBe(true);
+    });
+
+    it("agrees with node:crypto, @noble/ed25519 and the reference on random keys and messages", () => {
+      for (let n = 0; n < 120; n++) {
+        const msg = new Uint8Array(crypto.randomBytes(n < 60 ? n : (Math.random() * 2000) | 0));
+        let pk: Uint8Array, sig: Uint8Array;
+        if (n % 2 === 0) {
+          const kp = nodeKeyPair();
+          pk = kp.pk; sig = kp.sign(msg);
+        } else {
+          const sk = ed.utils.randomSecretKey();
+          pk = ed.getPublicKey(sk); sig = ed.sign(msg, sk);
+        }
+        expect(verify(pk, sig, msg)).toBe(true);
+        expect(nodeVerify(pk, sig, msg)).toBe(true);
+        expect(ed.verify(sig, msg, pk, { zip215: false })).toBe(true);
+        expect(referenceVerify(pk, sig, msg)).toBe(true);
+        // and a wrong message
+        const other = new Uint8Array(msg.length + 1);
+        other.set(msg, 0);
+        expect(verify(pk, sig, other)).toBe(false);
+        expect(nodeVerify(pk, sig, other)).toBe(false);
+      }
+    });
+
+    it("rejects S >= L (S + L of a valid signature, which the cofactorless equation would accept)", () => {
+      for (const v of rfc) {
+        const pk = unhex(v.publicKey), sig = unhex(v.signature), msg = unhex(v.message);
+        const S = leToBig(sig.subarray(32));
+        if (S + L >= 1n << 256n) continue;
+        const bad = new Uint8Array(sig);
+        bad.set(bigToLe(S + L, 32), 32);
+        expect(verify(pk, bad, msg)).toBe(false);
+        expect(referenceVerify(pk, bad, msg)).toBe(false);
+        // [L]B is the identity, so [S+L]B = [S]B: only the S < L rule rejects it
+        expect(ed.Point.BASE.multiplyUnsafe(L - 1n).add(ed.Point.BASE).is0()).toBe(true);
+      }
+    });
+
+    it("rejects every public key whose y is not canonical (y = p .. 2^255 - 1, both sign bits)", () => {
+      const v = rfc[0];
+      const sig = unhex(v.signature), msg = unhex(v.message);
+      for (let i = 0n; i < 19n; i++) {
+        for (const sign of [0, 0x80]) {
+          const pk = bigToLe(P + i, 32);
+          pk[31] |= sign;
+          expect(verify(pk, sig, msg)).toBe(false);
         }
       }
-      expect(verify(pk, sig, msg)).toBe(true);
-    }
-    expect(flips).toBeGreaterThan(12000);
-  });
+    });
 
-  it("verifies a message at an offset inside a larger buffer, and rejects bad lengths", () => {
-    const v = rfc[2];
-    const pk = unhex(v.publicKey), sig = unhex(v.signature), msg = unhex(v.message);
-    const big = new Uint8Array(msg.length + 10);
-    big.set(msg, 7);
-    expect(ed25519Verify(pk, sig, big, 7, msg.length)).toBe(true);
-    expect(ed25519Verify(pk, sig, big, 6, msg.length)).toBe(false);
-    expect(ed25519Verify(pk, sig, big, 7, msg.length + 4)).toBe(false);
-    expect(ed25519Verify(pk.subarray(0, 31), sig, msg, 0, msg.length)).toBe(false);
-    expect(ed25519Verify(pk, sig.subarray(0, 63), msg, 0, msg.length)).toBe(false);
-    expect(createPurePrimitives().ed25519Verify(pk, sig, msg, 0, msg.length)).toBe(true);
-  });
+    // The 8 points of order dividing 8, canonical encodings. Source: libsodium's small-order
+    // blocklist (src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c,
+    // ge25519_has_small_order), which lists the y values 0 (order 4), 1 (order 1), the two
+    // order-8 y values 2707385501...402022 and 5518865911...417927, p - 1 (order 2) and the
+    // non-canonical p, p + 1, and compares them with the sign bit cleared. The 8 canonical
+    // encodings are those y < p with sign bit 0 and, where x != 0, also with sign bit 1.
+    // Each entry is checked below with @noble/ed25519 ([8]P = identity, 8 distinct points).
+    const SMALL_ORDER = [
+      "0100000000000000000000000000000000000000000000000000000000000000", // identity (order 1)
+      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // (0, -1), order 2
+      "0000000000000000000000000000000000000000000000000000000000000000", // y = 0, order 4
+      "0000000000000000000000000000000000000000000000000000000000000080", // y = 0, order 4
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85", // order 8
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
+      "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa", // order 8
+    ];
 
-  it("agrees with node:crypto, @noble/ed25519 and the reference on random keys and messages", () => {
-    for (let n = 0; n < 120; n++) {
-      const msg = new Uint8Array(crypto.randomBytes(n < 60 ? n : (Math.random() * 2000) | 0));
-      let pk: Uint8Array, sig: Uint8Array;
-      if (n % 2 === 0) {
-        const kp = nodeKeyPair();
-        pk = kp.pk; sig = kp.sign(msg);
-      } else {
-        const sk = ed.utils.randomSecretKey();
-        pk = ed.getPublicKey(sk); sig = ed.sign(msg, sk);
+    it("rejects all 8 small-order public keys, even with signatures that satisfy the equation", () => {
+      expect([...SMALL_ORDER_ENCODINGS].sort()).toEqual([...SMALL_ORDER].sort()); // the host's list is this one
+      const seen = new Set<string>();
+      for (const h of SMALL_ORDER) {
+        const p = ed.Point.fromHex(h, false);
+        expect(p.multiplyUnsafe(8n).is0()).toBe(true);
+        seen.add(p.toHex());
       }
-      expect(verify(pk, sig, msg)).toBe(true);
-      expect(nodeVerify(pk, sig, msg)).toBe(true);
-      expect(ed.verify(sig, msg, pk, { zip215: false })).toBe(true);
-      expect(referenceVerify(pk, sig, msg)).toBe(true);
-      // and a wrong message
-      const other = new Uint8Array(msg.length + 1);
-      other.set(msg, 0);
-      expect(verify(pk, sig, other)).toBe(false);
-      expect(nodeVerify(pk, sig, other)).toBe(false);
-    }
-  });
-
-  it("rejects S >= L (S + L of a valid signature, which the cofactorless equation would accept)", () => {
-    for (const v of rfc) {
-      const pk = unhex(v.publicKey), sig = unhex(v.signature), msg = unhex(v.message);
-      const S = leToBig(sig.subarray(32));
-      if (S + L >= 1n << 256n) continue;
-      const bad = new Uint8Array(sig);
-      bad.set(bigToLe(S + L, 32), 32);
-      expect(verify(pk, bad, msg)).toBe(false);
-      expect(referenceVerify(pk, bad, msg)).toBe(false);
-      // [L]B is the identity, so [S+L]B = [S]B: only the S < L rule rejects it
-      expect(ed.Point.BASE.multiplyUnsafe(L - 1n).add(ed.Point.BASE).is0()).toBe(true);
-    }
-  });
-
-  it("rejects every public key whose y is not canonical (y = p .. 2^255 - 1, both sign bits)", () => {
-    const v = rfc[0];
-    const sig = unhex(v.signature), msg = unhex(v.message);
-    for (let i = 0n; i < 19n; i++) {
-      for (const sign of [0, 0x80]) {
-        const pk = bigToLe(P + i, 32);
-        pk[31] |= sign;
-        expect(verify(pk, sig, msg)).toBe(false);
+      expect(seen.size).toBe(8);
+      // R = identity, S = 0: [0]B - [k]A = -[k]A, which is the identity whenever 8 | k
+      // (and for A = identity always). Try many messages: none may verify.
+      const R0 = SMALL_ORDER[0];
+      for (const h of SMALL_ORDER) {
+        const pk = unhex(h);
+        for (let m = 0; m < 16; m++) {
+          const msg = new Uint8Array([m]);
+          const sig = unhex(R0 + "00".repeat(32));
+          expect(verify(pk, sig, msg)).toBe(false);
+          // and with R = -[k]A itself
+          const k = mod(leToBig(new Uint8Array(crypto.createHash("sha512").update(sig.subarray(0, 32)).update(pk).update(msg).digest())), L);
+          const Rb = ed.Point.fromHex(h, false).multiplyUnsafe(k).negate().toBytes();
+          sig.set(Rb, 0);
+          expect(verify(pk, sig, msg)).toBe(false);
+        }
       }
-    }
-  });
+    });
 
-  // The 8 points of order dividing 8, canonical encodings. Source: libsodium's small-order
-  // blocklist (src/libsodium/crypto_core/ed25519/ref10/ed25519_ref10.c,
-  // ge25519_has_small_order), which lists the y values 0 (order 4), 1 (order 1), the two
-  // order-8 y values 2707385501...402022 and 5518865911...417927, p - 1 (order 2) and the
-  // non-canonical p, p + 1, and compares them with the sign bit cleared. The 8 canonical
-  // encodings are those y < p with sign bit 0 and, where x != 0, also with sign bit 1.
-  // Each entry is checked below with @noble/ed25519 ([8]P = identity, 8 distinct points).
-  const SMALL_ORDER = [
-    "0100000000000000000000000000000000000000000000000000000000000000", // identity (order 1)
-    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // (0, -1), order 2
-    "0000000000000000000000000000000000000000000000000000000000000000", // y = 0, order 4
-    "0000000000000000000000000000000000000000000000000000000000000080", // y = 0, order 4
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // order 8
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85", // order 8
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", // order 8
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa", // order 8
-  ];
+    it("rejects x = 0 with the sign bit set (y = 1 and y = -1)", () => {
+      const v = rfc[1];
+      const sig = unhex(v.signature), msg = unhex(v.message);
+      for (const h of [
+        "0100000000000000000000000000000000000000000000000000000000000080",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+      ]) {
+        expect(verify(unhex(h), sig, msg)).toBe(false);
+        expect(() => ed.Point.fromHex(h, false)).toThrow();
+      }
+    });
 
-  it("rejects all 8 small-order public keys, even with signatures that satisfy the equation", () => {
-    const seen = new Set<string>();
-    for (const h of SMALL_ORDER) {
-      const p = ed.Point.fromHex(h, false);
-      expect(p.multiplyUnsafe(8n).is0()).toBe(true);
-      seen.add(p.toHex());
-    }
-    expect(seen.size).toBe(8);
-    // R = identity, S = 0: [0]B - [k]A = -[k]A, which is the identity whenever 8 | k
-    // (and for A = identity always). Try many messages: none may verify.
-    const R0 = SMALL_ORDER[0];
-    for (const h of SMALL_ORDER) {
-      const pk = unhex(h);
-      for (let m = 0; m < 16; m++) {
-        const msg = new Uint8Array([m]);
-        const sig = unhex(R0 + "00".repeat(32));
-        expect(verify(pk, sig, msg)).toBe(false);
-        // and with R = -[k]A itself
+    it("rejects a public key with no square root (not on the curve)", () => {
+      let found = 0;
+      for (let y = 2n; found < 5; y++) {
+        const pk = bigToLe(y, 32);
+        let onCurve = true;
+        try { ed.Point.fromBytes(pk, false); } catch { onCurve = false; }
+        if (!onCurve) {
+          expect(verify(pk, unhex(rfc[0].signature), new Uint8Array(0))).toBe(false);
+          found++;
+        }
+      }
+      expect(found).toBe(5);
+    });
+
+    it("accepts a canonical R and rejects the same R encoded non-canonically (y + p)", () => {
+      // A = [a]B, R = identity, S = k*a mod L: then [S]B - [k]A = identity, whose canonical
+      // encoding is 01 00..00. Writing y = 1 as 1 + p (ee ff .. 7f) must be rejected.
+      const a = 123456789123456789n;
+      const pk = ed.Point.BASE.multiplyUnsafe(a).toBytes();
+      const msg = new TextEncoder().encode("non-canonical R");
+      for (const [Rhex, want] of [
+        ["0100000000000000000000000000000000000000000000000000000000000000", true],
+        ["eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", false],
+      ] as [string, boolean][]) {
+        const sig = new Uint8Array(64);
+        sig.set(unhex(Rhex), 0);
         const k = mod(leToBig(new Uint8Array(crypto.createHash("sha512").update(sig.subarray(0, 32)).update(pk).update(msg).digest())), L);
-        const Rb = ed.Point.fromHex(h, false).multiplyUnsafe(k).negate().toBytes();
-        sig.set(Rb, 0);
-        expect(verify(pk, sig, msg)).toBe(false);
-      }
-    }
-  });
-
-  it("rejects x = 0 with the sign bit set (y = 1 and y = -1)", () => {
-    const v = rfc[1];
-    const sig = unhex(v.signature), msg = unhex(v.message);
-    for (const h of [
-      "0100000000000000000000000000000000000000000000000000000000000080",
-      "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-    ]) {
-      expect(verify(unhex(h), sig, msg)).toBe(false);
-      expect(() => ed.Point.fromHex(h, false)).toThrow();
-    }
-  });
-
-  it("rejects a public key with no square root (not on the curve)", () => {
-    let found = 0;
-    for (let y = 2n; found < 5; y++) {
-      const pk = bigToLe(y, 32);
-      let onCurve = true;
-      try { ed.Point.fromBytes(pk, false); } catch { onCurve = false; }
-      if (!onCurve) {
-        expect(verify(pk, unhex(rfc[0].signature), new Uint8Array(0))).toBe(false);
-        found++;
-      }
-    }
-    expect(found).toBe(5);
-  });
-
-  it("accepts a canonical R and rejects the same R encoded non-canonically (y + p)", () => {
-    // A = [a]B, R = identity, S = k*a mod L: then [S]B - [k]A = identity, whose canonical
-    // encoding is 01 00..00. Writing y = 1 as 1 + p (ee ff .. 7f) must be rejected.
-    const a = 123456789123456789n;
-    const pk = ed.Point.BASE.multiplyUnsafe(a).toBytes();
-    const msg = new TextEncoder().encode("non-canonical R");
-    for (const [Rhex, want] of [
-      ["0100000000000000000000000000000000000000000000000000000000000000", true],
-      ["eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", false],
-    ] as [string, boolean][]) {
-      const sig = new Uint8Array(64);
-      sig.set(unhex(Rhex), 0);
-      const k = mod(leToBig(new Uint8Array(crypto.createHash("sha512").update(sig.subarray(0, 32)).update(pk).update(msg).digest())), L);
-      sig.set(bigToLe(mod(k * a, L), 32), 32);
-      expect(verify(pk, sig, msg)).toBe(want);
-      expect(referenceVerify(pk, sig, msg)).toBe(want);
-    }
-  });
-
-  it("uses the cofactorless equation for mixed-order keys (same verdicts as the reference)", () => {
-    // A = [a]B + T8 (T8 of order 8): not screened by rule 3. R = [r]B, S = r + k a mod L:
-    // [S]B - [k]A = R - [k]T8, which equals R iff 8 | k.
-    const T8 = ed.Point.fromHex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", false);
-    let accepted = 0, rejected = 0;
-    for (let n = 0; n < 40; n++) {
-      const a = leToBig(crypto.randomBytes(32)) % L, r = leToBig(crypto.randomBytes(32)) % L;
-      const pk = ed.Point.BASE.multiplyUnsafe(a).add(T8).toBytes();
-      const msg = new Uint8Array([n, 1, 2]);
-      const sig = new Uint8Array(64);
-      sig.set(ed.Point.BASE.multiplyUnsafe(r).toBytes(), 0);
-      const k = mod(leToBig(new Uint8Array(crypto.createHash("sha512").update(sig.subarray(0, 32)).update(pk).update(msg).digest())), L);
-      sig.set(bigToLe(mod(r + k * a, L), 32), 32);
-      const want = k % 8n === 0n;
-      expect(referenceVerify(pk, sig, msg)).toBe(want);
-      expect(verify(pk, sig, msg)).toBe(want);
-      if (want) accepted++; else rejected++;
-    }
-    expect(rejected).toBeGreaterThan(0);
-    expect(accepted + rejected).toBe(40);
-  });
-
-  describe("property: random mutations", () => {
-    const keys: { pk: Uint8Array; sig: Uint8Array; msg: Uint8Array }[] = [];
-    beforeAll(() => {
-      for (let i = 0; i < 8; i++) {
-        const kp = nodeKeyPair();
-        const msg = new Uint8Array(crypto.randomBytes(i * 37));
-        keys.push({ pk: kp.pk, sig: kp.sign(msg), msg });
+        sig.set(bigToLe(mod(k * a, L), 32), 32);
+        expect(verify(pk, sig, msg)).toBe(want);
+        expect(referenceVerify(pk, sig, msg)).toBe(want);
       }
     });
 
-    it("a mutated pk, signature or message never verifies, and matches the reference", () => {
-      fc.assert(
-        fc.property(
-          fc.integer({ min: 0, max: 7 }),
-          fc.constantFrom(0, 1, 2),
-          fc.nat(),
-          fc.integer({ min: 1, max: 255 }),
-          fc.boolean(),
-          (ki, target, pos, xor, twice) => {
-            const k = keys[ki];
-            const pk = new Uint8Array(k.pk), sig = new Uint8Array(k.sig), msg = new Uint8Array(k.msg);
-            const buf = target === 0 ? pk : target === 1 ? sig : msg;
-            if (buf.length === 0) return true;
-            buf[pos % buf.length] ^= xor;
-            if (twice) buf[(pos * 7 + 3) % buf.length] ^= 0x80;
-            if (hex(buf) === hex(target === 0 ? k.pk : target === 1 ? k.sig : k.msg)) return true;
-            const got = verify(pk, sig, msg);
-            return got === false && referenceVerify(pk, sig, msg) === false;
-          },
-        ),
-        { numRuns: 300 },
-      );
+    it("uses the cofactorless equation for mixed-order keys (same verdicts as the reference)", () => {
+      // A = [a]B + T8 (T8 of order 8): not screened by rule 3. R = [r]B, S = r + k a mod L:
+      // [S]B - [k]A = R - [k]T8, which equals R iff 8 | k.
+      const T8 = ed.Point.fromHex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", false);
+      let accepted = 0, rejected = 0;
+      for (let n = 0; n < 40; n++) {
+        const a = leToBig(crypto.randomBytes(32)) % L, r = leToBig(crypto.randomBytes(32)) % L;
+        const pk = ed.Point.BASE.multiplyUnsafe(a).add(T8).toBytes();
+        const msg = new Uint8Array([n, 1, 2]);
+        const sig = new Uint8Array(64);
+        sig.set(ed.Point.BASE.multiplyUnsafe(r).toBytes(), 0);
+        const k = mod(leToBig(new Uint8Array(crypto.createHash("sha512").update(sig.subarray(0, 32)).update(pk).update(msg).digest())), L);
+        sig.set(bigToLe(mod(r + k * a, L), 32), 32);
+        const want = k % 8n === 0n;
+        expect(referenceVerify(pk, sig, msg)).toBe(want);
+        expect(verify(pk, sig, msg)).toBe(want);
+        if (want) accepted++; else rejected++;
+      }
+      expect(rejected).toBeGreaterThan(0);
+      expect(accepted + rejected).toBe(40);
+    });
+
+    describe("property: random mutations", () => {
+      const keys: { pk: Uint8Array; sig: Uint8Array; msg: Uint8Array }[] = [];
+      beforeAll(() => {
+        for (let i = 0; i < 8; i++) {
+          const kp = nodeKeyPair();
+          const msg = new Uint8Array(crypto.randomBytes(i * 37));
+          keys.push({ pk: kp.pk, sig: kp.sign(msg), msg });
+        }
+      });
+
+      it("a mutated pk, signature or message never verifies, and matches the reference", () => {
+        fc.assert(
+          fc.property(
+            fc.integer({ min: 0, max: 7 }),
+            fc.constantFrom(0, 1, 2),
+            fc.nat(),
+            fc.integer({ min: 1, max: 255 }),
+            fc.boolean(),
+            (ki, target, pos, xor, twice) => {
+              const k = keys[ki];
+              const pk = new Uint8Array(k.pk), sig = new Uint8Array(k.sig), msg = new Uint8Array(k.msg);
+              const buf = target === 0 ? pk : target === 1 ? sig : msg;
+              if (buf.length === 0) return true;
+              buf[pos % buf.length] ^= xor;
+              if (twice) buf[(pos * 7 + 3) % buf.length] ^= 0x80;
+              if (hex(buf) === hex(target === 0 ? k.pk : target === 1 ? k.sig : k.msg)) return true;
+              const got = verify(pk, sig, msg);
+              return got === false && referenceVerify(pk, sig, msg) === false;
+            },
+          ),
+          { numRuns: 300 },
+        );
+      });
     });
   });
-});
+}
