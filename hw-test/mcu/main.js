@@ -142,15 +142,15 @@ var fwsealMcu = { app: null };
       // sink <n> hold: first keep the CPU busy until the receive ring is full and the UART
       // holds a byte back (a long signature check), then swallow; adler= lets the host check
       // that flow control lost nothing
-      var want = +a[0], got = 0, b0 = mcu.busyTicks(), w0 = mcu.ticks(), hold = a[1] === "hold";
+      var want = +a[0], got = 0, b0 = mcu.busyTicks(), w0 = mcu.ticks(), hold = a[1] === "hold", check = hold;
       var sa = 1, sb = 0, stops0 = mcu.stats().rxFullStops, t0 = mcu.ticks();
       onBytes = function (buf, len) {
         while (hold && mcu.stats().rxFullStops === stops0 && mcu.ticks() - t0 < 60 * mcu.timerHz) { /* busy */ }
-        hold = false;
-        for (var i = 0; i < len; i++) {
+        for (var i = 0; i < len && check; i++) { // only for "hold": the plain sink stays the raw link
           sa = (sa + buf[i]) % 65521;
           sb = (sb + sa) % 65521;
         }
+        hold = false;
         got += len;
         if (got < want) return;
         onBytes = consoleBytes;
