@@ -20,7 +20,8 @@
  *             UART bytes to onBytes(buf, off, len) (formats/PROTOCOL.md §6 lists the HAL);
  *             computeLayout(pageSize, flashSize) -> the flash layout or null; SlotState, Msg,
  *             PROTOCOL_VERSION, RunMode, Session; createFrameDecoder / createFrameEncoder
- *             (maxBody) for the serial framing; crc32(buf, off, len).
+ *             (maxBody) for the serial framing, maxWireLen(body) its worst-case wire bytes,
+ *             DATA_HEADER_LEN; crc32(buf, off, len).
  * Payloads    new PayloadDecoder(maxWindowBits): start(PayloadParams), chunk(data, off, len,
  *             PayloadSink) per authenticated wire chunk, finish(); saveState/loadState
  *             (DECODER_STATE_LEN bytes) at chunk boundaries (SPEC §15: deflate, delta patch);
@@ -46,8 +47,8 @@ import { createBootVerifier } from "./verify/boot-verifier.js";
 import { createRecordedBootCheck, BootCheckPath, BOOT_RECORD_LEN } from "./verify/recorded-boot-check.js";
 import { createDeviceApp } from "./device-app.js";
 import { computeLayout, SlotState } from "./boot/flash-layout.js";
-import { Msg, PROTOCOL_VERSION, RunMode, Session } from "../../formats/device-safe/protocol.js";
-import { createFrameDecoder, createFrameEncoder } from "./update/framing.js";
+import { Msg, PROTOCOL_VERSION, RunMode, Session, DATA_HEADER_LEN } from "../../formats/device-safe/protocol.js";
+import { createFrameDecoder, createFrameEncoder, maxWireLen } from "./update/framing.js";
 import { crc32 } from "./update/crc32.js";
 import { createRootStatementVerifier, RootStatementVerifier } from "./verify/root-statement.js";
 import { hexToBytes, bytesToHex } from "./hex.js";
@@ -69,7 +70,7 @@ export type { RecordedBootCheck, BootRecordHal } from "./verify/recorded-boot-ch
 export { createRootStatementVerifier, RootStatementVerifier };
 export { hexToBytes, bytesToHex };
 export { parseRootList, rootKeyLength, rootKeyOffset, AlgorithmBit, ALG_HSS_LMS };
-export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, crc32 };
+export { createDeviceApp, computeLayout, SlotState, Msg, PROTOCOL_VERSION, RunMode, Session, createFrameDecoder, createFrameEncoder, maxWireLen, DATA_HEADER_LEN, crc32 };
 export type { DeviceApp, DeviceConfig, DeviceHal } from "./device-app.js";
 export { PayloadDecoder, DECODER_STATE_LEN, payloadDecoderBytes };
 export type { PayloadSink, PayloadParams } from "./decode/payload-decoder.js";
@@ -120,6 +121,8 @@ export const fwsealCore = {
   Session: Session,
   createFrameDecoder: createFrameDecoder,
   createFrameEncoder: createFrameEncoder,
+  maxWireLen: maxWireLen,
+  DATA_HEADER_LEN: DATA_HEADER_LEN,
   crc32: crc32,
   // --- root-retirement statements, SPEC §11 ---
   // v = createRootStatementVerifier(primitives); v.check(stmt, len, cfg, storedCounter,

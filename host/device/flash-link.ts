@@ -11,7 +11,11 @@ import { Msg, PROTOCOL_VERSION, DATA_HEADER_LEN, DataAt, ErrorAt, putU32, newInf
 import { FwsealError } from "../errors.js";
 import { createSerialPort } from "./serial-port.js";
 
+/** Largest DATA payload per frame the host sends (formats/PROTOCOL.md §4). */
 export const HOST_MAX_DATA = 16384;
+/** Most DATA frames the host keeps unacknowledged unless told otherwise: a device that buffers
+ *  more than 8 frames while it works (the QEMU MCU's receive ring offers 15) gets them all. */
+export const HOST_MAX_WINDOW = 16;
 const MAX_REPLY_BODY = 1024;
 
 /** Opens a serial port by path (never enumerates ports: SerialPort.list() needs udev). */

@@ -14,7 +14,7 @@ import { formatUuid } from "../../formats/host-only/uuid.js";
 import { AckFlag, AckAt, BeginAt, BeginFlag, ConfirmOkAt, Msg, PROTOCOL_VERSION, REQUEST_HEAD_LEN, ResumeOkAt, RetireAt, RetireOkAt, getU16, getU32, getU53, putU16, putU32 } from "../../formats/device-safe/protocol.js";
 import { MAX_ROOT_COUNTER_STEP, MAX_ROOT_STATEMENT } from "../../formats/device-safe/limits.js";
 import { decodeRootStatement, type DecodedRootStatement } from "../keys/root-retirement.js";
-import { DeviceLink, HOST_MAX_DATA, parseError, parseInfo, parseStatus, type DeviceInfo, type LinkStats } from "./flash-link.js";
+import { DeviceLink, HOST_MAX_DATA, HOST_MAX_WINDOW, parseError, parseInfo, parseStatus, type DeviceInfo, type LinkStats } from "./flash-link.js";
 import { FwsealError, inputError } from "../errors.js";
 import { exitCodeForReason } from "../exit-codes.js";
 import { inspectBytes, type InspectResult } from "../bundle/inspect.js";
@@ -50,7 +50,7 @@ export interface FlashOptions {
   timeoutMs?: number; // base reply timeout (default 3000, env FWSEAL_SERIAL_TIMEOUT_MS)
   slowTimeoutMs?: number; // replies that involve a signature check or a boot (default 60000)
   retries?: number; // default 8
-  window?: number; // DATA frames in flight (default: what the device offers, max 8)
+  window?: number; // DATA frames in flight (default: what the device offers, at most HOST_MAX_WINDOW)
   frameData?: number; // DATA payload per frame (default: what the device offers, max HOST_MAX_DATA)
   onProgress?: (p: FlashProgress) => void;
   onLog?: (line: string) => void;
@@ -431,7 +431,7 @@ export async function flashDevice(opts: FlashOptions): Promise<FlashResult> {
         if (bad) throw new FwsealError("BUNDLE_REJECTED", `not sent: ${reasonName(bad.reason)}: ${bad.message}`, { exitCode: exitCodeForReason(bad.reason), reason: bad.reason, chunk: -1 });
       }
       const frame = Math.max(64, Math.min(opts.frameData ?? HOST_MAX_DATA, info.maxData, HOST_MAX_DATA));
-      const window = Math.max(1, Math.min(opts.window ?? 8, info.window || 1));
+      const window = Math.max(1, Math.min(opts.window ?? HOST_MAX_WINDOW, info.window || 1));
       const start = await startOrResume(link, bundle, parsed.envelopeSize, { resume: opts.resume ?? info.install !== null, t, slow, retries, log });
       if (start > 0) result.resumedFrom = start;
       const t0 = Date.now();

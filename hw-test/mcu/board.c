@@ -80,31 +80,43 @@ const char *cmdline_value(const char *key, char *out, size_t outlen) {
   return 0;
 }
 
-/* ---- UART0: the RX interrupt moves each byte into a ring (QEMU holds one byte) ---- */
+/* ---- UART0: the RX interrupt moves each byte into a ring (QEMU holds one byte) ----
 
-#define RX_RING 16384u /* power of two */
+   The ring is what lets reception overlap the device's work: while Duktape hashes,
+   verifies a signature or writes flash, the interrupt keeps taking bytes, so the host can
+   keep a whole protocol window on the line (main.js offers window = ring / wire frame).
+   A full ring never drops a byte: the interrupt leaves it in the UART's holding register,
+   so QEMU stops reading the pty and the host's writes back up (flow control, as RTS/CTS
+   would do on a board) until uart_rx_take frees room and drains it. */
+
 static volatile uint8_t rx_ring[RX_RING];
-static volatile uint32_t rx_head, rx_tail, rx_overruns;
+static volatile uint32_t rx_head, rx_tail, rx_overruns, rx_full_stops, rx_peak;
 
 /* Clear the interrupt status BEFORE draining: a byte that lands after the last RXFULL check
-   then raises a fresh interrupt instead of having its status cleared unseen (a stall). */
+   then raises a fresh interrupt instead of having its status cleared unseen (a stall).
+   Runs with the RX interrupt unable to preempt it (in the handler, or interrupts off). */
 static void rx_drain(void) {
-  while (REG32(UART_STATE) & 2u) {
-    uint8_t b = (uint8_t)REG32(UART_DATA);
-    uint32_t h = rx_head;
-    if (h - rx_tail < RX_RING) {
-      rx_ring[h & (RX_RING - 1)] = b;
-      rx_head = h + 1;
-    } else {
+  uint32_t h = rx_head;
+  REG32(UART_INTSTATUS) = 2u;
+  for (;;) {
+    uint32_t st = REG32(UART_STATE);
+    if (st & 8u) { /* a byte arrived while the holding register was full: it is lost */
       rx_overruns++;
+      REG32(UART_STATE) = 8u;
     }
+    if (!(st & 2u)) break;
+    if (h - rx_tail >= RX_RING) { /* full: the byte waits in the UART */
+      rx_full_stops++;
+      break;
+    }
+    rx_ring[h & (RX_RING - 1)] = (uint8_t)REG32(UART_DATA);
+    h++;
   }
+  rx_head = h;
+  if (h - rx_tail > rx_peak) rx_peak = h - rx_tail;
 }
 
-void UART0_RX_Handler(void) {
-  REG32(UART_INTSTATUS) = 2u;
-  rx_drain();
-}
+void UART0_RX_Handler(void) { rx_drain(); }
 
 void uart_init(void) {
   REG32(UART_BAUDDIV) = 16;
@@ -122,12 +134,20 @@ void uart_write(const uint8_t *p, size_t n) {
 
 size_t uart_rx_pending(void) { return rx_head - rx_tail; }
 uint32_t uart_rx_overruns(void) { return rx_overruns; }
+uint32_t uart_rx_full_stops(void) { return rx_full_stops; }
+uint32_t uart_rx_peak(void) { return rx_peak; }
 
 size_t uart_rx_take(uint8_t *dst, size_t max) {
   uint32_t t = rx_tail, avail = rx_head - t;
   size_t n = avail < max ? avail : max;
   for (size_t i = 0; i < n; i++) dst[i] = rx_ring[(t + i) & (RX_RING - 1)];
   rx_tail = t + n;
+  /* A byte held back by a full ring raised its interrupt already: take it now there is room. */
+  if (n && (REG32(UART_STATE) & 2u)) {
+    __asm__ volatile("cpsid i" ::: "memory");
+    rx_drain();
+    __asm__ volatile("cpsie i" ::: "memory");
+  }
   return n;
 }
 

@@ -51,11 +51,17 @@ void semi_exit(int code) __attribute__((noreturn));
 const char *semi_cmdline(void);            /* "-append"/arg= string, "" if none */
 const char *cmdline_value(const char *key, char *out, size_t outlen); /* "key=value" lookup */
 
+/* Receive ring (power of two). main.js sizes the protocol window from it: the frames the
+   host may have in flight fit here while the device works on the one before them. */
+#define RX_RING 65536u
+
 void uart_init(void);
 void uart_write(const uint8_t *p, size_t n);
 size_t uart_rx_take(uint8_t *dst, size_t max); /* bytes received by the RX interrupt */
 size_t uart_rx_pending(void);
-uint32_t uart_rx_overruns(void);
+uint32_t uart_rx_overruns(void);   /* bytes the UART lost (arrived with its register full) */
+uint32_t uart_rx_full_stops(void); /* times a full ring held a byte back in the UART */
+uint32_t uart_rx_peak(void);       /* high-water of the ring's fill, bytes */
 
 void timer_init(void);
 uint64_t ticks_now(void);   /* 25 MHz ticks since boot (x40 = guest instructions with -icount shift=0) */

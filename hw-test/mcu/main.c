@@ -28,6 +28,8 @@ static void report_stats(const char *tag) {
   semi_log_u32("stack_peak", stack_high_water());
   semi_log_u32("stack_size", stack_size());
   semi_log_u32("rx_overruns", uart_rx_overruns());
+  semi_log_u32("rx_peak", uart_rx_peak());
+  semi_log_u32("rx_full_stops", uart_rx_full_stops());
   semi_log("\n");
 }
 
@@ -118,6 +120,8 @@ static duk_ret_t n_stats(duk_context *c) {
   duk_push_uint(c, stack_high_water()); duk_put_prop_string(c, -2, "stackPeak");
   duk_push_uint(c, stack_size()); duk_put_prop_string(c, -2, "stackSize");
   duk_push_uint(c, uart_rx_overruns()); duk_put_prop_string(c, -2, "rxOverruns");
+  duk_push_uint(c, uart_rx_peak()); duk_put_prop_string(c, -2, "rxPeak");
+  duk_push_uint(c, uart_rx_full_stops()); duk_put_prop_string(c, -2, "rxFullStops");
   return 1;
 }
 
@@ -165,6 +169,7 @@ static void register_natives(void) {
   duk_push_uint(ctx, flash_size()); duk_put_prop_string(ctx, -2, "flashSize");
   duk_push_uint(ctx, flash_page()); duk_put_prop_string(ctx, -2, "pageSize");
   duk_push_uint(ctx, TIMER_HZ); duk_put_prop_string(ctx, -2, "timerHz");
+  duk_push_uint(ctx, RX_RING); duk_put_prop_string(ctx, -2, "rxRing");
   duk_push_string(ctx, semi_cmdline()); duk_put_prop_string(ctx, -2, "args");
   /* the receive buffer handed to onBytes: allocated once, reused for every call */
   rx_view_data = (uint8_t *)duk_push_fixed_buffer(ctx, RX_CHUNK);

@@ -121,7 +121,8 @@ var fwsealMcu = { app: null };
     if (op === "stats") {
       var s = mcu.stats();
       return reply("stats heapPeak=" + s.heapPeak + " heapLive=" + s.heapLive + " heapArenaUsed=" + s.heapArenaUsed +
-        " stackPeak=" + s.stackPeak + " stackSize=" + s.stackSize + " rxOverruns=" + s.rxOverruns);
+        " stackPeak=" + s.stackPeak + " stackSize=" + s.stackSize + " rxOverruns=" + s.rxOverruns +
+        " rxPeak=" + s.rxPeak + " rxFullStops=" + s.rxFullStops);
     }
     if (op === "peaks") { mcu.gc(); mcu.resetPeaks(); return reply("peaks reset"); }
     if (op === "framebench" && core && core.createFrameDecoder) { // per-byte JS costs of the serial framing
@@ -138,12 +139,24 @@ var fwsealMcu = { app: null };
         " decode=" + (f3 - f2) + " crcval=" + crc);
     }
     if (op === "sink") { // the raw link: swallow N bytes, report the guest's busy ticks
-      var want = +a[0], got = 0, b0 = mcu.busyTicks(), w0 = mcu.ticks();
+      // sink <n> hold: first keep the CPU busy until the receive ring is full and the UART
+      // holds a byte back (a long signature check), then swallow; adler= lets the host check
+      // that flow control lost nothing
+      var want = +a[0], got = 0, b0 = mcu.busyTicks(), w0 = mcu.ticks(), hold = a[1] === "hold", check = hold;
+      var sa = 1, sb = 0, stops0 = mcu.stats().rxFullStops, t0 = mcu.ticks();
       onBytes = function (buf, len) {
+        while (hold && mcu.stats().rxFullStops === stops0 && mcu.ticks() - t0 < 60 * mcu.timerHz) { /* busy */ }
+        for (var i = 0; i < len && check; i++) { // only for "hold": the plain sink stays the raw link
+          sa = (sa + buf[i]) % 65521;
+          sb = (sb + sa) % 65521;
+        }
+        hold = false;
         got += len;
         if (got < want) return;
         onBytes = consoleBytes;
-        reply("sink n=" + got + " busy=" + (mcu.busyTicks() - b0) + " ticks=" + (mcu.ticks() - w0));
+        var st = mcu.stats();
+        reply("sink n=" + got + " busy=" + (mcu.busyTicks() - b0) + " ticks=" + (mcu.ticks() - w0) + " adler=" + (sb * 65536 + sa) +
+          " rxPeak=" + st.rxPeak + " rxFullStops=" + st.rxFullStops + " rxOverruns=" + st.rxOverruns);
       };
       return reply("sink ready");
     }
@@ -176,8 +189,18 @@ var fwsealMcu = { app: null };
   //   [rootthreshold=r] (distinct roots the k signers must come through)
   //   [requirealgs=m] (hybrid policy: AlgorithmBits 1 Ed25519 | 2 HSS/LMS the signers must include)
   //   [bootalgs=m] (AlgorithmBits whose signatures the boot check verifies; default all)
-  //   [maxchunk=4096] [maxdata=4096] [window=8] [windowbits=12] (payload decoder window; 0: none)
+  //   [maxchunk=4096] [maxdata=4096] [window=<frames; default: as many as the receive ring holds>]
+  //   [windowbits=12] (payload decoder window; 0: none)
   //   [logkeys=<hex> witnesskeys=<hex> quorum=<n>] (install only logged bundles)
+  // The window the device offers: as many full DATA frames as the firmware's receive ring
+  // holds (formats/PROTOCOL.md §4). The interrupt keeps filling the ring while the core
+  // verifies the envelope or hashes and writes a chunk, so the host can keep the line busy
+  // throughout; a host that sends more is only held back (the ring never drops bytes).
+  function ringWindow(maxData) {
+    var frames = Math.floor(mcu.rxRing / core.maxWireLen(maxData + core.DATA_HEADER_LEN));
+    return Math.max(1, Math.min(255, frames));
+  }
+
   function startApp() {
     var rootBuf = new Uint8Array(4 * 60);
     var rootList = core.parseRootList(argValue("roots") || "", rootBuf);
@@ -190,6 +213,7 @@ var fwsealMcu = { app: null };
       return false;
     }
     var pure = core.createPurePrimitives();
+    var maxData = +(argValue("maxdata") || 4096);
     var cfg = {
       primitives: { sha256: mcu.sha256, ed25519Verify: pure.ed25519Verify },
       roots: roots,
@@ -203,8 +227,8 @@ var fwsealMcu = { app: null };
       threshold: +(argValue("threshold") || 1),
       rootThreshold: +(argValue("rootthreshold") || 1),
       maxChunkSize: +(argValue("maxchunk") || 4096),
-      maxData: +(argValue("maxdata") || 4096),
-      window: +(argValue("window") || 8),
+      maxData: maxData,
+      window: +(argValue("window") || ringWindow(maxData)),
       resumeStride: +(argValue("stride") || 16384),
       // compressed and delta payloads (formats/SPEC.md §15): the largest deflate window decoded, in bits; 0: no decoder
       maxWindowBits: +(argValue("windowbits") || 12),
@@ -244,7 +268,9 @@ var fwsealMcu = { app: null };
         worked = true;
       } else if (worked) {
         worked = false;
-        mcu.log("fwseal-mcu: bench busy=" + b + " ticks=" + mcu.ticks());
+        var st = mcu.stats();
+        mcu.log("fwseal-mcu: bench busy=" + b + " ticks=" + mcu.ticks() + " rxPeak=" + st.rxPeak +
+          " rxFullStops=" + st.rxFullStops + " rxOverruns=" + st.rxOverruns);
       }
       prevBusy = mcu.busyTicks();
     };

@@ -116,6 +116,16 @@ describe("serial: fwseal flash <-> simulated device over socat ptys", () => {
     expect(r.dev.app.runMode).toBe(RunMode.NORMAL);
   });
 
+  it("the host streams with the device's window: stop-and-wait at 1, more than 8 frames when offered", async () => {
+    for (const window of [1, 12]) {
+      const r = await rig(keys, undefined, { window });
+      const res = await flashDevice({ ...FAST, port: r.port, bundle: v1 });
+      expect(res.outcome).toBe("installed");
+      expect(res.device.window).toBe(window);
+      expect(res.transfer!.retransmits).toBe(0);
+    }
+  });
+
   it("each rejection travels back with its reason and chunk; the active image keeps running", async () => {
     const r = await rig(keys);
     await installConfirmed(r, v1);
