@@ -62,8 +62,14 @@ var fwsealBoard = (function () {
       var p = (addr / pageSize) | 0, po = addr - p * pageSize;
       var n = pageSize - po < len ? pageSize - po : len;
       var name = pageFile(p);
-      if (S.readArrayBuffer(name) === undefined) S.write(name, "", 0, pageSize);
-      S.write(name, src.subarray(off, off + n), po);
+      // Storage.write at offset 0 (re)creates the file, as long as the data unless a size is
+      // given: a page's first write is at its start (pages are erased, then written in order),
+      // so it creates the whole page; later writes program bytes inside it.
+      if (po === 0) S.write(name, src.subarray(off, off + n), 0, pageSize);
+      else {
+        if (S.readArrayBuffer(name) === undefined) S.write(name, "", 0, pageSize);
+        S.write(name, src.subarray(off, off + n), po);
+      }
       addr += n; off += n; len -= n;
     }
     peak();

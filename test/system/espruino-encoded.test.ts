@@ -23,7 +23,8 @@ import { Reason } from "../../formats/device-safe/reasons.js";
 
 const { bin, why } = espruinoBinary();
 const suite = bin ? describe : describe.skip;
-const CS = 4096;
+// Smaller than the board's 4 KiB pages and 2 KiB frames: chunks and decoded pieces land inside pages.
+const CS = 1024;
 
 /**
  * A JavaScript application of about `size` bytes that sets appVersion; the rest is a comment
