@@ -242,7 +242,10 @@ describe("payload decoder: invalid deflate is BAD_PAYLOAD", () => {
       const w = new BitWriter();
       dynamicHeader(w, 1, lit, dist, clen, seq);
       const d = w.done();
-      return new Inflater(15).readDynamicHeader(d, 1, d.length, d[0] >>> 3, 5); // past the 3 block-header bits
+      const inf = new Inflater(15);
+      inf.begin(d, 0, d.length);
+      inf.bits(3); // the block header
+      return inf.readDynamicHeader();
     };
     const run = (f: (w: BitWriter) => void) => { const w = new BitWriter(); f(w); return inflateOne(w.done()); };
     const dist2 = [1, 1];
