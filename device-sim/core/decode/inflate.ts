@@ -80,9 +80,9 @@ export class Inflater {
   end: number;
   bb: number;
   bc: number;
-  // Ring write position and bytes decoded from the current chunk.
+  // Ring write position; bytes of the current chunk already written out of the ring.
   rp: number;
-  total: number;
+  flushed: number;
   /** Largest back-reference distance of the current payload (2^windowBits). */
   wsize: number;
   private none: Uint8Array;
@@ -101,7 +101,7 @@ export class Inflater {
     this.bb = 0;
     this.bc = 0;
     this.rp = 0;
-    this.total = 0;
+    this.flushed = 0;
     this.wsize = 0;
   }
 
@@ -113,7 +113,7 @@ export class Inflater {
     this.bb = 0;
     this.bc = 0;
     this.rp = 0;
-    this.total = 0;
+    this.flushed = 0;
   }
 
   /** The next n (<= 16) bits of the stream, least significant first. */
@@ -225,7 +225,6 @@ export class Inflater {
     if ((data[pos + 2] | (data[pos + 3] << 8)) !== (length ^ 0xffff)) return Reason.BAD_PAYLOAD;
     pos += 4;
     if (pos + length > this.end) return Reason.BAD_PAYLOAD;
-    this.total += length;
     let rp = this.rp;
     let n = 0;
     let r = 0;
@@ -241,6 +240,7 @@ export class Inflater {
         r = out.write(ring, 0, rsize);
         if (r !== Reason.OK) return r;
         rp = 0;
+        this.flushed += rsize;
       }
     }
     this.rp = rp;
@@ -264,7 +264,8 @@ export class Inflater {
     let bb = this.bb;
     let bc = this.bc;
     let rp = this.rp;
-    let total = this.total;
+    // Bytes of this chunk already handed out of the ring: flushed + rp were decoded.
+    let flushed = this.flushed;
     let e = 0;
     let n = 0;
     let sym = 0;
@@ -292,12 +293,12 @@ export class Inflater {
       bc -= n;
       if (sym < 256) {
         ring[rp++] = sym;
-        total++;
         if (rp === rsize) {
           if ((pos - end) * 8 > bc) return Reason.BAD_PAYLOAD;
           r = out.write(ring, 0, rsize);
           if (r !== Reason.OK) return r;
           rp = 0;
+          flushed += rsize;
         }
         continue;
       }
@@ -346,8 +347,14 @@ export class Inflater {
         bb >>>= n;
         bc -= n;
       }
-      if (distance > total || distance > wsize) return Reason.BAD_PAYLOAD;
-      total += length;
+      if (distance > flushed + rp || distance > wsize) return Reason.BAD_PAYLOAD;
+      if (distance <= rp && rp + length < rsize) {
+        // The common case: source and destination inside the ring, no flush on the way.
+        // Forward byte order makes an overlapping copy (distance < length) repeat bytes.
+        src = rp - distance;
+        while (length-- > 0) ring[rp++] = ring[src++];
+        continue;
+      }
       src = (rp - distance) & rmask;
       while (length > 0) {
         ring[rp++] = ring[src];
@@ -358,6 +365,7 @@ export class Inflater {
           r = out.write(ring, 0, rsize);
           if (r !== Reason.OK) return r;
           rp = 0;
+          flushed += rsize;
         }
       }
     }
@@ -365,7 +373,7 @@ export class Inflater {
     this.bb = bb;
     this.bc = bc;
     this.rp = rp;
-    this.total = total;
+    this.flushed = flushed;
     return Reason.OK;
   }
 
