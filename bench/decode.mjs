@@ -6,16 +6,18 @@
 //    (level 9, window 12, memLevel 9) fits, zero-padded (the host's chunked deflate);
 //  - delta: a patch from the image to a version with 256 changed bytes and 1 KiB inserted,
 //    deflated the same way (add path: precursor reads + sums, plus inflate).
+// With ESPRUINO_BIN (an Espruino Linux build), the same runs on Espruino too (the core from
+// Storage, wire chunks read from files; CPU time of the chunk() calls only).
 // Not a test and not wired into npm scripts: prints a table. Options: --json.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import crypto from "node:crypto";
 import { deflateRawSync } from "node:zlib";
 import { build } from "esbuild";
-import { emitCoreEs5 } from "../scripts/build-core-es5.mjs";
+import { emitCoreEs5, buildCoreEs5 } from "../scripts/build-core-es5.mjs";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const asJson = process.argv.includes("--json");
@@ -27,14 +29,19 @@ const WINDOW = 12;
 const tmp = mkdtempSync(path.join(tmpdir(), "fwseal-bench-decode-"));
 const bundled = await build({
   stdin: {
-    contents: 'export * from "./test/helpers/payload-cases.ts";\nexport { PayloadDecoder } from "./device-sim/core/decode/payload-decoder.ts";\n',
+    contents: 'export * from "./test/helpers/payload-cases.ts";\nexport { PayloadDecoder } from "./device-sim/core/decode/payload-decoder.ts";\n' +
+      'export { espruinoCoreLoader, ESPRUINO_CPU_MS } from "./test/helpers/espruino-scripts.ts";\n',
     resolveDir: repo, loader: "ts", sourcefile: "bench-decode-entry.ts",
   },
   bundle: true, format: "esm", platform: "node", write: false, logLevel: "silent",
 });
-const modFile = path.join(tmp, "decode.mjs");
+// Written two levels below the repository root: the helpers find the root from their own URL.
+mkdirSync(path.join(repo, "build/bench"), { recursive: true });
+const modFile = path.join(repo, "build/bench/decode-bundle.mjs");
 writeFileSync(modFile, bundled.outputFiles[0].text);
-const { PayloadDecoder, firmwareLikeImage, encodePatch, rng } = await import(pathToFileURL(modFile).href);
+const { PayloadDecoder, firmwareLikeImage, encodePatch, rng, espruinoCoreLoader, ESPRUINO_CPU_MS } = await import(pathToFileURL(modFile).href);
+const espruino = process.env.ESPRUINO_BIN || "";
+if (espruino) await buildCoreEs5({ quiet: true }); // the loader reads build/fwseal-core.min.js
 
 const deflate = (b) => new Uint8Array(deflateRawSync(b, { level: 9, windowBits: WINDOW, memLevel: 9 }));
 
@@ -84,6 +91,46 @@ function nodeRun(c, sink) {
   if (d.finish() !== 0) throw new Error("finish failed");
 }
 
+// Espruino: the script text stays small (the pool holds ~12,000 variables): the precursor
+// goes to Storage (as the running image in flash), the wire chunks are files read one at a time. Returns CPU ms of the chunk() calls.
+function espruinoRun(c) {
+  const dir = mkdtempSync(path.join(tmpdir(), "fwseal-bench-esp-"));
+  try {
+    writeFileSync(path.join(dir, "pre.bin"), img);
+    c.chunks.forEach((ch, k) => writeFileSync(path.join(dir, "c" + k + ".bin"), ch));
+    const script = espruinoCoreLoader() + ESPRUINO_CPU_MS + `
+var C = fwsealCore, fs = require("fs");
+var S = require("Storage");
+(function () {
+  var f = E.openFile(${JSON.stringify(path.join(dir, "pre.bin"))}, "r"), off = 0, piece;
+  while ((piece = f.read(1024))) { S.write("pre", piece, off, ${img.length}); off += piece.length; }
+  f.close();
+})();
+var n = 0, ms = 0, r = 0;
+var sink = { output: function (b, o, l) { n += l; }, readPrecursor: function (pos, b, o, l) { b.set(E.toUint8Array(S.read("pre", pos, l)), o); } };
+var d = new C.PayloadDecoder(${WINDOW});
+d.start(${JSON.stringify(c.params)});
+for (var k = 0; k < ${c.chunks.length} && r === 0; k++) {
+  var data = E.toUint8Array(fs.readFileSync(${JSON.stringify(dir)} + "/c" + k + ".bin"));
+  var t0 = cpuMs();
+  r = d.chunk(data, 0, data.length, sink);
+  ms += cpuMs() - t0;
+}
+if (r === 0) r = d.finish();
+print("@@esp " + r + " " + n + " " + ms);
+`;
+    writeFileSync(path.join(dir, "run.js"), script);
+    const res = spawnSync(espruino, [path.join(dir, "run.js")], { cwd: dir, encoding: "utf8", input: "", timeout: 600_000 });
+    const line = (res.stdout || "").split("\n").find((l) => l.startsWith("@@esp "));
+    if (!line) throw new Error("Espruino: " + (res.stdout + res.stderr).slice(-600));
+    const [, reason, n, ms] = line.split(" ");
+    if (reason !== "0" || Number(n) !== c.image.length) throw new Error("Espruino: " + line);
+    return Number(ms);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 const rows = [];
 const core = (await emitCoreEs5())[0].text;
 const hex = (b) => Buffer.from(b).toString("hex");
@@ -127,8 +174,10 @@ print("ms " + best);
   const out = Object.fromEntries(res.stdout.trim().split("\n").map((l) => l.split(" ")));
   if (out.sha !== sha(c.image)) throw new Error(c.name + ": wrong output on duk");
   const dukMs = Number(out.ms);
-  rows.push({ case: c.name, imageBytes: c.image.length, wireBytes: wire, wireChunks: c.chunks.length, nodeMs, dukMs,
-    nodeMBps: c.image.length / 1e3 / nodeMs, dukKBps: c.image.length / dukMs / 1.024 });
+  const row = { case: c.name, imageBytes: c.image.length, wireBytes: wire, wireChunks: c.chunks.length, nodeMs, dukMs,
+    nodeMBps: c.image.length / 1e3 / nodeMs, dukKBps: c.image.length / dukMs / 1.024 };
+  if (espruino) row.espruinoMs = espruinoRun(c);
+  rows.push(row);
 }
 rmSync(tmp, { recursive: true, force: true });
 
@@ -138,6 +187,7 @@ if (asJson) {
   process.stdout.write(`PayloadDecoder(${WINDOW}): ${(1 << WINDOW) + 1956} bytes of typed arrays; wire chunks of ${CHUNK} bytes\n`);
   process.stdout.write("case                     image   wire (chunks)   Node ms  (MB/s)   duk ms  (KiB/s)\n");
   for (const w of rows) {
-    process.stdout.write(`${w.case.padEnd(24)} ${String(w.imageBytes).padStart(6)}  ${String(w.wireBytes).padStart(6)} (${String(w.wireChunks).padStart(2)})    ${w.nodeMs.toFixed(2).padStart(6)}  (${w.nodeMBps.toFixed(0).padStart(4)})   ${String(w.dukMs).padStart(6)}  (${w.dukKBps.toFixed(0).padStart(5)})\n`);
+    process.stdout.write(`${w.case.padEnd(24)} ${String(w.imageBytes).padStart(6)}  ${String(w.wireBytes).padStart(6)} (${String(w.wireChunks).padStart(2)})    ${w.nodeMs.toFixed(2).padStart(6)}  (${w.nodeMBps.toFixed(0).padStart(4)})   ${String(w.dukMs).padStart(6)}  (${w.dukKBps.toFixed(0).padStart(5)})` +
+      (w.espruinoMs !== undefined ? `   Espruino ${w.espruinoMs} ms CPU (${(w.imageBytes / w.espruinoMs / 1.024).toFixed(1)} KiB/s)` : "") + "\n");
   }
 }

@@ -14,9 +14,9 @@
 // read as zero, and `pos` counts them, so a decode that used more bits than the chunk holds
 // is caught (pos - end) * 8 > bc before any output leaves the ring and at the end. This
 // keeps the symbol loop free of per-bit end checks. Block headers go through the bits()
-// reader on the instance; the symbol loop (decodeCodes) keeps the bit state in locals and
-// refills inline, four times per length/distance pair, because a call per refill would
-// double the loop's cost on the interpreters.
+// reader on the instance; the symbol loop (decodeCodes, copyMatch) keeps the bit state in
+// locals and refills inline, because a call per refill would double its cost on the
+// interpreters.
 
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { HuffmanTable, buildHuffmanTable, decodeLongCode, huffmanTableBytes, MAX_CODE_BITS } from "./huffman.js";
@@ -210,6 +210,16 @@ export class Inflater {
     return Reason.OK;
   }
 
+  /**
+   * Hands the full ring to out, unless the decode has used more bits than the chunk holds
+   * (pos, bc: the caller's bit state), which is BAD_PAYLOAD before any byte leaves.
+   */
+  private flushRing(out: ByteWriter, pos: number, bc: number): number {
+    if ((pos - this.end) * 8 > bc) return Reason.BAD_PAYLOAD;
+    this.flushed += this.ring.length;
+    return out.write(this.ring, 0, this.ring.length);
+  }
+
   /** A stored block (RFC 1951 §3.2.4), after its 3 header bits. */
   private storedBlock(out: ByteWriter): number {
     const data = this.data;
@@ -237,10 +247,9 @@ export class Inflater {
         n--;
       }
       if (rp === rsize) {
-        r = out.write(ring, 0, rsize);
+        r = this.flushRing(out, pos, 0);
         if (r !== Reason.OK) return r;
         rp = 0;
-        this.flushed += rsize;
       }
     }
     this.rp = rp;
@@ -248,30 +257,25 @@ export class Inflater {
     return Reason.OK;
   }
 
-  /** The symbols of a fixed or dynamic block (this.lit, this.dist) up to end-of-block. */
+  /**
+   * The symbols of a fixed or dynamic block (this.lit, this.dist) up to end-of-block.
+   * The loop handles literals itself and hands each length/distance pair to copyMatch:
+   * Espruino re-reads a loop's source text on every pass, so a short body is what makes
+   * literals cheap there.
+   */
   private decodeCodes(out: ByteWriter): number {
     const data = this.data;
     const end = this.end;
     const ring = this.ring;
     const rsize = ring.length;
-    const rmask = rsize - 1;
-    const wsize = this.wsize;
     const lit = this.lit;
-    const dist = this.dist;
     const lfast = lit.fast;
-    const dfast = dist.fast;
-    let pos = this.pos;
     let bb = this.bb;
     let bc = this.bc;
+    let pos = this.pos;
     let rp = this.rp;
-    // Bytes of this chunk already handed out of the ring: flushed + rp were decoded.
-    let flushed = this.flushed;
     let e = 0;
     let n = 0;
-    let sym = 0;
-    let length = 0;
-    let distance = 0;
-    let src = 0;
     let r = 0;
     for (;;) {
       if (bc < 16) {
@@ -282,98 +286,116 @@ export class Inflater {
       e = lfast[bb & 255];
       n = e & 15;
       if (n === 0) {
-        bb >>>= LIT_FAST_BITS;
-        bc -= LIT_FAST_BITS;
-        e = decodeLongCode(lit, e >>> 4, bb);
+        e = decodeLongCode(lit, e >>> 4, bb >>> LIT_FAST_BITS);
         if (e < 0) return Reason.BAD_PAYLOAD;
-        n = e & 15;
+        n = (e & 15) + LIT_FAST_BITS;
       }
-      sym = e >>> 4;
       bb >>>= n;
       bc -= n;
-      if (sym < 256) {
-        ring[rp++] = sym;
+      e >>>= 4;
+      if (e < 256) {
+        ring[rp++] = e;
         if (rp === rsize) {
-          if ((pos - end) * 8 > bc) return Reason.BAD_PAYLOAD;
-          r = out.write(ring, 0, rsize);
+          r = this.flushRing(out, pos, bc);
           if (r !== Reason.OK) return r;
           rp = 0;
-          flushed += rsize;
         }
         continue;
       }
-      if (sym === 256) break;
-      sym -= 257;
-      if (sym >= 29) return Reason.BAD_PAYLOAD;
-      if (bc < 16) {
-        bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-        pos += 2;
-        bc += 16;
-      }
-      length = LENGTH_BASE[sym];
-      n = LENGTH_EXTRA[sym];
-      if (n !== 0) {
-        length += bb & ((1 << n) - 1);
-        bb >>>= n;
-        bc -= n;
-      }
-      if (bc < 16) {
-        bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-        pos += 2;
-        bc += 16;
-      }
-      e = dfast[bb & 63];
-      n = e & 15;
-      if (n === 0) {
-        bb >>>= DIST_FAST_BITS;
-        bc -= DIST_FAST_BITS;
-        e = decodeLongCode(dist, e >>> 4, bb);
-        if (e < 0) return Reason.BAD_PAYLOAD;
-        n = e & 15;
-      }
-      sym = e >>> 4;
-      bb >>>= n;
-      bc -= n;
-      if (sym >= 30) return Reason.BAD_PAYLOAD;
-      if (bc < 16) {
-        bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-        pos += 2;
-        bc += 16;
-      }
-      distance = DIST_BASE[sym];
-      n = DIST_EXTRA[sym];
-      if (n !== 0) {
-        distance += bb & ((1 << n) - 1);
-        bb >>>= n;
-        bc -= n;
-      }
-      if (distance > flushed + rp || distance > wsize) return Reason.BAD_PAYLOAD;
-      if (distance <= rp && rp + length < rsize) {
-        // The common case: source and destination inside the ring, no flush on the way.
-        // Forward byte order makes an overlapping copy (distance < length) repeat bytes.
-        src = rp - distance;
-        while (length-- > 0) ring[rp++] = ring[src++];
-        continue;
-      }
-      src = (rp - distance) & rmask;
-      while (length > 0) {
-        ring[rp++] = ring[src];
-        src = (src + 1) & rmask;
-        length--;
-        if (rp === rsize) {
-          if ((pos - end) * 8 > bc) return Reason.BAD_PAYLOAD;
-          r = out.write(ring, 0, rsize);
-          if (r !== Reason.OK) return r;
-          rp = 0;
-          flushed += rsize;
-        }
+      this.pos = pos;
+      this.bb = bb;
+      this.bc = bc;
+      this.rp = rp;
+      if (e === 256) return Reason.OK;
+      r = this.copyMatch(e - 257, out);
+      if (r !== Reason.OK) return r;
+      pos = this.pos;
+      bb = this.bb;
+      bc = this.bc;
+      rp = this.rp;
+    }
+  }
+
+  /**
+   * One length/distance pair: sym is the length symbol minus 257; reads the length's extra
+   * bits, the distance code and its extra bits, then copies in the ring.
+   */
+  private copyMatch(sym: number, out: ByteWriter): number {
+    const data = this.data;
+    const end = this.end;
+    const ring = this.ring;
+    const rsize = ring.length;
+    const rmask = rsize - 1;
+    const dist = this.dist;
+    let pos = this.pos;
+    let bb = this.bb;
+    let bc = this.bc;
+    let rp = this.rp;
+    let e = 0;
+    let n = 0;
+    let length = 0;
+    let distance = 0;
+    let src = 0;
+    let r = 0;
+    if (sym >= 29) return Reason.BAD_PAYLOAD;
+    if (bc < 16) {
+      bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
+      pos += 2;
+      bc += 16;
+    }
+    length = LENGTH_BASE[sym];
+    n = LENGTH_EXTRA[sym];
+    length += bb & ((1 << n) - 1);
+    bb >>>= n;
+    bc -= n;
+    if (bc < 16) {
+      bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
+      pos += 2;
+      bc += 16;
+    }
+    e = dist.fast[bb & 63];
+    n = e & 15;
+    if (n === 0) {
+      e = decodeLongCode(dist, e >>> 4, bb >>> DIST_FAST_BITS);
+      if (e < 0) return Reason.BAD_PAYLOAD;
+      n = (e & 15) + DIST_FAST_BITS;
+    }
+    bb >>>= n;
+    bc -= n;
+    sym = e >>> 4;
+    if (sym >= 30) return Reason.BAD_PAYLOAD;
+    if (bc < 16) {
+      bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
+      pos += 2;
+      bc += 16;
+    }
+    distance = DIST_BASE[sym];
+    n = DIST_EXTRA[sym];
+    distance += bb & ((1 << n) - 1);
+    this.pos = pos;
+    this.bb = bb >>> n;
+    this.bc = bc - n;
+    if (distance > this.flushed + rp || distance > this.wsize) return Reason.BAD_PAYLOAD;
+    if (distance <= rp && rp + length < rsize) {
+      // The common case: source and destination inside the ring, no flush on the way.
+      // Forward byte order makes an overlapping copy (distance < length) repeat bytes.
+      src = rp - distance;
+      while (length-- > 0) ring[rp++] = ring[src++];
+      this.rp = rp;
+      return Reason.OK;
+    }
+    src = (rp - distance) & rmask;
+    while (length > 0) {
+      ring[rp++] = ring[src];
+      src = (src + 1) & rmask;
+      length--;
+      if (rp === rsize) {
+        r = this.flushRing(out, pos, this.bc);
+        if (r !== Reason.OK) return r;
+        rp = 0;
       }
     }
-    this.pos = pos;
-    this.bb = bb;
-    this.bc = bc;
     this.rp = rp;
-    this.flushed = flushed;
     return Reason.OK;
   }
 
