@@ -12,7 +12,7 @@
 // Bits: the stream is read least significant bit first into a bit buffer (`bb`, `bc` bits).
 // Refills add two bytes when fewer than 16 bits are buffered; bytes past the end of the data
 // read as zero, and `pos` counts them, so a decode that used more bits than the chunk holds
-// is caught (pos - end) * 8 > bc before any output leaves the ring and at the end. This
+// is caught by (pos - end) * 8 > bc before any output leaves the ring, and at the end. This
 // keeps the symbol loop free of per-bit end checks. Block headers go through the bits()
 // reader on the instance; the symbol loop (decodeCodes, copyMatch) keeps the bit state in
 // locals and refills inline, because a call per refill would double its cost on the
