@@ -242,7 +242,10 @@ describe("payload decoder: invalid deflate is BAD_PAYLOAD", () => {
       const w = new BitWriter();
       dynamicHeader(w, 1, lit, dist, clen, seq);
       const d = w.done();
-      return new Inflater(15).readDynamicHeader(d, 1, d.length, d[0] >>> 3, 5); // past the 3 block-header bits
+      const inf = new Inflater(15);
+      inf.begin(d, 0, d.length);
+      inf.bits(3); // the block header
+      return inf.readDynamicHeader();
     };
     const run = (f: (w: BitWriter) => void) => { const w = new BitWriter(); f(w); return inflateOne(w.done()); };
     const dist2 = [1, 1];
@@ -466,6 +469,32 @@ describe("payload decoder: delta patches", () => {
       expect(name(viaDeflate.reason)).toBe("OK");
       expect(same(viaDeflate.output, exact)).toBe(true);
     }
+  });
+
+  it("garbage and mutated patches: the same verdict and output as the reference applier, precursor reads always in range", () => {
+    const r = rng(4242);
+    const base = firmwareLikeImage(3000, 8);
+    const valid = encodePatch(randomRecords(base, 12, 5));
+    const validSize = countOutput(base, valid);
+    const seen = new Set<string>();
+    for (let t = 0; t < 600; t++) {
+      let patch: Uint8Array;
+      if (t % 3 === 0) patch = randomBytes(1 + (r() % 40), r());
+      else {
+        patch = new Uint8Array(valid);
+        for (let f = 0; f < 1 + (r() % 3); f++) patch[r() % patch.length] = r() & 255;
+        if (t % 3 === 2) patch = patch.subarray(0, r() % patch.length);
+      }
+      const imageSize = t % 3 === 0 ? r() % 400 : validSize;
+      const want = applyPatchReference(base, patch, imageSize);
+      // CollectSink throws on a precursor read outside [0, size): the decoder must never make one.
+      const got = decodeChunks(cut(patch, [1 + (r() % 9), 1 + (r() % 200)]), delta(imageSize, base.length), 9, base);
+      const verdict = typeof want === "string" ? want : "OK";
+      expect(name(got.reason), "case " + t).toBe(verdict);
+      if (want instanceof Uint8Array) expect(same(got.output, want)).toBe(true);
+      seen.add(verdict);
+    }
+    expect([...seen].sort()).toEqual(["BAD_PAYLOAD", "OK", "RESULT_MISMATCH"]);
   });
 
   it("saveState/loadState at every chunk boundary resumes to the same output", () => {

@@ -27,37 +27,28 @@ export const PATCH_STATE_LEN = 28;
 
 const TWO32 = 4294967296;
 
-/** Applies a streamed patch to the precursor read through a PayloadSink. */
+/** Applies a streamed patch to the precursor read through a PayloadSink. Numeric fields are set by reset(). */
 export class PatchInterpreter {
   /** Holds precursor bytes, then their sums with the diff bytes, on their way to the sink. */
   buf: Uint8Array;
-  phase: number;
+  phase!: number;
   /** Bytes of the current varint read so far (0..4) and their value. */
-  varCount: number;
-  varValue: number;
+  varCount!: number;
+  varValue!: number;
   /** Add bytes still to come (the whole add-len until the header is complete). */
-  addLen: number;
+  addLen!: number;
   /** Literal bytes still to come. */
-  insertLen: number;
-  seek: number;
+  insertLen!: number;
+  seek!: number;
   /** Position in the precursor (may lie outside it between add ranges). */
-  pos: number;
-  outPos: number;
-  imageSize: number;
-  precursorSize: number;
+  pos!: number;
+  outPos!: number;
+  imageSize!: number;
+  precursorSize!: number;
 
   constructor() {
     this.buf = new Uint8Array(PATCH_BUFFER_LEN);
-    this.phase = PatchPhase.ADD_LEN;
-    this.varCount = 0;
-    this.varValue = 0;
-    this.addLen = 0;
-    this.insertLen = 0;
-    this.seek = 0;
-    this.pos = 0;
-    this.outPos = 0;
-    this.imageSize = 0;
-    this.precursorSize = 0;
+    this.reset(0, 0);
   }
 
   /** Starts a new patch: nothing output, at a record boundary. */
