@@ -1,6 +1,7 @@
 // The payload decoder (SPEC §15) of the ES5 core build in Duktape (`duk`) gives the same
 // verdict, failing step, output length and output SHA-256 as the TypeScript decoder on Node,
-// for compressed and delta payloads, corrupt streams, and a resume from a saved state.
+// for compressed and delta payloads (copies included, and the host encoder's patches), corrupt
+// streams, and a resume from a saved state.
 import { describe, it, expect, beforeAll } from "vitest";
 import { createHash } from "node:crypto";
 import { constants as zc } from "node:zlib";
@@ -11,6 +12,7 @@ import { ES5_HEX_CODEC, emitCore, hex, runDuk } from "../helpers/engines.js";
 import {
   cut, deflate, deflateChunks, encodePatch, firmwareLikeImage, randomBytes, randomRecords, rng, textBytes, applyPatchReference,
 } from "../helpers/payload-cases.js";
+import { diffImages } from "../../host/payload/delta.js";
 
 interface Case { id: string; p: PayloadParams; maxW: number; chunks: Uint8Array[]; precursor: Uint8Array; resumeAt: number }
 
@@ -133,6 +135,22 @@ function buildCases(): Case[] {
   cases.push({ id: "delta-beyond-image", p: dp(10), maxW: 9, chunks: [encodePatch([rec(8, [1, 2, 3], 0)])], precursor: old, resumeAt: -1 });
   cases.push({ id: "delta-partial", p: dp(10), maxW: 9, chunks: [encodePatch([rec(8, [1, 2], 0)]).subarray(0, 6)], precursor: old, resumeAt: -1 });
   cases.push({ id: "delta-varint6", p: dp(10), maxW: 9, chunks: [new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x80, 0])], precursor: old, resumeAt: -1 });
+  // Copies: a whole-image copy, a copy range outside the precursor, a copy past image-size, a
+  // seek out of the 32-bit range, and the host encoder's patch of a changed image, resumed.
+  const cp = (copy: number, add: number, lit: number[], seek: number) => ({ copy, diff: new Uint8Array(add).fill(1), literal: new Uint8Array(lit), seek });
+  cases.push({ id: "delta-copy-all", p: dp(old.length), maxW: 9, chunks: cut(encodePatch([cp(old.length, 0, [], 0)]), [1]), precursor: old, resumeAt: 2 });
+  cases.push({ id: "delta-copy-outside", p: dp(100), maxW: 9, chunks: [encodePatch([cp(10, 0, [1], 15980), cp(5, 6, [], 0)])], precursor: old, resumeAt: -1 });
+  cases.push({ id: "delta-copy-beyond-image", p: dp(300), maxW: 9, chunks: [encodePatch([cp(500, 2, [], 0)])], precursor: old, resumeAt: -1 });
+  cases.push({ id: "delta-seek-overflow", p: dp(20), maxW: 9, chunks: cut(encodePatch([cp(10, 0, [], 2 ** 31 - 11), cp(0, 0, [1], 1)]), [3]), precursor: old, resumeAt: 1 });
+  const changed = new Uint8Array(old.length + 30);
+  changed.set(old.subarray(0, 9000));
+  changed.set(randomBytes(30, 77), 9000);
+  changed.set(old.subarray(9000), 9030);
+  for (let i = 2000; i < 2400; i += 37) changed[i] ^= 0x10;
+  const hostPatch = diffImages(old, changed);
+  cases.push({ id: "delta-host-plain", p: dp(changed.length), maxW: 9, chunks: cut(hostPatch, [7, 2, 40]), precursor: old, resumeAt: 9 });
+  cases.push({ id: "delta-host-deflate", p: { encoding: 3, codec: 1, windowBits: 12, imageSize: changed.length, precursorSize: old.length }, maxW: 12,
+    chunks: deflateChunks(hostPatch, 64, { level: 9, windowBits: 12 }), precursor: old, resumeAt: 2 });
   return cases;
 }
 
@@ -147,6 +165,10 @@ describe("payload decoder on duk (ES5 build) agrees with Node", () => {
     const want = cases.map((c) => "@@case " + c.id + " " + runOnNode(c));
     const verdicts = new Set(want.map((l) => l.split(" ")[2]));
     for (const v of ["OK", "BAD_PAYLOAD", "RESULT_MISMATCH", "TOO_LARGE"]) expect(verdicts.has(v), v).toBe(true);
+    const verdictOf = (id: string) => want.find((l) => l.split(" ")[1] === id)?.split(" ")[2];
+    const copyVerdicts = { "delta-copy-all": "OK", "delta-copy-outside": "BAD_PAYLOAD", "delta-copy-beyond-image": "RESULT_MISMATCH",
+      "delta-seek-overflow": "BAD_PAYLOAD", "delta-host-plain": "OK", "delta-host-deflate": "OK" };
+    for (const [id, v] of Object.entries(copyVerdicts)) expect(verdictOf(id), id).toBe(v);
     const calls = cases.map((c) => "runCase(" + JSON.stringify(c.id) + ", " + JSON.stringify(c.p) + ", " + c.maxW + ", " +
       JSON.stringify(c.chunks.map((x) => hex(x))) + ", " + JSON.stringify(hex(c.precursor)) + ", " + c.resumeAt + ");").join("\n");
     const got = runDuk([core, ES5_HEX_CODEC + DUK_RUNNER, calls]).filter((l) => l.startsWith("@@case "));
