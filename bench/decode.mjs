@@ -5,7 +5,9 @@
 //  - compressed: wire chunks of 4096 bytes, each the longest image run whose raw deflate
 //    (level 9, window 12, memLevel 9) fits, zero-padded (the host's chunked deflate);
 //  - delta: a patch from the image to a version with 256 changed bytes and 1 KiB inserted,
-//    deflated the same way (add path: precursor reads + sums, plus inflate).
+//    deflated the same way: as two add ranges over the whole image (add path: precursor reads +
+//    sums, plus inflate), and as the host's delta encoder writes it (copy path: the unchanged
+//    runs are copies, block reads with no sums).
 // With ESPRUINO_BIN (an Espruino Linux build), the same runs on Espruino too (the core from
 // Storage, wire chunks read from files; CPU time of the chunk() calls only).
 // Not a test and not wired into npm scripts: prints a table. Options: --json.
@@ -30,7 +32,8 @@ const tmp = mkdtempSync(path.join(tmpdir(), "fwseal-bench-decode-"));
 const bundled = await build({
   stdin: {
     contents: 'export * from "./test/helpers/payload-cases.ts";\nexport { PayloadDecoder } from "./device-sim/core/decode/payload-decoder.ts";\n' +
-      'export { espruinoCoreLoader, ESPRUINO_CPU_MS } from "./test/helpers/espruino-scripts.ts";\n',
+      'export { espruinoCoreLoader, ESPRUINO_CPU_MS } from "./test/helpers/espruino-scripts.ts";\n' +
+      'export { diffImages } from "./host/payload/delta.ts";\n',
     resolveDir: repo, loader: "ts", sourcefile: "bench-decode-entry.ts",
   },
   bundle: true, format: "esm", platform: "node", write: false, logLevel: "silent",
@@ -39,7 +42,7 @@ const bundled = await build({
 mkdirSync(path.join(repo, "build/bench"), { recursive: true });
 const modFile = path.join(repo, "build/bench/decode-bundle.mjs");
 writeFileSync(modFile, bundled.outputFiles[0].text);
-const { PayloadDecoder, firmwareLikeImage, encodePatch, rng, espruinoCoreLoader, ESPRUINO_CPU_MS } = await import(pathToFileURL(modFile).href);
+const { PayloadDecoder, firmwareLikeImage, encodePatch, rng, espruinoCoreLoader, ESPRUINO_CPU_MS, diffImages } = await import(pathToFileURL(modFile).href);
 const espruino = process.env.ESPRUINO_BIN || "";
 if (espruino) await buildCoreEs5({ quiet: true }); // the loader reads build/fwseal-core.min.js
 
@@ -80,6 +83,7 @@ const patch = encodePatch([
 const cases = [
   { name: "compressed", params: { encoding: 1, codec: 1, windowBits: WINDOW, imageSize: IMAGE, precursorSize: 0 }, chunks: chunkedDeflate(img), image: img },
   { name: "delta (deflated patch)", params: { encoding: 3, codec: 1, windowBits: WINDOW, imageSize: newImg.length, precursorSize: IMAGE }, chunks: chunkedDeflate(patch), image: newImg },
+  { name: "delta (copies, deflated)", params: { encoding: 3, codec: 1, windowBits: WINDOW, imageSize: newImg.length, precursorSize: IMAGE }, chunks: chunkedDeflate(diffImages(img, newImg)), image: newImg },
 ];
 
 const sha = (b) => crypto.createHash("sha256").update(b).digest("hex");
