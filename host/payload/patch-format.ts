@@ -1,14 +1,16 @@
 // The delta patch stream (SPEC §15): records of
-//   uvarint add-len, uvarint insert-len, svarint seek, add-len diff bytes, insert-len literal bytes
+//   uvarint copy-len, uvarint add-len, uvarint insert-len, svarint seek,
+//   add-len diff bytes, insert-len literal bytes
 // uvarint = LEB128, at most 5 bytes, value < 2^32; svarint = uvarint of the 32-bit zigzag value.
-// Applying: out = old[pos + k] + diff[k] (mod 256) for the add range, pos += add-len, the literal
-// bytes as they are, pos += seek. An add range must lie inside the precursor.
+// Applying: old[pos, pos + copy-len) as it is, pos += copy-len; out = old[pos + k] + diff[k]
+// (mod 256) for the add range, pos += add-len; the literal bytes as they are; pos += seek. The
+// copy and add ranges together must lie inside the precursor, and pos stays a signed 32-bit value.
 
 /** Largest uvarint value (2^32 - 1). */
 export const MAX_UVARINT = 0xffffffff;
-/** Smallest svarint seek (-2^31). */
+/** Smallest svarint seek, and smallest pos (-2^31). */
 export const MIN_SEEK = -0x80000000;
-/** Largest svarint seek (2^31 - 1). */
+/** Largest svarint seek, and largest pos (2^31 - 1). */
 export const MAX_SEEK = 0x7fffffff;
 const MAX_VARINT_BYTES = 5;
 
@@ -18,10 +20,12 @@ export class PatchWriter {
   private len = 0;
 
   /**
-   * Appends one record: add-len = diff.length bytes added to the precursor at the current
-   * position, the literal bytes, then the seek. Throws RangeError for lengths or a seek out of range.
+   * Appends one record: `copy` precursor bytes as they are, add-len = diff.length bytes added to
+   * the precursor after them, the literal bytes, then the seek. Throws RangeError for lengths or
+   * a seek out of range.
    */
-  record(diff: Uint8Array, literal: Uint8Array, seek: number): void {
+  record(copy: number, diff: Uint8Array, literal: Uint8Array, seek: number): void {
+    this.uvarint(copy);
     this.uvarint(diff.length);
     this.uvarint(literal.length);
     if (!Number.isInteger(seek) || seek < MIN_SEEK || seek > MAX_SEEK) throw new RangeError(`seek ${seek} outside the 32-bit range`);
@@ -61,6 +65,7 @@ export class PatchWriter {
 
 /** One record's header as read from a patch. */
 export interface PatchRecordHeader {
+  copyLen: number;
   addLen: number;
   insertLen: number;
   seek: number;
@@ -71,12 +76,13 @@ export interface PatchRecordHeader {
  * Throws RangeError for a truncated header, a varint longer than 5 bytes or a value >= 2^32.
  */
 export function readRecordHeader(patch: Uint8Array, off: number): { header: PatchRecordHeader; next: number } {
-  const add = readUvarint(patch, off);
+  const copy = readUvarint(patch, off);
+  const add = readUvarint(patch, copy.next);
   const ins = readUvarint(patch, add.next);
   const zig = readUvarint(patch, ins.next);
   // Zigzag back to a signed 32-bit value.
   const seek = (zig.value >>> 1) ^ -(zig.value & 1);
-  return { header: { addLen: add.value, insertLen: ins.value, seek }, next: zig.next };
+  return { header: { copyLen: copy.value, addLen: add.value, insertLen: ins.value, seek }, next: zig.next };
 }
 
 function readUvarint(patch: Uint8Array, off: number): { value: number; next: number } {
@@ -96,7 +102,8 @@ function readUvarint(patch: Uint8Array, off: number): { value: number; next: num
 /**
  * The image that `patch` makes from the precursor `old`, applied on whole buffers (the host's
  * reference for the device's streamed applier). Throws RangeError for a malformed patch: a
- * truncated record, a bad varint, or an add range outside the precursor.
+ * truncated record, a bad varint, a copy-and-add range outside the precursor, or a seek that
+ * takes pos outside the signed 32-bit range.
  */
 export function applyPatch(old: Uint8Array, patch: Uint8Array): Uint8Array {
   // First pass: check every record and size the output; second pass: write it.
@@ -104,11 +111,13 @@ export function applyPatch(old: Uint8Array, patch: Uint8Array): Uint8Array {
   let pos = 0;
   for (let off = 0; off < patch.length; ) {
     const { header, next } = readRecordHeader(patch, off);
-    const { addLen, insertLen, seek } = header;
-    if (pos < 0 || pos + addLen > old.length) throw new RangeError(`add range [${pos}, ${pos + addLen}) outside the precursor of ${old.length} bytes`);
+    const { copyLen, addLen, insertLen, seek } = header;
+    const span = copyLen + addLen;
+    if (span > 0 && (pos < 0 || pos + span > old.length)) throw new RangeError(`copy and add range [${pos}, ${pos + span}) outside the precursor of ${old.length} bytes`);
+    if (pos + span + seek < MIN_SEEK || pos + span + seek > MAX_SEEK) throw new RangeError(`seek ${seek} takes pos ${pos + span} outside the 32-bit range`);
     if (next + addLen + insertLen > patch.length) throw new RangeError(`patch ends inside the record at offset ${off}`);
-    total += addLen + insertLen;
-    pos += addLen + seek;
+    total += span + insertLen;
+    pos += span + seek;
     off = next + addLen + insertLen;
   }
   const out = new Uint8Array(total);
@@ -116,7 +125,10 @@ export function applyPatch(old: Uint8Array, patch: Uint8Array): Uint8Array {
   pos = 0;
   for (let off = 0; off < patch.length; ) {
     const { header, next } = readRecordHeader(patch, off);
-    const { addLen, insertLen, seek } = header;
+    const { copyLen, addLen, insertLen, seek } = header;
+    out.set(old.subarray(pos, pos + copyLen), at);
+    at += copyLen;
+    pos += copyLen;
     for (let k = 0; k < addLen; k++) out[at + k] = old[pos + k] + patch[next + k];
     out.set(patch.subarray(next + addLen, next + addLen + insertLen), at + addLen);
     at += addLen + insertLen;

@@ -118,8 +118,8 @@ export function cut(stream: Uint8Array, sizes: number[]): Uint8Array[] {
   return out;
 }
 
-/** One patch record: add-len diff bytes, literal bytes, then seek. */
-export interface PatchRecord { diff: Uint8Array; literal: Uint8Array; seek: number }
+/** One patch record: copy-len precursor bytes (0 when absent), add-len diff bytes, literal bytes, then seek. */
+export interface PatchRecord { copy?: number; diff: Uint8Array; literal: Uint8Array; seek: number }
 
 /** LEB128 of an unsigned value < 2^32. */
 export function uvarint(v: number): number[] {
@@ -141,7 +141,7 @@ export function svarint(n: number): number[] {
 export function encodePatch(records: PatchRecord[]): Uint8Array {
   const bytes: number[] = [];
   for (const rec of records) {
-    bytes.push(...uvarint(rec.diff.length), ...uvarint(rec.literal.length), ...svarint(rec.seek));
+    bytes.push(...uvarint(rec.copy ?? 0), ...uvarint(rec.diff.length), ...uvarint(rec.literal.length), ...svarint(rec.seek));
     for (const b of rec.diff) bytes.push(b);
     for (const b of rec.literal) bytes.push(b);
   }
@@ -150,8 +150,9 @@ export function encodePatch(records: PatchRecord[]): Uint8Array {
 
 /**
  * Reference patch applier over whole buffers (written apart from the device interpreter):
- * parses each record's header, checks its add range, then applies it. Returns the image, or
- * the reason name. imageSize < 0: no size check (the image, whatever its length).
+ * parses each record's header, checks its copy-and-add range and the pos after its seek, then
+ * applies it. Returns the image, or the reason name. imageSize < 0: no size check (the image,
+ * whatever its length).
  */
 export function applyPatchReference(old: Uint8Array, patch: Uint8Array, imageSize: number): Uint8Array | string {
   let p = 0;
@@ -166,25 +167,32 @@ export function applyPatchReference(old: Uint8Array, patch: Uint8Array, imageSiz
     return -1;
   };
   const out: number[] = [];
+  const emit = (b: number): boolean => {
+    if (imageSize >= 0 && out.length >= imageSize) return false;
+    out.push(b);
+    return true;
+  };
   let pos = 0;
   while (p < patch.length) {
-    const add = readVar();
-    const ins = add === null || add < 0 ? add : readVar();
-    const z = ins === null || ins < 0 ? ins : readVar();
-    if (add === null || ins === null || z === null) return "BAD_PAYLOAD"; // partial header
-    if (add < 0 || ins < 0 || z < 0) return "BAD_PAYLOAD";
+    // A header field: null = the patch ended inside it, -1 = a bad varint (both BAD_PAYLOAD).
+    const fields: number[] = [];
+    for (let f = 0; f < 4; f++) {
+      const v = readVar();
+      if (v === null || v < 0) return "BAD_PAYLOAD";
+      fields.push(v);
+    }
+    const [copy, add, ins, z] = fields;
     const seek = z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-    if (add > 0 && (pos < 0 || pos + add > old.length)) return "BAD_PAYLOAD";
+    if (copy + add > 0 && (pos < 0 || pos + copy + add > old.length)) return "BAD_PAYLOAD";
+    if (pos + copy + add + seek < -(2 ** 31) || pos + copy + add + seek >= 2 ** 31) return "BAD_PAYLOAD";
+    for (let k = 0; k < copy; k++) if (!emit(old[pos++])) return "RESULT_MISMATCH";
     for (let k = 0; k < add; k++) {
       if (p >= patch.length) return "BAD_PAYLOAD";
-      if (imageSize >= 0 && out.length >= imageSize) return "RESULT_MISMATCH";
-      out.push((old[pos + k] + patch[p++]) & 255);
+      if (!emit((old[pos++] + patch[p++]) & 255)) return "RESULT_MISMATCH";
     }
-    pos += add;
     for (let k = 0; k < ins; k++) {
       if (p >= patch.length) return "BAD_PAYLOAD";
-      if (imageSize >= 0 && out.length >= imageSize) return "RESULT_MISMATCH";
-      out.push(patch[p++]);
+      if (!emit(patch[p++])) return "RESULT_MISMATCH";
     }
     pos += seek;
   }
@@ -192,23 +200,28 @@ export function applyPatchReference(old: Uint8Array, patch: Uint8Array, imageSiz
   return new Uint8Array(out);
 }
 
-/** Random valid patch records from old toward a new image (adds inside old, literals, seeks anywhere). */
+/**
+ * Random valid patch records from old toward a new image: copies and adds inside old (a copy on
+ * about half of them), literals, seeks anywhere.
+ */
 export function randomRecords(old: Uint8Array, count: number, seed: number): PatchRecord[] {
   const r = rng(seed);
   const recs: PatchRecord[] = [];
   let pos = 0;
   for (let k = 0; k < count; k++) {
-    // Next add range: start somewhere inside old (the previous seek moves pos there).
-    const addLen = r() % 4 === 0 ? 0 : r() % Math.min(600, old.length);
-    const start = r() % (old.length - addLen + 1);
+    // Next copy-and-add range: start somewhere inside old (the previous seek moves pos there).
+    const span = Math.min(600, old.length);
+    const copy = r() % 2 === 0 ? r() % span : 0;
+    const addLen = r() % 4 === 0 ? 0 : r() % (span - copy + 1);
+    const start = r() % (old.length - copy - addLen + 1);
     const diff = new Uint8Array(addLen);
     for (let j = 0; j < addLen; j++) diff[j] = r() % 5 === 0 ? r() & 255 : 0;
     const literal = randomBytes(r() % 5 === 0 ? r() % 300 : r() % 8, r());
     // The previous record's seek (or a leading empty record's) moves pos to `start`.
     if (recs.length > 0) recs[recs.length - 1].seek = start - pos;
     else if (start !== 0) recs.push({ diff: new Uint8Array(0), literal: new Uint8Array(0), seek: start });
-    recs.push({ diff, literal, seek: 0 });
-    pos = start + addLen;
+    recs.push({ copy, diff, literal, seek: 0 });
+    pos = start + copy + addLen;
   }
   recs[recs.length - 1].seek = (r() % 2000) - 1000;
   return recs;

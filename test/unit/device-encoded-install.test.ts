@@ -135,8 +135,8 @@ describe("compressed and delta payloads on the device", () => {
     const corrupt = new Uint8Array(CS + 40);
     corrupt.set(chunk0);
     corrupt.fill(0xff, CS);
-    // A patch whose add range leaves the precursor: add-len 100 at pos 0 after seeking past the end.
-    const patch = Uint8Array.of(0, 0, 0xb0, 0xbb, 0x01 /* seek +12000 (zigzag) */, 100, 0, 0);
+    // A patch whose add range leaves the precursor: add-len 100 after seeking past the end.
+    const patch = Uint8Array.of(0, 0, 0, 0xc0, 0xbb, 0x01 /* seek +12000 (zigzag) */, 0, 100, 0, 0);
     // A stream that decodes to another image than the manifest names.
     const other = IMG2.slice();
     other[10] ^= 1;

@@ -242,7 +242,10 @@ describe("payload decoder: invalid deflate is BAD_PAYLOAD", () => {
       const w = new BitWriter();
       dynamicHeader(w, 1, lit, dist, clen, seq);
       const d = w.done();
-      return new Inflater(15).readDynamicHeader(d, 1, d.length, d[0] >>> 3, 5); // past the 3 block-header bits
+      const inf = new Inflater(15);
+      inf.begin(d, 0, d.length);
+      inf.bits(3); // the block header
+      return inf.readDynamicHeader();
     };
     const run = (f: (w: BitWriter) => void) => { const w = new BitWriter(); f(w); return inflateOne(w.done()); };
     const dist2 = [1, 1];
@@ -346,8 +349,8 @@ describe("payload decoder: start, finish, memory", () => {
 
 describe("payload decoder: delta patches", () => {
   const old = firmwareLikeImage(5000, 31);
-  const rec = (diff: number[] | Uint8Array, literal: number[] | Uint8Array, seek: number): PatchRecord =>
-    ({ diff: new Uint8Array(diff), literal: new Uint8Array(literal), seek });
+  const rec = (diff: number[] | Uint8Array, literal: number[] | Uint8Array, seek: number, copy = 0): PatchRecord =>
+    ({ copy, diff: new Uint8Array(diff), literal: new Uint8Array(literal), seek });
   const runPatch = (patch: Uint8Array, imageSize: number, sizes: number[] = [patch.length || 1], precursor = old) =>
     decodeChunks(cut(patch, sizes), delta(imageSize, precursor.length), 15, precursor);
 
@@ -374,11 +377,13 @@ describe("payload decoder: delta patches", () => {
   });
 
   it("varints split at every byte position across chunks, and one byte per chunk", () => {
-    // pos: add 0..200, seek to -69800, seek to 50, add 50..150, seek to 150 + 2^31 - 1, seek by -2^31 to 149, add 149..150
+    // pos: add 0..200, seek to -69800, seek to 50, copy 50..350, add 350..450, seek to 2^31 - 1,
+    // seek by -2^31 to -1, seek to 1000, copy 1000..4000, add 4000..4001
     const recs = [rec(new Uint8Array(200), randomBytes(130, 1), -70000), rec([], [], 69850),
-      rec(new Uint8Array(100), [], 2 ** 31 - 1), rec([], [4], -(2 ** 31)), rec([1], [], 0)];
+      rec([0, 3, ...new Uint8Array(98)], [], 2 ** 31 - 1 - 450, 300), rec([], [4], -(2 ** 31)), rec([], [], 1001),
+      rec([1], [], 0, 3000)];
     const patch = encodePatch(recs);
-    const want = applyPatchReference(old, patch, 200 + 130 + 100 + 1 + 1) as Uint8Array;
+    const want = applyPatchReference(old, patch, 200 + 130 + 300 + 100 + 1 + 3000 + 1) as Uint8Array;
     expect(want).toBeInstanceOf(Uint8Array);
     for (let i = 1; i < patch.length; i++) {
       const r = decodeChunks([patch.subarray(0, i), patch.subarray(i)], delta(want.length, old.length), 9, old);
@@ -432,6 +437,14 @@ describe("payload decoder: delta patches", () => {
     }
     expect(name(runPatch(patch.subarray(0, boundary), 4).reason)).toBe("OK");
     expect(name(runPatch(new Uint8Array([0x80]), 0).reason)).toBe("BAD_PAYLOAD"); // varint continues past the end
+    // With copies (a 2-byte copy-len): a cut anywhere in a header is BAD_PAYLOAD, whatever the copy output.
+    const copies = encodePatch([rec([], [], 0, 300), rec([1], [2], 0, 150)]);
+    const copyBoundary = encodePatch([rec([], [], 0, 300)]).length;
+    expect(name(runPatch(copies, 452).reason)).toBe("OK");
+    for (let n = 1; n < copies.length; n++) {
+      if (n === copyBoundary) continue;
+      expect(name(runPatch(copies.subarray(0, n), 452).reason), "cut at " + n).toBe("BAD_PAYLOAD");
+    }
   });
 
   it("varints: 6 bytes or a value >= 2^32 is BAD_PAYLOAD; 2^32 - 1 in 5 bytes is a value", () => {
@@ -440,12 +453,114 @@ describe("payload decoder: delta patches", () => {
     const big = new Uint8Array([0x80, 0x80, 0x80, 0x80, 0x10, 0, 0]); // 2^32
     expect(name(runPatch(big, 0).reason)).toBe("BAD_PAYLOAD");
     expect(applyPatchReference(old, big, 0)).toBe("BAD_PAYLOAD");
-    const max = new Uint8Array([0, ...uvarint(2 ** 32 - 1), 0, 1, 2, 3]); // insert-len 2^32-1: beyond any image
+    const max = new Uint8Array([0, 0, ...uvarint(2 ** 32 - 1), 0, 1, 2, 3]); // insert-len 2^32-1: beyond any image
     expect(uvarint(2 ** 32 - 1)).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f]);
     expect(name(runPatch(max, 2).reason)).toBe("RESULT_MISMATCH");
     expect(svarint(-(2 ** 31))).toEqual([0xff, 0xff, 0xff, 0xff, 0x0f]);
-    // Non-minimal encodings are values too: add-len 0 as 0x80 0x00.
-    expect(name(runPatch(new Uint8Array([0x80, 0x00, 0x01, 0x00, 7]), 1).reason)).toBe("OK");
+    // Non-minimal encodings are values too: copy-len 0 and add-len 0 as 0x80 0x00, copy-len 5 as 0x85 0x80 0x00.
+    expect(name(runPatch(new Uint8Array([0x80, 0x00, 0x80, 0x00, 0x01, 0x00, 7]), 1).reason)).toBe("OK");
+    const five = runPatch(new Uint8Array([0x85, 0x80, 0x00, 0, 0, 0]), 5);
+    expect(name(five.reason)).toBe("OK");
+    expect(same(five.output, old.subarray(0, 5))).toBe(true);
+    // The same limits hold in the copy-len field: 6 bytes, 2^32, and 2^32 - 1 (a range past any precursor).
+    expect(name(runPatch(new Uint8Array([0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0, 0]), 0).reason)).toBe("BAD_PAYLOAD");
+    expect(name(runPatch(new Uint8Array([0xff, 0xff, 0xff, 0xff, 0x10, 0, 0, 0]), 0).reason)).toBe("BAD_PAYLOAD");
+    expect(name(runPatch(new Uint8Array([...uvarint(2 ** 32 - 1), 0, 0, 0]), 0).reason)).toBe("BAD_PAYLOAD");
+  });
+
+  it("copy records: copy alone, copy then add, copy to the precursor's end; every cut gives the reference image", () => {
+    const recs = [
+      rec([], [], 0, 700), // old[0..700)
+      rec([9, 0, 1], [5, 6], 1000, 40), // old[700..740), old[740..743) + diff, 2 literals; pos 743 -> 1743
+      rec([], [7], -1743, 0), // a literal only; pos -> 0
+      rec([], [], 4000, 1), // old[0]; pos 1 -> 4001
+      rec(new Uint8Array(9).fill(1), [], 0, 990), // old[4001..4991), old[4991..5000) + 1: ends at the precursor's end
+    ];
+    const patch = encodePatch(recs);
+    const size = 700 + 40 + 3 + 2 + 1 + 1 + 990 + 9;
+    const want = applyPatchReference(old, patch, size) as Uint8Array;
+    expect(want).toBeInstanceOf(Uint8Array);
+    expect(same(want.subarray(0, 740), old.subarray(0, 740))).toBe(true);
+    expect(want[740]).toBe((old[740] + 9) & 255);
+    expect(same(want.subarray(743, 747), new Uint8Array([5, 6, 7, old[0]]))).toBe(true);
+    expect(same(want.subarray(747, 1737), old.subarray(4001, 4991))).toBe(true);
+    expect(want[size - 1]).toBe((old[4999] + 1) & 255);
+    for (let i = 1; i < patch.length; i++) {
+      const r = decodeChunks([patch.subarray(0, i), patch.subarray(i)], delta(size, old.length), 9, old);
+      expect(name(r.reason), "split at " + i).toBe("OK");
+      expect(same(r.output, want)).toBe(true);
+    }
+    for (const sizes of [[1], [2, 1, 5], [patch.length]]) {
+      const r = runPatch(patch, size, sizes);
+      expect(name(r.reason)).toBe("OK");
+      expect(same(r.output, want)).toBe(true);
+    }
+    // A whole image copied by one record of 6 bytes.
+    const whole = runPatch(encodePatch([rec([], [], 0, old.length)]), old.length);
+    expect(name(whole.reason)).toBe("OK");
+    expect(same(whole.output, old)).toBe(true);
+  });
+
+  it("copy or copy-and-add range outside the precursor is BAD_PAYLOAD when the header completes, before any output", () => {
+    const cases: PatchRecord[][] = [
+      [rec([], [], 0, 5001)], // copy past the end
+      [rec([], [], -1), rec([], [], 0, 1)], // copy from pos -1
+      [rec([], [], 4990), rec(new Uint8Array(6), [], 0, 5)], // 4990 + 5 + 6 > 5000
+      [rec([], [1, 2], 0, 10), rec(new Uint8Array(2), [], 0, 4989)], // 10 + 4989 + 2 > 5000, after some output
+    ];
+    for (const recs of cases) {
+      const patch = encodePatch(recs);
+      expect(applyPatchReference(old, patch, 10000)).toBe("BAD_PAYLOAD");
+      const last = recs[recs.length - 1];
+      const before = encodePatch(recs.slice(0, -1)).length;
+      const outBefore = recs.slice(0, -1).reduce((n, r) => n + (r.copy ?? 0) + r.diff.length + r.literal.length, 0);
+      // Cut right after the header of the bad record: the verdict comes with that chunk.
+      const r = runPatch(patch, 10000, [patch.length - last.diff.length, 100000]);
+      expect(name(r.reason)).toBe("BAD_PAYLOAD");
+      expect(r.failedAt).toBe(0);
+      expect(r.output.length).toBe(outBefore);
+      // Cut inside the bad record's copy-len field: still nothing of it is output.
+      if (patch.length - last.diff.length - before > 4) {
+        const mid = runPatch(patch, 10000, [before + 1, 100000]);
+        expect(name(mid.reason)).toBe("BAD_PAYLOAD");
+        expect(mid.failedAt).toBe(1);
+        expect(mid.output.length).toBe(outBefore);
+      }
+    }
+    // Empty copy and add ranges outside the precursor read nothing: fine.
+    expect(name(runPatch(encodePatch([rec([], [], -5), rec([], [1], 0, 0)]), 1).reason)).toBe("OK");
+  });
+
+  it("a seek that takes pos outside -2^31 .. 2^31 - 1 is BAD_PAYLOAD when the header completes (its literals unused)", () => {
+    const up = encodePatch([rec([], [], 0, 10), rec([], [1, 2], 2 ** 31 - 1 - 10)]); // pos 2^31 - 1: a value
+    expect(name(runPatch(up, 12).reason)).toBe("OK");
+    const over = encodePatch([rec([], [], 0, 10), rec([], [1, 2], 2 ** 31 - 1 - 10), rec([], [3], 1)]);
+    expect(applyPatchReference(old, over, 13)).toBe("BAD_PAYLOAD");
+    const r = runPatch(over, 13);
+    expect(name(r.reason)).toBe("BAD_PAYLOAD");
+    expect(r.output.length).toBe(12);
+    const down = encodePatch([rec([], [], -(2 ** 31)), rec([], [5], 0)]); // pos -2^31: a value
+    expect(name(runPatch(down, 1).reason)).toBe("OK");
+    const under = encodePatch([rec([], [], -(2 ** 31)), rec([], [5], -1)]);
+    expect(applyPatchReference(old, under, 1)).toBe("BAD_PAYLOAD");
+    const u = runPatch(under, 1);
+    expect(name(u.reason)).toBe("BAD_PAYLOAD");
+    expect(u.output.length).toBe(0);
+    // From a copy and an add range: the pos after them counts.
+    const after = encodePatch([rec([1], [], 2 ** 31 - 4999, 4998)]);
+    expect(name(runPatch(encodePatch([rec([1], [], 2 ** 31 - 1 - 4999, 4998)]), 4999).reason)).toBe("OK");
+    expect(applyPatchReference(old, after, 4999)).toBe("BAD_PAYLOAD");
+    expect(name(runPatch(after, 4999).reason)).toBe("BAD_PAYLOAD");
+  });
+
+  it("a copy past image-size is RESULT_MISMATCH; one ending exactly at image-size is not", () => {
+    const patch = encodePatch([rec([], [1], 0, 200)]);
+    expect(name(runPatch(patch, 201).reason)).toBe("OK");
+    const r = runPatch(patch, 199);
+    expect(name(r.reason)).toBe("RESULT_MISMATCH");
+    expect(r.output.length).toBeLessThanOrEqual(199);
+    expect(same(r.output, old.subarray(0, r.output.length))).toBe(true);
+    expect(name(runPatch(patch, 200).reason)).toBe("RESULT_MISMATCH");
   });
 
   it("random patches, codec 0 and deflate, random chunk cuts: same image as the reference applier", () => {
@@ -468,31 +583,38 @@ describe("payload decoder: delta patches", () => {
     }
   });
 
+  it("garbage and mutated patches: the same verdict and output as the reference applier, precursor reads always in range", () => {
+    const r = rng(4242);
+    const base = firmwareLikeImage(3000, 8);
+    const valid = encodePatch(randomRecords(base, 12, 5));
+    const validSize = countOutput(base, valid);
+    const seen = new Set<string>();
+    for (let t = 0; t < 600; t++) {
+      let patch: Uint8Array;
+      if (t % 3 === 0) patch = randomBytes(1 + (r() % 40), r());
+      else {
+        patch = new Uint8Array(valid);
+        for (let f = 0; f < 1 + (r() % 3); f++) patch[r() % patch.length] = r() & 255;
+        if (t % 3 === 2) patch = patch.subarray(0, r() % patch.length);
+      }
+      const imageSize = t % 3 === 0 ? r() % 400 : validSize;
+      const want = applyPatchReference(base, patch, imageSize);
+      // CollectSink throws on a precursor read outside [0, size): the decoder must never make one.
+      const got = decodeChunks(cut(patch, [1 + (r() % 9), 1 + (r() % 200)]), delta(imageSize, base.length), 9, base);
+      const verdict = typeof want === "string" ? want : "OK";
+      expect(name(got.reason), "case " + t).toBe(verdict);
+      if (want instanceof Uint8Array) expect(same(got.output, want)).toBe(true);
+      seen.add(verdict);
+    }
+    expect([...seen].sort()).toEqual(["BAD_PAYLOAD", "OK", "RESULT_MISMATCH"]);
+  });
+
   it("saveState/loadState at every chunk boundary resumes to the same output", () => {
     const base = firmwareLikeImage(8000, 3);
     const patch = encodePatch(randomRecords(base, 25, 99));
     const size = countOutput(base, patch);
     for (const [codec, chunks] of [[0, cut(patch, [1, 7, 130, 2, 61])], [1, deflateChunks(patch, 300, { level: 9, windowBits: 11 })]] as [number, Uint8Array[]][]) {
-      const p = delta(size, base.length, codec, codec ? 11 : 0);
-      const full = decodeChunks(chunks, p, 11, base);
-      expect(name(full.reason)).toBe("OK");
-      expect(full.states.length).toBe(chunks.length);
-      for (let k = 0; k < chunks.length; k++) {
-        const d = new PayloadDecoder(11);
-        expect(d.start(p)).toBe(Reason.OK);
-        expect(name(d.loadState(full.states[k], 0))).toBe("OK");
-        expect(d.outPos).toBe(full.outPos[k]);
-        const sink = new CollectSink(base);
-        for (let j = k; j < chunks.length; j++) expect(d.chunk(chunks[j], 0, chunks[j].length, sink)).toBe(Reason.OK);
-        expect(d.finish()).toBe(Reason.OK);
-        expect(same(sink.bytes(), full.output.subarray(full.outPos[k]))).toBe(true);
-        const again = new Uint8Array(DECODER_STATE_LEN);
-        const d2 = new PayloadDecoder(11);
-        d2.start(p);
-        d2.loadState(full.states[k], 0);
-        d2.saveState(again, 0);
-        expect(again).toEqual(full.states[k]);
-      }
+      resumeAtEveryBoundary(chunks, delta(size, base.length, codec, codec ? 11 : 0), base);
     }
     // Compressed (encoding 1): the state is the image position only.
     const img = textBytes(6000, 4);
@@ -508,6 +630,19 @@ describe("payload decoder: delta patches", () => {
     expect(same(sink.bytes(), img.subarray(3000))).toBe(true);
   });
 
+  it("copies: resume at every byte of the patch (one byte per chunk) and at every wire chunk of its deflate", () => {
+    const base = firmwareLikeImage(6000, 12);
+    const recs = [rec([], [], 0, 1000), rec([3, 0, 0, 7], randomBytes(20, 3), 2000, 200), rec([], [], -3000, 130),
+      rec([], [1], 0, 0), rec(new Uint8Array(40).fill(2), [], 0, 4000)];
+    const patch = encodePatch(recs);
+    const size = countOutput(base, patch);
+    const states = resumeAtEveryBoundary(cut(patch, [1]), delta(size, base.length), base);
+    // No saved state is inside a copy: once the header is read (phase >= 4) the copy-len field is 0.
+    for (const st of states) if (st[4] >= 4) expect(Array.from(st.subarray(12, 16))).toEqual([0, 0, 0, 0]);
+    expect(states.some((st) => st[4] === 1 && st[12] !== 0)).toBe(true); // a copy-len read, waiting for add-len
+    resumeAtEveryBoundary(deflateChunks(patch, 25, { level: 9, windowBits: 9 }), delta(size, base.length, 1, 9), base);
+  });
+
   it("loadState rejects records saveState cannot have written (BAD_STATE), and before start()", () => {
     const base = old;
     const p = delta(1000, base.length);
@@ -519,17 +654,56 @@ describe("payload decoder: delta patches", () => {
     const bad = (f: (s: Uint8Array) => void) => { const s = new Uint8Array(DECODER_STATE_LEN); f(s); return name(d.loadState(s, 0)); };
     expect(bad((s) => { s[0] = 0xe9; s[1] = 0x03; })).toBe("BAD_STATE"); // outPos 1001 > image-size 1000
     expect(bad((s) => { s[0] = 0xe8; s[1] = 0x03; })).toBe("OK");
-    expect(bad((s) => { s[4] = 5; })).toBe("BAD_STATE"); // phase
+    // Layout: outPos, phase, varint byte count, 2 zero bytes, varint value, copy-len, add left,
+    // insert left, seek, pos (u32/i32 little-endian from bytes 0, 4, 5, 6, 8, 12, 16, 20, 24, 28).
+    expect(bad((s) => { s[4] = 6; })).toBe("BAD_STATE"); // phase
     expect(bad((s) => { s[6] = 1; })).toBe("BAD_STATE"); // reserved
-    expect(bad((s) => { s[5] = 1; s[8] = 0x80; })).toBe("BAD_STATE"); // 1 varint byte holds < 2^7
+    expect(bad((s) => { s[5] = 1; s[9] = 0x01; })).toBe("BAD_STATE"); // 1 varint byte holds < 2^7
     expect(bad((s) => { s[5] = 1; s[8] = 0x7f; })).toBe("OK");
-    expect(bad((s) => { s[12] = 1; })).toBe("BAD_STATE"); // add-len set while reading add-len
-    expect(bad((s) => { s[4] = 3; s[12] = 10; s[24] = 0xf6; s[25] = 0x12; })).toBe("OK"); // add 10 from 4854
-    expect(bad((s) => { s[4] = 3; s[12] = 10; s[24] = 0x80; s[25] = 0x13; })).toBe("BAD_STATE"); // 4992 + 10 > 5000
-    expect(bad((s) => { s[4] = 3; s[12] = 10; s[31] = 0xff; })).toBe("BAD_STATE"); // negative pos
-    expect(bad((s) => { s[4] = 4; })).toBe("BAD_STATE"); // inserting nothing
+    expect(bad((s) => { s[12] = 1; })).toBe("BAD_STATE"); // copy-len set while reading copy-len
+    expect(bad((s) => { s[4] = 1; s[12] = 1; })).toBe("OK"); // copy-len read, reading add-len
+    expect(bad((s) => { s[4] = 1; s[16] = 1; })).toBe("BAD_STATE"); // add-len set while reading add-len
+    expect(bad((s) => { s[4] = 2; s[20] = 1; })).toBe("BAD_STATE"); // insert-len set while reading it
+    expect(bad((s) => { s[4] = 3; s[24] = 1; })).toBe("BAD_STATE"); // seek set while reading it
+    expect(bad((s) => { s[4] = 3; s[12] = 0xff; s[13] = 0xff; s[14] = 0xff; s[15] = 0xff; s[28] = 0xff; s[31] = 0x80; })).toBe("OK"); // header read up to the seek: no range yet
+    expect(bad((s) => { s[4] = 4; s[16] = 10; s[28] = 0xf6; s[29] = 0x12; })).toBe("OK"); // add 10 from 4854
+    expect(bad((s) => { s[4] = 4; s[12] = 1; s[16] = 10; s[28] = 0xf6; s[29] = 0x12; })).toBe("BAD_STATE"); // a copy left after the header
+    expect(bad((s) => { s[4] = 4; s[16] = 10; s[28] = 0x80; s[29] = 0x13; })).toBe("BAD_STATE"); // 4992 + 10 > 5000
+    expect(bad((s) => { s[4] = 4; s[16] = 10; s[31] = 0xff; })).toBe("BAD_STATE"); // negative pos
+    expect(bad((s) => { s[4] = 5; })).toBe("BAD_STATE"); // inserting nothing
+    expect(bad((s) => { s[4] = 5; s[20] = 1; s[28] = 0xff; s[29] = 0xff; s[30] = 0xff; s[31] = 0x7f; })).toBe("OK"); // pos 2^31 - 1
+    expect(bad((s) => { s[4] = 5; s[20] = 1; s[24] = 1; s[28] = 0xff; s[29] = 0xff; s[30] = 0xff; s[31] = 0x7f; })).toBe("BAD_STATE"); // seek to 2^31
+    expect(bad((s) => { s[4] = 4; s[16] = 10; s[24] = 0xff; s[25] = 0xff; s[26] = 0xff; s[27] = 0xff; })).toBe("OK"); // seek -1 after add 0..10
   });
 });
+
+/**
+ * Decodes the chunks once, then for every chunk boundary k a fresh decoder loads the state saved
+ * there, decodes chunks k.. and must give the rest of the same image; a loaded state saves back
+ * to the same bytes. Returns the states.
+ */
+function resumeAtEveryBoundary(chunks: Uint8Array[], p: PayloadParams, base: Uint8Array): Uint8Array[] {
+  const full = decodeChunks(chunks, p, 11, base);
+  expect(name(full.reason)).toBe("OK");
+  expect(full.states.length).toBe(chunks.length);
+  for (let k = 0; k < chunks.length; k++) {
+    const d = new PayloadDecoder(11);
+    expect(d.start(p)).toBe(Reason.OK);
+    expect(name(d.loadState(full.states[k], 0))).toBe("OK");
+    expect(d.outPos).toBe(full.outPos[k]);
+    const sink = new CollectSink(base);
+    for (let j = k; j < chunks.length; j++) expect(d.chunk(chunks[j], 0, chunks[j].length, sink)).toBe(Reason.OK);
+    expect(d.finish()).toBe(Reason.OK);
+    expect(same(sink.bytes(), full.output.subarray(full.outPos[k]))).toBe(true);
+    const again = new Uint8Array(DECODER_STATE_LEN);
+    const d2 = new PayloadDecoder(11);
+    d2.start(p);
+    d2.loadState(full.states[k], 0);
+    d2.saveState(again, 0);
+    expect(again).toEqual(full.states[k]);
+  }
+  return full.states;
+}
 
 /** Bytes a patch outputs, by the reference applier. */
 function countOutput(old: Uint8Array, patch: Uint8Array): number {

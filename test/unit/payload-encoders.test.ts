@@ -69,6 +69,17 @@ function firmwareLike(size: number, seed = 7): Uint8Array {
   return out;
 }
 
+/** Adds `by` to every aligned 32-bit little-endian flash address (0x08xxxxxx) of img from `from` on. */
+function shiftAddresses(img: Uint8Array, from: number, by: number): void {
+  for (let i = from; i + 4 <= img.length; i += 4) {
+    const v = img[i] | (img[i + 1] << 8) | (img[i + 2] << 16) | (img[i + 3] << 24);
+    if (v >>> 24 === 0x08) {
+      const moved = (v + by) >>> 0;
+      img.set([moved & 0xff, (moved >> 8) & 0xff, (moved >> 16) & 0xff, moved >>> 24], i);
+    }
+  }
+}
+
 /** Text that compresses well: the repository's own sources. */
 function compressible(size: number): Uint8Array {
   const text = ["formats/SPEC.md", "README.md", "host/payload/delta.ts"].map((f) => readFileSync(path.join(root, f))).reduce((a, b) => Buffer.concat([a, b]));
@@ -212,8 +223,11 @@ describe("cost-optimised deflate", () => {
   });
 
   it("beats zlib -9 on delta patches and program text", () => {
+    // Code inserted and the later addresses shifted: the patch carries the inserted bytes and
+    // the scattered address diffs (its unchanged stretches are copies).
     const img = firmwareLike(200_000);
     const grown = new Uint8Array([...img.subarray(0, 80_000), ...firmwareLike(3_000, 99), ...img.subarray(80_000)]);
+    shiftAddresses(grown, 83_000, 3_000);
     const patch = diffImages(img, grown);
     for (const data of [patch, compressible(30_000)]) {
       for (const w of [12, 15]) {
@@ -258,15 +272,15 @@ describe("suffix array (SA-IS)", () => {
   });
 });
 
-/** Patch records with their header fields and the position each one's add range starts at. */
-function records(patch: Uint8Array): Array<{ addLen: number; insertLen: number; seek: number; pos: number }> {
+/** Patch records with their header fields and the position each one's copy range starts at. */
+function records(patch: Uint8Array): Array<{ copyLen: number; addLen: number; insertLen: number; seek: number; pos: number }> {
   const out = [];
   let off = 0;
   let pos = 0;
   while (off < patch.length) {
     const { header, next } = readRecordHeader(patch, off);
     out.push({ ...header, pos });
-    pos += header.addLen + header.seek;
+    pos += header.copyLen + header.addLen + header.seek;
     off = next + header.addLen + header.insertLen;
   }
   return out;
@@ -280,7 +294,7 @@ function roundTrip(oldImg: Uint8Array, newImg: Uint8Array): Uint8Array {
     // applier reading "inside [0, precursor-size)" strictly accepts it too).
     expect(r.pos).toBeGreaterThanOrEqual(0);
     if (oldImg.length > 0) expect(r.pos).toBeLessThan(oldImg.length);
-    expect(r.pos + r.addLen).toBeLessThanOrEqual(oldImg.length);
+    expect(r.pos + r.copyLen + r.addLen).toBeLessThanOrEqual(oldImg.length);
   }
   return patch;
 }
@@ -334,11 +348,11 @@ describe("delta patches", () => {
     expect(roundTrip(sampleImage(100), new Uint8Array(0)).length).toBe(0);
   });
 
-  it("identical images: one record adding zeros over the whole image", () => {
+  it("identical images: one record copying the whole image", () => {
     const img = firmwareLike(100_000);
     const patch = roundTrip(img, img);
-    expect(records(patch)).toEqual([{ addLen: img.length, insertLen: 0, seek: 0, pos: 0 }]);
-    expect(deflateRawSync(patch, { level: 9 }).length).toBeLessThan(200);
+    expect(records(patch)).toEqual([{ copyLen: img.length, addLen: 0, insertLen: 0, seek: 0, pos: 0 }]);
+    expect(patch.length).toBe(6);
   });
 
   it("a small change makes a small patch; a shifted block costs only its edges", () => {
@@ -363,48 +377,124 @@ describe("delta patches", () => {
     // than the compressed image.
     const shifted = firmwareLike(200_000);
     const grown = new Uint8Array([...shifted.subarray(0, 80_000), ...firmwareLike(2_000, 99), ...shifted.subarray(80_000)]);
-    for (let i = 82_000; i + 4 <= grown.length; i += 4) {
-      const v = grown[i] | (grown[i + 1] << 8) | (grown[i + 2] << 16) | (grown[i + 3] << 24);
-      if (v >>> 24 === 0x08) {
-        const moved32 = (v + 2_000) >>> 0;
-        grown.set([moved32 & 0xff, (moved32 >> 8) & 0xff, (moved32 >> 16) & 0xff, moved32 >>> 24], i);
+    shiftAddresses(grown, 82_000, 2_000);
+    expect(deflated(roundTrip(shifted, grown))).toBeLessThan(whole / 4);
+  });
+});
+
+describe("delta patches: copies", () => {
+  /** The add ranges' diff bytes of each record. */
+  const addRanges = (patch: Uint8Array): Uint8Array[] => {
+    const out = [];
+    for (let off = 0; off < patch.length; ) {
+      const { header, next } = readRecordHeader(patch, off);
+      out.push(patch.subarray(next, next + header.addLen));
+      off = next + header.addLen + header.insertLen;
+    }
+    return out;
+  };
+  /** Longest run of zero bytes in b. */
+  const longestZeroRun = (b: Uint8Array): number => {
+    let best = 0;
+    let run = 0;
+    for (const x of b) {
+      run = x === 0 ? run + 1 : 0;
+      best = Math.max(best, run);
+    }
+    return best;
+  };
+
+  it("a changed byte: copy up to it, add it, copy the rest (no zero diff bytes carried)", () => {
+    const img = firmwareLike(100_000);
+    const changed = Uint8Array.from(img);
+    changed[40_000] ^= 0x21;
+    const patch = roundTrip(img, changed);
+    expect(records(patch)).toEqual([
+      { copyLen: 40_000, addLen: 1, insertLen: 0, seek: 0, pos: 0 },
+      { copyLen: 59_999, addLen: 0, insertLen: 0, seek: 0, pos: 40_001 },
+    ]);
+    expect(Array.from(addRanges(patch)[0])).toEqual([(changed[40_000] - img[40_000]) & 0xff]);
+  });
+
+  it("every add range starts with a non-zero diff byte after a copy and holds no zero run of minCopyRun bytes", () => {
+    const img = firmwareLike(60_000, 3);
+    const edited = applyEdits(img, [
+      { at: 5_000, kind: "change", len: 3, from: 0, seed: 1 },
+      { at: 20_000, kind: "insert", len: 30, from: 0, seed: 2 },
+      { at: 30_000, kind: "delete", len: 12, from: 0, seed: 3 },
+      { at: 45_000, kind: "change", len: 40, from: 0, seed: 4 },
+    ]);
+    // Sparse changes: a byte every 10 in a 300-byte stretch, then every 40 in the next.
+    for (let i = 10_000; i < 10_300; i += 10) edited[i] ^= 1;
+    for (let i = 10_300; i < 12_000; i += 40) edited[i] ^= 2;
+    for (const minCopyRun of [1, 4, 16, 64, 100_000]) {
+      const patch = diffImages(img, edited, minCopyRun);
+      expect(Buffer.from(applyPatch(img, patch)).equals(Buffer.from(edited)), "minCopyRun " + minCopyRun).toBe(true);
+      const recs = records(patch);
+      const adds = addRanges(patch);
+      for (let k = 0; k < recs.length; k++) {
+        expect(longestZeroRun(adds[k])).toBeLessThan(minCopyRun);
+        if (recs[k].copyLen > 0 && adds[k].length > 0) expect(adds[k][0]).not.toBe(0);
+      }
+      if (minCopyRun === 16) {
+        // The every-10 stretch stays one add range, the every-40 one is cut at each change.
+        const sparse = recs.filter((r) => r.pos + r.copyLen >= 10_000 && r.pos + r.copyLen < 12_000);
+        expect(sparse.length).toBeGreaterThanOrEqual(40);
+        expect(sparse.some((r) => r.addLen >= 291)).toBe(true);
       }
     }
-    expect(deflated(roundTrip(shifted, grown))).toBeLessThan(whole / 4);
+    expect(() => diffImages(img, edited, 0)).toThrow(RangeError);
   });
 });
 
 describe("patch format and the reference applier", () => {
   it("writes LEB128 lengths and zigzag seeks", () => {
     const w = new PatchWriter();
-    w.record(new Uint8Array([1, 2]), new Uint8Array([3]), -1);
-    w.record(new Uint8Array(0), new Uint8Array(0), 0x7fffffff);
-    w.record(new Uint8Array(0), new Uint8Array(200), -0x80000000);
+    w.record(0, new Uint8Array([1, 2]), new Uint8Array([3]), -1);
+    w.record(0, new Uint8Array(0), new Uint8Array(0), 0x7fffffff);
+    w.record(0, new Uint8Array(0), new Uint8Array(200), -0x80000000);
+    w.record(300, new Uint8Array(0), new Uint8Array(0), 0);
     const p = w.finish();
-    expect(Array.from(p.subarray(0, 6))).toEqual([2, 1, 1, 1, 2, 3]);
-    expect(Array.from(p.subarray(6, 13))).toEqual([0, 0, 0xfe, 0xff, 0xff, 0xff, 0x0f]);
-    expect(Array.from(p.subarray(13, 21))).toEqual([0, 0xc8, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f]);
-    expect(records(p).map((r) => r.seek)).toEqual([-1, 0x7fffffff, -0x80000000]);
-    expect(() => w.record(new Uint8Array(0), new Uint8Array(0), 0x80000000)).toThrow(RangeError);
+    expect(Array.from(p.subarray(0, 7))).toEqual([0, 2, 1, 1, 1, 2, 3]);
+    expect(Array.from(p.subarray(7, 15))).toEqual([0, 0, 0, 0xfe, 0xff, 0xff, 0xff, 0x0f]);
+    expect(Array.from(p.subarray(15, 24))).toEqual([0, 0, 0xc8, 0x01, 0xff, 0xff, 0xff, 0xff, 0x0f]);
+    expect(Array.from(p.subarray(224))).toEqual([0xac, 0x02, 0, 0, 0]);
+    expect(records(p).map((r) => r.seek)).toEqual([-1, 0x7fffffff, -0x80000000, 0]);
+    expect(records(p).map((r) => r.copyLen)).toEqual([0, 0, 0, 300]);
+    expect(() => w.record(0, new Uint8Array(0), new Uint8Array(0), 0x80000000)).toThrow(RangeError);
+    expect(() => w.record(-1, new Uint8Array(0), new Uint8Array(0), 0)).toThrow(RangeError);
+    expect(() => w.record(2 ** 32, new Uint8Array(0), new Uint8Array(0), 0)).toThrow(RangeError);
   });
 
-  it("applies add (mod 256), insert and seek", () => {
+  it("applies copy, add (mod 256), insert and seek", () => {
     const w = new PatchWriter();
-    w.record(new Uint8Array([1, 255]), new Uint8Array([7, 7]), 3); // old[0..2) + diff, then pos 2 + 3 = 5
-    w.record(new Uint8Array([0]), new Uint8Array(0), -6); // old[5], then back to 0
-    w.record(new Uint8Array([0]), new Uint8Array(0), 0);
+    w.record(0, new Uint8Array([1, 255]), new Uint8Array([7, 7]), 3); // old[0..2) + diff, then pos 2 + 3 = 5
+    w.record(0, new Uint8Array([0]), new Uint8Array(0), -6); // old[5], then back to 0
+    w.record(0, new Uint8Array([0]), new Uint8Array(0), 0);
     expect(Array.from(applyPatch(new Uint8Array([10, 20, 30, 40, 50, 60]), w.finish()))).toEqual([11, 19, 7, 7, 60, 10]);
+    const c = new PatchWriter();
+    c.record(2, new Uint8Array([1]), new Uint8Array([9]), -1); // old[0..2), old[2] + 1, 9; pos 3 -> 2
+    c.record(4, new Uint8Array(0), new Uint8Array(0), -6); // old[2..6) copied; pos 6 -> 0
+    c.record(1, new Uint8Array(0), new Uint8Array(0), 0); // old[0]
+    expect(Array.from(applyPatch(new Uint8Array([10, 20, 30, 40, 50, 60]), c.finish()))).toEqual([10, 20, 31, 9, 30, 40, 50, 60, 10]);
   });
 
   it("throws on malformed patches", () => {
     const old = new Uint8Array(10);
     // Add range past the precursor's end, and before its start.
-    expect(() => applyPatch(old, Uint8Array.from([11, 0, 0, ...new Uint8Array(11)]))).toThrow(/outside the precursor/);
-    expect(() => applyPatch(old, Uint8Array.from([0, 0, 1, 1, 0, 0]))).toThrow(/outside the precursor/);
+    expect(() => applyPatch(old, Uint8Array.from([0, 11, 0, 0, ...new Uint8Array(11)]))).toThrow(/outside the precursor/);
+    expect(() => applyPatch(old, Uint8Array.from([0, 0, 0, 1, 0, 1, 0, 0, 0]))).toThrow(/outside the precursor/);
+    // Copy range past the end, copy plus add past the end, copy before the start.
+    expect(() => applyPatch(old, Uint8Array.from([11, 0, 0, 0]))).toThrow(/outside the precursor/);
+    expect(() => applyPatch(old, Uint8Array.from([6, 5, 0, 0, ...new Uint8Array(5)]))).toThrow(/outside the precursor/);
+    expect(() => applyPatch(old, Uint8Array.from([0, 0, 0, 1, 1, 0, 0, 0]))).toThrow(/outside the precursor/);
+    // A seek that takes pos past 2^31 - 1 (an empty range is not checked, the pos is).
+    expect(() => applyPatch(old, Uint8Array.from([5, 0, 0, 0xf6, 0xff, 0xff, 0xff, 0x0f]))).toThrow(/32-bit range/);
+    expect(Array.from(applyPatch(old, Uint8Array.from([5, 0, 0, 0xf4, 0xff, 0xff, 0xff, 0x0f])))).toEqual([0, 0, 0, 0, 0]);
     // Truncated header, truncated bytes, a 6-byte varint, a value of 2^32.
-    expect(() => applyPatch(old, Uint8Array.from([1, 0]))).toThrow(/inside a varint/);
-    expect(() => applyPatch(old, Uint8Array.from([2, 0, 0, 1]))).toThrow(/inside the record/);
-    expect(() => applyPatch(old, Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0, 0]))).toThrow(/longer than 5/);
-    expect(() => applyPatch(old, Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x10, 0, 0]))).toThrow(/2\^32/);
+    expect(() => applyPatch(old, Uint8Array.from([0, 1, 0]))).toThrow(/inside a varint/);
+    expect(() => applyPatch(old, Uint8Array.from([0, 2, 0, 0, 1]))).toThrow(/inside the record/);
+    expect(() => applyPatch(old, Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0, 0, 0]))).toThrow(/longer than 5/);
+    expect(() => applyPatch(old, Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x10, 0, 0, 0]))).toThrow(/2\^32/);
   });
 });

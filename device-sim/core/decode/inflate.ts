@@ -9,11 +9,14 @@
 // a ByteWriter each time it fills and once at the end. Every defect is Reason.BAD_PAYLOAD;
 // nothing throws.
 //
-// Bits: the stream is read least significant bit first into `bb` (bit buffer, `bc` bits).
+// Bits: the stream is read least significant bit first into a bit buffer (`bb`, `bc` bits).
 // Refills add two bytes when fewer than 16 bits are buffered; bytes past the end of the data
 // read as zero, and `pos` counts them, so a decode that used more bits than the chunk holds
-// is caught by overran() before any output leaves the ring and at the end. This keeps the
-// symbol loop free of per-bit end checks.
+// is caught by (pos - end) * 8 > bc before any output leaves the ring, and at the end. This
+// keeps the symbol loop free of per-bit end checks. Block headers go through the bits()
+// reader on the instance; the symbol loop (decodeCodes, copyMatch) keeps the bit state in
+// locals and refills inline, because a call per refill would double its cost on the
+// interpreters.
 
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { HuffmanTable, buildHuffmanTable, decodeLongCode, huffmanTableBytes, MAX_CODE_BITS } from "./huffman.js";
@@ -71,10 +74,18 @@ export class Inflater {
   dist: HuffmanTable;
   /** True while lit/dist hold the fixed code (rebuilt only after a dynamic block). */
   fixedLoaded: boolean;
-  // Bit state handed back by readDynamicHeader (its caller keeps the bits in locals).
-  hdrPos: number;
-  hdrBits: number;
-  hdrCount: number;
+  // Bit reader over the current chunk: data[pos .. end), bit buffer bb of bc bits.
+  data: Uint8Array;
+  pos: number;
+  end: number;
+  bb: number;
+  bc: number;
+  // Ring write position; bytes of the current chunk already written out of the ring.
+  rp: number;
+  flushed: number;
+  /** Largest back-reference distance of the current payload (2^windowBits). */
+  wsize: number;
+  private none: Uint8Array;
 
   constructor(maxWindowBits: number) {
     this.ring = new Uint8Array(1 << maxWindowBits);
@@ -83,9 +94,56 @@ export class Inflater {
     this.lit = new HuffmanTable(LIT_SYMBOLS, LIT_FAST_BITS);
     this.dist = new HuffmanTable(DIST_SYMBOLS, DIST_FAST_BITS);
     this.fixedLoaded = false;
-    this.hdrPos = 0;
-    this.hdrBits = 0;
-    this.hdrCount = 0;
+    this.none = new Uint8Array(0);
+    this.data = this.none;
+    this.pos = 0;
+    this.end = 0;
+    this.bb = 0;
+    this.bc = 0;
+    this.rp = 0;
+    this.flushed = 0;
+    this.wsize = 0;
+  }
+
+  /** Points the bit reader at data[off .. off + len) with an empty ring. */
+  begin(data: Uint8Array, off: number, len: number): void {
+    this.data = data;
+    this.pos = off;
+    this.end = off + len;
+    this.bb = 0;
+    this.bc = 0;
+    this.rp = 0;
+    this.flushed = 0;
+  }
+
+  /** The next n (<= 16) bits of the stream, least significant first. */
+  bits(n: number): number {
+    let bb = this.bb;
+    if (this.bc < 16) {
+      const data = this.data;
+      const pos = this.pos;
+      const end = this.end;
+      bb |= ((pos < end ? data[pos] : 0) << this.bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (this.bc + 8));
+      this.pos = pos + 2;
+      this.bc += 16;
+    }
+    this.bb = bb >>> n;
+    this.bc -= n;
+    return bb & ((1 << n) - 1);
+  }
+
+  /** The next symbol of code t (at most MAX_CODE_BITS bits), or -1 when no code matches. */
+  symbol(t: HuffmanTable): number {
+    this.bits(0);
+    let e = t.fast[this.bb & ((1 << t.fastBits) - 1)];
+    if ((e & 15) === 0) {
+      this.bits(t.fastBits);
+      this.bits(0);
+      e = decodeLongCode(t, e >>> 4, this.bb);
+      if (e < 0) return -1;
+    }
+    this.bits(e & 15);
+    return e >>> 4;
   }
 
   /** Loads the fixed literal/length and distance codes (RFC 1951 §3.2.6). */
@@ -108,272 +166,278 @@ export class Inflater {
    * Returns Reason.OK, Reason.BAD_PAYLOAD or the first non-OK result of out.write.
    */
   inflate(data: Uint8Array, off: number, len: number, windowBits: number, out: ByteWriter): number {
-    const ring = this.ring;
-    const rsize = ring.length;
-    const rmask = rsize - 1;
-    const wsize = 1 << windowBits;
-    const end = off + len;
-    let pos = off;
-    let bb = 0;
-    let bc = 0;
-    let rp = 0; // write position in the ring
-    let total = 0; // bytes decoded from this chunk
+    this.begin(data, off, len);
+    this.wsize = 1 << windowBits;
     let last = 0;
     let type = 0;
+    let r = Reason.OK;
+    do {
+      last = this.bits(1);
+      type = this.bits(2);
+      if (type === 0) {
+        r = this.storedBlock(out);
+      } else if (type === 1) {
+        if (!this.fixedLoaded) this.loadFixed();
+        r = this.decodeCodes(out);
+      } else if (type === 2) {
+        this.fixedLoaded = false;
+        r = this.readDynamicHeader() === 0 ? this.decodeCodes(out) : Reason.BAD_PAYLOAD;
+      } else {
+        r = Reason.BAD_PAYLOAD;
+      }
+    } while (r === Reason.OK && last === 0);
+    if (r === Reason.OK) r = this.finishStream(out);
+    this.data = this.none;
+    return r;
+  }
+
+  /**
+   * After the final block: the block ended inside the byte at pos - (bc >>> 3) - 1 (bits
+   * past it in that byte are not checked); the rest of the chunk is padding and must be
+   * zero. Then the ring's last bytes go out.
+   */
+  private finishStream(out: ByteWriter): number {
+    const data = this.data;
+    const end = this.end;
+    let pos = this.pos;
+    if ((pos - end) * 8 > this.bc) return Reason.BAD_PAYLOAD;
+    pos -= this.bc >>> 3;
+    while (pos < end) {
+      if (data[pos] !== 0) return Reason.BAD_PAYLOAD;
+      pos++;
+    }
+    if (this.rp > 0) return out.write(this.ring, 0, this.rp);
+    return Reason.OK;
+  }
+
+  /**
+   * Hands the full ring to out, unless the decode has used more bits than the chunk holds
+   * (pos, bc: the caller's bit state), which is BAD_PAYLOAD before any byte leaves.
+   */
+  private flushRing(out: ByteWriter, pos: number, bc: number): number {
+    if ((pos - this.end) * 8 > bc) return Reason.BAD_PAYLOAD;
+    this.flushed += this.ring.length;
+    return out.write(this.ring, 0, this.ring.length);
+  }
+
+  /** A stored block (RFC 1951 §3.2.4), after its 3 header bits. */
+  private storedBlock(out: ByteWriter): number {
+    const data = this.data;
+    const ring = this.ring;
+    const rsize = ring.length;
+    // Skip to the byte boundary, give back the whole bytes still buffered.
+    this.bits(this.bc & 7);
+    let pos = this.pos - (this.bc >>> 3);
+    this.bb = 0;
+    this.bc = 0;
+    if (pos + 4 > this.end) return Reason.BAD_PAYLOAD;
+    let length = data[pos] | (data[pos + 1] << 8);
+    if ((data[pos + 2] | (data[pos + 3] << 8)) !== (length ^ 0xffff)) return Reason.BAD_PAYLOAD;
+    pos += 4;
+    if (pos + length > this.end) return Reason.BAD_PAYLOAD;
+    let rp = this.rp;
+    let n = 0;
+    let r = 0;
+    while (length > 0) {
+      n = rsize - rp;
+      if (n > length) n = length;
+      length -= n;
+      while (n > 0) {
+        ring[rp++] = data[pos++];
+        n--;
+      }
+      if (rp === rsize) {
+        r = this.flushRing(out, pos, 0);
+        if (r !== Reason.OK) return r;
+        rp = 0;
+      }
+    }
+    this.rp = rp;
+    this.pos = pos;
+    return Reason.OK;
+  }
+
+  /**
+   * The symbols of a fixed or dynamic block (this.lit, this.dist) up to end-of-block.
+   * The loop handles literals itself and hands each length/distance pair to copyMatch:
+   * Espruino re-reads a loop's source text on every pass, so a short body is what makes
+   * literals cheap there.
+   */
+  private decodeCodes(out: ByteWriter): number {
+    const data = this.data;
+    const end = this.end;
+    const ring = this.ring;
+    const rsize = ring.length;
+    const lit = this.lit;
+    const lfast = lit.fast;
+    let bb = this.bb;
+    let bc = this.bc;
+    let pos = this.pos;
+    let rp = this.rp;
     let e = 0;
     let n = 0;
-    let sym = 0;
-    let length = 0;
-    let distance = 0;
-    let src = 0;
     let r = 0;
-    let lit: HuffmanTable = this.lit;
-    let dist: HuffmanTable = this.dist;
-    let lfast = lit.fast;
-    let dfast = dist.fast;
-    do {
+    for (;;) {
       if (bc < 16) {
         bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
         pos += 2;
         bc += 16;
       }
-      last = bb & 1;
-      type = (bb >>> 1) & 3;
-      bb >>>= 3;
-      bc -= 3;
-      if (type === 0) {
-        // Stored: skip to the byte boundary, give back the whole bytes still buffered.
-        n = bc & 7;
-        bb >>>= n;
-        bc -= n;
-        pos -= bc >>> 3;
-        bb = 0;
-        bc = 0;
-        if (pos + 4 > end) return Reason.BAD_PAYLOAD;
-        length = data[pos] | (data[pos + 1] << 8);
-        if ((data[pos + 2] | (data[pos + 3] << 8)) !== (length ^ 0xffff)) return Reason.BAD_PAYLOAD;
-        pos += 4;
-        if (pos + length > end) return Reason.BAD_PAYLOAD;
-        total += length;
-        while (length > 0) {
-          n = rsize - rp;
-          if (n > length) n = length;
-          length -= n;
-          while (n > 0) {
-            ring[rp++] = data[pos++];
-            n--;
-          }
-          if (rp === rsize) {
-            r = out.write(ring, 0, rsize);
-            if (r !== Reason.OK) return r;
-            rp = 0;
-          }
+      e = lfast[bb & 255];
+      n = e & 15;
+      if (n === 0) {
+        e = decodeLongCode(lit, e >>> 4, bb >>> LIT_FAST_BITS);
+        if (e < 0) return Reason.BAD_PAYLOAD;
+        n = (e & 15) + LIT_FAST_BITS;
+      }
+      bb >>>= n;
+      bc -= n;
+      e >>>= 4;
+      if (e < 256) {
+        ring[rp++] = e;
+        if (rp === rsize) {
+          r = this.flushRing(out, pos, bc);
+          if (r !== Reason.OK) return r;
+          rp = 0;
         }
         continue;
       }
-      if (type === 1) {
-        if (!this.fixedLoaded) this.loadFixed();
-      } else if (type === 2) {
-        // Dynamic: the header is decoded by a method; hand it the bit state.
-        this.fixedLoaded = false;
-        r = this.readDynamicHeader(data, pos, end, bb, bc);
-        if (r < 0) return Reason.BAD_PAYLOAD;
-        pos = this.hdrPos;
-        bb = this.hdrBits;
-        bc = this.hdrCount;
-      } else {
-        return Reason.BAD_PAYLOAD;
-      }
-      lit = this.lit;
-      dist = this.dist;
-      lfast = lit.fast;
-      dfast = dist.fast;
-      for (;;) {
-        if (bc < 16) {
-          bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-          pos += 2;
-          bc += 16;
-        }
-        e = lfast[bb & 255];
-        n = e & 15;
-        if (n === 0) {
-          bb >>>= LIT_FAST_BITS;
-          bc -= LIT_FAST_BITS;
-          e = decodeLongCode(lit, e >>> 4, bb);
-          if (e < 0) return Reason.BAD_PAYLOAD;
-          n = e & 15;
-        }
-        sym = e >>> 4;
-        bb >>>= n;
-        bc -= n;
-        if (sym < 256) {
-          ring[rp++] = sym;
-          total++;
-          if (rp === rsize) {
-            if ((pos - end) * 8 > bc) return Reason.BAD_PAYLOAD;
-            r = out.write(ring, 0, rsize);
-            if (r !== Reason.OK) return r;
-            rp = 0;
-          }
-          continue;
-        }
-        if (sym === 256) break;
-        sym -= 257;
-        if (sym >= 29) return Reason.BAD_PAYLOAD;
-        if (bc < 16) {
-          bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-          pos += 2;
-          bc += 16;
-        }
-        length = LENGTH_BASE[sym];
-        n = LENGTH_EXTRA[sym];
-        if (n !== 0) {
-          length += bb & ((1 << n) - 1);
-          bb >>>= n;
-          bc -= n;
-        }
-        if (bc < 16) {
-          bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-          pos += 2;
-          bc += 16;
-        }
-        e = dfast[bb & 63];
-        n = e & 15;
-        if (n === 0) {
-          bb >>>= DIST_FAST_BITS;
-          bc -= DIST_FAST_BITS;
-          e = decodeLongCode(dist, e >>> 4, bb);
-          if (e < 0) return Reason.BAD_PAYLOAD;
-          n = e & 15;
-        }
-        sym = e >>> 4;
-        bb >>>= n;
-        bc -= n;
-        if (sym >= 30) return Reason.BAD_PAYLOAD;
-        if (bc < 16) {
-          bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-          pos += 2;
-          bc += 16;
-        }
-        distance = DIST_BASE[sym];
-        n = DIST_EXTRA[sym];
-        if (n !== 0) {
-          distance += bb & ((1 << n) - 1);
-          bb >>>= n;
-          bc -= n;
-        }
-        if (distance > total || distance > wsize) return Reason.BAD_PAYLOAD;
-        total += length;
-        src = (rp - distance) & rmask;
-        while (length > 0) {
-          ring[rp++] = ring[src];
-          src = (src + 1) & rmask;
-          length--;
-          if (rp === rsize) {
-            if ((pos - end) * 8 > bc) return Reason.BAD_PAYLOAD;
-            r = out.write(ring, 0, rsize);
-            if (r !== Reason.OK) return r;
-            rp = 0;
-          }
-        }
-      }
-    } while (last === 0);
-    // The final block ended inside the byte at pos - (bc >>> 3) - 1 (bits past it in that
-    // byte are not checked); the rest of the chunk is padding and must be zero.
-    if ((pos - end) * 8 > bc) return Reason.BAD_PAYLOAD;
-    pos -= bc >>> 3;
-    while (pos < end) {
-      if (data[pos] !== 0) return Reason.BAD_PAYLOAD;
-      pos++;
+      this.pos = pos;
+      this.bb = bb;
+      this.bc = bc;
+      this.rp = rp;
+      if (e === 256) return Reason.OK;
+      r = this.copyMatch(e - 257, out);
+      if (r !== Reason.OK) return r;
+      pos = this.pos;
+      bb = this.bb;
+      bc = this.bc;
+      rp = this.rp;
     }
-    if (rp > 0) return out.write(ring, 0, rp);
-    return Reason.OK;
   }
 
   /**
-   * Reads a dynamic block's header (RFC 1951 §3.2.7) starting with bit state (pos, bb, bc)
-   * and builds this.lit and this.dist. Returns 0 and leaves the bit state in hdrPos,
-   * hdrBits, hdrCount; -1 for an invalid header.
+   * One length/distance pair: sym is the length symbol minus 257; reads the length's extra
+   * bits, the distance code and its extra bits, then copies in the ring.
    */
-  readDynamicHeader(data: Uint8Array, pos: number, end: number, bb: number, bc: number): number {
-    const lens = this.lens;
+  private copyMatch(sym: number, out: ByteWriter): number {
+    const data = this.data;
+    const end = this.end;
+    const ring = this.ring;
+    const rsize = ring.length;
+    const rmask = rsize - 1;
     const dist = this.dist;
-    let i = 0;
-    let n = 0;
+    let pos = this.pos;
+    let bb = this.bb;
+    let bc = this.bc;
+    let rp = this.rp;
     let e = 0;
-    let sym = 0;
-    let rep = 0;
-    let fill = 0;
+    let n = 0;
+    let length = 0;
+    let distance = 0;
+    let src = 0;
+    let r = 0;
+    if (sym >= 29) return Reason.BAD_PAYLOAD;
     if (bc < 16) {
       bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
       pos += 2;
       bc += 16;
     }
-    const nlen = (bb & 31) + 257;
-    const ndist = ((bb >>> 5) & 31) + 1;
-    const nclen = ((bb >>> 10) & 15) + 4;
-    bb >>>= 14;
-    bc -= 14;
+    length = LENGTH_BASE[sym];
+    n = LENGTH_EXTRA[sym];
+    length += bb & ((1 << n) - 1);
+    bb >>>= n;
+    bc -= n;
+    if (bc < 16) {
+      bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
+      pos += 2;
+      bc += 16;
+    }
+    e = dist.fast[bb & 63];
+    n = e & 15;
+    if (n === 0) {
+      e = decodeLongCode(dist, e >>> 4, bb >>> DIST_FAST_BITS);
+      if (e < 0) return Reason.BAD_PAYLOAD;
+      n = (e & 15) + DIST_FAST_BITS;
+    }
+    bb >>>= n;
+    bc -= n;
+    sym = e >>> 4;
+    if (sym >= 30) return Reason.BAD_PAYLOAD;
+    if (bc < 16) {
+      bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
+      pos += 2;
+      bc += 16;
+    }
+    distance = DIST_BASE[sym];
+    n = DIST_EXTRA[sym];
+    distance += bb & ((1 << n) - 1);
+    this.pos = pos;
+    this.bb = bb >>> n;
+    this.bc = bc - n;
+    if (distance > this.flushed + rp || distance > this.wsize) return Reason.BAD_PAYLOAD;
+    if (distance <= rp && rp + length < rsize) {
+      // The common case: source and destination inside the ring, no flush on the way.
+      // Forward byte order makes an overlapping copy (distance < length) repeat bytes.
+      src = rp - distance;
+      while (length-- > 0) ring[rp++] = ring[src++];
+      this.rp = rp;
+      return Reason.OK;
+    }
+    src = (rp - distance) & rmask;
+    while (length > 0) {
+      ring[rp++] = ring[src];
+      src = (src + 1) & rmask;
+      length--;
+      if (rp === rsize) {
+        r = this.flushRing(out, pos, this.bc);
+        if (r !== Reason.OK) return r;
+        rp = 0;
+      }
+    }
+    this.rp = rp;
+    return Reason.OK;
+  }
+
+  /**
+   * Reads a dynamic block's header (RFC 1951 §3.2.7) after its 3 header bits and builds
+   * this.lit and this.dist. Returns 0, or -1 for an invalid header.
+   */
+  readDynamicHeader(): number {
+    const lens = this.lens;
+    const dist = this.dist;
+    let i = 0;
+    let n = 0;
+    let sym = 0;
+    let rep = 0;
+    let fill = 0;
+    const nlen = this.bits(5) + 257;
+    const ndist = this.bits(5) + 1;
+    const nclen = this.bits(4) + 4;
     if (nlen > 286 || ndist > 30) return -1;
     // The code-length code goes into the distance table for the time of the header.
     for (i = 0; i < 19; i++) lens[i] = 0;
-    for (i = 0; i < nclen; i++) {
-      if (bc < 16) {
-        bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-        pos += 2;
-        bc += 16;
-      }
-      lens[CLEN_ORDER[i]] = bb & 7;
-      bb >>>= 3;
-      bc -= 3;
-    }
+    for (i = 0; i < nclen; i++) lens[CLEN_ORDER[i]] = this.bits(3);
     if (buildHuffmanTable(dist, lens, 0, 19, this.scratch) !== 0) return -1;
-    const dfast = dist.fast;
     const total = nlen + ndist;
     i = 0;
     while (i < total) {
-      if (bc < 16) {
-        bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-        pos += 2;
-        bc += 16;
-      }
-      e = dfast[bb & 63];
-      n = e & 15;
-      if (n === 0) {
-        bb >>>= DIST_FAST_BITS;
-        bc -= DIST_FAST_BITS;
-        e = decodeLongCode(dist, e >>> 4, bb);
-        if (e < 0) return -1;
-        n = e & 15;
-      }
-      sym = e >>> 4;
-      bb >>>= n;
-      bc -= n;
+      sym = this.symbol(dist);
+      if (sym < 0) return -1;
       if (sym < 16) {
         lens[i++] = sym;
         continue;
       }
-      if (bc < 16) {
-        bb |= ((pos < end ? data[pos] : 0) << bc) | ((pos + 1 < end ? data[pos + 1] : 0) << (bc + 8));
-        pos += 2;
-        bc += 16;
-      }
       if (sym === 16) {
         if (i === 0) return -1;
         fill = lens[i - 1];
-        rep = 3 + (bb & 3);
-        bb >>>= 2;
-        bc -= 2;
+        rep = 3 + this.bits(2);
       } else if (sym === 17) {
         fill = 0;
-        rep = 3 + (bb & 7);
-        bb >>>= 3;
-        bc -= 3;
+        rep = 3 + this.bits(3);
       } else {
         fill = 0;
-        rep = 11 + (bb & 127);
-        bb >>>= 7;
-        bc -= 7;
+        rep = 11 + this.bits(7);
       }
       if (i + rep > total) return -1;
       while (rep > 0) {
@@ -389,9 +453,6 @@ export class Inflater {
     if (n < 0 || (n > 0 && !singleOneBitCode(this.lit))) return -1;
     n = buildHuffmanTable(dist, lens, nlen, ndist, this.scratch);
     if (n < 0 || (n > 0 && !singleOneBitCode(dist) && n !== 1 << MAX_CODE_BITS)) return -1;
-    this.hdrPos = pos;
-    this.hdrBits = bb;
-    this.hdrCount = bc;
     return 0;
   }
 }

@@ -1,70 +1,83 @@
 // Streamed interpreter of the delta patch of SPEC §15 (payload encoding 3), in constrained TS.
 //
-// The patch is a sequence of records `uvarint add-len, uvarint insert-len, svarint seek,
-// add-len diff bytes, insert-len literal bytes`. With old = the precursor image and pos
-// starting at 0: out = old[pos + k] + diff[k] (mod 256) for each diff byte, pos += add-len,
-// the literal bytes are output as they are, then pos += seek.
+// The patch is a sequence of records `uvarint copy-len, uvarint add-len, uvarint insert-len,
+// svarint seek, add-len diff bytes, insert-len literal bytes`. With old = the precursor image
+// and pos starting at 0: old[pos .. pos + copy-len) is output as it is, pos += copy-len; then
+// out = old[pos + k] + diff[k] (mod 256) for each diff byte, pos += add-len; the literal bytes
+// are output as they are; then pos += seek. A copy carries no bytes in the patch, so the long
+// unchanged stretches of an image cost a varint instead of one zero diff byte each.
 //
 // The decoded stream arrives in pieces of any size (a varint may be split between them), so
-// the interpreter is a state machine whose whole state fits the 28 bytes saveState writes.
-// Checks: a varint longer than 5 bytes or >= 2^32, or an add range [pos, pos + add-len) that
-// is not inside [0, precursor size) once the record's header is complete: BAD_PAYLOAD
-// (a record with add-len 0 reads nothing and has no range to check); a byte output at or
-// beyond image-size: RESULT_MISMATCH (checked per output piece, before it reaches the sink).
+// the interpreter is a state machine whose whole state fits the PATCH_STATE_LEN bytes save
+// writes. Checks, when a record's header is complete (before any of its bytes is output): a
+// copy-and-add range [pos, pos + copy-len + add-len) that is not inside [0, precursor size),
+// or a pos after the seek outside -2^31 .. 2^31 - 1: BAD_PAYLOAD (an empty range reads nothing
+// and is not checked); a varint longer than 5 bytes or >= 2^32: BAD_PAYLOAD as it is read; a
+// byte output at or beyond image-size: RESULT_MISMATCH (checked per output piece, before it
+// reaches the sink). The copy runs as soon as the header is complete, so no state at a piece
+// boundary is ever inside a copy.
+//
+// State record (PATCH_STATE_LEN = 28 bytes, little-endian; the decoder writes it after its u32
+// outPos):
+//   0      phase (PatchPhase)
+//   1      bytes of the current varint read (0..4)
+//   2..3   zero
+//   4..7   u32 value of those varint bytes
+//   8..11  u32 copy-len (while the rest of the header is read; 0 once the copy is done)
+//   12..15 u32 add bytes left (the whole add-len while the header is read)
+//   16..19 u32 literal bytes left
+//   20..23 i32 seek
+//   24..27 i32 pos
 
 import { Reason } from "../../../formats/device-safe/reasons.js";
 import { getU32, putU32 } from "../../../formats/device-safe/protocol.js";
 import type { PayloadSink } from "./sink.js";
 
-/** Where the interpreter is inside a record. */
-export const PatchPhase = { ADD_LEN: 0, INSERT_LEN: 1, SEEK: 2, ADD: 3, INSERT: 4 };
+/** Where the interpreter is inside a record: one of the four header varints, the diff bytes or the literal bytes. */
+export const PatchPhase = { COPY_LEN: 0, ADD_LEN: 1, INSERT_LEN: 2, SEEK: 3, ADD: 4, INSERT: 5 };
 
-/** Bytes of the buffer that carries precursor bytes plus diff bytes to the sink. */
+/** Bytes of the buffer that carries precursor bytes (copied, or plus diff bytes) to the sink. */
 export const PATCH_BUFFER_LEN = 64;
 
-/** Bytes saveState writes (the interpreter's part of the decoder state record). */
+/** Bytes save writes (the interpreter's part of the decoder state record). */
 export const PATCH_STATE_LEN = 28;
 
-const TWO32 = 4294967296;
+/** Bounds of pos (a signed 32-bit value). */
+const MIN_POS = -2147483648;
+const MAX_POS = 2147483647;
 
-/** Applies a streamed patch to the precursor read through a PayloadSink. */
+/** Applies a streamed patch to the precursor read through a PayloadSink. Numeric fields are set by reset(). */
 export class PatchInterpreter {
   /** Holds precursor bytes, then their sums with the diff bytes, on their way to the sink. */
   buf: Uint8Array;
-  phase: number;
+  phase!: number;
   /** Bytes of the current varint read so far (0..4) and their value. */
-  varCount: number;
-  varValue: number;
+  varCount!: number;
+  varValue!: number;
+  /** The record's copy-len, from when it is read until the copy is done. */
+  copyLen!: number;
   /** Add bytes still to come (the whole add-len until the header is complete). */
-  addLen: number;
+  addLen!: number;
   /** Literal bytes still to come. */
-  insertLen: number;
-  seek: number;
-  /** Position in the precursor (may lie outside it between add ranges). */
-  pos: number;
-  outPos: number;
-  imageSize: number;
-  precursorSize: number;
+  insertLen!: number;
+  seek!: number;
+  /** Position in the precursor (a signed 32-bit value; may lie outside the precursor between ranges). */
+  pos!: number;
+  outPos!: number;
+  imageSize!: number;
+  precursorSize!: number;
 
   constructor() {
     this.buf = new Uint8Array(PATCH_BUFFER_LEN);
-    this.phase = PatchPhase.ADD_LEN;
-    this.varCount = 0;
-    this.varValue = 0;
-    this.addLen = 0;
-    this.insertLen = 0;
-    this.seek = 0;
-    this.pos = 0;
-    this.outPos = 0;
-    this.imageSize = 0;
-    this.precursorSize = 0;
+    this.reset(0, 0);
   }
 
   /** Starts a new patch: nothing output, at a record boundary. */
   reset(imageSize: number, precursorSize: number): void {
-    this.phase = PatchPhase.ADD_LEN;
+    this.phase = PatchPhase.COPY_LEN;
     this.varCount = 0;
     this.varValue = 0;
+    this.copyLen = 0;
     this.addLen = 0;
     this.insertLen = 0;
     this.seek = 0;
@@ -76,26 +89,51 @@ export class PatchInterpreter {
 
   /** True between records (where the patch may end). */
   atRecordBoundary(): boolean {
-    return this.phase === PatchPhase.ADD_LEN && this.varCount === 0;
+    return this.phase === PatchPhase.COPY_LEN && this.varCount === 0;
   }
 
   /**
-   * Moves past the parts of the current record that have no bytes left (add-len 0,
-   * insert-len 0) and returns Reason.OK, or BAD_PAYLOAD for an add range outside the
-   * precursor. Called when the header is complete and when the add part ends.
+   * The header is complete: checks the record's range and final pos, outputs its copy, then
+   * moves past the parts with no bytes. Returns Reason.OK, BAD_PAYLOAD or RESULT_MISMATCH.
    */
-  private settle(): number {
-    if (this.phase === PatchPhase.SEEK) {
-      if (this.addLen > 0 && (this.pos < 0 || this.pos + this.addLen > this.precursorSize)) return Reason.BAD_PAYLOAD;
-      this.phase = PatchPhase.ADD;
+  private begin(sink: PayloadSink): number {
+    const span = this.copyLen + this.addLen;
+    if (span > 0 && (this.pos < 0 || this.pos + span > this.precursorSize)) return Reason.BAD_PAYLOAD;
+    const after = this.pos + span + this.seek;
+    if (after < MIN_POS || after > MAX_POS) return Reason.BAD_PAYLOAD;
+    // The copy, in whole buffers: one precursor read and one output per piece.
+    const buf = this.buf;
+    const imageSize = this.imageSize;
+    let left = this.copyLen;
+    let pos = this.pos;
+    let outPos = this.outPos;
+    let n = 0;
+    while (left > 0) {
+      n = left < PATCH_BUFFER_LEN ? left : PATCH_BUFFER_LEN;
+      if (outPos + n > imageSize) break;
+      sink.readPrecursor(pos, buf, 0, n);
+      sink.output(buf, 0, n);
+      outPos += n;
+      pos += n;
+      left -= n;
     }
+    this.copyLen = left;
+    this.pos = pos;
+    this.outPos = outPos;
+    if (left > 0) return Reason.RESULT_MISMATCH;
+    this.phase = PatchPhase.ADD;
+    this.settle();
+    return Reason.OK;
+  }
+
+  /** Moves past the parts of the current record that have no bytes left (add-len 0, insert-len 0). */
+  private settle(): void {
     if (this.phase === PatchPhase.ADD && this.addLen === 0) this.phase = PatchPhase.INSERT;
     if (this.phase === PatchPhase.INSERT && this.insertLen === 0) {
       this.pos += this.seek;
       this.seek = 0;
-      this.phase = PatchPhase.ADD_LEN;
+      this.phase = PatchPhase.COPY_LEN;
     }
-    return Reason.OK;
   }
 
   /**
@@ -128,7 +166,10 @@ export class PatchInterpreter {
         }
         this.varCount = 0;
         this.varValue = 0;
-        if (this.phase === PatchPhase.ADD_LEN) {
+        if (this.phase === PatchPhase.COPY_LEN) {
+          this.copyLen = v;
+          this.phase = PatchPhase.ADD_LEN;
+        } else if (this.phase === PatchPhase.ADD_LEN) {
           this.addLen = v;
           this.phase = PatchPhase.INSERT_LEN;
         } else if (this.phase === PatchPhase.INSERT_LEN) {
@@ -137,7 +178,7 @@ export class PatchInterpreter {
         } else {
           // zigzag: 2n for n >= 0, -2n - 1 for n < 0
           this.seek = (v >>> 1) ^ -(v & 1);
-          r = this.settle();
+          r = this.begin(sink);
           if (r !== Reason.OK) return r;
         }
         continue;
@@ -169,19 +210,18 @@ export class PatchInterpreter {
     return Reason.OK;
   }
 
-  /** Writes the interpreter's state (PATCH_STATE_LEN bytes) to out[off ..]. */
+  /** Writes the interpreter's state (PATCH_STATE_LEN bytes, layout above) to out[off ..]. */
   save(out: Uint8Array, off: number): void {
-    const hi = Math.floor(this.pos / TWO32);
     out[off] = this.phase;
     out[off + 1] = this.varCount;
     out[off + 2] = 0;
     out[off + 3] = 0;
     putU32(out, off + 4, this.varValue);
-    putU32(out, off + 8, this.addLen);
-    putU32(out, off + 12, this.insertLen);
-    putU32(out, off + 16, this.seek);
-    putU32(out, off + 20, this.pos - hi * TWO32);
-    putU32(out, off + 24, hi);
+    putU32(out, off + 8, this.copyLen);
+    putU32(out, off + 12, this.addLen);
+    putU32(out, off + 16, this.insertLen);
+    putU32(out, off + 20, this.seek >>> 0);
+    putU32(out, off + 24, this.pos >>> 0);
   }
 
   /**
@@ -193,24 +233,30 @@ export class PatchInterpreter {
     const phase = src[off];
     const varCount = src[off + 1];
     const varValue = getU32(src, off + 4);
-    const addLen = getU32(src, off + 8);
-    const insertLen = getU32(src, off + 12);
-    const seek = getU32(src, off + 16) | 0;
-    const pos = (getU32(src, off + 24) | 0) * TWO32 + getU32(src, off + 20);
+    const copyLen = getU32(src, off + 8);
+    const addLen = getU32(src, off + 12);
+    const insertLen = getU32(src, off + 16);
+    const seek = getU32(src, off + 20) | 0;
+    const pos = getU32(src, off + 24) | 0;
     if (src[off + 2] !== 0 || src[off + 3] !== 0 || phase > PatchPhase.INSERT || varCount > 4) return Reason.BAD_STATE;
     if (outPos > this.imageSize) return Reason.BAD_STATE;
     // A partial varint only while reading one, and never more bits than its bytes carry.
     if (phase >= PatchPhase.ADD && varCount !== 0) return Reason.BAD_STATE;
     if (varValue >= 1 << (7 * varCount)) return Reason.BAD_STATE;
-    // Fields not yet read are zero; the add part left is inside the precursor.
-    if (phase === PatchPhase.ADD_LEN && (addLen !== 0 || insertLen !== 0 || seek !== 0)) return Reason.BAD_STATE;
-    if (phase === PatchPhase.INSERT_LEN && (insertLen !== 0 || seek !== 0)) return Reason.BAD_STATE;
-    if (phase === PatchPhase.SEEK && seek !== 0) return Reason.BAD_STATE;
+    // Fields not yet read are zero; once the header is complete the copy is done, the add part
+    // left is inside the precursor and the pos after the seek is a 32-bit value.
+    if (phase === PatchPhase.COPY_LEN && copyLen !== 0) return Reason.BAD_STATE;
+    if (phase <= PatchPhase.ADD_LEN && addLen !== 0) return Reason.BAD_STATE;
+    if (phase <= PatchPhase.INSERT_LEN && insertLen !== 0) return Reason.BAD_STATE;
+    if (phase <= PatchPhase.SEEK && seek !== 0) return Reason.BAD_STATE;
+    if (phase >= PatchPhase.ADD && copyLen !== 0) return Reason.BAD_STATE;
     if (phase === PatchPhase.ADD && (addLen === 0 || pos < 0 || pos + addLen > this.precursorSize)) return Reason.BAD_STATE;
     if (phase === PatchPhase.INSERT && (addLen !== 0 || insertLen === 0)) return Reason.BAD_STATE;
+    if (phase >= PatchPhase.ADD && (pos + addLen + seek < MIN_POS || pos + addLen + seek > MAX_POS)) return Reason.BAD_STATE;
     this.phase = phase;
     this.varCount = varCount;
     this.varValue = varValue;
+    this.copyLen = copyLen;
     this.addLen = addLen;
     this.insertLen = insertLen;
     this.seek = seek;

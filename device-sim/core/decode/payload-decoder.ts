@@ -28,7 +28,7 @@ export interface PayloadParams {
   precursorSize: number;
 }
 
-/** Bytes of resume state at a wire-chunk boundary (Limits.DECODER_STATE_LEN): u32 LE image bytes output, then the patch interpreter's 28. */
+/** Bytes of resume state at a wire-chunk boundary (Limits.DECODER_STATE_LEN): u32 LE image bytes output, then the patch interpreter's 28 (layout in patch.ts). */
 export const DECODER_STATE_LEN = Limits.DECODER_STATE_LEN;
 const MIN_WINDOW_BITS = Limits.MIN_WINDOW_BITS;
 const MAX_WINDOW_BITS = Limits.MAX_WINDOW_BITS;
