@@ -132,11 +132,11 @@ export async function addPayloadVectors(ctx: PayloadVectorContext): Promise<void
     // Patch sent as it is (codec 0): record 1 adds old[0, 1500); record 2's add range
     // [1500, 5100) leaves the 5000-byte precursor. Its header ends in wire chunk 1.
     const w = new PatchWriter();
-    w.record(new Uint8Array(1500), new Uint8Array(0), 0);
-    w.record(new Uint8Array(3600), new Uint8Array(0), 0);
+    w.record(0, new Uint8Array(1500), new Uint8Array(0), 0);
+    w.record(0, new Uint8Array(3600), new Uint8Array(0), 0);
     const patch = w.finish();
     const target = new Uint8Array(Buffer.concat([ctx.image, ctx.imageOf("fwseal vector tail", 100)]));
-    const headerEnd = 4 + 1500 + 4;
+    const headerEnd = 5 + 1500 + 5; // each header: copy-len, add-len (2 bytes), insert-len, seek
     if (patch.length !== headerEnd + 3600 || Math.floor((headerEnd - 1) / cs) !== 1) throw new Error("vector generator: patch layout changed");
     ctx.add("delta-patch-outside-precursor", "uncompressed patch (codec 0) whose second record adds old[1500, 5100) to a 5000-byte precursor; its header ends in wire chunk 1",
       await bundle(target, patch, { encoding: PayloadEncoding.DELTA, codec: PayloadCodec.NONE, precursorChainHead: ctx.imageHead, precursorSize: ctx.image.length }),
