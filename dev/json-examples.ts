@@ -92,6 +92,16 @@ export async function collectJsonExamples(dir: string): Promise<JsonExample[]> {
   const policy = ["--root", f("root.pub"), ...target];
   await run("verify", "success", "valid for sensor-v3", ["verify", f("fw.fwb"), ...policy]);
   await run("verify", "failure", "threshold not met", ["verify", f("fw.fwb"), ...policy, "--threshold", "2"]);
+  // Compressed and delta payloads (SPEC §15).
+  const image2 = f("fw2.bin");
+  fs.writeFileSync(image2, Buffer.concat([fs.readFileSync(image), Buffer.from("release 1.4.3 adds this line")]));
+  const packArgs2 = [image2, "-k", f("rel.key"), "-c", f("rel.cert"), "--seq", "8", ...target, "--fw-version", "1.4.3"];
+  await run("pack", "success", "compressed payload", ["pack", ...packArgs2, "--compress", "-o", f("fw2-compressed.fwb")]);
+  await run("pack", "success", "delta payload", ["pack", ...packArgs2, "--delta-from", f("fw.fwb"), "-o", f("fw2-delta.fwb")]);
+  await run("inspect", "success", "delta payload", ["inspect", f("fw2-delta.fwb")]);
+  await run("verify", "success", "compressed payload, decoded and checked", ["verify", f("fw2-compressed.fwb"), ...policy]);
+  await run("verify", "success", "delta payload without its precursor: result not checked", ["verify", f("fw2-delta.fwb"), ...policy]);
+  await run("verify", "failure", "delta payload for another precursor", ["verify", f("fw2-delta.fwb"), ...policy, "--precursor", image2]);
   await run("extract", "success", "verified image", ["extract", f("fw.fwb"), ...policy, "-o", f("fw.out")]);
   await run("extract", "failure", "another vendor's device", ["extract", f("fw.fwb"), "--root", f("root.pub"), "--vendor", "other.example", "-o", f("fw2.out")]);
   await run("sign", "success", "first signature, into a new file", ["sign", f("fw.draft"), "-k", f("rel.key"), "-c", f("rel.cert"), "-o", f("fw1.draft")]);

@@ -189,6 +189,23 @@ export {
   /** What extract reports: the verdict and the image written. */
   type ExtractResult
 } from "./bundle/extract.js";
+// Compressed and delta payloads (formats/SPEC.md §15): PackOptions.payload, VerifyPolicy.precursor and maxWindowBits.
+export {
+  /** How pack encodes a payload: "compressed", or "delta" against a precursor; the deflate window. */
+  type PayloadEncodingOptions,
+  /** The image a delta applies to, and its chain head. */
+  type Precursor
+} from "./bundle/encode-payload.js";
+export {
+  /** Reads a delta's precursor from the raw bundle of the release the devices run, or from its image; throws FwsealError. */
+  loadPrecursor,
+  /** A precursor and where it came from. */
+  type LoadedPrecursor
+} from "./bundle/precursor.js";
+export {
+  /** What a verdict says of a compressed or delta payload: wire stream, codec, precursor, whether the result was checked. */
+  type EncodedPayloadSummary
+} from "./bundle/verify.js";
 
 // Offline and k-of-n signing.
 export {
