@@ -34,6 +34,22 @@ const { generateKeyPair, LocalSigner } = await import(path.join(root, "dist/host
 const { vendorUuid, classUuid } = await import(path.join(root, "dist/formats/host-only/uuid.js"));
 const { keygenHssLms, HssLmsFileSigner } = await import(path.join(root, "dist/host/keys/hss-lms.js"));
 const { createHash } = await import("node:crypto");
+const { buildEncodedBundle } = await import(path.join(root, "dist/formats/host-only/bundle-builder.js"));
+const { encodePayload, chainHeadOf } = await import(path.join(root, "dist/host/bundle/encode-payload.js"));
+
+// Compressed and delta installs (formats/SPEC.md §15) use real firmware: the first 64 KiB of
+// this MCU firmware's own flat binary, and for the delta a copy with 512 bytes changed in two
+// places and 256 inserted (what a small source change does to nearby code).
+function firmwareImages() {
+  const bin = path.join(os.tmpdir(), `fwseal-bench-mcu-fw-${process.pid}.bin`);
+  execSync(`arm-none-eabi-objcopy -O binary "${elf}" "${bin}"`);
+  const fw = new Uint8Array(fs.readFileSync(bin)).slice(0, IMAGE);
+  fs.rmSync(bin, { force: true });
+  const next = Uint8Array.from([...fw.subarray(0, 20000), ...fw.subarray(40000, 40256), ...fw.subarray(20000)].slice(0, IMAGE));
+  for (let i = 30000; i < 30256; i++) next[i] ^= 0x11;
+  for (let i = 50000; i < 50256; i++) next[i] = (next[i] + 3) & 255;
+  return { fw, next };
+}
 
 const hexOf = (b) => Buffer.from(b).toString("hex");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +91,7 @@ async function installRun(icount, variant = "ed25519", rawProbe = null) {
   let roots = hex(keys.publicKey);
   let signers = [new LocalSigner(keys.privateKey)];
   let policy = [];
-  if (variant !== "ed25519") {
+  if (variant === "hss" || variant === "hybrid") {
     fs.mkdirSync(path.join(work, name), { recursive: true });
     const k = await keygenHssLms({ out: path.join(work, name, "root-hss"), heights: [10], w: 4 });
     const pq = await HssLmsFileSigner.open(k.keyPath);
@@ -90,13 +106,28 @@ async function installRun(icount, variant = "ed25519", rawProbe = null) {
     elf,
   });
   stopList.push(app);
-  const img = new Uint8Array(IMAGE);
+  let img = new Uint8Array(IMAGE);
   for (let i = 0; i < IMAGE; i++) img[i] = (i * 7 + (i >>> 8)) & 255;
-  const bundle = await buildBundle(
-    img,
-    { vendorId, classId, sequence: 1, version: "bench-1", chunkSize: 4096, sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()) },
-    signers
-  );
+  const bundleOpts = (seq) => ({ vendorId, classId, sequence: seq, version: `bench-${seq}`, chunkSize: 4096, sha256: (d) => new Uint8Array(createHash("sha256").update(d).digest()) });
+  let bundle;
+  if (variant === "compressed" || variant === "delta") {
+    const { fw, next } = firmwareImages();
+    const strip = ({ wireSize, wireChunkCount, wireChainHead, ...spec }) => spec;
+    if (variant === "delta") {
+      // The device runs the precursor; the delta is installed (not booted) each round.
+      await flashDevice({ port: app.port, bundle: await buildBundle(fw, bundleOpts(1), signers), reboot: true, confirm: true });
+      const e = await encodePayload(next, 4096, { kind: "delta", precursor: { image: fw, chainHead: await chainHeadOf(fw, 4096) } });
+      img = next;
+      bundle = await buildEncodedBundle(next, e.wire, strip(e.params), bundleOpts(2), signers);
+    } else {
+      const e = await encodePayload(fw, 4096, { kind: "compressed" });
+      img = fw;
+      bundle = await buildEncodedBundle(fw, e.wire, strip(e.params), bundleOpts(1), signers);
+    }
+  } else {
+    if (variant === "raw-firmware") img = firmwareImages().fw;
+    bundle = await buildBundle(img, bundleOpts(1), signers);
+  }
   const lastBusy = () => {
     const all = [...app.log().matchAll(/fwseal-mcu: bench busy=(\d+)/g)];
     return all.length ? Number(all[all.length - 1][1]) : 0;
@@ -133,7 +164,7 @@ async function installRun(icount, variant = "ed25519", rawProbe = null) {
   await app.stop();
   const rx = /rxPeak=(\d+) rxFullStops=(\d+) rxOverruns=(\d+)/.exec(app.log().slice(0, logBefore).split("\n").filter((l) => /bench busy/.test(l)).pop() ?? "");
   return {
-    ms: mid.ms, good: mid.good, busyInsn: mid.busyInsn, runs,
+    ms: mid.ms, good: mid.good, busyInsn: mid.busyInsn, runs, bundleBytes: bundle.length,
     window: Math.min(HOST_MAX_WINDOW, mid.r.device.window), transfer: mid.r.transfer,
     rxNote: rx ? `ring peak ${rx[1]} B, full ${rx[2]}x, lost ${rx[3]} B` : "",
     bootInsn: Number(m[3]) * INSN_PER_TICK, bootWall, bootNote: `slot ${m[1]}, checks ${m[2]} (wall incl. reset + handshake)`,
@@ -191,6 +222,13 @@ try {
     const what = variant === "hss" ? "HSS/LMS root (L=1 H10/W4)" : "hybrid Ed25519 + HSS/LMS, boot checks HSS/LMS";
     row(`install 64 KiB, ${what}`, h.busyInsn, null, h.ms, `goodput ${(h.good / 1024).toFixed(1)} KiB/s`);
     row(`boot-time verification, ${what}`, h.bootInsn, null, h.bootWall, `${h.bootNote}; Ed25519 boot / this = ${(inst.bootInsn / h.bootInsn).toFixed(1)}x`);
+  }
+  // Decoding on the device: the same 64 KiB installed from a compressed and from a delta
+  // bundle (the difference to a raw install of it is the decoder and the result check).
+  const rawFw = await installRun(true, "raw-firmware");
+  for (const variant of ["compressed", "delta"]) {
+    const e = await installRun(true, variant);
+    row(`install 64 KiB firmware, ${variant} (window 12)`, e.busyInsn, null, e.ms, `${e.bundleBytes} bundle bytes; raw firmware install ${(rawFw.busyInsn / 1e6).toFixed(1)}e6 insn, ${rawFw.bundleBytes} bytes`);
   }
 
   // ---- link goodput again in real time (no -icount): what a user of the emulator sees ----

@@ -308,6 +308,8 @@ export function createInstallReceiver(
     }
     curExpected.set(verifier.expected.subarray(0, 32), 0);
     if (i !== verifier.wireChunkCount - 1) return;
+    // The end of the stream (a partial patch record, a short image) and the result concern the
+    // whole payload, not a chunk: no chunk index (SPEC §15.4).
     rc = dec.finish();
     if (rc === Reason.OK) {
       verifier.imageChainHead(readTarget, hash);
@@ -315,7 +317,7 @@ export function createInstallReceiver(
       for (let k = 0; k < 32; k++) d |= hash[k] ^ verifier.chainHead[k];
       if (d !== 0) rc = Reason.RESULT_MISMATCH;
     }
-    if (rc !== Reason.OK) reject(rc, rc === Reason.RESULT_MISMATCH ? -1 : i);
+    if (rc !== Reason.OK) reject(rc, -1);
     else sess.session = Session.VERIFIED;
   }
 
