@@ -245,14 +245,7 @@ async function packBinary(opts: PackOptions, source: string, loadAddress: number
     manifest.chainHead = chainHead;
     const mBytes = encodeManifest(manifest);
     const u = buildUnsignedEnvelope(mBytes, signerInfo, envOpts);
-    const sigs: Uint8Array[] = [];
-    for (let i = 0; i < opts.signers.length; i++) {
-      const sig = await opts.signers[i].sign(u.signers[i].toBeSigned);
-      const want = opts.signers[i].signatureLength ?? 64;
-      if (sig.length !== want) throw new FwsealError("KEY_TOKEN", `signer ${i + 1} returned a ${sig.length}-byte signature (expected ${want})`);
-      sigs.push(sig);
-    }
-    const envelope = attachSignatures(u, sigs);
+    const envelope = await signEnvelope(u, opts.signers);
     if (envelope.length !== envelopeSize) throw new FwsealError("INTERNAL", "envelope length changed after signing");
     await outFile.write(envelope, 0);
     warnings.push(...(await checkBundleBeforeWrite(outFile.tempPath, { vendorId, classId }, opts)));
@@ -271,6 +264,18 @@ async function packBinary(opts: PackOptions, source: string, loadAddress: number
   } finally {
     await img.close();
   }
+}
+
+/** Each signer signs its to-be-signed bytes; the envelope with the signatures (KEY_TOKEN for a signature of the wrong length). */
+async function signEnvelope(u: ReturnType<typeof buildUnsignedEnvelope>, signers: readonly Signer[]): Promise<Uint8Array> {
+  const sigs: Uint8Array[] = [];
+  for (let i = 0; i < signers.length; i++) {
+    const sig = await signers[i].sign(u.signers[i].toBeSigned);
+    const want = signers[i].signatureLength ?? 64;
+    if (sig.length !== want) throw new FwsealError("KEY_TOKEN", `signer ${i + 1} returned a ${sig.length}-byte signature (expected ${want})`);
+    sigs.push(sig);
+  }
+  return attachSignatures(u, sigs);
 }
 
 /** Reads a whole file through its handle (an encoded payload is built in memory). */
@@ -307,14 +312,7 @@ async function packEncoded(
     throw usage((e as Error).message);
   }
   const u = buildUnsignedEnvelope(mBytes, signerInfo, envOpts);
-  const sigs: Uint8Array[] = [];
-  for (let i = 0; i < opts.signers.length; i++) {
-    const sig = await opts.signers[i].sign(u.signers[i].toBeSigned);
-    const want = opts.signers[i].signatureLength ?? 64;
-    if (sig.length !== want) throw new FwsealError("KEY_TOKEN", `signer ${i + 1} returned a ${sig.length}-byte signature (expected ${want})`);
-    sigs.push(sig);
-  }
-  const envelope = attachSignatures(u, sigs);
+  const envelope = await signEnvelope(u, opts.signers);
   const body = await chainedBody(wire, cs);
   const outFile = await AtomicFile.open(opts.output, { overwrite: opts.overwrite ?? true, fsync: opts.fsync ?? false });
   try {
