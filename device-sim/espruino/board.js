@@ -62,12 +62,22 @@ var fwsealBoard = (function () {
       var p = (addr / pageSize) | 0, po = addr - p * pageSize;
       var n = pageSize - po < len ? pageSize - po : len;
       var name = pageFile(p);
-      // Storage.write at offset 0 (re)creates the file, as long as the data unless a size is
-      // given: a page's first write is at its start (pages are erased, then written in order),
-      // so it creates the whole page; later writes program bytes inside it.
-      if (po === 0) S.write(name, src.subarray(off, off + n), 0, pageSize);
+      // Storage.write at offset 0 (re)creates the file as long as the data: a page's first
+      // write is at its start (pages are erased, then written in order), so a page file holds
+      // what was written (a state record, an envelope, whole chunks: no wasted Storage). A
+      // later write past its end (chunks or decoded pieces smaller than a page) first grows it
+      // to the whole page, its written bytes kept and the rest erased (0xFF).
+      if (po === 0) S.write(name, src.subarray(off, off + n));
       else {
-        if (S.readArrayBuffer(name) === undefined) S.write(name, "", 0, pageSize);
+        var cur = S.readArrayBuffer(name);
+        if (cur === undefined) S.write(name, "", 0, pageSize);
+        else if (cur.byteLength < po + n) {
+          var whole = new Uint8Array(pageSize);
+          whole.fill(255);
+          whole.set(new Uint8Array(cur), 0);
+          S.write(name, whole);
+          whole = undefined;
+        }
         S.write(name, src.subarray(off, off + n), po);
       }
       addr += n; off += n; len -= n;

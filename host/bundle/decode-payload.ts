@@ -7,6 +7,7 @@ import { Reason } from "../../formats/device-safe/reasons.js";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { PayloadEncoding } from "../../formats/device-safe/labels.js";
 import { PayloadDecoder } from "../../device-sim/core/decode/payload-decoder.js";
+import type { PayloadSink } from "../../device-sim/core/decode/sink.js";
 import type { BundleVerifier } from "../../device-sim/core/verify/bundle-verifier.js";
 import { chunkGeometry, computeChain } from "../../formats/host-only/chunk-chain.js";
 import { chainHeadOf, type Precursor } from "./encode-payload.js";
@@ -25,7 +26,7 @@ export class PayloadResultCheck {
   private readonly chainHead: Uint8Array;
   private readonly chunkSize: number;
   private readonly precursor: Uint8Array;
-  private readonly sink: { output(b: Uint8Array, o: number, n: number): void; readPrecursor(p: number, b: Uint8Array, o: number, n: number): void };
+  private readonly sink: PayloadSink;
   private written = 0;
 
   /** For the manifest the verifier authenticated; a delta's precursor must already be checked (wrongPrecursor). */

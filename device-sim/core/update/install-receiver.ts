@@ -20,6 +20,8 @@ import { VerifyEvent } from "../verify/bundle-verifier.js";
 import type { BundleVerifier, VerifierConfig } from "../verify/bundle-verifier.js";
 import type { Primitives } from "../crypto/primitives.js";
 import type { ReplySender } from "./replies.js";
+import type { PayloadDecoder } from "../decode/payload-decoder.js";
+import type { PayloadSink } from "../decode/sink.js";
 
 /** What the receiver needs from the platform: flash and trusted time. */
 export interface InstallHal extends FlashHal {
@@ -39,22 +41,6 @@ export interface InstallSession {
   expectOffset: number; // next bundle stream offset the device accepts
   lastReason: number;
   lastChunk: number; // -1 = the envelope / none
-}
-
-/** Where a payload decoder puts the image and reads the precursor (device-sim/core/decode/). */
-export interface PayloadOutput {
-  output(buf: Uint8Array, off: number, len: number): void;
-  readPrecursor(pos: number, buf: Uint8Array, off: number, len: number): void;
-}
-
-/** The payload decoder as the receiver drives it (device-sim/core/decode/payload-decoder.ts). */
-export interface PayloadDecoding {
-  outPos: number;
-  start(p: { encoding: number; codec: number; windowBits: number; imageSize: number; precursorSize: number }): number;
-  chunk(data: Uint8Array, off: number, len: number, sink: PayloadOutput): number;
-  finish(): number;
-  saveState(out: Uint8Array, off: number): void;
-  loadState(src: Uint8Array, off: number): number;
 }
 
 /** The receiver: one handler per request type, and reset() at boot. */
@@ -79,17 +65,16 @@ export function createInstallReceiver(
   primitives: Primitives,
   limits: InstallLimits,
   replies: ReplySender,
-  decoder: PayloadDecoding | null
+  decoder: PayloadDecoder | null
 ): InstallReceiver {
   const st = store.state;
   const hash = new Uint8Array(32);
   const hostHash = new Uint8Array(32);
   // Encoded payloads (SPEC §15): the wire chunk's expected hash and the decoder state at the
-  // start of the chunk being decoded, and the resume point candidate: the latest wire chunk
-  // whose output crossed a page start, with that page start (resumeAt.out).
+  // start of the chunk being decoded (what a resume point at that chunk holds).
   const curExpected = new Uint8Array(32);
   const curState = new Uint8Array(DECODER_STATE_LEN);
-  const resumeAt = { chunk: -1, out: 0 };
+  let crossed = 0; // the latest page start a decoded chunk's output crossed (resume candidate)
   const params = { encoding: 0, codec: 0, windowBits: 0, imageSize: 0, precursorSize: 0 };
   const out = { pos: 0, skipBelow: 0 }; // next image offset written; output below skipBelow is already in flash
   let encoded = false;
@@ -126,7 +111,7 @@ export function createInstallReceiver(
   // The decoder's sink: decoded image bytes to the target slot, in order (output below
   // out.skipBelow, already in flash before a resume, is dropped), precursor bytes from the
   // running slot.
-  const sink: PayloadOutput = {
+  const sink: PayloadSink = {
     output: function (buf: Uint8Array, off: number, len: number): void {
       let o = off;
       let n = len;
@@ -249,8 +234,7 @@ export function createInstallReceiver(
     if (!startDecoder()) return;
     out.pos = 0;
     out.skipBelow = 0;
-    resumeAt.chunk = -1;
-    resumeAt.out = 0;
+    crossed = 0;
     curExpected.set(verifier.expected.subarray(0, 32), 0);
     const si = st.slots[target];
     // Invalidate the target slot in the state area BEFORE touching its flash.
@@ -270,7 +254,7 @@ export function createInstallReceiver(
     st.nextChunk = 0;
     st.expected.set(verifier.expected.subarray(0, 32), 0);
     st.resumeOut = 0;
-    if (encoded) (decoder as PayloadDecoding).saveState(st.decoderState, 0);
+    if (encoded) (decoder as PayloadDecoder).saveState(st.decoderState, 0);
     store.save();
     wroteTarget = true;
     erasePagesStartingIn(layout.envAddr[target], 0, layout.envAreaLen);
@@ -282,7 +266,7 @@ export function createInstallReceiver(
   // the last one, check the result. Persist a resume point now and then: a chunk whose
   // output crossed a page start, which a resumed install re-decodes, writing from that page.
   function onEncodedChunk(): void {
-    const dec = decoder as PayloadDecoding;
+    const dec = decoder as PayloadDecoder;
     const ps = layout.pageSize;
     const i = verifier.chunkIndex;
     dec.saveState(curState, 0);
@@ -294,9 +278,8 @@ export function createInstallReceiver(
     }
     const outEnd = dec.outPos;
     const p = (((outEnd - 1) / ps) | 0) * ps; // start of the page holding the chunk's last byte
-    if (outEnd > outStart && p >= outStart && p > resumeAt.out && i + 1 < verifier.wireChunkCount) {
-      resumeAt.chunk = i;
-      resumeAt.out = p;
+    if (outEnd > outStart && p >= outStart && p > crossed && i + 1 < verifier.wireChunkCount) {
+      crossed = p;
       if (p - lastPersisted >= limits.resumeStride) {
         st.nextChunk = i;
         st.expected.set(curExpected.subarray(0, 32), 0);
@@ -453,17 +436,16 @@ export function createInstallReceiver(
       return;
     }
     let r2 = verifier.resume(st.nextChunk, st.expected);
-    if (r2 === Reason.OK && encoded) r2 = (decoder as PayloadDecoding).loadState(st.decoderState, 0);
+    if (r2 === Reason.OK && encoded) r2 = (decoder as PayloadDecoder).loadState(st.decoderState, 0);
     if (r2 !== Reason.OK) {
       sess.session = Session.IDLE;
       replyError(tag, r2, st.nextChunk);
       return;
     }
     if (encoded) {
-      out.pos = (decoder as PayloadDecoding).outPos;
+      out.pos = (decoder as PayloadDecoder).outPos;
       out.skipBelow = st.resumeOut;
-      resumeAt.chunk = st.nextChunk;
-      resumeAt.out = st.resumeOut;
+      crossed = st.resumeOut;
       curExpected.set(st.expected.subarray(0, 32), 0);
     }
     sess.expectOffset = resumeStreamOffset(st, ins);
