@@ -114,9 +114,23 @@ var fwsealBoard = (function () {
     ed25519Verify: pure.ed25519Verify
   };
 
+  // Storage is shared with the core, the glue and the application: before an install writes
+  // anything, the target slot must fit in what Storage can still give (free and trash, and the
+  // slot's own pages, which are erased first), with room for the envelope and state records.
+  // Otherwise the install is refused (TOO_LARGE) instead of failing in the middle of a write.
+  function slotCanHold(slot, bytes) {
+    var st = S.getStats(), have = st.freeBytes + st.trashBytes;
+    var first = app.layout.slotAddr[slot] / pageSize, n = app.layout.slotSize / pageSize;
+    for (var p = first; p < first + n; p++) {
+      var f = S.readArrayBuffer(pageFile(p));
+      if (f !== undefined) have += f.byteLength;
+    }
+    return have >= bytes + ((bytes / pageSize) | 0) * 64 + 3 * pageSize;
+  }
+
   var hal = {
     pageSize: pageSize, flashSize: cfg.flashSize,
-    flashRead: flashRead, flashErase: flashErase, flashWrite: flashWrite,
+    flashRead: flashRead, flashErase: flashErase, flashWrite: flashWrite, slotCanHold: slotCanHold,
     uartWrite: uartWrite, nowSeconds: nowSeconds, reset: reset
   };
   // Roots: Ed25519 keys concatenated, or entries joined by "+" with HSS/LMS keys

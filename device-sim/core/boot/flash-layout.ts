@@ -23,6 +23,9 @@ export interface FlashHal {
   flashWrite(addr: number, src: Uint8Array, off: number, len: number): void;
   pageSize: number;
   flashSize: number;
+  // Optional, for flash allocated as it is written (Espruino's Storage): can slot `slot` take
+  // `bytes` more now? Absent: the slot size alone decides.
+  slotCanHold?: (slot: number, bytes: number) => boolean;
 }
 
 // Slot states (persisted; also reported on the wire in INFO).

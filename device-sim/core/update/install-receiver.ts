@@ -223,7 +223,7 @@ export function createInstallReceiver(
 
   // The verifier authenticated the envelope (signature, trust, identity, rollback).
   function onEnvelope(): void {
-    if (verifier.imageSize > layout.slotSize) {
+    if (verifier.imageSize > layout.slotSize || (hal.slotCanHold !== undefined && !hal.slotCanHold(target, verifier.imageSize + verifier.envelopeLen))) {
       reject(Reason.TOO_LARGE, -1);
       return;
     }
