@@ -125,7 +125,8 @@ var fwsealBoard = (function () {
       var f = S.readArrayBuffer(pageFile(p));
       if (f !== undefined) have += f.byteLength;
     }
-    return have >= bytes + ((bytes / pageSize) | 0) * 64 + 3 * pageSize;
+    // Each page file has a 32-byte Storage header; 1 KiB for the state records being rewritten.
+    return have >= bytes + (((bytes / pageSize) | 0) + 4) * 32 + 1024;
   }
 
   var hal = {
