@@ -17,6 +17,7 @@ import type { BundleVerifier, VerifierConfig, ImageRead } from "../verify/bundle
 import { PayloadDecoder } from "./payload-decoder.js";
 import type { PayloadParams } from "./payload-decoder.js";
 import type { PayloadSink } from "./sink.js";
+import { startPayload } from "./payload-start.js";
 
 /**
  * push()/end() as BundleVerifier's, returning VerifyEvent values, with an encoded payload's
@@ -125,16 +126,6 @@ export class RamInstallCheck implements PayloadSink {
     return VerifyEvent.REJECT;
   }
 
-  // SPEC §15: a delta applies only to the image the device runs, named by its chain head and size.
-  private wrongPrecursor(): boolean {
-    const v = this.verifier;
-    if (v.payloadEncoding !== PayloadEncoding.DELTA) return false;
-    if (this.precursorLen < 1 || this.precursorLen !== v.precursorSize) return true;
-    let d = 0;
-    for (let k = 0; k < Limits.HASH_LEN; k++) d |= v.precursorChainHead[k] ^ this.precursorHead[k];
-    return d !== 0;
-  }
-
   // The envelope is authenticated: the install checks an encoded payload needs before its first chunk.
   private onEnvelope(): number {
     const v = this.verifier;
@@ -142,17 +133,9 @@ export class RamInstallCheck implements PayloadSink {
     this.written = 0;
     this.resultChecked = false;
     if (!this.encoded) return VerifyEvent.ENVELOPE;
-    const dec = this.decoder;
-    if (dec === null) return this.reject(Reason.UNSUPPORTED_ENCODING, -1);
+    if (this.decoder === null) return this.reject(Reason.UNSUPPORTED_ENCODING, -1);
     if (v.imageSize > this.image.length) return this.reject(Reason.TOO_LARGE, -1);
-    if (this.wrongPrecursor()) return this.reject(Reason.WRONG_PRECURSOR, -1);
-    const p = this.params;
-    p.encoding = v.payloadEncoding;
-    p.codec = v.codec;
-    p.windowBits = v.windowBits;
-    p.imageSize = v.imageSize;
-    p.precursorSize = v.precursorSize;
-    const rc = dec.start(p);
+    const rc = startPayload(v, this.decoder, this.params, this.precursorLen, this.precursorHead);
     if (rc !== Reason.OK) return this.reject(rc, -1);
     return VerifyEvent.ENVELOPE;
   }

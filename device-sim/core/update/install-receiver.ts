@@ -22,6 +22,7 @@ import type { Primitives } from "../crypto/primitives.js";
 import type { ReplySender } from "./replies.js";
 import type { PayloadDecoder } from "../decode/payload-decoder.js";
 import type { PayloadSink } from "../decode/sink.js";
+import { startPayload } from "../decode/payload-start.js";
 
 /** What the receiver needs from the platform: flash and trusted time. */
 export interface InstallHal extends FlashHal {
@@ -137,35 +138,13 @@ export function createInstallReceiver(
     hal.flashRead(layout.slotAddr[target] + imageOffset, dst, dstOff, len);
   }
 
-  // SPEC §15: a delta applies only to the image the device runs, named by its chain head
-  // and size; decided before anything is written.
-  function wrongPrecursor(): boolean {
-    if (verifier.payloadEncoding !== PayloadEncoding.DELTA) return false;
-    const s = status.runningSlot;
-    if (s < 0 || st.slots[s].imageSize !== verifier.precursorSize) return true;
-    let d = 0;
-    for (let k = 0; k < 32; k++) d |= verifier.precursorChainHead[k] ^ status.runningHead[k];
-    return d !== 0;
-  }
-
-  // Starts the decoder for the authenticated manifest; false (rejected) if it cannot.
+  // Starts the decoder for the authenticated manifest (a delta only against the running image,
+  // SPEC §15), before anything is written; false (rejected) if it cannot.
   function startDecoder(): boolean {
     encoded = verifier.payloadEncoding !== PayloadEncoding.RAW;
     if (!encoded) return true;
-    if (decoder === null) {
-      reject(Reason.UNSUPPORTED_ENCODING, -1);
-      return false;
-    }
-    if (wrongPrecursor()) {
-      reject(Reason.WRONG_PRECURSOR, -1);
-      return false;
-    }
-    params.encoding = verifier.payloadEncoding;
-    params.codec = verifier.codec;
-    params.windowBits = verifier.windowBits;
-    params.imageSize = verifier.imageSize;
-    params.precursorSize = verifier.precursorSize;
-    const rc = decoder.start(params);
+    const s = status.runningSlot;
+    const rc = startPayload(verifier, decoder, params, s >= 0 ? st.slots[s].imageSize : 0, status.runningHead);
     if (rc !== Reason.OK) {
       reject(rc, -1);
       return false;
