@@ -13,7 +13,6 @@ import { Reason } from "../../formats/device-safe/reasons.js";
 import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
 import { PayloadCodec, PayloadEncoding } from "../../formats/device-safe/labels.js";
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
-import { PowerCut, type CutMode } from "../../device-sim/sim/sim-flash.js";
 import type { SimDevice } from "../../device-sim/sim/sim-device.js";
 import { buildEncodedBundle, type EncodedPayloadSpec } from "../../formats/host-only/bundle-builder.js";
 import { encodePayload, chainHeadOf } from "../../host/bundle/encode-payload.js";
@@ -21,6 +20,7 @@ import { inspectBytes } from "../../host/bundle/inspect.js";
 import { InProcHost, makeBundle, simDevice, VENDOR, CLASS } from "../helpers/device.js";
 import { makeKeys, type TestKeys } from "../helpers/keys.js";
 import { sampleImage, textLikeImage } from "../helpers/images.js";
+import { cutAtEveryFlashOp, type CutRun } from "../helpers/power-cuts.js";
 
 const CS = 256;
 const GEOMETRY = { pageSize: 512, flashSize: 64 * 1024, resumeStride: 1024, maxData: 700 };
@@ -208,40 +208,12 @@ function finish(h: InProcHost, bundle: Uint8Array): boolean {
   return resumedFrom > envelopeLen(bundle);
 }
 
-function exhaustive(bundle: Uint8Array): { ops: number; runs: number; resumed: number } {
+function exhaustive(bundle: Uint8Array): CutRun {
   const base = deviceWithV1().dev.flash.mem.slice();
-  const probe = simDevice(keys, GEOMETRY);
-  probe.flash.mem.set(base);
-  probe.powerOn();
-  const before = probe.flash.ops;
-  update(new InProcHost(probe), bundle);
-  const ops = probe.flash.ops - before;
-  let runs = 0;
-  let resumed = 0;
-  for (const mode of ["partial", "complete"] as CutMode[]) {
-    for (let k = 1; k <= ops; k++) {
-      const dev = simDevice(keys, GEOMETRY);
-      dev.flash.mem.set(base);
-      dev.powerOn();
-      const h = new InProcHost(dev);
-      dev.flash.cutMode = mode;
-      dev.flash.cutAt = dev.flash.ops + k;
-      let cut = false;
-      try {
-        update(h, bundle);
-      } catch (e) {
-        if (!(e instanceof PowerCut)) throw e;
-        cut = true;
-      }
-      expect(cut, `op ${k} (${mode}) was not reached`).toBe(true);
-      dev.flash.cutAt = 0;
-      dev.powerOn();
-      checkRunsVerified(dev);
-      if (finish(h, bundle)) resumed++;
-      runs++;
-    }
-  }
-  return { ops, runs, resumed };
+  return cutAtEveryFlashOp(() => simDevice(keys, GEOMETRY), base, (h) => update(h, bundle), (h) => {
+    checkRunsVerified(h.dev);
+    return finish(h, bundle);
+  });
 }
 
 describe("power cut at every flash operation of an encoded update", () => {

@@ -9,11 +9,11 @@ import { createHash } from "node:crypto";
 import { Reason } from "../../formats/device-safe/reasons.js";
 import { Msg, RunMode, getU32 } from "../../formats/device-safe/protocol.js";
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
-import { PowerCut, type CutMode } from "../../device-sim/sim/sim-flash.js";
 import type { SimDevice } from "../../device-sim/sim/sim-device.js";
 import { InProcHost, makeBundle, simDevice } from "../helpers/device.js";
 import { makeKeys, type TestKeys } from "../helpers/keys.js";
 import { sampleImage } from "../helpers/images.js";
+import { cutAtEveryFlashOp, type CutRun } from "../helpers/power-cuts.js";
 
 const GEOMETRY = { pageSize: 512, flashSize: 64 * 1024, resumeStride: 1024, maxData: 700 };
 const IMG1 = sampleImage(2500, 11);
@@ -102,46 +102,15 @@ function baseline(withV1: boolean): Uint8Array {
   return dev.flash.mem.slice();
 }
 
-function countOps(snapshot: Uint8Array): number {
-  const dev = simDevice(keys, GEOMETRY);
-  dev.flash.mem.set(snapshot);
-  dev.powerOn();
-  const h = new InProcHost(dev);
-  const before = dev.flash.ops;
-  update(h);
-  return dev.flash.ops - before;
-}
-
-function exhaustive(snapshot: Uint8Array, hadImage: boolean): { ops: number; runs: number; resumed: number } {
-  const ops = countOps(snapshot);
-  let runs = 0;
-  let resumed = 0;
-  for (const mode of ["partial", "complete"] as CutMode[]) {
-    for (let k = 1; k <= ops; k++) {
-      const dev = simDevice(keys, GEOMETRY);
-      dev.flash.mem.set(snapshot);
-      dev.powerOn();
-      const h = new InProcHost(dev);
-      dev.flash.cutMode = mode;
-      dev.flash.cutAt = dev.flash.ops + k;
-      let cut = false;
-      try {
-        update(h);
-      } catch (e) {
-        if (!(e instanceof PowerCut)) throw e;
-        cut = true;
-      }
-      expect(cut, `op ${k} (${mode}) was not reached`).toBe(true);
-      dev.flash.cutAt = 0;
-      dev.powerOn(); // power returns: fresh RAM, boot from flash
-      checkRunsVerified(dev, !hadImage);
-      if (hadImage) expect(dev.app.runningSlot).toBeGreaterThanOrEqual(0);
-      if (dev.app.store.state.slots.some((s) => s.state === SlotState.INSTALLING) && dev.app.store.state.nextChunk > 0) resumed++;
-      finish(h);
-      runs++;
-    }
-  }
-  return { ops, runs, resumed };
+function exhaustive(snapshot: Uint8Array, hadImage: boolean): CutRun {
+  return cutAtEveryFlashOp(() => simDevice(keys, GEOMETRY), snapshot, update, (h) => {
+    const dev = h.dev;
+    checkRunsVerified(dev, !hadImage);
+    if (hadImage) expect(dev.app.runningSlot).toBeGreaterThanOrEqual(0);
+    const resumed = dev.app.store.state.slots.some((s) => s.state === SlotState.INSTALLING) && dev.app.store.state.nextChunk > 0;
+    finish(h);
+    return resumed;
+  });
 }
 
 describe("power cut at every flash operation", () => {
