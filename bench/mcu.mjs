@@ -35,7 +35,8 @@ const { vendorUuid, classUuid } = await import(path.join(root, "dist/formats/hos
 const { keygenHssLms, HssLmsFileSigner } = await import(path.join(root, "dist/host/keys/hss-lms.js"));
 const { createHash } = await import("node:crypto");
 const { buildEncodedBundle } = await import(path.join(root, "dist/formats/host-only/bundle-builder.js"));
-const { encodePayload, chainHeadOf } = await import(path.join(root, "dist/host/bundle/encode-payload.js"));
+const { encodePayload } = await import(path.join(root, "dist/host/bundle/encode-payload.js"));
+const { chainHeadOf } = await import(path.join(root, "dist/host/bundle/precursor.js"));
 
 // Compressed and delta installs (formats/SPEC.md §15) use real firmware: the first 64 KiB of
 // this MCU firmware's own flat binary, and for the delta a copy with 512 bytes changed in two

@@ -26,7 +26,8 @@ if (!fs.existsSync(path.join(root, "dist/host/device/flash.js"))) {
   process.exit(1);
 }
 const { buildBundle, buildEncodedBundle } = await imp("formats/host-only/bundle-builder.js");
-const { encodePayload, chainHeadOf } = await imp("host/bundle/encode-payload.js");
+const { encodePayload } = await imp("host/bundle/encode-payload.js");
+const { chainHeadOf } = await imp("host/bundle/precursor.js");
 const { vendorUuid, classUuid } = await imp("formats/host-only/uuid.js");
 const { generateKeyPair, LocalSigner } = await imp("host/keys/keys.js");
 const { flashDevice } = await imp("host/device/flash.js");

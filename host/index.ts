@@ -192,11 +192,11 @@ export {
 // Compressed and delta payloads (formats/SPEC.md §15): PackOptions.payload, VerifyPolicy.precursor and maxWindowBits.
 export {
   /** How pack encodes a payload: "compressed", or "delta" against a precursor; the deflate window. */
-  type PayloadEncodingOptions,
-  /** The image a delta applies to, and its chain head. */
-  type Precursor
+  type PayloadEncodingOptions
 } from "./bundle/encode-payload.js";
 export {
+  /** The image a delta applies to, and its chain head. */
+  type Precursor,
   /** Reads a delta's precursor from the raw bundle of the release the devices run, or from its image; throws FwsealError. */
   loadPrecursor,
   /** A precursor and where it came from. */

@@ -105,6 +105,12 @@ const yargsShim = patchDependency(
     "fileURLToPath(import.meta.url)",
     `((r) => { try { return r("node:fs").realpathSync.native(join(dirname(fileURLToPath(import.meta.url)), ${JSON.stringify(shimFromDist)})); } catch { return r.resolve("yargs/package.json").replace(/package\\.json$/, "lib/platform-shims/esm.mjs"); } })(createRequire(import.meta.url))`
   ],
+  // The terminal width matters only for help text: read it then, not at every start
+  // (reading process.stdout builds its stream, and for a pipe a socket).
+  [
+    "stdColumns: typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null",
+    "get stdColumns() { return typeof process.stdout.columns !== 'undefined' ? process.stdout.columns : null; }"
+  ],
   // node:assert (its error class sets up colours and process.stderr: milliseconds) is
   // loaded only when one of yargs' assertions fails: a passing one is the same Object.is
   // test node:assert makes, a failing one is handed to node:assert for its exact error.

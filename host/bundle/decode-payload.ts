@@ -10,7 +10,7 @@ import { PayloadDecoder } from "../../device-sim/core/decode/payload-decoder.js"
 import type { PayloadSink } from "../../device-sim/core/decode/sink.js";
 import type { BundleVerifier } from "../../device-sim/core/verify/bundle-verifier.js";
 import { chunkGeometry, computeChain } from "../../formats/host-only/chunk-chain.js";
-import { chainHeadOf, type Precursor } from "./encode-payload.js";
+import { chainHeadOf, type Precursor } from "./precursor.js";
 import { FwsealError } from "../errors.js";
 
 /** Largest image the host decodes in memory (an encoded payload is a firmware image). */

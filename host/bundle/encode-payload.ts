@@ -11,6 +11,7 @@ import type { EncodedPayload } from "../../formats/host-only/encoding-params.js"
 import { encodeChunkedDeflate } from "../payload/chunked-deflate.js";
 import { diffImages } from "../payload/delta.js";
 import { FwsealError } from "../errors.js";
+import { chainHeadOf, sha256, type Precursor } from "./precursor.js";
 
 /** Default deflate window: 4 KiB, which a device decodes with a 4 KiB ring (SPEC §9). */
 export const DEFAULT_WINDOW_BITS = 12;
@@ -27,26 +28,10 @@ export interface PayloadEncodingOptions {
   compress?: boolean;
 }
 
-/** The image a delta applies to. */
-export interface Precursor {
-  image: Uint8Array;
-  /** Its chain head as its own manifest names it (key 9); absent: computed with the delta's chunk size. */
-  chainHead?: Uint8Array;
-}
-
 /** The encoded stream and the manifest's description of it. */
 export interface EncodedStream {
   wire: Uint8Array;
   params: EncodedPayload;
-}
-
-const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
-
-/** H_0 of the SPEC §7 chain over bytes held in memory. */
-export async function chainHeadOf(bytes: Uint8Array, chunkSize: number): Promise<Uint8Array> {
-  const g = chunkGeometry(bytes.length, chunkSize);
-  const hashes = await computeChain((o, dst, dOff, len) => dst.set(bytes.subarray(o, o + len), dOff), g, sha256);
-  return hashes.slice(0, Limits.HASH_LEN);
 }
 
 /** Encodes `image` for pack; throws FwsealError USAGE for options a device could not use. */

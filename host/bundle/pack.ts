@@ -27,7 +27,8 @@ import { sha256Latin1, ZERO_HASH_LATIN1 } from "./chunk-hash.js";
 import { startFileSha256 } from "./file-sha256-worker.js";
 import type { Signer } from "../keys/signer.js";
 import { checkBundleBeforeWrite, checkReleaseSigners, type ReleaseCheckOptions } from "./release-check.js";
-import { chainHeadOf, chainedBody, encodePayload, type PayloadEncodingOptions } from "./encode-payload.js";
+import { chainedBody, encodePayload, type PayloadEncodingOptions } from "./encode-payload.js";
+import { chainHeadOf } from "./precursor.js";
 import { encodingParamsToCbor, type EncodedPayload } from "../../formats/host-only/encoding-params.js";
 
 /** Bytes per positional read; a multiple of every chunk size (1 MiB, see VERIFY_BLOCK). */

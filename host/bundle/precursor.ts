@@ -4,11 +4,29 @@
 // is the user's own file: it is read, not verified; a device compares the chain head with
 // the one of the image it runs, and refuses a delta for anything else (WRONG_PRECURSOR).
 import * as fsp from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { chunkCountFor } from "../../formats/device-safe/chunk-layout.js";
 import { inspectBytes } from "./inspect.js";
-import { chainHeadOf, type Precursor } from "./encode-payload.js";
+import { chunkGeometry, computeChain } from "../../formats/host-only/chunk-chain.js";
 import { FwsealError, inputError } from "../errors.js";
+
+/** The image a delta applies to. */
+export interface Precursor {
+  image: Uint8Array;
+  /** Its chain head as its own manifest names it (key 9); absent: computed with the delta's chunk size. */
+  chainHead?: Uint8Array;
+}
+
+/** One SHA-256 (node:crypto) as the chain builders take it. */
+export const sha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
+
+/** H_0 of the SPEC §7 chain over bytes held in memory. */
+export async function chainHeadOf(bytes: Uint8Array, chunkSize: number): Promise<Uint8Array> {
+  const g = chunkGeometry(bytes.length, chunkSize);
+  const hashes = await computeChain((o, dst, dOff, len) => dst.set(bytes.subarray(o, o + len), dOff), g, sha256);
+  return hashes.slice(0, Limits.HASH_LEN);
+}
 
 /** A precursor and where it came from. */
 export interface LoadedPrecursor extends Precursor {

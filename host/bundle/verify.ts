@@ -21,7 +21,7 @@ import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
 import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
 import { PayloadEncoding } from "../../formats/device-safe/labels.js";
 import { PayloadResultCheck, wrongPrecursor } from "./decode-payload.js";
-import type { Precursor } from "./encode-payload.js";
+import type { Precursor } from "./precursor.js";
 
 /** Smallest image whose chunks are hashed on worker threads by default (see VerifyPolicy.hashThreads). */
 export const PARALLEL_MIN_IMAGE = 32 * 1024 * 1024;

@@ -34,10 +34,6 @@ function installSignalCleanup(): void {
       process.exit(sig === "SIGINT" ? 130 : 143);
     });
   }
-  // `fwseal inspect ... | head`: a closed pipe is not an error worth a trace.
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(cliState.exitCode);
-  });
 }
 
 function messageOf(e: unknown): string {

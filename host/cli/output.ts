@@ -3,6 +3,7 @@
 // process.stdout directly, so main() can run in-process in tests.
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { colorPrefix } from "./color.js";
+import { fdWriter, isTerminal } from "./fd-output.js";
 
 export interface CliIO {
   stdout(text: string): void;
@@ -11,11 +12,26 @@ export interface CliIO {
   stderrIsTTY: boolean;
 }
 
+/** The process's stdout and stderr (host/cli/fd-output.ts: no stream is built for them). */
 export const defaultIO: CliIO = {
-  stdout: (t) => void process.stdout.write(t),
-  stderr: (t) => void process.stderr.write(t),
-  stderrIsTTY: !!process.stderr.isTTY
+  // `fwseal inspect ... | head`: a closed pipe is not an error worth a trace.
+  stdout: fdWriter(1, stdoutStream, () => process.exit(cliState.exitCode)),
+  stderr: fdWriter(2, () => process.stderr, () => undefined),
+  get stderrIsTTY(): boolean {
+    return stderrTerminal ?? (stderrTerminal = isTerminal(2));
+  }
 };
+let stderrTerminal: boolean | undefined;
+
+/** process.stdout, ending the process quietly when its reader has gone (EPIPE). */
+export function stdoutStream(): NodeJS.WriteStream {
+  if (process.stdout.listenerCount("error") === 0) {
+    process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code === "EPIPE") process.exit(cliState.exitCode);
+    });
+  }
+  return process.stdout;
+}
 
 /**
  * State of the running CLI invocation (reset by main()): the exit code, where output goes,
@@ -90,7 +106,7 @@ export function formatBytes(n: number): string {
  */
 export function progressBar(label: string, total: number, minTotal = 8 * 1024 * 1024): { update: (done: number) => void; finish: () => void } {
   const io = cliState.io;
-  if (!io.stderrIsTTY || cliState.verbosity < 1 || total < minTotal) return { update: () => undefined, finish: () => undefined };
+  if (total < minTotal || cliState.verbosity < 1 || !io.stderrIsTTY) return { update: () => undefined, finish: () => undefined };
   let lastPct = -1;
   let lastDraw = 0;
   const width = 30;

@@ -5,6 +5,7 @@ import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { FwsealError } from "../errors.js";
+import { stdoutStream } from "./output.js";
 
 /** The name stdin and stdout go by on the command line. */
 export const STDIO = "-";
@@ -30,7 +31,8 @@ export async function copyFileToStdout(file: string): Promise<void> {
   const fh = await fsp.open(file, "r");
   try {
     for await (const chunk of fh.createReadStream()) {
-      if (!process.stdout.write(chunk)) await new Promise<void>((r) => process.stdout.once("drain", () => r()));
+      const stdout = stdoutStream();
+      if (!stdout.write(chunk)) await new Promise<void>((r) => stdout.once("drain", () => r()));
     }
   } finally {
     await fh.close().catch(() => undefined);

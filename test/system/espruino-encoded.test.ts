@@ -17,7 +17,8 @@ import { tempDir } from "../helpers/cli.js";
 import { flashDevice } from "../../host/device/flash.js";
 import { provisionEspruino, espruinoConfig } from "../../host/device/espruino-provision.js";
 import { buildBundle, buildEncodedBundle } from "../../formats/host-only/bundle-builder.js";
-import { encodePayload, chainHeadOf } from "../../host/bundle/encode-payload.js";
+import { encodePayload } from "../../host/bundle/encode-payload.js";
+import { chainHeadOf } from "../../host/bundle/precursor.js";
 import { FwsealError } from "../../host/errors.js";
 import { Reason } from "../../formats/device-safe/reasons.js";
 

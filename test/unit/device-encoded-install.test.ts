@@ -15,7 +15,8 @@ import { PayloadCodec, PayloadEncoding } from "../../formats/device-safe/labels.
 import { SlotState } from "../../device-sim/core/boot/flash-layout.js";
 import type { SimDevice } from "../../device-sim/sim/sim-device.js";
 import { buildEncodedBundle, type EncodedPayloadSpec } from "../../formats/host-only/bundle-builder.js";
-import { encodePayload, chainHeadOf } from "../../host/bundle/encode-payload.js";
+import { encodePayload } from "../../host/bundle/encode-payload.js";
+import { chainHeadOf } from "../../host/bundle/precursor.js";
 import { inspectBytes } from "../../host/bundle/inspect.js";
 import { InProcHost, makeBundle, simDevice, VENDOR, CLASS } from "../helpers/device.js";
 import { makeKeys, type TestKeys } from "../helpers/keys.js";
