@@ -1,12 +1,15 @@
-// The SHA-256 of a whole file computed on a worker thread, in large sequential reads, while
-// this thread does something else with the same file: pack hashes the image front to back
-// there while it chains the chunks back to front here (host/bundle/pack.ts), so the image
-// digest costs no second pass on this thread. Starting a worker costs tens of milliseconds,
+// The SHA-256 of a whole file, or of the image a bundle file's chunk stream carries, computed
+// on a worker thread in large sequential reads while this thread does something else with the
+// same file: pack hashes the image front to back there while it chains the chunks back to front
+// here (host/bundle/pack.ts), and `fwseal verify` hashes a raw bundle's image there while the
+// chain is checked here (host/bundle/verified-image-digest.ts), so the image digest costs no
+// second pass on this thread. Starting a worker costs tens of milliseconds,
 // and on a busy machine it only shares this process's CPU time, so small files, and any file
 // when no core is idle, are hashed here afterwards instead (startFileSha256 decides).
 import type { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { idleCores } from "./chunk-digest-pool.js";
+import type { ChunkGeometry } from "./image-digest.js";
 
 /** Smallest file hashed on a worker thread by startFileSha256 (smaller ones: on this thread, when asked). */
 export const WORKER_FILE_HASH_MIN = 16 * 1024 * 1024;
@@ -24,10 +27,39 @@ try {
   fd = fs.openSync(workerData.path, "r");
   const buf = Buffer.allocUnsafe(workerData.block);
   const h = createHash("sha256");
-  for (;;) {
-    const n = fs.readSync(fd, buf, 0, buf.length, null);
-    if (n === 0) break;
-    h.update(buf.subarray(0, n));
+  const g = workerData.chunks;
+  if (!g) {
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, null);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+    }
+  } else {
+    // A chunk stream from g.start: each chunk's data, then its 32-byte link (skipped).
+    let pos = g.start, left = g.imageSize, inChunk = 0, skip = 0;
+    while (left > 0) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) throw Object.assign(new Error("bundle ends before its image"), { code: "ESHORT" });
+      pos += n;
+      let off = 0;
+      while (off < n && left > 0) {
+        if (skip > 0) {
+          const k = Math.min(skip, n - off);
+          skip -= k;
+          off += k;
+          continue;
+        }
+        const k = Math.min(g.chunkSize - inChunk, left, n - off);
+        h.update(buf.subarray(off, off + k));
+        off += k;
+        left -= k;
+        inChunk += k;
+        if (inChunk === g.chunkSize) {
+          inChunk = 0;
+          skip = 32;
+        }
+      }
+    }
   }
   parentPort.postMessage({ digest: h.digest() });
 } catch (e) {
@@ -54,10 +86,21 @@ export function startFileSha256(path: string, size: number): PendingFileSha256 |
   return fileSha256OnWorker(path);
 }
 
-/** Starts hashing the file at `path` on a worker thread. */
-export function fileSha256OnWorker(path: string): PendingFileSha256 {
+/**
+ * Starts hashing, on a worker thread, the image a raw bundle file carries (its chunks' data
+ * without their links; `g` from the manifest) when the image is large enough and a core is
+ * idle; otherwise returns null. The digest is of the bytes the worker reads: a caller that
+ * reports it as the verified image's checks that the file did not change meanwhile.
+ */
+export function startBundleImageSha256(path: string, g: ChunkGeometry): PendingFileSha256 | null {
+  if (g.imageSize < WORKER_FILE_HASH_MIN || idleCores() < 1) return null;
+  return fileSha256OnWorker(path, { start: g.envelopeSize, chunkSize: g.chunkSize, imageSize: g.imageSize });
+}
+
+/** Starts hashing the file at `path` (or, with `chunks`, the image of its chunk stream) on a worker thread. */
+export function fileSha256OnWorker(path: string, chunks?: { start: number; chunkSize: number; imageSize: number }): PendingFileSha256 {
   const { Worker: WorkerThread } = createRequire(import.meta.url)("node:worker_threads") as typeof import("node:worker_threads");
-  const w: Worker = new WorkerThread(WORKER_SOURCE, { eval: true, workerData: { path, block: READ_BLOCK } });
+  const w: Worker = new WorkerThread(WORKER_SOURCE, { eval: true, workerData: { path, block: READ_BLOCK, chunks } });
   const done = new Promise<Uint8Array>((resolve, reject) => {
     w.once("message", (m: { digest?: Uint8Array; error?: { message: string; code?: string } }) => {
       if (m.digest) resolve(new Uint8Array(m.digest));

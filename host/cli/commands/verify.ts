@@ -7,7 +7,6 @@ import { loadRoots, asList, parseUint, retiredMask, algorithmMask } from "../key
 import { parseTime } from "../../keys/delegate.js";
 import { out, err, setExitCode, progressBar } from "../output.js";
 import * as fsp from "node:fs/promises";
-import { createHash } from "node:crypto";
 import { keyIdHex } from "../../keys/keys.js";
 import { verdictError } from "../../bundle/rejection-diagnosis.js";
 import { outDocument, outFailure, verdictDoc } from "../json-document.js";
@@ -19,6 +18,7 @@ import { loadVerifierKey } from "../log-keys.js";
 import { PayloadEncoding } from "../../../formats/device-safe/labels.js";
 import { codecName } from "../../../formats/host-only/encoding-params.js";
 import { loadPrecursor } from "../../bundle/precursor.js";
+import { VerifiedImageDigest } from "../../bundle/verified-image-digest.js";
 
 export interface PolicyArgs {
   root: string | string[];
@@ -151,18 +151,21 @@ const command: CommandModule<object, Args> = {
     }
     const bar = a.json ? { update: () => undefined, finish: () => undefined } : progressBar("verifying", total);
     let r: VerifyResult;
-    // The image's SHA-256 over the authenticated chunks, as they pass.
-    const image = createHash("sha256");
-    const hooks = { onProgress: (d: number) => bar.update(d), onChunk: (_i: number, data: Uint8Array) => void image.update(data) };
+    const image = await VerifiedImageDigest.start(a.bundle);
+    const hooks = { onProgress: (d: number) => bar.update(d), ...image.hooks };
     try {
       r = a.bundle === "-" ? await verifyStream(process.stdin, policy, hooks) : await verifyFile(a.bundle, policy, hooks);
+    } catch (e) {
+      await image.cancel();
+      throw e;
     } finally {
       bar.finish();
     }
-    if (!r.valid) return reportRejection(r, policy, a.bundle, a.json);
-    // A delta checked without its precursor was not decoded: its image is unknown here.
-    const decoded = r.manifest?.encodedPayload?.resultChecked !== false;
-    const imageSha256 = decoded ? image.digest("hex") : null;
+    if (!r.valid) {
+      await image.cancel();
+      return reportRejection(r, policy, a.bundle, a.json);
+    }
+    const imageSha256 = await image.result(r);
     const names = policyNames(a);
     if (a.json) outDocument({ file: a.bundle, ...verdictDoc(r), imageSha256, ...names });
     else printValid(r, a.bundle, policy.roots.map((k) => keyIdHex(k)), imageSha256 ?? undefined, names);
