@@ -9,7 +9,6 @@
 import type { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { idleCores } from "./chunk-digest-pool.js";
-import type { ChunkGeometry } from "./image-digest.js";
 
 /** Smallest file hashed on a worker thread by startFileSha256 (smaller ones: on this thread, when asked). */
 export const WORKER_FILE_HASH_MIN = 16 * 1024 * 1024;
@@ -78,23 +77,19 @@ export interface PendingFileSha256 {
 }
 
 /**
- * Starts hashing the file at `path` (`size` bytes) on a worker thread when it is large enough
- * and a core is idle (idleCores); otherwise returns null and the caller hashes it itself.
+ * Whether `size` bytes are worth a worker thread now: large enough to repay its start, and a
+ * core idle (idleCores).
  */
-export function startFileSha256(path: string, size: number): PendingFileSha256 | null {
-  if (size < WORKER_FILE_HASH_MIN || idleCores() < 1) return null;
-  return fileSha256OnWorker(path);
+export function worthAWorker(size: number): boolean {
+  return size >= WORKER_FILE_HASH_MIN && idleCores() >= 1;
 }
 
 /**
- * Starts hashing, on a worker thread, the image a raw bundle file carries (its chunks' data
- * without their links; `g` from the manifest) when the image is large enough and a core is
- * idle; otherwise returns null. The digest is of the bytes the worker reads: a caller that
- * reports it as the verified image's checks that the file did not change meanwhile.
+ * Starts hashing the file at `path` (`size` bytes) on a worker thread when worthAWorker(size);
+ * otherwise returns null and the caller hashes it itself.
  */
-export function startBundleImageSha256(path: string, g: ChunkGeometry): PendingFileSha256 | null {
-  if (g.imageSize < WORKER_FILE_HASH_MIN || idleCores() < 1) return null;
-  return fileSha256OnWorker(path, { start: g.envelopeSize, chunkSize: g.chunkSize, imageSize: g.imageSize });
+export function startFileSha256(path: string, size: number): PendingFileSha256 | null {
+  return worthAWorker(size) ? fileSha256OnWorker(path) : null;
 }
 
 /** Starts hashing the file at `path` (or, with `chunks`, the image of its chunk stream) on a worker thread. */

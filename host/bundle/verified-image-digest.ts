@@ -11,7 +11,7 @@ import type { Stats } from "node:fs";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { inspectBytes } from "./inspect.js";
 import type { ChunkGeometry } from "./image-digest.js";
-import { fileSha256OnWorker, startBundleImageSha256, type PendingFileSha256 } from "./file-sha256-worker.js";
+import { fileSha256OnWorker, worthAWorker, type PendingFileSha256 } from "./file-sha256-worker.js";
 import type { VerifyHooks, VerifyResult } from "./verify.js";
 import { FwsealError } from "../errors.js";
 
@@ -33,7 +33,7 @@ export class VerifiedImageDigest {
   /**
    * Plans the digest of the bundle at `file` ("-": stdin, hashed here). `worker`: true to hash
    * a raw bundle file on a worker whatever its size and the machine's load, false never to;
-   * absent, startBundleImageSha256 decides.
+   * absent, worthAWorker decides from the file size.
    */
   static async start(file: string, worker?: boolean): Promise<VerifiedImageDigest> {
     return new VerifiedImageDigest(file, file === "-" || worker === false ? null : await startWorker(file, worker === true));
@@ -84,15 +84,14 @@ async function startWorker(file: string, always: boolean): Promise<{ pending: Pe
   }
   try {
     const stat = await fh.stat();
-    if (!stat.isFile()) return null;
+    if (!stat.isFile() || !(always || worthAWorker(stat.size))) return null;
     const head = Buffer.alloc(Math.min(stat.size, Limits.MAX_ENVELOPE));
     const { bytesRead } = await fh.read(head, 0, head.length, 0);
     const v = inspectBytes(head.subarray(0, bytesRead), stat.size);
     const m = v.manifest;
     if (m.payloadEncoding !== "raw" || m.encodedPayload !== null || m.chunkSize === null || m.imageSize === null || v.expectedBundleSize !== stat.size) return null;
     const g = { envelopeSize: v.envelopeSize, chunkSize: m.chunkSize, imageSize: m.imageSize };
-    const pending = always ? fileSha256OnWorker(file, { start: g.envelopeSize, chunkSize: g.chunkSize, imageSize: g.imageSize }) : startBundleImageSha256(file, g);
-    return pending === null ? null : { pending, g, stat };
+    return { pending: fileSha256OnWorker(file, { start: g.envelopeSize, chunkSize: g.chunkSize, imageSize: g.imageSize }), g, stat };
   } catch {
     return null; // not a bundle the head describes: the verification reports why
   } finally {
