@@ -121,6 +121,16 @@ const yargsShim = patchDependency(
   ]
 );
 
+/**
+ * yargs' factory without its guess of the version (a directory listing and a read of the
+ * nearest package.json at every start): the CLI gives its own (host/version.ts).
+ */
+const noVersionGuess = patchDependency(
+  "no-version-guess",
+  /[\\/]yargs[\\/]build[\\/]lib[\\/]yargs-factory\.js$/,
+  ["yargs.version();", "yargs.version(false); /* the CLI sets its version: scripts/build-cli-bundle.mjs */"]
+);
+
 /** yargs' command runner without the help rendering described above. */
 const noHelpCache = patchDependency(
   "no-help-cache",
@@ -140,7 +150,7 @@ const built = await build({
   // import.meta does not exist in CommonJS: the bundle's own URL stands in for it.
   define: { "import.meta.url": MODULE_URL },
   banner: { js: `const ${MODULE_URL} = require("node:url").pathToFileURL(__filename).href;` },
-  plugins: [lazyStringWidth, yargsShim, noHelpCache],
+  plugins: [lazyStringWidth, yargsShim, noHelpCache, noVersionGuess],
   legalComments: "none",
   // Without comments and indentation the file is a quarter smaller, and pure ASCII (charset
   // escapes the rest), which bin/cli-loader.js reads as a one-byte string: half the memory

@@ -7,6 +7,7 @@ import { ExitCode } from "../exit-codes.js";
 import { FwsealError } from "../errors.js";
 import { cleanupPendingSync } from "../io/atomic-write.js";
 import { cliState, defaultIO, detail, err, note, outJson, type CliIO } from "./output.js";
+import { FWSEAL_VERSION } from "../version.js";
 import { outFailure } from "./json-document.js";
 import { refuseExistingOutput, refuseOutputThatIsInput, rejectNonNumbers, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
 import { applyProfileDefaults } from "./profile-defaults.js";
@@ -133,7 +134,7 @@ export async function main(argv: string[], io: CliIO = defaultIO): Promise<numbe
     .strict()
     .help()
     .alias("h", "help")
-    .version()
+    .version(FWSEAL_VERSION)
     // Unwrapped: an example broken over two lines cannot be copied and run.
     .wrap(null)
     .epilog(EPILOG)
