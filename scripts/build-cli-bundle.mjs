@@ -162,7 +162,16 @@ const built = await build({
 // The file bin/cli-loader.js compiles: one function expression, the CommonJS wrapper Node's
 // loader would add, after a first line naming the build (the SHA-256 of the rest) that the
 // code cache is matched with.
-const body = `(function (exports, require, module, __filename, __dirname) {${built.outputFiles[0].text}\n})\n`;
+// Each `import * as fs from "node:fs"` became its own __toESM(require("node:fs"), 1): a fresh
+// namespace object with a getter per export, built again in every one of the dozens of modules
+// importing a built-in (milliseconds of every start). ES modules share one namespace object per
+// module; so does the bundle now, built on first use.
+const BUILTIN_NS = /__toESM\(require\("(node:[a-z_/]+)"\),1\)/g;
+if (!BUILTIN_NS.test(built.outputFiles[0].text)) throw new Error("no __toESM(require(\"node:...\"),1) in the bundle (esbuild changed; update scripts/build-cli-bundle.mjs)");
+const code =
+  built.outputFiles[0].text.replace(BUILTIN_NS, '__builtinNamespace("$1")') +
+  "\nfunction __builtinNamespace(id){var c=__builtinNamespace.cache||(__builtinNamespace.cache={});return c[id]||(c[id]=__toESM(require(id),1));}";
+const body = `(function (exports, require, module, __filename, __dirname) {${code}\n})\n`;
 if (!/^[\x00-\x7f]*$/.test(body)) throw new Error("the CLI bundle must be ASCII (bin/cli-loader.js reads it as latin1)");
 writeFileSync(bundleFile, `// fwseal-cli build ${createHash("sha256").update(body).digest("hex")}\n${body}`);
 
