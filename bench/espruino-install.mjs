@@ -62,9 +62,11 @@ function boardScript(...args) {
 }
 
 let cleaned = false;
+let running = null; // the CLI process under way, ended first on a signal
 function cleanUp() {
   if (cleaned) return;
   cleaned = true;
+  running?.kill("SIGTERM");
   try {
     boardScript(boardDir, "stop");
   } catch (e) {
@@ -82,12 +84,13 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 /** Runs the CLI; returns its stdout, and its wall time in ms (start-up included). */
 async function fwseal(args) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [path.join(root, "bin/fwseal.js"), ...args], { cwd: work, stdio: ["ignore", "pipe", "pipe"] });
+  const child = (running = spawn(process.execPath, [path.join(root, "bin/fwseal.js"), ...args], { cwd: work, stdio: ["ignore", "pipe", "pipe"] }));
   let out = "";
   let err = "";
   child.stdout.on("data", (b) => (out += b));
   child.stderr.on("data", (b) => (err += b));
   const code = await new Promise((r) => child.on("close", r));
+  running = null;
   const ms = performance.now() - t0;
   if (code !== 0) throw new Error(`fwseal ${args.join(" ")}: exit ${code}: ${(err || out).trim().slice(-600)}`);
   return { out, ms };
