@@ -13,6 +13,9 @@
 //   BENCH_IMAGE   image bytes (default 40960: two slots of 64 KiB do not fit the Linux build's
 //                 256 KB Storage beside the core)
 //   BENCH_DIAG=0  skip the instrumented install that says where the install time goes
+//   BENCH_KEYS    "ed25519" (default): a delegated Ed25519 release key, two Ed25519 checks per
+//                 envelope; "hss": an HSS/LMS root (H5/W4) signs the bundle, one HSS/LMS check
+//                 on the native SHA-256 (what the README recommends for Espruino)
 import { spawn, spawnSync } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
@@ -45,6 +48,11 @@ const { Msg, DATA_HEADER_LEN, DataAt, putU32 } = await imp("formats/device-safe/
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const IMAGE = Number(process.env.BENCH_IMAGE ?? 40960);
 const DIAG = process.env.BENCH_DIAG !== "0";
+const KEYS = process.env.BENCH_KEYS ?? "ed25519";
+if (KEYS !== "ed25519" && KEYS !== "hss") {
+  console.error(`bench/espruino-install.mjs: BENCH_KEYS must be "ed25519" or "hss", not "${KEYS}"`);
+  process.exit(2);
+}
 const IDLE = 2; // seconds of silence that end an update session (provisioned so)
 const VENDOR = "acme.example";
 const CLASS = "sensor-v3";
@@ -195,10 +203,15 @@ try {
   const image = new Uint8Array(IMAGE);
   for (let i = 0, x = 1; i < IMAGE; i++) image[i] = (x = (x * 1103515245 + 12345) >>> 0) >>> 24;
   fs.writeFileSync(path.join(work, "fw.bin"), image);
-  await fwseal(["keygen", "--out", "root"]);
-  await fwseal(["keygen", "--out", "release"]);
-  await fwseal(["delegate", "--root", "root.key", "--pub", "release.pub", "--epoch", "1", "--vendor", VENDOR, "--class", CLASS, "-o", "release.cert"]);
-  await fwseal(["pack", "fw.bin", "--key", "release.key", "--cert", "release.cert", "--seq", "1", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "1.0.0", "--root", "root.pub", "-o", "fw.fwb"]);
+  if (KEYS === "hss") {
+    await fwseal(["keygen", "--alg", "hss-lms", "--lms-height", "5", "--lmots-w", "4", "--out", "root"]);
+    await fwseal(["pack", "fw.bin", "--key", "root.key", "--seq", "1", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "1.0.0", "--root", "root.pub", "-o", "fw.fwb"]);
+  } else {
+    await fwseal(["keygen", "--out", "root"]);
+    await fwseal(["keygen", "--out", "release"]);
+    await fwseal(["delegate", "--root", "root.key", "--pub", "release.pub", "--epoch", "1", "--vendor", VENDOR, "--class", CLASS, "-o", "release.cert"]);
+    await fwseal(["pack", "fw.bin", "--key", "release.key", "--cert", "release.cert", "--seq", "1", "--vendor", VENDOR, "--class", CLASS, "--fw-version", "1.0.0", "--root", "root.pub", "-o", "fw.fwb"]);
+  }
   const bundlePath = path.join(work, "fw.fwb");
   const bundle = new Uint8Array(fs.readFileSync(bundlePath));
 
@@ -207,7 +220,7 @@ try {
   const bootVars = Number(/vars=(\d+)/.exec(prov.out)?.[1] ?? NaN);
   const [frameData, windowFrames] = (await query(`require("Storage").readJSON("fws.cfg").maxData+","+require("Storage").readJSON("fws.cfg").window`))[0].split(",").map(Number);
   const wire = dataFrameWire(bundle, frameData);
-  console.log(`Espruino install of a ${IMAGE}-byte raw image (${bundle.length}-byte bundle, ${frameData}-byte DATA frames, window ${windowFrames}) on ${path.basename(bin)}; ${ROUNDS} round(s)`);
+  console.log(`Espruino install of a ${IMAGE}-byte raw image signed ${KEYS === "hss" ? "by an HSS/LMS root" : "by a delegated Ed25519 key"} (${bundle.length}-byte bundle, ${frameData}-byte DATA frames, window ${windowFrames}) on ${path.basename(bin)}; ${ROUNDS} round(s)`);
   console.log(`  provisioned in ${f1(prov.ms / 1000)} s; ${bootVars} variables in use after boot; load ${load0.map(f1).join(" ")}`);
 
   const rounds = [];
@@ -261,6 +274,7 @@ try {
   const insMs = median(rounds.map((r) => r.ins.transfer.ms));
   const out = {
     bench: "espruino-install",
+    keys: KEYS,
     espruino: path.basename(bin),
     rounds: ROUNDS,
     imageBytes: IMAGE,

@@ -206,6 +206,7 @@ async function main() {
     console.log(`  "CPU" ratios = openssl user+sys / fwseal user+sys (all threads), less sensitive to machine load than wall time)`);
     console.table(rows);
     await startup(lib, dir, kp);
+    if (process.env.BENCH_DEVICE !== "0") deviceInstalls();
     console.log(`\nsummary (load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; ratios: reference time / fwseal time, so higher is better, except start-up: fwseal / node -e 0)`);
     console.table(summary);
     if (rows.length >= 2) {
@@ -215,6 +216,36 @@ async function main() {
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The last line of a bench script's output, which is its JSON summary. */
+function benchJson(script, env = {}) {
+  const r = spawnSync(process.execPath, [path.join(here, script), ...(script === "mcu.mjs" ? ["--json"] : [])], { encoding: "utf8", env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`bench/${script} failed: ${r.stderr.slice(-2000)}`);
+  const lines = r.stdout.trim().split("\n");
+  const json = script === "mcu.mjs" ? r.stdout.slice(r.stdout.indexOf("{")) : lines[lines.length - 1];
+  return JSON.parse(json);
+}
+
+/**
+ * The device install pipeline against the raw link (goal >= 0.9): a 64 KiB install on the
+ * simulator over a pty throttled to 115200 baud (bench/serial.mjs), on the QEMU Cortex-M3 under
+ * -icount and in real time (bench/mcu.mjs), and on an Espruino Linux build when ESPRUINO_BIN is
+ * set (bench/espruino-install.mjs). BENCH_DEVICE=0 leaves them out.
+ */
+function deviceInstalls() {
+  const row = (goal, ratio, note) => summary.push({ goal, fwseal: note, reference: "raw link", ratio: ratio.toFixed(2), target: ">= 0.9", "peak RSS MiB": "", load: loadNow() });
+  const sim = benchJson("serial.mjs", { BENCH_IMAGE: String(64 * 1024) });
+  row("install 64 KiB, simulator at 115200 baud / raw link", 1 / sim.flashOverRaw, `${(sim.flashMs / 1000).toFixed(2)} s`);
+  const mcu = benchJson("mcu.mjs", { BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? "1" });
+  for (const [mode, r] of Object.entries(mcu.installVsLink ?? {})) row(`install 64 KiB, QEMU Cortex-M3 ${mode} / raw link`, r.ratio, `${(r.ms / 1000).toFixed(2)} s`);
+  if (process.env.ESPRUINO_BIN) {
+    for (const keys of ["hss", "ed25519"]) {
+      const esp = benchJson("espruino-install.mjs", { BENCH_KEYS: keys, BENCH_DIAG: "0", BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? "1" });
+      const signed = keys === "hss" ? "HSS/LMS root" : "delegated Ed25519 key";
+      if (esp.installOverRaw !== undefined) row(`install ${Math.round(esp.imageBytes / 1024)} KiB, Espruino console, ${signed} / raw link`, 1 / esp.installOverRaw, `${(esp.installMs / 1000).toFixed(2)} s`);
+    }
   }
 }
 
