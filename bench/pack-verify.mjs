@@ -5,12 +5,16 @@
 // own elapsed time and peak RSS (VmHWM from /proc/self/status), so RSS is per operation.
 // Best of RUNS runs (page cache warm for every contender). Not a test: nothing asserts.
 // Then the same as users run it: whole commands (node bin/fwseal.js pack / verify, start-up
-// included) against openssl, and start-up (--version, verify and inspect of a 64 KiB
-// bundle) against `node -e 0`, median of STARTUP_RUNS, all side by side in one run; the
-// summary table lists every goal with the machine's load average. Worker threads (verify's
-// chunk hashing, pack's image digest) start only for large images when the 1-minute load
-// average leaves a core idle (host/bundle/chunk-digest-pool.ts, idleCores): on a busy machine
-// the figures are those of one thread; the header says how many cores counted as idle.
+// included) against openssl, beside the floor any pack built on node:crypto has (`node -e 0`
+// plus one SHA-256 call per chunk on one thread: the chain is sequential); start-up
+// (--version, verify and inspect of a 64 KiB bundle) against `node -e 0`, median of
+// STARTUP_RUNS; and the device install pipeline against the raw link (simulator at 115200
+// baud, the QEMU Cortex-M3, Espruino with ESPRUINO_BIN; BENCH_DEVICE=0 leaves them out). One
+// summary table lists every goal with the machine's load average. Worker threads (pack's and
+// verify's image digest, verify's chunk hashing beside per-chunk work) start only for large
+// images when the 1-minute load average leaves a core idle (host/bundle/chunk-digest-pool.ts,
+// idleCores): on a busy machine the figures are those of one thread; the header says how many
+// cores counted as idle.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -38,6 +42,8 @@ function timed(cmd, args) {
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const loadNow = () => os.loadavg()[0].toFixed(1);
 const SIZES_MIB = (process.env.BENCH_SIZES ?? "16,256").split(",").map(Number);
+// The throughput goal is set for 256 MiB (a smaller image is mostly process start-up).
+const GOAL = (mib) => (mib >= 256 ? ">= 0.8" : "-");
 
 async function child(op, args) {
   const lib = await import(pathToFileURL(path.join(dist, "index.js")).href);
@@ -187,15 +193,15 @@ async function main() {
       const nodeStart = Math.min(...Array.from({ length: RUNS }, () => timed(process.execPath, ["-e", "0"]).secs));
       const rssMiB = (k) => (Number.isFinite(k) ? (k / 1024).toFixed(0) : "?");
       summary.push(
-        { goal: `in-process pack ${mib} MiB / openssl`, fwseal: `${packR.secs.toFixed(3)} s`, reference: `${ossl.secs.toFixed(3)} s`, ratio: (ossl.secs / packR.secs).toFixed(2), target: ">= 0.8", "peak RSS MiB": (packR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
-        { goal: `in-process verify ${mib} MiB / openssl`, fwseal: `${verR.secs.toFixed(3)} s`, reference: `${osslB.secs.toFixed(3)} s`, ratio: (osslB.secs / verR.secs).toFixed(2), target: ">= 0.8", "peak RSS MiB": (verR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
-        { goal: `fwseal pack ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.pack).toFixed(3)} s`, reference: `${Math.min(...cli.ossl).toFixed(3)} s`, ratio: (Math.min(...cli.ossl) / Math.min(...cli.pack)).toFixed(2), target: ">= 0.8", "peak RSS MiB": rssMiB(cli.packRss), load: loadNow() },
+        { goal: `in-process pack ${mib} MiB / openssl`, fwseal: `${packR.secs.toFixed(3)} s`, reference: `${ossl.secs.toFixed(3)} s`, ratio: (ossl.secs / packR.secs).toFixed(2), target: GOAL(mib), "peak RSS MiB": (packR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
+        { goal: `in-process verify ${mib} MiB / openssl`, fwseal: `${verR.secs.toFixed(3)} s`, reference: `${osslB.secs.toFixed(3)} s`, ratio: (osslB.secs / verR.secs).toFixed(2), target: GOAL(mib), "peak RSS MiB": (verR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
+        { goal: `fwseal pack ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.pack).toFixed(3)} s`, reference: `${Math.min(...cli.ossl).toFixed(3)} s`, ratio: (Math.min(...cli.ossl) / Math.min(...cli.pack)).toFixed(2), target: GOAL(mib), "peak RSS MiB": rssMiB(cli.packRss), load: loadNow() },
         {
           goal: `floor: node start + chain hashing ${mib} MiB, 1 thread / openssl`,
           fwseal: `${(nodeStart + floorR.secs).toFixed(3)} s`, reference: `${Math.min(...cli.ossl).toFixed(3)} s`,
           ratio: (Math.min(...cli.ossl) / (nodeStart + floorR.secs)).toFixed(2), target: "(ceiling)", "peak RSS MiB": "", load: loadNow()
         },
-        { goal: `fwseal verify ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.verify).toFixed(3)} s`, reference: `${Math.min(...cli.osslB).toFixed(3)} s`, ratio: (Math.min(...cli.osslB) / Math.min(...cli.verify)).toFixed(2), target: ">= 0.8", "peak RSS MiB": rssMiB(cli.verifyRss), load: loadNow() }
+        { goal: `fwseal verify ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.verify).toFixed(3)} s`, reference: `${Math.min(...cli.osslB).toFixed(3)} s`, ratio: (Math.min(...cli.osslB) / Math.min(...cli.verify)).toFixed(2), target: GOAL(mib), "peak RSS MiB": rssMiB(cli.verifyRss), load: loadNow() }
       );
       fs.rmSync(img);
       fs.rmSync(bundle);
