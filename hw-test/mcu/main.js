@@ -197,6 +197,7 @@ var fwsealMcu = { app: null };
   //   [bootalgs=m] (AlgorithmBits whose signatures the boot check verifies; default all)
   //   [maxchunk=4096] [maxdata=4096] [window=<frames; default: as many as the receive ring holds>]
   //   [windowbits=12] (payload decoder window; 0: none)
+  //   [ed=js] (verify Ed25519 with the core's JS verifier instead of the native port)
   //   [logkeys=<hex> witnesskeys=<hex> quorum=<n>] (install only logged bundles)
   // The window the device offers: as many full DATA frames as the firmware's receive ring
   // holds (formats/PROTOCOL.md §4). The interrupt keeps filling the ring while the core
