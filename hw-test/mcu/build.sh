@@ -49,14 +49,20 @@ else
 fi
 
 node "$here/gen-js-sources.mjs" "$core" "$here/main.js" "$out/js_sources.c"
+node "$here/gen-ed25519-consts.mjs" "$root" "$out/ed25519_consts.h"
 
 objs=("$out/duktape.o")
 for src in startup board heap flash main; do
   $CC "${CFLAGS[@]}" -Wall -Wextra -c "$here/$src.c" -o "$out/$src.o"
   objs+=("$out/$src.o")
 done
-# SHA-256 is the hot primitive: -O2 for it alone (shared with device-sim/duk-runner)
+# The native primitives are the hot code: -O2 for them alone (SHA-256 is shared with
+# device-sim/duk-runner; Ed25519 and its SHA-512 are ports of the core's verifier)
 $CC "${CFLAGS[@]}" -O2 -Wall -Wextra -c "$root/device-sim/native/sha256.c" -o "$out/sha256.o"
+for src in ed25519 sha512; do
+  $CC "${CFLAGS[@]}" -O2 -Wall -Wextra -c "$here/$src.c" -o "$out/$src.o"
+  objs+=("$out/$src.o")
+done
 $CC "${CFLAGS[@]}" -c "$out/js_sources.c" -o "$out/js_sources.o"
 objs+=("$out/sha256.o" "$out/js_sources.o")
 

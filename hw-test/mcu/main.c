@@ -3,6 +3,7 @@
    onBytes(buf, len). Natives live on the global object `mcu` (see register_natives). */
 #include "board.h"
 #include "duktape.h"
+#include "ed25519.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -96,6 +97,22 @@ static duk_ret_t n_sha256(duk_context *c) {
   return 0;
 }
 
+/* ed25519Verify(pk, sig, msg, msgOff, msgLen): the core's primitive signature, natively.
+   Like the core's verifier it answers false (never throws) for wrong sizes or a bad window. */
+static duk_ret_t n_ed25519_verify(duk_context *c) {
+  duk_size_t pkn = 0, sign = 0, msgn = 0;
+  const uint8_t *pk = (const uint8_t *)duk_get_buffer_data(c, 0, &pkn);
+  const uint8_t *sig = (const uint8_t *)duk_get_buffer_data(c, 1, &sign);
+  const uint8_t *msg = (const uint8_t *)duk_get_buffer_data(c, 2, &msgn);
+  double off = duk_get_number_default(c, 3, -1), len = duk_get_number_default(c, 4, -1);
+  /* an empty buffer may have no data pointer: check the types, not the pointers */
+  int bufs = duk_is_buffer_data(c, 0) && duk_is_buffer_data(c, 1) && duk_is_buffer_data(c, 2);
+  int ok = bufs && pk && sig && pkn == 32 && sign == 64 && off >= 0 && len >= 0 && off + len <= (double)msgn &&
+           ed25519_verify(pk, sig, msg + (size_t)off, (size_t)len);
+  duk_push_boolean(c, ok);
+  return 1;
+}
+
 static duk_ret_t n_ticks(duk_context *c) {
   duk_push_number(c, (double)ticks_now());
   return 1;
@@ -159,6 +176,7 @@ static void register_natives(void) {
       {"uartWrite", n_uart_write, 3},     {"log", n_log, 1},
       {"flashRead", n_flash_read, 4},     {"flashErase", n_flash_erase, 2},
       {"flashWrite", n_flash_write, 4},   {"sha256", n_sha256, 4},
+      {"ed25519Verify", n_ed25519_verify, 5},
       {"ticks", n_ticks, 0},              {"busyTicks", n_busy_ticks, 0},
       {"nowSeconds", n_now_seconds, 0},   {"stats", n_stats, 0},
       {"report", n_report, 1},            {"resetPeaks", n_reset_peaks, 0},

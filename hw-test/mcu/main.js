@@ -96,6 +96,12 @@ var fwsealMcu = { app: null };
       var ok = v(pk, sig, msg, 0, msg.length);
       return reply("ed ok=" + (ok ? 1 : 0) + " ticks=" + (mcu.busyTicks() - t0));
     }
+    if (op === "edn") { // the firmware's native Ed25519 (ed25519.c), the app's verifier by default
+      var npk = fromHex(a[0]), nsig = fromHex(a[1]), nmsg = fromHex(a[2] || "");
+      var n0 = mcu.busyTicks();
+      var nok = mcu.ed25519Verify(npk, nsig, nmsg, 0, nmsg.length);
+      return reply("edn ok=" + (nok ? 1 : 0) + " ticks=" + (mcu.busyTicks() - n0));
+    }
     if (op === "hss") { // HSS/LMS verification by the core on the native C SHA-256
       if (!core || !core.createHssVerifier) return reply("hss unavailable");
       if (!hssV) hssV = core.createHssVerifier({ sha256: mcu.sha256, ed25519Verify: edVerify() }, 1024);
@@ -191,6 +197,7 @@ var fwsealMcu = { app: null };
   //   [bootalgs=m] (AlgorithmBits whose signatures the boot check verifies; default all)
   //   [maxchunk=4096] [maxdata=4096] [window=<frames; default: as many as the receive ring holds>]
   //   [windowbits=12] (payload decoder window; 0: none)
+  //   [ed=js] (verify Ed25519 with the core's JS verifier instead of the native port)
   //   [logkeys=<hex> witnesskeys=<hex> quorum=<n>] (install only logged bundles)
   // The window the device offers: as many full DATA frames as the firmware's receive ring
   // holds (formats/PROTOCOL.md §4). The interrupt keeps filling the ring while the core
@@ -212,10 +219,15 @@ var fwsealMcu = { app: null };
       mcu.log("fwseal-mcu: not provisioned (roots=, vendor=, class= missing): console mode");
       return false;
     }
+    // Ed25519 on the firmware's native port of the core's verifier (ed25519.c: same checks,
+    // same arithmetic, about 40 times fewer instructions than the core's JS on Duktape), so
+    // the envelope check holds up reception for milliseconds, not a quarter of a second;
+    // ed=js: the core's own JS verifier.
+    var edNative = argValue("ed") !== "js";
     var pure = core.createPurePrimitives();
     var maxData = +(argValue("maxdata") || 4096);
     var cfg = {
-      primitives: { sha256: mcu.sha256, ed25519Verify: pure.ed25519Verify },
+      primitives: { sha256: mcu.sha256, ed25519Verify: edNative ? mcu.ed25519Verify : pure.ed25519Verify },
       roots: roots,
       rootCount: rootCount,
       rootHssMask: rootList % 256,

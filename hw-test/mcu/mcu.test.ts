@@ -1,6 +1,7 @@
 // Platform tests of the fwseal MCU firmware on QEMU (mps2-an385): boot, UART round trip
 // through a pty, native (C) vs JS (the core's) SHA-256 vs node:crypto, the core's Ed25519 and
-// HSS/LMS verifiers on the emulated Cortex-M3, NOR flash rules, and flash persistence across a power cut (QEMU
+// HSS/LMS verifiers on the emulated Cortex-M3, the firmware's native Ed25519 (the app's) against
+// the core's on every SPEC §6.1 rule, NOR flash rules, and flash persistence across a power cut (QEMU
 // killed with SIGKILL, restarted on the same flash file) in its line console (mode=console);
 // then the device application with a power cut in the middle of a streaming install. The
 // full protocol suite is hw-test/protocol.test.ts, run against the MCU by test.sh.
@@ -11,10 +12,13 @@ import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createHash, randomBytes } from "node:crypto";
+import { createHash, generateKeyPairSync, randomBytes, sign as signWith } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
 import { createPurePrimitives } from "../../device-sim/core/index.js";
+import { ed25519Verify } from "../../device-sim/core/crypto/ed25519.js";
+import { SMALL_ORDER_ENCODINGS } from "../../host/bundle/host-ed25519.js";
+import * as ed from "@noble/ed25519";
 import { engineCases, nodeVerdicts } from "../../test/helpers/hss-lms-cases.js";
 import { buildBundle, buildEncodedBundle } from "../../formats/host-only/bundle-builder.js";
 import { encodePayload } from "../../host/bundle/encode-payload.js";
@@ -50,6 +54,76 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const vectors = path.resolve(here, "../../test/vectors");
 
 const sha = (b: Uint8Array): string => createHash("sha256").update(b).digest("hex");
+
+/** An Ed25519 verification case for the firmware's native verifier. */
+interface EdCase {
+  pk: Uint8Array;
+  sig: Uint8Array;
+  msg: Uint8Array;
+}
+
+const ED_L = (1n << 252n) + 27742317777372353535851937790883648493n;
+const leToBig = (b: Uint8Array): bigint => BigInt("0x" + (Buffer.from(b).reverse().toString("hex") || "0"));
+const bigToLe = (v: bigint): Uint8Array => new Uint8Array(Buffer.from(v.toString(16).padStart(64, "0"), "hex").reverse());
+
+/**
+ * Cases on every rule of SPEC §6.1: the RFC 8032 vectors and one-bit mutations of signature,
+ * key and message; fresh node:crypto keys, valid and tampered; S + L; every non-canonical y;
+ * x = 0 with the sign bit; the 8 small-order keys with R = identity, S = 0 and with
+ * R = -[k]A (both satisfy the cofactorless equation).
+ */
+function ed25519Cases(rfc: { publicKey: string; signature: string; message: string }[]): EdCase[] {
+  const cases: EdCase[] = [];
+  const unhex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, "hex"));
+  const flip = (b: Uint8Array, bit: number): Uint8Array => {
+    const c = new Uint8Array(b);
+    c[bit >> 3] ^= 1 << (bit & 7);
+    return c;
+  };
+  for (const v of rfc) {
+    const pk = unhex(v.publicKey), sig = unhex(v.signature), msg = unhex(v.message);
+    cases.push({ pk, sig, msg });
+    for (let bit = 3; bit < 512; bit += 37) cases.push({ pk, sig: flip(sig, bit), msg });
+    for (let bit = 5; bit < 256; bit += 41) cases.push({ pk: flip(pk, bit), sig, msg });
+    if (msg.length > 0) cases.push({ pk, sig, msg: flip(msg, 8 * msg.length - 1) });
+    const S = leToBig(sig.subarray(32));
+    if (S + ED_L < 1n << 256n) {
+      const bad = new Uint8Array(sig);
+      bad.set(bigToLe(S + ED_L), 32);
+      cases.push({ pk, sig: bad, msg });
+    }
+  }
+  for (let i = 0; i < 24; i++) {
+    const { publicKey, privateKey } = generateKeyPairSync("ed25519");
+    const pk = new Uint8Array(publicKey.export({ format: "der", type: "spki" }).subarray(12));
+    const msg = new Uint8Array(randomBytes((i * 53) % 700));
+    const sig = new Uint8Array(signWith(null, msg, privateKey));
+    cases.push({ pk, sig, msg }, { pk, sig: flip(sig, (i * 29) % 512), msg });
+  }
+  const sig0 = unhex(rfc[0].signature), msg0 = unhex(rfc[0].message);
+  for (let i = 0n; i < 19n; i++) {
+    for (const sign of [0, 0x80]) {
+      const pk = bigToLe((1n << 255n) - 19n + i);
+      pk[31] |= sign;
+      cases.push({ pk, sig: sig0, msg: msg0 });
+    }
+  }
+  for (const h of ["0100000000000000000000000000000000000000000000000000000000000080", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"]) {
+    cases.push({ pk: unhex(h), sig: sig0, msg: msg0 });
+  }
+  for (const h of SMALL_ORDER_ENCODINGS) {
+    const pk = unhex(h);
+    for (let m = 0; m < 3; m++) {
+      const msg = Uint8Array.of(m);
+      const sig = unhex(SMALL_ORDER_ENCODINGS[0] + "00".repeat(32));
+      cases.push({ pk, sig: new Uint8Array(sig), msg });
+      const k = leToBig(new Uint8Array(createHash("sha512").update(sig.subarray(0, 32)).update(pk).update(msg).digest())) % ED_L;
+      sig.set(ed.Point.fromHex(h, false).multiplyUnsafe(k).negate().toBytes(), 0);
+      cases.push({ pk, sig, msg });
+    }
+  }
+  return cases;
+}
 
 describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
   let dir: string;
@@ -139,6 +213,23 @@ describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
     expect(await con.cmd(`ed ${t2.publicKey} ${t2.signature} ${t2.message}`, 120000)).toMatch(/^ed ok=1 /);
     const bad = t2.signature.slice(0, 10) + (t2.signature[10] === "0" ? "1" : "0") + t2.signature.slice(11);
     expect(await con.cmd(`ed ${t2.publicKey} ${bad} ${t2.message}`, 120000)).toMatch(/^ed ok=0 /);
+  });
+
+  it("Ed25519: the firmware's native verifier (the app's primitive) decides every SPEC §6.1 case like the core's", async () => {
+    const rfc = JSON.parse(fs.readFileSync(path.join(vectors, "ed25519/rfc8032-ed25519.json"), "utf8")) as { publicKey: string; signature: string; message: string }[];
+    const cases = ed25519Cases(rfc);
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+    const want = cases.map((c) => (ed25519Verify(c.pk, c.sig, c.msg, 0, c.msg.length) ? "1" : "0"));
+    const got: string[] = [];
+    let ticks = 0;
+    for (const c of cases) {
+      const r = await con.cmd(`edn ${hex(c.pk)} ${hex(c.sig)} ${hex(c.msg)}`, 30000);
+      got.push(field(r, "ok"));
+      ticks = Math.max(ticks, Number(field(r, "ticks")));
+    }
+    expect(got.join("")).toBe(want.join(""));
+    expect(want.filter((w) => w === "1").length).toBe(rfc.length + 24); // the valid signatures, nothing else
+    console.log(`[mcu] native Ed25519: ${cases.length} cases agree with the core's verifier; slowest ${ticks} ticks`);
   });
 
   it("HSS/LMS: the core's verifier on the M3 (native C SHA-256) decides every vector and mutation like Node", async () => {
