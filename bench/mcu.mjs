@@ -266,6 +266,11 @@ try {
     stackPeakBytes: stackPeak,
     consoleStats: stats0,
     rows,
+    // Install goodput over the raw link's beside it (median round): what `npm run bench` lists.
+    installVsLink: {
+      "under -icount": { ratio: inst.runs.find((x) => x.good === inst.good).ratio, ms: inst.ms },
+      "in real time": { ratio: instR.runs.find((x) => x.good === instR.good).ratio, ms: instR.ms }
+    },
   };
   if (json) {
     process.stdout.write(JSON.stringify(result, null, 2) + "\n");
