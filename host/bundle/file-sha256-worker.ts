@@ -5,7 +5,7 @@
 // chain is checked here (host/bundle/verified-image-digest.ts), so the image digest costs no
 // second pass on this thread. Starting a worker costs tens of milliseconds,
 // and on a busy machine it only shares this process's CPU time, so small files, and any file
-// when no core is idle, are hashed here afterwards instead (startFileSha256 decides).
+// when no core is idle, are hashed here afterwards instead (worthAWorker decides).
 import type { Worker } from "node:worker_threads";
 import { createRequire } from "node:module";
 import { idleCores } from "./chunk-digest-pool.js";
