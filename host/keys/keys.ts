@@ -2,7 +2,7 @@
 // (optionally encrypted, PBES2 + AES-256-CBC) and SPKI PEM public keys, so
 // `openssl genpkey -algorithm ed25519` keys work as inputs and ours work in `openssl pkey`.
 // Secret material stays inside node:crypto KeyObjects; error messages never quote it.
-import { loadHssPublicKey } from "./hss/load-public-key.js";
+import { hssPublicKeyFromText } from "./hss/load-public-key.js";
 import * as crypto from "node:crypto";
 import * as fsp from "node:fs/promises";
 import { FwsealError, inputError } from "../errors.js";
@@ -136,15 +136,20 @@ const HEX64 = /^[0-9a-fA-F]{64}$/;
  * or those hex digits given directly in place of a path.
  */
 export async function loadPublicKey(pathOrHex: string, src: PassphraseSource = {}): Promise<Uint8Array> {
-  const hss = await loadHssPublicKey(pathOrHex);
-  if (hss !== null) return hss;
   let text: string;
   try {
     text = (await fsp.readFile(pathOrHex)).toString("latin1");
   } catch (e) {
-    if (HEX64.test(pathOrHex) && (e as NodeJS.ErrnoException).code === "ENOENT") return new Uint8Array(Buffer.from(pathOrHex, "hex"));
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") {
+      // Not a file: the key itself, as an HSS/LMS key's 120 hex digits or an Ed25519 key's 64.
+      const hss = hssPublicKeyFromText(pathOrHex, "public key");
+      if (hss !== null) return hss;
+      if (HEX64.test(pathOrHex)) return new Uint8Array(Buffer.from(pathOrHex, "hex"));
+    }
     throw inputError(pathOrHex, e);
   }
+  const hss = hssPublicKeyFromText(text, pathOrHex);
+  if (hss !== null) return hss;
   const trimmed = text.trim();
   if (HEX64.test(trimmed)) return new Uint8Array(Buffer.from(trimmed, "hex"));
   const label = pemLabel(text);

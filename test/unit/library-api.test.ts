@@ -79,6 +79,25 @@ describe("loadPublicKey", () => {
       else process.env.FWSEAL_PASSPHRASE = saved;
     }
   });
+
+  it("takes Ed25519 and HSS/LMS keys as PEM files, private key files, hex in a file, or hex given directly", async () => {
+    await fwsealOk(["keygen", "--alg", "hss-lms", "--lms-height", "5", "-o", f("pq")]);
+    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+    const ed = await loadPublicKey(f("root.pub"));
+    const pq = await loadPublicKey(f("pq.pub"));
+    expect([ed.length, pq.length]).toEqual([32, 60]);
+    expect(hex(await loadPublicKey(f("root.key")))).toBe(hex(ed));
+    expect(hex(await loadPublicKey(f("pq.key")))).toBe(hex(pq));
+    for (const k of [ed, pq]) {
+      expect(hex(await loadPublicKey(hex(k)))).toBe(hex(k));
+      fs.writeFileSync(f(`k${k.length}.hex`), hex(k) + "\n");
+      expect(hex(await loadPublicKey(f(`k${k.length}.hex`)))).toBe(hex(k));
+    }
+    expect(await codeOf(loadPublicKey(f("missing.pub")))).toBe("INPUT_MISSING");
+    expect(await codeOf(loadPublicKey("ab".repeat(60).replace(/^ab/, "00")))).toBe("INPUT_MISSING"); // 120 digits, not an HSS/LMS key
+    fs.writeFileSync(f("junk.pub"), "not a key\n");
+    expect(await codeOf(loadPublicKey(f("junk.pub")))).toBe("KEY_CORRUPT");
+  });
 });
 
 describe("verify policy", () => {
