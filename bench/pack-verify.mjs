@@ -19,9 +19,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { randomFillSync } from "node:crypto";
+import { hash, randomFillSync } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { createRequire } from "node:module";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const dist = path.resolve(here, "../dist/host");
@@ -77,7 +76,6 @@ async function child(op, args) {
  * anything. What any pack built on node:crypto costs at least (the chain is sequential).
  */
 function chainFloor(file, cs) {
-  const { hash } = createRequireHere("node:crypto");
   const P = 20, H = 32, per = Math.max(1, (1 << 20) / cs), slot = P + cs + H;
   const buf = Buffer.alloc(per * slot);
   const views = Array.from({ length: per }, (_, j) => buf.subarray(j * slot + P, j * slot + P + cs));
@@ -93,8 +91,6 @@ function chainFloor(file, cs) {
   fs.closeSync(fd);
   return last;
 }
-const createRequireHere = (m) => createRequire(import.meta.url)(m);
-
 function runChild(op, args) {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", op, ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${op} child failed: ${r.stderr}`);
@@ -225,13 +221,11 @@ async function main() {
   }
 }
 
-/** The last line of a bench script's output, which is its JSON summary. */
-function benchJson(script, env = {}) {
-  const r = spawnSync(process.execPath, [path.join(here, script), ...(script === "mcu.mjs" ? ["--json"] : [])], { encoding: "utf8", env: { ...process.env, ...env } });
+/** A bench script's JSON summary: the object that starts its output's last line beginning with "{". */
+function benchJson(script, args = [], env = {}) {
+  const r = spawnSync(process.execPath, [path.join(here, script), ...args], { encoding: "utf8", env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`bench/${script} failed: ${r.stderr.slice(-2000)}`);
-  const lines = r.stdout.trim().split("\n");
-  const json = script === "mcu.mjs" ? r.stdout.slice(r.stdout.indexOf("{")) : lines[lines.length - 1];
-  return JSON.parse(json);
+  return JSON.parse(r.stdout.slice(r.stdout.lastIndexOf("\n{") + 1));
 }
 
 /**
@@ -242,13 +236,13 @@ function benchJson(script, env = {}) {
  */
 function deviceInstalls() {
   const row = (goal, ratio, note) => summary.push({ goal, fwseal: note, reference: "raw link", ratio: ratio.toFixed(2), target: ">= 0.9", "peak RSS MiB": "", load: loadNow() });
-  const sim = benchJson("serial.mjs", { BENCH_IMAGE: String(64 * 1024) });
+  const sim = benchJson("serial.mjs", [], { BENCH_IMAGE: String(64 * 1024) });
   row("install 64 KiB, simulator at 115200 baud / raw link", 1 / sim.flashOverRaw, `${(sim.flashMs / 1000).toFixed(2)} s`);
-  const mcu = benchJson("mcu.mjs", { BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? "1" });
+  const mcu = benchJson("mcu.mjs", ["--json"], { BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? "1" });
   for (const [mode, r] of Object.entries(mcu.installVsLink ?? {})) row(`install 64 KiB, QEMU Cortex-M3 ${mode} / raw link`, r.ratio, `${(r.ms / 1000).toFixed(2)} s`);
   if (process.env.ESPRUINO_BIN) {
     for (const keys of ["hss", "ed25519"]) {
-      const esp = benchJson("espruino-install.mjs", { BENCH_KEYS: keys, BENCH_DIAG: "0", BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? "1" });
+      const esp = benchJson("espruino-install.mjs", [], { BENCH_KEYS: keys, BENCH_DIAG: "0", BENCH_ROUNDS: process.env.BENCH_ROUNDS ?? "1" });
       const signed = keys === "hss" ? "HSS/LMS root" : "delegated Ed25519 key";
       if (esp.installOverRaw !== undefined) row(`install ${Math.round(esp.imageBytes / 1024)} KiB, Espruino console, ${signed} / raw link`, 1 / esp.installOverRaw, `${(esp.installMs / 1000).toFixed(2)} s`);
     }

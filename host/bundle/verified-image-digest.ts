@@ -33,10 +33,12 @@ export class VerifiedImageDigest {
   /**
    * Plans the digest of the bundle at `file` ("-": stdin, hashed here). `worker`: true to hash
    * a raw bundle file on a worker whatever its size and the machine's load, false never to;
-   * absent, worthAWorker decides from the file size.
+   * absent, worthAWorker decides from the file size (`size` when the caller knows it: a file
+   * too small for a worker is then not even opened).
    */
-  static async start(file: string, worker?: boolean): Promise<VerifiedImageDigest> {
-    return new VerifiedImageDigest(file, file === "-" || worker === false ? null : await startWorker(file, worker === true));
+  static async start(file: string, opts: { worker?: boolean; size?: number } = {}): Promise<VerifiedImageDigest> {
+    const never = file === "-" || opts.worker === false || (opts.worker === undefined && opts.size !== undefined && !worthAWorker(opts.size));
+    return new VerifiedImageDigest(file, never ? null : await startWorker(file, opts.worker === true));
   }
 
   /**

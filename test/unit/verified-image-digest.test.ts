@@ -38,9 +38,9 @@ async function bundleOf(name: string, image: Uint8Array, chunkSize: number, kind
   return output;
 }
 
-/** The digest `fwseal verify` would print for `file`, the worker forced on or off. */
-async function reported(file: string, worker: boolean): Promise<string | null> {
-  const d = await VerifiedImageDigest.start(file, worker);
+/** The digest `fwseal verify` would print for `file`, the worker forced on or off, or decided from the file's size. */
+async function reported(file: string, worker: boolean | "by size"): Promise<string | null> {
+  const d = await VerifiedImageDigest.start(file, worker === "by size" ? { size: fs.statSync(file).size } : { worker });
   const r = await verifyFile(file, policy, d.hooks);
   expect(r.reasonName).toBe("OK");
   return d.result(r);
@@ -53,6 +53,7 @@ describe("verify's image SHA-256", () => {
       const f = await bundleOf(`raw-${size}`, image, cs);
       expect(await reported(f, true), `${size} bytes, worker`).toBe(sha(image));
       expect(await reported(f, false), `${size} bytes, here`).toBe(sha(image));
+      expect(await reported(f, "by size"), `${size} bytes, by size`).toBe(sha(image));
     }
   });
 
@@ -67,7 +68,7 @@ describe("verify's image SHA-256", () => {
   it("a file that changed while it was verified is refused, not reported", async () => {
     const image = randomBytes(200000);
     const f = await bundleOf("changing", image, 4096);
-    const d = await VerifiedImageDigest.start(f, true);
+    const d = await VerifiedImageDigest.start(f, { worker: true });
     const r = await verifyFile(f, policy, d.hooks);
     expect(r.valid).toBe(true);
     const later = new Date(Date.now() + 60000);

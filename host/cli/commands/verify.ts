@@ -151,7 +151,7 @@ const command: CommandModule<object, Args> = {
     }
     const bar = a.json ? { update: () => undefined, finish: () => undefined } : progressBar("verifying", total);
     let r: VerifyResult;
-    const image = await VerifiedImageDigest.start(a.bundle);
+    const image = await VerifiedImageDigest.start(a.bundle, { size: total });
     const hooks = { onProgress: (d: number) => bar.update(d), ...image.hooks };
     try {
       r = a.bundle === "-" ? await verifyStream(process.stdin, policy, hooks) : await verifyFile(a.bundle, policy, hooks);
