@@ -270,6 +270,20 @@ describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
 // and writing flash), not after a clean stop: QEMU is killed with SIGKILL from the host's
 // progress callback. The device must come back on its confirmed, boot-verified image, and
 // the install must resume from the device's persisted point and boot verified.
+/** The app firmware in a new directory, provisioned with a fresh Ed25519 root for vendorId/classId, and that root's signer. */
+async function appWithRoot(prefix: string, vendorId: Uint8Array, classId: Uint8Array): Promise<{ dir: string; signer: LocalSigner; mcu: Mcu & { kill(): Promise<void>; boot(): Promise<void> } }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const { keyPair: root, signer } = randomSigner();
+  const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
+  try {
+    const mcu = await startMcu({ dir, args: [`roots=${hex(root.publicKey)}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "stride=4096"] });
+    return { dir, signer, mcu };
+  } catch (e) {
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
 describe("fwseal MCU firmware on QEMU: power cut in the middle of a streaming install", () => {
   let dir: string;
   let mcu: Mcu & { kill(): Promise<void>; boot(): Promise<void> };
@@ -288,11 +302,7 @@ describe("fwseal MCU firmware on QEMU: power cut in the middle of a streaming in
   }
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-mcu-app-"));
-    const { keyPair: root, signer: rootSigner } = randomSigner();
-    signer = rootSigner;
-    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-    mcu = await startMcu({ dir, args: [`roots=${hex(root.publicKey)}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "stride=4096"] });
+    ({ dir, signer, mcu } = await appWithRoot("fwseal-mcu-app-", vendorId, classId));
   });
 
   afterAll(async () => {
@@ -416,11 +426,7 @@ describe("fwseal MCU firmware on QEMU: compressed and delta payloads", () => {
   const opts = (seq: number) => ({ vendorId, classId, sequence: seq, version: `enc-${seq}`, chunkSize: CS, sha256 });
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-mcu-encoded-"));
-    const { keyPair: root, signer: rootSigner } = randomSigner();
-    signer = rootSigner;
-    const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-    mcu = await startMcu({ dir, args: [`roots=${hex(root.publicKey)}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "stride=4096"] });
+    ({ dir, signer, mcu } = await appWithRoot("fwseal-mcu-encoded-", vendorId, classId));
   });
 
   afterAll(async () => {
