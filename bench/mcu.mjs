@@ -8,6 +8,7 @@
 // Usage: node bench/mcu.mjs [--json]     (builds build/mcu/fw.elf if missing; needs dist/)
 //        FWSEAL_MCU_ELF=<fw.elf> node bench/mcu.mjs   (another firmware build, e.g. to compare)
 //        BENCH_ROUNDS=<n> (default 3): installs, each between two raw-link runs, median reported
+//        BENCH_MCU_ARGS="copy=js ed=js": the app with the core's JS in place of native primitives
 import { execSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -24,6 +25,9 @@ const INSN_PER_TICK = 40; // 1 GHz virtual instruction clock / 25 MHz timer
 const IMAGE = 65536;
 const elf = process.env.FWSEAL_MCU_ELF || defaultElf;
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3); // installs per raw-link comparison (median reported)
+// Extra firmware words for the app, e.g. "copy=js" or "ed=js" to measure the core's own JS
+// in place of the firmware's native primitive.
+const EXTRA_ARGS = (process.env.BENCH_MCU_ARGS ?? "").split(" ").filter(Boolean);
 
 if (elf === defaultElf && !fs.existsSync(defaultElf)) execSync("bash hw-test/mcu/build.sh", { cwd: root, stdio: "inherit" });
 if (!fs.existsSync(path.join(root, "dist/host/device/flash.js"))) execSync("npx tsc -p tsconfig.json", { cwd: root, stdio: "inherit" });
@@ -106,7 +110,7 @@ async function installRun(icount, variant = "ed25519", rawProbe = null) {
   }
   const app = await startMcu({
     dir: path.join(work, name),
-    args: [`roots=${roots}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "bench=1", ...policy],
+    args: [`roots=${roots}`, `vendor=${hex(vendorId)}`, `class=${hex(classId)}`, "bench=1", ...policy, ...EXTRA_ARGS],
     icount,
     elf,
   });

@@ -14,7 +14,7 @@
 // dividing 8 has exactly one encoding, listed below.
 import { createPublicKey, verify } from "node:crypto";
 import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
-import { sha256Node } from "./node-primitives.js";
+import { copyBytesNode, sha256Node } from "./node-primitives.js";
 
 /** L = 2^252 + 27742317777372353535851937790883648493, little-endian. */
 const L_LE = Buffer.from("edd3f55c1a631258d69cf7a2def9de1400000000000000000000000000000010", "hex");
@@ -75,5 +75,5 @@ export function ed25519VerifyHost(pk: Uint8Array, sig: Uint8Array, msg: Uint8Arr
 
 /** Primitives for host verification: node:crypto SHA-256 and the Ed25519 above. */
 export function createHostPrimitives(): Primitives {
-  return { sha256: sha256Node, ed25519Verify: ed25519VerifyHost };
+  return { sha256: sha256Node, ed25519Verify: ed25519VerifyHost, copyBytes: copyBytesNode };
 }

@@ -12,6 +12,11 @@ export function sha256Node(buf: Uint8Array, off: number, len: number, out: Uint8
   out.set(d, 0);
 }
 
+/** Primitives.copyBytes natively (one view per call, which a primitive may make). */
+export function copyBytesNode(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void {
+  dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+}
+
 export function createNodePrimitives(): Primitives {
-  return { sha256: sha256Node, ed25519Verify };
+  return { sha256: sha256Node, ed25519Verify, copyBytes: copyBytesNode };
 }

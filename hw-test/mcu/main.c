@@ -97,6 +97,17 @@ static duk_ret_t n_sha256(duk_context *c) {
   return 0;
 }
 
+/* copyBytes(src, srcOff, dst, dstOff, n): the core's optional copy primitive, a memmove
+   (the verifier copies every received chunk byte into its chunk buffer: in Duktape's
+   index loop that is most of an install's instructions besides the frame decode). */
+static duk_ret_t n_copy_bytes(duk_context *c) {
+  uint32_t srcOff = duk_require_uint(c, 1), dstOff = duk_require_uint(c, 3), n = duk_require_uint(c, 4);
+  const uint8_t *src = buf_window(c, 0, srcOff, n);
+  uint8_t *dst = buf_window(c, 2, dstOff, n);
+  if (n) memmove(dst, src, n);
+  return 0;
+}
+
 /* ed25519Verify(pk, sig, msg, msgOff, msgLen): the core's primitive signature, natively.
    Like the core's verifier it answers false (never throws) for wrong sizes or a bad window. */
 static duk_ret_t n_ed25519_verify(duk_context *c) {
@@ -175,7 +186,7 @@ static void register_natives(void) {
   static const duk_function_list_entry fns[] = {
       {"uartWrite", n_uart_write, 3},     {"log", n_log, 1},
       {"flashRead", n_flash_read, 4},     {"flashErase", n_flash_erase, 2},
-      {"flashWrite", n_flash_write, 4},   {"sha256", n_sha256, 4},
+      {"flashWrite", n_flash_write, 4},   {"sha256", n_sha256, 4},   {"copyBytes", n_copy_bytes, 5},
       {"ed25519Verify", n_ed25519_verify, 5},
       {"ticks", n_ticks, 0},              {"busyTicks", n_busy_ticks, 0},
       {"nowSeconds", n_now_seconds, 0},   {"stats", n_stats, 0},

@@ -224,10 +224,12 @@ var fwsealMcu = { app: null };
     // the envelope check holds up reception for milliseconds, not a quarter of a second;
     // ed=js: the core's own JS verifier.
     var edNative = argValue("ed") !== "js";
+    // copy=js: the core copies chunk bytes in its own loop (for comparison in bench:mcu).
+    var copyNative = argValue("copy") !== "js";
     var pure = core.createPurePrimitives();
     var maxData = +(argValue("maxdata") || 4096);
     var cfg = {
-      primitives: { sha256: mcu.sha256, ed25519Verify: edNative ? mcu.ed25519Verify : pure.ed25519Verify },
+      primitives: { sha256: mcu.sha256, ed25519Verify: edNative ? mcu.ed25519Verify : pure.ed25519Verify, copyBytes: copyNative ? mcu.copyBytes : undefined },
       roots: roots,
       rootCount: rootCount,
       rootHssMask: rootList % 256,

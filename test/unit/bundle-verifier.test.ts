@@ -660,6 +660,38 @@ describe("no allocation while verifying", () => {
   });
 });
 
+describe("native copy primitive", () => {
+  it("copies every chunk byte when a platform has one, with the same events, data and verdicts as the core's loop", async () => {
+    const bundle = await buildBundle(IMG, opts(), [withCert(release, await cert(root0, release))]);
+    let copied = 0;
+    const withCopy = {
+      ...primitives,
+      copyBytes: (src: Uint8Array, so: number, dst: Uint8Array, dO: number, n: number) => {
+        copied += n;
+        dst.set(src.subarray(so, so + n), dO);
+      },
+    };
+    const tampered = bundle.slice();
+    tampered[bundle.length - (232 + 32) - (256 + 32) + 10] ^= 0x40; // a data byte of chunk 2 (wire chunks of 288 and 264 bytes at the end)
+    for (const sizes of [[bundle.length], [1], [7, 100, 3], [300]]) {
+      for (const b of [bundle, tampered]) {
+        copied = 0;
+        const native = run(b, config({ primitives: withCopy }), sizes);
+        const loop = run(b, config(), sizes);
+        expect(native).toEqual(loop);
+        if (b === bundle) {
+          expect(native.reason).toBe("OK");
+          expect(native.data).toEqual(IMG);
+          expect(copied).toBe(IMG.length + N * Limits.HASH_LEN); // every wire chunk byte, once
+        } else {
+          expect(native.reason).toBe("CHUNK_HASH_MISMATCH");
+          expect(native.rejectChunk).toBe(2);
+        }
+      }
+    }
+  });
+});
+
 describe("boot verifier", () => {
   it("accepts the installed image, rejects a changed flash byte, ignores rollback state", async () => {
     const bundle = await buildBundle(IMG, opts({ sequence: 3 }), [root0]);

@@ -320,7 +320,9 @@ export class BundleVerifier implements ManifestFields {
         this.chunkFresh = false;
         let n = this.chunkNeed - this.chunkHave;
         if (n > len - used) n = len - used;
-        copyBytes(buf, off + used, this.chunkBuffer, Limits.CHUNK_PREFIX_LEN + this.chunkHave, n);
+        const prim = this.prim;
+        if (prim.copyBytes) prim.copyBytes(buf, off + used, this.chunkBuffer, Limits.CHUNK_PREFIX_LEN + this.chunkHave, n);
+        else copyBytes(buf, off + used, this.chunkBuffer, Limits.CHUNK_PREFIX_LEN + this.chunkHave, n);
         this.chunkHave += n;
         used += n;
         if (this.chunkHave === this.chunkNeed) {
