@@ -6,7 +6,12 @@
 // Best of RUNS runs (page cache warm for every contender). Not a test: nothing asserts.
 // Then the same as users run it: whole commands (node bin/fwseal.js pack / verify, start-up
 // included) against openssl, beside the floor any pack built on node:crypto has (`node -e 0`
-// plus one SHA-256 call per chunk on one thread: the chain is sequential); start-up
+// plus one SHA-256 call per chunk on one thread: the chain is sequential) and the native floor
+// of any implementation on this machine: bench/native-floor.c (built here with cc against the
+// OpenSSL headers Node ships and libcrypto, in a temp dir; the rows say "skipped" without them)
+// does pack's and verify's whole work (chunk chain, image SHA-256, pack's write of the chunks)
+// in C on two threads, its output checked against node:crypto and fwseal's bundle, timed as a
+// process, alone and plus a command's fixed cost (the 64 KiB verify command's time); start-up
 // (--version, verify and inspect of a 64 KiB bundle) against `node -e 0`, median of
 // STARTUP_RUNS; and the device install pipeline against the raw link (simulator at 115200
 // baud, the QEMU Cortex-M3, Espruino with ESPRUINO_BIN; BENCH_DEVICE=0 leaves them out). One
@@ -19,7 +24,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { hash, randomFillSync } from "node:crypto";
+import { createHash, hash, randomFillSync } from "node:crypto";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -91,6 +96,106 @@ function chainFloor(file, cs) {
   fs.closeSync(fd);
   return last;
 }
+
+/**
+ * The native floor (bench/native-floor.c): built with the C compiler (CC, else cc) against the
+ * OpenSSL headers Node ships (<node>/../include/node) and the system's libcrypto, in a temp dir
+ * outside the repository. { bin, dir } or { skip: why } when there is no compiler or libcrypto.
+ */
+function buildNativeFloor() {
+  const cc = process.env.CC ?? "cc";
+  const inc = [path.resolve(path.dirname(process.execPath), "../include/node"), "/usr/include/node", "/usr/local/include/node"]
+    .find((d) => fs.existsSync(path.join(d, "openssl/sha.h")));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fwseal-native-floor-"));
+  const bin = path.join(dir, "native-floor");
+  let why = "";
+  for (const lib of ["-l:libcrypto.so.3", "-lcrypto"]) {
+    const r = spawnSync(cc, ["-O2", "-pthread", "-Wno-deprecated-declarations", ...(inc ? ["-I", inc] : []), "-o", bin, path.join(here, "native-floor.c"), lib], { encoding: "utf8" });
+    if (r.error) {
+      why = r.error.code === "ENOENT" ? `no C compiler (${cc})` : String(r.error.message);
+      break;
+    }
+    if (r.status === 0) return { bin, dir };
+    why = `${cc} failed: ${(r.stderr.split("\n").find((l) => /error/.test(l)) ?? r.stderr.trim()).trim()}`;
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  return { skip: why };
+}
+
+/**
+ * Chain head and image SHA-256 of an image file by node:crypto (formats/SPEC.md section 7: the
+ * chain back to front, one SHA-256 of prefix || data_i || next_i per chunk), as hex: what the
+ * native floor's pack must print for its figure to be of correct work.
+ */
+function chainHeadAndDigest(file, cs) {
+  const size = fs.statSync(file).size, n = Math.ceil(size / cs);
+  const slot = Buffer.alloc(20 + cs + 32);
+  slot.write("fwseal/chunk/v1\0", 0, "latin1");
+  const fd = fs.openSync(file, "r");
+  let next = Buffer.alloc(32);
+  for (let i = n - 1; i >= 0; i--) {
+    const len = Math.min(cs, size - i * cs);
+    slot.writeUInt32BE(i, 16);
+    fs.readSync(fd, slot, 20, len, i * cs);
+    next.copy(slot, 20 + len);
+    next = hash("sha256", slot.subarray(0, 20 + len + 32), "buffer");
+  }
+  const image = createHash("sha256"), block = Buffer.alloc(1 << 20);
+  for (let pos = 0, got; (got = fs.readSync(fd, block, 0, block.length, pos)) > 0; pos += got) image.update(block.subarray(0, got));
+  fs.closeSync(fd);
+  return { head: next.toString("hex"), image: image.digest("hex") };
+}
+
+/** Whether the bytes of file `tail` are the last bytes of file `whole`. */
+function endsWithFile(whole, tail) {
+  const skip = fs.statSync(whole).size - fs.statSync(tail).size;
+  if (skip < 0) return false;
+  const a = Buffer.alloc(1 << 20), b = Buffer.alloc(1 << 20);
+  const fa = fs.openSync(whole, "r"), fb = fs.openSync(tail, "r");
+  try {
+    for (let pos = 0, got; (got = fs.readSync(fb, b, 0, b.length, pos)) > 0; pos += got) {
+      if (fs.readSync(fa, a, 0, got, skip + pos) !== got || !a.subarray(0, got).equals(b.subarray(0, got))) return false;
+    }
+    return true;
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fb);
+  }
+}
+
+/**
+ * The native floor's pack run once on the image, checked against node:crypto (chain head and
+ * image SHA-256) and against fwseal's own bundle (the chunk region it wrote must be that
+ * bundle's tail), then its verify on that region. { head } when all agree, else { skip: why }.
+ */
+function nativeSelfCheck(bin, img, bundle, chunksOut) {
+  const fail = (why, detail) => {
+    console.log(`native floor, ${path.basename(img)}: ${why}${detail ? `: ${detail}` : ""}`);
+    return { skip: `self-check failed: ${why}` };
+  };
+  const p = spawnSync(bin, ["pack", img, "4096", chunksOut], { encoding: "utf8" });
+  if (p.status !== 0) return fail("the pack floor failed", p.stderr.trim());
+  const [head, image] = p.stdout.trim().split(" ");
+  const js = chainHeadAndDigest(img, 4096);
+  if (head !== js.head || image !== js.image) return fail("chain head or image SHA-256 differs from node:crypto's", `C ${head} ${image}, node:crypto ${js.head} ${js.image}`);
+  if (!endsWithFile(bundle, chunksOut)) return fail("the pack floor's chunks differ from fwseal's bundle");
+  const v = spawnSync(bin, ["verify", chunksOut, "4096", head], { encoding: "utf8" });
+  if (v.status !== 0 || v.stdout.trim() !== `ok ${image}`) return fail("the verify floor rejected the pack floor's chunks", (v.stdout + v.stderr).trim());
+  return { head };
+}
+
+/** Whether the verify floor names the chunk whose data had one bit flipped (in place, in the middle chunk). */
+function verifyFloorCatches(bin, chunksFile, head, cs, n) {
+  const k = n >> 1, at = k * (cs + 32) + 7, b = Buffer.alloc(1);
+  const fd = fs.openSync(chunksFile, "r+");
+  fs.readSync(fd, b, 0, 1, at);
+  b[0] ^= 1;
+  fs.writeSync(fd, b, 0, 1, at);
+  fs.closeSync(fd);
+  const r = spawnSync(bin, ["verify", chunksFile, String(cs), head], { encoding: "utf8" });
+  return r.status === 2 && r.stdout.startsWith(`fail ${k} `);
+}
+
 function runChild(op, args) {
   const r = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", op, ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`${op} child failed: ${r.stderr}`);
@@ -119,9 +224,11 @@ async function main() {
   // picks another place; the write floor of that place is printed for reference.
   const base = process.env.BENCH_DIR ?? (fs.existsSync("/dev/shm") ? "/dev/shm" : os.tmpdir());
   const dir = fs.mkdtempSync(path.join(base, "fwseal-bench-"));
+  const native = buildNativeFloor();
   try {
     const kp = await lib.keygen({ out: path.join(dir, "root") });
     const rows = [];
+    const fixedCostRows = []; // native floor + a command's fixed cost, filled in once start-up is measured
     for (const mib of SIZES_MIB) {
       const img = path.join(dir, `img-${mib}.bin`);
       const bundle = path.join(dir, `img-${mib}.fwb`);
@@ -171,6 +278,9 @@ async function main() {
         "verify/openssl CPU": (osslB.cpuSecs / verR.cpuSecs).toFixed(2),
         "copy MB/s": mbs(bytes, writeSecs).toFixed(0)
       });
+      // The native floor's self-check, on the bundle the library just wrote (chunk size 4096).
+      const chunksOut = path.join(dir, `img-${mib}.chunks`);
+      const nf = native.bin ? { ...nativeSelfCheck(native.bin, img, bundle, chunksOut), pack: [], verify: [] } : { skip: native.skip };
       // Whole commands, as a pipeline runs them (start-up included), interleaved with openssl.
       const cli = { pack: [], verify: [], ossl: [], osslB: [], packRss: 0, verifyRss: 0 };
       const packArgs = [BIN, "pack", img, "-k", kp.keyPath, "-r", kp.pubPath, "--seq", "1", "--vendor", "acme.example", "--class", "bench", "--fw-version", "1.0.0", "--force", "-o", bundle];
@@ -184,10 +294,24 @@ async function main() {
         const v = timed(process.execPath, verifyArgs);
         cli.verify.push(v.secs);
         cli.verifyRss = Math.max(cli.verifyRss, v.maxRssKiB);
+        if (nf.head) {
+          nf.pack.push(timed(native.bin, ["pack", img, "4096", chunksOut]).secs);
+          nf.verify.push(timed(native.bin, ["verify", chunksOut, "4096", nf.head]).secs);
+        }
       }
+      if (nf.head && !verifyFloorCatches(native.bin, chunksOut, nf.head, 4096, Math.ceil(bytes / 4096))) nf.verifySkip = "self-check failed: the verify floor accepted a changed chunk";
       // `node -e 0`, the start every whole command pays before its first line runs.
       const nodeStart = Math.min(...Array.from({ length: RUNS }, () => timed(process.execPath, ["-e", "0"]).secs));
       const rssMiB = (k) => (Number.isFinite(k) ? (k / 1024).toFixed(0) : "?");
+      const osslImg = Math.min(...cli.ossl), osslBundle = Math.min(...cli.osslB);
+      const nativeRows = (work, times, ref, skip = nf.skip) => {
+        if (skip) return [{ goal: `native floor: C + OpenSSL, ${work} work ${mib} MiB: skipped (${skip})`, fwseal: "-", reference: `${ref.toFixed(3)} s`, ratio: "-", target: "(ceiling)", "peak RSS MiB": "", load: loadNow() }];
+        const secs = Math.min(...times);
+        const floorRow = { goal: `native floor: C + OpenSSL, 2 threads, ${work} work ${mib} MiB (no Node start) / openssl`, fwseal: `${secs.toFixed(3)} s`, reference: `${ref.toFixed(3)} s`, ratio: (ref / secs).toFixed(2), target: "(ceiling)", "peak RSS MiB": "", load: loadNow() };
+        const fixedRow = { goal: `native floor + fwseal's fixed cost (64 KiB verify command), ${work} ${mib} MiB / openssl`, fwseal: "", reference: `${ref.toFixed(3)} s`, ratio: "", target: "(ceiling)", "peak RSS MiB": "", load: loadNow() };
+        fixedCostRows.push({ row: fixedRow, secs, ref });
+        return [floorRow, fixedRow];
+      };
       summary.push(
         { goal: `in-process pack ${mib} MiB / openssl`, fwseal: `${packR.secs.toFixed(3)} s`, reference: `${ossl.secs.toFixed(3)} s`, ratio: (ossl.secs / packR.secs).toFixed(2), target: GOAL(mib), "peak RSS MiB": (packR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
         { goal: `in-process verify ${mib} MiB / openssl`, fwseal: `${verR.secs.toFixed(3)} s`, reference: `${osslB.secs.toFixed(3)} s`, ratio: (osslB.secs / verR.secs).toFixed(2), target: GOAL(mib), "peak RSS MiB": (verR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
@@ -197,17 +321,24 @@ async function main() {
           fwseal: `${(nodeStart + floorR.secs).toFixed(3)} s`, reference: `${Math.min(...cli.ossl).toFixed(3)} s`,
           ratio: (Math.min(...cli.ossl) / (nodeStart + floorR.secs)).toFixed(2), target: "(ceiling)", "peak RSS MiB": "", load: loadNow()
         },
-        { goal: `fwseal verify ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.verify).toFixed(3)} s`, reference: `${Math.min(...cli.osslB).toFixed(3)} s`, ratio: (Math.min(...cli.osslB) / Math.min(...cli.verify)).toFixed(2), target: GOAL(mib), "peak RSS MiB": rssMiB(cli.verifyRss), load: loadNow() }
+        ...nativeRows("pack", nf.pack, osslImg),
+        { goal: `fwseal verify ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.verify).toFixed(3)} s`, reference: `${Math.min(...cli.osslB).toFixed(3)} s`, ratio: (Math.min(...cli.osslB) / Math.min(...cli.verify)).toFixed(2), target: GOAL(mib), "peak RSS MiB": rssMiB(cli.verifyRss), load: loadNow() },
+        ...nativeRows("verify", nf.verify, osslBundle, nf.skip ?? nf.verifySkip)
       );
       fs.rmSync(img);
       fs.rmSync(bundle);
+      fs.rmSync(chunksOut, { force: true });
     }
     console.log(`fwseal pack/verify vs openssl dgst -sha256 (best of ${RUNS}; verify compared with openssl on the bundle file;`);
     const { idleCores } = await import(pathToFileURL(path.join(dist, "bundle/chunk-digest-pool.js")).href);
     console.log(`  dir ${base}; ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(1)} (idle cores for workers now: ${idleCores()}); node ${process.version}; "copy" = read+write of the image in that dir;`);
     console.log(`  "CPU" ratios = openssl user+sys / fwseal user+sys (all threads), less sensitive to machine load than wall time)`);
     console.table(rows);
-    await startup(lib, dir, kp);
+    const { verify64Secs } = await startup(lib, dir, kp);
+    for (const { row, secs, ref } of fixedCostRows) {
+      row.fwseal = `${(secs + verify64Secs).toFixed(3)} s`;
+      row.ratio = (ref / (secs + verify64Secs)).toFixed(2);
+    }
     if (process.env.BENCH_DEVICE !== "0") deviceInstalls();
     console.log(`\nsummary (load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}; ratios: reference time / fwseal time, so higher is better, except start-up: fwseal / node -e 0)`);
     console.table(summary);
@@ -218,6 +349,7 @@ async function main() {
     }
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+    if (native.dir) fs.rmSync(native.dir, { recursive: true, force: true });
   }
 }
 
@@ -267,6 +399,7 @@ async function startup(lib, dir, kp) {
   for (const k of Object.keys(cases).slice(1)) {
     summary.push({ goal: `start-up ${k} / node -e 0`, fwseal: `${(median(t[k]) * 1000).toFixed(0)} ms`, reference: `${(base * 1000).toFixed(0)} ms`, ratio: (median(t[k]) / base).toFixed(2), target: "<= 1.5", "peak RSS MiB": "", load: loadNow() });
   }
+  return { verify64Secs: median(t["fwseal verify 64 KiB"]) };
 }
 
 if (process.argv[2] === "--child") {
