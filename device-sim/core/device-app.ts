@@ -160,7 +160,7 @@ export function createDeviceApp(hal: DeviceHal, cfg: DeviceConfig): DeviceApp | 
   const verifier = makeVerifier ? makeVerifier(vcfg) : createBundleVerifier(vcfg);
   const bootVerifier = makeBootVerifier ? makeBootVerifier(bcfg) : createBootVerifier(bcfg);
 
-  const decoder = createFrameDecoder(cfg.maxData + DATA_HEADER_LEN);
+  const decoder = createFrameDecoder(cfg.maxData + DATA_HEADER_LEN, cfg.primitives);
   const replies = createReplySender(hal, cfg.maxData + DATA_HEADER_LEN);
 
   // Methods are attached at the end: Espruino does not hoist function declarations.

@@ -115,6 +115,14 @@ var fwsealBoard = (function () {
     // TypedArray.set copies in C: the core's own loop costs microseconds per received byte
     copyBytes: function (src, srcOff, dst, dstOff, n) {
       dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+    },
+    // the frame decoder's scans in C: E.CRC32 is zlib's CRC-32, indexOf a native search
+    crc32: function (buf, off, len) {
+      return E.CRC32(buf.subarray(off, off + len)) >>> 0;
+    },
+    findZero: function (buf, from, to) {
+      var k = buf.subarray(from, to).indexOf(0);
+      return k < 0 ? to : from + k;
     }
   };
 

@@ -1,9 +1,10 @@
 // A simulated device: the device core (device-app.ts) on a SimFlash, with node:crypto
-// SHA-256. Power-on = a fresh DeviceApp (volatile state lost) booting from flash.
+// SHA-256 (and zlib's CRC-32 for the frame decoder). Power-on = a fresh DeviceApp (volatile state lost) booting from flash.
 import type { DeviceApp, DeviceConfig, DeviceHal } from "../core/device-app.js";
 import { createDeviceApp } from "../core/device-app.js";
 import { Limits } from "../../formats/device-safe/limits.js";
 import { createNodePrimitives } from "../../host/bundle/node-primitives.js";
+import { nodeByteScans } from "./node-byte-scans.js";
 import type { Primitives } from "../core/crypto/primitives.js";
 import type { LogPolicy } from "../core/verify/log-proof.js";
 import { SimFlash } from "./sim-flash.js";
@@ -31,7 +32,7 @@ export interface SimDeviceOptions {
   resumeStride?: number; // default 16 KiB
   maxWindowBits?: number; // compressed/delta payloads: largest deflate window decoded, default 12 (0: no decoder)
   now?: () => number; // trusted time, default wall clock
-  primitives?: Primitives; // default node:crypto SHA-256 + the core's Ed25519
+  primitives?: Primitives; // default node:crypto SHA-256, the core's Ed25519, zlib's CRC-32 (node-byte-scans.ts)
   log?: LogPolicy; // install only bundles with a valid transparency-log proof (SPEC §14)
 }
 
@@ -69,7 +70,7 @@ export class SimDevice {
       reset: () => undefined // the app sets `halted`; receive() reboots it
     };
     this.cfg = {
-      primitives: opts.primitives ?? createNodePrimitives(),
+      primitives: opts.primitives ?? { ...createNodePrimitives(), ...nodeByteScans() },
       roots: packed.roots,
       rootCount: opts.roots.length,
       rootHssMask: packed.rootHssMask,

@@ -108,6 +108,37 @@ static duk_ret_t n_copy_bytes(duk_context *c) {
   return 0;
 }
 
+/* crc32(buf, off, len) and findZero(buf, from, to): the frame decoder's optional native scans
+   (device-sim/core/update/framing.ts): without them it runs a CRC step and a zero test per
+   received byte in Duktape. CRC-32 as zlib (reflected, polynomial 0xEDB88320), unsigned. */
+static uint32_t crc_table[256];
+
+static void crc_table_init(void) {
+  for (uint32_t n = 0; n < 256; n++) {
+    uint32_t c = n;
+    for (int k = 0; k < 8; k++) c = (c & 1) ? 0xedb88320u ^ (c >> 1) : c >> 1;
+    crc_table[n] = c;
+  }
+}
+
+static duk_ret_t n_crc32(duk_context *c) {
+  uint32_t off = duk_require_uint(c, 1), len = duk_require_uint(c, 2);
+  const uint8_t *p = buf_window(c, 0, off, len);
+  uint32_t r = 0xffffffffu;
+  for (uint32_t i = 0; i < len; i++) r = crc_table[(r ^ p[i]) & 0xff] ^ (r >> 8);
+  duk_push_uint(c, r ^ 0xffffffffu);
+  return 1;
+}
+
+static duk_ret_t n_find_zero(duk_context *c) {
+  uint32_t from = duk_require_uint(c, 1), to = duk_require_uint(c, 2);
+  if (to < from) (void)duk_range_error(c, "findZero: to < from");
+  const uint8_t *p = buf_window(c, 0, from, to - from);
+  const uint8_t *z = to > from ? memchr(p, 0, to - from) : NULL;
+  duk_push_uint(c, z ? from + (uint32_t)(z - p) : to);
+  return 1;
+}
+
 /* ed25519Verify(pk, sig, msg, msgOff, msgLen): the core's primitive signature, natively.
    Like the core's verifier it answers false (never throws) for wrong sizes or a bad window. */
 static duk_ret_t n_ed25519_verify(duk_context *c) {
@@ -183,11 +214,13 @@ static duk_ret_t n_exit(duk_context *c) {
 }
 
 static void register_natives(void) {
+  crc_table_init();
   static const duk_function_list_entry fns[] = {
       {"uartWrite", n_uart_write, 3},     {"log", n_log, 1},
       {"flashRead", n_flash_read, 4},     {"flashErase", n_flash_erase, 2},
-      {"flashWrite", n_flash_write, 4},   {"sha256", n_sha256, 4},   {"copyBytes", n_copy_bytes, 5},
-      {"ed25519Verify", n_ed25519_verify, 5},
+      {"flashWrite", n_flash_write, 4},   {"sha256", n_sha256, 4},
+      {"copyBytes", n_copy_bytes, 5},     {"crc32", n_crc32, 3},
+      {"findZero", n_find_zero, 3},       {"ed25519Verify", n_ed25519_verify, 5},
       {"ticks", n_ticks, 0},              {"busyTicks", n_busy_ticks, 0},
       {"nowSeconds", n_now_seconds, 0},   {"stats", n_stats, 0},
       {"report", n_report, 1},            {"resetPeaks", n_reset_peaks, 0},

@@ -131,18 +131,31 @@ var fwsealMcu = { app: null };
         " rxPeak=" + s.rxPeak + " rxFullStops=" + s.rxFullStops);
     }
     if (op === "peaks") { mcu.gc(); mcu.resetPeaks(); return reply("peaks reset"); }
-    if (op === "framebench" && core && core.createFrameDecoder) { // per-byte JS costs of the serial framing
-      var fn = +(a[0] || 4096), enc = core.createFrameEncoder(fn), dec = core.createFrameDecoder(fn);
-      enc.body.set(pattern(fn, 9), 0);
+    if (op === "framebench" && core && core.createFrameDecoder) { // per-byte costs of the serial framing
+      // framebench <len> [seed]: one frame encoded, then decoded by the core's loop and with the
+      // firmware's native crc32 + findZero (the app's default); the same frame with one byte
+      // changed must be dropped by both
+      var fn = +(a[0] || 4096), seed = +(a[1] || 9), enc = core.createFrameEncoder(fn), dec = core.createFrameDecoder(fn);
+      var decN = core.createFrameDecoder(fn, { crc32: mcu.crc32, findZero: mcu.findZero });
+      enc.body.set(pattern(fn, seed), 0);
       var f0 = mcu.busyTicks();
       var crc = core.crc32(enc.body, 0, fn);
       var f1 = mcu.busyTicks();
+      var ncrc = mcu.crc32(enc.body, 0, fn);
+      var f1n = mcu.busyTicks();
       var wl = enc.encode(fn);
       var f2 = mcu.busyTicks();
       var got = dec.push(enc.wire, 0, wl);
       var f3 = mcu.busyTicks();
-      return reply("framebench len=" + fn + " ok=" + (got === fn ? 1 : 0) + " crc=" + (f1 - f0) + " encode=" + (f2 - f1) +
-        " decode=" + (f3 - f2) + " crcval=" + crc);
+      var gotN = decN.push(enc.wire, 0, wl);
+      var f4 = mcu.busyTicks();
+      var same = got === fn && gotN === fn ? 1 : 0;
+      for (var q = 0; q < fn && same; q++) if (dec.frame[q] !== decN.frame[q]) same = 0;
+      enc.wire[wl >> 1] ^= enc.wire[wl >> 1] === 1 ? 3 : 1; // stays non-zero: a changed byte, not a delimiter
+      var bad = dec.push(enc.wire, 0, wl), badN = decN.push(enc.wire, 0, wl);
+      return reply("framebench len=" + fn + " ok=" + (got === fn ? 1 : 0) + " nok=" + (gotN === fn ? 1 : 0) + " same=" + same +
+        " bad=" + (bad >= 0 ? 1 : 0) + " nbad=" + (badN >= 0 ? 1 : 0) + " crc=" + (f1 - f0) + " ncrcTicks=" + (f1n - f1) +
+        " encode=" + (f2 - f1n) + " decode=" + (f3 - f2) + " ndecode=" + (f4 - f3) + " crcval=" + crc + " ncrc=" + ncrc);
     }
     if (op === "sink") { // the raw link: swallow N bytes, report the guest's busy ticks
       // sink <n> hold: first keep the CPU busy until the receive ring is full and the UART
@@ -226,10 +239,18 @@ var fwsealMcu = { app: null };
     var edNative = argValue("ed") !== "js";
     // copy=js: the core copies chunk bytes in its own loop (for comparison in bench:mcu).
     var copyNative = argValue("copy") !== "js";
+    // scan=js: the frame decoder's per-byte CRC and zero test in the core's JS.
+    var scanNative = argValue("scan") !== "js";
     var pure = core.createPurePrimitives();
     var maxData = +(argValue("maxdata") || 4096);
     var cfg = {
-      primitives: { sha256: mcu.sha256, ed25519Verify: edNative ? mcu.ed25519Verify : pure.ed25519Verify, copyBytes: copyNative ? mcu.copyBytes : undefined },
+      primitives: {
+        sha256: mcu.sha256,
+        ed25519Verify: edNative ? mcu.ed25519Verify : pure.ed25519Verify,
+        copyBytes: copyNative ? mcu.copyBytes : undefined,
+        crc32: scanNative ? mcu.crc32 : undefined,
+        findZero: scanNative ? mcu.findZero : undefined
+      },
       roots: roots,
       rootCount: rootCount,
       rootHssMask: rootList % 256,

@@ -10,6 +10,7 @@
 // hw-test/mcu/vitest.config.ts.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
+import * as zlib from "node:zlib";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createHash, generateKeyPairSync, randomBytes, sign as signWith } from "node:crypto";
@@ -200,6 +201,18 @@ describe("fwseal MCU firmware on QEMU mps2-an385 (console mode)", () => {
       const want = sha(pattern(len, seed));
       expect(field(r, "native")).toBe(want);
       expect(field(r, "js")).toBe(want);
+    }
+  });
+
+  it("serial framing: the firmware's native crc32 + findZero decode what the core's loop decodes, CRC as zlib's", async () => {
+    for (const [len, seed] of [[5, 1], [254, 2], [1000, 3], [4096 + 16, 9]]) {
+      const r = await con.cmd(`framebench ${len} ${seed}`, 60000);
+      const want = String(zlib.crc32(pattern(len, seed)));
+      expect(field(r, "crcval")).toBe(want);
+      expect(field(r, "ncrc")).toBe(want);
+      expect([field(r, "ok"), field(r, "nok"), field(r, "same")]).toEqual(["1", "1", "1"]);
+      expect([field(r, "bad"), field(r, "nbad")]).toEqual(["0", "0"]); // a changed byte: dropped by both
+      if (len > 4096) console.log(`[mcu] framing ${len} B: decode ${field(r, "decode")} ticks in the core's loop, ${field(r, "ndecode")} with the native scans`);
     }
   });
 

@@ -8,6 +8,21 @@ import { crc32 } from "../../device-sim/core/update/crc32.js";
 import { createFrameDecoder, createFrameEncoder, maxWireLen } from "../../device-sim/core/update/framing.js";
 import { computeLayout, createStateStore, SlotState } from "../../device-sim/core/boot/flash-layout.js";
 import { SimFlash, PowerCut } from "../../device-sim/sim/sim-flash.js";
+import { nodeByteScans } from "../../device-sim/sim/node-byte-scans.js";
+import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
+import type { Primitives } from "../../device-sim/core/crypto/primitives.js";
+
+// The decoder's two paths: the per-byte loop, and a platform's native crc32 + findZero (the
+// simulator's, zlib and indexOf), counted so a test can tell the native path really ran.
+const scans = nodeByteScans();
+if (!scans) throw new Error("this Node has no zlib.crc32 (Node >= 20.15 is needed for these tests)");
+const calls = { crc32: 0, findZero: 0 };
+const native: Primitives = {
+  ...createPurePrimitives(),
+  crc32: (b, o, l) => (calls.crc32++, scans.crc32(b, o, l)),
+  findZero: (b, f, t) => (calls.findZero++, scans.findZero(b, f, t)),
+};
+const variants: [string, Primitives | undefined][] = [["per-byte loop", undefined], ["native crc32 + findZero", native]];
 
 function frames(dec: ReturnType<typeof createFrameDecoder>, wire: Uint8Array): Uint8Array[] {
   const out: Uint8Array[] = [];
@@ -29,9 +44,9 @@ describe("crc32", () => {
   });
 });
 
-describe("COBS framing", () => {
+describe.each(variants)("COBS framing, %s", (_name, prims) => {
   const enc = createFrameEncoder(2000);
-  const dec = createFrameDecoder(2000);
+  const dec = createFrameDecoder(2000, prims);
 
   it("round-trips bodies of every length around the 254-byte COBS block, zeros included", () => {
     for (const len of [5, 253, 254, 255, 256, 507, 508, 509, 1000, 2000]) {
@@ -68,7 +83,7 @@ describe("COBS framing", () => {
     flipped[100] ^= 0x10;
     const truncated = Uint8Array.of(...good.subarray(0, 150), 0);
     const noise = Uint8Array.of(1, 2, 3, 0, 0, 0x55, 0xaa);
-    const small = createFrameDecoder(100); // 300-byte body does not fit
+    const small = createFrameDecoder(100, prims); // 300-byte body does not fit
     expect(frames(small, good)).toEqual([]);
     expect(small.dropped).toBe(1);
     const before = dec.dropped;
@@ -113,7 +128,7 @@ function referenceFrames(maxBody: number, wire: Uint8Array): { frames: Uint8Arra
   return { frames: out, dropped };
 }
 
-describe("COBS decoder against the byte-at-a-time reference", () => {
+describe.each(variants)("COBS decoder against the byte-at-a-time reference, %s", (_name, prims) => {
   it("agrees on streams of valid, damaged, oversized and noise frames, split anywhere", () => {
     const enc = createFrameEncoder(3000);
     const piece = fc.oneof(
@@ -135,7 +150,7 @@ describe("COBS decoder against the byte-at-a-time reference", () => {
       fc.property(fc.array(piece, { maxLength: 8 }), fc.integer({ min: 1, max: 600 }), fc.constantFrom(100, 1000, 3000), (pieces, step, maxBody) => {
         const wire = Uint8Array.from(pieces.flatMap((p) => Array.from(p)));
         const ref = referenceFrames(maxBody, wire);
-        const dec = createFrameDecoder(maxBody);
+        const dec = createFrameDecoder(maxBody, prims);
         const got: Uint8Array[] = [];
         for (let off = 0; off < wire.length; off += step) got.push(...frames(dec, wire.subarray(off, Math.min(wire.length, off + step))));
         expect(got).toEqual(ref.frames);
@@ -152,10 +167,35 @@ describe("COBS decoder against the byte-at-a-time reference", () => {
     const w1 = enc.wire.slice(0, enc.encode(600));
     enc.body.set(long.subarray(0, 96));
     const w2 = enc.wire.slice(0, enc.encode(96));
-    const dec = createFrameDecoder(96); // buffer 100 bytes: body 96 + CRC fits exactly
+    const dec = createFrameDecoder(96, prims); // buffer 100 bytes: body 96 + CRC fits exactly
     expect(dec.frame.length).toBe(100);
     expect(frames(dec, Uint8Array.of(...w1, ...w2))).toEqual([long.subarray(0, 96)]);
     expect(dec.dropped).toBe(1);
+  });
+});
+
+describe("native scans", () => {
+  it("the native path scans natively and checks the CRC once per frame: no per-byte CRC", () => {
+    const enc = createFrameEncoder(4096);
+    const body = new Uint8Array(4096).map((_, i) => (i * 13 + 1) & 0xff); // zeros every 256 bytes
+    enc.body.set(body);
+    const wire = enc.wire.slice(0, enc.encode(4096));
+    calls.crc32 = 0;
+    calls.findZero = 0;
+    const dec = createFrameDecoder(4096, native);
+    expect(frames(dec, wire)).toEqual([body]);
+    expect(calls.crc32).toBe(1);
+    expect(calls.findZero).toBeGreaterThanOrEqual(16); // one per COBS run of 8 or more bytes
+    const bad = wire.slice();
+    bad[2000] ^= 4;
+    expect(frames(dec, bad)).toEqual([]);
+    expect(dec.dropped).toBe(1);
+    expect(calls.crc32).toBe(2);
+    // one of the pair is not enough: the decoder keeps its loop
+    const half = createFrameDecoder(4096, { ...createPurePrimitives(), crc32: native.crc32 });
+    calls.crc32 = 0;
+    expect(frames(half, wire)).toEqual([body]);
+    expect(calls.crc32).toBe(0);
   });
 });
 

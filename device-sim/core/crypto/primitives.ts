@@ -21,4 +21,11 @@ export interface Primitives {
   // of instructions per byte, and the verifier itself makes no views (set + subarray would
   // allocate one per call). A platform may allocate inside it; without it the core loops.
   copyBytes?(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void;
+  // Optional native byte scans for the serial frame decoder (update/framing.ts), which without
+  // them runs a CRC-32 step and a zero test per received byte in the interpreter. crc32: the
+  // one-shot CRC-32 of buf[off .. off+len) (IEEE, as zlib; E.CRC32 on Espruino), unsigned.
+  // findZero: the index of the first zero byte in buf[from .. to), or `to` if there is none.
+  // The decoder uses them only as a pair.
+  crc32?(buf: Uint8Array, off: number, len: number): number;
+  findZero?(buf: Uint8Array, from: number, to: number): number;
 }

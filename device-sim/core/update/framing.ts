@@ -14,9 +14,14 @@
 // including the frame's own CRC field and must end at the CRC-32 residue (crc32.ts). A
 // COBS run of 8 or more bytes is copied natively (set + subarray: one small view object
 // per run, no buffer), leaving one loop of load, zero test and table CRC step per byte
-// (a sentinel zero after the run spares the bounds test).
+// (a sentinel zero after the run spares the bounds test). A platform with native crc32 and
+// findZero primitives (crypto/primitives.ts: C in the MCU firmware, E.CRC32 and indexOf on
+// Espruino) gets no per-byte step at all: runs are scanned for a zero natively and the CRC is
+// checked once per frame, at its delimiter (the same decision: body || crc32le(body) leaves
+// the residue exactly when the field equals the body's CRC).
 // Constrained TS: no exceptions, no allocation per frame.
 
+import type { Primitives } from "../crypto/primitives.js";
 import { crc32Table, CRC32_RESIDUE } from "./crc32.js";
 
 export const FRAME_CRC_LEN = 4;
@@ -44,11 +49,18 @@ function pushStub(buf: Uint8Array, off: number, len: number): number {
 }
 function resetStub(): void {}
 
-// maxBody = largest frame body accepted (without CRC).
-export function createFrameDecoder(maxBody: number): FrameDecoder {
+// maxBody = largest frame body accepted (without CRC); prims: a platform's primitives, of
+// which the decoder uses crc32 and findZero when it has both.
+export function createFrameDecoder(maxBody: number, prims?: Primitives): FrameDecoder {
   const cap = maxBody + FRAME_CRC_LEN;
   const data = new Uint8Array(cap + 1); // + the sentinel byte of push()
   const table = crc32Table();
+  let crcNative: ((buf: Uint8Array, off: number, len: number) => number) | null = null;
+  let zeroNative: ((buf: Uint8Array, from: number, to: number) => number) | null = null;
+  if (prims && prims.crc32 && prims.findZero) {
+    crcNative = prims.crc32;
+    zeroNative = prims.findZero;
+  }
   // Decoder state between calls (push() works on local copies).
   let sN = 0; // decoded bytes so far (body and CRC field)
   let sRem = 0; // data bytes left in the current COBS block
@@ -67,10 +79,21 @@ export function createFrameDecoder(maxBody: number): FrameDecoder {
     sBad = 0;
   }
 
+  // The CRC check of a complete frame of n decoded bytes (body, then the CRC field little-
+  // endian): natively once, or the residue of the register c run over all n bytes.
+  function crcOk(n: number, c: number): boolean {
+    if (crcNative === null) return c === CRC32_RESIDUE;
+    const d = data;
+    const o = n - FRAME_CRC_LEN;
+    const field = (d[o] | (d[o + 1] << 8) | (d[o + 2] << 16) | (d[o + 3] << 24)) >>> 0;
+    return crcNative(d, 0, o) >>> 0 === field;
+  }
+
   function push(buf: Uint8Array, off: number, len: number): number {
     const d = data;
     const t = table;
     const cp = cap;
+    const fz = zeroNative;
     let n = sN;
     let rem = sRem;
     let prev = sPrev;
@@ -93,14 +116,26 @@ export function createFrameDecoder(maxBody: number): FrameDecoder {
             d.set(buf.subarray(i, stop), n);
             d[n + stop - i] = 0;
             let k = n;
-            let b = d[k];
-            while (b !== 0) {
-              c = t[(c ^ b) & 0xff] ^ (c >>> 8);
-              k++;
-              b = d[k];
+            if (fz !== null) {
+              k = fz(d, n, n + stop - i);
+            } else {
+              let b = d[k];
+              while (b !== 0) {
+                c = t[(c ^ b) & 0xff] ^ (c >>> 8);
+                k++;
+                b = d[k];
+              }
             }
             i += k - n;
             n = k;
+          } else if (fz !== null) {
+            while (i < stop) {
+              const b = buf[i];
+              if (b === 0) break;
+              d[n] = b;
+              n++;
+              i++;
+            }
           } else {
             // A short run (zero-dense data): the view would cost more than it saves.
             while (i < stop) {
@@ -133,7 +168,7 @@ export function createFrameDecoder(maxBody: number): FrameDecoder {
         if (b === 0) {
           // Delimiter. Back-to-back delimiters (an empty frame) are ignored silently.
           if (n !== 0 || prev !== 0) {
-            if (bad === 0 && n > FRAME_CRC_LEN && c === CRC32_RESIDUE) result = n - FRAME_CRC_LEN;
+            if (bad === 0 && n > FRAME_CRC_LEN && crcOk(n, c)) result = n - FRAME_CRC_LEN;
             else dec.dropped++;
           }
           n = 0;
@@ -147,7 +182,7 @@ export function createFrameDecoder(maxBody: number): FrameDecoder {
           if (prev !== 0 && prev !== 0xff) {
             if (n < cp) {
               d[n] = 0;
-              c = t[c & 0xff] ^ (c >>> 8);
+              if (fz === null) c = t[c & 0xff] ^ (c >>> 8);
               n++;
             } else {
               bad = 1;
