@@ -1,5 +1,6 @@
 // A simulated device: the device core (device-app.ts) on a SimFlash, with node:crypto
-// SHA-256 (and zlib's CRC-32 for the frame decoder). Power-on = a fresh DeviceApp (volatile state lost) booting from flash.
+// SHA-256 and zlib's CRC-32 for the frame decoder. Power-on = a fresh DeviceApp (volatile
+// state lost) booting from flash.
 import type { DeviceApp, DeviceConfig, DeviceHal } from "../core/device-app.js";
 import { createDeviceApp } from "../core/device-app.js";
 import { Limits } from "../../formats/device-safe/limits.js";

@@ -15,7 +15,7 @@ export interface Primitives {
   // the constrained-TS verifier on its sha256 with createHssVerifier(primitives, maxMsgLen).
   hssVerify?(pk: Uint8Array, pkOff: number, pkLen: number, sig: Uint8Array, sigOff: number, sigLen: number,
     msg: Uint8Array, off: number, len: number): number;
-  // Optional native copy of src[srcOff .. srcOff+n) to dst[dstOff ..) (memcpy in the MCU
+  // Optional native copy of src[srcOff .. srcOff+n) to dst[dstOff ..) (memmove in the MCU
   // firmware, TypedArray.set on Espruino and Node). Every received chunk byte is copied once
   // into the verifier's chunk buffer; in an interpreter the core's index loop costs hundreds
   // of instructions per byte, and the verifier itself makes no views (set + subarray would
