@@ -171,6 +171,8 @@ export function buildFirmwares(work) {
   const tree = path.join(work, "mcu-tree");
   fs.cpSync(path.join(root, "hw-test/mcu"), path.join(tree, "hw-test/mcu"), { recursive: true });
   fs.cpSync(path.join(root, "device-sim/native"), path.join(tree, "device-sim/native"), { recursive: true });
+  // the native Ed25519's constants are generated from the core's sources (gen-ed25519-consts.mjs)
+  fs.cpSync(path.join(root, "device-sim/core/crypto"), path.join(tree, "device-sim/core/crypto"), { recursive: true });
   fs.mkdirSync(path.join(tree, "build"), { recursive: true });
   fs.copyFileSync(path.join(root, "build/fwseal-core.js"), path.join(tree, "build/fwseal-core.js"));
   const mainC = path.join(tree, "hw-test/mcu/main.c");
