@@ -129,6 +129,7 @@ export function createFrameDecoder(maxBody: number, prims?: Primitives): FrameDe
             i += k - n;
             n = k;
           } else if (fz !== null) {
+            // A short run on a platform with the native scans: the CRC waits for the delimiter.
             while (i < stop) {
               const b = buf[i];
               if (b === 0) break;
