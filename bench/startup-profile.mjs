@@ -3,8 +3,9 @@
 // bundle, and of `fwseal --version`, goes. Each command runs RUNS times under V8's sampling
 // profiler (--cpu-prof, 50 µs); every sample is put in one phase by the frames on its stack:
 //   node          no frame of bin/ on the stack: Node's own start and exit
-//   load bundle   bin/ (the --version fast path, the loader) reading dist/fwseal-cli.cjs and
-//                 compiling it from its code cache
+//   load bundle   bin/ (the --version fast path, the loader) reading dist/fwseal-cli.cjs (or,
+//                 for inspect and verify, dist/fwseal-cli-check.cjs) and compiling it from its
+//                 code cache
 //   built-ins     node: modules the bundle requires (crypto, fs/promises, ...)
 //   module init   the bundle's own modules evaluating their top level
 //   command       main(): yargs building and parsing the command line, then the handler's work
@@ -23,6 +24,8 @@ import { randomFillSync } from "node:crypto";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const BIN = process.env.FWSEAL_BIN ?? path.join(root, "bin/fwseal.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+/** A frame of a CLI bundle (the whole CLI's, or the checking commands'). */
+const BUNDLE_URL = /fwseal-cli(-check)?\.cjs$/;
 const PHASES = ["node", "load bundle", "built-ins", "module init", "command", "gc, other"];
 
 function run(args, cwd) {
@@ -53,7 +56,7 @@ function phases(dir) {
         let ours = false, sync = false, builtin = false, init = false, command = false;
         for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
           const c = byId.get(cur).callFrame;
-          const bundle = c.url.endsWith("fwseal-cli.cjs");
+          const bundle = c.url.match(BUNDLE_URL) !== null;
           if (bundle || c.url.includes("/bin/")) ours = true;
           if (c.functionName === "loadBundledCli" || c.url.includes("/bin/")) sync = true;
           if (command || init || builtin) continue;
@@ -65,7 +68,7 @@ function phases(dir) {
         let callsTopLevel = false; // the bundle's top level, called by the loader
         for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
           const up = parent.get(cur);
-          if (up !== undefined && top(up).functionName === "loadBundledCli" && top(cur).url.endsWith("fwseal-cli.cjs")) callsTopLevel = true;
+          if (up !== undefined && top(up).functionName === "loadBundledCli" && top(cur).url.match(BUNDLE_URL) !== null) callsTopLevel = true;
         }
         phase = !ours ? "node" : builtin ? "built-ins" : command ? "command" : init || callsTopLevel ? "module init" : sync ? "load bundle" : "command";
       }

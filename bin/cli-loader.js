@@ -1,6 +1,7 @@
-// Loads the single-file CLI build (dist/fwseal-cli.cjs, scripts/build-cli-bundle.mjs) with
-// V8's code cache (dist/fwseal-cli.cache): the bundle is compiled from cached bytecode
-// instead of being parsed at every start. The bundle's first line names its build (the
+// Loads a single-file CLI build (dist/fwseal-cli.cjs, or dist/fwseal-cli-check.cjs for the
+// checking commands; scripts/build-cli-bundle.mjs) with its V8 code cache (the .cache file
+// beside it): the bundle is compiled from cached bytecode instead of being parsed at every
+// start. The bundle's first line names its build (the
 // SHA-256 of the rest of the file, written by the build); the cache starts with the same 32
 // bytes and is used only for that build, and only when V8 accepts it (same Node/V8 version
 // and flags); otherwise the bundle is compiled normally. Comparing the recorded digests
@@ -12,9 +13,13 @@ const { createRequire } = require("node:module");
 const vm = require("node:vm");
 
 const distDir = path.join(__dirname, "..", "dist");
-const bundleFile = path.join(distDir, "fwseal-cli.cjs");
-const cacheFile = path.join(distDir, "fwseal-cli.cache");
-const modulesFile = path.join(distDir, "host", "cli", "cli.js");
+/** The bundles (scripts/build-cli-bundle.mjs): name -> the tsc output it is built from. */
+const ENTRIES = {
+  "fwseal-cli": path.join(distDir, "host", "cli", "cli.js"),
+  "fwseal-cli-check": path.join(distDir, "host", "cli", "cli-check.js")
+};
+/** The commands the checking bundle has (host/cli/commands/check-commands.ts). */
+const CHECK_COMMANDS = ["inspect", "verify"];
 const DIGEST_LEN = 32;
 /** The bundle's first line: this prefix, then the build digest in hex (scripts/build-cli-bundle.mjs). */
 const BUILD_LINE = "// fwseal-cli build ";
@@ -23,10 +28,19 @@ function mtime(file) {
   return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 }
 
-/** True when the bundle exists and is not older than the tsc output it was built from. */
-function bundleIsCurrent() {
-  const b = mtime(bundleFile);
-  return b >= 0 && b >= mtime(modulesFile);
+/** True when bundle `name` exists and is not older than the tsc output it was built from. */
+function bundleIsCurrent(name = "fwseal-cli") {
+  const b = mtime(path.join(distDir, `${name}.cjs`));
+  return b >= 0 && b >= mtime(ENTRIES[name]);
+}
+
+/**
+ * The bundle to run for `argv` (without node and script): the checking bundle for its
+ * commands when it is current, else the whole CLI's; null when neither is current.
+ */
+function bundleFor(argv) {
+  if (argv.length > 0 && CHECK_COMMANDS.includes(argv[0]) && bundleIsCurrent("fwseal-cli-check")) return "fwseal-cli-check";
+  return bundleIsCurrent("fwseal-cli") ? "fwseal-cli" : null;
 }
 
 /** The build digest on the bundle's first line (empty when the line is missing). */
@@ -35,7 +49,7 @@ function buildDigest(source) {
   return Buffer.from(source.slice(BUILD_LINE.length, BUILD_LINE.length + 2 * DIGEST_LEN), "hex");
 }
 
-function readCache(digest) {
+function readCache(cacheFile, digest) {
   let data;
   try {
     data = readFileSync(cacheFile);
@@ -46,17 +60,19 @@ function readCache(digest) {
 }
 
 /**
- * Evaluates the bundle and returns its exports ({ main }). With `useCache` false it compiles
- * from source and returns `saveCache()` too, which writes the cache of everything compiled
- * so far (the build calls it after representative runs).
+ * Evaluates bundle `name` and returns its exports ({ main }). With `useCache` false it
+ * compiles from source and returns `saveCache()` too, which writes the cache of everything
+ * compiled so far (the build calls it after representative runs).
  */
-function loadBundledCli(useCache = true) {
+function loadBundledCli(useCache = true, name = "fwseal-cli") {
+  const bundleFile = path.join(distDir, `${name}.cjs`);
+  const cacheFile = path.join(distDir, `${name}.cache`);
   // The bundle is one function expression, the CommonJS wrapper Node's own loader would
   // apply (written by the build: no megabyte string to concatenate here).
   // ASCII (the build checks): latin1 makes the one-byte string directly, no UTF-8 decoding.
   const source = readFileSync(bundleFile, "latin1");
   const digest = buildDigest(source);
-  const cachedData = useCache ? readCache(digest) : undefined;
+  const cachedData = useCache ? readCache(cacheFile, digest) : undefined;
   const script = new vm.Script(source, { filename: bundleFile, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(bundleFile), module, bundleFile, distDir);
@@ -64,5 +80,7 @@ function loadBundledCli(useCache = true) {
   return { main: module.exports.main, saveCache };
 }
 
+exports.CHECK_COMMANDS = CHECK_COMMANDS;
 exports.bundleIsCurrent = bundleIsCurrent;
+exports.bundleFor = bundleFor;
 exports.loadBundledCli = loadBundledCli;

@@ -1,22 +1,33 @@
-// The single-file CLI build (dist/fwseal-cli.cjs with its code cache, loaded by
-// bin/cli-loader.js) behaves exactly like the module tree it is built from: same output,
-// same exit codes, for help (yargs layout, which the build adapts), --version (the bin's
-// fast path and yargs' own) and usage errors.
+// The single-file CLI builds (dist/fwseal-cli.cjs, and dist/fwseal-cli-check.cjs for inspect
+// and verify, each with its code cache, loaded by bin/cli-loader.js) behave exactly like the
+// module tree they are built from: same output, same exit codes, for help (yargs layout, which
+// the build adapts), --version (the bin's fast path and yargs' own), usage errors, and the
+// checking commands' verdicts, text and JSON.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { FWSEAL_BIN, fwsealProcess, tempDir, type CliRun } from "../helpers/cli.js";
 import { REPO } from "../helpers/repo.js";
+import { checkCommandLoaders } from "../../host/cli/commands/check-commands.js";
+import { commandLoaders } from "../../host/cli/commands/index.js";
 
 const BUNDLE = path.join(REPO, "dist/fwseal-cli.cjs");
+const CHECK_BUNDLE = path.join(REPO, "dist/fwseal-cli-check.cjs");
+const loader = createRequire(import.meta.url)(path.join(REPO, "bin/cli-loader.js")) as {
+  CHECK_COMMANDS: string[];
+  bundleFor(argv: string[]): string | null;
+};
 const MODULES = path.join(REPO, "dist/host/cli/cli.js");
 let dir = "";
 
 /** The same command through dist/host/cli/cli.js (the unbundled modules). */
 function unbundled(cwd: string, args: string[]): CliRun {
-  const script = `import { main } from ${JSON.stringify(new URL(`file://${MODULES}`).href)}; process.exitCode = await main(process.argv.slice(1));`;
-  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script, "--", ...args], { cwd, encoding: "utf8", env: { ...process.env, FWSEAL_DEBUG: "" } });
+  // The arguments travel in the environment: after `node -e`, a first argument "inspect" would
+  // start Node's debugger instead.
+  const script = `import { main } from ${JSON.stringify(new URL(`file://${MODULES}`).href)}; process.exitCode = await main(JSON.parse(process.env.CLI_BUNDLE_TEST_ARGV));`;
+  const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FWSEAL_DEBUG: "", CLI_BUNDLE_TEST_ARGV: JSON.stringify(args) } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -28,7 +39,7 @@ function same(args: string[]): CliRun {
 }
 
 beforeAll(() => {
-  if (!fs.existsSync(BUNDLE)) spawnSync(process.execPath, [path.join(REPO, "scripts/build-cli-bundle.mjs")], { cwd: REPO, stdio: "inherit" });
+  if (!fs.existsSync(BUNDLE) || !fs.existsSync(CHECK_BUNDLE)) spawnSync(process.execPath, [path.join(REPO, "scripts/build-cli-bundle.mjs")], { cwd: REPO, stdio: "inherit" });
   dir = tempDir("cli-bundle");
 });
 
@@ -52,5 +63,43 @@ describe("single-file CLI build", () => {
     expect(same(["--version", "--json"]).code).toBe(0);
     expect(same(["verfy"]).code).toBe(2);
     expect(same(["pack", "fw.bin", "--bogus"]).code).toBe(2);
+  });
+
+  it("runs inspect and verify from the checking bundle, which holds those commands alone", () => {
+    expect(loader.CHECK_COMMANDS).toEqual(Object.keys(checkCommandLoaders));
+    for (const name of loader.CHECK_COMMANDS) expect(commandLoaders[name]).toBe(checkCommandLoaders[name]);
+    expect(fs.statSync(CHECK_BUNDLE).mtimeMs).toBeGreaterThanOrEqual(fs.statSync(path.join(REPO, "dist/host/cli/cli-check.js")).mtimeMs);
+    expect(loader.bundleFor(["verify", "fw.fwb"])).toBe("fwseal-cli-check");
+    expect(loader.bundleFor(["inspect", "-"])).toBe("fwseal-cli-check");
+    for (const argv of [["pack", "fw.bin"], ["help", "verify"], ["--help"], [], ["verfy"]]) expect(loader.bundleFor(argv), argv.join(" ")).toBe("fwseal-cli");
+    // Smaller because the other commands' code is not in it (keygen's description is in the whole CLI's).
+    const check = fs.readFileSync(CHECK_BUNDLE, "latin1");
+    expect(check.length).toBeLessThan(0.7 * fs.statSync(BUNDLE).size);
+    // (booleans: a failed toContain would print a diff of the whole bundle)
+    expect(fs.readFileSync(BUNDLE, "latin1").includes("Generate a key pair")).toBe(true);
+    expect(check.includes("Generate a key pair")).toBe(false);
+  });
+
+  it("gives the same verdicts, documents, help and usage errors for inspect and verify as the modules", () => {
+    expect(fwsealProcess(dir, ["keygen", "-o", "root", "--profile", "none"]).code).toBe(0);
+    fs.writeFileSync(path.join(dir, "fw.bin"), Buffer.alloc(10000, 0x3c));
+    const packed = fwsealProcess(dir, ["pack", "fw.bin", "-k", "root.key", "-r", "root.pub", "--seq", "3", "--vendor", "acme.example", "--class", "c", "--fw-version", "1.2.3", "-o", "fw.fwb", "--profile", "none"]);
+    expect(packed.code, packed.stderr).toBe(0);
+    const ok = same(["verify", "fw.fwb", "-r", "root.pub", "--vendor", "acme.example", "--class", "c", "--profile", "none"]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain("fw.fwb: OK");
+    expect(JSON.parse(same(["verify", "fw.fwb", "-r", "root.pub", "--json", "--profile", "none"]).stdout).valid).toBe(true);
+    const wrong = same(["verify", "fw.fwb", "-r", "root.pub", "--vendor", "other.example", "--json", "--profile", "none"]);
+    expect(wrong.code).toBe(12);
+    expect(wrong.stderr).toContain("WRONG_VENDOR");
+    expect(same(["inspect", "fw.fwb", "--profile", "none"]).stdout).toContain("1.2.3");
+    expect(JSON.parse(same(["inspect", "fw.fwb", "--json", "--profile", "none"]).stdout).manifest.sequence).toBe(3);
+    expect(same(["inspect", "fw.bin", "--profile", "none"]).code).toBe(10);
+    same(["verify", "--help"]);
+    same(["inspect", "--help"]);
+    expect(same(["verify", "fw.fwb"]).code).toBe(2); // no --root
+    expect(same(["verify", "fw.fwb", "-r", "root.pub", "--bogus"]).code).toBe(2);
+    expect(same(["inspect"]).code).toBe(2);
+    expect(same(["verify", "missing.fwb", "-r", "root.pub", "--profile", "none"]).code).toBe(3);
   });
 });

@@ -2,19 +2,16 @@
 // pack's module (and what it needs), which keeps start-up fast; `fwseal --help` and unknown
 // commands load them all. Owners of other commands add ONE line here:
 //   "<command name as typed>": () => import("../../commands/<module>.js"),
-import type { CommandModule } from "yargs";
+import { checkCommandLoaders } from "./check-commands.js";
+import type { CommandTable } from "./table.js";
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnyCommand = CommandModule<any, any>;
-type Loader = () => Promise<{ default: AnyCommand }>;
-
-export const commandLoaders: Record<string, Loader> = {
+export const commandLoaders: CommandTable = {
   keygen: () => import("./keygen.js"),
   pubkey: () => import("./pubkey.js"),
   delegate: () => import("./delegate.js"),
   pack: () => import("./pack.js"),
-  inspect: () => import("./inspect.js"),
-  verify: () => import("./verify.js"),
+  inspect: checkCommandLoaders.inspect,
+  verify: checkCommandLoaders.verify,
   extract: () => import("./extract.js"),
   flash: () => import("./flash.js"),
   "device-sim": () => import("./device-sim.js"),
@@ -31,10 +28,3 @@ export const commandLoaders: Record<string, Loader> = {
   log: () => import("./log.js"),
   witness: () => import("./witness.js")
 };
-
-/** The command modules needed for `name` (all of them when unknown or absent), in table order. */
-export async function loadCommands(name?: string): Promise<AnyCommand[]> {
-  const one = name !== undefined && Object.prototype.hasOwnProperty.call(commandLoaders, name) ? commandLoaders[name] : undefined;
-  const loaders = one ? [one] : Object.values(commandLoaders);
-  return (await Promise.all(loaders.map((l) => l()))).map((m) => m.default);
-}
