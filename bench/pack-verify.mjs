@@ -2,7 +2,8 @@
 // npm run bench: pack and verify 16 MiB and 256 MiB random images with the fwseal host
 // library (dist/, build first) and compare throughput with `openssl dgst -sha256` on the
 // same file (the hashing floor). Each pack/verify runs in a child process that reports its
-// own elapsed time and peak RSS (VmHWM from /proc/self/status), so RSS is per operation.
+// own elapsed time and peak RSS (VmHWM from /proc/self/status), so RSS is per operation;
+// verify also as an update server runs it, through verifyStream over a stream's pieces.
 // Best of RUNS runs (page cache warm for every contender). Not a test: nothing asserts.
 // Then the same as users run it: whole commands (node bin/fwseal.js pack / verify, start-up
 // included) against openssl, beside the floor any pack built on node:crypto has (`node -e 0`
@@ -34,14 +35,14 @@ const STARTUP_RUNS = Number(process.env.BENCH_STARTUP_RUNS ?? 11);
 const BIN = path.resolve(here, "../bin/fwseal.js");
 const summary = [];
 
-/** Wall seconds and peak RSS (KiB, from /usr/bin/time when present) of one command. */
+/** Wall seconds, and CPU seconds (user+sys) and peak RSS (KiB) from /usr/bin/time when present, of one command. */
 function timed(cmd, args) {
   const t0 = process.hrtime.bigint();
-  const r = TIME_BIN ? spawnSync(TIME_BIN, ["-f", "%M", cmd, ...args], { encoding: "utf8" }) : spawnSync(cmd, args, { encoding: "utf8" });
+  const r = TIME_BIN ? spawnSync(TIME_BIN, ["-f", "%U %S %M", cmd, ...args], { encoding: "utf8" }) : spawnSync(cmd, args, { encoding: "utf8" });
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed: ${r.stderr}`);
-  const m = TIME_BIN ? /(\d+)\s*$/.exec(r.stderr) : null;
-  return { secs, maxRssKiB: m ? Number(m[1]) : NaN };
+  const m = TIME_BIN ? /([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr) : null;
+  return { secs, cpuSecs: m ? Number(m[1]) + Number(m[2]) : NaN, maxRssKiB: m ? Number(m[3]) : NaN };
 }
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const loadNow = () => os.loadavg()[0].toFixed(1);
@@ -63,6 +64,14 @@ async function child(op, args) {
     const [bundle, pubFile] = args;
     const r = await lib.verifyFile(bundle, { roots: [await lib.loadPublicKey(pubFile)], vendor: "acme.example", deviceClass: "bench" });
     if (!r.valid) throw new Error(`bench bundle rejected: ${r.reasonName}`);
+  } else if (op === "verifyStream") {
+    // As an update server verifies an upload: the library's verifyStream over the bundle in
+    // 64 KiB pieces (the size an HTTP body or a file stream delivers), from a source that reads
+    // 1 MiB ahead so that the source is not the limit (fs.createReadStream's own 64 KiB
+    // read-ahead is: it leaves the verifier idle between reads).
+    const [bundle, pubFile] = args;
+    const r = await lib.verifyStream(pieces(bundle, 64 * 1024), { roots: [await lib.loadPublicKey(pubFile)], vendor: "acme.example", deviceClass: "bench" });
+    if (!r.valid) throw new Error(`bench bundle rejected: ${r.reasonName}`);
   }
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   const c = process.cpuUsage(c0);
@@ -72,6 +81,31 @@ async function child(op, args) {
   const hwm = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync("/proc/self/status", "utf8"));
   const maxRssKiB = hwm ? Number(hwm[1]) : process.resourceUsage().maxRSS;
   process.stdout.write(JSON.stringify({ secs, cpuSecs, maxRssKiB }) + "\n");
+}
+
+/** The file in `piece`-byte pieces, read 1 MiB ahead. */
+async function* pieces(file, piece) {
+  const BLOCK = 1 << 20;
+  const fd = fs.openSync(file, "r");
+  let pos = 0;
+  const readAhead = () => {
+    const b = Buffer.allocUnsafe(BLOCK);
+    const at = pos;
+    pos += BLOCK;
+    return new Promise((resolve, reject) => fs.read(fd, b, 0, BLOCK, at, (e, n) => (e ? reject(e) : resolve(b.subarray(0, n)))));
+  };
+  let next = readAhead();
+  try {
+    for (;;) {
+      const b = await next;
+      if (b.length === 0) return;
+      next = readAhead();
+      for (let o = 0; o < b.length; o += piece) yield b.subarray(o, Math.min(b.length, o + piece));
+    }
+  } finally {
+    await next.catch(() => undefined); // no read left in flight on a closed descriptor
+    fs.closeSync(fd);
+  }
 }
 
 /**
@@ -250,7 +284,7 @@ async function main() {
       void tw0;
       opensslSecs(img); // warm the page cache
       // Interleaved, best of RUNS each: every contender sees the same machine load.
-      let ossl = null, packR = null, osslB = null, verR = null, floorR = null;
+      let ossl = null, packR = null, osslB = null, verR = null, streamR = null, floorR = null;
       // Best wall time and best CPU time independently; peak RSS over all runs.
       const keep = (b, r) => ({
         secs: Math.min(r.secs, b?.secs ?? Infinity),
@@ -262,6 +296,7 @@ async function main() {
         packR = keep(packR, runChild("pack", [img, bundle, kp.keyPath]));
         osslB = keep(osslB, openssl(bundle));
         verR = keep(verR, runChild("verify", [bundle, kp.pubPath]));
+        streamR = keep(streamR, runChild("verifyStream", [bundle, kp.pubPath]));
         floorR = keep(floorR, runChild("floor", [img, "4096"]));
       }
       const mbs = (b, s) => b / s / 1e6;
@@ -315,6 +350,7 @@ async function main() {
       summary.push(
         { goal: `in-process pack ${mib} MiB / openssl`, fwseal: `${packR.secs.toFixed(3)} s`, reference: `${ossl.secs.toFixed(3)} s`, ratio: (ossl.secs / packR.secs).toFixed(2), target: GOAL(mib), "peak RSS MiB": (packR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
         { goal: `in-process verify ${mib} MiB / openssl`, fwseal: `${verR.secs.toFixed(3)} s`, reference: `${osslB.secs.toFixed(3)} s`, ratio: (osslB.secs / verR.secs).toFixed(2), target: GOAL(mib), "peak RSS MiB": (verR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
+        { goal: `in-process verifyStream ${mib} MiB (64 KiB pieces) / openssl`, fwseal: `${streamR.secs.toFixed(3)} s`, reference: `${osslB.secs.toFixed(3)} s`, ratio: (osslB.secs / streamR.secs).toFixed(2), target: GOAL(mib), "peak RSS MiB": (streamR.maxRssKiB / 1024).toFixed(0), load: loadNow() },
         { goal: `fwseal pack ${mib} MiB / openssl`, fwseal: `${Math.min(...cli.pack).toFixed(3)} s`, reference: `${Math.min(...cli.ossl).toFixed(3)} s`, ratio: (Math.min(...cli.ossl) / Math.min(...cli.pack)).toFixed(2), target: GOAL(mib), "peak RSS MiB": rssMiB(cli.packRss), load: loadNow() },
         {
           goal: `floor: node start + chain hashing ${mib} MiB, 1 thread / openssl`,
@@ -394,10 +430,23 @@ async function startup(lib, dir, kp) {
     "fwseal inspect 64 KiB": [BIN, "inspect", bundle]
   };
   const t = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
-  for (let i = 0; i < STARTUP_RUNS; i++) for (const [k, a] of Object.entries(cases)) t[k].push(timed(process.execPath, a).secs);
+  // CPU time (user+sys, all threads) beside wall time: far less moved by what else the
+  // machine runs. /usr/bin/time reports it in 10 ms ticks, so it is summed over all runs.
+  const cpu = Object.fromEntries(Object.keys(cases).map((k) => [k, 0]));
+  for (let i = 0; i < STARTUP_RUNS; i++) {
+    for (const [k, a] of Object.entries(cases)) {
+      const r = timed(process.execPath, a);
+      t[k].push(r.secs);
+      cpu[k] += r.cpuSecs;
+    }
+  }
   const base = median(t["node -e 0"]);
   for (const k of Object.keys(cases).slice(1)) {
     summary.push({ goal: `start-up ${k} / node -e 0`, fwseal: `${(median(t[k]) * 1000).toFixed(0)} ms`, reference: `${(base * 1000).toFixed(0)} ms`, ratio: (median(t[k]) / base).toFixed(2), target: "<= 1.5", "peak RSS MiB": "", load: loadNow() });
+    if (Number.isFinite(cpu[k])) {
+      const per = (x) => `${((x / STARTUP_RUNS) * 1000).toFixed(0)} ms CPU`;
+      summary.push({ goal: `start-up ${k} / node -e 0, CPU time (user+sys)`, fwseal: per(cpu[k]), reference: per(cpu["node -e 0"]), ratio: (cpu[k] / cpu["node -e 0"]).toFixed(2), target: "", "peak RSS MiB": "", load: loadNow() });
+    }
   }
   return { verify64Secs: median(t["fwseal verify 64 KiB"]) };
 }
