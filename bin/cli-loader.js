@@ -1,10 +1,10 @@
 // Loads a single-file CLI build (dist/fwseal-cli.cjs, or dist/fwseal-cli-check.cjs for the
 // checking commands; scripts/build-cli-bundle.mjs) with its V8 code cache (the .cache file
 // beside it): the bundle is compiled from cached bytecode instead of being parsed at every
-// start. The bundle's first line names its build (the
-// SHA-256 of the rest of the file, written by the build); the cache starts with the same 32
-// bytes and is used only for that build, and only when V8 accepts it (same Node/V8 version
-// and flags); otherwise the bundle is compiled normally. Comparing the recorded digests
+// start. The bundle's first line names its build (the SHA-256 of the rest of the file,
+// written by the build); the cache starts with the same 32 bytes and is used only for that
+// build, and only when V8 accepts it (same Node/V8 version and flags); otherwise the bundle
+// is compiled normally. Comparing the recorded digests
 // instead of hashing the megabyte of source at every start saves a few milliseconds.
 "use strict";
 const { readFileSync, statSync, writeFileSync } = require("node:fs");
