@@ -4,8 +4,8 @@
 // start. The bundle's first line names its build (the SHA-256 of the rest of the file,
 // written by the build); the cache starts with the same 32 bytes and is used only for that
 // build, and only when V8 accepts it (same Node/V8 version and flags); otherwise the bundle
-// is compiled normally. Comparing the recorded digests
-// instead of hashing the megabyte of source at every start saves a few milliseconds.
+// is compiled normally. Comparing the recorded digests instead of hashing the megabyte of
+// source at every start saves a few milliseconds.
 "use strict";
 const { readFileSync, statSync, writeFileSync } = require("node:fs");
 const path = require("node:path");
