@@ -24,13 +24,18 @@ const DIGEST_LEN = 32;
 /** The bundle's first line: this prefix, then the build digest in hex (scripts/build-cli-bundle.mjs). */
 const BUILD_LINE = "// fwseal-cli build ";
 
+/** The file of bundle `name`. */
+function bundleFile(name) {
+  return path.join(distDir, `${name}.cjs`);
+}
+
 function mtime(file) {
   return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 }
 
 /** True when bundle `name` exists and is not older than the tsc output it was built from. */
 function bundleIsCurrent(name = "fwseal-cli") {
-  const b = mtime(path.join(distDir, `${name}.cjs`));
+  const b = mtime(bundleFile(name));
   return b >= 0 && b >= mtime(ENTRIES[name]);
 }
 
@@ -65,21 +70,23 @@ function readCache(cacheFile, digest) {
  * compiled so far (the build calls it after representative runs).
  */
 function loadBundledCli(useCache = true, name = "fwseal-cli") {
-  const bundleFile = path.join(distDir, `${name}.cjs`);
+  const file = bundleFile(name);
   const cacheFile = path.join(distDir, `${name}.cache`);
   // The bundle is one function expression, the CommonJS wrapper Node's own loader would
   // apply (written by the build: no megabyte string to concatenate here).
   // ASCII (the build checks): latin1 makes the one-byte string directly, no UTF-8 decoding.
-  const source = readFileSync(bundleFile, "latin1");
+  const source = readFileSync(file, "latin1");
   const digest = buildDigest(source);
   const cachedData = useCache ? readCache(cacheFile, digest) : undefined;
-  const script = new vm.Script(source, { filename: bundleFile, cachedData });
+  const script = new vm.Script(source, { filename: file, cachedData });
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(bundleFile), module, bundleFile, distDir);
+  script.runInThisContext()(module.exports, createRequire(file), module, file, distDir);
   const saveCache = () => writeFileSync(cacheFile, Buffer.concat([digest, script.createCachedData()]));
   return { main: module.exports.main, saveCache };
 }
 
+exports.ENTRIES = ENTRIES;
+exports.bundleFile = bundleFile;
 exports.CHECK_COMMANDS = CHECK_COMMANDS;
 exports.bundleIsCurrent = bundleIsCurrent;
 exports.bundleFor = bundleFor;

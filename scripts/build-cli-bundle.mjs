@@ -35,11 +35,12 @@ import os from "node:os";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, "..");
-const bundleFile = path.join(repoRoot, "dist/fwseal-cli.cjs");
-const checkBundleFile = path.join(repoRoot, "dist/fwseal-cli-check.cjs");
+// The bundles, their entries and files are named once, by the loader that runs them.
+const cliLoader = createRequire(import.meta.url)(path.join(repoRoot, "bin/cli-loader.js"));
 const MODULE_URL = "__fwsealModuleUrl";
 
 const LAZY_NS = "fwseal-lazy-string-width";
@@ -146,7 +147,7 @@ const noHelpCache = patchDependency(
  */
 async function bundleCli(entry, file) {
   const built = await build({
-    entryPoints: [path.join(repoRoot, entry)],
+    entryPoints: [entry],
     outfile: file,
     write: false,
     bundle: true,
@@ -187,8 +188,7 @@ async function bundleCli(entry, file) {
 // and verify, which pipelines and update servers run once per artifact). The small one is 60 %
 // of the size; reading and compiling it from its code cache, and the memory that touches, took
 // about 10 ms off every start of those commands (measured side by side, 64 KiB verify).
-await bundleCli("dist/host/cli/cli.js", bundleFile);
-await bundleCli("dist/host/cli/cli-check.js", checkBundleFile);
+for (const [name, entry] of Object.entries(cliLoader.ENTRIES)) await bundleCli(entry, cliLoader.bundleFile(name));
 
 // The code caches: compile, run `fwseal --help` (evaluates every command module) and the
 // everyday commands on a small image (keygen, pack, inspect, verify: their handlers and the
