@@ -1,7 +1,7 @@
 // CLI glue for `fwseal pack --unsigned` (called from commands/pack.ts): a draft bundle for
 // offline / k-of-n signing (host/bundle/drafts.ts, formats/SPEC.md §12).
 import { createDraft, checkPolicyFeasible, type DraftPolicy } from "../bundle/drafts.js";
-import { loadPublicKeySpec } from "../keys/signer-loader.js";
+import { loadPublicKeySpec } from "../keys/public-key-spec.js";
 import { keyIdHex } from "../keys/keys.js";
 import { auditSigning, type AuditArgs } from "../audit/audit-log.js";
 import type { ImageFormat } from "../bundle/image-input.js";

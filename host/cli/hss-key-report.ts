@@ -1,8 +1,8 @@
 // The lines `fwseal keygen --alg hss-lms` and `fwseal inspect <key>` print about an HSS/LMS
 // key: parameters, how many signatures are used and left, and the low-count warning.
 import { out, err } from "./output.js";
-import { lowCountWarning, type HssKeyInfo } from "../keys/hss-lms.js";
-import { describeHssPublicKey } from "../keys/hss-lms.js";
+import { lowCountWarning, type HssKeyInfo } from "../keys/hss/key-info.js";
+import { describeHssPublicKey } from "../keys/hss/public-key.js";
 
 /** Print the key's parameters and counts (stdout) and any low-count warning (stderr). */
 export function printHssKeyInfo(info: HssKeyInfo): void {

@@ -1,9 +1,10 @@
 // One entry point for "a signing key named on the command line": a PKCS#8 PEM file or a
 // `pkcs11:` URI (RFC 7512). Commands call loadSigner(spec) wherever they accept --key /
 // --root, so a token key works everywhere a key file does. Token signers hold a session:
-// call closeSigner(s) when done (process exit also releases it).
-import { loadPrivateKey, loadPublicKey, LocalSigner, keyIdHex } from "./keys.js";
-import { isPkcs11Uri, openPkcs11Signer, readPkcs11PublicKey, Pkcs11Signer } from "./pkcs11.js";
+// call closeSigner(s) when done (process exit also releases it). Public keys named the same
+// ways: public-key-spec.ts.
+import { loadPrivateKey, LocalSigner, keyIdHex } from "./keys.js";
+import { isPkcs11Uri, openPkcs11Signer, Pkcs11Signer } from "./pkcs11.js";
 import { HssLmsFileSigner } from "./hss/hss-signer.js";
 import { isHssPrivateKeyPem } from "./hss/private-key-file.js";
 import * as fsp from "node:fs/promises";
@@ -11,7 +12,7 @@ import { assertCertifies, checkCertificateBytes } from "./delegate.js";
 import type { Signer } from "./signer.js";
 import type { PassphraseCallback } from "./passphrase.js";
 
-/** Options of loadSigner and loadPublicKeySpec. */
+/** Options of loadSigner. */
 export interface LoadSignerOptions {
   /** Passphrase file for an encrypted PEM key. */
   passphraseFile?: string;
@@ -99,12 +100,6 @@ async function isHssKeyFile(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** A public key (Ed25519 or HSS/LMS) from a .pub/.key file, hex digits, or a `pkcs11:` URI (reads CKA_EC_POINT). */
-export async function loadPublicKeySpec(spec: string, opts: LoadSignerOptions = {}): Promise<Uint8Array> {
-  if (isPkcs11Uri(spec)) return readPkcs11PublicKey(spec, { prompt: opts.prompt });
-  return loadPublicKey(spec, { passphraseFile: opts.passphraseFile, prompt: opts.prompt });
 }
 
 /** Release token sessions (safe for any Signer). */

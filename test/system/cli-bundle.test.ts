@@ -78,6 +78,12 @@ describe("single-file CLI build", () => {
     // (booleans: a failed toContain would print a diff of the whole bundle)
     expect(fs.readFileSync(BUNDLE, "latin1").includes("Generate a key pair")).toBe(true);
     expect(check.includes("Generate a key pair")).toBe(false);
+    // Nor the signing side: checking takes public keys only (host/keys/public-key-spec.ts).
+    // The bundles name each module they hold by its path once (its lazy initialiser).
+    for (const signing of ["host/keys/signer-loader.js", "host/keys/hss/hss-signer.js", "host/audit/audit-log.js", "host/cli/signer-options.js"]) {
+      expect(fs.readFileSync(BUNDLE, "latin1").includes(`"dist/${signing}"`), signing).toBe(true);
+      expect(check.includes(`"dist/${signing}"`), signing).toBe(false);
+    }
   });
 
   it("gives the same verdicts, documents, help and usage errors for inspect and verify as the modules", () => {

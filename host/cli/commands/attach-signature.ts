@@ -4,7 +4,7 @@
 import type { CommandModule } from "yargs";
 import { addSignature } from "../../bundle/drafts.js";
 import { draftDoc } from "../draft-notice.js";
-import { loadPublicKeySpec } from "../../keys/signer-loader.js";
+import { loadPublicKeySpec } from "../../keys/public-key-spec.js";
 import { readInput } from "../../io/input-file.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";
 import { out, err } from "../output.js";

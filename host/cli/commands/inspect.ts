@@ -9,7 +9,8 @@ import { isDraftFile, draftDoc, draftStatus, draftStatusText } from "../draft-no
 import { readDraft } from "../../bundle/drafts.js";
 import { imageSha256OfBundle } from "../../bundle/image-digest.js";
 import { escapeForTerminal, terminalSafeJson } from "../terminal-text.js";
-import { hssKeyInfo, readHssPrivateKey, isHssPrivateKeyPem } from "../../keys/hss-lms.js";
+import { hssKeyInfo, readHssPrivateKey } from "../../keys/hss/key-info.js";
+import { isHssPrivateKeyPem } from "../../keys/hss/private-key-file.js";
 import { hssKeyInfoJson, printHssKeyInfo } from "../hss-key-report.js";
 import { closeSync, openSync, readSync } from "node:fs";
 

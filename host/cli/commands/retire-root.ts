@@ -6,8 +6,10 @@
 import { packRoots } from "../../../formats/host-only/root-slots.js";
 import type { CommandModule } from "yargs";
 import { createRootRetirement, cosignRootRetirement, decodeRootStatement, checkRootStatement } from "../../keys/root-retirement.js";
-import { loadPublicKeySpec, closeSigners, keySourceOf, type LoadedSigner } from "../../keys/signer-loader.js";
-import { loadRoots, loadSigners, asList, parseUint, retiredMask } from "../key-options.js";
+import { closeSigners, keySourceOf, type LoadedSigner } from "../../keys/signer-loader.js";
+import { loadPublicKeySpec } from "../../keys/public-key-spec.js";
+import { loadRoots, asList, parseUint, retiredMask } from "../key-options.js";
+import { loadSigners } from "../signer-options.js";
 import { readInput } from "../../io/input-file.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { auditOptions, auditSigning, preflightAudit, type AuditArgs } from "../../audit/audit-log.js";

@@ -4,7 +4,7 @@
 import type { CommandModule } from "yargs";
 import { createHash } from "node:crypto";
 import { readDraft, draftToBeSigned } from "../../bundle/drafts.js";
-import { loadPublicKeySpec } from "../../keys/signer-loader.js";
+import { loadPublicKeySpec } from "../../keys/public-key-spec.js";
 import { keyIdHex } from "../../keys/keys.js";
 import { writeFileAtomic } from "../../io/atomic-write.js";
 import { out } from "../output.js";
