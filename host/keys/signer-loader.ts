@@ -1,8 +1,8 @@
 // One entry point for "a signing key named on the command line": a PKCS#8 PEM file or a
-// `pkcs11:` URI (RFC 7512). Commands call loadSigner(spec) wherever they accept --key /
-// --root, so a token key works everywhere a key file does. Token signers hold a session:
-// call closeSigner(s) when done (process exit also releases it). Public keys named the same
-// ways: public-key-spec.ts.
+// `pkcs11:` URI (RFC 7512). Commands call loadSigner(spec) wherever they accept --key, so a
+// token key works everywhere a key file does. Token signers hold a session: call
+// closeSigner(s) when done (process exit also releases it). Public keys (--root and the like)
+// named the same ways: public-key-spec.ts.
 import { loadPrivateKey, LocalSigner, keyIdHex } from "./keys.js";
 import { isPkcs11Uri, openPkcs11Signer, Pkcs11Signer } from "./pkcs11.js";
 import { HssLmsFileSigner } from "./hss/hss-signer.js";
