@@ -6,6 +6,7 @@
  * Constants   Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519.
  * Crypto      sha256(buf, off, len, out) / class Sha256 (incremental); ed25519Verify(pk, sig,
  *             msg, off, len) -> boolean; createPurePrimitives() -> Primitives (both in pure TS);
+ *             ed25519FieldOps / ed25519UseFieldOps(mul, sqN) -> boolean (field arithmetic from RAM);
  *             createHssVerifier(primitives, maxMsgLen) -> HssVerifier: verify(pk, pkOff, pkLen,
  *             sig, sigOff, sigLen, msg, off, len) -> Reason (HSS/LMS, RFC 8554, on primitives.sha256).
  * Verifiers   createBundleVerifier(VerifierConfig) -> BundleVerifier: push(buf, off, len)
@@ -39,7 +40,7 @@
 import { Reason, REASON_NAMES, reasonName } from "../../formats/device-safe/reasons.js";
 import { Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 } from "../../formats/device-safe/limits.js";
 import { sha256, Sha256 } from "./crypto/sha256.js";
-import { ed25519Verify } from "./crypto/ed25519.js";
+import { ed25519Verify, ed25519FieldOps, ed25519UseFieldOps } from "./crypto/ed25519.js";
 import { createPurePrimitives } from "./crypto/pure-primitives.js";
 import { createHssVerifier, lmsSignatureLength, HSS_PUBKEY_LEN, HSS_MAX_LEVELS, HSS_MAX_CHAIN_STEPS } from "./crypto/hss-lms.js";
 import { VerifyEvent, createBundleVerifier } from "./verify/bundle-verifier.js";
@@ -59,7 +60,7 @@ import { createRamInstallCheck, RamInstallCheck } from "./decode/ram-install-che
 
 export type { Primitives } from "./crypto/primitives.js";
 export { Reason, REASON_NAMES, reasonName, Limits, CHUNK_DOMAIN, ALG_EDDSA, ALG_ED25519 };
-export { sha256, Sha256, ed25519Verify, createPurePrimitives };
+export { sha256, Sha256, ed25519Verify, ed25519FieldOps, ed25519UseFieldOps, createPurePrimitives };
 export { createHssVerifier, lmsSignatureLength, HSS_PUBKEY_LEN, HSS_MAX_LEVELS, HSS_MAX_CHAIN_STEPS };
 export type { HssVerifier } from "./crypto/hss-lms.js";
 export type { VerifierConfig, BundleVerifier } from "./verify/bundle-verifier.js";
@@ -91,6 +92,10 @@ export const fwsealCore = {
   sha256: sha256,
   Sha256: Sha256,
   ed25519Verify: ed25519Verify,
+  // A board running the core from flash that is not memory-mapped may move the field
+  // arithmetic to RAM: ed25519UseFieldOps(copy of ed25519FieldOps.mul, copy of .sqN) -> checked.
+  ed25519FieldOps: ed25519FieldOps,
+  ed25519UseFieldOps: ed25519UseFieldOps,
   createPurePrimitives: createPurePrimitives,
   // v = createHssVerifier(primitives, maxMsgLen); v.verify(pk, pkOff, pkLen, sig, sigOff,
   // sigLen, msg, off, len) -> Reason (HSS/LMS, RFC 8554); v.hashCalls = sha256 calls made.

@@ -10,7 +10,7 @@ import * as ed from "@noble/ed25519";
 import { sha512 as nobleSha512 } from "@noble/hashes/sha2.js";
 import { sha256, Sha256 } from "../../device-sim/core/crypto/sha256.js";
 import { Sha512 } from "../../device-sim/core/crypto/sha512.js";
-import { ed25519Verify, ed25519Internals as I } from "../../device-sim/core/crypto/ed25519.js";
+import { ed25519Verify, ed25519Internals as I, ed25519FieldOps, ed25519UseFieldOps } from "../../device-sim/core/crypto/ed25519.js";
 import { ed25519VerifyHost, SMALL_ORDER_ENCODINGS } from "../../host/bundle/host-ed25519.js";
 import { createPurePrimitives } from "../../device-sim/core/crypto/pure-primitives.js";
 // @ts-expect-error plain .mjs script without type declarations
@@ -555,3 +555,39 @@ for (const [engine, ed25519VerifyOf] of ED25519_ENGINES) {
     });
   });
 }
+
+// ---- Ed25519 field arithmetic from copies (what an Espruino board does to run it from RAM) ----
+
+describe("Ed25519 with the field operations swapped (ed25519UseFieldOps)", () => {
+  // A board makes the copies by evaluating the functions' own source (device-sim/espruino/board.js).
+  const copyOf = <T>(f: T): T => new Function(`return (${String(f)});`)() as T;
+  const rfc = readEd25519Vectors();
+  const allRfcVerdicts = (): boolean[] =>
+    rfc.flatMap((v) => {
+      const pk = unhex(v.publicKey), sig = unhex(v.signature), msg = unhex(v.message);
+      const bad = new Uint8Array(sig);
+      bad[40] ^= 4;
+      return [ed25519Verify(pk, sig, msg, 0, msg.length), ed25519Verify(pk, bad, msg, 0, msg.length)];
+    });
+  const expected = rfc.flatMap(() => [true, false]);
+
+  it("takes copies made from the core's own source and verifies the RFC 8032 vectors with them", () => {
+    const mul = copyOf(ed25519FieldOps.mul), sqN = copyOf(ed25519FieldOps.sqN);
+    expect(mul).not.toBe(ed25519FieldOps.mul);
+    try {
+      expect(ed25519UseFieldOps(mul, sqN)).toBe(true);
+      expect(allRfcVerdicts()).toEqual(expected);
+    } finally {
+      expect(ed25519UseFieldOps(ed25519FieldOps.mul, ed25519FieldOps.sqN)).toBe(true);
+    }
+  });
+
+  it("refuses a multiply or squaring that differs from its own, and keeps verifying with its own", () => {
+    const wrongMul = copyOf(ed25519FieldOps.mul).toString().replace("19 * b1", "18 * b1");
+    expect(wrongMul).not.toBe(String(ed25519FieldOps.mul));
+    expect(ed25519UseFieldOps(copyOf(wrongMul as unknown as typeof ed25519FieldOps.mul), ed25519FieldOps.sqN)).toBe(false);
+    const wrongSq: typeof ed25519FieldOps.sqN = (o, a, n) => ed25519FieldOps.sqN(o, a, n + 1);
+    expect(ed25519UseFieldOps(ed25519FieldOps.mul, wrongSq)).toBe(false);
+    expect(allRfcVerdicts()).toEqual(expected);
+  });
+});

@@ -221,6 +221,41 @@ function feSub(o: Float64Array, a: Float64Array, b: Float64Array): void {
 
 // END GENERATED FIELD
 
+// Every multiply and run of squarings below goes through these two variables: a verification
+// spends about 85 % of its time in them (1,470 multiplies and 1,533 squarings). A board that
+// runs the core from flash that is not memory-mapped (Espruino with Storage on SPI flash, or
+// its Linux build's file) re-reads each function body from flash as it runs, about 3x slower
+// than from RAM; its glue may swap in copies of these very functions kept in RAM
+// (ed25519UseFieldOps; device-sim/espruino/board.js).
+let fieldMul = feMul;
+let fieldSqN = feSqN;
+
+/** The core's own field multiply and squarings, for a board to copy (their source is all they use). */
+export const ed25519FieldOps = { mul: feMul, sqN: feSqN };
+
+/**
+ * Use `mul` and `sqN` (copies of ed25519FieldOps) for the field arithmetic from now on; they
+ * are first checked against the core's own on fixed operands. Returns false, keeping the
+ * core's own, when they differ. Not while a verification runs (it uses the same scratch).
+ */
+export function ed25519UseFieldOps(
+  mul: (o: Float64Array, a: Float64Array, b: Float64Array) => void,
+  sqN: (o: Float64Array, a: Float64Array, n: number) => void
+): boolean {
+  feMul(gA, FE_D, FE_SQRTM1);
+  mul(gB, FE_D, FE_SQRTM1);
+  feSqN(gC, FE_D2, 3);
+  sqN(gD, FE_D2, 3);
+  let diff = 0;
+  for (let i = 0; i < 15; i++) {
+    if (gA[i] !== gB[i] || gC[i] !== gD[i]) diff = 1;
+  }
+  if (diff !== 0) return false;
+  fieldMul = mul;
+  fieldSqN = sqN;
+  return true;
+}
+
 function feCopy(o: Float64Array, a: Float64Array): void {
   o.set(a, 0);
 }
@@ -291,55 +326,55 @@ const fT0 = new Float64Array(15), fT1 = new Float64Array(15), fT2 = new Float64A
 // o = z^(p - 2) = 1/z (ref10 addition chain: 254 squarings, 11 multiplications).
 function feInvert(o: Float64Array, z: Float64Array): void {
   const t0 = fT0, t1 = fT1, t2 = fT2;
-  feSqN(t0, z, 1);
-  feSqN(t1, t0, 2);
-  feMul(t1, z, t1);
-  feMul(t0, t0, t1);
-  feSqN(t2, t0, 1);
-  feMul(t1, t1, t2);
-  feSqN(t2, t1, 5);
-  feMul(t1, t2, t1);
-  feSqN(t2, t1, 10);
-  feMul(t2, t2, t1);
-  feSqN(o, t2, 20);
-  feMul(t2, o, t2);
-  feSqN(t2, t2, 10);
-  feMul(t1, t2, t1);
-  feSqN(t2, t1, 50);
-  feMul(t2, t2, t1);
-  feSqN(o, t2, 100);
-  feMul(t2, o, t2);
-  feSqN(t2, t2, 50);
-  feMul(t1, t2, t1);
-  feSqN(t1, t1, 5);
-  feMul(o, t1, t0);
+  fieldSqN(t0, z, 1);
+  fieldSqN(t1, t0, 2);
+  fieldMul(t1, z, t1);
+  fieldMul(t0, t0, t1);
+  fieldSqN(t2, t0, 1);
+  fieldMul(t1, t1, t2);
+  fieldSqN(t2, t1, 5);
+  fieldMul(t1, t2, t1);
+  fieldSqN(t2, t1, 10);
+  fieldMul(t2, t2, t1);
+  fieldSqN(o, t2, 20);
+  fieldMul(t2, o, t2);
+  fieldSqN(t2, t2, 10);
+  fieldMul(t1, t2, t1);
+  fieldSqN(t2, t1, 50);
+  fieldMul(t2, t2, t1);
+  fieldSqN(o, t2, 100);
+  fieldMul(t2, o, t2);
+  fieldSqN(t2, t2, 50);
+  fieldMul(t1, t2, t1);
+  fieldSqN(t1, t1, 5);
+  fieldMul(o, t1, t0);
 }
 
 // o = z^((p - 5) / 8) (ref10 fe_pow22523). o must not alias z.
 function fePow22523(o: Float64Array, z: Float64Array): void {
   const t0 = fT0, t1 = fT1, t2 = fT2;
-  feSqN(t0, z, 1);
-  feSqN(t1, t0, 2);
-  feMul(t1, z, t1);
-  feMul(t0, t0, t1);
-  feSqN(t0, t0, 1);
-  feMul(t0, t1, t0);
-  feSqN(t1, t0, 5);
-  feMul(t0, t1, t0);
-  feSqN(t1, t0, 10);
-  feMul(t1, t1, t0);
-  feSqN(t2, t1, 20);
-  feMul(t1, t2, t1);
-  feSqN(t1, t1, 10);
-  feMul(t0, t1, t0);
-  feSqN(t1, t0, 50);
-  feMul(t1, t1, t0);
-  feSqN(t2, t1, 100);
-  feMul(t1, t2, t1);
-  feSqN(t1, t1, 50);
-  feMul(t0, t1, t0);
-  feSqN(t0, t0, 2);
-  feMul(o, t0, z);
+  fieldSqN(t0, z, 1);
+  fieldSqN(t1, t0, 2);
+  fieldMul(t1, z, t1);
+  fieldMul(t0, t0, t1);
+  fieldSqN(t0, t0, 1);
+  fieldMul(t0, t1, t0);
+  fieldSqN(t1, t0, 5);
+  fieldMul(t0, t1, t0);
+  fieldSqN(t1, t0, 10);
+  fieldMul(t1, t1, t0);
+  fieldSqN(t2, t1, 20);
+  fieldMul(t1, t2, t1);
+  fieldSqN(t1, t1, 10);
+  fieldMul(t0, t1, t0);
+  fieldSqN(t1, t0, 50);
+  fieldMul(t1, t1, t0);
+  fieldSqN(t2, t1, 100);
+  fieldMul(t1, t2, t1);
+  fieldSqN(t1, t1, 50);
+  fieldMul(t0, t1, t0);
+  fieldSqN(t0, t0, 2);
+  fieldMul(o, t0, z);
 }
 
 // ---- points ----
@@ -377,16 +412,16 @@ function dblLinear(E: Float64Array, F: Float64Array, G: Float64Array, H: Float64
 // T is only computed when withT (it is needed only by a following addition). r may be p.
 function ptDouble(r: Point, p: Point, withT: boolean): void {
   const A = gA, B = gB, C = gC, E = gE, F = gF, G = gG, H = gH;
-  feSqN(A, p.x, 1);
-  feSqN(B, p.y, 1);
-  feSqN(C, p.z, 1);
+  fieldSqN(A, p.x, 1);
+  fieldSqN(B, p.y, 1);
+  fieldSqN(C, p.z, 1);
   feAdd(E, p.x, p.y);      // X + Y           (2U; squared: 4U^2)
-  feSqN(E, E, 1);
+  fieldSqN(E, E, 1);
   dblLinear(E, F, G, H, A, B, C);
-  feMul(r.x, E, F);        // 12U^2
-  feMul(r.y, G, H);        // 4U^2
-  feMul(r.z, F, G);        // 8U^2
-  if (withT) feMul(r.t, E, H); // 6U^2
+  fieldMul(r.x, E, F);        // 12U^2
+  fieldMul(r.y, G, H);        // 4U^2
+  fieldMul(r.z, F, G);        // 8U^2
+  if (withT) fieldMul(r.t, E, H); // 6U^2
 }
 
 // s = y + x, d = y - x in one pass.
@@ -417,15 +452,15 @@ function addLinear(E: Float64Array, F: Float64Array, G: Float64Array, H: Float64
 function ptAddCached(r: Point, p: Point, q: Cached, neg: number, withT: boolean): void {
   const A = gA, B = gB, C = gC, D = gD, E = gE, F = gF, G = gG, H = gH;
   feSumDiff(B, A, p.y, p.x);          // B = Y + X, A = Y - X  (2U)
-  feMul(A, A, neg ? q.ypx : q.ymx);   // 2U * 2U
-  feMul(B, B, neg ? q.ymx : q.ypx);   // 2U * 2U
-  feMul(C, p.t, q.t2d);
-  feMul(D, p.z, q.z2);                // U * 2U
+  fieldMul(A, A, neg ? q.ypx : q.ymx);   // 2U * 2U
+  fieldMul(B, B, neg ? q.ymx : q.ypx);   // 2U * 2U
+  fieldMul(C, p.t, q.t2d);
+  fieldMul(D, p.z, q.z2);                // U * 2U
   addLinear(E, F, G, H, A, B, C, D, 1, neg);
-  feMul(r.x, E, F);                   // all 2U * 2U below
-  feMul(r.y, G, H);
-  feMul(r.z, F, G);
-  if (withT) feMul(r.t, E, H);
+  fieldMul(r.x, E, F);                   // all 2U * 2U below
+  fieldMul(r.y, G, H);
+  fieldMul(r.z, F, G);
+  if (withT) fieldMul(r.t, E, H);
 }
 
 // r = p + q (neg = 0) or p - q (neg = 1), q affine Niels (y+x, y-x, 2dxy) read from
@@ -434,20 +469,20 @@ function ptAddNiels(r: Point, p: Point, j: number, neg: number, withT: boolean):
   const A = gA, B = gB, C = gC, E = gE, F = gF, G = gG, H = gH;
   const ypx = baseYpX[j], ymx = baseYmX[j];
   feSumDiff(B, A, p.y, p.x);          // 2U
-  feMul(A, A, neg ? ypx : ymx);       // 2U * U
-  feMul(B, B, neg ? ymx : ypx);
-  feMul(C, p.t, baseXY2d[j]);
+  fieldMul(A, A, neg ? ypx : ymx);       // 2U * U
+  fieldMul(B, B, neg ? ymx : ypx);
+  fieldMul(C, p.t, baseXY2d[j]);
   addLinear(E, F, G, H, A, B, C, p.z, 2, neg); // D = 2Z: F, G 3U; E, H 2U
-  feMul(r.x, E, F);                   // 6U^2
-  feMul(r.y, G, H);                   // 6U^2
-  feMul(r.z, F, G);                   // 9U^2
-  if (withT) feMul(r.t, E, H);        // 4U^2
+  fieldMul(r.x, E, F);                   // 6U^2
+  fieldMul(r.y, G, H);                   // 6U^2
+  fieldMul(r.z, F, G);                   // 9U^2
+  if (withT) fieldMul(r.t, E, H);        // 4U^2
 }
 
 function toCached(c: Cached, p: Point): void {
   feAdd(c.ypx, p.y, p.x);
   feSub(c.ymx, p.y, p.x);
-  feMul(c.t2d, p.t, FE_D2);
+  fieldMul(c.t2d, p.t, FE_D2);
   feAdd(c.z2, p.z, p.z);
 }
 
@@ -561,25 +596,25 @@ const cached2A = newCached();
 function decodeNegated(p: Point, b: Uint8Array): number {
   const y = dY, u = dU, v = dV, v3 = dV3, x = dX, w = dW;
   if (feFromBytes(y, b, 0) === 0) return 0;     // y >= p
-  feSqN(u, y, 1);
-  feMul(v, u, FE_D);
+  fieldSqN(u, y, 1);
+  fieldMul(v, u, FE_D);
   feSub(u, u, FE_ONE);                            // u = y^2 - 1
   feAdd(v, v, FE_ONE);                            // v = d y^2 + 1
-  feSqN(v3, v, 1);
-  feMul(v3, v3, v);                               // v^3
-  feSqN(x, v3, 1);
-  feMul(x, x, v);
-  feMul(x, x, u);                                 // u v^7
+  fieldSqN(v3, v, 1);
+  fieldMul(v3, v3, v);                               // v^3
+  fieldSqN(x, v3, 1);
+  fieldMul(x, x, v);
+  fieldMul(x, x, u);                                 // u v^7
   fePow22523(w, x);                               // (u v^7)^((p-5)/8)
-  feMul(w, w, v3);
-  feMul(x, w, u);                                 // x = u v^3 (u v^7)^((p-5)/8)
-  feSqN(w, x, 1);
-  feMul(w, w, v);                                 // v x^2
+  fieldMul(w, w, v3);
+  fieldMul(x, w, u);                                 // x = u v^3 (u v^7)^((p-5)/8)
+  fieldSqN(w, x, 1);
+  fieldMul(w, w, v);                                 // v x^2
   feSub(v, w, u);
   if (!feIsZero(v)) {
     feAdd(v, w, u);
     if (!feIsZero(v)) return 0;                   // no square root
-    feMul(x, x, FE_SQRTM1);
+    fieldMul(x, x, FE_SQRTM1);
   }
   const sign = b[31] >> 7;
   if (feIsZero(x)) {
@@ -590,7 +625,7 @@ function decodeNegated(p: Point, b: Uint8Array): number {
   feCopy(p.x, x);
   feCopy(p.y, y);
   feCopy(p.z, FE_ONE);
-  feMul(p.t, x, y);
+  fieldMul(p.t, x, y);
   return 1;
 }
 
@@ -644,8 +679,8 @@ export function ed25519Verify(pk: Uint8Array, sig: Uint8Array, msg: Uint8Array, 
   }
   // encode(R') and compare with R_bytes.
   feInvert(gB, R.z);
-  feMul(gC, R.x, gB);
-  feMul(gD, R.y, gB);
+  fieldMul(gC, R.x, gB);
+  fieldMul(gD, R.y, gB);
   feToBytes(encBuf, gD);
   encBuf[31] |= feParity(gC) << 7;
   let diff = 0;
