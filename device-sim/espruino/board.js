@@ -107,16 +107,6 @@ var fwsealBoard = (function () {
 
   var crypto = require("crypto");
   var pure = core.createPurePrimitives();
-  // Ed25519's field arithmetic from RAM when the core runs from flash that is not memory-mapped
-  // (E.getAddressOf gives no data address for Storage on SPI flash, nor for the Linux build's
-  // file): every function body is then re-read from flash as it runs, and a verification spends
-  // most of its time in these two (measured on the Linux build: 6.1 s from flash, 3.0 s with
-  // them in RAM, for about 210 variables). The copies are made from the core's own source and
-  // checked by the core before it uses them.
-  if (E.getAddressOf(S.read("fws.core"), true) === 0 && process.memory(false).free > 1500) {
-    var ops = core.ed25519FieldOps;
-    if (core.ed25519UseFieldOps(eval("(" + ops.mul + ")"), eval("(" + ops.sqN + ")"))) board.fieldOps = "ram";
-  }
   var primitives = {
     sha256: function (buf, off, len, out) {
       out.set(new Uint8Array(crypto.SHA256(buf.subarray(off, off + len))), 0);
@@ -308,6 +298,17 @@ var fwsealBoard = (function () {
     kick();
   }
 
+  // Ed25519's field arithmetic from RAM when the core runs from flash that is not memory-mapped
+  // (E.getAddressOf gives no data address for Storage on SPI flash, nor for the Linux build's
+  // file): every function body is then re-read from flash as it runs, and a verification spends
+  // most of its time in these two (measured on the Linux build: 6.1 s from flash, 3.0 s with
+  // them in RAM, for about 230 variables). The copies are made from the core's own source and
+  // checked by the core before it uses them. Done once the device application holds its
+  // buffers, and only with room to spare for an install's peak (about 120 variables more).
+  if (E.getAddressOf(S.read("fws.core"), true) === 0 && process.memory(false).free > 1000) {
+    var ops = core.ed25519FieldOps;
+    if (core.ed25519UseFieldOps(eval("(" + ops.mul + ")"), eval("(" + ops.sqN + ")"))) board.fieldOps = "ram";
+  }
   var t0 = getTime();
   app.boot();
   var dt = getTime() - t0;
