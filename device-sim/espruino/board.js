@@ -307,7 +307,11 @@ var fwsealBoard = (function () {
   // buffers, and only with room to spare for an install's peak (about 120 variables more).
   if (E.getAddressOf(S.read("fws.core"), true) === 0 && process.memory(false).free > 1000) {
     var ops = core.ed25519FieldOps;
-    if (core.ed25519UseFieldOps(eval("(" + ops.mul + ")"), eval("(" + ops.sqN + ")"))) board.fieldOps = "ram";
+    try {
+      if (core.ed25519UseFieldOps(eval("(" + ops.mul + ")"), eval("(" + ops.sqN + ")"))) board.fieldOps = "ram";
+    } catch (e) {
+      board.fieldOps = "flash"; // a copy that does not run here: the core keeps its own
+    }
   }
   var t0 = getTime();
   app.boot();
