@@ -418,9 +418,9 @@ function ptDouble(r: Point, p: Point, withT: boolean): void {
   feAdd(E, p.x, p.y);      // X + Y           (2U; squared: 4U^2)
   fieldSqN(E, E, 1);
   dblLinear(E, F, G, H, A, B, C);
-  fieldMul(r.x, E, F);        // 12U^2
-  fieldMul(r.y, G, H);        // 4U^2
-  fieldMul(r.z, F, G);        // 8U^2
+  fieldMul(r.x, E, F);     // 12U^2
+  fieldMul(r.y, G, H);     // 4U^2
+  fieldMul(r.z, F, G);     // 8U^2
   if (withT) fieldMul(r.t, E, H); // 6U^2
 }
 
@@ -452,12 +452,12 @@ function addLinear(E: Float64Array, F: Float64Array, G: Float64Array, H: Float64
 function ptAddCached(r: Point, p: Point, q: Cached, neg: number, withT: boolean): void {
   const A = gA, B = gB, C = gC, D = gD, E = gE, F = gF, G = gG, H = gH;
   feSumDiff(B, A, p.y, p.x);          // B = Y + X, A = Y - X  (2U)
-  fieldMul(A, A, neg ? q.ypx : q.ymx);   // 2U * 2U
-  fieldMul(B, B, neg ? q.ymx : q.ypx);   // 2U * 2U
+  fieldMul(A, A, neg ? q.ypx : q.ymx); // 2U * 2U
+  fieldMul(B, B, neg ? q.ymx : q.ypx); // 2U * 2U
   fieldMul(C, p.t, q.t2d);
-  fieldMul(D, p.z, q.z2);                // U * 2U
+  fieldMul(D, p.z, q.z2);             // U * 2U
   addLinear(E, F, G, H, A, B, C, D, 1, neg);
-  fieldMul(r.x, E, F);                   // all 2U * 2U below
+  fieldMul(r.x, E, F);                // all 2U * 2U below
   fieldMul(r.y, G, H);
   fieldMul(r.z, F, G);
   if (withT) fieldMul(r.t, E, H);
@@ -469,14 +469,14 @@ function ptAddNiels(r: Point, p: Point, j: number, neg: number, withT: boolean):
   const A = gA, B = gB, C = gC, E = gE, F = gF, G = gG, H = gH;
   const ypx = baseYpX[j], ymx = baseYmX[j];
   feSumDiff(B, A, p.y, p.x);          // 2U
-  fieldMul(A, A, neg ? ypx : ymx);       // 2U * U
+  fieldMul(A, A, neg ? ypx : ymx);    // 2U * U
   fieldMul(B, B, neg ? ymx : ypx);
   fieldMul(C, p.t, baseXY2d[j]);
   addLinear(E, F, G, H, A, B, C, p.z, 2, neg); // D = 2Z: F, G 3U; E, H 2U
-  fieldMul(r.x, E, F);                   // 6U^2
-  fieldMul(r.y, G, H);                   // 6U^2
-  fieldMul(r.z, F, G);                   // 9U^2
-  if (withT) fieldMul(r.t, E, H);        // 4U^2
+  fieldMul(r.x, E, F);                // 6U^2
+  fieldMul(r.y, G, H);                // 6U^2
+  fieldMul(r.z, F, G);                // 9U^2
+  if (withT) fieldMul(r.t, E, H);     // 4U^2
 }
 
 function toCached(c: Cached, p: Point): void {
@@ -601,15 +601,15 @@ function decodeNegated(p: Point, b: Uint8Array): number {
   feSub(u, u, FE_ONE);                            // u = y^2 - 1
   feAdd(v, v, FE_ONE);                            // v = d y^2 + 1
   fieldSqN(v3, v, 1);
-  fieldMul(v3, v3, v);                               // v^3
+  fieldMul(v3, v3, v);                            // v^3
   fieldSqN(x, v3, 1);
   fieldMul(x, x, v);
-  fieldMul(x, x, u);                                 // u v^7
+  fieldMul(x, x, u);                              // u v^7
   fePow22523(w, x);                               // (u v^7)^((p-5)/8)
   fieldMul(w, w, v3);
-  fieldMul(x, w, u);                                 // x = u v^3 (u v^7)^((p-5)/8)
+  fieldMul(x, w, u);                              // x = u v^3 (u v^7)^((p-5)/8)
   fieldSqN(w, x, 1);
-  fieldMul(w, w, v);                                 // v x^2
+  fieldMul(w, w, v);                              // v x^2
   feSub(v, w, u);
   if (!feIsZero(v)) {
     feAdd(v, w, u);
