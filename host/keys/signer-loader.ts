@@ -11,15 +11,12 @@ import * as fsp from "node:fs/promises";
 import { assertCertifies, checkCertificateBytes } from "./delegate.js";
 import type { Signer } from "./signer.js";
 import type { PassphraseCallback } from "./passphrase.js";
+import type { PublicKeySpecOptions } from "./public-key-spec.js";
 
-/** Options of loadSigner. */
-export interface LoadSignerOptions {
-  /** Passphrase file for an encrypted PEM key. */
-  passphraseFile?: string;
+/** Options of loadSigner: those of a public key spec (passphrase file, prompts), and more. */
+export interface LoadSignerOptions extends PublicKeySpecOptions {
   /** Delegation certificate to attach (not checked here: pack/verify do that). */
   certificate?: Uint8Array;
-  /** Allow terminal prompts for a passphrase or PIN (default true). */
-  prompt?: boolean;
   /** Passphrase of an encrypted key file, or a function asked for it only when needed. */
   passphrase?: string | PassphraseCallback;
   /** User PIN of a PKCS#11 token. */
