@@ -128,7 +128,7 @@ const command: CommandModule<object, Args> = {
       .example("$0 pack fw.hex --key release.key --cert release.cert --seq 43 --vendor acme.example --class sensor-v3 --fw-version 1.4.3 -o fw.fwb", "an Intel HEX image: the load address goes in the manifest")
       .example("$0 pack fw.bin --key release.key --cert release.cert --seq 44 --vendor acme.example --class sensor-v3 --fw-version 1.4.4 --compress -o fw.fwb", "a compressed payload")
       .example("$0 pack fw.bin --key release.key --cert release.cert --seq 45 --vendor acme.example --class sensor-v3 --fw-version 1.4.5 --delta-from fw-1.4.4.fwb -o fw-delta.fwb", "a delta against the release the devices run")
-      .example("$0 pack fw.bin -k a.key -k b.key -k c.key --seq 7 --vendor acme.example --class hub --fw-version 2.0.0 -o fw.fwb", "three signers (COSE_Sign) for a 2-of-3 device policy") as never,
+      .example("$0 pack fw.bin -k a.key -c a.cert -k b.key -c b.cert -k c.key -c c.cert --seq 7 --vendor acme.example --class hub --fw-version 2.0.0 -o fw.fwb", "three delegated signers (COSE_Sign) for a 2-of-3 device policy") as never,
   handler: async (a) => {
     if (a.version !== undefined) throw new FwsealError("USAGE", "--version is fwseal's version; give the firmware's version with --fw-version");
     if (a["fw-version"] === undefined) throw new FwsealError("USAGE", "Missing required argument: fw-version (see fwseal --help)");
