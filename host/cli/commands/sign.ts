@@ -36,7 +36,7 @@ const command: CommandModule<object, Args> = {
         .option("passphrase-file", { type: "string", description: "Passphrase for an encrypted key file" })
     )
       .example("$0 sign fw.draft --key alice.key --cert alice.cert -o fw-alice.draft", "Alice adds her signature (fw.draft is kept)")
-      .example("FWSEAL_PKCS11_PIN=... $0 sign fw.draft --key 'pkcs11:token=release;object=bob' --in-place", "Bob signs with his HSM key, updating the draft") as never,
+      .example("FWSEAL_PKCS11_PIN=... $0 sign fw.draft --key 'pkcs11:token=release;object=bob' --cert bob.cert --in-place", "Bob signs with his HSM key, updating the draft") as never,
   handler: async (a) => {
     inPlaceOrOutput(a);
     await preflightAudit(a);
