@@ -132,8 +132,9 @@ const command: CommandModule<object, Args> = {
         .option("passphrase-file", { type: "string", description: "Passphrase for an encrypted key file" })
     )
       .example("$0 retire-root --key root1.key --key root2.key --slot 0 --retire-pub root0.pub --vendor acme.example -o retire-slot0.cose", "slots 1 and 2 retire the leaked slot-0 root")
-      .example("$0 retire-root --cosign retire-slot0.cose --key root2.key -o retire-slot0-2of3.cose --vendor acme.example", "a second custodian adds a signature elsewhere (the input is kept)")
-      .example("$0 retire-root --check retire-slot0.cose --root root0.pub --root root1.pub --vendor acme.example --class hub", "what a device would do") as never,
+      .example("$0 retire-root --key root1.key --slot 0 --retire-pub root0.pub --vendor acme.example -o retire-slot0-b.cose", "or at two sites: slot 1 signs first ...")
+      .example("$0 retire-root --cosign retire-slot0-b.cose --key root2.key --vendor acme.example -o retire-slot0.cose", "... then slot 2 adds its signature (the input is kept)")
+      .example("$0 retire-root --check retire-slot0.cose --root root0.pub --root root1.pub --root root2.pub --vendor acme.example --class hub", "what a three-slot device would do") as never,
   handler: async (a) => {
     if (a.check !== undefined) return check(a);
     if (a.cosign !== undefined) return cosign(a);
