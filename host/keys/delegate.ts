@@ -74,13 +74,23 @@ function refuseUselessCertificate(opts: DelegateOptions): void {
   }
 }
 
-/** What leaves a certificate unbounded: no expiry, no vendor, no class (one warning line). */
+/**
+ * What leaves a certificate unbounded: no expiry, no vendor, no class (one warning line, whose
+ * consequence names the scope that is open: a leaked key signs for it until its epoch is revoked).
+ */
 function unboundedWarnings(body: CertBody): string[] {
   const open: string[] = [];
+  let scope = "";
   if (body.notAfter === undefined) open.push("never expires (no --not-after)");
-  if (body.vendorId === undefined) open.push("is valid for every vendor (no --vendor)");
-  else if (body.classIds === undefined) open.push("is valid for every device class of the vendor (no --class)");
-  return open.length === 0 ? [] : [`the certificate ${open.join(" and ")}: if the release key leaks, it signs for all of them until its epoch is revoked`];
+  if (body.vendorId === undefined) {
+    open.push("is valid for every vendor (no --vendor)");
+    scope = " for every vendor";
+  } else if (body.classIds === undefined) {
+    open.push("is valid for every device class of the vendor (no --class)");
+    scope = " for every device class of the vendor";
+  }
+  const until = body.notAfter === undefined ? "with no end date, until its epoch is revoked" : "until the certificate expires or its epoch is revoked";
+  return open.length === 0 ? [] : [`the certificate ${open.join(" and ")}: if the release key leaks, it signs${scope} ${until}`];
 }
 
 function isoTime(t: number): string {

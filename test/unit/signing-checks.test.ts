@@ -140,9 +140,12 @@ describe("delegate", () => {
 
   it("reports what leaves a certificate unbounded, nothing for a bounded one", async () => {
     const open = await delegate({ root: keys.rootSigner, subject: keys.release.publicKey });
-    expect(open.warnings).toEqual([expect.stringMatching(/never expires .* every vendor/)]);
+    expect(open.warnings).toEqual([expect.stringMatching(/never expires .* every vendor .*: if the release key leaks, it signs for every vendor with no end date, until its epoch is revoked$/)]);
     const noClass = await delegate({ root: keys.rootSigner, subject: keys.release.publicKey, vendor: VENDOR, notAfter: now() + 3600 });
-    expect(noClass.warnings).toEqual([expect.stringMatching(/every device class of the vendor/)]);
+    expect(noClass.warnings).toEqual([expect.stringMatching(/every device class of the vendor \(no --class\): if the release key leaks, it signs for every device class of the vendor until the certificate expires or its epoch is revoked$/)]);
+    // Scoped but without expiry: the consequence is the time, not a scope ("for all of them" named nothing).
+    const noExpiry = await delegate({ root: keys.rootSigner, subject: keys.release.publicKey, vendor: VENDOR, classes: [CLASS] });
+    expect(noExpiry.warnings).toEqual(["the certificate never expires (no --not-after): if the release key leaks, it signs with no end date, until its epoch is revoked"]);
     const bounded = await delegate({ root: keys.rootSigner, subject: keys.release.publicKey, vendor: VENDOR, classes: [CLASS], notAfter: now() + 3600 });
     expect(bounded.warnings).toEqual([]);
   });
