@@ -197,7 +197,7 @@ export {
 export {
   /** The image a delta applies to, and its chain head. */
   type Precursor,
-  /** Reads a delta's precursor from the raw bundle of the release the devices run, or from its image; throws FwsealError. */
+  /** Reads a delta's precursor from the bundle (raw or compressed) of the release the devices run, or from its image; throws FwsealError. */
   loadPrecursor,
   /** A precursor and where it came from. */
   type LoadedPrecursor

@@ -63,7 +63,7 @@ export async function extract(opts: ExtractOptions): Promise<ExtractResult> {
       }
     });
     if (result.valid && result.manifest?.encodedPayload?.resultChecked === false) {
-      throw new FwsealError("USAGE", `${opts.bundle}: a delta payload; its image needs the precursor it applies to (--precursor, the raw bundle or image the devices run)`);
+      throw new FwsealError("USAGE", `${opts.bundle}: a delta payload; its image needs the precursor it applies to (--precursor, the bundle, raw or compressed, or the image the devices run)`);
     }
     if (result.valid) {
       await flush();

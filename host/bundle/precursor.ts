@@ -1,11 +1,15 @@
-// The image a delta applies to (formats/SPEC.md §15), from the file a user names: a raw
-// bundle of the release the devices run (its image and the chain head its manifest names),
-// or the image itself (its chain head computed with the chunk size given). The precursor
-// is the user's own file: it is read, not verified; a device compares the chain head with
-// the one of the image it runs, and refuses a delta for anything else (WRONG_PRECURSOR).
+// The image a delta applies to (formats/SPEC.md §15), from the file a user names: the bundle
+// of the release the devices run, raw or compressed (its image, decoded by the device core's
+// decoder for a compressed one, and the chain head its manifest names), or the image itself
+// (its chain head computed with the chunk size given). The precursor is the user's own file:
+// it is read, not verified; a device compares the chain head with the one of the image it
+// runs, and refuses a delta for anything else (WRONG_PRECURSOR).
 import * as fsp from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { Limits } from "../../formats/device-safe/limits.js";
+import { Reason, reasonName } from "../../formats/device-safe/reasons.js";
+import { PayloadEncoding } from "../../formats/device-safe/labels.js";
+import { PayloadDecoder } from "../../device-sim/core/decode/payload-decoder.js";
 import { chunkCountFor } from "../../formats/device-safe/chunk-layout.js";
 import { inspectBytes } from "./inspect.js";
 import { chunkGeometry, computeChain } from "../../formats/host-only/chunk-chain.js";
@@ -51,23 +55,52 @@ export async function loadPrecursor(path: string, chunkSize?: number): Promise<L
   }
   if (bundle === null) return { image: bytes, ...(chunkSize !== undefined ? { chainHead: await chainHeadOf(bytes, chunkSize) } : {}), source: "image" };
   const m = bundle.manifest;
-  if (m.encodedPayload !== null || (m.payloadEncoding !== null && m.payloadEncoding !== "raw")) {
+  const enc = m.encodedPayload;
+  const compressed = m.payloadEncoding === "compressed" && enc !== null;
+  if (!compressed && (enc !== null || (m.payloadEncoding !== null && m.payloadEncoding !== "raw"))) {
     throw new FwsealError("USAGE", `${path}: a ${m.payloadEncoding} bundle; give the image it installs (fwseal extract it) as the precursor`);
   }
   if (m.imageSize === null || m.chunkSize === null || m.chainHead === null || bundle.expectedBundleSize !== bytes.length) {
     throw new FwsealError("INPUT_UNREADABLE", `${path}: not a complete bundle (its size does not match its manifest)`);
   }
   const cs = m.chunkSize;
-  const n = chunkCountFor(m.imageSize, cs);
-  const image = new Uint8Array(m.imageSize);
+  // The chunks carry the image, or for a compressed bundle its deflate-coded wire stream.
+  const carried = compressed ? enc.wireSize : m.imageSize;
+  const n = chunkCountFor(carried, cs);
+  const stream = new Uint8Array(carried);
   for (let i = 0; i < n; i++) {
     const from = bundle.envelopeSize + i * (cs + Limits.HASH_LEN);
-    const len = i === n - 1 ? m.imageSize - i * cs : cs;
-    image.set(bytes.subarray(from, from + len), i * cs);
+    const len = i === n - 1 ? carried - i * cs : cs;
+    stream.set(bytes.subarray(from, from + len), i * cs);
   }
+  if (compressed && Buffer.from(await chainHeadOf(stream, cs)).toString("hex") !== enc.wireChainHead) {
+    throw new FwsealError("INPUT_UNREADABLE", `${path}: its chunks do not hash to the wire chain head its manifest names (a damaged bundle)`);
+  }
+  const image = compressed ? decodeCompressed(path, stream, cs, m.imageSize, enc.codecCode, enc.windowBits ?? 0) : stream;
   const head = await chainHeadOf(image, cs);
   if (Buffer.from(head).toString("hex") !== m.chainHead) {
     throw new FwsealError("INPUT_UNREADABLE", `${path}: its chunks do not hash to the chain head its manifest names (a damaged bundle)`);
   }
   return { image, chainHead: head, source: "bundle" };
+}
+
+/** A compressed bundle's image: each wire chunk through the device core's decoder, as a device installs it. */
+function decodeCompressed(path: string, wire: Uint8Array, chunkSize: number, imageSize: number, codec: number, windowBits: number): Uint8Array {
+  const image = new Uint8Array(imageSize);
+  let written = 0;
+  const sink = {
+    output(b: Uint8Array, o: number, n: number): void {
+      image.set(b.subarray(o, o + n), written);
+      written += n;
+    },
+    readPrecursor(): void {}
+  };
+  const dec = new PayloadDecoder(Limits.MAX_WINDOW_BITS);
+  let rc = dec.start({ encoding: PayloadEncoding.COMPRESSED, codec, windowBits, imageSize, precursorSize: 0 });
+  for (let off = 0; rc === Reason.OK && off < wire.length; off += chunkSize) {
+    rc = dec.chunk(wire, off, Math.min(chunkSize, wire.length - off), sink);
+  }
+  if (rc === Reason.OK) rc = dec.finish();
+  if (rc !== Reason.OK) throw new FwsealError("INPUT_UNREADABLE", `${path}: its compressed payload does not decode to the image its manifest names (${reasonName(rc)})`);
+  return image;
 }

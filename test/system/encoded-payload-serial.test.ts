@@ -115,6 +115,28 @@ describe("compressed and delta payloads through the CLI and over a serial line",
     expect(fs.existsSync(f("v3.none"))).toBe(false);
   });
 
+  it("the compressed bundle of the release the devices run is a precursor as it stands (decoded); a delta bundle is not", async () => {
+    await pack("v3.bin", 3, "v3-delta-from-v2c.fwb", ["--delta-from", f("v2-compressed.fwb")]);
+    const fromImage = JSON.parse((await ok(["inspect", f("v3-delta.fwb"), "--json"])).stdout).manifest.encodedPayload;
+    const fromBundle = JSON.parse((await ok(["inspect", f("v3-delta-from-v2c.fwb"), "--json"])).stdout).manifest.encodedPayload;
+    expect(fromBundle.precursorSize).toBe(V2.length);
+    expect(fromBundle.precursorChainHead).toBe(fromImage.precursorChainHead);
+    const checked = JSON.parse((await ok(["verify", f("v3-delta-from-v2c.fwb"), "--root", f("root.pub"), "--precursor", f("v2-compressed.fwb"), "--json"])).stdout);
+    expect(checked.manifest.encodedPayload.resultChecked).toBe(true);
+    // A delta's image needs the delta's own precursor: refused, and nothing written.
+    const r = await fwseal(["pack", f("v3.bin"), "--key", f("root.key"), "--root", f("root.pub"), "--seq", "4", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "2.4.0", "--delta-from", f("v3-delta.fwb"), "-o", f("v4.fwb")]);
+    expect(r.code).toBe(ExitCode.USAGE);
+    expect(r.stderr).toMatch(/v3-delta\.fwb: a delta bundle; give the image it installs/);
+    expect(fs.existsSync(f("v4.fwb"))).toBe(false);
+    // A compressed bundle whose wire chunks were damaged is refused, not decoded into a wrong precursor.
+    const damaged = Buffer.from(fs.readFileSync(f("v2-compressed.fwb")));
+    damaged[damaged.length - 40] ^= 0x01;
+    fs.writeFileSync(f("v2-damaged.fwb"), damaged);
+    const d = await fwseal(["verify", f("v3-delta-from-v2c.fwb"), "--root", f("root.pub"), "--precursor", f("v2-damaged.fwb")]);
+    expect(d.code).toBe(ExitCode.INPUT);
+    expect(d.stderr).toMatch(/do not hash to the wire chain head its manifest names/);
+  });
+
   it("raw v1, compressed v2, delta v3 install over the link in turn; each boots verified and runs the exact image", async () => {
     for (const [bundle, image, seq] of [["v1.fwb", V1, 1], ["v2-compressed.fwb", V2, 2], ["v3-delta.fwb", V3, 3]] as const) {
       const r = await ok(["flash", f(bundle), "--port", pty.hostPath, "--reboot", "--confirm"]);

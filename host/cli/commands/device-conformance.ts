@@ -66,7 +66,7 @@ const command: CommandModule<object, Args> = {
           '{"op":"verify_bundle","bundle":path,"root":path|hex|[...],"vendor","class","minSeq","minEpoch","threshold","rootThreshold","now","retired","maxChunkSize","logKeys","witnessKeys","witnessQuorum",\n' +
           '"maxWindowBits","precursor","precursorChainHead"} -> {"valid":bool,"reason":NAME,"chunk":n}: the verdict of a device installing the bundle.\n' +
           'Compressed and delta payloads (SPEC §15): maxWindowBits is the device\'s decoder window (default 0: no decoder, so they are\n' +
-          'UNSUPPORTED_ENCODING); precursor the image the device runs (an image file or the raw bundle that installed it), precursorChainHead\n' +
+          'UNSUPPORTED_ENCODING); precursor the image the device runs (an image file or the raw or compressed bundle that installed it), precursorChainHead\n' +
           'the chain head the device records for it (default: its manifest\'s, or computed in the delta\'s chunk size). The payload is\n' +
           'decoded in the engine\'s memory (image at most 16 MiB, else TOO_LARGE) and the result checked. A bad line gives {"error":"..."}.'
       ) as never,

@@ -122,7 +122,7 @@ const command: CommandModule<object, Args> = {
       .option("input-format", { type: "string", choices: ["auto", "binary", "ihex"], default: "auto", description: "Image format: auto = Intel HEX when the file starts with a valid record, else raw binary" })
       .option("hex-gaps", { type: "string", choices: ["fill", "refuse"], default: "fill", description: "Intel HEX: fill addresses no record covers with 0xFF (erased flash), or refuse them" })
       .option("compress", { type: "boolean", description: "Deflate-code the payload (each wire chunk decodes on its own; devices need a decoder, SPEC §15); with --delta-from the default, --no-compress sends the patch as it is" })
-      .option("delta-from", { type: "string", description: "Send a patch against the release the devices run: its raw bundle, or its image (chain head computed with --chunk-size)" })
+      .option("delta-from", { type: "string", description: "Send a patch against the release the devices run: its bundle (raw or compressed), or its image (chain head computed with --chunk-size)" })
       .option("window-bits", { type: "number", description: "Deflate window, 9..15 bits (default 12: 4 KiB); devices refuse a window above their own (TOO_LARGE)" })
       .example("$0 pack fw.bin --key release.key --cert release.cert --seq 42 --vendor acme.example --class sensor-v3 --fw-version 1.4.2 -o fw.fwb", "sign with a delegated release key")
       .example("$0 pack fw.hex --key release.key --cert release.cert --seq 43 --vendor acme.example --class sensor-v3 --fw-version 1.4.3 -o fw.fwb", "an Intel HEX image: the load address goes in the manifest")

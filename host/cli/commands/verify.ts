@@ -61,7 +61,7 @@ export function policyOptions(y: any): any {
     .option("log-key", { type: "string", array: true, description: "Require a transparency-log proof from this log (its vkey, string or file)" })
     .option("witness-key", { type: "string", array: true, description: "A trusted witness's cosignature vkey (string or file)" })
     .option("witness-quorum", { type: "number", default: 0, description: "Valid cosignatures by distinct trusted witnesses required" })
-    .option("precursor", { type: "string", description: "A delta payload's precursor (the raw bundle or image devices run): the delta is checked against it, decoded and its result checked" })
+    .option("precursor", { type: "string", description: "A delta payload's precursor (the bundle, raw or compressed, or the image devices run): the delta is checked against it, decoded and its result checked" })
     .option("max-window-bits", { type: "number", description: "Compressed/delta payloads: the largest deflate window (bits) the device decodes (default 15; 0: no decoder)" });
 }
 
