@@ -83,6 +83,11 @@ describe("compressed and delta payloads through the CLI and over a serial line",
     expect(i.manifest.encodedPayload.precursorSize).toBe(V2.length);
     expect(i.manifest.encodedPayload.wireSize).toBeLessThan(delta);
     expect(i.imageSha256).toBeNull(); // the image exists only once decoded
+    // pack's summary counts the chunks the file carries: the wire chunks of an encoded payload.
+    const packed = await pack("v3.bin", 3, "v3-delta-again.fwb", ["--delta-from", f("v2.bin")]);
+    expect(packed.stdout).toMatch(new RegExp(`^bundle .*v3-delta-again\\.fwb: .* \\(\\d+-byte envelope \\+ ${i.manifest.encodedPayload.wireChunkCount} wire chunks? of at most 4096 bytes\\)$`, "m"));
+    const plain = await pack("v1.bin", 1, "v1-again.fwb");
+    expect(plain.stdout).toMatch(/^bundle .*v1-again\.fwb: .* \(\d+-byte envelope \+ 12 chunks of 4096 bytes\)$/m);
     const text = (await ok(["inspect", f("v2-compressed.fwb")])).stdout;
     expect(text).toMatch(/payload encoding compressed/);
     expect(text).toMatch(/codec {12}deflate, window 4096 bytes \(12 bits\)/);

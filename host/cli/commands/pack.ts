@@ -202,7 +202,11 @@ const command: CommandModule<object, Args> = {
       return;
     }
     if (signers.length === 0) throw new FwsealError("INTERNAL", "no signer");
-    out(`bundle ${r.output}: ${formatBytes(r.bundleSize)} (${r.envelopeSize}-byte envelope + ${r.chunkCount} chunks of ${r.chunkSize} bytes)`);
+    // What the file holds after the envelope: the image's chunks, or an encoded payload's wire chunks.
+    const carried = r.encoded
+      ? `${r.encoded.wireChunkCount} wire chunk${r.encoded.wireChunkCount === 1 ? "" : "s"} of at most ${r.chunkSize} bytes`
+      : `${r.chunkCount} chunk${r.chunkCount === 1 ? "" : "s"} of ${r.chunkSize} bytes`;
+    out(`bundle ${r.output}: ${formatBytes(r.bundleSize)} (${r.envelopeSize}-byte envelope + ${carried})`);
     out(`  version ${a["fw-version"]}, sequence ${seq}, image ${r.imageSize} bytes, SHA-256 ${imageSha256}${r.loadAddress !== undefined ? `, from Intel HEX, load address 0x${r.loadAddress.toString(16).padStart(8, "0")}` : ""}`);
     out(`  vendor ${formatUuid(r.vendorId)} (${a.vendor}), class ${formatUuid(r.classId)} (${a.class})`);
     if (r.encoded) {
