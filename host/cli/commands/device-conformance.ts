@@ -68,7 +68,9 @@ const command: CommandModule<object, Args> = {
           'Compressed and delta payloads (SPEC §15): maxWindowBits is the device\'s decoder window (default 0: no decoder, so they are\n' +
           'UNSUPPORTED_ENCODING); precursor the image the device runs (an image file or the raw or compressed bundle that installed it), precursorChainHead\n' +
           'the chain head the device records for it (default: its manifest\'s, or computed in the delta\'s chunk size). The payload is\n' +
-          'decoded in the engine\'s memory (image at most 16 MiB, else TOO_LARGE) and the result checked. A bad line gives {"error":"..."}.'
+          'decoded in the engine\'s memory (image at most 16 MiB, else TOO_LARGE) and the result checked. A bad line gives {"error":"..."}.\n' +
+          'The engine gets one script: the core\'s source and the operations\' data. On Espruino that needs a Linux build with resizable\n' +
+          'variables (Espruino\'s default; scripts/build-espruino.sh <checkout> 0): a board-sized pool (12,000) answers LOW_MEMORY.'
       ) as never,
   handler: async (a) => {
     checkEngine(a.engine); // before waiting for stdin
