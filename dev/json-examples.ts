@@ -133,6 +133,7 @@ export async function collectJsonExamples(dir: string): Promise<JsonExample[]> {
   await run("device-conformance", "failure", "no such engine", ["device-conformance", "--engine", f("no-such-engine")]);
   await run("init", "success", "profile written", ["init", "--vendor", "acme.example", "--class", "sensor-v3", "--root", f("root.pub"), "-o", f("fwseal.json")]);
   await run("init", "failure", "profile exists", ["init", "--vendor", "acme.example", "-o", f("fwseal.json")]);
+  await run("completion", "success", "zsh script", ["completion", "zsh"]);
   await run("completion", "failure", "unknown shell", ["completion", "fish"]);
   await run("espruino", "failure", "no such port", ["espruino", "provision", "--port", f("no-such-port"), "--root", f("root.pub"), ...target]);
   return examples;

@@ -129,4 +129,13 @@ describe.skipIf(!HAS_BASH)("bash completion", () => {
     expect(z.stdout).toMatch(/fwseal completion --candidates --/);
     if (spawnSync("zsh", ["--version"]).status === 0) expect(spawnSync("zsh", ["-n"], { input: z.stdout }).status).toBe(0);
   });
+
+  it("with --json, the same script in a fwseal/1 document", () => {
+    for (const shell of ["bash", "zsh"]) {
+      const plain = fwsealProcess(dir, ["completion", shell]);
+      const doc = fwsealProcess(dir, ["completion", shell, "--json"]);
+      expect(doc.code).toBe(0);
+      expect(JSON.parse(doc.stdout)).toEqual({ schema: "fwseal/1", command: "completion", ok: true, shell, script: plain.stdout });
+    }
+  });
 });
