@@ -283,9 +283,10 @@ const HEADROOM = 64;
 /**
  * Blocks of a file, read ahead one block (the next read runs while this one is verified).
  * LOOKAHEAD_BUFFERS buffers in turn, each allocated on first use: a block is not rewritten
- * until three more have been yielded (ChainLookahead holds two).
+ * until three more have been yielded (ChainLookahead holds two). A failed read is an input
+ * error naming `path`; nothing else is: what the caller's hooks throw reaches the caller as it is.
  */
-async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerator<Block> {
+async function* fileBlocks(fh: fsp.FileHandle, blockSize: number, path: string): AsyncGenerator<Block> {
   // Shared memory: worker threads hash chunks straight out of these (chunk-digest-pool.ts).
   const bufs: Buffer[] = [];
   let pos = 0;
@@ -298,7 +299,12 @@ async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerato
   };
   let pending = read(0);
   for (;;) {
-    const n = await pending;
+    let n: number;
+    try {
+      n = await pending;
+    } catch (e) {
+      throw inputError(path, e);
+    }
     if (n === 0) return;
     const cur = bufs[k];
     pos += n;
@@ -690,10 +696,7 @@ export async function verifyBlocks(blocks: AsyncIterable<Uint8Array>, policy: Ve
 export async function verifyFile(path: string, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
   const { fh, stat: st } = await openInput(path);
   try {
-    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, hooks, st.size);
-  } catch (e) {
-    if (e instanceof FwsealError) throw e;
-    throw inputError(path, e);
+    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK, path), policy, hooks, st.size);
   } finally {
     await fh.close();
   }
@@ -708,10 +711,7 @@ export async function verifyFile(path: string, policy: VerifyPolicy, hooks: Veri
 export async function verifyEnvelopeFile(path: string, policy: VerifyPolicy): Promise<VerifyResult> {
   const { fh, stat: st } = await openInput(path);
   try {
-    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, {}, st.size, true);
-  } catch (e) {
-    if (e instanceof FwsealError) throw e;
-    throw inputError(path, e);
+    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK, path), policy, {}, st.size, true);
   } finally {
     await fh.close();
   }

@@ -134,6 +134,18 @@ describe("verify policy", () => {
   });
 });
 
+describe("errors of the caller's hooks", () => {
+  it("reach the caller as thrown, from verifyFile as from verifyStream (not as an unreadable input)", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("hook.fwb"), signers: [signer], ...META });
+    const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: ANY, deviceClass: ANY };
+    const full = new Error("disk full");
+    const hooks = { onChunk: () => { throw full; } };
+    expect(await verifyFile(f("hook.fwb"), policy, hooks).then(() => null, (e: unknown) => e)).toBe(full);
+    expect(await verifyStream(fs.createReadStream(f("hook.fwb")), policy, hooks).then(() => null, (e: unknown) => e)).toBe(full);
+  });
+});
+
 describe("extract and finalizeDraft", () => {
   it("need an explicit vendor/class (or ANY) and refuse to replace an output unless overwrite", async () => {
     const signer = await loadSigner(f("root.key"));
