@@ -176,19 +176,17 @@ export {
   type ManifestSummary
 } from "./bundle/verify.js";
 export {
-  /** Verifies a bundle (policy vendor/deviceClass required, or ANY) and writes its image only if it is valid (an existing output refused unless `overwrite`); throws FwsealError on a rejection. */
+  /** Verifies a bundle (policy vendor/deviceClass required, or ANY) and writes its image only if it is valid (an existing output refused unless `overwrite`); throws FwsealError BUNDLE_REJECTED (reason, chunk, details) on a rejection. */
   extract,
   /** Options of extract. */
   type ExtractOptions,
   /** Builds the bundle from a signed draft, verifies it under the policy (vendor/deviceClass required, or ANY), then writes it (an existing output refused unless `overwrite`); throws FwsealError if it fails. */
   finalizeDraft,
   /** Options of finalizeDraft. */
-  type FinalizeOptions
-} from "./library/verify.js";
-export {
-  /** What extract reports: the verdict and the image written. */
+  type FinalizeOptions,
+  /** What extract resolves to: the (valid) verdict and the image written. */
   type ExtractResult
-} from "./bundle/extract.js";
+} from "./library/verify.js";
 // Compressed and delta payloads (formats/SPEC.md §15): PackOptions.payload, VerifyPolicy.precursor and maxWindowBits.
 export {
   /** How pack encodes a payload: "compressed", or "delta" against a precursor; the deflate window. */

@@ -6,7 +6,8 @@ import {
   type VerifyHooks, type VerifyPolicy as PolicyFields, type VerifyResult
 } from "../bundle/verify.js";
 import { FwsealError } from "../errors.js";
-import { extract as extractWith, type ExtractOptions as ExtractFields, type ExtractResult } from "../bundle/extract.js";
+import { extract as extractWith, type ExtractOptions as ExtractFields } from "../bundle/extract.js";
+import { verdictError } from "../bundle/rejection-diagnosis.js";
 import { finalizeDraft as finalizeWith, type FinalizeOptions as FinalizeFields, type FinalizeResult } from "../bundle/drafts.js";
 import { withLibraryWords } from "./wording.js";
 
@@ -48,10 +49,24 @@ export interface ExtractOptions extends ExtractFields {
   policy: VerifyPolicy;
 }
 
-/** Verifies a bundle and writes its image only if it is valid (an existing output refused unless overwrite). */
+/** What extract resolves to: the verdict (always valid: a rejection throws) and the image written. */
+export interface ExtractResult extends VerifyResult {
+  /** The image file written. */
+  output: string;
+}
+
+/**
+ * Verifies a bundle and writes its image only if it is valid (an existing output refused
+ * unless overwrite). A rejected bundle throws the CLI's error, BUNDLE_REJECTED with the
+ * reason, chunk and details, so a caller cannot take a missing image for a written one.
+ */
 export async function extract(opts: ExtractOptions): Promise<ExtractResult> {
   explicit(opts.policy);
-  return withLibraryWords(() => extractWith({ ...opts, overwrite: opts.overwrite ?? false }));
+  return withLibraryWords(async () => {
+    const r = await extractWith({ ...opts, overwrite: opts.overwrite ?? false });
+    if (!r.valid || r.output === null) throw verdictError(r, opts.policy);
+    return { ...r, output: r.output };
+  });
 }
 
 /** Options of finalizeDraft: the policy's vendor and deviceClass are required (a value, or ANY). */

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, createDraft, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, Reason, createDraft, errorObject, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
 
 let dir: string;
@@ -162,6 +162,31 @@ describe("extract and finalizeDraft", () => {
     const fin = await finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: "acme.example", deviceClass: "meter" } });
     expect(fin.verify.valid).toBe(true);
     expect(await codeOf(finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: ANY, deviceClass: ANY } }))).toBe("OUTPUT_EXISTS");
+  });
+});
+
+describe("extract of a rejected bundle", () => {
+  it("throws the CLI's BUNDLE_REJECTED error (reason, chunk, exit code, details) and writes nothing", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("ex.fwb"), signers: [signer], ...META });
+    const bad = fs.readFileSync(f("ex.fwb"));
+    bad[bad.length - 5000] ^= 1;
+    fs.writeFileSync(f("ex-bad.fwb"), bad);
+    const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: "acme.example", deviceClass: "meter" };
+    const e = await extract({ bundle: f("ex-bad.fwb"), output: f("ex-bad.bin"), policy }).then(() => null, (x: unknown) => x);
+    expect(e).toBeInstanceOf(FwsealError);
+    const err = e as FwsealError;
+    expect(err).toMatchObject({ code: "BUNDLE_REJECTED", exitCode: 13, reason: Reason.CHUNK_HASH_MISMATCH });
+    expect(err.chunk).toBeGreaterThan(0);
+    expect(fs.existsSync(f("ex-bad.bin"))).toBe(false);
+    const cli = await fwseal(["extract", f("ex-bad.fwb"), "-r", f("root.pub"), "--vendor", "acme.example", "--class", "meter", "-o", f("ex-cli.bin"), "--json"]);
+    expect(cli.code).toBe(13);
+    expect(errorObject(err)).toEqual(JSON.parse(cli.stdout).error);
+    const wrong = await extract({ bundle: f("ex.fwb"), output: f("ex-wrong.bin"), policy: { ...policy, deviceClass: "hub" } }).then(() => null, (x: FwsealError) => x);
+    expect(wrong).toMatchObject({ code: "BUNDLE_REJECTED", exitCode: 12, reason: Reason.WRONG_CLASS, chunk: -1 });
+    expect(fs.existsSync(f("ex-wrong.bin"))).toBe(false);
+    const ok = await extract({ bundle: f("ex.fwb"), output: f("ex.bin"), policy });
+    expect(ok).toMatchObject({ valid: true, output: f("ex.bin") });
   });
 });
 
