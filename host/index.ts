@@ -61,10 +61,13 @@ export {
 
 // Keys.
 export {
-  /** Creates an Ed25519 key pair (PKCS#8 PEM, optionally encrypted) and its .pub; throws FwsealError OUTPUT_EXISTS unless `force`. */
+  /** Creates an Ed25519 key pair (PKCS#8 PEM, optionally encrypted: the passphrase from the options, never a prompt or FWSEAL_PASSPHRASE unless asked) and its .pub; throws FwsealError OUTPUT_EXISTS unless `overwrite`. */
   keygen,
-  /** Options and result of keygen. */
-  type KeygenOptions,
+  /** Options of keygen: out, encrypt, passphrase (a string or a callback), passphraseFile, useEnvironment, prompt, overwrite. */
+  type KeygenOptions
+} from "./library/keygen.js";
+export {
+  /** What keygen wrote: the key ID, the public key and both paths. */
   type KeygenResult,
   /** Where a passphrase comes from: a file, or a terminal prompt. */
   type PassphraseSource
@@ -123,10 +126,13 @@ export {
   type PubkeyFormat
 } from "./keys/pubkey-format.js";
 export {
-  /** Issues a delegation certificate from a root signer to a release key; throws FwsealError on bad times or an existing output. */
+  /** Issues a delegation certificate from a root signer to a release key; throws FwsealError on bad times or an existing output (unless `overwrite`). */
   delegate,
-  /** Options and result of delegate. */
-  type DelegateOptions,
+  /** Options of delegate. */
+  type DelegateOptions
+} from "./library/delegate.js";
+export {
+  /** What delegate made. */
   type DelegateResult
 } from "./keys/delegate.js";
 

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, Reason, createDraft, errorObject, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, Reason, createDraft, delegate, errorObject, keygen, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
 
 let dir: string;
@@ -97,6 +97,54 @@ describe("loadPublicKey", () => {
     expect(await codeOf(loadPublicKey("ab".repeat(60).replace(/^ab/, "00")))).toBe("INPUT_MISSING"); // 120 digits, not an HSS/LMS key
     fs.writeFileSync(f("junk.pub"), "not a key\n");
     expect(await codeOf(loadPublicKey(f("junk.pub")))).toBe("KEY_CORRUPT");
+  });
+});
+
+describe("keygen", () => {
+  it("never reads FWSEAL_PASSPHRASE or prompts unless asked, and refuses existing files unless overwrite, in library words", async () => {
+    const saved = process.env.FWSEAL_PASSPHRASE;
+    process.env.FWSEAL_PASSPHRASE = PASS;
+    try {
+      const e = await keygen({ out: f("kg-enc"), encrypt: true }).then(() => null, (x: FwsealError) => x);
+      expect(e?.code).toBe("KEY_PASSPHRASE_REQUIRED");
+      expect(e?.message).toMatch(/kg-enc\.key needs a passphrase: give it \(option passphrase: a string or a function\) or a passphraseFile/);
+      expect(e?.message).not.toMatch(/--|FWSEAL_/);
+      expect(fs.existsSync(f("kg-enc.key"))).toBe(false);
+      const fromEnv = await keygen({ out: f("kg-env"), encrypt: true, useEnvironment: true });
+      expect((await loadSigner(fromEnv.keyPath, { passphrase: PASS })).keyId).toBe(fromEnv.keyId);
+    } finally {
+      if (saved === undefined) delete process.env.FWSEAL_PASSPHRASE;
+      else process.env.FWSEAL_PASSPHRASE = saved;
+    }
+    const made = await keygen({ out: f("kg"), encrypt: true, passphrase: () => PASS });
+    expect(made).toMatchObject({ keyPath: f("kg.key"), pubPath: f("kg.pub"), encrypted: true });
+    const before = fs.readFileSync(f("kg.key"));
+    const exists = await keygen({ out: f("kg") }).then(() => null, (x: FwsealError) => x);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("kg.key")}: already exists (pass overwrite: true to replace it)`);
+    expect(fs.readFileSync(f("kg.key")).equals(before)).toBe(true);
+    expect((await keygen({ out: f("kg"), overwrite: true })).encrypted).toBe(false);
+  });
+});
+
+describe("delegate", () => {
+  it("refuses to replace an existing certificate unless overwrite, and words its refusals and warnings for the library", async () => {
+    const root = await loadSigner(f("root.key"));
+    const subject = await loadPublicKey(f("enc.pub"));
+    const opts = { root, subject, epoch: 1, vendor: "acme.example", classes: ["meter"], notAfter: 4_000_000_000, output: f("d.cert") };
+    const first = await delegate(opts);
+    expect(first.warnings).toEqual([]);
+    const before = fs.readFileSync(f("d.cert"));
+    const exists = await delegate({ ...opts, epoch: 2 }).then(() => null, (x: FwsealError) => x);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("d.cert")}: already exists (pass overwrite: true to replace it)`);
+    expect(fs.readFileSync(f("d.cert")).equals(before)).toBe(true);
+    expect((await delegate({ ...opts, epoch: 2, overwrite: true })).epoch).toBe(2);
+    const open = await delegate({ root, subject });
+    expect(open.warnings).toEqual([expect.stringMatching(/never expires \(no notAfter\) and is valid for every vendor \(no vendor\)/)]);
+    const noVendor = await delegate({ root, subject, classes: ["meter"] }).then(() => null, (x: FwsealError) => x);
+    expect(noVendor).toMatchObject({ code: "USAGE" });
+    expect(noVendor?.message).toMatch(/^classes given by name need vendor/);
   });
 });
 
