@@ -729,7 +729,8 @@ export async function verifyBytes(bundle: Uint8Array, policy: VerifyPolicy, hook
 export async function verifyStream(stream: AsyncIterable<Uint8Array | string>, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
   async function* blocks() {
     for await (const b of stream) {
-      if (typeof b === "string") throw new FwsealError("USAGE", "bundle stream must be binary");
+      // A stream with an encoding set yields strings; a Buffer passed as the stream, numbers.
+      if (!(b instanceof Uint8Array)) throw new FwsealError("USAGE", "bundle stream must be binary: Uint8Array blocks, not " + (typeof b === "string" ? "strings (no setEncoding)" : typeof b));
       yield b;
     }
   }

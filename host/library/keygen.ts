@@ -4,6 +4,7 @@
 import { keygen as keygenWith, type KeygenResult } from "../keys/keys.js";
 import type { PassphraseCallback } from "../keys/passphrase.js";
 import { withLibraryWords } from "./wording.js";
+import { checkOptions, checkString } from "./arguments.js";
 
 /** Options of the library's keygen. */
 export interface KeygenOptions {
@@ -31,6 +32,8 @@ export interface KeygenOptions {
  * throws FwsealError KEY_PASSPHRASE_REQUIRED); existing files are refused unless `overwrite`.
  */
 export async function keygen(opts: KeygenOptions): Promise<KeygenResult> {
+  checkOptions("keygen", "options", opts);
+  checkString("keygen", "out (the key files' path prefix)", opts.out);
   return withLibraryWords(() =>
     keygenWith({
       out: opts.out,

@@ -8,6 +8,7 @@ import { packRecordSummary, signRecordSummary } from "../audit/signing-records.j
 import { keySourceOf } from "../keys/signer-loader.js";
 import type { Signer } from "../keys/signer.js";
 import { withLibraryWords } from "./wording.js";
+import { checkId, checkOptions, checkRoots, checkSigner, checkSigners, checkString } from "./arguments.js";
 
 /** Where signing operations are recorded: a hash-chained audit log and the operator's name. */
 export interface AuditTarget {
@@ -31,6 +32,12 @@ export interface PackOptions extends Omit<PackFields, "sequenceLog"> {
 
 /** Signs an image into a bundle file (written atomically); throws FwsealError (input, key, output, audit problems, ABORTED). */
 export async function pack(opts: PackOptions): Promise<PackResult> {
+  checkOptions("pack", "options", opts);
+  checkString("pack", "image", opts.image);
+  checkString("pack", "output", opts.output);
+  checkSigners("pack", "signers", opts.signers);
+  checkBundleFields("pack", opts);
+  checkRoots("pack", "roots", opts.roots, true);
   return withLibraryWords(() => packAndRecord(opts));
 }
 
@@ -47,8 +54,19 @@ async function packAndRecord(opts: PackOptions): Promise<PackResult> {
   return r;
 }
 
+/** What a bundle says of itself, as pack and createDraft take it: vendor, class, version (sequence is checked with the manifest). */
+function checkBundleFields(fn: string, opts: { vendor: unknown; deviceClass: unknown; version: unknown }): void {
+  checkId(fn, "vendor", opts.vendor);
+  checkId(fn, "deviceClass", opts.deviceClass);
+  checkString(fn, "version", opts.version);
+}
+
 /** Writes an unsigned draft for offline signers (an existing output refused unless `overwrite`). */
 export async function createDraft(opts: DraftOptions): Promise<DraftResult> {
+  checkOptions("createDraft", "options", opts);
+  checkString("createDraft", "image", opts.image);
+  checkString("createDraft", "output", opts.output);
+  checkBundleFields("createDraft", opts);
   return withLibraryWords(() => createDraftWith({ ...opts, overwrite: opts.overwrite ?? false }));
 }
 
@@ -66,6 +84,10 @@ export interface SignDraftOptions {
 
 /** Signs a draft with a signer and adds the signature; throws FwsealError if the key may not or already did sign. */
 export async function signDraft(draftPath: string, signer: Signer, opts: SignDraftOptions = {}): Promise<AddSignatureResult> {
+  checkString("signDraft", "draftPath", draftPath);
+  checkSigner("signDraft", "signer", signer);
+  checkOptions("signDraft", "options", opts);
+  checkString("signDraft", "output", opts.output, true);
   return withLibraryWords(() => signAndRecord(draftPath, signer, opts));
 }
 

@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, Reason, createDraft, delegate, errorObject, keygen, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, Reason, createDraft, delegate, errorObject, inspect, keygen, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
 
 let dir: string;
@@ -191,6 +191,48 @@ describe("errors of the caller's hooks", () => {
     const hooks = { onChunk: () => { throw full; } };
     expect(await verifyFile(f("hook.fwb"), policy, hooks).then(() => null, (e: unknown) => e)).toBe(full);
     expect(await verifyStream(fs.createReadStream(f("hook.fwb")), policy, hooks).then(() => null, (e: unknown) => e)).toBe(full);
+  });
+});
+
+describe("wrong argument types and missing options", () => {
+  it("are FwsealError USAGE naming the function and the option, before any work (no TypeError from inside, no verdict)", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("args.fwb"), signers: [signer], ...META });
+    const roots = [await loadPublicKey(f("root.pub"))];
+    const good = { roots, vendor: "acme.example", deviceClass: "meter" };
+    const x = (v: unknown) => v as never;
+    const cases: [string, () => Promise<unknown>, RegExp][] = [
+      ["verifyFile path", () => verifyFile(x(undefined), good), /^verifyFile: path must be a non-empty string, not missing$/],
+      ["roots missing", () => verifyFile(f("args.fwb"), x({ vendor: ANY, deviceClass: ANY })), /^verifyFile: policy\.roots must be an array of public keys/],
+      ["roots as file names", () => verifyFile(f("args.fwb"), { ...good, roots: x([f("root.pub")]) }), /^verifyFile: policy\.roots\[0\] must be a Uint8Array, not a string \(read a key file with loadPublicKey\)$/],
+      ["vendor as a number", () => verifyFile(f("args.fwb"), { ...good, vendor: x(5) }), /^verifyFile: policy\.vendor must be a name, a UUID string or 16 bytes, not a number$/],
+      ["hooks.onChunk", () => verifyFile(f("args.fwb"), good, x({ onChunk: 1 })), /^verifyFile: hooks\.onChunk must be a function/],
+      ["verifyStream of a Buffer", () => verifyStream(x(fs.readFileSync(f("args.fwb"))), good), /^verifyStream: stream must be a Node Readable/],
+      ["verifyStream of text", () => verifyStream(fs.createReadStream(f("args.fwb"), { encoding: "utf8" }), good), /bundle stream must be binary: Uint8Array blocks, not strings/],
+      ["verifyBytes of an ArrayBuffer", () => verifyBytes(x(new ArrayBuffer(8)), good), /^verifyBytes: bundle must be a Uint8Array, not an ArrayBuffer/],
+      ["extract without output", () => extract(x({ bundle: f("args.fwb"), policy: good })), /^extract: output must be a non-empty string, not missing$/],
+      ["pack without signers", () => pack(x({ image: f("fw.bin"), output: f("args2.fwb"), ...META })), /^pack: signers must be a non-empty array of signers/],
+      ["pack with a key file name as signer", () => pack({ image: f("fw.bin"), output: f("args2.fwb"), signers: x([f("root.key")]), ...META }), /^pack: signers\[0\] must be a signer \(from loadSigner\), not a string$/],
+      ["pack version as a number", () => pack({ image: f("fw.bin"), output: f("args2.fwb"), signers: [signer], ...META, version: x(4) }), /^pack: version must be a non-empty string, not a number$/],
+      ["pack without vendor", () => pack(x({ image: f("fw.bin"), output: f("args2.fwb"), signers: [signer], deviceClass: "meter", sequence: 1, version: "1" })), /^pack: vendor must be/],
+      ["createDraft()", () => createDraft(x(undefined)), /^createDraft: options must be an object, not missing$/],
+      ["signDraft without signer", () => signDraft(f("args.fwb"), x(undefined)), /^signDraft: signer must be a signer/],
+      ["finalizeDraft without options", () => finalizeDraft(f("args.fwb"), x(undefined)), /^finalizeDraft: options must be an object/],
+      ["loadSigner of bytes", () => loadSigner(x(Buffer.from("k"))), /^loadSigner: spec .* must be a non-empty string, not 1 bytes$/],
+      ["loadPublicKey of bytes", () => loadPublicKey(x(roots[0])), /^loadPublicKey: pathOrHex .* must be a non-empty string, not 32 bytes$/],
+      ["withCertificate of a file name", async () => withCertificate(signer, x(f("d.cert"))), /^withCertificate: certificate must be the certificate's bytes \(read the file with readFile\), not a file name$/],
+      ["keygen without out", () => keygen(x({})), /^keygen: out .* must be a non-empty string, not missing$/],
+      ["delegate with a key file name as subject", () => delegate({ root: signer, subject: x(f("enc.pub")) }), /^delegate: subject must be a Uint8Array, not a string/],
+      ["inspect of undefined", () => inspect(x(undefined)), /^an input file name must be a path .*, not missing$/]
+    ];
+    for (const [what, call, message] of cases) {
+      const e = await Promise.resolve().then(call).then(() => null, (err: unknown) => err);
+      expect(e, what).toBeInstanceOf(FwsealError);
+      expect((e as FwsealError).code, `${what}: ${(e as Error).message}`).toBe("USAGE");
+      expect((e as FwsealError).message, what).toMatch(message);
+    }
+    expect(fs.existsSync(f("args2.fwb"))).toBe(false);
+    expect(fs.existsSync(f(".key"))).toBe(false);
   });
 });
 
