@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, Reason, createDraft, delegate, errorObject, inspect, keygen, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, Reason, createDraft, delegate, errorObject, formatPublicKey, inspect, keygen, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
 
 let dir: string;
@@ -145,6 +145,21 @@ describe("delegate", () => {
     const noVendor = await delegate({ root, subject, classes: ["meter"] }).then(() => null, (x: FwsealError) => x);
     expect(noVendor).toMatchObject({ code: "USAGE" });
     expect(noVendor?.message).toMatch(/^classes given by name need vendor/);
+  });
+});
+
+describe("formatPublicKey", () => {
+  it("is typed by format (text, or COSE_Key bytes) and refuses what is not a public key", async () => {
+    const pk = await loadPublicKey(f("root.pub"));
+    const hex: string = formatPublicKey(pk, "hex"); // no cast: the format says it is text
+    const cose: Uint8Array = formatPublicKey(pk, "cose");
+    expect(hex).toBe(Buffer.from(pk).toString("hex") + "\n");
+    expect(cose).toBeInstanceOf(Uint8Array);
+    for (const bad of [Buffer.from(pk).toString("hex"), pk.subarray(0, 31)]) {
+      const e = (() => { try { formatPublicKey(bad as never, "hex"); return null; } catch (x) { return x as FwsealError; } })();
+      expect(e).toMatchObject({ code: "USAGE" });
+      expect(e?.message).toMatch(/^formatPublicKey: the key must be a 32-byte Ed25519 or 60-byte HSS\/LMS public key/);
+    }
   });
 });
 
