@@ -135,12 +135,13 @@ export interface ManifestSummary {
   chunkCount: number;
   chainHead: string;
   keyEpochFloor: number | null;
+  /** PayloadEncoding code (0 raw, 1 compressed, 3 delta); documents (verdictDoc) give the name here and this code as payloadEncodingCode. */
   payloadEncoding: number;
   /** A compressed or delta payload's wire stream and codec; null for a raw payload. */
   encodedPayload: EncodedPayloadSummary | null;
 }
 
-/** A verdict: `valid`, `reason`/`reasonName`, the failing `chunk` (-1: envelope), the manifest and signers. */
+/** A verdict: `valid`, `reason`/`reasonName`, the failing `chunk` (null: the envelope), the manifest and signers. */
 export interface VerifyResult {
   valid: boolean;
   reason: number;
@@ -161,7 +162,7 @@ export interface VerifyResult {
   checkedClass: string | null;
   vendorFromPolicy: boolean;
   classFromPolicy: boolean;
-  /** Bundle bytes consumed. */
+  /** Bundle bytes read when the verdict was reached (a rejection: to the end of that block, so it depends on how the input arrived). */
   bytes: number;
 }
 
