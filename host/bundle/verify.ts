@@ -162,7 +162,7 @@ export interface VerifyResult {
   checkedClass: string | null;
   vendorFromPolicy: boolean;
   classFromPolicy: boolean;
-  /** Bundle bytes read when the verdict was reached (a rejection: to the end of that block, so it depends on how the input arrived). */
+  /** Bundle bytes verified: all of them for a valid bundle; for a rejection, those before the piece of input it was found in (so that count depends on how the input was cut). */
   bytes: number;
 }
 
