@@ -33,10 +33,19 @@ function mtime(file) {
   return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 }
 
-/** True when bundle `name` exists and is not older than the tsc output it was built from. */
+/**
+ * An installed copy (under node_modules): npm gives its files the times they were unpacked,
+ * in the tarball's order (the bundles before dist/host), and nothing recompiles it there.
+ */
+const INSTALLED = __dirname.split(path.sep).includes("node_modules");
+
+/**
+ * True when bundle `name` exists and is not older than the tsc output it was built from (a
+ * checkout after a tsc-only rebuild runs the modules); in an installed copy, when it exists.
+ */
 function bundleIsCurrent(name = "fwseal-cli") {
   const b = mtime(bundleFile(name));
-  return b >= 0 && b >= mtime(ENTRIES[name]);
+  return b >= 0 && (INSTALLED || b >= mtime(ENTRIES[name]));
 }
 
 /**
