@@ -12,7 +12,8 @@ const path = require("node:path");
 const { createRequire } = require("node:module");
 const vm = require("node:vm");
 
-const distDir = path.join(__dirname, "..", "dist");
+const packageDir = path.join(__dirname, "..");
+const distDir = path.join(packageDir, "dist");
 /** The bundles (scripts/build-cli-bundle.mjs): name -> the tsc output it is built from. */
 const ENTRIES = {
   "fwseal-cli": path.join(distDir, "host", "cli", "cli.js"),
@@ -87,7 +88,10 @@ function loadBundledCli(useCache = true, name = "fwseal-cli") {
   const source = readFileSync(file, "latin1");
   const digest = buildDigest(source);
   const cachedData = useCache ? readCache(cacheFile, digest) : undefined;
-  const script = new vm.Script(source, { filename: file, cachedData });
+  // Without the cache (the build, which saves one), the script is named relative to the
+  // package: V8 keeps the name a cache was made under, and runs from the cache report it in
+  // stack traces, wherever the package is installed; the build machine's path would mislead.
+  const script = new vm.Script(source, { filename: useCache ? file : path.relative(packageDir, file), cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, distDir);
   const saveCache = () => writeFileSync(cacheFile, Buffer.concat([digest, script.createCachedData()]));

@@ -93,6 +93,11 @@ describe("single-file CLI build", () => {
       expect(text, file).not.toContain(REPO);
       expect(text, file).not.toContain(modules);
     }
+    // Runs from the code cache name the bundle as the cache was made: relative to the package.
+    const r = fwsealProcess(dir, ["verify", "none.fwb", "-r", "none.pub"], { env: { FWSEAL_DEBUG: "1" } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/\(dist\/fwseal-cli-check\.cjs:\d+:\d+\)/);
+    expect(r.stderr).not.toContain(REPO);
   });
 
   it("runs inspect and verify from the checking bundle, which holds those commands alone", () => {
