@@ -7,7 +7,7 @@ import { appendSigningRecord, preflightAuditLog } from "../audit/audit-log.js";
 import { packRecordSummary, signRecordSummary } from "../audit/signing-records.js";
 import { keySourceOf } from "../keys/signer-loader.js";
 import type { Signer } from "../keys/signer.js";
-import { withLibraryWords } from "./wording.js";
+import { libraryText, withLibraryWords } from "./wording.js";
 import { checkId, checkOptions, checkRoots, checkSigner, checkSigners, checkString } from "./arguments.js";
 
 /** Where signing operations are recorded: a hash-chained audit log and the operator's name. */
@@ -51,7 +51,7 @@ async function packAndRecord(opts: PackOptions): Promise<PackResult> {
       summary: packRecordSummary(r, { version: opts.version, sequence: opts.sequence, keyEpochFloor: opts.keyEpochFloor })
     }, r.output);
   }
-  return r;
+  return { ...r, warnings: r.warnings.map(libraryText) };
 }
 
 /** What a bundle says of itself, as pack and createDraft take it: vendor, class, version (sequence is checked with the manifest). */

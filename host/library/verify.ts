@@ -9,7 +9,7 @@ import { FwsealError } from "../errors.js";
 import { extract as extractWith, type ExtractOptions as ExtractFields } from "../bundle/extract.js";
 import { verdictError } from "../bundle/rejection-diagnosis.js";
 import { finalizeDraft as finalizeWith, type FinalizeOptions as FinalizeFields, type FinalizeResult } from "../bundle/drafts.js";
-import { withLibraryWords } from "./wording.js";
+import { libraryText, withLibraryWords } from "./wording.js";
 import { checkBytes, checkHooks, checkOptions, checkPolicy, checkString } from "./arguments.js";
 
 /** What a device trusts and enforces; `vendor` and `deviceClass` are required (a value, or ANY). */
@@ -101,7 +101,10 @@ export async function finalizeDraft(draftPath: string, opts: FinalizeOptions): P
   checkString("finalizeDraft", "output", opts.output);
   explicit(opts.policy);
   checkPolicy("finalizeDraft", "policy", opts.policy);
-  return withLibraryWords(() => finalizeWith(draftPath, { ...opts, overwrite: opts.overwrite ?? false }));
+  return withLibraryWords(async () => {
+    const r = await finalizeWith(draftPath, { ...opts, overwrite: opts.overwrite ?? false });
+    return { ...r, warnings: r.warnings.map(libraryText) };
+  });
 }
 
 export { ANY };

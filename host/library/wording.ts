@@ -12,6 +12,8 @@ const HINTS: readonly [RegExp, string][] = [
   [/confirm it \(--confirm\) or reboot it \(--reboot\)/g, "confirm it (confirm: true) or reboot it (reboot: true)"],
   [/by leaving out --hex-gaps refuse/g, "with hexGaps: \"fill\""],
   [/--root is required \(the device's root keys, in slot order\)/g, "policy.roots is required (the device's root keys, in slot order)"],
+  // pack, finalizeDraft: a refusal that force let through, in their warnings
+  [/\(written anyway: --force\)/g, "(written anyway: force: true)"],
   // delegate: its refusal and its warnings of an unbounded certificate
   [/--class names need --vendor/g, "classes given by name need vendor"],
   [/\(no --not-after\)/g, "(no notAfter)"],

@@ -324,6 +324,24 @@ describe("pack", () => {
   });
 });
 
+describe("warnings of a refusal that force let through", () => {
+  it("name the option, not the CLI flag (pack, finalizeDraft)", async () => {
+    const signer = await loadSigner(f("root.key"));
+    const otherRoots = [await loadPublicKey(f("enc.pub"))]; // the signer is not among them: refused, unless force
+    const p = await pack({ image: f("fw.bin"), output: f("forced.fwb"), signers: [signer], roots: otherRoots, force: true, ...META });
+    await createDraft({ image: f("fw.bin"), output: f("forced.draft"), vendor: "acme.example", deviceClass: "meter", sequence: 8, version: "8.0" });
+    await signDraft(f("forced.draft"), signer);
+    const fin = await finalizeDraft(f("forced.draft"), { output: f("forced2.fwb"), force: true, policy: { roots: otherRoots, vendor: ANY, deviceClass: ANY } });
+    for (const warnings of [p.warnings, fin.warnings]) {
+      expect(warnings.length).toBeGreaterThan(0);
+      for (const w of warnings) {
+        expect(w).toMatch(/\(written anyway: force: true\)$/);
+        expect(w).not.toMatch(/--force/);
+      }
+    }
+  });
+});
+
 describe("AbortSignal", () => {
   const leftovers = (): string[] => fs.readdirSync(dir).filter((n) => n.startsWith(".") || n.includes(".tmp") || n.startsWith("aborted"));
 
