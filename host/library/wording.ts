@@ -12,6 +12,11 @@ const HINTS: readonly [RegExp, string][] = [
   [/confirm it \(--confirm\) or reboot it \(--reboot\)/g, "confirm it (confirm: true) or reboot it (reboot: true)"],
   [/by leaving out --hex-gaps refuse/g, "with hexGaps: \"fill\""],
   [/--root is required \(the device's root keys, in slot order\)/g, "policy.roots is required (the device's root keys, in slot order)"],
+  // pack's payload options, extract's precursor, signDraft on a finished bundle
+  [/--window-bits (\S+): must be 9\.\.15/g, "payload.windowBits $1: must be 9..15"],
+  [/\(--delta-from\)/g, "(payload.precursor: loadPrecursor)"],
+  [/\(--precursor, the raw bundle or image the devices run\)/g, "(policy.precursor: loadPrecursor of the raw bundle or image the devices run)"],
+  [/\(make one with fwseal pack --unsigned\)/g, "(make one with createDraft)"],
   // pack, finalizeDraft: a refusal that force let through, in their warnings
   [/\(written anyway: --force\)/g, "(written anyway: force: true)"],
   // delegate: its refusal and its warnings of an unbounded certificate

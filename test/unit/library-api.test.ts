@@ -10,7 +10,7 @@ import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, Reason, createDraft, delegate, errorObject, formatPublicKey, inspect, keygen, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, Reason, createDraft, loadPrecursor, delegate, errorObject, formatPublicKey, inspect, keygen, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
 
 let dir: string;
@@ -339,6 +339,20 @@ describe("warnings of a refusal that force let through", () => {
         expect(w).not.toMatch(/--force/);
       }
     }
+  });
+});
+
+describe("refusals of payload and draft options", () => {
+  it("name the library's options, not the CLI's flags", async () => {
+    const signer = await loadSigner(f("root.key"));
+    const base = { image: f("fw.bin"), output: f("payload.fwb"), signers: [signer], ...META };
+    const messageOf = (p: Promise<unknown>) => p.then(() => "resolved", (e: FwsealError) => `${e.code}: ${e.message}`);
+    expect(await messageOf(pack({ ...base, payload: { kind: "delta" } }))).toBe("USAGE: a delta needs the image it applies to (payload.precursor: loadPrecursor)");
+    expect(await messageOf(pack({ ...base, payload: { kind: "compressed", windowBits: 20 } }))).toMatch(/^USAGE: payload\.windowBits 20: must be 9\.\.15/);
+    await pack({ ...base, payload: { kind: "delta", precursor: await loadPrecursor(f("fw.bin")) } });
+    const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: ANY, deviceClass: ANY };
+    expect(await messageOf(extract({ bundle: f("payload.fwb"), output: f("payload.bin"), policy }))).toMatch(/needs the precursor it applies to \(policy\.precursor: loadPrecursor of the raw bundle or image the devices run\)$/);
+    expect(await messageOf(signDraft(f("payload.fwb"), signer))).toMatch(/is a finished bundle, not a draft \(make one with createDraft\)$/);
   });
 });
 
