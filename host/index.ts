@@ -164,7 +164,7 @@ export {
 export {
   /** Verifies a bundle file as a device would; resolves to a VerifyResult (never throws on a rejection; ABORTED on an abort). */
   verifyFile,
-  /** Verifies a bundle arriving as a stream of chunks, as it arrives; resolves to a VerifyResult. */
+  /** Verifies a bundle arriving as a stream of chunks, as it arrives; resolves to a VerifyResult (the stream's own error, e.g. an upload cut off, is thrown as it came). */
   verifyStream,
   /** Verifies a bundle held in memory; resolves to a VerifyResult. */
   verifyBytes,
