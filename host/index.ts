@@ -213,8 +213,12 @@ export {
 
 // Offline and k-of-n signing.
 export {
-  /** Adds a detached signature to a draft after checking it; throws FwsealError if it does not match. */
+  /** Adds a detached signature to a draft after checking it (an existing `output` refused unless `overwrite`); throws FwsealError if it does not match. */
   addSignature,
+  /** Options of addSignature. */
+  type AddSignatureOptions
+} from "./library/pack.js";
+export {
   /** Options and results of the draft functions. */
   type DraftOptions,
   type DraftResult,

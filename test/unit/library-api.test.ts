@@ -4,14 +4,16 @@
 // asked; pack and verify stop on an AbortSignal with FwsealError ABORTED and leave nothing
 // half-written; pack and signDraft write the audit record the CLI writes.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, Reason, createDraft, loadPrecursor, delegate, errorObject, formatPublicKey, inspect, keygen, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, Reason, addSignature, createDraft, loadPrecursor, delegate, errorObject, formatPublicKey, inspect, keygen, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
+import { draftToBeSigned } from "../../host/bundle/drafts.js";
 
 let dir: string;
 const f = (n: string): string => path.join(dir, n);
@@ -353,6 +355,22 @@ describe("refusals of payload and draft options", () => {
     const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: ANY, deviceClass: ANY };
     expect(await messageOf(extract({ bundle: f("payload.fwb"), output: f("payload.bin"), policy }))).toMatch(/needs the precursor it applies to \(policy\.precursor: loadPrecursor of the raw bundle or image the devices run\)$/);
     expect(await messageOf(signDraft(f("payload.fwb"), signer))).toMatch(/is a finished bundle, not a draft \(make one with createDraft\)$/);
+  });
+});
+
+describe("addSignature", () => {
+  it("refuses to replace an existing output unless overwrite, like signDraft", async () => {
+    const d = await createDraft({ image: f("fw.bin"), output: f("detached.draft"), vendor: "acme.example", deviceClass: "meter", sequence: 9, version: "9.0" });
+    const publicKey = await loadPublicKey(f("root.pub"));
+    const signature = crypto.sign(null, draftToBeSigned(d.payload, publicKey), crypto.createPrivateKey(fs.readFileSync(f("root.key"))));
+    fs.writeFileSync(f("detached-signed.draft"), "kept");
+    const e = await addSignature(f("detached.draft"), { publicKey, signature }, { output: f("detached-signed.draft") }).then(() => null, (x: FwsealError) => x);
+    expect(e?.code).toBe("OUTPUT_EXISTS");
+    expect(e?.message).toBe(`${f("detached-signed.draft")}: already exists (pass overwrite: true to replace it)`);
+    expect(fs.readFileSync(f("detached-signed.draft"), "utf8")).toBe("kept");
+    const r = await addSignature(f("detached.draft"), { publicKey, signature }, { output: f("detached-signed.draft"), overwrite: true });
+    expect(r.signatures).toBe(1);
+    expect(await codeOf(addSignature(f("detached.draft"), { publicKey, signature: f("sig.bin") as never }))).toBe("USAGE");
   });
 });
 
