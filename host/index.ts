@@ -99,8 +99,12 @@ export {
   type Signer
 } from "./keys/signer.js";
 export {
-  /** Generates an HSS/LMS key pair (<out>.key stateful, mode 0600; <out>.pub SPKI PEM): heights per level, Winternitz width. */
+  /** Generates an HSS/LMS key pair (<out>.key stateful, mode 0600; <out>.pub SPKI PEM): heights per level, Winternitz width; existing files refused unless `overwrite`. */
   keygenHssLms,
+  /** Options of keygenHssLms. */
+  type HssKeygenOptions
+} from "./library/keygen.js";
+export {
   /** A signer over an HSS/LMS key file: the leaf counter is advanced and fsynced before each signature leaves the process. */
   HssLmsFileSigner,
   /** Reads an HSS/LMS private key file (no lock; for inspection). */
@@ -109,8 +113,7 @@ export {
   hssKeyInfo,
   /** One-line warning when an HSS/LMS key runs low on signatures, or null. */
   lowCountWarning,
-  /** Options and results of the HSS/LMS functions. */
-  type HssKeygenOptions,
+  /** Results and options of the HSS/LMS functions. */
   type HssKeygenResult,
   type HssKeyInfo,
   type HssSignerOptions

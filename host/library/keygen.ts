@@ -2,6 +2,7 @@
 // a terminal prompt or encrypt a key with a FWSEAL_PASSPHRASE it did not mean to pass. The
 // passphrase comes from the options; the environment and a prompt only when asked for.
 import { keygen as keygenWith, type KeygenResult } from "../keys/keys.js";
+import { keygenHssLms as keygenHssLmsWith, type HssKeygenOptions as HssKeygenFields, type HssKeygenResult } from "../keys/hss-lms.js";
 import type { PassphraseCallback } from "../keys/passphrase.js";
 import { withLibraryWords } from "./wording.js";
 import { checkOptions, checkString } from "./arguments.js";
@@ -45,4 +46,17 @@ export async function keygen(opts: KeygenOptions): Promise<KeygenResult> {
       force: opts.overwrite === true || opts.force === true
     })
   );
+}
+
+/** Options of the library's keygenHssLms. */
+export interface HssKeygenOptions extends HssKeygenFields {
+  /** Replace existing key files (default false: FwsealError OUTPUT_EXISTS); force is its earlier name. */
+  overwrite?: boolean;
+}
+
+/** Generates a stateful HSS/LMS key pair; existing files are refused unless `overwrite`; errors name the options (heights, w). */
+export async function keygenHssLms(opts: HssKeygenOptions): Promise<HssKeygenResult> {
+  checkOptions("keygenHssLms", "options", opts);
+  checkString("keygenHssLms", "out (the key files' path prefix)", opts.out);
+  return withLibraryWords(() => keygenHssLmsWith({ ...opts, force: opts.overwrite === true || opts.force === true }));
 }

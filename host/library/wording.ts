@@ -17,6 +17,10 @@ const HINTS: readonly [RegExp, string][] = [
   [/\(--delta-from\)/g, "(payload.precursor: loadPrecursor)"],
   [/\(--precursor, the raw bundle or image the devices run\)/g, "(policy.precursor: loadPrecursor of the raw bundle or image the devices run)"],
   [/\(make one with fwseal pack --unsigned\)/g, "(make one with createDraft)"],
+  // keygenHssLms: the key's parameters
+  [/--lms-height (\S+): /g, "heights: $1: "],
+  [/--lmots-w (\S+): /g, "w $1: "],
+  [/--levels (\S+): /g, "heights: $1 levels: "],
   // pack, finalizeDraft: a refusal that force let through, in their warnings
   [/\(written anyway: --force\)/g, "(written anyway: force: true)"],
   // delegate: its refusal and its warnings of an unbounded certificate

@@ -11,7 +11,7 @@ import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, Reason, addSignature, createDraft, loadPrecursor, delegate, errorObject, formatPublicKey, inspect, keygen, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, Reason, addSignature, createDraft, loadPrecursor, delegate, errorObject, formatPublicKey, inspect, keygen, keygenHssLms, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
 import { draftToBeSigned } from "../../host/bundle/drafts.js";
 
@@ -126,6 +126,19 @@ describe("keygen", () => {
     expect(exists?.message).toBe(`${f("kg.key")}: already exists (pass overwrite: true to replace it)`);
     expect(fs.readFileSync(f("kg.key")).equals(before)).toBe(true);
     expect((await keygen({ out: f("kg"), overwrite: true })).encrypted).toBe(false);
+  });
+});
+
+describe("keygenHssLms", () => {
+  it("refuses existing files unless overwrite, and names its options in refusals", async () => {
+    await keygenHssLms({ out: f("pq-lib"), heights: [5], w: 4 });
+    const exists = await keygenHssLms({ out: f("pq-lib"), heights: [5], w: 4 }).then(() => null, (x: FwsealError) => x);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("pq-lib.key")}: already exists (pass overwrite: true to replace it)`);
+    expect((await keygenHssLms({ out: f("pq-lib"), heights: [5], w: 4, overwrite: true })).keyPath).toBe(f("pq-lib.key"));
+    const bad = await keygenHssLms({ out: f("pq-bad"), heights: [7], w: 4 }).then(() => null, (x: FwsealError) => x);
+    expect(bad).toMatchObject({ code: "USAGE" });
+    expect(bad?.message).toMatch(/^heights: 7: the tree height is 5, 10, 15 or 20/);
   });
 });
 
