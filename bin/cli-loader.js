@@ -12,7 +12,8 @@ const path = require("node:path");
 const { createRequire } = require("node:module");
 const vm = require("node:vm");
 
-const distDir = path.join(__dirname, "..", "dist");
+const packageDir = path.join(__dirname, "..");
+const distDir = path.join(packageDir, "dist");
 /** The bundles (scripts/build-cli-bundle.mjs): name -> the tsc output it is built from. */
 const ENTRIES = {
   "fwseal-cli": path.join(distDir, "host", "cli", "cli.js"),
@@ -33,10 +34,19 @@ function mtime(file) {
   return statSync(file, { throwIfNoEntry: false })?.mtimeMs ?? -1;
 }
 
-/** True when bundle `name` exists and is not older than the tsc output it was built from. */
+/**
+ * An installed copy (under node_modules): npm gives its files the times they were unpacked,
+ * in the tarball's order (the bundles before dist/host), and nothing recompiles it there.
+ */
+const INSTALLED = __dirname.split(path.sep).includes("node_modules");
+
+/**
+ * True when bundle `name` exists and is not older than the tsc output it was built from (a
+ * checkout after a tsc-only rebuild runs the modules); in an installed copy, when it exists.
+ */
 function bundleIsCurrent(name = "fwseal-cli") {
   const b = mtime(bundleFile(name));
-  return b >= 0 && b >= mtime(ENTRIES[name]);
+  return b >= 0 && (INSTALLED || b >= mtime(ENTRIES[name]));
 }
 
 /**
@@ -78,7 +88,10 @@ function loadBundledCli(useCache = true, name = "fwseal-cli") {
   const source = readFileSync(file, "latin1");
   const digest = buildDigest(source);
   const cachedData = useCache ? readCache(cacheFile, digest) : undefined;
-  const script = new vm.Script(source, { filename: file, cachedData });
+  // Without the cache (the build, which saves one), the script is named relative to the
+  // package: V8 keeps the name a cache was made under, and runs from the cache report it in
+  // stack traces, wherever the package is installed; the build machine's path would mislead.
+  const script = new vm.Script(source, { filename: useCache ? file : path.relative(packageDir, file), cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, createRequire(file), module, file, distDir);
   const saveCache = () => writeFileSync(cacheFile, Buffer.concat([digest, script.createCachedData()]));

@@ -81,6 +81,12 @@ export function rejectionError(reason: number, chunk: number, what = "rejected")
 /** Map a Node file-system error on an input path to a FwsealError (one clear line). */
 export function inputError(path: string, e: unknown): FwsealError {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  // Node refused the name itself: a library caller passed something that is not a path.
+  if (code === "ERR_INVALID_ARG_TYPE" || code === "ERR_INVALID_ARG_VALUE") {
+    const p: unknown = path;
+    const given = typeof p === "string" ? JSON.stringify(p) : p === undefined ? "missing" : p === null ? "null" : p instanceof Uint8Array ? `${p.length} bytes` : `a ${typeof p}`;
+    return new FwsealError("USAGE", `an input file name must be a path (a string without NUL characters), not ${given}`, { cause: e });
+  }
   if (code === "ENOENT") return new FwsealError("INPUT_MISSING", `${path}: no such file`, { cause: e });
   if (code === "EACCES" || code === "EPERM") return new FwsealError("INPUT_UNREADABLE", `${path}: permission denied`, { cause: e });
   if (code === "EISDIR") return new FwsealError("INPUT_UNREADABLE", `${path}: is a directory`, { cause: e });

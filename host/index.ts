@@ -61,10 +61,13 @@ export {
 
 // Keys.
 export {
-  /** Creates an Ed25519 key pair (PKCS#8 PEM, optionally encrypted) and its .pub; throws FwsealError OUTPUT_EXISTS unless `force`. */
+  /** Creates an Ed25519 key pair (PKCS#8 PEM, optionally encrypted: the passphrase from the options, never a prompt or FWSEAL_PASSPHRASE unless asked) and its .pub; throws FwsealError OUTPUT_EXISTS unless `overwrite`. */
   keygen,
-  /** Options and result of keygen. */
-  type KeygenOptions,
+  /** Options of keygen: out, encrypt, passphrase (a string or a callback), passphraseFile, useEnvironment, prompt, overwrite. */
+  type KeygenOptions
+} from "./library/keygen.js";
+export {
+  /** What keygen wrote: the key ID, the public key and both paths. */
   type KeygenResult,
   /** Where a passphrase comes from: a file, or a terminal prompt. */
   type PassphraseSource
@@ -96,8 +99,12 @@ export {
   type Signer
 } from "./keys/signer.js";
 export {
-  /** Generates an HSS/LMS key pair (<out>.key stateful, mode 0600; <out>.pub SPKI PEM): heights per level, Winternitz width. */
+  /** Generates an HSS/LMS key pair (<out>.key stateful, mode 0600; <out>.pub SPKI PEM): heights per level, Winternitz width; existing files refused unless `overwrite`. */
   keygenHssLms,
+  /** Options of keygenHssLms. */
+  type HssKeygenOptions
+} from "./library/keygen.js";
+export {
   /** A signer over an HSS/LMS key file: the leaf counter is advanced and fsynced before each signature leaves the process. */
   HssLmsFileSigner,
   /** Reads an HSS/LMS private key file (no lock; for inspection). */
@@ -106,8 +113,7 @@ export {
   hssKeyInfo,
   /** One-line warning when an HSS/LMS key runs low on signatures, or null. */
   lowCountWarning,
-  /** Options and results of the HSS/LMS functions. */
-  type HssKeygenOptions,
+  /** Results and options of the HSS/LMS functions. */
   type HssKeygenResult,
   type HssKeyInfo,
   type HssSignerOptions
@@ -123,10 +129,13 @@ export {
   type PubkeyFormat
 } from "./keys/pubkey-format.js";
 export {
-  /** Issues a delegation certificate from a root signer to a release key; throws FwsealError on bad times or an existing output. */
+  /** Issues a delegation certificate from a root signer to a release key; throws FwsealError on bad times or an existing output (unless `overwrite`). */
   delegate,
-  /** Options and result of delegate. */
-  type DelegateOptions,
+  /** Options of delegate. */
+  type DelegateOptions
+} from "./library/delegate.js";
+export {
+  /** What delegate made. */
   type DelegateResult
 } from "./keys/delegate.js";
 
@@ -158,7 +167,7 @@ export {
 export {
   /** Verifies a bundle file as a device would; resolves to a VerifyResult (never throws on a rejection; ABORTED on an abort). */
   verifyFile,
-  /** Verifies a bundle arriving as a stream of chunks, as it arrives; resolves to a VerifyResult. */
+  /** Verifies a bundle arriving as a stream of chunks, as it arrives; resolves to a VerifyResult (the stream's own error, e.g. an upload cut off, is thrown as it came). */
   verifyStream,
   /** Verifies a bundle held in memory; resolves to a VerifyResult. */
   verifyBytes,
@@ -176,19 +185,17 @@ export {
   type ManifestSummary
 } from "./bundle/verify.js";
 export {
-  /** Verifies a bundle (policy vendor/deviceClass required, or ANY) and writes its image only if it is valid (an existing output refused unless `overwrite`); throws FwsealError on a rejection. */
+  /** Verifies a bundle (policy vendor/deviceClass required, or ANY) and writes its image only if it is valid (an existing output refused unless `overwrite`); throws FwsealError BUNDLE_REJECTED (reason, chunk, details) on a rejection. */
   extract,
   /** Options of extract. */
   type ExtractOptions,
   /** Builds the bundle from a signed draft, verifies it under the policy (vendor/deviceClass required, or ANY), then writes it (an existing output refused unless `overwrite`); throws FwsealError if it fails. */
   finalizeDraft,
   /** Options of finalizeDraft. */
-  type FinalizeOptions
-} from "./library/verify.js";
-export {
-  /** What extract reports: the verdict and the image written. */
+  type FinalizeOptions,
+  /** What extract resolves to: the (valid) verdict and the image written. */
   type ExtractResult
-} from "./bundle/extract.js";
+} from "./library/verify.js";
 // Compressed and delta payloads (formats/SPEC.md §15): PackOptions.payload, VerifyPolicy.precursor and maxWindowBits.
 export {
   /** How pack encodes a payload: "compressed", or "delta" against a precursor; the deflate window. */
@@ -209,8 +216,12 @@ export {
 
 // Offline and k-of-n signing.
 export {
-  /** Adds a detached signature to a draft after checking it; throws FwsealError if it does not match. */
+  /** Adds a detached signature to a draft after checking it (an existing `output` refused unless `overwrite`); throws FwsealError if it does not match. */
   addSignature,
+  /** Options of addSignature. */
+  type AddSignatureOptions
+} from "./library/pack.js";
+export {
   /** Options and results of the draft functions. */
   type DraftOptions,
   type DraftResult,

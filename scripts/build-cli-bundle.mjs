@@ -53,22 +53,27 @@ const lazyStringWidth = {
       if (args.pluginData === LAZY_NS) return undefined; // the front's own import: the real file
       const real = await b.resolve(args.path, { resolveDir: args.resolveDir, kind: args.kind, pluginData: LAZY_NS });
       if (real.errors.length > 0) return { errors: real.errors };
-      return { path: real.path, namespace: LAZY_NS };
+      // Named relative to the repository: the name is the front's key in the published bundle,
+      // which must not carry the build machine's directories.
+      return { path: path.relative(repoRoot, real.path), namespace: LAZY_NS };
     });
-    b.onLoad({ filter: /.*/, namespace: LAZY_NS }, (args) => ({
-      resolveDir: path.dirname(args.path),
-      pluginData: LAZY_NS,
-      contents: [
-        "let real = null;",
-        "const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;",
-        "export default function stringWidth(text, options) {",
-        "  if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;",
-        // require() of an ES module inside the bundle: esbuild evaluates it on first call.
-        `  if (real === null) real = require(${JSON.stringify(args.path)}).default;`,
-        "  return real(text, options);",
-        "}"
-      ].join("\n")
-    }));
+    b.onLoad({ filter: /.*/, namespace: LAZY_NS }, (args) => {
+      const file = path.resolve(repoRoot, args.path);
+      return {
+        resolveDir: path.dirname(file),
+        pluginData: LAZY_NS,
+        contents: [
+          "let real = null;",
+          "const PRINTABLE_ASCII = /^[\\x20-\\x7e]*$/;",
+          "export default function stringWidth(text, options) {",
+          "  if (typeof text === 'string' && PRINTABLE_ASCII.test(text)) return text.length;",
+          // require() of an ES module inside the bundle: esbuild evaluates it on first call.
+          `  if (real === null) real = require(${JSON.stringify("./" + path.basename(file))}).default;`,
+          "  return real(text, options);",
+          "}"
+        ].join("\n")
+      };
+    });
   }
 };
 

@@ -135,12 +135,13 @@ export interface ManifestSummary {
   chunkCount: number;
   chainHead: string;
   keyEpochFloor: number | null;
+  /** PayloadEncoding code (0 raw, 1 compressed, 3 delta); documents (verdictDoc) give the name here and this code as payloadEncodingCode. */
   payloadEncoding: number;
   /** A compressed or delta payload's wire stream and codec; null for a raw payload. */
   encodedPayload: EncodedPayloadSummary | null;
 }
 
-/** A verdict: `valid`, `reason`/`reasonName`, the failing `chunk` (-1: envelope), the manifest and signers. */
+/** A verdict: `valid`, `reason`/`reasonName`, the failing `chunk` (null: the envelope), the manifest and signers. */
 export interface VerifyResult {
   valid: boolean;
   reason: number;
@@ -161,7 +162,7 @@ export interface VerifyResult {
   checkedClass: string | null;
   vendorFromPolicy: boolean;
   classFromPolicy: boolean;
-  /** Bundle bytes consumed. */
+  /** Bundle bytes verified: all of them for a valid bundle; for a rejection, those before the piece of input it was found in (so that count depends on how the input was cut). */
   bytes: number;
 }
 
@@ -283,9 +284,10 @@ const HEADROOM = 64;
 /**
  * Blocks of a file, read ahead one block (the next read runs while this one is verified).
  * LOOKAHEAD_BUFFERS buffers in turn, each allocated on first use: a block is not rewritten
- * until three more have been yielded (ChainLookahead holds two).
+ * until three more have been yielded (ChainLookahead holds two). A failed read is an input
+ * error naming `path`; nothing else is: what the caller's hooks throw reaches the caller as it is.
  */
-async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerator<Block> {
+async function* fileBlocks(fh: fsp.FileHandle, blockSize: number, path: string): AsyncGenerator<Block> {
   // Shared memory: worker threads hash chunks straight out of these (chunk-digest-pool.ts).
   const bufs: Buffer[] = [];
   let pos = 0;
@@ -298,7 +300,12 @@ async function* fileBlocks(fh: fsp.FileHandle, blockSize: number): AsyncGenerato
   };
   let pending = read(0);
   for (;;) {
-    const n = await pending;
+    let n: number;
+    try {
+      n = await pending;
+    } catch (e) {
+      throw inputError(path, e);
+    }
     if (n === 0) return;
     const cur = bufs[k];
     pos += n;
@@ -690,10 +697,7 @@ export async function verifyBlocks(blocks: AsyncIterable<Uint8Array>, policy: Ve
 export async function verifyFile(path: string, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
   const { fh, stat: st } = await openInput(path);
   try {
-    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, hooks, st.size);
-  } catch (e) {
-    if (e instanceof FwsealError) throw e;
-    throw inputError(path, e);
+    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK, path), policy, hooks, st.size);
   } finally {
     await fh.close();
   }
@@ -708,10 +712,7 @@ export async function verifyFile(path: string, policy: VerifyPolicy, hooks: Veri
 export async function verifyEnvelopeFile(path: string, policy: VerifyPolicy): Promise<VerifyResult> {
   const { fh, stat: st } = await openInput(path);
   try {
-    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK), policy, {}, st.size, true);
-  } catch (e) {
-    if (e instanceof FwsealError) throw e;
-    throw inputError(path, e);
+    return await verifyBlockStream(fileBlocks(fh, VERIFY_BLOCK, path), policy, {}, st.size, true);
   } finally {
     await fh.close();
   }
@@ -729,7 +730,8 @@ export async function verifyBytes(bundle: Uint8Array, policy: VerifyPolicy, hook
 export async function verifyStream(stream: AsyncIterable<Uint8Array | string>, policy: VerifyPolicy, hooks: VerifyHooks = {}): Promise<VerifyResult> {
   async function* blocks() {
     for await (const b of stream) {
-      if (typeof b === "string") throw new FwsealError("USAGE", "bundle stream must be binary");
+      // A stream with an encoding set yields strings; a Buffer passed as the stream, numbers.
+      if (!(b instanceof Uint8Array)) throw new FwsealError("USAGE", "bundle stream must be binary: Uint8Array blocks, not " + (typeof b === "string" ? "strings (no setEncoding)" : typeof b));
       yield b;
     }
   }

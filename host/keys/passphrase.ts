@@ -87,6 +87,9 @@ export async function getNewPassphrase(src: PassphraseSource, what: string): Pro
     p = await promptHidden(`New passphrase for ${what}: `);
     const again = await promptHidden("Repeat passphrase: ");
     if (again !== p) throw new FwsealError("KEY_PASSPHRASE", "passphrases do not match");
+  } else if (src.env === false) {
+    // A library caller: name the options, not the CLI's flags and variables.
+    throw new FwsealError("KEY_PASSPHRASE_REQUIRED", `encrypting ${what} needs a passphrase: give it (option passphrase: a string or a function) or a passphraseFile`);
   } else {
     throw new FwsealError("KEY_PASSPHRASE_REQUIRED", `--encrypt needs a passphrase: set ${PASSPHRASE_ENV}, use --passphrase-file, or run on a terminal`);
   }

@@ -1,5 +1,5 @@
 // Public key export formats for device builds (fwseal pubkey).
-import { ALG_ED25519 } from "../../formats/device-safe/limits.js";
+import { ALG_ED25519, Limits } from "../../formats/device-safe/limits.js";
 import { publicKeyToPem, keyIdHex } from "./keys.js";
 import { FwsealError } from "../errors.js";
 import { describeHssPublicKey, hssCoseKey, hssPublicKeyToPem, isHssPublicKey } from "./hss/public-key.js";
@@ -43,7 +43,14 @@ function checkIdentifier(n: string): string {
  * Text (pem, hex, c, ts) or bytes (cose) for a public key: a 32-byte Ed25519 key, or a
  * 60-byte HSS/LMS key (RFC 8554 bytes; SPKI with the RFC 8708 OID; COSE_Key kty HSS-LMS).
  */
+export function formatPublicKey(pk: Uint8Array, format: "pem" | "hex" | "c" | "ts", name?: string): string;
+export function formatPublicKey(pk: Uint8Array, format: "cose", name?: string): Uint8Array;
+export function formatPublicKey(pk: Uint8Array, format: PubkeyFormat, name?: string): string | Uint8Array;
 export function formatPublicKey(pk: Uint8Array, format: PubkeyFormat, name?: string): string | Uint8Array {
+  if (!(pk instanceof Uint8Array) || (pk.length !== Limits.PUBLIC_KEY_LEN && pk.length !== Limits.HSS_PUBLIC_KEY_LEN)) {
+    const given = pk instanceof Uint8Array ? `${pk.length} bytes` : typeof pk;
+    throw new FwsealError("USAGE", `formatPublicKey: the key must be a 32-byte Ed25519 or 60-byte HSS/LMS public key (loadPublicKey reads one), not ${given}`);
+  }
   const hss = isHssPublicKey(pk);
   const id = keyIdHex(pk);
   const what = hss ? `HSS/LMS (${describeHssPublicKey(pk)})` : "Ed25519";

@@ -10,6 +10,7 @@ import { isHssPrivateKeyPem } from "./hss/private-key-file.js";
 import * as fsp from "node:fs/promises";
 import { assertCertifies, checkCertificateBytes } from "./delegate.js";
 import type { Signer } from "./signer.js";
+import { FwsealError } from "../errors.js";
 import type { PassphraseCallback } from "./passphrase.js";
 import type { PublicKeySpecOptions } from "./public-key-spec.js";
 
@@ -125,7 +126,12 @@ export function keySourceOf(signers: readonly Signer[]): string {
  * certificate of another key: signing with it would make a bundle no device accepts.
  */
 export function withCertificate(s: LoadedSigner, certificate: Uint8Array | undefined): LoadedSigner {
+  // Library callers: a file name where the bytes belong, or no signer, is a usage error, not a corrupt certificate.
+  if (typeof s !== "object" || s === null || !(s.publicKey instanceof Uint8Array)) throw new FwsealError("USAGE", "withCertificate: the first argument must be a signer from loadSigner");
   if (certificate === undefined) return s;
+  if (!(certificate instanceof Uint8Array)) {
+    throw new FwsealError("USAGE", `withCertificate: certificate must be the certificate's bytes (read the file with readFile), not ${typeof certificate === "string" ? "a file name" : typeof certificate}`);
+  }
   assertCertifies(checkCertificateBytes(certificate, "certificate").body.publicKey, s.publicKey, "certificate");
   return {
     source: s.source,

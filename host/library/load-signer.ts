@@ -4,6 +4,7 @@
 import { loadSigner as loadSignerFrom, type LoadedSigner } from "../keys/signer-loader.js";
 import { loadPublicKey as loadPublicKeyFrom } from "../keys/keys.js";
 import type { PassphraseCallback } from "../keys/passphrase.js";
+import { checkOptions, checkString } from "./arguments.js";
 
 /** Options of the library's loadSigner. */
 export interface LoadSignerOptions {
@@ -32,6 +33,8 @@ export interface LoadSignerOptions {
  * an encrypted key without a passphrase throws FwsealError KEY_PASSPHRASE_REQUIRED.
  */
 export async function loadSigner(spec: string, opts: LoadSignerOptions = {}): Promise<LoadedSigner> {
+  checkString("loadSigner", "spec (a key file path or a pkcs11: URI)", spec);
+  checkOptions("loadSigner", "options", opts);
   return loadSignerFrom(spec, {
     passphrase: opts.passphrase,
     passphraseFile: opts.passphraseFile,
@@ -61,5 +64,7 @@ export interface LoadPublicKeyOptions {
  * encrypted private key without a passphrase throws FwsealError KEY_PASSPHRASE_REQUIRED.
  */
 export async function loadPublicKey(pathOrHex: string, opts: LoadPublicKeyOptions = {}): Promise<Uint8Array> {
+  checkString("loadPublicKey", "pathOrHex (a key file path or hex digits)", pathOrHex);
+  checkOptions("loadPublicKey", "options", opts);
   return loadPublicKeyFrom(pathOrHex, { passphrase: opts.passphrase, passphraseFile: opts.passphraseFile, env: opts.useEnvironment === true, prompt: opts.prompt === true });
 }

@@ -57,12 +57,47 @@ describe("single-file CLI build", () => {
   it("prints the same help, version and usage errors as the modules", () => {
     expect(same(["--help"]).stdout).toContain("Exit codes");
     same(["verify", "--help"]);
-    same(["pack", "--help"]);
     const v = same(["--version"]);
     expect(v.stdout).toBe(JSON.parse(fs.readFileSync(path.join(REPO, "package.json"), "utf8")).version + "\n");
     expect(same(["--version", "--json"]).code).toBe(0);
     expect(same(["verfy"]).code).toBe(2);
     expect(same(["pack", "fw.bin", "--bogus"]).code).toBe(2);
+    // Help with characters beyond ASCII goes through string-width itself (the build's lazy front loads it).
+    expect(same(["pack", "--help"]).stdout).toMatch(/[^\x00-\x7f]/);
+  });
+
+  it("is run from an installed copy, whose files npm dates by unpacking (bundles first), and not from a checkout rebuilt by tsc alone", () => {
+    const files = ["bin/cli-loader.js", "dist/fwseal-cli.cjs", "dist/fwseal-cli-check.cjs", "dist/host/cli/cli.js", "dist/host/cli/cli-check.js"];
+    const root = tempDir("bundle-dates");
+    try {
+      const bundleFor = (pkg: string): string | null => {
+        for (const f of files) {
+          fs.mkdirSync(path.dirname(path.join(pkg, f)), { recursive: true });
+          fs.copyFileSync(path.join(REPO, f), path.join(pkg, f));
+        }
+        const unpacked = new Date();
+        for (const f of files) fs.utimesSync(path.join(pkg, f), unpacked, new Date(unpacked.getTime() + (f.startsWith("dist/host") ? 1000 : 0)));
+        return (createRequire(import.meta.url)(path.join(pkg, "bin/cli-loader.js")) as typeof loader).bundleFor(["verify"]);
+      };
+      expect(bundleFor(path.join(root, "app/node_modules/fwseal"))).toBe("fwseal-cli-check");
+      expect(bundleFor(path.join(root, "checkout"))).toBe(null);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it("names the files it was built from relative to the repository, never by the build machine's directories (it is published)", () => {
+    const modules = fs.realpathSync(path.join(REPO, "node_modules")); // where the dependencies really are (a link in a worktree)
+    for (const file of [BUNDLE, CHECK_BUNDLE]) {
+      const text = fs.readFileSync(file, "latin1");
+      expect(text, file).not.toContain(REPO);
+      expect(text, file).not.toContain(modules);
+    }
+    // Runs from the code cache name the bundle as the cache was made: relative to the package.
+    const r = fwsealProcess(dir, ["verify", "none.fwb", "-r", "none.pub"], { env: { FWSEAL_DEBUG: "1" } });
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/\(dist\/fwseal-cli-check\.cjs:\d+:\d+\)/);
+    expect(r.stderr).not.toContain(REPO);
   });
 
   it("runs inspect and verify from the checking bundle, which holds those commands alone", () => {

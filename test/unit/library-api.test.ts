@@ -4,14 +4,16 @@
 // asked; pack and verify stop on an AbortSignal with FwsealError ABORTED and leave nothing
 // half-written; pack and signDraft write the audit record the CLI writes.
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Readable } from "node:stream";
 import { errorLines, fwseal, fwsealOk, tempDir } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import {
-  ANY, FwsealError, createDraft, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
+  ANY, FwsealError, Reason, addSignature, createDraft, loadPrecursor, delegate, errorObject, formatPublicKey, inspect, keygen, keygenHssLms, withCertificate, extract, finalizeDraft, flashDevice, listAuditLog, loadPublicKey, loadSigner, pack, signDraft, verifyBytes, verifyFile, verifyStream
 } from "../../host/index.js";
+import { draftToBeSigned } from "../../host/bundle/drafts.js";
 
 let dir: string;
 const f = (n: string): string => path.join(dir, n);
@@ -100,6 +102,82 @@ describe("loadPublicKey", () => {
   });
 });
 
+describe("keygen", () => {
+  it("never reads FWSEAL_PASSPHRASE or prompts unless asked, and refuses existing files unless overwrite, in library words", async () => {
+    const saved = process.env.FWSEAL_PASSPHRASE;
+    process.env.FWSEAL_PASSPHRASE = PASS;
+    try {
+      const e = await keygen({ out: f("kg-enc"), encrypt: true }).then(() => null, (x: FwsealError) => x);
+      expect(e?.code).toBe("KEY_PASSPHRASE_REQUIRED");
+      expect(e?.message).toMatch(/kg-enc\.key needs a passphrase: give it \(option passphrase: a string or a function\) or a passphraseFile/);
+      expect(e?.message).not.toMatch(/--|FWSEAL_/);
+      expect(fs.existsSync(f("kg-enc.key"))).toBe(false);
+      const fromEnv = await keygen({ out: f("kg-env"), encrypt: true, useEnvironment: true });
+      expect((await loadSigner(fromEnv.keyPath, { passphrase: PASS })).keyId).toBe(fromEnv.keyId);
+    } finally {
+      if (saved === undefined) delete process.env.FWSEAL_PASSPHRASE;
+      else process.env.FWSEAL_PASSPHRASE = saved;
+    }
+    const made = await keygen({ out: f("kg"), encrypt: true, passphrase: () => PASS });
+    expect(made).toMatchObject({ keyPath: f("kg.key"), pubPath: f("kg.pub"), encrypted: true });
+    const before = fs.readFileSync(f("kg.key"));
+    const exists = await keygen({ out: f("kg") }).then(() => null, (x: FwsealError) => x);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("kg.key")}: already exists (pass overwrite: true to replace it)`);
+    expect(fs.readFileSync(f("kg.key")).equals(before)).toBe(true);
+    expect((await keygen({ out: f("kg"), overwrite: true })).encrypted).toBe(false);
+  });
+});
+
+describe("keygenHssLms", () => {
+  it("refuses existing files unless overwrite, and names its options in refusals", async () => {
+    await keygenHssLms({ out: f("pq-lib"), heights: [5], w: 4 });
+    const exists = await keygenHssLms({ out: f("pq-lib"), heights: [5], w: 4 }).then(() => null, (x: FwsealError) => x);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("pq-lib.key")}: already exists (pass overwrite: true to replace it)`);
+    expect((await keygenHssLms({ out: f("pq-lib"), heights: [5], w: 4, overwrite: true })).keyPath).toBe(f("pq-lib.key"));
+    const bad = await keygenHssLms({ out: f("pq-bad"), heights: [7], w: 4 }).then(() => null, (x: FwsealError) => x);
+    expect(bad).toMatchObject({ code: "USAGE" });
+    expect(bad?.message).toMatch(/^heights: 7: the tree height is 5, 10, 15 or 20/);
+  });
+});
+
+describe("delegate", () => {
+  it("refuses to replace an existing certificate unless overwrite, and words its refusals and warnings for the library", async () => {
+    const root = await loadSigner(f("root.key"));
+    const subject = await loadPublicKey(f("enc.pub"));
+    const opts = { root, subject, epoch: 1, vendor: "acme.example", classes: ["meter"], notAfter: 4_000_000_000, output: f("d.cert") };
+    const first = await delegate(opts);
+    expect(first.warnings).toEqual([]);
+    const before = fs.readFileSync(f("d.cert"));
+    const exists = await delegate({ ...opts, epoch: 2 }).then(() => null, (x: FwsealError) => x);
+    expect(exists?.code).toBe("OUTPUT_EXISTS");
+    expect(exists?.message).toBe(`${f("d.cert")}: already exists (pass overwrite: true to replace it)`);
+    expect(fs.readFileSync(f("d.cert")).equals(before)).toBe(true);
+    expect((await delegate({ ...opts, epoch: 2, overwrite: true })).epoch).toBe(2);
+    const open = await delegate({ root, subject });
+    expect(open.warnings).toEqual([expect.stringMatching(/never expires \(no notAfter\) and is valid for every vendor \(no vendor\)/)]);
+    const noVendor = await delegate({ root, subject, classes: ["meter"] }).then(() => null, (x: FwsealError) => x);
+    expect(noVendor).toMatchObject({ code: "USAGE" });
+    expect(noVendor?.message).toMatch(/^classes given by name need vendor/);
+  });
+});
+
+describe("formatPublicKey", () => {
+  it("is typed by format (text, or COSE_Key bytes) and refuses what is not a public key", async () => {
+    const pk = await loadPublicKey(f("root.pub"));
+    const hex: string = formatPublicKey(pk, "hex"); // no cast: the format says it is text
+    const cose: Uint8Array = formatPublicKey(pk, "cose");
+    expect(hex).toBe(Buffer.from(pk).toString("hex") + "\n");
+    expect(cose).toBeInstanceOf(Uint8Array);
+    for (const bad of [Buffer.from(pk).toString("hex"), pk.subarray(0, 31)]) {
+      const e = (() => { try { formatPublicKey(bad as never, "hex"); return null; } catch (x) { return x as FwsealError; } })();
+      expect(e).toMatchObject({ code: "USAGE" });
+      expect(e?.message).toMatch(/^formatPublicKey: the key must be a 32-byte Ed25519 or 60-byte HSS\/LMS public key/);
+    }
+  });
+});
+
 describe("verify policy", () => {
   it("requires vendor and deviceClass (a value or ANY); ANY checks the bundle's own", async () => {
     const signer = await loadSigner(f("root.key"));
@@ -134,6 +212,60 @@ describe("verify policy", () => {
   });
 });
 
+describe("errors of the caller's hooks", () => {
+  it("reach the caller as thrown, from verifyFile as from verifyStream (not as an unreadable input)", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("hook.fwb"), signers: [signer], ...META });
+    const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: ANY, deviceClass: ANY };
+    const full = new Error("disk full");
+    const hooks = { onChunk: () => { throw full; } };
+    expect(await verifyFile(f("hook.fwb"), policy, hooks).then(() => null, (e: unknown) => e)).toBe(full);
+    expect(await verifyStream(fs.createReadStream(f("hook.fwb")), policy, hooks).then(() => null, (e: unknown) => e)).toBe(full);
+  });
+});
+
+describe("wrong argument types and missing options", () => {
+  it("are FwsealError USAGE naming the function and the option, before any work (no TypeError from inside, no verdict)", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("args.fwb"), signers: [signer], ...META });
+    const roots = [await loadPublicKey(f("root.pub"))];
+    const good = { roots, vendor: "acme.example", deviceClass: "meter" };
+    const x = (v: unknown) => v as never;
+    const cases: [string, () => Promise<unknown>, RegExp][] = [
+      ["verifyFile path", () => verifyFile(x(undefined), good), /^verifyFile: path must be a non-empty string, not missing$/],
+      ["roots missing", () => verifyFile(f("args.fwb"), x({ vendor: ANY, deviceClass: ANY })), /^verifyFile: policy\.roots must be an array of public keys/],
+      ["roots as file names", () => verifyFile(f("args.fwb"), { ...good, roots: x([f("root.pub")]) }), /^verifyFile: policy\.roots\[0\] must be a Uint8Array, not a string \(read a key file with loadPublicKey\)$/],
+      ["vendor as a number", () => verifyFile(f("args.fwb"), { ...good, vendor: x(5) }), /^verifyFile: policy\.vendor must be a name, a UUID string or 16 bytes, not a number$/],
+      ["hooks.onChunk", () => verifyFile(f("args.fwb"), good, x({ onChunk: 1 })), /^verifyFile: hooks\.onChunk must be a function/],
+      ["verifyStream of a Buffer", () => verifyStream(x(fs.readFileSync(f("args.fwb"))), good), /^verifyStream: stream must be a Node Readable/],
+      ["verifyStream of text", () => verifyStream(fs.createReadStream(f("args.fwb"), { encoding: "utf8" }), good), /bundle stream must be binary: Uint8Array blocks, not strings/],
+      ["verifyBytes of an ArrayBuffer", () => verifyBytes(x(new ArrayBuffer(8)), good), /^verifyBytes: bundle must be a Uint8Array, not an ArrayBuffer/],
+      ["extract without output", () => extract(x({ bundle: f("args.fwb"), policy: good })), /^extract: output must be a non-empty string, not missing$/],
+      ["pack without signers", () => pack(x({ image: f("fw.bin"), output: f("args2.fwb"), ...META })), /^pack: signers must be a non-empty array of signers/],
+      ["pack with a key file name as signer", () => pack({ image: f("fw.bin"), output: f("args2.fwb"), signers: x([f("root.key")]), ...META }), /^pack: signers\[0\] must be a signer \(from loadSigner\), not a string$/],
+      ["pack version as a number", () => pack({ image: f("fw.bin"), output: f("args2.fwb"), signers: [signer], ...META, version: x(4) }), /^pack: version must be a non-empty string, not a number$/],
+      ["pack without vendor", () => pack(x({ image: f("fw.bin"), output: f("args2.fwb"), signers: [signer], deviceClass: "meter", sequence: 1, version: "1" })), /^pack: vendor must be/],
+      ["createDraft()", () => createDraft(x(undefined)), /^createDraft: options must be an object, not missing$/],
+      ["signDraft without signer", () => signDraft(f("args.fwb"), x(undefined)), /^signDraft: signer must be a signer/],
+      ["finalizeDraft without options", () => finalizeDraft(f("args.fwb"), x(undefined)), /^finalizeDraft: options must be an object/],
+      ["loadSigner of bytes", () => loadSigner(x(Buffer.from("k"))), /^loadSigner: spec .* must be a non-empty string, not 1 bytes$/],
+      ["loadPublicKey of bytes", () => loadPublicKey(x(roots[0])), /^loadPublicKey: pathOrHex .* must be a non-empty string, not 32 bytes$/],
+      ["withCertificate of a file name", async () => withCertificate(signer, x(f("d.cert"))), /^withCertificate: certificate must be the certificate's bytes \(read the file with readFile\), not a file name$/],
+      ["keygen without out", () => keygen(x({})), /^keygen: out .* must be a non-empty string, not missing$/],
+      ["delegate with a key file name as subject", () => delegate({ root: signer, subject: x(f("enc.pub")) }), /^delegate: subject must be a Uint8Array, not a string/],
+      ["inspect of undefined", () => inspect(x(undefined)), /^an input file name must be a path .*, not missing$/]
+    ];
+    for (const [what, call, message] of cases) {
+      const e = await Promise.resolve().then(call).then(() => null, (err: unknown) => err);
+      expect(e, what).toBeInstanceOf(FwsealError);
+      expect((e as FwsealError).code, `${what}: ${(e as Error).message}`).toBe("USAGE");
+      expect((e as FwsealError).message, what).toMatch(message);
+    }
+    expect(fs.existsSync(f("args2.fwb"))).toBe(false);
+    expect(fs.existsSync(f(".key"))).toBe(false);
+  });
+});
+
 describe("extract and finalizeDraft", () => {
   it("need an explicit vendor/class (or ANY) and refuse to replace an output unless overwrite", async () => {
     const signer = await loadSigner(f("root.key"));
@@ -150,6 +282,31 @@ describe("extract and finalizeDraft", () => {
     const fin = await finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: "acme.example", deviceClass: "meter" } });
     expect(fin.verify.valid).toBe(true);
     expect(await codeOf(finalizeDraft(f("x.draft"), { output: f("x-final.fwb"), policy: { roots, vendor: ANY, deviceClass: ANY } }))).toBe("OUTPUT_EXISTS");
+  });
+});
+
+describe("extract of a rejected bundle", () => {
+  it("throws the CLI's BUNDLE_REJECTED error (reason, chunk, exit code, details) and writes nothing", async () => {
+    const signer = await loadSigner(f("root.key"));
+    await pack({ image: f("fw.bin"), output: f("ex.fwb"), signers: [signer], ...META });
+    const bad = fs.readFileSync(f("ex.fwb"));
+    bad[bad.length - 5000] ^= 1;
+    fs.writeFileSync(f("ex-bad.fwb"), bad);
+    const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: "acme.example", deviceClass: "meter" };
+    const e = await extract({ bundle: f("ex-bad.fwb"), output: f("ex-bad.bin"), policy }).then(() => null, (x: unknown) => x);
+    expect(e).toBeInstanceOf(FwsealError);
+    const err = e as FwsealError;
+    expect(err).toMatchObject({ code: "BUNDLE_REJECTED", exitCode: 13, reason: Reason.CHUNK_HASH_MISMATCH });
+    expect(err.chunk).toBeGreaterThan(0);
+    expect(fs.existsSync(f("ex-bad.bin"))).toBe(false);
+    const cli = await fwseal(["extract", f("ex-bad.fwb"), "-r", f("root.pub"), "--vendor", "acme.example", "--class", "meter", "-o", f("ex-cli.bin"), "--json"]);
+    expect(cli.code).toBe(13);
+    expect(errorObject(err)).toEqual(JSON.parse(cli.stdout).error);
+    const wrong = await extract({ bundle: f("ex.fwb"), output: f("ex-wrong.bin"), policy: { ...policy, deviceClass: "hub" } }).then(() => null, (x: FwsealError) => x);
+    expect(wrong).toMatchObject({ code: "BUNDLE_REJECTED", exitCode: 12, reason: Reason.WRONG_CLASS, chunk: -1 });
+    expect(fs.existsSync(f("ex-wrong.bin"))).toBe(false);
+    const ok = await extract({ bundle: f("ex.fwb"), output: f("ex.bin"), policy });
+    expect(ok).toMatchObject({ valid: true, output: f("ex.bin") });
   });
 });
 
@@ -179,6 +336,54 @@ describe("pack", () => {
     expect(fs.readFileSync(f("once.fwb")).equals(before)).toBe(true);
     await pack({ ...opts, version: "4.1", overwrite: true });
     expect(fs.readFileSync(f("once.fwb")).equals(before)).toBe(false);
+  });
+});
+
+describe("warnings of a refusal that force let through", () => {
+  it("name the option, not the CLI flag (pack, finalizeDraft)", async () => {
+    const signer = await loadSigner(f("root.key"));
+    const otherRoots = [await loadPublicKey(f("enc.pub"))]; // the signer is not among them: refused, unless force
+    const p = await pack({ image: f("fw.bin"), output: f("forced.fwb"), signers: [signer], roots: otherRoots, force: true, ...META });
+    await createDraft({ image: f("fw.bin"), output: f("forced.draft"), vendor: "acme.example", deviceClass: "meter", sequence: 8, version: "8.0" });
+    await signDraft(f("forced.draft"), signer);
+    const fin = await finalizeDraft(f("forced.draft"), { output: f("forced2.fwb"), force: true, policy: { roots: otherRoots, vendor: ANY, deviceClass: ANY } });
+    for (const warnings of [p.warnings, fin.warnings]) {
+      expect(warnings.length).toBeGreaterThan(0);
+      for (const w of warnings) {
+        expect(w).toMatch(/\(written anyway: force: true\)$/);
+        expect(w).not.toMatch(/--force/);
+      }
+    }
+  });
+});
+
+describe("refusals of payload and draft options", () => {
+  it("name the library's options, not the CLI's flags", async () => {
+    const signer = await loadSigner(f("root.key"));
+    const base = { image: f("fw.bin"), output: f("payload.fwb"), signers: [signer], ...META };
+    const messageOf = (p: Promise<unknown>) => p.then(() => "resolved", (e: FwsealError) => `${e.code}: ${e.message}`);
+    expect(await messageOf(pack({ ...base, payload: { kind: "delta" } }))).toBe("USAGE: a delta needs the image it applies to (payload.precursor: loadPrecursor)");
+    expect(await messageOf(pack({ ...base, payload: { kind: "compressed", windowBits: 20 } }))).toMatch(/^USAGE: payload\.windowBits 20: must be 9\.\.15/);
+    await pack({ ...base, payload: { kind: "delta", precursor: await loadPrecursor(f("fw.bin")) } });
+    const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: ANY, deviceClass: ANY };
+    expect(await messageOf(extract({ bundle: f("payload.fwb"), output: f("payload.bin"), policy }))).toMatch(/needs the precursor it applies to \(policy\.precursor: loadPrecursor of the raw bundle or image the devices run\)$/);
+    expect(await messageOf(signDraft(f("payload.fwb"), signer))).toMatch(/is a finished bundle, not a draft \(make one with createDraft\)$/);
+  });
+});
+
+describe("addSignature", () => {
+  it("refuses to replace an existing output unless overwrite, like signDraft", async () => {
+    const d = await createDraft({ image: f("fw.bin"), output: f("detached.draft"), vendor: "acme.example", deviceClass: "meter", sequence: 9, version: "9.0" });
+    const publicKey = await loadPublicKey(f("root.pub"));
+    const signature = crypto.sign(null, draftToBeSigned(d.payload, publicKey), crypto.createPrivateKey(fs.readFileSync(f("root.key"))));
+    fs.writeFileSync(f("detached-signed.draft"), "kept");
+    const e = await addSignature(f("detached.draft"), { publicKey, signature }, { output: f("detached-signed.draft") }).then(() => null, (x: FwsealError) => x);
+    expect(e?.code).toBe("OUTPUT_EXISTS");
+    expect(e?.message).toBe(`${f("detached-signed.draft")}: already exists (pass overwrite: true to replace it)`);
+    expect(fs.readFileSync(f("detached-signed.draft"), "utf8")).toBe("kept");
+    const r = await addSignature(f("detached.draft"), { publicKey, signature }, { output: f("detached-signed.draft"), overwrite: true });
+    expect(r.signatures).toBe(1);
+    expect(await codeOf(addSignature(f("detached.draft"), { publicKey, signature: f("sig.bin") as never }))).toBe("USAGE");
   });
 });
 
