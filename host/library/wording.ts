@@ -15,7 +15,7 @@ const HINTS: readonly [RegExp, string][] = [
   // pack's payload options, extract's precursor, signDraft on a finished bundle
   [/--window-bits (\S+): must be 9\.\.15/g, "payload.windowBits $1: must be 9..15"],
   [/\(--delta-from\)/g, "(payload.precursor: loadPrecursor)"],
-  [/\(--precursor, the raw bundle or image the devices run\)/g, "(policy.precursor: loadPrecursor of the raw bundle or image the devices run)"],
+  [/\(--precursor, the bundle, raw or compressed, or the image the devices run\)/g, "(policy.precursor: loadPrecursor of the bundle, raw or compressed, or the image the devices run)"],
   [/\(make one with fwseal pack --unsigned\)/g, "(make one with createDraft)"],
   // keygenHssLms: the key's parameters
   [/--lms-height (\S+): /g, "heights: $1: "],

@@ -366,7 +366,7 @@ describe("refusals of payload and draft options", () => {
     expect(await messageOf(pack({ ...base, payload: { kind: "compressed", windowBits: 20 } }))).toMatch(/^USAGE: payload\.windowBits 20: must be 9\.\.15/);
     await pack({ ...base, payload: { kind: "delta", precursor: await loadPrecursor(f("fw.bin")) } });
     const policy = { roots: [await loadPublicKey(f("root.pub"))], vendor: ANY, deviceClass: ANY };
-    expect(await messageOf(extract({ bundle: f("payload.fwb"), output: f("payload.bin"), policy }))).toMatch(/needs the precursor it applies to \(policy\.precursor: loadPrecursor of the raw bundle or image the devices run\)$/);
+    expect(await messageOf(extract({ bundle: f("payload.fwb"), output: f("payload.bin"), policy }))).toMatch(/needs the precursor it applies to \(policy\.precursor: loadPrecursor of the bundle, raw or compressed, or the image the devices run\)$/);
     expect(await messageOf(signDraft(f("payload.fwb"), signer))).toMatch(/is a finished bundle, not a draft \(make one with createDraft\)$/);
   });
 });
