@@ -14,6 +14,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   await fwsealOk(["keygen", "-o", f("root")]);
+  await fwsealOk(["keygen", "-o", f("rel")]);
   writeImage(dir, "fw.bin", 10_000);
   await fwsealOk(["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "1", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.0", "-o", f("fw.fwb")]);
   fs.mkdirSync(f("a-directory"));
@@ -49,6 +50,10 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["espruino provision --port /dev/null", () => ["espruino", "provision", "--port", "/dev/null", "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.DEVICE, /\/dev\/null: not a serial port/],
   ["retire-root --slot abc", () => ["retire-root", "--key", f("root.key"), "--slot", "abc", "--retire-pub", f("root.pub"), "--vendor", "acme.example", "-o", f("r.cose")], ExitCode.USAGE, /--slot must be a number/, ["r.cose"]],
   ["pubkey --format xyz", () => ["pubkey", f("root.pub"), "--format", "xyz"], ExitCode.USAGE, /Invalid values/],
+  ["delegate --not-before -5 (not read as a day in 2001)", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "--not-before", "-5", "-o", f("nb.cert")], ExitCode.USAGE, /--not-before: not a date/, ["nb.cert"]],
+  ["delegate --not-after 99999999999999", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "--not-after", "99999999999999", "-o", f("na.cert")], ExitCode.USAGE, /--not-after: 99999999999999 is after 9999-12-31T23:59:59Z/, ["na.cert"]],
+  ["verify --now -1", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--now", "-1"], ExitCode.USAGE, /--now: not a date/],
+  ["pack --build-time 5", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "--build-time", "12/31/2027", "-o", f("bt.fwb")], ExitCode.USAGE, /--build-time: not a date/, ["bt.fwb"]],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
