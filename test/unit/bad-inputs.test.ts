@@ -7,6 +7,8 @@ import * as path from "node:path";
 import { fwseal, fwsealOk, tempDir, errorLines } from "../helpers/cli.js";
 import { writeImage } from "../helpers/images.js";
 import { ExitCode } from "../../host/exit-codes.js";
+import { LOG_KEY, WITNESS_KEYS } from "../helpers/log-fixtures.js";
+import { formatVerifierKey } from "../../host/log/note.js";
 
 const dir = tempDir("bad-inputs");
 const f = (name: string): string => path.join(dir, name);
@@ -21,6 +23,9 @@ beforeAll(async () => {
 });
 
 /** Text that only a library or the runtime would print: it must never reach the user as is. */
+const LOG_VKEY = formatVerifierKey(LOG_KEY);
+const WITNESS_VKEY = formatVerifierKey(WITNESS_KEYS[0]);
+
 const RAW = /internal error|Error:|ioctl|NaN|EISDIR|ENOENT|ENOTTY|at [\w.]+ \(|undefined|\[object /;
 
 // [what, arguments, exit code, what the one line must say, files that must not appear]
@@ -54,6 +59,11 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["delegate --not-after 99999999999999", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "--not-after", "99999999999999", "-o", f("na.cert")], ExitCode.USAGE, /--not-after: 99999999999999 is after 9999-12-31T23:59:59Z/, ["na.cert"]],
   ["verify --now -1", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--now", "-1"], ExitCode.USAGE, /--now: not a date/],
   ["pack --build-time 5", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "--build-time", "12/31/2027", "-o", f("bt.fwb")], ExitCode.USAGE, /--build-time: not a date/, ["bt.fwb"]],
+  ["verify --log-key <a witness's vkey>", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--log-key", WITNESS_VKEY], ExitCode.KEY, /--log-key w.*: a witness's key \(cosignature\/v1\), not a log's key/],
+  ["verify --witness-key <the log's vkey>", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--log-key", LOG_VKEY, "--witness-key", LOG_VKEY, "--witness-quorum", "1"], ExitCode.KEY, /--witness-key log\.example\/fw.*: a log's key \(Ed25519 note signatures\), not a witness's key/],
+  ["verify --witness-quorum 2 with one --witness-key", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--log-key", LOG_VKEY, "--witness-key", WITNESS_VKEY, "--witness-quorum", "2"], ExitCode.USAGE, /policy can never be met: --witness-quorum 2 but only 1 --witness-key/],
+  ["verify --witness-quorum without --log-key", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--witness-quorum", "1"], ExitCode.USAGE, /add the log's --log-key/],
+  ["device-sim --log-key <a witness's vkey>", () => ["device-sim", "--state", f("sim5"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3", "--log-key", WITNESS_VKEY], ExitCode.KEY, /not a log's key/, ["sim5"]],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];

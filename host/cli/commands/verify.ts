@@ -13,8 +13,7 @@ import { outDocument, outFailure, verdictDoc } from "../json-document.js";
 import { isUuidString } from "../../../formats/host-only/uuid.js";
 import { stdinPath } from "../stdio-paths.js";
 import { refuseDraft } from "../draft-notice.js";
-import { logPolicyFor } from "../../log/device-policy.js";
-import { loadVerifierKey } from "../log-keys.js";
+import { logPolicyFromArgs } from "../log-keys.js";
 import { PayloadEncoding } from "../../../formats/device-safe/labels.js";
 import { codecName } from "../../../formats/host-only/encoding-params.js";
 import { loadPrecursor } from "../../bundle/precursor.js";
@@ -80,7 +79,7 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined,
     ...(a.precursor !== undefined ? { precursor: await loadPrecursor(a.precursor) } : {}),
     ...(a["max-window-bits"] !== undefined ? { maxWindowBits: parseUint(a["max-window-bits"], "--max-window-bits") } : {}),
-    ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), parseUint(a["witness-quorum"] ?? 0, "--witness-quorum") ?? 0) } : {})
+    ...logPolicyFromArgs(a)
   };
 }
 
