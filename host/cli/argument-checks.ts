@@ -2,6 +2,7 @@
 // yargs middleware, in cli.ts): a single-value flag given twice, an output that is one of
 // the command's inputs, an output that already exists without --force.
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { FwsealError, outputError } from "../errors.js";
 import { assertOutputNotInput } from "../io/atomic-write.js";
 
@@ -108,7 +109,22 @@ export function refuseOutputThatIsInput(a: Record<string, unknown>): void {
     for (const x of Array.isArray(v) ? v : [v]) if (typeof x === "string") inputs.push(x);
   }
   for (const o of outputs) assertOutputNotInput(o, inputs);
+  for (const flag of ALSO_WRITTEN) {
+    const v = a[flag];
+    if (typeof v !== "string") continue;
+    for (const o of outputs) {
+      if (path.resolve(o) === path.resolve(v)) throw new FwsealError("OUTPUT_UNWRITABLE", `${o}: is also the --${flag} file; choose another output file`);
+    }
+  }
 }
+
+/**
+ * Files a command appends to or rewrites besides its output: the audit log, a witness's or
+ * monitor's state. One of them named as the output too would be written twice (the audit
+ * record of the signing first, then the output refused over it, or the note overwritten by
+ * the state): refused before anything is written, even when neither exists yet.
+ */
+const ALSO_WRITTEN = ["audit", "state"];
 
 /**
  * Refuse, before any key is loaded or byte hashed, to replace an existing output file

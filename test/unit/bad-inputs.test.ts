@@ -64,6 +64,9 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["verify --witness-quorum 2 with one --witness-key", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--log-key", LOG_VKEY, "--witness-key", WITNESS_VKEY, "--witness-quorum", "2"], ExitCode.USAGE, /policy can never be met: --witness-quorum 2 but only 1 --witness-key/],
   ["verify --witness-quorum without --log-key", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--witness-quorum", "1"], ExitCode.USAGE, /add the log's --log-key/],
   ["device-sim --log-key <a witness's vkey>", () => ["device-sim", "--state", f("sim5"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3", "--log-key", WITNESS_VKEY], ExitCode.KEY, /not a log's key/, ["sim5"]],
+  ["pack --audit <the output>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "--audit", f("same.fwb"), "-o", f("same.fwb")], ExitCode.OUTPUT, /same\.fwb: is also the --audit file/, ["same.fwb"]],
+  ["delegate --audit <the output>", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "--audit", f("same.cert"), "-o", f("same.cert")], ExitCode.OUTPUT, /same\.cert: is also the --audit file/, ["same.cert"]],
+  ["witness --state <the output>", () => ["witness", f("no-log"), "--log-key", LOG_VKEY, "--key", f("root.key"), "--name", "w.example", "--state", f("w.json"), "-o", f("w.json")], ExitCode.OUTPUT, /w\.json: is also the --state file/, ["w.json"]],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
