@@ -67,6 +67,36 @@ export function flagsOnCommandLine(argv: readonly string[], declared: DeclaredOp
   return names;
 }
 
+/** Where `-` means stdin (a bundle operand) or stdout (`-o`): everywhere else it would be a file named "-". */
+const STDIN_OPERAND = ["inspect", "verify"];
+const STDOUT_OUTPUT = ["extract"];
+
+/**
+ * `-` is stdin or stdout for a bundle (README "Input and output conventions") in inspect,
+ * verify and extract -o. Elsewhere yargs would read a lone `-` operand as "" (then "": no
+ * such file) and `-o -` as a file named "-": both are refused, naming what the command
+ * needs. `-` as another flag's value (release notes, a name) is that flag's business.
+ */
+export function refuseStdioWhereFilesAreNeeded(argv: readonly string[], a: Record<string, unknown>, declared: DeclaredOptions): void {
+  const cmd = commandOf(a);
+  const words = (a._ as unknown[] | undefined) ?? [];
+  const named = cmd === "log" || cmd === "audit" ? words.slice(0, 2).join(" ") : cmd; // "log append"
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break;
+    if (argv[i] !== "-") continue;
+    const m = i > 0 ? /^--?([A-Za-z][\w-]*)$/.exec(argv[i - 1]) : null;
+    const flag = m ? declaredName(m[1], declared) : undefined;
+    if (flag !== undefined && declared.boolean.includes(flag)) continue; // a switch: "-" is an operand after it
+    if (flag === "output" || flag === "out") {
+      if (STDOUT_OUTPUT.includes(cmd)) continue;
+      throw new FwsealError("USAGE", `-o -: ${named} writes a file (atomically, so a failure leaves nothing behind), not stdout: give a file name`);
+    }
+    if (flag !== undefined) continue;
+    if (STDIN_OPERAND.includes(cmd) || cmd === "extract") continue; // extract says itself why it needs a file
+    throw new FwsealError("USAGE", `-: ${named} reads files, not stdin (only inspect and verify read a bundle from -): give a file name`);
+  }
+}
+
 function commandOf(a: Record<string, unknown>): string {
   return String((a._ as unknown[] | undefined)?.[0] ?? "");
 }

@@ -67,6 +67,11 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["pack --audit <the output>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "--audit", f("same.fwb"), "-o", f("same.fwb")], ExitCode.OUTPUT, /same\.fwb: is also the --audit file/, ["same.fwb"]],
   ["delegate --audit <the output>", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "--audit", f("same.cert"), "-o", f("same.cert")], ExitCode.OUTPUT, /same\.cert: is also the --audit file/, ["same.cert"]],
   ["witness --state <the output>", () => ["witness", f("no-log"), "--log-key", LOG_VKEY, "--key", f("root.key"), "--name", "w.example", "--state", f("w.json"), "-o", f("w.json")], ExitCode.OUTPUT, /w\.json: is also the --state file/, ["w.json"]],
+  ["pack - (stdin)", () => ["pack", "-", "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "-o", f("stdin.fwb")], ExitCode.USAGE, /-: pack reads files, not stdin/, ["stdin.fwb"]],
+  ["pubkey - (stdin)", () => ["pubkey", "-"], ExitCode.USAGE, /-: pubkey reads files, not stdin/],
+  ["audit verify - (stdin)", () => ["audit", "verify", "-"], ExitCode.USAGE, /-: audit verify reads files, not stdin/],
+  ["pack -o - (a file named -)", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "-o", "-"], ExitCode.USAGE, /-o -: pack writes a file/],
+  ["delegate -o - (a file named -)", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "-o", "-"], ExitCode.USAGE, /-o -: delegate writes a file/],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
