@@ -9,8 +9,10 @@ import { writeImage } from "../helpers/images.js";
 import { ExitCode } from "../../host/exit-codes.js";
 import { LOG_KEY, WITNESS_KEYS } from "../helpers/log-fixtures.js";
 import { formatVerifierKey } from "../../host/log/note.js";
+import { schemaValidator } from "../../dev/json-schema-check.js";
 
 const dir = tempDir("bad-inputs");
+const validate = schemaValidator();
 const f = (name: string): string => path.join(dir, name);
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -72,6 +74,9 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["audit verify - (stdin)", () => ["audit", "verify", "-"], ExitCode.USAGE, /-: audit verify reads files, not stdin/],
   ["pack -o - (a file named -)", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "-o", "-"], ExitCode.USAGE, /-o -: pack writes a file/],
   ["delegate -o - (a file named -)", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "-o", "-"], ExitCode.USAGE, /-o -: delegate writes a file/],
+  ["retire-root --cosign <not a statement>", () => ["retire-root", "--cosign", f("fw.bin"), "-k", f("root.key"), "--vendor", "acme.example", "-o", f("co.cose")], ExitCode.BUNDLE_MALFORMED, /not a root-retirement statement/, ["co.cose"]],
+  ["audit <unknown action>", () => ["audit", "frob", f("log")], ExitCode.USAGE, /Unknown argument/],
+  ["log <unknown action>", () => ["log", "frob"], ExitCode.USAGE, /log: unknown action "frob" \(init, append, publish, proof, attach, monitor\)/],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
@@ -88,5 +93,6 @@ describe("bad inputs: exit code of their class, one line in fwseal's words", () 
     const j = await fwseal([...args(), "--json"]);
     expect(j.code).toBe(code);
     expect(JSON.parse(j.stdout)).toMatchObject({ schema: "fwseal/1", ok: false, error: { exitCode: code, message: expect.stringMatching(says) } });
+    expect(validate(JSON.parse(j.stdout))).toEqual([]);
   });
 });
