@@ -45,9 +45,9 @@ function verifierKeyOfType(arg: string, flag: string, type: number): NoteKey {
 
 /**
  * The device's log policy from --log-key, --witness-key and --witness-quorum (none without
- * --log-key). Witness flags without a log, a quorum no set of the given witnesses can meet,
- * and a key of the other kind are refused here, in the flags' words, before anything is read
- * or created.
+ * --log-key). Witness flags without a log and a key of the other kind are refused here, in
+ * the flags' words, before anything is read or created. (A quorum above the witness keys
+ * given is the device's own verdict, WITNESS_QUORUM_NOT_MET, as a device configured so gives.)
  */
 export function logPolicyFromArgs(a: LogPolicyArgs): { log?: Required<LogPolicy> } {
   const quorum = parseUint(a["witness-quorum"] ?? 0, "--witness-quorum") ?? 0;
@@ -56,8 +56,16 @@ export function logPolicyFromArgs(a: LogPolicyArgs): { log?: Required<LogPolicy>
     if (witnesses.length > 0 || quorum > 0) throw new FwsealError("USAGE", "--witness-key and --witness-quorum are part of a log policy: add the log's --log-key");
     return {};
   }
-  if (quorum > witnesses.length) throw new FwsealError("USAGE", `policy can never be met: --witness-quorum ${quorum} but only ${witnesses.length} --witness-key(s)`);
   const logKeys = a["log-key"].map((k) => verifierKeyOfType(k, "--log-key", NoteSigType.ED25519));
   const witnessKeys = witnesses.map((k) => verifierKeyOfType(k, "--witness-key", NoteSigType.COSIGNATURE_V1));
   return { log: logPolicyFor(logKeys, witnessKeys, quorum) };
+}
+
+/** The last second an RFC 3339 time can name (9999-12-31T23:59:59Z). */
+const LAST_SECOND = 253402300799;
+
+/** A time flag given in seconds since 1970 (log append --time, witness --time). */
+export function epochSecondsFlag(v: number, flag: string): number {
+  if (!Number.isSafeInteger(v) || v < 0 || v > LAST_SECOND) throw new FwsealError("USAGE", `${flag} ${v}: seconds since 1970 are a whole number from 0 to ${LAST_SECOND} (9999-12-31T23:59:59Z)`);
+  return v;
 }

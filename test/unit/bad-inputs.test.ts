@@ -22,6 +22,9 @@ beforeAll(async () => {
   writeImage(dir, "fw.bin", 10_000);
   await fwsealOk(["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "1", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.0", "-o", f("fw.fwb")]);
   fs.mkdirSync(f("a-directory"));
+  await fwsealOk(["log", "init", f("tlog"), "--key", f("root.key"), "--name", "log.example/fw"]);
+  await fwsealOk(["log", "append", f("tlog"), f("fw.fwb")]);
+  await fwsealOk(["log", "publish", f("tlog"), "--key", f("root.key")]);
 });
 
 /** Text that only a library or the runtime would print: it must never reach the user as is. */
@@ -63,7 +66,6 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["pack --build-time 5", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "--build-time", "12/31/2027", "-o", f("bt.fwb")], ExitCode.USAGE, /--build-time: not a date/, ["bt.fwb"]],
   ["verify --log-key <a witness's vkey>", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--log-key", WITNESS_VKEY], ExitCode.KEY, /--log-key w.*: a witness's key \(cosignature\/v1\), not a log's key/],
   ["verify --witness-key <the log's vkey>", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--log-key", LOG_VKEY, "--witness-key", LOG_VKEY, "--witness-quorum", "1"], ExitCode.KEY, /--witness-key log\.example\/fw.*: a log's key \(Ed25519 note signatures\), not a witness's key/],
-  ["verify --witness-quorum 2 with one --witness-key", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--log-key", LOG_VKEY, "--witness-key", WITNESS_VKEY, "--witness-quorum", "2"], ExitCode.USAGE, /policy can never be met: --witness-quorum 2 but only 1 --witness-key/],
   ["verify --witness-quorum without --log-key", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--witness-quorum", "1"], ExitCode.USAGE, /add the log's --log-key/],
   ["device-sim --log-key <a witness's vkey>", () => ["device-sim", "--state", f("sim5"), "--root", f("root.pub"), "--vendor", "acme.example", "--class", "sensor-v3", "--log-key", WITNESS_VKEY], ExitCode.KEY, /not a log's key/, ["sim5"]],
   ["pack --audit <the output>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.1", "--audit", f("same.fwb"), "-o", f("same.fwb")], ExitCode.OUTPUT, /same\.fwb: is also the --audit file/, ["same.fwb"]],
@@ -77,6 +79,24 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["retire-root --cosign <not a statement>", () => ["retire-root", "--cosign", f("fw.bin"), "-k", f("root.key"), "--vendor", "acme.example", "-o", f("co.cose")], ExitCode.BUNDLE_MALFORMED, /not a root-retirement statement/, ["co.cose"]],
   ["audit <unknown action>", () => ["audit", "frob", f("log")], ExitCode.USAGE, /Unknown argument/],
   ["log <unknown action>", () => ["log", "frob"], ExitCode.USAGE, /log: unknown action "frob" \(init, append, publish, proof, attach, monitor\)/],
+  ["log init <a file>", () => ["log", "init", f("fw.bin"), "--key", f("root.key"), "--name", "x.example/l"], ExitCode.OUTPUT, /fw\.bin: /],
+  ["log init <a log>", () => ["log", "init", f("tlog"), "--key", f("root.key"), "--name", "x.example/l"], ExitCode.OUTPUT, /tlog: already holds a log/],
+  ["log append <missing bundle>", () => ["log", "append", f("tlog"), f("nope.fwb")], ExitCode.INPUT, /nope\.fwb: no such file/],
+  ["log append <not a bundle>", () => ["log", "append", f("tlog"), f("fw.bin")], ExitCode.BUNDLE_MALFORMED, /fw\.bin: not a bundle's envelope/],
+  ["log append --time -1", () => ["log", "append", f("tlog"), f("fw.fwb"), "--time", "-1"], ExitCode.USAGE, /--time -1: seconds since 1970/],
+  ["log publish --cosigned <missing>", () => ["log", "publish", f("tlog"), "--cosigned", f("nope.note")], ExitCode.INPUT, /nope\.note: no such file/],
+  ["log publish --key <another key>", () => ["log", "publish", f("tlog"), "--key", f("rel.key")], ExitCode.KEY, /not this log's key/],
+  ["log proof --index 5 (log of 1)", () => ["log", "proof", f("tlog"), "--index", "5"], ExitCode.USAGE, /--index 5: the log's checkpoint has 1 entry \(0\.\.0\)/],
+  ["log proof --index -1", () => ["log", "proof", f("tlog"), "--index", "-1"], ExitCode.USAGE, /--index must be a non-negative integer/],
+  ["log proof <missing log>", () => ["log", "proof", f("no-log"), "--index", "0"], ExitCode.INPUT, /no-log: no such file/],
+  ["log attach -o <missing directory>", () => ["log", "attach", f("tlog"), f("fw.fwb"), "-o", f("nodir/x.fwb")], ExitCode.OUTPUT, /nodir\/x\.fwb: directory does not exist/],
+  ["log attach -o <its bundle> --force", () => ["log", "attach", f("tlog"), f("fw.fwb"), "-o", f("fw.fwb"), "--force"], ExitCode.OUTPUT, /is also an input/],
+  ["log monitor --watch xyz", () => ["log", "monitor", f("tlog"), "--watch", "xyz"], ExitCode.USAGE, /--watch xyz: a key ID is 16 hex digits/],
+  ["log monitor --expect <missing>", () => ["log", "monitor", f("tlog"), "--watch", "0123456789abcdef", "--expect", f("nope.fwb")], ExitCode.INPUT, /nope\.fwb: no such file/],
+  ["log monitor --state <directory>", () => ["log", "monitor", f("tlog"), "--watch", "0123456789abcdef", "--state", f("a-directory")], ExitCode.INPUT, /a-directory: is a directory/],
+  ["witness -o <missing directory>: the state is not advanced", () => ["witness", f("tlog/public"), "--log-key", f("tlog/public/vkey"), "--key", f("rel.key"), "--name", "w.example", "--state", f("w1.json"), "-o", f("nodir/w.note")], ExitCode.OUTPUT, /nodir\/w\.note: directory does not exist/, ["w1.json"]],
+  ["witness --state <directory>", () => ["witness", f("tlog/public"), "--log-key", f("tlog/public/vkey"), "--key", f("rel.key"), "--name", "w.example", "--state", f("a-directory")], ExitCode.INPUT, /a-directory: is a directory/],
+  ["witness --time 1.5", () => ["witness", f("tlog/public"), "--log-key", f("tlog/public/vkey"), "--key", f("rel.key"), "--name", "w.example", "--state", f("w2.json"), "--time", "1.5"], ExitCode.USAGE, /--time 1\.5: seconds since 1970/, ["w2.json"]],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
