@@ -97,6 +97,7 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["witness -o <missing directory>: the state is not advanced", () => ["witness", f("tlog/public"), "--log-key", f("tlog/public/vkey"), "--key", f("rel.key"), "--name", "w.example", "--state", f("w1.json"), "-o", f("nodir/w.note")], ExitCode.OUTPUT, /nodir\/w\.note: directory does not exist/, ["w1.json"]],
   ["witness --state <directory>", () => ["witness", f("tlog/public"), "--log-key", f("tlog/public/vkey"), "--key", f("rel.key"), "--name", "w.example", "--state", f("a-directory")], ExitCode.INPUT, /a-directory: is a directory/],
   ["witness --time 1.5", () => ["witness", f("tlog/public"), "--log-key", f("tlog/public/vkey"), "--key", f("rel.key"), "--name", "w.example", "--state", f("w2.json"), "--time", "1.5"], ExitCode.USAGE, /--time 1\.5: seconds since 1970/, ["w2.json"]],
+  ["log init --name with a newline and an escape: still one line", () => ["log", "init", f("tlog2"), "--key", f("root.key"), "--name", "a\nb\u001b[31m"], ExitCode.USAGE, /bad key name "a\\nb\\x1b\[31m"/],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
