@@ -22,6 +22,10 @@ beforeAll(async () => {
   writeImage(dir, "fw.bin", 10_000);
   await fwsealOk(["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "1", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.0", "-o", f("fw.fwb")]);
   fs.mkdirSync(f("a-directory"));
+  await fwsealOk(["keygen", "-o", f("r1")]);
+  await fwsealOk(["retire-root", "-k", f("r1.key"), "--slot", "0", "--retire-pub", f("root.pub"), "--vendor", "acme.example", "-o", f("ret.cose")]);
+  await fwsealOk(["pack", f("fw.bin"), "--unsigned", "--seq", "3", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.2", "-o", f("fw.draft")]);
+  await fwsealOk(["sign", f("fw.draft"), "-k", f("root.key"), "--in-place"]);
   await fwsealOk(["log", "init", f("tlog"), "--key", f("root.key"), "--name", "log.example/fw"]);
   await fwsealOk(["log", "append", f("tlog"), f("fw.fwb")]);
   await fwsealOk(["log", "publish", f("tlog"), "--key", f("root.key")]);
@@ -98,6 +102,10 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["witness --state <directory>", () => ["witness", f("tlog/public"), "--log-key", f("tlog/public/vkey"), "--key", f("rel.key"), "--name", "w.example", "--state", f("a-directory")], ExitCode.INPUT, /a-directory: is a directory/],
   ["witness --time 1.5", () => ["witness", f("tlog/public"), "--log-key", f("tlog/public/vkey"), "--key", f("rel.key"), "--name", "w.example", "--state", f("w2.json"), "--time", "1.5"], ExitCode.USAGE, /--time 1\.5: seconds since 1970/, ["w2.json"]],
   ["log init --name with a newline and an escape: still one line", () => ["log", "init", f("tlog2"), "--key", f("root.key"), "--name", "a\nb\u001b[31m"], ExitCode.USAGE, /bad key name "a\\nb\\x1b\[31m"/],
+  ["retire-root --check with -o (ignored before)", () => ["retire-root", "--check", f("ret.cose"), "-r", f("root.pub"), "-r", f("r1.pub"), "--vendor", "acme.example", "--class", "sensor-v3", "-o", f("chk.cose")], ExitCode.USAGE, /-o: not used with --check/, ["chk.cose"]],
+  ["retire-root --check and --cosign", () => ["retire-root", "--check", f("ret.cose"), "--cosign", f("ret.cose"), "-r", f("root.pub"), "-r", f("r1.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--cosign: not used with --check/],
+  ["retire-root --cosign with --slot", () => ["retire-root", "--cosign", f("ret.cose"), "-k", f("rel.key"), "--slot", "1", "--vendor", "acme.example", "-o", f("co2.cose")], ExitCode.USAGE, /--slot: not used with --cosign/, ["co2.cose"]],
+  ["finalize --threshold 0 (the draft's 1 hid it)", () => ["finalize", f("fw.draft"), "-r", f("root.pub"), "--threshold", "0", "-o", f("fin.fwb")], ExitCode.USAGE, /--threshold 0: must be 1\.\.8/, ["fin.fwb"]],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];

@@ -18,6 +18,8 @@ import { PayloadEncoding } from "../../../formats/device-safe/labels.js";
 import { codecName } from "../../../formats/host-only/encoding-params.js";
 import { loadPrecursor } from "../../bundle/precursor.js";
 import { VerifiedImageDigest } from "../../bundle/verified-image-digest.js";
+import { Limits } from "../../../formats/device-safe/limits.js";
+import { FwsealError } from "../../errors.js";
 
 export interface PolicyArgs {
   root: string | string[];
@@ -65,6 +67,9 @@ export function policyOptions(y: any): any {
 }
 
 export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
+  // Checked here, not only by the verifier: finalize raises a threshold below the draft's own, which hid --threshold 0.
+  const threshold = parseUint(a.threshold, "--threshold");
+  if (threshold !== undefined && (threshold < 1 || threshold > Limits.MAX_SIGNERS)) throw new FwsealError("USAGE", `--threshold ${threshold}: must be 1..${Limits.MAX_SIGNERS}`);
   const roots = await loadRoots(asList(a.root));
   return {
     roots,
@@ -73,7 +78,7 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     deviceClass: a.class ?? ANY,
     minSequence: parseUint(a["min-seq"], "--min-seq"),
     minEpoch: parseUint(a["min-epoch"], "--min-epoch"),
-    threshold: parseUint(a.threshold, "--threshold"),
+    threshold,
     rootThreshold: parseUint(a["root-threshold"], "--root-threshold"),
     requiredAlgorithms: algorithmMask(a["require-alg"], "--require-alg"),
     now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined,
