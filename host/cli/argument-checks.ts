@@ -19,12 +19,22 @@ export interface DeclaredOptions {
  * A flag declared as a number must be one: yargs reads `--baud abc` as NaN and lets it
  * through, to fail later in a library's own words. The raw text is named instead.
  */
-export function rejectNonNumbers(a: Record<string, unknown>, declared: DeclaredOptions): void {
+export function rejectNonNumbers(a: Record<string, unknown>, declared: DeclaredOptions, argv: readonly string[] = []): void {
   for (const name of declared.number ?? []) {
     const v = a[name];
     for (const x of Array.isArray(v) ? v : [v]) {
       if (typeof x === "number" && !Number.isFinite(x)) throw new FwsealError("USAGE", `--${name} must be a number`);
     }
+  }
+  // yargs reads an empty or blank value (`--epoch ""`, `--min-seq=`) as 0: the raw text says it was none.
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break;
+    const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/s.exec(argv[i]);
+    if (!m) continue;
+    const name = declaredName(m[1], declared);
+    if (name === undefined || !(declared.number ?? []).includes(name)) continue;
+    const value = m[2] ?? argv[i + 1];
+    if (value !== undefined && value.trim() === "") throw new FwsealError("USAGE", `--${name} must be a number`);
   }
 }
 

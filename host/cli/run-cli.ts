@@ -53,7 +53,7 @@ function argumentChecks(argv: readonly string[]): (a: Record<string, unknown>, y
   return (a, y) => {
     rejectRepeatedFlags(argv, y.getOptions());
     refuseStdioWhereFilesAreNeeded(argv, a, y.getOptions());
-    rejectNonNumbers(a, y.getOptions());
+    rejectNonNumbers(a, y.getOptions(), argv);
     refuseOutputThatIsInput(a);
     refuseExistingOutput(a);
   };

@@ -106,6 +106,14 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["retire-root --check and --cosign", () => ["retire-root", "--check", f("ret.cose"), "--cosign", f("ret.cose"), "-r", f("root.pub"), "-r", f("r1.pub"), "--vendor", "acme.example", "--class", "sensor-v3"], ExitCode.USAGE, /--cosign: not used with --check/],
   ["retire-root --cosign with --slot", () => ["retire-root", "--cosign", f("ret.cose"), "-k", f("rel.key"), "--slot", "1", "--vendor", "acme.example", "-o", f("co2.cose")], ExitCode.USAGE, /--slot: not used with --cosign/, ["co2.cose"]],
   ["finalize --threshold 0 (the draft's 1 hid it)", () => ["finalize", f("fw.draft"), "-r", f("root.pub"), "--threshold", "0", "-o", f("fin.fwb")], ExitCode.USAGE, /--threshold 0: must be 1\.\.8/, ["fin.fwb"]],
+  ["delegate --epoch \"\" (read as 0 before)", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "--epoch", "", "-o", f("ep.cert")], ExitCode.USAGE, /--epoch must be a number/, ["ep.cert"]],
+  ["verify --min-seq= (blank)", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--min-seq= "], ExitCode.USAGE, /--min-seq must be a number/],
+  ["verify --max-window-bits 99", () => ["verify", f("fw.fwb"), "-r", f("root.pub"), "--max-window-bits", "99"], ExitCode.USAGE, /--max-window-bits 99: 9\.\.15, or 0/],
+  ["keygen --warn-below -1", () => ["keygen", "--alg", "hss-lms", "--lms-height", "5", "--warn-below", "-1", "-o", f("pqw")], ExitCode.USAGE, /--warn-below must be a non-negative integer/, ["pqw.key", "pqw.pub"]],
+  ["init --threshold 0 (a profile no verify could use)", () => ["init", "--threshold", "0", "-o", f("p1.json")], ExitCode.USAGE, /"policy\.threshold" must be 1\.\.8/, ["p1.json"]],
+  ["init --root-threshold 2 with one --root", () => ["init", "-r", f("root.pub"), "--root-threshold", "2", "-o", f("p2.json")], ExitCode.USAGE, /"policy\.rootThreshold" must be 1\.\.1 \(1 root\(s\)\)/, ["p2.json"]],
+  ["init --baud 0", () => ["init", "--baud", "0", "-o", f("p3.json")], ExitCode.USAGE, /"baud" must be a positive integer/, ["p3.json"]],
+  ["--profile <directory>", () => ["verify", f("fw.fwb"), "--profile", f("a-directory")], ExitCode.INPUT, /profile .*a-directory: is a directory/],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];

@@ -66,6 +66,13 @@ export function policyOptions(y: any): any {
     .option("max-window-bits", { type: "number", description: "Compressed/delta payloads: the largest deflate window (bits) the device decodes (default 15; 0: no decoder)" });
 }
 
+/** --max-window-bits as device-sim and espruino take it: 9..15, or 0 for a device without a decoder. */
+function windowBits(v: number): number {
+  const n = parseUint(v, "--max-window-bits") as number;
+  if (n !== 0 && (n < Limits.MIN_WINDOW_BITS || n > Limits.MAX_WINDOW_BITS)) throw new FwsealError("USAGE", `--max-window-bits ${n}: ${Limits.MIN_WINDOW_BITS}..${Limits.MAX_WINDOW_BITS}, or 0 for a device without a decoder`);
+  return n;
+}
+
 export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
   // Checked here, not only by the verifier: finalize raises a threshold below the draft's own, which hid --threshold 0.
   const threshold = parseUint(a.threshold, "--threshold");
@@ -83,7 +90,7 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     requiredAlgorithms: algorithmMask(a["require-alg"], "--require-alg"),
     now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined,
     ...(a.precursor !== undefined ? { precursor: await loadPrecursor(a.precursor) } : {}),
-    ...(a["max-window-bits"] !== undefined ? { maxWindowBits: parseUint(a["max-window-bits"], "--max-window-bits") } : {}),
+    ...(a["max-window-bits"] !== undefined ? { maxWindowBits: windowBits(a["max-window-bits"]) } : {}),
     ...logPolicyFromArgs(a)
   };
 }
