@@ -114,6 +114,9 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["init --root-threshold 2 with one --root", () => ["init", "-r", f("root.pub"), "--root-threshold", "2", "-o", f("p2.json")], ExitCode.USAGE, /"policy\.rootThreshold" must be 1\.\.1 \(1 root\(s\)\)/, ["p2.json"]],
   ["init --baud 0", () => ["init", "--baud", "0", "-o", f("p3.json")], ExitCode.USAGE, /"baud" must be a positive integer/, ["p3.json"]],
   ["--profile <directory>", () => ["verify", f("fw.fwb"), "--profile", f("a-directory")], ExitCode.INPUT, /profile .*a-directory: is a directory/],
+  ["audit verify --head zz", () => ["audit", "verify", f("log"), "--head", "zz"], ExitCode.USAGE, /--head zz: a record hash is 64 hex digits/],
+  ["delegate -o <a 300-character name>", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "-o", f("x".repeat(300))], ExitCode.OUTPUT, /x{300}: file name too long/],
+  ["pubkey <a file>/x", () => ["pubkey", f("fw.bin/x.pub")], ExitCode.INPUT, /fw\.bin\/x\.pub: no such file \(a part of the path is not a directory\)/],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
