@@ -41,7 +41,9 @@ export function readBundleParts(file: string): BundleParts {
   }
   try {
     const { end } = decodeItem(bytes, 0, { lenient: true });
-    return { envelope: bytes.subarray(0, end), rest: bytes.subarray(end) };
+    const envelope = bytes.subarray(0, end);
+    envelopeLogFacts(envelope); // a COSE envelope, not any CBOR item: refused here as a bundle, not later as a log's fault
+    return { envelope, rest: bytes.subarray(end) };
   } catch (e) {
     throw notABundle(file, e);
   }

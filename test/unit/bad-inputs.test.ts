@@ -22,6 +22,7 @@ beforeAll(async () => {
   writeImage(dir, "fw.bin", 10_000);
   await fwsealOk(["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "1", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.0", "-o", f("fw.fwb")]);
   fs.mkdirSync(f("a-directory"));
+  fs.writeFileSync(f("cbor-zero.bin"), Buffer.from([0x00, 0x01])); // a CBOR item (0), then more: no envelope
   await fwsealOk(["keygen", "-o", f("r1")]);
   await fwsealOk(["retire-root", "-k", f("r1.key"), "--slot", "0", "--retire-pub", f("root.pub"), "--vendor", "acme.example", "-o", f("ret.cose")]);
   await fwsealOk(["pack", f("fw.bin"), "--unsigned", "--seq", "3", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.2", "-o", f("fw.draft")]);
@@ -117,6 +118,7 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["audit verify --head zz", () => ["audit", "verify", f("log"), "--head", "zz"], ExitCode.USAGE, /--head zz: a record hash is 64 hex digits/],
   ["delegate -o <a 300-character name>", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "-o", f("x".repeat(300))], ExitCode.OUTPUT, /x{300}: file name too long/],
   ["pubkey <a file>/x", () => ["pubkey", f("fw.bin/x.pub")], ExitCode.INPUT, /fw\.bin\/x\.pub: no such file \(a part of the path is not a directory\)/],
+  ["log attach <a CBOR item that is no envelope>", () => ["log", "attach", f("tlog"), f("cbor-zero.bin"), "-o", f("att.fwb")], ExitCode.BUNDLE_MALFORMED, /cbor-zero\.bin: not a bundle's envelope/, ["att.fwb"]],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
