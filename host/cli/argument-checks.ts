@@ -77,6 +77,24 @@ export function flagsOnCommandLine(argv: readonly string[], declared: DeclaredOp
   return names;
 }
 
+/**
+ * Node reads the command line as UTF-8 and puts U+FFFD where bytes are not: `--fw-version
+ * $'1.\xff'` would be signed as "1.\ufffd", `--vendor $'acme\xff'` derive another vendor ID,
+ * a file named with such bytes be reported missing. An argument with U+FFFD is refused,
+ * naming its flag, rather than used as something the user did not type.
+ */
+export function refuseNonUtf8(argv: readonly string[], declared: DeclaredOptions): void {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break; // operands passed on as they are (completion's words)
+    if (!argv[i].includes("\ufffd")) continue;
+    const own = /^--?([A-Za-z][\w-]*)=/.exec(argv[i]);
+    const prev = i > 0 ? /^--?([A-Za-z][\w-]*)$/.exec(argv[i - 1]) : null;
+    const flag = own ? declaredName(own[1], declared) : prev ? declaredName(prev[1], declared) : undefined;
+    const what = flag !== undefined && (own || !declared.boolean.includes(flag)) ? `--${flag}` : `"${argv[i]}"`;
+    throw new FwsealError("USAGE", `${what}: not UTF-8 (bytes shown as \ufffd): fwseal reads arguments as UTF-8 text, so a value or file name with other bytes cannot be used as given`);
+  }
+}
+
 /** Where `-` means stdin (a bundle operand) or stdout (`-o`): everywhere else it would be a file named "-". */
 const STDIN_OPERAND = ["inspect", "verify"];
 const STDOUT_OUTPUT = ["extract"];

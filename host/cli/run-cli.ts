@@ -11,7 +11,7 @@ import { cleanupPendingSync } from "../io/atomic-write.js";
 import { cliState, defaultIO, detail, err, note, type CliIO } from "./output.js";
 import { FWSEAL_VERSION } from "../version.js";
 import { outFailure } from "./json-document.js";
-import { refuseExistingOutput, refuseOutputThatIsInput, refuseStdioWhereFilesAreNeeded, rejectNonNumbers, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
+import { refuseExistingOutput, refuseNonUtf8, refuseOutputThatIsInput, refuseStdioWhereFilesAreNeeded, rejectNonNumbers, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
 import { applyProfileDefaults } from "./profile-defaults.js";
 import { colorWanted } from "./color.js";
 import { setUnauditedNotice } from "../audit/unaudited-notice.js";
@@ -52,6 +52,7 @@ function messageOf(e: unknown): string {
 function argumentChecks(argv: readonly string[]): (a: Record<string, unknown>, y: { getOptions(): DeclaredOptions }) => void {
   return (a, y) => {
     rejectRepeatedFlags(argv, y.getOptions());
+    refuseNonUtf8(argv, y.getOptions());
     refuseStdioWhereFilesAreNeeded(argv, a, y.getOptions());
     rejectNonNumbers(a, y.getOptions(), argv);
     refuseOutputThatIsInput(a);

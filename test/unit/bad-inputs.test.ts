@@ -119,6 +119,10 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["delegate -o <a 300-character name>", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "-o", f("x".repeat(300))], ExitCode.OUTPUT, /x{300}: file name too long/],
   ["pubkey <a file>/x", () => ["pubkey", f("fw.bin/x.pub")], ExitCode.INPUT, /fw\.bin\/x\.pub: no such file \(a part of the path is not a directory\)/],
   ["log attach <a CBOR item that is no envelope>", () => ["log", "attach", f("tlog"), f("cbor-zero.bin"), "-o", f("att.fwb")], ExitCode.BUNDLE_MALFORMED, /cbor-zero\.bin: not a bundle's envelope/, ["att.fwb"]],
+  // Node reads argv as UTF-8: the bytes \xff arrive as U+FFFD, as the in-process runs give them here.
+  ["pack --fw-version <not UTF-8>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.\ufffd", "-o", f("u8.fwb")], ExitCode.USAGE, /--fw-version: not UTF-8/, ["u8.fwb"]],
+  ["pack --vendor=<not UTF-8>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor=acme\ufffd.example", "--class", "sensor-v3", "--fw-version", "1.1", "-o", f("u9.fwb")], ExitCode.USAGE, /--vendor: not UTF-8/, ["u9.fwb"]],
+  ["verify <a file name not UTF-8>", () => ["verify", f("fw\ufffd.fwb"), "-r", f("root.pub")], ExitCode.USAGE, /fw\ufffd\.fwb": not UTF-8/],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
