@@ -123,6 +123,8 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["pack --fw-version <not UTF-8>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor", "acme.example", "--class", "sensor-v3", "--fw-version", "1.\ufffd", "-o", f("u8.fwb")], ExitCode.USAGE, /--fw-version: not UTF-8/, ["u8.fwb"]],
   ["pack --vendor=<not UTF-8>", () => ["pack", f("fw.bin"), "-k", f("root.key"), "-r", f("root.pub"), "--seq", "2", "--vendor=acme\ufffd.example", "--class", "sensor-v3", "--fw-version", "1.1", "-o", f("u9.fwb")], ExitCode.USAGE, /--vendor: not UTF-8/, ["u9.fwb"]],
   ["verify <a file name not UTF-8>", () => ["verify", f("fw\ufffd.fwb"), "-r", f("root.pub")], ExitCode.USAGE, /fw\ufffd\.fwb": not UTF-8/],
+  ["log monitor <a URL nothing answers>", () => ["log", "monitor", "http://127.0.0.1:2/log", "--log-key", LOG_VKEY, "--watch", "0123456789abcdef"], ExitCode.INPUT, /GET http:\/\/127\.0\.0\.1:2\/log\/checkpoint: ECONNREFUSED/],
+  ["witness <a URL nothing answers>", () => ["witness", "http://127.0.0.1:2/log", "--log-key", LOG_VKEY, "--key", f("rel.key"), "--name", "w.example", "--state", f("w3.json")], ExitCode.INPUT, /GET http:\/\/127\.0\.0\.1:2\/log\/checkpoint: ECONNREFUSED/, ["w3.json"]],
   ["an unknown command", () => ["flsah", f("fw.fwb")], ExitCode.USAGE, /unknown command "flsah"/],
   ["help for an unknown command", () => ["help", "flsah"], ExitCode.USAGE, /unknown command "flsah"/]
 ];
