@@ -43,11 +43,20 @@ export function chunkOrNull(chunk: number | null | undefined): number | null {
 }
 
 /** The error object for any failure. */
+/**
+ * A message as one line: control characters a user's input carried into it (a newline in a
+ * --name, a vendor, a file name) written as escapes, so stderr gets one line and the
+ * document's `message` is that line.
+ */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+}
+
 export function errorObject(e: FwsealError): ErrorObject {
   return {
     code: e.code,
     exitCode: e.exitCode,
-    message: e.message,
+    message: oneLine(e.message),
     reason: e.reason ?? null,
     reasonName: e.reason !== undefined ? reasonName(e.reason) : null,
     chunk: chunkOrNull(e.chunk),

@@ -90,6 +90,8 @@ export function inputError(path: string, e: unknown): FwsealError {
   if (code === "ENOENT") return new FwsealError("INPUT_MISSING", `${path}: no such file`, { cause: e });
   if (code === "EACCES" || code === "EPERM") return new FwsealError("INPUT_UNREADABLE", `${path}: permission denied`, { cause: e });
   if (code === "EISDIR") return new FwsealError("INPUT_UNREADABLE", `${path}: is a directory`, { cause: e });
+  if (code === "ENAMETOOLONG") return new FwsealError("INPUT_UNREADABLE", `${path}: file name too long`, { cause: e });
+  if (code === "ENOTDIR") return new FwsealError("INPUT_MISSING", `${path}: no such file (a part of the path is not a directory)`, { cause: e });
   return new FwsealError("INPUT_UNREADABLE", `${path}: cannot read (${code ?? "unknown error"})`, { cause: e });
 }
 
@@ -106,5 +108,7 @@ export function outputError(path: string, e: unknown): FwsealError {
   if (code === "EACCES" || code === "EPERM" || code === "EROFS") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: permission denied`, { cause: e });
   if (code === "EISDIR") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: is a directory`, { cause: e });
   if (code === "ENOSPC") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: no space left on device`, { cause: e });
+  if (code === "ENAMETOOLONG") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: file name too long`, { cause: e });
+  if (code === "ENOTDIR") return new FwsealError("OUTPUT_UNWRITABLE", `${path}: a part of the path is not a directory`, { cause: e });
   return new FwsealError("OUTPUT_UNWRITABLE", `${path}: cannot write (${code ?? "unknown error"})`, { cause: e });
 }

@@ -2,6 +2,7 @@
 // yargs middleware, in cli.ts): a single-value flag given twice, an output that is one of
 // the command's inputs, an output that already exists without --force.
 import * as fs from "node:fs";
+import * as path from "node:path";
 import { FwsealError, outputError } from "../errors.js";
 import { assertOutputNotInput } from "../io/atomic-write.js";
 
@@ -18,12 +19,22 @@ export interface DeclaredOptions {
  * A flag declared as a number must be one: yargs reads `--baud abc` as NaN and lets it
  * through, to fail later in a library's own words. The raw text is named instead.
  */
-export function rejectNonNumbers(a: Record<string, unknown>, declared: DeclaredOptions): void {
+export function rejectNonNumbers(a: Record<string, unknown>, declared: DeclaredOptions, argv: readonly string[] = []): void {
   for (const name of declared.number ?? []) {
     const v = a[name];
     for (const x of Array.isArray(v) ? v : [v]) {
       if (typeof x === "number" && !Number.isFinite(x)) throw new FwsealError("USAGE", `--${name} must be a number`);
     }
+  }
+  // yargs reads an empty or blank value (`--epoch ""`, `--min-seq=`) as 0: the raw text says it was none.
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break;
+    const m = /^--?([A-Za-z][\w-]*)(?:=(.*))?$/s.exec(argv[i]);
+    if (!m) continue;
+    const name = declaredName(m[1], declared);
+    if (name === undefined || !(declared.number ?? []).includes(name)) continue;
+    const value = m[2] ?? argv[i + 1];
+    if (value !== undefined && value.trim() === "") throw new FwsealError("USAGE", `--${name} must be a number`);
   }
 }
 
@@ -64,6 +75,54 @@ export function flagsOnCommandLine(argv: readonly string[], declared: DeclaredOp
     if (name !== undefined) names.push(name);
   }
   return names;
+}
+
+/**
+ * Node reads the command line as UTF-8 and puts U+FFFD where bytes are not: `--fw-version
+ * $'1.\xff'` would be signed as "1.\ufffd", `--vendor $'acme\xff'` derive another vendor ID,
+ * a file named with such bytes be reported missing. An argument with U+FFFD is refused,
+ * naming its flag, rather than used as something the user did not type.
+ */
+export function refuseNonUtf8(argv: readonly string[], declared: DeclaredOptions): void {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break; // operands passed on as they are (completion's words)
+    if (!argv[i].includes("\ufffd")) continue;
+    const own = /^--?([A-Za-z][\w-]*)=/.exec(argv[i]);
+    const prev = i > 0 ? /^--?([A-Za-z][\w-]*)$/.exec(argv[i - 1]) : null;
+    const flag = own ? declaredName(own[1], declared) : prev ? declaredName(prev[1], declared) : undefined;
+    const what = flag !== undefined && (own || !declared.boolean.includes(flag)) ? `--${flag}` : `"${argv[i]}"`;
+    throw new FwsealError("USAGE", `${what}: not UTF-8 (bytes shown as \ufffd): fwseal reads arguments as UTF-8 text, so a value or file name with other bytes cannot be used as given`);
+  }
+}
+
+/** Where `-` means stdin (a bundle operand) or stdout (`-o`): everywhere else it would be a file named "-". */
+const STDIN_OPERAND = ["inspect", "verify"];
+const STDOUT_OUTPUT = ["extract"];
+
+/**
+ * `-` is stdin or stdout for a bundle (README "Input and output conventions") in inspect,
+ * verify and extract -o. Elsewhere yargs would read a lone `-` operand as "" (then "": no
+ * such file) and `-o -` as a file named "-": both are refused, naming what the command
+ * needs. `-` as another flag's value (release notes, a name) is that flag's business.
+ */
+export function refuseStdioWhereFilesAreNeeded(argv: readonly string[], a: Record<string, unknown>, declared: DeclaredOptions): void {
+  const cmd = commandOf(a);
+  const words = (a._ as unknown[] | undefined) ?? [];
+  const named = cmd === "log" || cmd === "audit" ? words.slice(0, 2).join(" ") : cmd; // "log append"
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break;
+    if (argv[i] !== "-") continue;
+    const m = i > 0 ? /^--?([A-Za-z][\w-]*)$/.exec(argv[i - 1]) : null;
+    const flag = m ? declaredName(m[1], declared) : undefined;
+    if (flag !== undefined && declared.boolean.includes(flag)) continue; // a switch: "-" is an operand after it
+    if (flag === "output" || flag === "out") {
+      if (STDOUT_OUTPUT.includes(cmd)) continue;
+      throw new FwsealError("USAGE", `-o -: ${named} writes a file (atomically, so a failure leaves nothing behind), not stdout: give a file name`);
+    }
+    if (flag !== undefined) continue;
+    if (STDIN_OPERAND.includes(cmd) || cmd === "extract") continue; // extract says itself why it needs a file
+    throw new FwsealError("USAGE", `-: ${named} reads files, not stdin (only inspect and verify read a bundle from -): give a file name`);
+  }
 }
 
 function commandOf(a: Record<string, unknown>): string {
@@ -108,7 +167,22 @@ export function refuseOutputThatIsInput(a: Record<string, unknown>): void {
     for (const x of Array.isArray(v) ? v : [v]) if (typeof x === "string") inputs.push(x);
   }
   for (const o of outputs) assertOutputNotInput(o, inputs);
+  for (const flag of ALSO_WRITTEN) {
+    const v = a[flag];
+    if (typeof v !== "string") continue;
+    for (const o of outputs) {
+      if (path.resolve(o) === path.resolve(v)) throw new FwsealError("OUTPUT_UNWRITABLE", `${o}: is also the --${flag} file; choose another output file`);
+    }
+  }
 }
+
+/**
+ * Files a command appends to or rewrites besides its output: the audit log, a witness's or
+ * monitor's state. One of them named as the output too would be written twice (the audit
+ * record of the signing first, then the output refused over it, or the note overwritten by
+ * the state): refused before anything is written, even when neither exists yet.
+ */
+const ALSO_WRITTEN = ["audit", "state"];
 
 /**
  * Refuse, before any key is loaded or byte hashed, to replace an existing output file

@@ -3,6 +3,7 @@
 // process.stdout directly, so main() can run in-process in tests.
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { colorPrefix } from "./color.js";
+import { oneLine } from "../documents.js";
 import { fdWriter, isTerminal } from "./fd-output.js";
 
 export interface CliIO {
@@ -68,7 +69,8 @@ export function out(line = ""): void {
 }
 
 /** One line on stderr (its fwseal prefix coloured when colour is on: host/cli/color.ts). */
-export function err(line: string): void {
+export function err(text: string): void {
+  const line = oneLine(text);
   cliState.io.stderr((cliState.color ? colorPrefix(line) : line) + "\n");
 }
 

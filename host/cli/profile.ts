@@ -6,7 +6,8 @@
 // the file. Paths in a profile are relative to the profile's folder.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { FwsealError } from "../errors.js";
+import { FwsealError, inputError } from "../errors.js";
+import { Limits } from "../../formats/device-safe/limits.js";
 
 /** The verify policy part of a profile. */
 export interface ProfilePolicy {
@@ -62,6 +63,19 @@ function checkValue(file: string, key: string, kind: FieldKind, v: unknown): voi
   }
 }
 
+/**
+ * Values of the right type that no command could use: a threshold of 0 or above a bundle's
+ * signers, a root threshold above the root slots (or the profile's roots), a baud rate of 0.
+ * Refused when the profile is written (fwseal init) and read, not at every verify after.
+ */
+function checkRanges(s: ProfileSettings, file: string): void {
+  const p = s.policy ?? {};
+  if (p.threshold !== undefined && (p.threshold < 1 || p.threshold > Limits.MAX_SIGNERS)) throw profileError(file, `"policy.threshold" must be 1..${Limits.MAX_SIGNERS}`);
+  const maxRoots = s.roots ? Math.min(s.roots.length, Limits.MAX_ROOT_SLOTS) : Limits.MAX_ROOT_SLOTS;
+  if (p.rootThreshold !== undefined && (p.rootThreshold < 1 || p.rootThreshold > maxRoots)) throw profileError(file, `"policy.rootThreshold" must be 1..${maxRoots}${s.roots ? ` (${s.roots.length} root(s))` : ""}`);
+  if (s.baud !== undefined && s.baud < 1) throw profileError(file, `"baud" must be a positive integer`);
+}
+
 /** Checks a profile object strictly (unknown keys, types); `file` names it in messages. */
 export function checkProfile(value: unknown, file: string): ProfileSettings {
   if (typeof value !== "object" || value === null || Array.isArray(value)) throw profileError(file, "must be a JSON object");
@@ -76,6 +90,7 @@ export function checkProfile(value: unknown, file: string): ProfileSettings {
       }
     }
   }
+  checkRanges(value as ProfileSettings, file);
   return value as ProfileSettings;
 }
 
@@ -99,8 +114,8 @@ function readJson(file: string): unknown {
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new FwsealError(code === "ENOENT" ? "INPUT_MISSING" : "INPUT_UNREADABLE", `profile ${file}: ${code === "ENOENT" ? "no such file" : `cannot read (${code})`}`);
+    const ie = inputError(file, e); // "no such file", "is a directory", "permission denied"
+    throw new FwsealError(ie.code, `profile ${ie.message}`);
   }
   try {
     return JSON.parse(text);

@@ -11,7 +11,7 @@ import { cleanupPendingSync } from "../io/atomic-write.js";
 import { cliState, defaultIO, detail, err, note, type CliIO } from "./output.js";
 import { FWSEAL_VERSION } from "../version.js";
 import { outFailure } from "./json-document.js";
-import { refuseExistingOutput, refuseOutputThatIsInput, rejectNonNumbers, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
+import { refuseExistingOutput, refuseNonUtf8, refuseOutputThatIsInput, refuseStdioWhereFilesAreNeeded, rejectNonNumbers, rejectRepeatedFlags, type DeclaredOptions } from "./argument-checks.js";
 import { applyProfileDefaults } from "./profile-defaults.js";
 import { colorWanted } from "./color.js";
 import { setUnauditedNotice } from "../audit/unaudited-notice.js";
@@ -52,7 +52,9 @@ function messageOf(e: unknown): string {
 function argumentChecks(argv: readonly string[]): (a: Record<string, unknown>, y: { getOptions(): DeclaredOptions }) => void {
   return (a, y) => {
     rejectRepeatedFlags(argv, y.getOptions());
-    rejectNonNumbers(a, y.getOptions());
+    refuseNonUtf8(argv, y.getOptions());
+    refuseStdioWhereFilesAreNeeded(argv, a, y.getOptions());
+    rejectNonNumbers(a, y.getOptions(), argv);
     refuseOutputThatIsInput(a);
     refuseExistingOutput(a);
   };
@@ -77,14 +79,27 @@ function isYargsError(e: unknown): boolean {
 }
 
 /** Commands with actions of their own: their documents name both words ("audit verify"). */
-const GROUP_COMMANDS = ["audit", "log"];
+const GROUP_COMMANDS: Record<string, readonly string[]> = {
+  audit: ["verify", "list"],
+  log: ["init", "append", "publish", "proof", "attach", "monitor"]
+};
 
-/** The command a JSON document names: the first word (two for a group), or null. */
+/** The command a JSON document names: the first word (two for a group's action; the group alone for an unknown one), or null. */
 function commandOf(argv: readonly string[], commands: CommandTable): string | null {
   const words = argv.filter((w) => !w.startsWith("-"));
   if (words.length === 0 || !Object.prototype.hasOwnProperty.call(commands, words[0])) return null;
-  if (GROUP_COMMANDS.includes(words[0]) && words.length > 1) return `${words[0]} ${words[1]}`;
+  const actions = Object.prototype.hasOwnProperty.call(GROUP_COMMANDS, words[0]) ? GROUP_COMMANDS[words[0]] : [];
+  if (words.length > 1 && actions.includes(words[1])) return `${words[0]} ${words[1]}`;
   return words[0];
+}
+
+/** What yargs' "Did you mean" is about: an unknown command, or an unknown action of a group (`log frob`). */
+function unknownWord(argv: readonly string[]): string {
+  const words = argv.filter((w) => !w.startsWith("-"));
+  if (words.length > 1 && Object.prototype.hasOwnProperty.call(GROUP_COMMANDS, words[0])) {
+    return `${words[0]}: unknown action "${words[1]}" (${GROUP_COMMANDS[words[0]].join(", ")})`;
+  }
+  return `unknown command "${argv[0]}"`;
 }
 
 /** Run the CLI with `argv` (without node and script) and `table`'s commands; resolves to the exit code. */
@@ -147,7 +162,7 @@ export async function runCli(argv: string[], io: CliIO, table: CommandTable): Pr
       // errors thrown by handlers arrive with e: rethrow those to the catch below.
       if (e && !isYargsError(e)) throw e;
       usageFailure = (msg ?? messageOf(e)).replace(/\s*\n\s*/g, " ");
-      if (usageFailure.startsWith("Did you mean")) usageFailure = `unknown command "${argv[0]}". ${usageFailure}`;
+      if (usageFailure.startsWith("Did you mean")) usageFailure = `${unknownWord(argv)}. ${usageFailure}`;
       throw new FwsealError("USAGE", usageFailure);
     });
 

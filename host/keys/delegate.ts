@@ -51,12 +51,28 @@ export interface DelegateResult {
 
 const nodeSha256 = (d: Uint8Array): Uint8Array => new Uint8Array(createHash("sha256").update(d).digest());
 
-/** Parse a time: seconds since 1970, or an ISO 8601 date/time ("2027-01-01", "2027-01-01T00:00:00Z"). */
+/** The last second a time can name: 9999-12-31T23:59:59Z (RFC 3339 has four-digit years). */
+const LAST_SECOND = 253402300799;
+
+/** An ISO 8601 date, or date and time with an optional zone: the only text Date.parse is given. */
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
+
+/**
+ * Parse a time: seconds since 1970, or an ISO 8601 date/time ("2027-01-01", "2027-01-01T00:00:00Z").
+ * Anything else is refused rather than handed to Date.parse, whose fallback reads "-1" or
+ * "5" as a day in 2001; and a time past 9999 is refused before it reaches a certificate.
+ */
 export function parseTime(s: string, what: string): number {
-  if (/^\d+$/.test(s)) return Number(s);
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms) || ms < 0) throw new FwsealError("USAGE", `${what}: not a date (use ISO 8601 like 2027-01-01 or seconds since 1970)`);
-  return Math.floor(ms / 1000);
+  const bad = (): FwsealError => new FwsealError("USAGE", `${what}: not a date (use ISO 8601 like 2027-01-01 or seconds since 1970)`);
+  let t: number;
+  if (/^\d+$/.test(s)) t = Number(s);
+  else {
+    const ms = ISO_8601.test(s) ? Date.parse(s) : NaN;
+    if (Number.isNaN(ms) || ms < 0) throw bad();
+    t = Math.floor(ms / 1000);
+  }
+  if (t > LAST_SECOND) throw new FwsealError("USAGE", `${what}: ${s} is after 9999-12-31T23:59:59Z`);
+  return t;
 }
 
 /**

@@ -21,6 +21,7 @@ import { RootStatementVerifier, type RootTrustState } from "../../device-sim/cor
 import { createNodePrimitives } from "../bundle/node-primitives.js";
 import { FwsealError } from "../errors.js";
 import { ExitCode } from "../exit-codes.js";
+import { Reason } from "../../formats/device-safe/reasons.js";
 import type { Signer } from "./signer.js";
 
 export { rootStatementToBeSigned, rootStatementSignatureInput, type DecodedRootStatement, type RootRetirementBody };
@@ -93,7 +94,8 @@ export function decodeRootStatement(bytes: Uint8Array): DecodedRootStatement {
   try {
     return decodeStatement(bytes);
   } catch (e) {
-    throw new FwsealError("BUNDLE_REJECTED", `not a root-retirement statement: ${(e as Error).message}`, { exitCode: ExitCode.BUNDLE_MALFORMED });
+    // A rejection names its reason (the fwseal/1 error of every BUNDLE_REJECTED has one); -1: no chunk.
+    throw new FwsealError("BUNDLE_REJECTED", `not a root-retirement statement: ${(e as Error).message}`, { exitCode: ExitCode.BUNDLE_MALFORMED, reason: Reason.MALFORMED, chunk: -1 });
   }
 }
 

@@ -3,11 +3,12 @@
 import { LOG_KEY_RECORD } from "../../formats/device-safe/limits.js";
 import { keyIdBytes, noteKeyId, NoteSigType, type NoteKey } from "./note.js";
 import type { LogPolicy } from "../../device-sim/core/verify/log-proof.js";
+import { FwsealError } from "../errors.js";
 
 function records(keys: readonly NoteKey[], type: number): Uint8Array {
   const out = new Uint8Array(keys.length * LOG_KEY_RECORD);
   keys.forEach((k, i) => {
-    if (k.type !== type) throw new Error(`key ${k.name} has signature type ${k.type}, expected ${type}`);
+    if (k.type !== type) throw new FwsealError("KEY_WRONG_TYPE", `key ${k.name} has signature type ${k.type}, expected ${type}`);
     out.set(keyIdBytes(noteKeyId(k.name, k.type, k.publicKey)), i * LOG_KEY_RECORD);
     out.set(k.publicKey, i * LOG_KEY_RECORD + 4);
   });

@@ -2,8 +2,10 @@
 // public/, the static files any web server publishes as they are (c2sp.org/tlog-tiles):
 // public/checkpoint and public/tile/... Appending writes the leaf hashes into tiles and the
 // entries into entry bundles; publishing signs a checkpoint for the current size.
-import { mkdirSync, readFileSync, writeFileSync, existsSync, renameSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import path from "node:path";
+import { readJsonFile, replaceFile } from "./state-file.js";
+import { FwsealError, outputError } from "../errors.js";
 import { leafHash, nodeHash, treeHash, inclusionProof, consistencyProof } from "./merkle.js";
 import { TILE_WIDTH, tilePath, entryBundlePath, partialWidth, encodeEntryBundle, decodeEntryBundle, tileReader, type TileSource } from "./tiles.js";
 import { signCheckpoint, openCheckpoint, formatCheckpoint, type SignedCheckpoint } from "./checkpoint.js";
@@ -29,26 +31,29 @@ export function logKeyOf(cfg: LogConfig): NoteKey {
 /** Reads log.json. */
 export function readLogConfig(dir: string): LogConfig {
   const p = path.join(dir, CONFIG);
-  if (!existsSync(p)) throw new Error(`${dir} is not a log (no ${CONFIG}; run fwseal log init)`);
-  const c = JSON.parse(readFileSync(p, "utf8")) as LogConfig;
-  if (c.format !== "fwseal-log/v1") throw new Error(`${p}: not an fwseal log`);
+  if (!existsSync(p)) throw new FwsealError("INPUT_MISSING", `${dir} is not a log (no ${CONFIG}; run fwseal log init)`);
+  const c = readJsonFile(p, "an fwseal log") as LogConfig;
+  if (c?.format !== "fwseal-log/v1") throw new FwsealError("INPUT_UNREADABLE", `${p}: not an fwseal log`);
   return c;
 }
 
 function writeLogConfig(dir: string, c: LogConfig): void {
   const p = path.join(dir, CONFIG);
-  writeFileSync(p + ".tmp", JSON.stringify(c, null, 2) + "\n");
   // rename is atomic: a crash leaves the old size, and tiles beyond it are rewritten.
-  renameSync(p + ".tmp", p);
+  replaceFile(p, JSON.stringify(c, null, 2) + "\n");
 }
 
 /** Creates an empty log in `dir` (which must not hold one) and publishes its empty checkpoint. */
 export function initLog(dir: string, logKey: NoteSigningKey): LogConfig {
-  if (existsSync(path.join(dir, CONFIG))) throw new Error(`${dir} already holds a log`);
-  mkdirSync(path.join(dir, PUBLIC_DIR), { recursive: true });
+  if (existsSync(path.join(dir, CONFIG))) throw new FwsealError("OUTPUT_EXISTS", `${dir}: already holds a log`);
+  try {
+    mkdirSync(path.join(dir, PUBLIC_DIR), { recursive: true });
+  } catch (e) {
+    throw outputError(dir, e);
+  }
   const cfg: LogConfig = { format: "fwseal-log/v1", origin: logKey.name, publicKey: Buffer.from(logKey.publicKey).toString("hex"), size: 0 };
   writeLogConfig(dir, cfg);
-  writeFileSync(path.join(dir, PUBLIC_DIR, "vkey"), formatVerifierKey(logKey) + "\n");
+  replaceFile(path.join(dir, PUBLIC_DIR, "vkey"), formatVerifierKey(logKey) + "\n");
   return cfg;
 }
 
@@ -90,8 +95,12 @@ export function appendEntries(dir: string, entries: readonly Uint8Array[]): Appe
   let files = 0;
   const write = (rel: string, data: Uint8Array): void => {
     const f = path.join(pub, rel);
-    mkdirSync(path.dirname(f), { recursive: true });
-    writeFileSync(f, data);
+    try {
+      mkdirSync(path.dirname(f), { recursive: true });
+      writeFileSync(f, data);
+    } catch (e) {
+      throw outputError(f, e);
+    }
     bytes += data.length;
     files++;
   };
@@ -149,13 +158,12 @@ function concat(hashes: Uint8Array[]): Uint8Array {
 export async function publishCheckpoint(dir: string, logKey: NoteSigningKey): Promise<SignedCheckpoint> {
   const cfg = readLogConfig(dir);
   if (Buffer.from(logKey.publicKey).toString("hex") !== cfg.publicKey || logKey.name !== cfg.origin) {
-    throw new Error("that key is not this log's key (name or public key differ)");
+    throw new FwsealError("KEY_WRONG_TYPE", "that key is not this log's key (name or public key differ)");
   }
   const pub = path.join(dir, PUBLIC_DIR);
   const root = await treeHash(tileReader(folderSource(pub), cfg.size), cfg.size);
   const note = signCheckpoint({ origin: cfg.origin, size: cfg.size, root }, logKey);
-  writeFileSync(path.join(pub, "checkpoint.tmp"), note);
-  renameSync(path.join(pub, "checkpoint.tmp"), path.join(pub, "checkpoint"));
+  replaceFile(path.join(pub, "checkpoint"), note);
   return openCheckpoint(note, logKeyOf(cfg));
 }
 
@@ -182,8 +190,7 @@ export function mergeCosignatures(dir: string, cosigned: readonly string[]): str
     }
   }
   const note = formatNote({ text: current.note.text, signatures: sigs });
-  writeFileSync(file + ".tmp", note);
-  renameSync(file + ".tmp", file);
+  replaceFile(file, note);
   return note;
 }
 

@@ -2,7 +2,9 @@
 // last one it saw, re-derives the root from the new entries (so the entries it reads are the
 // ones in the tree), and reports every entry signed by a watched key that is not one of the
 // expected releases. State: one JSON file (size, root, and the compact range of the tree).
-import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readJsonFile, replaceFile } from "./state-file.js";
+import { FwsealError } from "../errors.js";
 import { CompactRange, consistencyProof, leafHash, verifyConsistency } from "./merkle.js";
 import { tileReader, type TileSource } from "./tiles.js";
 import { openCheckpoint } from "./checkpoint.js";
@@ -43,8 +45,8 @@ const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
 /** Reads the state file, or null if there is none yet. */
 export function readMonitorState(file: string): MonitorState | null {
   if (!existsSync(file)) return null;
-  const s = JSON.parse(readFileSync(file, "utf8")) as MonitorState;
-  if (s.format !== "fwseal-monitor/v1") throw new Error(`${file}: not a monitor state file`);
+  const s = readJsonFile(file, "a monitor state file") as MonitorState;
+  if (s?.format !== "fwseal-monitor/v1") throw new FwsealError("INPUT_UNREADABLE", `${file}: not a monitor state file`);
   return s;
 }
 
@@ -98,8 +100,7 @@ export async function monitorLog(opts: {
       root: Buffer.from(cp.root).toString("base64"),
       range: range.hashes.map((h) => Buffer.from(h).toString("base64"))
     };
-    writeFileSync(opts.stateFile + ".tmp", JSON.stringify(s, null, 2) + "\n");
-    renameSync(opts.stateFile + ".tmp", opts.stateFile);
+    replaceFile(opts.stateFile, JSON.stringify(s, null, 2) + "\n");
   }
   return { origin: cp.origin, previousSize: from, size: cp.size, root: hex(cp.root), entriesChecked: entries.length, watched, unexpected: watched.filter((w) => !w.expected) };
 }

@@ -1,7 +1,9 @@
 // Releases in the log: the entry the log records for a bundle, finding a bundle's entry in
 // a published log, and attaching the log proof to the bundle file (the envelope's
 // unprotected header; every signed byte and every chunk unchanged).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { FwsealError, inputError } from "../errors.js";
+import { Reason } from "../../formats/device-safe/reasons.js";
 import { decodeItem } from "../../formats/host-only/cbor-decode.js";
 import { concatBytes } from "../../formats/host-only/cbor-encode.js";
 import { decodeCanonical } from "../../formats/host-only/cbor-decode.js";
@@ -21,11 +23,30 @@ export interface BundleParts {
   rest: Uint8Array;
 }
 
+/** Not a bundle's envelope: a rejection of the file, with the decoder's words. */
+function notABundle(file: string, e: unknown): FwsealError {
+  if (e instanceof FwsealError) return e;
+  return new FwsealError("BUNDLE_REJECTED", `${file}: not a bundle's envelope (${(e as Error).message})`, { reason: Reason.MALFORMED, chunk: -1 });
+}
+
 /** Reads a bundle file and splits it after the envelope. */
 export function readBundleParts(file: string): BundleParts {
-  const bytes = new Uint8Array(readFileSync(file));
-  const { end } = decodeItem(bytes, 0, { lenient: true });
-  return { envelope: bytes.subarray(0, end), rest: bytes.subarray(end) };
+  let bytes: Uint8Array;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory()) throw Object.assign(new Error(), { code: "EISDIR" });
+    bytes = new Uint8Array(readFileSync(file));
+  } catch (e) {
+    throw inputError(file, e);
+  }
+  try {
+    const { end } = decodeItem(bytes, 0, { lenient: true });
+    const envelope = bytes.subarray(0, end);
+    envelopeLogFacts(envelope); // a COSE envelope, not any CBOR item: refused here as a bundle, not later as a log's fault
+    return { envelope, rest: bytes.subarray(end) };
+  } catch (e) {
+    throw notABundle(file, e);
+  }
 }
 
 /** The log entry of a release: digests, signer key IDs, manifest summary, and `loggedAt`. */
@@ -79,5 +100,10 @@ export function bundleWithProof(parts: BundleParts, proof: LogProof): Uint8Array
 
 /** The entry bytes a log appends for a bundle file. */
 export function entryBytesForBundle(file: string, loggedAt: number): Uint8Array {
-  return encodeLogEntry(releaseEntry(readBundleParts(file).envelope, loggedAt));
+  const { envelope } = readBundleParts(file);
+  try {
+    return encodeLogEntry(releaseEntry(envelope, loggedAt));
+  } catch (e) {
+    throw notABundle(file, e);
+  }
 }

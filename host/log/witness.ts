@@ -1,7 +1,9 @@
 // A witness (c2sp.org/tlog-witness semantics): it cosigns a log's checkpoint only after
 // verifying that it extends the last checkpoint it cosigned for that log, so a log cannot
 // show two different histories to two witnesses. State: one JSON file per witness.
-import { existsSync, readFileSync, writeFileSync, renameSync } from "node:fs";
+import { existsSync } from "node:fs";
+import { readJsonFile, replaceFile } from "./state-file.js";
+import { FwsealError } from "../errors.js";
 import { consistencyProof, verifyConsistency } from "./merkle.js";
 import { tileReader, type TileSource } from "./tiles.js";
 import { openCheckpoint, type Checkpoint } from "./checkpoint.js";
@@ -17,14 +19,13 @@ export interface WitnessState {
 /** Reads the state file, or an empty state if there is none yet. */
 export function readWitnessState(file: string): WitnessState {
   if (!existsSync(file)) return { format: "fwseal-witness/v1", logs: {} };
-  const s = JSON.parse(readFileSync(file, "utf8")) as WitnessState;
-  if (s.format !== "fwseal-witness/v1") throw new Error(`${file}: not a witness state file`);
+  const s = readJsonFile(file, "a witness state file") as WitnessState;
+  if (s?.format !== "fwseal-witness/v1") throw new FwsealError("INPUT_UNREADABLE", `${file}: not a witness state file`);
   return s;
 }
 
 function writeWitnessState(file: string, s: WitnessState): void {
-  writeFileSync(file + ".tmp", JSON.stringify(s, null, 2) + "\n");
-  renameSync(file + ".tmp", file);
+  replaceFile(file, JSON.stringify(s, null, 2) + "\n");
 }
 
 /** Why a witness refused a checkpoint. */

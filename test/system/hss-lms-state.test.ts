@@ -69,6 +69,22 @@ afterAll(() => {
 });
 
 describe("HSS/LMS key file state across processes", () => {
+  it("a keygen interrupted (SIGINT) while it hashes its tree writes no key file: the CLI's handler exits 130 first", () => {
+    // The child raises SIGINT from the first progress report, mid-generation, as a Ctrl-C
+    // pressed then arrives; its handler is the CLI's (exit 130). Generation is one long
+    // synchronous run, so the handler can only run once it is over: before any file is written.
+    const child = `
+      import { keygenHssLms } from ${JSON.stringify(path.join(REPO, "dist/host/keys/hss-lms.js"))};
+      process.once("SIGINT", () => process.exit(130));
+      let raised = false;
+      await keygenHssLms({ out: process.argv[1], heights: [5], w: 4, progress: () => { if (!raised) { raised = true; process.kill(process.pid, "SIGINT"); } } });
+      process.stdout.write("written\\n");`;
+    const out = path.join(dir, "interrupted");
+    const r = spawnSync(process.execPath, ["--input-type=module", "-e", child, out], { encoding: "utf8", timeout: 60_000 });
+    expect({ status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({ status: 130, stdout: "", stderr: "" });
+    expect(fs.readdirSync(dir).filter((n) => n.startsWith("interrupted"))).toEqual([]);
+  });
+
   it("a signer killed after persisting its counter, before signing, loses the leaf: the next signer takes the one after", async () => {
     const r = await keygenHssLms({ out: path.join(dir, "crash1"), heights: [5], w: 4 });
     const child = spawnSync(process.execPath, ["--input-type=module", "-e", CHILD, r.keyPath, "kill-after-persist"], { encoding: "utf8", timeout: 60_000 });

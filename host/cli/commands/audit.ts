@@ -30,7 +30,9 @@ const verify: CommandModule<object, VerifyArgs> = {
       .example("$0 audit verify signing.log", "exit 0 if intact, 11 and the first bad line otherwise") as never,
   handler: async (a) => {
     const log = logOf(a);
-    const r = await verifyAuditLog(log, { head: a.head, count: parseUint(a.count, "--count") });
+    // A head that is no hash is a typo in the anchor, not a log cut short: a usage error, not exit 11.
+    if (a.head !== undefined && !/^[0-9a-f]{64}$/i.test(a.head)) throw new FwsealError("USAGE", `--head ${a.head}: a record hash is 64 hex digits (fwseal audit verify prints the head)`);
+    const r = await verifyAuditLog(log, { head: a.head?.toLowerCase(), count: parseUint(a.count, "--count") });
     const body = { file: log, records: r.records, head: r.head, problems: r.problems };
     if (r.ok) {
       if (a.json) outDocument(body);

@@ -11,8 +11,7 @@ import { attachDevice, createPtyPair, type PtyPair } from "../../../device-sim/s
 import { out, err } from "../output.js";
 import { bootCheckDoc, outDocumentLine, RUN_MODES, runModeFields } from "../json-document.js";
 import { Limits } from "../../../formats/device-safe/limits.js";
-import { logPolicyFor } from "../../log/device-policy.js";
-import { loadVerifierKey } from "../log-keys.js";
+import { logPolicyFromArgs } from "../log-keys.js";
 import { FwsealError, outputError } from "../../errors.js";
 import { computeLayout } from "../../../device-sim/core/boot/flash-layout.js";
 import { checkSerialPortPath, serialOpenError } from "../../device/flash-link.js";
@@ -121,6 +120,7 @@ const command: CommandModule<object, Args> = {
     }
     const vendorId = vendorUuid(a.vendor);
     const classId = classUuid(vendorId, a.class);
+    const logPolicy = logPolicyFromArgs(a);
     makeStateDir(a.state);
     const unlock = lockStateDir(a.state);
     process.on("exit", unlock);
@@ -138,7 +138,7 @@ const command: CommandModule<object, Args> = {
       window: a.window,
       maxWindowBits: a["max-window-bits"],
       flashFile: path.join(a.state, "flash.bin"),
-      ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), a["witness-quorum"] ?? 0) } : {})
+      ...logPolicy
     });
     let pty: PtyPair | null = null;
     let portPath = a.port;

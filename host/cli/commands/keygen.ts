@@ -7,6 +7,7 @@ import { out } from "../output.js";
 import { outDocument } from "../json-document.js";
 import { pkcs11KeygenCli } from "../pkcs11-keygen.js";
 import { FwsealError } from "../../errors.js";
+import { parseUint } from "../key-options.js";
 import { auditIfConfigured } from "../../audit/audit-log.js";
 import { hssKeyInfoJson, printHssKeyInfo } from "../hss-key-report.js";
 
@@ -86,6 +87,7 @@ const command: CommandModule<object, Args> = {
         if (a[o] !== undefined) throw new FwsealError("USAGE", `--${o} applies to --alg hss-lms only`);
       }
     }
+    if (a["warn-below"] !== undefined) parseUint(a["warn-below"], "--warn-below"); // a count of signatures: -1 or 1.5 is a typo
     if (a.pkcs11 !== undefined) return pkcs11KeygenCli({ ...a, pkcs11: a.pkcs11 });
     if (a.out === undefined) throw new FwsealError("USAGE", "keygen needs -o/--output <prefix> (or --pkcs11 <uri>)");
     if (a.out !== undefined && (a.out === "" || /[\\/]$/.test(a.out))) {

@@ -1,11 +1,15 @@
 // fwseal log init|append|publish|proof|attach|monitor: a transparency log of releases,
 // published as static files (c2sp.org/tlog-tiles), and the monitor that follows it.
 import type { CommandModule, Argv } from "yargs";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { out, setExitCode, hex } from "../output.js";
 import { outDocument, outFailure, rfc3339 } from "../json-document.js";
-import { FwsealError } from "../../errors.js";
+import { FwsealError, inputError } from "../../errors.js";
+import { writeFileAtomic } from "../../io/atomic-write.js";
+import { forceOption } from "../argument-checks.js";
+import { epochSecondsFlag } from "../log-keys.js";
+import { parseUint } from "../key-options.js";
 import { ExitCode } from "../../exit-codes.js";
 import { appendEntries, initLog, mergeCosignatures, publishCheckpoint, readLogConfig, logKeyOf, proofsFor, PUBLIC_DIR } from "../../log/log-store.js";
 import { formatNote, formatVerifierKey, NoteSigType } from "../../log/note.js";
@@ -25,6 +29,7 @@ function fail(e: unknown, code: "USAGE" | "INPUT_UNREADABLE" | "LOG_REJECTED" = 
 /** A log location's source and key: a log directory (its published folder), or a URL/folder with --log-key. */
 function locate(log: string, logKey?: string): { source: ReturnType<typeof logSource>; key: NoteKey } {
   if (!/^https?:\/\//.test(log)) {
+    if (!existsSync(log)) throw inputError(log, Object.assign(new Error(), { code: "ENOENT" }));
     try {
       const cfg = readLogConfig(log);
       return { source: logSource(path.join(log, PUBLIC_DIR)), key: logKey ? loadVerifierKey(logKey) : logKeyOf(cfg) };
@@ -67,7 +72,7 @@ const append: CommandModule<object, { dir: string; bundles: string[]; time?: num
       .positional("bundles", { type: "string", array: true, demandOption: true })
       .option("time", { type: "number", description: "Entry time, seconds since 1970 (default now)" }) as never,
   handler: async (a) => {
-    const t = a.time ?? Math.floor(Date.now() / 1000);
+    const t = a.time !== undefined ? epochSecondsFlag(a.time, "--time") : Math.floor(Date.now() / 1000);
     let r;
     try {
       r = appendEntries(a.dir, a.bundles.map((b) => entryBytesForBundle(b, t)));
@@ -79,6 +84,15 @@ const append: CommandModule<object, { dir: string; bundles: string[]; time?: num
     else for (const x of indices) out(`${x.bundle}: entry ${x.index} (log size ${r.size}; run fwseal log publish)`);
   }
 };
+
+/** A witness's cosigned checkpoint (fwseal witness -o). */
+function readCosigned(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw inputError(file, e);
+  }
+}
 
 const publish: CommandModule<object, { dir: string; key?: string; cosigned?: string[]; json?: boolean }> = {
   command: "publish <dir>",
@@ -99,7 +113,7 @@ const publish: CommandModule<object, { dir: string; key?: string; cosigned?: str
     let note = "";
     try {
       if (a.key) note = formatNote((await publishCheckpoint(a.dir, await loadNoteSigningKey(a.key, cfg.origin, NoteSigType.ED25519))).note);
-      if (a.cosigned) note = mergeCosignatures(a.dir, a.cosigned.map((f) => readFileSync(f, "utf8")));
+      if (a.cosigned) note = mergeCosignatures(a.dir, a.cosigned.map(readCosigned));
     } catch (e) {
       fail(e, "USAGE");
     }
@@ -121,17 +135,25 @@ const proof: CommandModule<object, { log: string; index?: number; from?: number;
       .option("log-key", { type: "string", description: "The log's vkey (string or file)" }) as never,
   handler: async (a) => {
     const { source, key } = locate(a.log, a.logKey);
+    let index = parseUint(a.index, "--index");
+    const from = parseUint(a.from, "--from");
+    let cp;
     try {
-      const cp = openCheckpoint(await source("checkpoint"), key).checkpoint;
-      let index = a.index;
+      cp = openCheckpoint(await source("checkpoint"), key).checkpoint;
+    } catch (e) {
+      fail(e, e instanceof Error && /signature/.test(e.message) ? "LOG_REJECTED" : "INPUT_UNREADABLE");
+    }
+    if (index !== undefined && index >= cp.size) throw new FwsealError("USAGE", `--index ${index}: the log's checkpoint has ${cp.size} entr${cp.size === 1 ? "y" : "ies"}${cp.size > 0 ? ` (0..${cp.size - 1})` : ""}`);
+    if (from !== undefined && from > cp.size) throw new FwsealError("USAGE", `--from ${from}: the log's checkpoint has ${cp.size} entr${cp.size === 1 ? "y" : "ies"}`);
+    try {
       if (a.bundle) index = (await findLogProof(source, key, readBundleParts(a.bundle).envelope)).leafIndex;
-      const p = await proofsFor(source, cp.size, { index, from: a.from });
-      const res = { size: cp.size, root: hex(cp.root), index: index ?? null, inclusion: index !== undefined ? p.inclusion!.map(hex) : null, from: a.from ?? null, consistency: a.from !== undefined ? p.consistency!.map(hex) : null };
+      const p = await proofsFor(source, cp.size, { index, from });
+      const res = { size: cp.size, root: hex(cp.root), index: index ?? null, inclusion: index !== undefined ? p.inclusion!.map(hex) : null, from: from ?? null, consistency: from !== undefined ? p.consistency!.map(hex) : null };
       if (a.json) outDocument(res);
       else {
         out(`checkpoint size ${cp.size}, root ${hex(cp.root)}`);
         if (res.inclusion) out(`inclusion of entry ${index}: ${res.inclusion.length} hash(es)\n  ${res.inclusion.join("\n  ")}`);
-        if (res.consistency) out(`consistency from ${a.from}: ${res.consistency.length} hash(es)\n  ${res.consistency.join("\n  ")}`);
+        if (res.consistency) out(`consistency from ${from}: ${res.consistency.length} hash(es)\n  ${res.consistency.join("\n  ")}`);
       }
     } catch (e) {
       fail(e);
@@ -139,11 +161,11 @@ const proof: CommandModule<object, { log: string; index?: number; from?: number;
   }
 };
 
-const attach: CommandModule<object, { log: string; bundle: string; output: string; logKey?: string; json?: boolean }> = {
+const attach: CommandModule<object, { log: string; bundle: string; output: string; logKey?: string; force?: boolean; json?: boolean }> = {
   command: "attach <log> <bundle>",
   describe: "Attach the bundle's log proof (entry, inclusion path, checkpoint with cosignatures) to its envelope",
   builder: (y) =>
-    y
+    forceOption(y, "Overwrite an existing output file")
       .positional("log", { type: "string", demandOption: true, description: "Log directory, published folder or URL" })
       .positional("bundle", { type: "string", demandOption: true })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "Bundle with the proof attached" })
@@ -157,7 +179,7 @@ const attach: CommandModule<object, { log: string; bundle: string; output: strin
     } catch (e) {
       fail(e, "LOG_REJECTED");
     }
-    writeFileSync(a.output, bundleWithProof(parts, p));
+    await writeFileAtomic(a.output, bundleWithProof(parts, p), { overwrite: !!a.force, fsync: false });
     const sigs = openCheckpoint(p.checkpoint, key).note.signatures.length;
     if (a.json) outDocument({ bundle: a.output, index: p.leafIndex, size: p.checkpointSize, pathHashes: p.path.length, checkpointSignatures: sigs });
     else out(`${a.output}: entry ${p.leafIndex} of ${p.checkpointSize}, ${p.path.length}-hash inclusion path, checkpoint with ${sigs} signature(s)`);
@@ -175,6 +197,7 @@ const monitor: CommandModule<object, { log: string; logKey?: string; watch: stri
       .option("expect", { type: "string", array: true, description: "An expected release: bundle file, or manifest/envelope digest in hex" })
       .option("state", { type: "string", description: "State file (last checkpoint seen); kept between runs" }) as never,
   handler: async (a) => {
+    for (const w of a.watch) if (!/^[0-9a-f]{16}$/i.test(w)) throw new FwsealError("USAGE", `--watch ${w}: a key ID is 16 hex digits (fwseal inspect shows a bundle's signers)`);
     const { source, key } = locate(a.log, a.logKey);
     const expected = new Set<string>();
     for (const x of a.expect ?? []) {

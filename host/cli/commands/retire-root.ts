@@ -109,6 +109,23 @@ async function check(a: Args): Promise<void> {
   out(`  device stores: retired mask 0x${r.retiredMask.toString(16)}, statement counter ${r.counter}`);
 }
 
+/**
+ * The three modes take different flags; one given to a mode that does not read it would be
+ * silently ignored (`--check s.cose -o out`, `--check a --cosign b`): a usage error naming it.
+ * Only flags a profile never fills are checked (the audit log may come from the profile).
+ */
+function refuseOtherModesFlags(a: Args): void {
+  const mode = a.check !== undefined ? "--check" : a.cosign !== undefined ? "--cosign" : null;
+  const given = (flags: readonly (keyof Args)[]): string[] => flags.filter((f) => a[f] !== undefined && a[f] !== false).map((f) => (f === "root" ? "--root" : f === "output" ? "-o" : f === "key" ? "--key" : `--${String(f)}`));
+  const checking: (keyof Args)[] = ["root", "retired-slot", "stored-counter", "retire-threshold"];
+  const creating: (keyof Args)[] = ["slot", "retire-pub", "counter", "note"];
+  const wrong =
+    mode === "--check" ? given(["cosign", "key", "output", "force", ...creating]) : mode === "--cosign" ? given([...checking, ...creating]) : given(checking);
+  if (wrong.length === 0) return;
+  const when = mode === null ? "when creating a statement" : `with ${mode}`;
+  throw new FwsealError("USAGE", `${wrong.join(", ")}: not used ${when} (retire-root creates a statement, adds a signature with --cosign, or checks one with --check)`);
+}
+
 const command: CommandModule<object, Args> = {
   command: "retire-root",
   describe: "Create (or --check) a signed statement retiring a device root-key slot",
@@ -136,6 +153,7 @@ const command: CommandModule<object, Args> = {
       .example("$0 retire-root --cosign retire-slot0-b.cose --key root2.key --vendor acme.example -o retire-slot0.cose", "... then slot 2 adds its signature (the input is kept)")
       .example("$0 retire-root --check retire-slot0.cose --root root0.pub --root root1.pub --root root2.pub --vendor acme.example --class hub", "what a three-slot device would do") as never,
   handler: async (a) => {
+    refuseOtherModesFlags(a);
     if (a.check !== undefined) return check(a);
     if (a.cosign !== undefined) return cosign(a);
     if (a.key === undefined || a.slot === undefined || a["retire-pub"] === undefined || a.output === undefined) {

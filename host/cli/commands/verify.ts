@@ -13,12 +13,13 @@ import { outDocument, outFailure, verdictDoc } from "../json-document.js";
 import { isUuidString } from "../../../formats/host-only/uuid.js";
 import { stdinPath } from "../stdio-paths.js";
 import { refuseDraft } from "../draft-notice.js";
-import { logPolicyFor } from "../../log/device-policy.js";
-import { loadVerifierKey } from "../log-keys.js";
+import { logPolicyFromArgs } from "../log-keys.js";
 import { PayloadEncoding } from "../../../formats/device-safe/labels.js";
 import { codecName } from "../../../formats/host-only/encoding-params.js";
 import { loadPrecursor } from "../../bundle/precursor.js";
 import { VerifiedImageDigest } from "../../bundle/verified-image-digest.js";
+import { Limits } from "../../../formats/device-safe/limits.js";
+import { FwsealError } from "../../errors.js";
 
 export interface PolicyArgs {
   root: string | string[];
@@ -65,7 +66,17 @@ export function policyOptions(y: any): any {
     .option("max-window-bits", { type: "number", description: "Compressed/delta payloads: the largest deflate window (bits) the device decodes (default 15; 0: no decoder)" });
 }
 
+/** --max-window-bits as device-sim and espruino take it: 9..15, or 0 for a device without a decoder. */
+function windowBits(v: number): number {
+  const n = parseUint(v, "--max-window-bits") as number;
+  if (n !== 0 && (n < Limits.MIN_WINDOW_BITS || n > Limits.MAX_WINDOW_BITS)) throw new FwsealError("USAGE", `--max-window-bits ${n}: ${Limits.MIN_WINDOW_BITS}..${Limits.MAX_WINDOW_BITS}, or 0 for a device without a decoder`);
+  return n;
+}
+
 export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
+  // Checked here, not only by the verifier: finalize raises a threshold below the draft's own, which hid --threshold 0.
+  const threshold = parseUint(a.threshold, "--threshold");
+  if (threshold !== undefined && (threshold < 1 || threshold > Limits.MAX_SIGNERS)) throw new FwsealError("USAGE", `--threshold ${threshold}: must be 1..${Limits.MAX_SIGNERS}`);
   const roots = await loadRoots(asList(a.root));
   return {
     roots,
@@ -74,13 +85,13 @@ export async function policyFromArgs(a: PolicyArgs): Promise<VerifyPolicy> {
     deviceClass: a.class ?? ANY,
     minSequence: parseUint(a["min-seq"], "--min-seq"),
     minEpoch: parseUint(a["min-epoch"], "--min-epoch"),
-    threshold: parseUint(a.threshold, "--threshold"),
+    threshold,
     rootThreshold: parseUint(a["root-threshold"], "--root-threshold"),
     requiredAlgorithms: algorithmMask(a["require-alg"], "--require-alg"),
     now: a.time === false ? null : a.now !== undefined ? parseTime(a.now, "--now") : undefined,
     ...(a.precursor !== undefined ? { precursor: await loadPrecursor(a.precursor) } : {}),
-    ...(a["max-window-bits"] !== undefined ? { maxWindowBits: parseUint(a["max-window-bits"], "--max-window-bits") } : {}),
-    ...(a["log-key"] ? { log: logPolicyFor(a["log-key"].map(loadVerifierKey), (a["witness-key"] ?? []).map(loadVerifierKey), parseUint(a["witness-quorum"] ?? 0, "--witness-quorum") ?? 0) } : {})
+    ...(a["max-window-bits"] !== undefined ? { maxWindowBits: windowBits(a["max-window-bits"]) } : {}),
+    ...logPolicyFromArgs(a)
   };
 }
 

@@ -1,14 +1,15 @@
 // fwseal witness: cosign a log's checkpoint after verifying it extends the last one this
 // witness cosigned (c2sp.org/tlog-cosignature v1); a fork or a rollback is refused.
 import type { CommandModule } from "yargs";
-import { writeFileSync } from "node:fs";
 import { out, hex } from "../output.js";
 import { outDocument } from "../json-document.js";
 import { FwsealError } from "../../errors.js";
 import { logSource } from "../../log/http-source.js";
 import { witnessCheckpoint, WitnessRefusal } from "../../log/witness.js";
 import { formatVerifierKey, NoteSigType } from "../../log/note.js";
-import { loadNoteSigningKey, loadVerifierKey } from "../log-keys.js";
+import { epochSecondsFlag, loadNoteSigningKey, loadVerifierKey } from "../log-keys.js";
+import { AtomicFile } from "../../io/atomic-write.js";
+import { forceOption } from "../argument-checks.js";
 
 interface Args {
   log: string;
@@ -18,6 +19,7 @@ interface Args {
   state: string;
   output?: string;
   time?: number;
+  force?: boolean;
   json?: boolean;
 }
 
@@ -25,7 +27,7 @@ const command: CommandModule<object, Args> = {
   command: "witness <log>",
   describe: "Verify the log's checkpoint is consistent with the last one cosigned, then cosign it (refuses a fork)",
   builder: (y) =>
-    y
+    forceOption(y, "Overwrite an existing -o file")
       .positional("log", { type: "string", demandOption: true, description: "Log URL or published folder" })
       .option("log-key", { type: "string", demandOption: true, description: "The log's vkey (string or file)" })
       .option("key", { type: "string", demandOption: true, description: "The witness's Ed25519 private key (PEM)" })
@@ -38,15 +40,24 @@ const command: CommandModule<object, Args> = {
     const logKey = loadVerifierKey(a.logKey);
     const witnessKey = await loadNoteSigningKey(a.key, a.name, NoteSigType.COSIGNATURE_V1);
     const source = logSource(a.log);
+    const now = a.time !== undefined ? epochSecondsFlag(a.time, "--time") : Math.floor(Date.now() / 1000);
+    // The output is opened before the state records the cosignature: an output that cannot be
+    // written stops the command before the witness has committed to anything.
+    const output = a.output ? await AtomicFile.open(a.output, { overwrite: !!a.force }) : null;
     let r;
     try {
       const note = new TextDecoder().decode(await source("checkpoint"));
-      r = await witnessCheckpoint({ note, logKey, source, witnessKey, stateFile: a.state, now: a.time ?? Math.floor(Date.now() / 1000) });
+      r = await witnessCheckpoint({ note, logKey, source, witnessKey, stateFile: a.state, now });
     } catch (e) {
+      await output?.abort();
       if (e instanceof WitnessRefusal) throw new FwsealError("LOG_REJECTED", `witness refuses: ${e.message}`);
+      if (e instanceof FwsealError) throw e;
       throw new FwsealError("INPUT_UNREADABLE", (e as Error).message);
     }
-    if (a.output) writeFileSync(a.output, r.note);
+    if (output) {
+      await output.write(Buffer.from(r.note, "utf8"));
+      await output.commit();
+    }
     const vkey = formatVerifierKey(witnessKey);
     if (a.json) outDocument({ origin: r.checkpoint.origin, size: r.checkpoint.size, root: hex(r.checkpoint.root), previousSize: r.previousSize, proofHashes: r.proofHashes, witnessVkey: vkey, checkpoint: r.note });
     else {

@@ -142,6 +142,11 @@ export async function keygenHssLms(opts: HssKeygenOptions): Promise<HssKeygenRes
   const t0 = process.hrtime.bigint();
   const key = generateHssKey(opts, opts.progress);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  // Generation runs without a break (seconds to hours): a Ctrl-C pressed meanwhile waits in the
+  // event loop. Let it run now, before a file exists, so an interrupted keygen leaves no key
+  // pair behind (the CLI's handler exits 130) rather than writing one and exiting 0. A short
+  // timer, not setImmediate: the loop must reach its poll phase, where the signal is read.
+  await new Promise<void>((resolve) => setTimeout(resolve, 10));
   replaceFileDurably(keyPath, privateKeyToPem(key), 0o600, !!opts.force);
   const info = hssKeyInfo(key);
   try {
