@@ -120,8 +120,20 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw profileError(file, `not valid JSON (${(e as Error).message})`);
+    throw profileError(file, `not valid JSON${jsonErrorPlace(text, (e as Error).message)}`);
   }
+}
+
+/**
+ * Where JSON.parse stopped, as " (line L, column C)", or "" when its message gives no place.
+ * Never the text itself: V8's message quotes the file, and a key file given as --profile by
+ * mistake must not reach stderr or a log.
+ */
+function jsonErrorPlace(text: string, message: string): string {
+  const m = /at position (\d+)/.exec(message);
+  if (m === null) return /end of JSON input/.test(message) ? " (it ends early)" : "";
+  const before = text.slice(0, Number(m[1])).split("\n");
+  return ` (line ${before.length}, column ${before[before.length - 1].length + 1})`;
 }
 
 /** Loads and checks the profile file `file` (fwseal.json-style, or a package.json's "fwseal" key). */

@@ -80,12 +80,16 @@ describe("finding and checking a profile", () => {
       [bad("policy.json", JSON.stringify({ policy: { threshhold: 2 } })), /policy\.json: unknown key "policy\.threshhold"/],
       [bad("type.json", JSON.stringify({ roots: "root.pub" })), /type\.json: "roots" must be a non-empty list of strings/],
       [bad("neg.json", JSON.stringify({ policy: { minSequence: -1 } })), /neg\.json: "policy\.minSequence" must be a non-negative integer/],
-      [bad("broken.json", "{ vendor: "), /broken\.json: not valid JSON/]
+      [bad("broken.json", "{ vendor: "), /broken\.json: not valid JSON \(line 1, column 3\)$/],
+      [bad("short.json", '{ "vendor": '), /short\.json: not valid JSON \(it ends early\)$/],
+      // A key file given as --profile by mistake: where parsing stopped, never its bytes.
+      [bad("key.hex", "c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7\n"), /key\.hex: not valid JSON$/]
     ];
     for (const [file, re] of cases) {
       const r = await fwseal(["verify", f("fw.bin"), "--profile", file]);
       expect(r.code, file).toBe(ExitCode.USAGE);
       expect(errorLines(r), file).toEqual([expect.stringMatching(re)]);
+      expect(r.stderr, file).not.toMatch(/c5aa8d/);
     }
   });
 });
