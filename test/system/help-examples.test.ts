@@ -128,4 +128,36 @@ describe("help examples run as printed", () => {
     expect(fs.existsSync(f("retire-slot0-b.cose"))).toBe(true); // the input is kept
     expect(ok(check.args).stdout).toMatch(/OK: retires slot 0 .* signed by slots 1, 2 \(2 needed\)/);
   });
+
+  it("log: init, append, publish, proof and attach on a log directory (the URL forms take the same flags: log-nginx)", () => {
+    ok(["keygen", "-o", "log"]);
+    ok(["pack", "fw.bin", "-k", "root.key", "-r", "root.pub", "--seq", "1", "--vendor", "acme.example", "--class", "hub", "--fw-version", "1.4.2", "-o", "fw-1.4.2.fwb"]);
+    const [init] = helpExamples("log", "init");
+    expect(ok(init.args).stdout).toMatch(/^tlog: log log\.example\.com\/fw created; verifier key log\.example\.com\/fw\+[0-9a-f]{8}\+/);
+    const [append] = helpExamples("log", "append");
+    expect(ok(append.args).stdout).toMatch(/^fw-1\.4\.2\.fwb: entry 0 \(log size 1/);
+    const [publish] = helpExamples("log", "publish");
+    expect(ok(publish.args).stdout).toMatch(/^tlog: checkpoint size 1, .* 1 signature\(s\)$/m);
+    const [proof] = helpExamples("log", "proof");
+    expect(ok(proof.args).stdout).toMatch(/^inclusion of entry 0: 0 hash\(es\)$/m);
+    // The group's second example: the bundle with its proof, which a device with the log's key installs.
+    const attach = helpExamples("log")[1];
+    expect(ok(attach.args).stdout).toMatch(/^fw-1\.4\.2\.logged\.fwb: entry 0 of 1/);
+    const vkey = JSON.parse(ok(["log", "init", "tlog2", "--key", "log.key", "--name", "log.example.com/fw", "--json"]).stdout).vkey as string;
+    ok(["verify", "fw-1.4.2.logged.fwb", "-r", "root.pub", "--log-key", vkey]);
+    expect(run(["verify", "fw-1.4.2.fwb", "-r", "root.pub", "--log-key", vkey]).code).toBe(11);
+  });
+
+  it("every command and action has examples in its --help", () => {
+    const commands = (name: string[]): string[] => {
+      const help = ok([...name, "--help"]).stdout;
+      const section = help.slice(help.indexOf("Commands:\n"), help.indexOf("\nOptions:")).split("\n").slice(1);
+      const prefix = ["fwseal", ...name].join(" ") + " ";
+      return section.filter((l) => l.startsWith("  " + prefix)).map((l) => l.slice(2 + prefix.length).split(" ")[0]);
+    };
+    const all = commands([]).flatMap((c) => (["audit", "log"].includes(c) ? [[c], ...commands([c]).map((a) => [c, a])] : [[c]]));
+    expect(all.length).toBeGreaterThan(25);
+    const without = all.filter((c) => !ok([...c, "--help"]).stdout.includes("\nExamples:\n")).map((c) => c.join(" "));
+    expect(without).toEqual([]);
+  });
 });

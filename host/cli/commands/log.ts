@@ -46,9 +46,10 @@ const init: CommandModule<object, { dir: string; key: string; name: string; json
   describe: "Create a log in <dir> (log.json, public/) with the log's Ed25519 key and origin name",
   builder: (y) =>
     y
-      .positional("dir", { type: "string", demandOption: true })
+      .positional("dir", { type: "string", demandOption: true, description: "Directory to create the log in (its public/ folder is what a web server serves)" })
       .option("key", { type: "string", demandOption: true, description: "The log's Ed25519 private key (PEM)" })
-      .option("name", { type: "string", demandOption: true, description: "Checkpoint origin and key name, e.g. log.example.com/fw" }) as never,
+      .option("name", { type: "string", demandOption: true, description: "Checkpoint origin and key name, e.g. log.example.com/fw" })
+      .example("$0 log init tlog --key log.key --name log.example.com/fw", "create the log; prints its verifier key (vkey) for devices, witnesses and monitors") as never,
   handler: async (a) => {
     const key = await loadNoteSigningKey(a.key, a.name, NoteSigType.ED25519);
     try {
@@ -68,9 +69,10 @@ const append: CommandModule<object, { dir: string; bundles: string[]; time?: num
   describe: "Append release entries (envelope digest, manifest summary, signer key IDs, time) for bundles",
   builder: (y) =>
     y
-      .positional("dir", { type: "string", demandOption: true })
-      .positional("bundles", { type: "string", array: true, demandOption: true })
-      .option("time", { type: "number", description: "Entry time, seconds since 1970 (default now)" }) as never,
+      .positional("dir", { type: "string", demandOption: true, description: "The log's directory (fwseal log init)" })
+      .positional("bundles", { type: "string", array: true, demandOption: true, description: "Signed bundles to record" })
+      .option("time", { type: "number", description: "Entry time, seconds since 1970 (default now)" })
+      .example("$0 log append tlog fw-1.4.2.fwb", "record a release (then: fwseal log publish tlog --key log.key)") as never,
   handler: async (a) => {
     const t = a.time !== undefined ? epochSecondsFlag(a.time, "--time") : Math.floor(Date.now() / 1000);
     let r;
@@ -101,7 +103,9 @@ const publish: CommandModule<object, { dir: string; key?: string; cosigned?: str
     y
       .positional("dir", { type: "string", demandOption: true })
       .option("key", { type: "string", description: "The log's private key (PEM): sign a new checkpoint" })
-      .option("cosigned", { type: "string", array: true, description: "Checkpoints cosigned by witnesses (fwseal witness -o): merge their lines" }) as never,
+      .option("cosigned", { type: "string", array: true, description: "Checkpoints cosigned by witnesses (fwseal witness -o): merge their lines" })
+      .example("$0 log publish tlog --key log.key", "sign a checkpoint that covers the entries appended so far")
+      .example("$0 log publish tlog --cosigned w1.note w2.note", "add the witnesses' cosignatures of that checkpoint") as never,
   handler: async (a) => {
     if (!a.key && !a.cosigned) throw new FwsealError("USAGE", "publish needs --key or --cosigned");
     let cfg;
@@ -129,10 +133,12 @@ const proof: CommandModule<object, { log: string; index?: number; from?: number;
   builder: (y) =>
     y
       .positional("log", { type: "string", demandOption: true, description: "Log directory, published folder or URL" })
-      .option("index", { type: "number" })
+      .option("index", { type: "number", description: "Entry index (as log append printed it)" })
       .option("from", { type: "number", description: "Older tree size" })
       .option("bundle", { type: "string", description: "Find this bundle's entry" })
-      .option("log-key", { type: "string", description: "The log's vkey (string or file)" }) as never,
+      .option("log-key", { type: "string", description: "The log's vkey (string or file)" })
+      .example("$0 log proof tlog --bundle fw-1.4.2.fwb", "the release's inclusion proof to the published checkpoint")
+      .example("$0 log proof https://log.example.com/fw --from 10 --log-key log.vkey", "consistency of the published tree with the one of size 10") as never,
   handler: async (a) => {
     const { source, key } = locate(a.log, a.logKey);
     let index = parseUint(a.index, "--index");
@@ -152,8 +158,10 @@ const proof: CommandModule<object, { log: string; index?: number; from?: number;
       if (a.json) outDocument(res);
       else {
         out(`checkpoint size ${cp.size}, root ${hex(cp.root)}`);
-        if (res.inclusion) out(`inclusion of entry ${index}: ${res.inclusion.length} hash(es)\n  ${res.inclusion.join("\n  ")}`);
-        if (res.consistency) out(`consistency from ${from}: ${res.consistency.length} hash(es)\n  ${res.consistency.join("\n  ")}`);
+        // One hash per line below its heading (none for a tree of one entry, or the same size).
+        const listed = (hashes: string[]) => hashes.map((h) => `\n  ${h}`).join("");
+        if (res.inclusion) out(`inclusion of entry ${index}: ${res.inclusion.length} hash(es)${listed(res.inclusion)}`);
+        if (res.consistency) out(`consistency from ${from}: ${res.consistency.length} hash(es)${listed(res.consistency)}`);
       }
     } catch (e) {
       fail(e);
@@ -167,9 +175,10 @@ const attach: CommandModule<object, { log: string; bundle: string; output: strin
   builder: (y) =>
     forceOption(y, "Overwrite an existing output file")
       .positional("log", { type: "string", demandOption: true, description: "Log directory, published folder or URL" })
-      .positional("bundle", { type: "string", demandOption: true })
+      .positional("bundle", { type: "string", demandOption: true, description: "The signed bundle (already appended and published)" })
       .option("output", { alias: "o", type: "string", demandOption: true, description: "Bundle with the proof attached" })
-      .option("log-key", { type: "string", description: "The log's vkey (string or file)" }) as never,
+      .option("log-key", { type: "string", description: "The log's vkey (string or file)" })
+      .example("$0 log attach https://log.example.com/fw fw-1.4.2.fwb --log-key log.vkey -o fw-1.4.2.logged.fwb", "ship the proof inside the bundle, for devices that require logged releases") as never,
   handler: async (a) => {
     const { source, key } = locate(a.log, a.logKey);
     const parts = readBundleParts(a.bundle);
@@ -195,7 +204,8 @@ const monitor: CommandModule<object, { log: string; logKey?: string; watch: stri
       .option("log-key", { type: "string", description: "The log's vkey (string or file)" })
       .option("watch", { type: "string", array: true, demandOption: true, description: "Key ID (16 hex digits) to watch" })
       .option("expect", { type: "string", array: true, description: "An expected release: bundle file, or manifest/envelope digest in hex" })
-      .option("state", { type: "string", description: "State file (last checkpoint seen); kept between runs" }) as never,
+      .option("state", { type: "string", description: "State file (last checkpoint seen); kept between runs" })
+      .example("$0 log monitor https://log.example.com/fw --log-key log.vkey --watch 574bee0a62081a44 --expect fw-1.4.2.fwb --state monitor.json", "exit 11 when a watched key signed a release nobody expected, or the log forked") as never,
   handler: async (a) => {
     for (const w of a.watch) if (!/^[0-9a-f]{16}$/i.test(w)) throw new FwsealError("USAGE", `--watch ${w}: a key ID is 16 hex digits (fwseal inspect shows a bundle's signers)`);
     const { source, key } = locate(a.log, a.logKey);
@@ -246,7 +256,9 @@ const command: CommandModule<object, object> = {
       .command(proof)
       .command(attach)
       .command(monitor)
-      .demandCommand(1, "log needs an action: init, append, publish, proof, attach or monitor") as never,
+      .demandCommand(1, "log needs an action: init, append, publish, proof, attach or monitor")
+      .example("$0 log append tlog fw-1.4.2.fwb && $0 log publish tlog --key log.key", "record a release and publish a checkpoint (serve tlog/public over HTTP)")
+      .example("$0 log attach tlog fw-1.4.2.fwb -o fw-1.4.2.logged.fwb", "the bundle with its proof, for devices configured with the log's key") as never,
   handler: () => undefined
 };
 export default command;
