@@ -10,6 +10,7 @@ import type { ManifestSummary, VerifyResult } from "./bundle/verify.js";
 import type { DeviceInfo } from "./device/flash-link.js";
 import { formatUuid } from "../formats/host-only/uuid.js";
 import { codecName } from "../formats/host-only/encoding-params.js";
+import { escapeForTerminal } from "./terminal-text.js";
 
 /** The version of the document shape; bumped only on an incompatible change. */
 export const SCHEMA_ID = "fwseal/1";
@@ -43,20 +44,11 @@ export function chunkOrNull(chunk: number | null | undefined): number | null {
 }
 
 /** The error object for any failure. */
-/**
- * A message as one line: control characters a user's input carried into it (a newline in a
- * --name, a vendor, a file name) written as escapes, so stderr gets one line and the
- * document's `message` is that line.
- */
-export function oneLine(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => (c === "\n" ? "\\n" : c === "\r" ? "\\r" : c === "\t" ? "\\t" : `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
-}
-
 export function errorObject(e: FwsealError): ErrorObject {
   return {
     code: e.code,
     exitCode: e.exitCode,
-    message: oneLine(e.message),
+    message: escapeForTerminal(e.message), // the line stderr shows
     reason: e.reason ?? null,
     reasonName: e.reason !== undefined ? reasonName(e.reason) : null,
     chunk: chunkOrNull(e.chunk),

@@ -3,7 +3,7 @@
 // process.stdout directly, so main() can run in-process in tests.
 import { ExitCode, type ExitCodeValue } from "../exit-codes.js";
 import { colorPrefix } from "./color.js";
-import { oneLine } from "../documents.js";
+import { escapeForTerminal } from "../terminal-text.js";
 import { fdWriter, isTerminal } from "./fd-output.js";
 
 export interface CliIO {
@@ -70,7 +70,7 @@ export function out(line = ""): void {
 
 /** One line on stderr (its fwseal prefix coloured when colour is on: host/cli/color.ts). */
 export function err(text: string): void {
-  const line = oneLine(text);
+  const line = escapeForTerminal(text); // one line, whatever a user's input carried into it (a newline in a --name)
   cliState.io.stderr((cliState.color ? colorPrefix(line) : line) + "\n");
 }
 

@@ -19,7 +19,7 @@ import { inspect, inspectBytes } from "../../host/bundle/inspect.js";
 import { inspectStream } from "../../host/bundle/inspect-stream.js";
 import { imageSha256OfBundle } from "../../host/bundle/image-digest.js";
 import { verifyBytes } from "../../host/bundle/verify.js";
-import { escapeForTerminal, terminalSafeJson } from "../../host/cli/terminal-text.js";
+import { escapeForTerminal, terminalSafeJson } from "../../host/terminal-text.js";
 import { fwseal, tempDir } from "../helpers/cli.js";
 import { patternImage as image } from "../helpers/images.js";
 import { buildBundle, cert, opts, release, root0, root1, CLASS, VENDOR } from "../helpers/verifier-fixtures.js";

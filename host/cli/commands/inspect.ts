@@ -8,7 +8,7 @@ import { stdinPath } from "../stdio-paths.js";
 import { isDraftFile, draftDoc, draftStatus, draftStatusText } from "../draft-notice.js";
 import { readDraft } from "../../bundle/drafts.js";
 import { imageSha256OfBundle } from "../../bundle/image-digest.js";
-import { escapeForTerminal, terminalSafeJson } from "../terminal-text.js";
+import { escapeForTerminal, terminalSafeJson } from "../../terminal-text.js";
 import { hssKeyInfo, readHssPrivateKey } from "../../keys/hss/key-info.js";
 import { isHssPrivateKeyPem } from "../../keys/hss/private-key-file.js";
 import { hssKeyInfoJson, printHssKeyInfo } from "../hss-key-report.js";

@@ -2,6 +2,8 @@
 // terminal escapes (ESC [2J clears the screen, CR overwrites a line, BEL rings) or Unicode
 // bidi controls that make a line read differently from what it holds. Before such text
 // reaches an operator's terminal, these characters are shown as visible escapes instead.
+// The same holds for every error and warning line: a user's input carried into a message (a
+// newline in a --name, an escape in a file name) must leave it one line.
 
 // C0 controls, DEL, C1 controls (0x9b is CSI on some terminals), the bidi marks,
 // embeddings, overrides and isolates, and the Unicode line / paragraph separators.
