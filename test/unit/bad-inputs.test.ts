@@ -114,6 +114,8 @@ const CASES: [string, () => string[], number, RegExp, string[]?][] = [
   ["init --threshold 0 (a profile no verify could use)", () => ["init", "--threshold", "0", "-o", f("p1.json")], ExitCode.USAGE, /"policy\.threshold" must be 1\.\.8/, ["p1.json"]],
   ["init --root-threshold 2 with one --root", () => ["init", "-r", f("root.pub"), "--root-threshold", "2", "-o", f("p2.json")], ExitCode.USAGE, /"policy\.rootThreshold" must be 1\.\.1 \(1 root\(s\)\)/, ["p2.json"]],
   ["init --baud 0", () => ["init", "--baud", "0", "-o", f("p3.json")], ExitCode.USAGE, /"baud" must be a positive integer/, ["p3.json"]],
+  ["init --root <missing file> (a profile every verify would fail on)", () => ["init", "-r", f("nope.pub"), "-o", f("p4.json")], ExitCode.INPUT, /nope\.pub: no such file/, ["p4.json"]],
+  ["init --root <not a key>", () => ["init", "-r", f("fw.bin"), "-o", f("p5.json")], ExitCode.KEY, /fw\.bin: not a PEM key file/, ["p5.json"]],
   ["--profile <directory>", () => ["verify", f("fw.fwb"), "--profile", f("a-directory")], ExitCode.INPUT, /profile .*a-directory: is a directory/],
   ["audit verify --head zz", () => ["audit", "verify", f("log"), "--head", "zz"], ExitCode.USAGE, /--head zz: a record hash is 64 hex digits/],
   ["delegate -o <a 300-character name>", () => ["delegate", "--root", f("root.key"), "--pub", f("rel.pub"), "-o", f("x".repeat(300))], ExitCode.OUTPUT, /x{300}: file name too long/],

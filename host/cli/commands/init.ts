@@ -11,6 +11,7 @@ import { out } from "../output.js";
 import { outDocument } from "../json-document.js";
 import { checkProfile, isKeyFileSpec, PROFILE_FILE, type ProfileSettings } from "../profile.js";
 import { parseUint } from "../key-options.js";
+import { loadPublicKey } from "../../keys/keys.js";
 
 interface Args {
   vendor?: string;
@@ -78,6 +79,9 @@ const command: CommandModule<object, Args> = {
     const file = path.resolve(a.output);
     const profile = profileFromFlags(a, path.dirname(file));
     checkProfile(profile, file);
+    // A root that does not load would make every later verify fail on it: refused here, where
+    // it was typed. (Token URIs are read when used: the token may not be present now.)
+    for (const r of a.root ?? []) if (!r.startsWith("pkcs11:")) await loadPublicKey(r, { prompt: false });
     await writeFileAtomic(file, JSON.stringify(profile, null, 2) + "\n", { overwrite: !!a.force });
     if (a.json) {
       outDocument({ file: a.output, profile });
